@@ -1,0 +1,31 @@
+//! # crosslearn
+//!
+//! Cross-platform, cross-account ad learning. This crate is the pure, deterministic core that
+//! compiles three ways: natively (tests, training, CLI), to the npm package `pkg/` (feature
+//! `wasm`, bindings in [`wasm`]), and into the Cloudflare Worker (`worker/`, no `wasm` feature).
+//!
+//! Time and randomness are always parameters; nothing here reads a clock or a global RNG.
+//!
+//! Modules:
+//! - [`platform`], [`metrics`]: typed inputs.
+//! - [`benchmarks`]: the per-platform min/max table (data, overridable per deployment).
+//! - [`normalize`]: platform metrics onto comparable 0..1 scales, in `Seed` or `Corrected` mode.
+//! - [`features`]: cross-platform aggregation into an insight and the 19-feature vector, single
+//!   and batched into an `ndarray` matrix.
+//! - [`patterns`]: cross-platform winning patterns.
+#![deny(missing_docs)]
+
+pub mod benchmarks;
+pub mod error;
+pub mod features;
+pub mod metrics;
+pub mod normalize;
+pub mod patterns;
+pub mod platform;
+mod numeric;
+
+#[cfg(feature = "wasm")]
+pub mod wasm;
+
+pub use error::{Error, ErrorCode, Result};
+pub use platform::Platform;

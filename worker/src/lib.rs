@@ -1,0 +1,1 @@
+//! The crosslearn Worker (placeholder; see worker/README).
