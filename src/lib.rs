@@ -13,12 +13,14 @@
 //! - [`features`]: cross-platform aggregation into an insight and the 19-feature vector, single
 //!   and batched into an `ndarray` matrix.
 //! - [`patterns`]: cross-platform winning patterns.
+//! - [`niche`]: the 15 industry niches.
 #![deny(missing_docs)]
 
 pub mod benchmarks;
 pub mod error;
 pub mod features;
 pub mod metrics;
+pub mod niche;
 pub mod normalize;
 pub mod patterns;
 pub mod platform;
