@@ -542,9 +542,9 @@ impl FeatureBuilder {
     /// Build the `n x 19` features (row-major `f32`) from the columnar layout described at
     /// [`COLUMNS_PER_PLATFORM`]. Errors name the campaign and column.
     pub fn from_columns(&self, columns: &[f64], n: usize) -> Result<Vec<f32>> {
-        let expected = n.checked_mul(COLUMNS).ok_or_else(|| {
-            Error::field(ErrorCode::InvalidValue, "n_campaigns", "is too large")
-        })?;
+        let expected = n
+            .checked_mul(COLUMNS)
+            .ok_or_else(|| Error::field(ErrorCode::InvalidValue, "n_campaigns", "is too large"))?;
         if columns.len() != expected {
             return Err(Error::field(
                 ErrorCode::InvalidValue,
@@ -634,7 +634,8 @@ mod tests {
         meta.conversions = 28;
         let mut tt = PlatformMetrics::new(Platform::Tiktok, 0.042, 0.55, 7.5, 18_000, 756, 415.8);
         tt.conversions = 35;
-        let mut g = PlatformMetrics::new(Platform::GoogleAds, 0.058, 2.20, 18.0, 9_000, 522, 1148.4);
+        let mut g =
+            PlatformMetrics::new(Platform::GoogleAds, 0.058, 2.20, 18.0, 9_000, 522, 1148.4);
         g.conversions = 45;
         vec![meta, tt, g]
     }
@@ -669,7 +670,10 @@ mod tests {
         assert_eq!(f[3], 0.5);
         assert_eq!(f[4], 0.5);
         let seed = FeatureBuilder::new(Normalizer::new(Mode::Seed));
-        assert_eq!(seed.unified(&three(), Some(&dna)).unwrap().to_array()[16], 0.5);
+        assert_eq!(
+            seed.unified(&three(), Some(&dna)).unwrap().to_array()[16],
+            0.5
+        );
     }
 
     #[test]
@@ -687,7 +691,10 @@ mod tests {
         let one = b.unified(&c.platform_data, None).unwrap().to_array();
         assert_eq!(m.row(1).to_vec(), one.to_vec());
         let e = b.matrix(&[c, bad]).unwrap_err();
-        assert_eq!(e.field.as_deref(), Some("campaigns[1].platform_data[1].cpm"));
+        assert_eq!(
+            e.field.as_deref(),
+            Some("campaigns[1].platform_data[1].cpm")
+        );
     }
 
     #[test]
@@ -726,7 +733,10 @@ mod tests {
         // Campaign 1 has no google block.
         cols[2 * COLUMNS_PER_PLATFORM * n + 1] = 0.0;
         let out = b.from_columns(&cols, n).unwrap();
-        assert_eq!(&out[..N_FEATURES], &b.unified(&data, None).unwrap().to_array());
+        assert_eq!(
+            &out[..N_FEATURES],
+            &b.unified(&data, None).unwrap().to_array()
+        );
         assert_eq!(
             &out[N_FEATURES..],
             &b.unified(&data[..2], None).unwrap().to_array()

@@ -22,9 +22,9 @@ pub mod features;
 pub mod metrics;
 pub mod niche;
 pub mod normalize;
+mod numeric;
 pub mod patterns;
 pub mod platform;
-mod numeric;
 
 #[cfg(feature = "wasm")]
 pub mod wasm;

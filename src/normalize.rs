@@ -277,7 +277,10 @@ impl Normalizer {
         }
         // `all` is non-empty because `list` is, so `best` is set.
         best.copied().ok_or_else(|| {
-            Error::general(ErrorCode::EmptyInput, "best platform needs at least one platform")
+            Error::general(
+                ErrorCode::EmptyInput,
+                "best platform needs at least one platform",
+            )
         })
     }
 
@@ -335,7 +338,9 @@ impl Normalizer {
 /// `Corrected` quality: only a real signal on its own scale.
 fn corrected_quality(m: &PlatformMetrics, b: &PlatformBenchmarks) -> Option<f64> {
     match m.platform {
-        Platform::GoogleAds => m.quality_score.map(|q| clamp_unit(q, b.quality.min, b.quality.max)),
+        Platform::GoogleAds => m
+            .quality_score
+            .map(|q| clamp_unit(q, b.quality.min, b.quality.max)),
         Platform::Meta => m
             .relevance_score
             .map(|r| clamp_unit(r, b.quality.min, b.quality.max)),
@@ -432,7 +437,10 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.field.as_deref(), Some("[1].spend"));
         assert_eq!(
-            Normalizer::default().best_platform(&[], 0.6).unwrap_err().code,
+            Normalizer::default()
+                .best_platform(&[], 0.6)
+                .unwrap_err()
+                .code,
             ErrorCode::EmptyInput
         );
     }

@@ -99,7 +99,11 @@ impl FeatureBuilder {
                 Mode::Seed => {
                     let mut s = 0.0;
                     for m in &c.platform_data {
-                        s += if m.spend > 0.0 { m.revenue / m.spend } else { 0.0 };
+                        s += if m.spend > 0.0 {
+                            m.revenue / m.spend
+                        } else {
+                            0.0
+                        };
                     }
                     s / c.platform_data.len() as f64
                 }
@@ -224,7 +228,10 @@ mod tests {
         let s = fixed.patterns(&[c], 2.0).unwrap();
         assert_eq!(s.total_winners, 1);
         assert_eq!(s.best_platform_combo.avg_roas, 12.0);
-        assert_eq!(s.best_platform_combo.combo, vec![Platform::Meta, Platform::Tiktok]);
+        assert_eq!(
+            s.best_platform_combo.combo,
+            vec![Platform::Meta, Platform::Tiktok]
+        );
     }
 
     #[test]
@@ -244,6 +251,9 @@ mod tests {
         let mut c = campaign([1.0, 1.0], [1.0, 1.0]);
         c.platform_data[0].revenue = -1.0;
         let e = b.patterns(&[c], 2.0).unwrap_err();
-        assert_eq!(e.field.as_deref(), Some("campaigns[0].platform_data[0].revenue"));
+        assert_eq!(
+            e.field.as_deref(),
+            Some("campaigns[0].platform_data[0].revenue")
+        );
     }
 }

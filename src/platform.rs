@@ -76,7 +76,9 @@ impl FromStr for Platform {
             _ => Err(Error::field(
                 ErrorCode::UnknownValue,
                 "platform",
-                format!("unknown platform {s:?}; expected one of meta, tiktok, google_ads, unknown"),
+                format!(
+                    "unknown platform {s:?}; expected one of meta, tiktok, google_ads, unknown"
+                ),
             )),
         }
     }
