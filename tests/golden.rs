@@ -5,6 +5,8 @@
 //! shortest round-trip form, so they parse back to the identical f64. The only tolerance is the one
 //! the fixtures document: `cpu_dependent_values` may also take their `numpy_avx512` value.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use crosslearn::features::{Campaign, FeatureBuilder};
 use crosslearn::metrics::PlatformMetrics;
 use crosslearn::normalize::{Mode, Normalizer};

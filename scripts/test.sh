@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# THE test command (README "Tests"; .ci/run calls exactly this). Installs what it needs first.
+# Every stage prints its wall time; a summary of stage times is printed at the end.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+T0=$SECONDS
+trap 'print_stage_times; echo "total: $((SECONDS - T0))s"' EXIT
+
+stage "setup" bash scripts/setup.sh
+
+stage "fmt" cargo fmt --all --check
+
+clippy_all() {
+  # Core without and with the `wasm` feature, natively and for wasm32; the Worker both ways.
+  cargo clippy -p crosslearn --all-targets -- -D warnings
+  cargo clippy -p crosslearn --all-targets --features wasm -- -D warnings
+  cargo clippy -p crosslearn --lib --target wasm32-unknown-unknown -- -D warnings
+  cargo clippy -p crosslearn --lib --features wasm --target wasm32-unknown-unknown -- -D warnings
+  cargo clippy -p crosslearn-worker --all-targets -- -D warnings
+  cargo clippy -p crosslearn-worker --lib --target wasm32-unknown-unknown -- -D warnings
+}
+stage "clippy" clippy_all
+
+stage "native tests" cargo test --workspace
+
+stage "build npm package (pkg/)" bash scripts/build-pkg.sh
+
+export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
+stage "wasm tests: node" wasm-pack test --node --release --features wasm --test web
+stage "wasm tests: chromium" wasm-pack test --headless --chrome --chromedriver "$CHROMEDRIVER" \
+  --release --features wasm --test web_browser
+
+stage "npm package as a package" bash tests/npm/run.sh
+
+stage "build worker + dist" bash -c 'bash scripts/build-worker.sh && bash scripts/build-dist.sh'
+
+stage "worker end-to-end (wrangler dev)" node --test tests/e2e/
+
+stage "worker bundle size (deploy --dry-run)" bash scripts/worker-size.sh
