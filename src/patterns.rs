@@ -49,7 +49,6 @@ pub struct PlatformCombo {
 /// Summary of the winners among a set of campaigns.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(into_wasm_abi))]
 pub struct PatternSummary {
     /// Number of winners.
     pub total_winners: u32,
@@ -223,7 +222,7 @@ mod tests {
         // pooled (300 + 900) / 100 = 12.
         let c = campaign([100.0, 0.0], [300.0, 900.0]);
         let seed = FeatureBuilder::new(Normalizer::new(Mode::Seed));
-        assert_eq!(seed.patterns(&[c.clone()], 2.0).unwrap().total_winners, 0);
+        assert_eq!(seed.patterns(std::slice::from_ref(&c), 2.0).unwrap().total_winners, 0);
         let fixed = FeatureBuilder::default();
         let s = fixed.patterns(&[c], 2.0).unwrap();
         assert_eq!(s.total_winners, 1);
