@@ -23,6 +23,7 @@ pub const DEFAULT_MIN_ROAS: f64 = 2.0;
 /// Per-platform winner statistics.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct PlatformStats {
     /// The platform.
     pub platform: Platform,
@@ -37,6 +38,7 @@ pub struct PlatformStats {
 /// The platform combination whose winners have the highest average ROAS.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct PlatformCombo {
     /// Sorted platform names; empty when there are no winners.
     pub combo: Vec<Platform>,
@@ -49,6 +51,7 @@ pub struct PlatformCombo {
 /// Summary of the winners among a set of campaigns.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct PatternSummary {
     /// Number of winners.
     pub total_winners: u32,
@@ -222,7 +225,12 @@ mod tests {
         // pooled (300 + 900) / 100 = 12.
         let c = campaign([100.0, 0.0], [300.0, 900.0]);
         let seed = FeatureBuilder::new(Normalizer::new(Mode::Seed));
-        assert_eq!(seed.patterns(std::slice::from_ref(&c), 2.0).unwrap().total_winners, 0);
+        assert_eq!(
+            seed.patterns(std::slice::from_ref(&c), 2.0)
+                .unwrap()
+                .total_winners,
+            0
+        );
         let fixed = FeatureBuilder::default();
         let s = fixed.patterns(&[c], 2.0).unwrap();
         assert_eq!(s.total_winners, 1);
