@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct Range {
     /// At or below this, the normalized value is 0.
     pub min: f64,
@@ -31,6 +32,7 @@ impl Range {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct PlatformBenchmarks {
     /// Click-through rate (fraction). Higher is better.
     pub ctr: Range,
@@ -49,6 +51,7 @@ pub struct PlatformBenchmarks {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct Benchmarks {
     /// Meta.
     pub meta: PlatformBenchmarks,
@@ -59,7 +62,6 @@ pub struct Benchmarks {
     /// Optional row for `unknown`. Without it, `Seed` mode uses Meta's row (as the original did)
     /// and `Corrected` mode rejects `unknown` input.
     #[serde(default)]
-    #[cfg_attr(feature = "wasm", tsify(optional))]
     pub unknown: Option<PlatformBenchmarks>,
 }
 

@@ -62,19 +62,16 @@ pub const NEUTRAL: f64 = 0.5;
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(from_wasm_abi))]
+#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct CreativeDna {
     /// Overall creative score (feature 16).
     #[serde(default)]
-    #[cfg_attr(feature = "wasm", tsify(optional))]
     pub composite_score: Option<f64>,
     /// Hook strength (feature 17).
     #[serde(default)]
-    #[cfg_attr(feature = "wasm", tsify(optional))]
     pub hook_strength: Option<f64>,
     /// Visual appeal (feature 18).
     #[serde(default)]
-    #[cfg_attr(feature = "wasm", tsify(optional))]
     pub visual_appeal: Option<f64>,
 }
 
@@ -103,6 +100,7 @@ impl CreativeDna {
 /// One platform's line in an insight's breakdown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct PlatformBreakdown {
     /// The platform (input key).
     pub platform: Platform,
@@ -125,7 +123,7 @@ pub struct PlatformBreakdown {
 /// A campaign aggregated across its platforms.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(into_wasm_abi))]
+#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct CrossPlatformInsight {
     /// Platforms in input order.
     pub platforms: Vec<Platform>,
@@ -156,7 +154,7 @@ pub struct CrossPlatformInsight {
 /// The 19 unified features at f64 precision (see [`FEATURE_NAMES`] for the vector order).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(into_wasm_abi))]
+#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct UnifiedFeatures {
     /// 0: confidence-weighted normalized CTR.
     pub normalized_ctr: f64,
@@ -248,17 +246,15 @@ impl UnifiedFeatures {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(from_wasm_abi))]
+#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct Campaign {
     /// Opaque campaign id.
     #[serde(default)]
-    #[cfg_attr(feature = "wasm", tsify(optional))]
     pub campaign_id: Option<String>,
     /// Per-platform metrics, each platform at most once, in a meaningful order.
     pub platform_data: Vec<PlatformMetrics>,
     /// Creative DNA, if known.
     #[serde(default)]
-    #[cfg_attr(feature = "wasm", tsify(optional))]
     pub creative_dna: Option<CreativeDna>,
 }
 

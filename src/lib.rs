@@ -14,6 +14,8 @@
 //!   and batched into an `ndarray` matrix.
 //! - [`patterns`]: cross-platform winning patterns.
 //! - [`niche`]: the 15 industry niches.
+//! - [`synth`]: a seeded generator of **synthetic** campaigns in the columnar batch layout, for
+//!   benchmarks and tests only.
 #![deny(missing_docs)]
 
 pub mod benchmarks;
@@ -25,6 +27,7 @@ pub mod normalize;
 mod numeric;
 pub mod patterns;
 pub mod platform;
+pub mod synth;
 
 #[cfg(feature = "wasm")]
 pub mod wasm;

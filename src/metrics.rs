@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(into_wasm_abi, from_wasm_abi))]
+#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct PlatformMetrics {
     /// The platform that reported these numbers.
     pub platform: Platform,
@@ -31,31 +31,24 @@ pub struct PlatformMetrics {
     pub spend: f64,
     /// Conversions (0 when not tracked).
     #[serde(default)]
-    #[cfg_attr(feature = "wasm", tsify(optional))]
     pub conversions: u64,
     /// Revenue attributed to the ads, in currency units (0 when not tracked).
     #[serde(default)]
-    #[cfg_attr(feature = "wasm", tsify(optional))]
     pub revenue: f64,
     /// Engagement rate as a fraction (TikTok reports it; others may). `null` = not reported.
     #[serde(default)]
-    #[cfg_attr(feature = "wasm", tsify(optional))]
     pub engagement_rate: Option<f64>,
     /// Google Ads quality score, 1-10. `null` = not reported.
     #[serde(default)]
-    #[cfg_attr(feature = "wasm", tsify(optional))]
     pub quality_score: Option<f64>,
     /// Meta relevance score, 1-10. `null` = not reported.
     #[serde(default)]
-    #[cfg_attr(feature = "wasm", tsify(optional))]
     pub relevance_score: Option<f64>,
     /// Optional campaign identifier (opaque).
     #[serde(default)]
-    #[cfg_attr(feature = "wasm", tsify(optional))]
     pub campaign_id: Option<String>,
     /// Optional ad identifier (opaque).
     #[serde(default)]
-    #[cfg_attr(feature = "wasm", tsify(optional))]
     pub ad_id: Option<String>,
 }
 

@@ -48,7 +48,7 @@ pub enum Mode {
 /// The normalized view of one platform's metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(into_wasm_abi))]
+#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct NormalizedMetrics {
     /// The benchmark row actually used (`meta` for `unknown` input in `Seed` mode).
     pub platform: Platform,

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Build the npm package `crosslearn` into pkg/ (README "The npm package").
+#
+#   wasm-pack (release, --target web, feature `wasm`) -> binaryen wasm-opt -Oz -> package.json fixes
+#
+# wasm-pack uses the wasm-bindgen CLI on PATH (pinned in scripts/versions.sh); its own wasm-opt
+# step is off (Cargo.toml metadata) because it would try to download binaryen, so the npm
+# `binaryen` from package-lock.json runs here instead. Prints the .wasm size raw and gzipped.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+wasm-pack build --release --target web --out-dir pkg --out-name crosslearn -- --features wasm
+
+wasm="pkg/crosslearn_bg.wasm"
+before=$(stat -c %s "$wasm")
+# Enable exactly the post-MVP features rustc emits for wasm32-unknown-unknown (wasm-opt
+# --print-features on the raw module). NOT --all-features: with it, -Oz rewrites strings to
+# `stringref`, which Node 20 and browsers refuse ("invalid value type 'stringref'").
+WASM_FEATURES="--enable-mutable-globals --enable-nontrapping-float-to-int --enable-bulk-memory
+  --enable-bulk-memory-opt --enable-sign-ext --enable-reference-types --enable-multivalue
+  --enable-call-indirect-overlong"
+# shellcheck disable=SC2086
+node_modules/.bin/wasm-opt $WASM_FEATURES -Oz "$wasm" -o "$wasm.opt"
+mv "$wasm.opt" "$wasm"
+
+# wasm-pack names the package after the crate (already `crosslearn`) and writes a web-only
+# manifest. Make it a proper ES module package for Node and bundlers too: `"type": "module"`,
+# an `exports` map (types first) that also exposes the .wasm for `initSync`.
+node --input-type=module - <<'JS'
+import { readFileSync, writeFileSync } from "node:fs";
+const path = "pkg/package.json";
+const p = JSON.parse(readFileSync(path, "utf8"));
+p.name = "crosslearn";
+p.type = "module";
+p.main = "crosslearn.js";
+p.types = "crosslearn.d.ts";
+p.exports = {
+  ".": { types: "./crosslearn.d.ts", default: "./crosslearn.js" },
+  "./crosslearn_bg.wasm": "./crosslearn_bg.wasm",
+  "./package.json": "./package.json",
+};
+const files = new Set(p.files ?? []);
+for (const f of ["crosslearn_bg.wasm", "crosslearn.js", "crosslearn.d.ts", "crosslearn_bg.wasm.d.ts"]) files.add(f);
+p.files = [...files];
+writeFileSync(path, JSON.stringify(p, null, 2) + "\n");
+JS
+
+# The package's README is the README's npm section (wasm-pack copied the whole project README).
+{
+  printf '# crosslearn\n\n'
+  awk '/<!-- npm:end -->/ { f = 0 } f { print } /<!-- npm:begin -->/ { f = 1 }' README.md
+} > pkg/README.md
+
+# wasm-pack drops a `*` .gitignore into pkg/; the repo's own .gitignore already covers pkg/, and
+# pkg/.gitkeep is tracked.
+rm -f pkg/.gitignore
+touch pkg/.gitkeep
+
+# The raw wasm exports (the `InitOutput` interface and crosslearn_bg.wasm.d.ts) take JS values as
+# externrefs, which wasm-bindgen types `any`; `unknown` is the honest type and keeps the package
+# free of `any`. The public API's types come from tsify and never contain it.
+sed -E -i '/^\s*(readonly|export const) [A-Za-z0-9_]+: \(/ s/\bany\b/unknown/g' pkg/crosslearn.d.ts pkg/crosslearn_bg.wasm.d.ts
+if grep -nw any pkg/*.d.ts; then
+  echo "build-pkg: the generated .d.ts contains 'any' (see above)" >&2
+  exit 1
+fi
+
+raw=$(stat -c %s "$wasm")
+gz=$(gzip -9 -c "$wasm" | wc -c)
+awk -v raw="$raw" -v gz="$gz" -v before="$before" 'BEGIN {
+  printf "pkg/crosslearn_bg.wasm: %d bytes raw (%.1f KiB; %d before wasm-opt), %d bytes gzip -9 (%.1f KiB)\n",
+    raw, raw / 1024, before, gz, gz / 1024 }'

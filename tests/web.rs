@@ -1,0 +1,416 @@
+// wasm tests (wasm-bindgen-test): the golden fixtures through the core AND through the JS
+// bindings, some Corrected-mode cases, the JS error objects, and cross-target byte equality.
+//
+//   wasm-pack test --node --release --features wasm --test web
+//   wasm-pack test --headless --chrome --chromedriver /usr/bin/chromedriver --release \
+//     --features wasm --test web_browser        # tests/web_browser.rs include!s this file
+//
+// Kept free of inner attributes (`#![...]`, `//!`) so that tests/web_browser.rs can include! it
+// after `wasm_bindgen_test_configure!(run_in_browser)`. Native builds compile it to nothing.
+
+#[cfg(all(target_arch = "wasm32", feature = "wasm"))]
+mod common;
+
+#[cfg(all(target_arch = "wasm32", feature = "wasm"))]
+mod wasm_tests {
+    use super::common::{self, Backend, Core, Unified};
+    use crosslearn::features::{FeatureBuilder, COLUMNS, N_FEATURES};
+    use crosslearn::normalize::{Mode, Normalizer};
+    use crosslearn::synth::{campaign_columns, fingerprint, DEFAULT_SEED};
+    use crosslearn::wasm::{self, BestPlatformOptions, Options};
+    use crosslearn::ErrorCode;
+    use js_sys::{Float32Array, Reflect};
+    use serde::Serialize;
+    use serde_json::{json, Value};
+    use tsify::{Ts, Tsify};
+    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    /// Plain JS objects (not `Map`s), `null` for JSON null: what a JS caller passes.
+    fn js(v: &Value) -> JsValue {
+        v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+            .expect("JSON to JS")
+    }
+
+    fn ts<T: Tsify>(v: &Value) -> Ts<T> {
+        Ts::new_unchecked(js(v))
+    }
+
+    fn back(v: JsValue) -> Value {
+        serde_wasm_bindgen::from_value(v).expect("JS to JSON")
+    }
+
+    fn seed() -> Option<Ts<Options>> {
+        Some(ts(&json!({ "mode": "seed" })))
+    }
+
+    fn get(obj: &JsValue, key: &str) -> JsValue {
+        Reflect::get(obj, &key.into()).expect("property")
+    }
+
+    /// The JS API, called exactly as JS would (JS values in, JS values out), in seed mode.
+    struct Bindings;
+
+    impl Backend for Bindings {
+        fn normalize(&self, m: &Value) -> Value {
+            back(wasm::normalize(ts(m), seed()).expect("normalize").into())
+        }
+
+        fn best_platform(&self, list: &Value, min_confidence: Option<f64>) -> Value {
+            let mut o = json!({ "mode": "seed" });
+            if let Some(c) = min_confidence {
+                o["minConfidence"] = json!(c);
+            }
+            let options: Option<Ts<BestPlatformOptions>> = Some(ts(&o));
+            back(wasm::best_platform(js(list), options).expect("best").into())
+        }
+
+        fn meta_equivalent(&self, m: &Value) -> Value {
+            back(wasm::meta_equivalent(ts(m), seed()).expect("meta").into())
+        }
+
+        fn unified(&self, platform_data: &Value, dna: &Value) -> Unified {
+            let dna = (!dna.is_null()).then(|| ts(dna));
+            let out: JsValue = wasm::unified_features(js(platform_data), dna, seed())
+                .expect("unified")
+                .into();
+            let vector: Float32Array = get(&out, "vector").dyn_into().expect("Float32Array");
+            Unified {
+                insight: back(get(&out, "insight")),
+                features: back(get(&out, "features")),
+                vector: vector.to_vec(),
+            }
+        }
+
+        fn patterns(&self, campaigns: &Value, min_roas: Option<f64>) -> Value {
+            let out = wasm::cross_platform_patterns(js(campaigns), min_roas, seed());
+            back(out.expect("patterns").into())
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn golden_normalize() {
+        let cases = common::cases("normalize");
+        assert_eq!(common::run_normalize(&Core, "normalize", cases), 520);
+        assert_eq!(common::run_normalize(&Bindings, "normalize", cases), 520);
+    }
+
+    #[wasm_bindgen_test]
+    fn golden_best_platform() {
+        let (s, cases) = ("best_platform", common::cases("best_platform"));
+        assert_eq!(common::run_best_platform(&Core, s, cases), 75);
+        assert_eq!(common::run_best_platform(&Bindings, s, cases), 75);
+    }
+
+    #[wasm_bindgen_test]
+    fn golden_meta_equivalent() {
+        let (s, cases) = ("meta_equivalent", common::cases("meta_equivalent"));
+        assert_eq!(common::run_meta_equivalent(&Core, s, cases), 70);
+        assert_eq!(common::run_meta_equivalent(&Bindings, s, cases), 70);
+    }
+
+    #[wasm_bindgen_test]
+    fn golden_aggregate() {
+        let cases = common::cases("aggregate");
+        assert_eq!(common::run_aggregate(&Core, "aggregate", cases), 170);
+        assert_eq!(common::run_aggregate(&Bindings, "aggregate", cases), 170);
+        if let Ok(diffs) = common::LIBM_ULP_DIFFS.lock() {
+            let list = diffs.join("\n  ");
+            wasm_bindgen_test::console_log!("exp values 1 ulp off glibc (accepted):\n  {list}");
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn golden_patterns() {
+        let cases = common::cases("patterns");
+        assert_eq!(common::run_patterns(&Core, "patterns", cases), 31);
+        assert_eq!(common::run_patterns(&Bindings, "patterns", cases), 31);
+    }
+
+    #[wasm_bindgen_test]
+    fn golden_worked_examples() {
+        assert_eq!(common::run_worked_examples(&Core), 9);
+        assert_eq!(common::run_worked_examples(&Bindings), 9);
+    }
+
+    fn tiktok() -> Value {
+        json!({
+            "platform": "tiktok", "ctr": 0.045, "cpc": 0.6, "cpm": 8.0, "impressions": 15000,
+            "clicks": 675, "spend": 405.0, "conversions": 30, "revenue": 2400.0,
+            "engagement_rate": 0.08,
+        })
+    }
+
+    /// (code, field, message) of what a binding threw; asserts it is a real `Error`.
+    fn thrown<T: std::fmt::Debug>(r: Result<T, JsValue>) -> (String, Option<String>, String) {
+        let e = r.expect_err("should throw");
+        assert!(e.is_instance_of::<js_sys::Error>(), "a real Error: {e:?}");
+        let code = get(&e, "code").as_string().expect("code is a string");
+        let field = get(&e, "field").as_string();
+        let message: String = e.unchecked_into::<js_sys::Error>().message().into();
+        (code, field, message)
+    }
+
+    #[wasm_bindgen_test]
+    fn corrected_mode_is_the_default_and_fixes_the_seed_defects() {
+        // TikTok quality: engagement on TikTok's range (0.08 - 0.02) / 0.13, not 0 as in seed.
+        let n = back(
+            wasm::normalize(ts(&tiktok()), None)
+                .expect("normalize")
+                .into(),
+        );
+        assert_eq!(n["normalized_quality"], json!((0.08 - 0.02) / 0.13));
+        let s = back(wasm::normalize(ts(&tiktok()), seed()).expect("seed").into());
+        assert_eq!(s["normalized_quality"].as_f64(), Some(0.0));
+        // Without a quality signal the field is null, not 0.
+        let mut meta = tiktok();
+        meta["platform"] = json!("meta");
+        meta["engagement_rate"] = Value::Null;
+        let n = back(wasm::normalize(ts(&meta), None).expect("meta").into());
+        assert_eq!(n["normalized_quality"], Value::Null);
+        assert_eq!(n["normalized_engagement"], Value::Null);
+        // `unknown` needs a benchmark row; duplicates are an error.
+        let mut unknown = tiktok();
+        unknown["platform"] = json!("unknown");
+        let (code, field, _) = thrown(wasm::normalize(ts(&unknown), None));
+        assert_eq!(
+            (code.as_str(), field.as_deref()),
+            ("unsupported", Some("metrics.platform"))
+        );
+        let (code, field, _) = thrown(wasm::best_platform(js(&json!([tiktok(), tiktok()])), None));
+        assert_eq!(
+            (code.as_str(), field.as_deref()),
+            ("duplicate", Some("list[1].platform"))
+        );
+        // A real DNA 0.0 stays 0.0 (seed turns it into 0.5).
+        let dna = json!({ "hook_strength": 0.0 });
+        let out: JsValue = wasm::unified_features(js(&json!([tiktok()])), Some(ts(&dna)), None)
+            .expect("unified")
+            .into();
+        let v: Float32Array = get(&out, "vector").dyn_into().expect("Float32Array");
+        assert_eq!((v.get_index(16), v.get_index(17)), (0.5, 0.0));
+        // Pooled ROAS: meta 300/100 and tiktok 900/0 pool to 12 (seed: (3 + 0) / 2 = 1.5).
+        let mut m = tiktok();
+        m["platform"] = json!("meta");
+        m["spend"] = json!(100.0);
+        m["revenue"] = json!(300.0);
+        let mut t = tiktok();
+        t["spend"] = json!(0.0);
+        t["revenue"] = json!(900.0);
+        let campaigns = js(&json!([{ "platform_data": [m, t] }]));
+        let p = back(
+            wasm::cross_platform_patterns(campaigns.clone(), None, None)
+                .unwrap()
+                .into(),
+        );
+        assert_eq!(p["best_platform_combo"]["avg_roas"].as_f64(), Some(12.0));
+        let p = back(
+            wasm::cross_platform_patterns(campaigns, None, seed())
+                .unwrap()
+                .into(),
+        );
+        assert_eq!(p["total_winners"].as_u64(), Some(0));
+    }
+
+    #[wasm_bindgen_test]
+    fn errors_are_js_errors_naming_the_field() {
+        let cases: Vec<(Result<(), JsValue>, &str, &str)> = vec![
+            (
+                wasm::normalize(ts(&json!({ "platform": "meta" })), None).map(drop),
+                "missing_field",
+                "metrics.ctr",
+            ),
+            {
+                let mut m = tiktok();
+                m["cpc"] = json!(-1.0);
+                let r = wasm::normalize(ts(&m), None).map(drop);
+                (r, "invalid_value", "metrics.cpc")
+            },
+            {
+                let mut m = tiktok();
+                m["cpc"] = json!("cheap");
+                let r = wasm::normalize(ts(&m), None).map(drop);
+                (r, "invalid_value", "metrics.cpc")
+            },
+            {
+                let mut m = tiktok();
+                m["engagment_rate"] = json!(0.1);
+                let r = wasm::normalize(ts(&m), None).map(drop);
+                (r, "unknown_value", "metrics.engagment_rate")
+            },
+            {
+                let mut m = tiktok();
+                m["platform"] = json!("myspace");
+                let r = wasm::normalize(ts(&m), None).map(drop);
+                (r, "unknown_value", "metrics.platform")
+            },
+            (
+                wasm::normalize(ts(&tiktok()), Some(ts(&json!({ "mdoe": "seed" })))).map(drop),
+                "unknown_value",
+                "options.mdoe",
+            ),
+            (
+                wasm::normalize(ts(&tiktok()), Some(ts(&json!({ "mode": "fast" })))).map(drop),
+                "unknown_value",
+                "options.mode",
+            ),
+            (
+                wasm::best_platform(js(&json!([])), None).map(drop),
+                "empty_input",
+                "list",
+            ),
+            (
+                wasm::unified_features_batch(&[0.0; COLUMNS], 2.0, None).map(drop),
+                "invalid_value",
+                "columns",
+            ),
+            (
+                wasm::unified_features_batch(&[0.0; COLUMNS], 0.5, None).map(drop),
+                "invalid_value",
+                "nCampaigns",
+            ),
+            (
+                wasm::cross_platform_patterns(js(&json!([])), Some(f64::NAN), None).map(drop),
+                "invalid_value",
+                "minRoas",
+            ),
+        ];
+        for (result, code, field) in cases {
+            let (c, f, message) = thrown(result);
+            assert_eq!((c.as_str(), f.as_deref()), (code, Some(field)), "{message}");
+            assert!(message.starts_with(&format!("{field}: ")), "{message}");
+        }
+        // A NaN inside an object is named too (JSON cannot hold it, so it never becomes null).
+        let m = js(&tiktok());
+        Reflect::set(&m, &"spend".into(), &f64::NAN.into()).expect("set");
+        let (code, field, _) = thrown(wasm::normalize(Ts::new_unchecked(m), None));
+        assert_eq!(
+            (code.as_str(), field.as_deref()),
+            ("invalid_value", Some("metrics.spend"))
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn every_error_code_is_in_the_typescript_union() {
+        use ErrorCode::*;
+        let all = [
+            InvalidValue,
+            MissingField,
+            UnknownValue,
+            EmptyInput,
+            Duplicate,
+            Malformed,
+            Unsupported,
+        ];
+        // Exhaustive: a new variant fails to compile here until it is added to the list and to
+        // the `ErrorCode` union in src/wasm/convert.rs.
+        for code in all {
+            match code {
+                InvalidValue | MissingField | UnknownValue | EmptyInput | Duplicate | Malformed
+                | Unsupported => {}
+            }
+            let quoted = format!("\"{}\"", code.as_str());
+            assert!(wasm::convert::TS_ERROR.contains(&quoted), "{quoted}");
+        }
+    }
+
+    /// Native `src/synth.rs` asserts the same three fingerprints (keep them in sync).
+    const NATIVE_FINGERPRINTS: [u64; 3] = [
+        17_693_799_284_896_201_924,
+        12_771_486_868_639_996_841,
+        4_313_003_048_382_703_704,
+    ];
+
+    #[wasm_bindgen_test]
+    fn batch_gives_native_bytes_and_equals_single_calls() {
+        let n = 1_000;
+        let cols = wasm::synthetic_columns(n as f64, None).expect("columns");
+        let core_cols = campaign_columns(n, DEFAULT_SEED).expect("core");
+        assert_eq!(fingerprint(&cols), fingerprint(&core_cols));
+        let seed_rows = wasm::unified_features_batch(&cols, n as f64, seed()).expect("batch");
+        let corrected_rows = wasm::unified_features_batch(&cols, n as f64, None).expect("batch");
+        assert_eq!(
+            [
+                fingerprint(&cols),
+                fingerprint(&seed_rows),
+                fingerprint(&corrected_rows),
+            ],
+            NATIVE_FINGERPRINTS,
+            "same bytes as natively"
+        );
+        // Row i of the batch = unifiedFeatures of campaign i rebuilt as objects.
+        let names = wasm::batch_layout().expect("layout");
+        let layout = back(names.into());
+        let per = layout["columns_per_platform"].as_u64().expect("n") as usize;
+        for i in [0, 1, 499, 999] {
+            let col = |c: usize| cols[c * n + i];
+            let mut data = Vec::new();
+            for (k, p) in ["meta", "tiktok", "google_ads"].iter().enumerate() {
+                let b = k * per;
+                let opt = |c: usize| (!col(c).is_nan()).then(|| col(c));
+                data.push(json!({
+                    "platform": p, "ctr": col(b + 1), "cpc": col(b + 2), "cpm": col(b + 3),
+                    "impressions": col(b + 4), "clicks": col(b + 5), "spend": col(b + 6),
+                    "conversions": col(b + 7), "revenue": col(b + 8),
+                    "engagement_rate": opt(b + 9), "quality_score": opt(b + 10),
+                    "relevance_score": opt(b + 11),
+                }));
+            }
+            let dna_at = |d: usize| {
+                let v = col(3 * per + d);
+                (!v.is_nan()).then_some(v)
+            };
+            let dna = json!({
+                "composite_score": dna_at(0), "hook_strength": dna_at(1),
+                "visual_appeal": dna_at(2),
+            });
+            let u = Bindings.unified(&Value::Array(data.clone()), &dna);
+            assert_eq!(
+                &seed_rows[i * N_FEATURES..(i + 1) * N_FEATURES],
+                &u.vector[..]
+            );
+            let out: JsValue =
+                wasm::unified_features(js(&Value::Array(data)), Some(ts(&dna)), None)
+                    .expect("corrected")
+                    .into();
+            let v: Float32Array = get(&out, "vector").dyn_into().expect("Float32Array");
+            assert_eq!(
+                &corrected_rows[i * N_FEATURES..(i + 1) * N_FEATURES],
+                &v.to_vec()[..]
+            );
+        }
+        // The core on wasm agrees with the binding.
+        let core = FeatureBuilder::new(Normalizer::new(Mode::Seed)).from_columns(&cols, n);
+        assert_eq!(core.expect("core"), seed_rows);
+    }
+
+    #[wasm_bindgen_test]
+    fn names_layout_and_synthetic_input_checks() {
+        let names = wasm::feature_names();
+        assert_eq!(names.len(), N_FEATURES);
+        assert_eq!(
+            (names[0].as_str(), names[18].as_str()),
+            ("normalized_ctr", "visual_appeal")
+        );
+        let layout = back(wasm::batch_layout().expect("layout").into());
+        assert_eq!(layout["columns"], json!(COLUMNS));
+        assert_eq!(layout["platforms"], json!(["meta", "tiktok", "google_ads"]));
+        assert_eq!(
+            wasm::synthetic_columns(3.0, Some(1.0)).expect("ok").len(),
+            3 * COLUMNS
+        );
+        let (code, field, _) = thrown(wasm::synthetic_columns(-1.0, None));
+        assert_eq!(
+            (code.as_str(), field.as_deref()),
+            ("invalid_value", Some("nCampaigns"))
+        );
+        let (_, field, _) = thrown(wasm::synthetic_columns(1.0, Some(0.5)));
+        assert_eq!(field.as_deref(), Some("seed"));
+        // Custom benchmarks are validated and named.
+        let mut b = serde_json::to_value(crosslearn::benchmarks::Benchmarks::seed()).expect("b");
+        b["tiktok"]["cpm"] = json!({ "min": 5.0, "max": 5.0 });
+        let options = Some(ts(&json!({ "benchmarks": b })));
+        let (_, field, _) = thrown(wasm::normalize(ts(&tiktok()), options));
+        assert_eq!(field.as_deref(), Some("options.benchmarks.tiktok.cpm"));
+    }
+}
