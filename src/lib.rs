@@ -20,6 +20,7 @@ pub mod benchmarks;
 pub mod error;
 pub mod features;
 pub mod metrics;
+pub mod model;
 pub mod niche;
 pub mod normalize;
 mod numeric;
