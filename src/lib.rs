@@ -26,6 +26,8 @@ pub mod normalize;
 mod numeric;
 pub mod patterns;
 pub mod platform;
+pub mod privacy;
+pub mod rng;
 
 #[cfg(feature = "wasm")]
 pub mod wasm;
