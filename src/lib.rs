@@ -25,6 +25,7 @@ pub mod normalize;
 mod numeric;
 pub mod patterns;
 pub mod platform;
+pub mod record;
 
 #[cfg(feature = "wasm")]
 pub mod wasm;
