@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 pub mod benchmarks;
+pub mod copy;
 pub mod error;
 pub mod features;
 pub mod metrics;
