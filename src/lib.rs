@@ -20,6 +20,7 @@ pub mod benchmarks;
 pub mod copy;
 pub mod error;
 pub mod features;
+pub mod import;
 pub mod metrics;
 pub mod niche;
 pub mod normalize;

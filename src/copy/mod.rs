@@ -37,7 +37,6 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(from_wasm_abi))]
 pub struct AdCopy {
     /// Headline.
     pub headline: String,
@@ -48,7 +47,6 @@ pub struct AdCopy {
 /// Attributes read from a piece of ad copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(into_wasm_abi))]
 pub struct CopyAttributes {
     /// Hook type of the opening.
     pub hook_type: HookType,

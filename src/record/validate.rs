@@ -92,7 +92,6 @@ pub struct RejectedRecord {
 /// The outcome of validating a batch: good records are never lost because of bad ones.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(into_wasm_abi))]
 pub struct ValidationReport {
     /// Records that passed, in input order.
     pub accepted: Vec<CreativeRecord>,
