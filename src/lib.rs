@@ -28,6 +28,7 @@ mod numeric;
 pub mod patterns;
 pub mod platform;
 pub mod record;
+pub mod sim;
 
 #[cfg(feature = "wasm")]
 pub mod wasm;

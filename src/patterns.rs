@@ -222,7 +222,12 @@ mod tests {
         // pooled (300 + 900) / 100 = 12.
         let c = campaign([100.0, 0.0], [300.0, 900.0]);
         let seed = FeatureBuilder::new(Normalizer::new(Mode::Seed));
-        assert_eq!(seed.patterns(std::slice::from_ref(&c), 2.0).unwrap().total_winners, 0);
+        assert_eq!(
+            seed.patterns(std::slice::from_ref(&c), 2.0)
+                .unwrap()
+                .total_winners,
+            0
+        );
         let fixed = FeatureBuilder::default();
         let s = fixed.patterns(&[c], 2.0).unwrap();
         assert_eq!(s.total_winners, 1);
