@@ -14,6 +14,7 @@
 //! clicks / impressions is derived). `source` says where a record came from; simulated records are
 //! always `source: "simulated"`.
 
+mod checker;
 mod date;
 pub mod validate;
 pub mod vocab;
