@@ -2,7 +2,7 @@
 //!
 //! Runs in the browser while the user types (the editor pre-fills attributes) and on import, so it
 //! is rule-based, allocation-light and fast: one pass folds the text into a buffer that a
-//! [`CopyExtractor`] reuses across calls (see [`fold`] for what folding does), then phrase tables
+//! [`CopyExtractor`] reuses across calls (see the `fold` submodule for what folding does), then phrase tables
 //! ([`rules`]) are matched on word boundaries. No regexes, no model, no allocation per phrase.
 //!
 //! **Reading order** is the body (Meta's primary text, TikTok's ad text) then the headline: Meta

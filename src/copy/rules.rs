@@ -1,6 +1,6 @@
 //! The extractor's phrase tables and the word-boundary matcher.
 //!
-//! Phrases are matched on folded text (lower-case ASCII where possible, see [`super::fold`]).
+//! Phrases are matched on folded text (lower-case ASCII where possible, see `super::fold`).
 //! A phrase matches only at a word start; it must also end at a word end unless it ends in `*`
 //! (prefix match: `enroll*` matches "enrollment"). Tables cover English plus the Spanish and
 //! French seen in the exports.

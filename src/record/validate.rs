@@ -16,7 +16,7 @@
 //! - counts (`impressions`, `clicks`, `conversions`, `engagements`, `video_views`): finite,
 //!   non-negative integers no larger than 2^53; money (`spend`, `revenue`): finite, non-negative.
 //! - `clicks <= impressions`; `conversions <= clicks` when the conversion scope is click-through
-//!   (explicit, or the platform's default: Google Ads; see [`ConversionScope`]).
+//!   (explicit, or the platform's default: Google Ads; see [`crate::record::ConversionScope`]).
 //! - `headline`, `body`: at most [`MAX_COPY_CHARS`] characters each.
 //! - `daily`: each day valid as above, strictly ascending dates inside the record's range; the
 //!   count sums equal the totals exactly and money sums within 0.01 per day. A series without
