@@ -14,11 +14,19 @@
 //!   and batched into an `ndarray` matrix.
 //! - [`patterns`]: cross-platform winning patterns.
 //! - [`niche`]: the 15 industry niches.
+//! - [`record`]: creative performance records, controlled vocabularies, strict batch validation.
+//! - [`copy`]: hook type, CTA style and copy signals read from ad copy (fast, rule-based).
+//! - [`import`]: CSV import of the real exports and a generic format (bytes in, no file I/O).
+//! - [`sim`]: the seeded, frozen-parameter simulator (simulated data, labelled) and its grounding.
+//!
+//! The data layer is described in `docs/data-layer.md`.
 #![deny(missing_docs)]
 
 pub mod benchmarks;
+pub mod copy;
 pub mod error;
 pub mod features;
+pub mod import;
 pub mod metrics;
 pub mod model;
 pub mod niche;
@@ -28,6 +36,8 @@ pub mod patterns;
 pub mod platform;
 pub mod privacy;
 pub mod rng;
+pub mod record;
+pub mod sim;
 
 #[cfg(feature = "wasm")]
 pub mod wasm;

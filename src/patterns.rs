@@ -49,7 +49,6 @@ pub struct PlatformCombo {
 /// Summary of the winners among a set of campaigns.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(into_wasm_abi))]
 pub struct PatternSummary {
     /// Number of winners.
     pub total_winners: u32,
