@@ -35,8 +35,8 @@ mod numeric;
 pub mod patterns;
 pub mod platform;
 pub mod privacy;
-pub mod rng;
 pub mod record;
+pub mod rng;
 pub mod sim;
 
 #[cfg(feature = "wasm")]

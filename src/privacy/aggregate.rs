@@ -128,7 +128,7 @@ pub fn release_cell(
     agg: &Aggregate,
     schema: &Schema,
     params: &ReleaseParams,
-    rng: &mut dyn Rng,
+    rng: &mut Rng,
 ) -> Result<Option<NoisyCell>> {
     let parts = (schema.fields.len() + 1) as f64;
     let count_t = noise_scale(1.0, params.epsilon / parts)?;
@@ -185,7 +185,7 @@ impl Budget {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::Xoshiro256;
+    use crate::rng::Rng;
 
     fn schema() -> Schema {
         Schema {
@@ -246,7 +246,7 @@ mod tests {
             k: 50,
             epsilon: 1.0,
         };
-        let mut rng = Xoshiro256::seeded(1);
+        let mut rng = Rng::new(1);
         assert_eq!(release_cell(&agg, &s, &p, &mut rng).unwrap(), None);
         for _ in 0..200 {
             agg.add(&s.encode(&[0.01, 2.0]).unwrap()).unwrap();

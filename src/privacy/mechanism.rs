@@ -61,15 +61,15 @@ pub fn noise_scale(sensitivity: f64, epsilon: f64) -> Result<f64> {
     Ok(sensitivity / epsilon)
 }
 
-fn geometric(rng: &mut dyn Rng, log_a: f64) -> i64 {
+fn geometric(rng: &mut Rng, log_a: f64) -> i64 {
     // Number of failures before the first success, success probability 1 − a: ⌊ln U / ln a⌋.
-    (rng.next_open01().ln() / log_a)
+    (rng.open01().ln() / log_a)
         .floor()
         .min(i64::MAX as f64 / 4.0) as i64
 }
 
 /// One discrete Laplace sample with parameter `t` (> 0).
-pub fn discrete_laplace(rng: &mut dyn Rng, t: f64) -> i64 {
+pub fn discrete_laplace(rng: &mut Rng, t: f64) -> i64 {
     let log_a = -1.0 / t;
     geometric(rng, log_a) - geometric(rng, log_a)
 }
@@ -83,7 +83,7 @@ pub fn discrete_laplace_variance(t: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::Xoshiro256;
+    use crate::rng::Rng;
 
     #[test]
     fn encode_clips_and_rejects_nan() {
@@ -108,7 +108,7 @@ mod tests {
     fn noise_scale_is_sensitivity_over_epsilon() {
         let t = noise_scale(100.0, 0.5).unwrap();
         assert_eq!(t, 200.0);
-        let mut rng = Xoshiro256::seeded(2024);
+        let mut rng = Rng::new(2024);
         let n = 200_000;
         let xs: Vec<f64> = (0..n)
             .map(|_| discrete_laplace(&mut rng, t) as f64)

@@ -1,7 +1,7 @@
 //! Simulator of a network of ad accounts. **Its output is simulated data**, labelled as such on the
 //! [`Network`] (`label`, `simulated: true`) and on every record (`source: "simulated"`).
 //!
-//! Deterministic by seed: the PRNG ([`rng`]) and all math are implemented in the core with `libm`,
+//! Deterministic by seed: the PRNG ([`crate::rng`]) and all math are implemented in the core with `libm`,
 //! so the same seed and parameters give bit-identical networks natively and in wasm;
 //! [`network_digest`] hashes a network's exact bits for that check.
 //!
@@ -32,7 +32,6 @@
 mod digest;
 pub mod grounding;
 pub mod params;
-pub mod rng;
 pub mod templates;
 
 pub use digest::network_digest;
@@ -45,7 +44,7 @@ use crate::record::{
     format_day, parse_day, AdFormat, ConversionScope, CreativeRecord, CtaStyle, DailyOutcome,
     HookType, RecordSource, VisualTag,
 };
-use rng::Rng;
+use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
 
 /// Most accounts one call may simulate.

@@ -18,15 +18,7 @@ pub const SIMULATOR_V1_JSON: &str = include_str!("../../models/simulator-v1.json
 /// FNV-1a 64 of [`SIMULATOR_V1_JSON`], as 16 lower-case hex digits.
 pub const SIMULATOR_V1_HASH: &str = "1ef3db392658fb78";
 
-/// FNV-1a 64 of `bytes`.
-pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
+pub use crate::model::file::fnv1a64;
 
 /// Per-platform delivery parameters (grounded in the exports; see `grounding`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
