@@ -16,10 +16,18 @@
 //! (features), [`model`] (binary format, quantization), [`classifier`] (inference), [`train`]
 //! (deterministic training), [`eval`] (metrics), [`corpus`] (training data from CSV text).
 
+pub mod classifier;
+pub mod corpus;
+pub mod eval;
+pub mod hashing;
 pub mod keyword;
+pub mod model;
 pub mod text;
+pub mod train;
 
+pub use classifier::{account_niche, AccountNiche, NicheDetection, NicheScore};
 pub use keyword::{seed_keyword_niche, KeywordDetection};
+pub use model::NicheModel;
 
 use crate::error::{Error, ErrorCode, Result};
 use serde::{Deserialize, Serialize};
