@@ -6,7 +6,7 @@
 //! 2. Hand-labelled ad copy, by grouped cross-validation: each fold's advertisers are scored by a
 //!    model trained (same recipe, same flags) without them.
 
-#[path = "niche_cli.rs"]
+#[path = "common/niche_cli.rs"]
 #[allow(dead_code)]
 mod cli;
 

@@ -301,6 +301,11 @@ impl NicheModel {
         f64::from(self.temperature)
     }
 
+    /// The learned keyword-prior weight `β`.
+    pub fn keyword_weight(&self) -> f64 {
+        f64::from(self.kw_weight)
+    }
+
     /// The classes in output order (`None` = other).
     pub fn classes(&self) -> &[Option<Niche>] {
         &self.classes

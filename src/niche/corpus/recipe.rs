@@ -11,7 +11,7 @@ use super::{examples, fold_of, merge_near_duplicates, sources, split_of, Doc, Sn
 use super::{Source, Split};
 use crate::error::Result;
 use crate::niche::model::NicheModel;
-use crate::niche::train::{train, TrainConfig};
+use crate::niche::train::{train, Example, TrainConfig};
 use crate::niche::Niche;
 
 /// The input files' contents (the caller reads them).
@@ -74,7 +74,12 @@ impl Recipe {
         c
     }
 
-    fn fit(&self, docs: &[Doc], keep_ad: impl Fn(&Doc) -> bool) -> Result<NicheModel> {
+    /// Training and calibration examples; `keep_ad` selects the ad copy used for training.
+    pub fn examples(
+        &self,
+        docs: &[Doc],
+        keep_ad: impl Fn(&Doc) -> bool,
+    ) -> (Vec<Example>, Vec<Example>) {
         let train_docs: Vec<&Doc> = docs
             .iter()
             .filter(|d| match d.source {
@@ -87,9 +92,15 @@ impl Recipe {
             .filter(|d| d.source != Source::AdCopy && split_of(&d.group) == Split::Calib)
             .collect();
         let classes = self.classes();
-        let tr = examples(&train_docs, &classes, &self.snippets);
-        let ca = examples(&calib_docs, &classes, &self.snippets);
-        train(&classes, &tr, &ca, &self.train)
+        (
+            examples(&train_docs, &classes, &self.snippets),
+            examples(&calib_docs, &classes, &self.snippets),
+        )
+    }
+
+    fn fit(&self, docs: &[Doc], keep_ad: impl Fn(&Doc) -> bool) -> Result<NicheModel> {
+        let (tr, ca) = self.examples(docs, keep_ad);
+        train(&self.classes(), &tr, &ca, &self.train)
     }
 
     /// The shipped model.
