@@ -5,7 +5,10 @@ use crosslearn::niche::{seed_keyword_niche, Niche};
 use serde_json::Value;
 
 fn cases() -> Vec<Value> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/seed_golden.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/fixtures/seed_golden.json"
+    );
     let text = std::fs::read_to_string(path).expect("read seed_golden.json");
     let json: Value = serde_json::from_str(&text).expect("parse seed_golden.json");
     json["cases"]["keyword_niche"]

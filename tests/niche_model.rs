@@ -9,12 +9,21 @@ use crosslearn::ErrorCode;
 
 const TINY: &[(&str, Niche)] = &[
     ("Join our gym today, first month free", Niche::Fitness),
-    ("HIIT classes and personal training at our fitness studio", Niche::Fitness),
+    (
+        "HIIT classes and personal training at our fitness studio",
+        Niche::Fitness,
+    ),
     ("Build muscle with kettlebells and cardio", Niche::Fitness),
     ("Craving pizza? Large pizza for 9.99 tonight", Niche::Food),
-    ("Fresh coffee and breakfast sandwiches every morning", Niche::Food),
+    (
+        "Fresh coffee and breakfast sandwiches every morning",
+        Niche::Food,
+    ),
     ("Our chef's new pasta menu is here", Niche::Food),
-    ("Book your beach resort getaway and save on flights", Niche::Travel),
+    (
+        "Book your beach resort getaway and save on flights",
+        Niche::Travel,
+    ),
     ("Hotels and cruises for your winter vacation", Niche::Travel),
     ("Explore the island on a guided trip", Niche::Travel),
 ];
@@ -96,7 +105,9 @@ fn other_versions_are_unsupported() {
     let crc = crc32(&b[..n - 4]);
     b[n - 4..].copy_from_slice(&crc.to_le_bytes());
     assert_eq!(
-        NicheModel::from_bytes(&b).expect_err("keyword version").code,
+        NicheModel::from_bytes(&b)
+            .expect_err("keyword version")
+            .code,
         ErrorCode::Unsupported
     );
 }
@@ -163,15 +174,42 @@ fn shipped_model_is_small_and_detects_plain_ads() {
     let (bytes, m) = shipped();
     assert!(bytes.len() <= 200_000, "{} bytes", bytes.len());
     let cases = [
-        ("Join our gym: HIIT classes, cardio and free weights. First month free!", Niche::Fitness),
-        ("New matte lipstick and mascara, shop the beauty collection", Niche::Beauty),
-        ("Summer dresses, sneakers and denim jackets, new arrivals", Niche::Fashion),
-        ("Craving pizza? Large 2-topping pizza for $9.99 tonight", Niche::Food),
-        ("Book your beach resort getaway: flights and hotels included", Niche::Travel),
-        ("Open a checking account and earn $300. Member FDIC", Niche::Finance),
-        ("Earn your bachelor's degree online. Enroll for fall classes", Niche::Education),
-        ("Test drive the new SUV at your local dealership today", Niche::Automotive),
-        ("Schedule your annual checkup with our doctors at the clinic", Niche::Health),
+        (
+            "Join our gym: HIIT classes, cardio and free weights. First month free!",
+            Niche::Fitness,
+        ),
+        (
+            "New matte lipstick and mascara, shop the beauty collection",
+            Niche::Beauty,
+        ),
+        (
+            "Summer dresses, sneakers and denim jackets, new arrivals",
+            Niche::Fashion,
+        ),
+        (
+            "Craving pizza? Large 2-topping pizza for $9.99 tonight",
+            Niche::Food,
+        ),
+        (
+            "Book your beach resort getaway: flights and hotels included",
+            Niche::Travel,
+        ),
+        (
+            "Open a checking account and earn $300. Member FDIC",
+            Niche::Finance,
+        ),
+        (
+            "Earn your bachelor's degree online. Enroll for fall classes",
+            Niche::Education,
+        ),
+        (
+            "Test drive the new SUV at your local dealership today",
+            Niche::Automotive,
+        ),
+        (
+            "Schedule your annual checkup with our doctors at the clinic",
+            Niche::Health,
+        ),
     ];
     for (text, want) in cases {
         let d = m.detect(text);

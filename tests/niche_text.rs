@@ -15,7 +15,10 @@ fn folds_styled_unicode_to_plain_tokens() {
         t.words(),
         ["feb23", "flash", "sale", "stretch", "creme", "brulee", "weve", "got", "it"]
     );
-    assert_eq!(t.as_str(), "feb23 flash sale stretch creme brulee weve got it");
+    assert_eq!(
+        t.as_str(),
+        "feb23 flash sale stretch creme brulee weve got it"
+    );
     assert!(Tokens::new(" !!! 🔥 ").is_empty());
 }
 
@@ -26,12 +29,18 @@ fn corrected_keywords_respect_word_boundaries() {
     assert_eq!(seed_keyword_niche(&[text], &[]).niche, Niche::Tech);
     let counts = keyword_counts(&Tokens::new(text));
     assert_eq!(counts[Niche::Tech.index().unwrap_or(0)], 0.0);
-    assert_eq!(corrected_keyword_niche("Skincare routine").niche, Niche::Beauty);
+    assert_eq!(
+        corrected_keyword_niche("Skincare routine").niche,
+        Niche::Beauty
+    );
     assert_eq!(
         corrected_keyword_niche("Find a realtor: real estate listings").niche,
         Niche::RealEstate
     );
-    assert_eq!(corrected_keyword_niche("nothing here").niche, Niche::Unknown);
+    assert_eq!(
+        corrected_keyword_niche("nothing here").niche,
+        Niche::Unknown
+    );
 }
 
 #[test]
@@ -42,7 +51,10 @@ fn hashing_is_normalized_sorted_and_stable() {
     assert!(x.iter().all(|&(j, _)| j < cfg.buckets));
     let norm: f32 = x.iter().map(|&(_, v)| v * v).sum::<f32>().sqrt();
     assert!(norm > 0.5 && norm < 2.5, "{norm}");
-    assert_eq!(x, cfg.features(&Tokens::new("claim YOUR free 3 day gym pass")));
+    assert_eq!(
+        x,
+        cfg.features(&Tokens::new("claim YOUR free 3 day gym pass"))
+    );
     // Digits are shape-only: prices differ, features do not.
     assert_eq!(
         cfg.features(&Tokens::new("only $10 a month")),
@@ -52,7 +64,8 @@ fn hashing_is_normalized_sorted_and_stable() {
 
 #[test]
 fn csv_handles_quotes_crlf_multiline_and_bom() {
-    let rows = parse("\u{feff}a,b\r\n\"x, \"\"y\"\"\",\"multi\nline\"\r\nlast,").unwrap_or_default();
+    let rows =
+        parse("\u{feff}a,b\r\n\"x, \"\"y\"\"\",\"multi\nline\"\r\nlast,").unwrap_or_default();
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[0], ["a", "b"]);
     assert_eq!(rows[1], ["x, \"y\"", "multi\nline"]);
@@ -64,7 +77,13 @@ fn csv_handles_quotes_crlf_multiline_and_bom() {
 fn snippets_pack_sentences_into_short_pieces() {
     let text = "One two three. Four five six seven! Eight nine ten eleven twelve.\nTiny.";
     let s = snippets(text, 8);
-    assert_eq!(s, ["One two three. Four five six seven!", "Eight nine ten eleven twelve. Tiny."]);
+    assert_eq!(
+        s,
+        [
+            "One two three. Four five six seven!",
+            "Eight nine ten eleven twelve. Tiny."
+        ]
+    );
     let long = vec!["w"; 25].join(" ");
     assert_eq!(snippets(&long, 10).len(), 3);
 }
@@ -81,7 +100,11 @@ fn splits_are_grouped_and_near_duplicates_merged() {
         context_only: false,
     };
     let same = "The very same long ad text that was copied verbatim by two advertisers today";
-    let mut docs = vec![doc("t:b", same), doc("t:a", same), doc("t:c", "Something else")];
+    let mut docs = vec![
+        doc("t:b", same),
+        doc("t:a", same),
+        doc("t:c", "Something else"),
+    ];
     merge_near_duplicates(&mut docs);
     assert_eq!(docs[0].group, "t:a");
     assert_eq!(docs[1].group, "t:a");

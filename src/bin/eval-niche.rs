@@ -5,6 +5,8 @@
 //!    the original's keyword method (`Seed`) vs the corrected word-boundary keywords.
 //! 2. Hand-labelled ad copy, by grouped cross-validation: each fold's advertisers are scored by a
 //!    model trained (same recipe, same flags) without them.
+//!
+//! Set `EVAL_NICHE_DUMP=path.tsv` to also write the per-ad predictions of the cross-validation.
 
 #[path = "common/niche_cli.rs"]
 #[allow(dead_code)]
@@ -14,7 +16,16 @@ use crosslearn::niche::corpus::recipe::{load, test_snippets};
 use crosslearn::niche::corpus::{fold_of, Doc, Source};
 use crosslearn::niche::eval::{ece, labels, report, Report};
 use crosslearn::niche::keyword::corrected_keyword_niche;
-use crosslearn::niche::{seed_keyword_niche, Niche, NicheModel};
+use crosslearn::niche::{seed_keyword_niche, Niche, NicheDetection, NicheModel};
+
+/// The most likely real niche, even when the answer is `unknown`.
+fn top_niche(d: &NicheDetection) -> Niche {
+    if d.niche == Niche::Unknown {
+        d.alternatives.first().map_or(Niche::Unknown, |a| a.niche)
+    } else {
+        d.niche
+    }
+}
 
 /// Predictions of one method plus (confidence, correct) pairs for the classifier.
 struct Scored {
@@ -44,16 +55,10 @@ impl Scored {
         self.model.push(d.niche);
         self.seed.push(seed_keyword_niche(&[text], &[]).niche);
         self.corrected.push(corrected_keyword_niche(text).niche);
-        let top = |d: &crosslearn::niche::NicheDetection| {
-            if d.niche == Niche::Unknown {
-                d.alternatives.first().map_or(Niche::Unknown, |a| a.niche)
-            } else {
-                d.niche
-            }
-        };
-        self.calibration.push((d.confidence, top(&d) == gold));
+        self.calibration.push((d.confidence, top_niche(&d) == gold));
         let r = raw.detect(text);
-        self.uncalibrated.push((r.confidence, top(&r) == gold));
+        self.uncalibrated
+            .push((r.confidence, top_niche(&r) == gold));
     }
 }
 
@@ -73,7 +78,9 @@ fn summary(name: &str, s: &Scored) {
         ece(&s.calibration, 15),
         ece(&s.uncalibrated, 15)
     );
-    println!("| niche | support | F1 classifier | F1 seed | F1 corrected | predicted (classifier) |");
+    println!(
+        "| niche | support | F1 classifier | F1 seed | F1 corrected | predicted (classifier) |"
+    );
     println!("|---|---:|---:|---:|---:|---:|");
     for (i, label) in labels().iter().enumerate() {
         let (c, k, w) = (&rows[0].1, &rows[1].1, &rows[2].1);
@@ -112,17 +119,36 @@ fn run() -> Result<(), String> {
     let ads: Vec<&Doc> = docs.iter().filter(|d| d.source == Source::AdCopy).collect();
     let mut cv = Scored::new();
     let mut cv_text = Scored::new();
+    let mut dump = String::from("fold\tgold\tpredicted\ttop_niche\tconfidence\ttext\n");
     for fold in 0..args.recipe.folds {
         let model = args.recipe.fold(&docs, fold).map_err(|e| e.to_string())?;
         let model_raw = raw(&model)?;
-        for d in ads.iter().filter(|d| fold_of(&d.group, args.recipe.folds) == fold) {
+        for d in ads
+            .iter()
+            .filter(|d| fold_of(&d.group, args.recipe.folds) == fold)
+        {
             cv.add(&model, &model_raw, &d.text, d.label);
+            let p = model.detect(&d.text);
+            let one_line = d.text.replace(['\n', '\t'], " ");
+            dump.push_str(&format!(
+                "{fold}\t{}\t{}\t{}\t{:.3}\t{one_line}\n",
+                d.label,
+                p.niche,
+                top_niche(&p),
+                p.confidence
+            ));
             if !d.context_only {
                 cv_text.add(&model, &model_raw, &d.text, d.label);
             }
         }
     }
-    let name = format!("Hand-labelled ad copy, {}-fold grouped CV", args.recipe.folds);
+    if let Ok(path) = std::env::var("EVAL_NICHE_DUMP") {
+        std::fs::write(&path, dump).map_err(|e| format!("{path}: {e}"))?;
+    }
+    let name = format!(
+        "Hand-labelled ad copy, {}-fold grouped CV",
+        args.recipe.folds
+    );
     summary(&name, &cv);
     summary(&format!("{name}, niche evident from the words"), &cv_text);
     Ok(())

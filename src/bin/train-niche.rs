@@ -14,7 +14,11 @@ fn run() -> Result<(), String> {
     let docs = load(&cli::read_files(&args)?).map_err(|e| e.to_string())?;
     let (train, calib) = args.recipe.examples(&docs, |_| true);
     let classes = args.recipe.classes();
-    println!("examples: {} train, {} calibration", train.len(), calib.len());
+    println!(
+        "examples: {} train, {} calibration",
+        train.len(),
+        calib.len()
+    );
     for (k, class) in classes.iter().enumerate() {
         let n = train.iter().filter(|e| e.class == k).count();
         let name = class.map_or("other", |c| c.as_str());

@@ -37,7 +37,6 @@ pub struct NicheScore {
 /// The result of detecting one text's niche.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(into_wasm_abi))]
 pub struct NicheDetection {
     /// The detected niche; `unknown` below the model's threshold or for text with no words.
     pub niche: Niche,
@@ -50,7 +49,6 @@ pub struct NicheDetection {
 /// An account's niche: declared, or detected over its ad texts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(into_wasm_abi))]
 pub struct AccountNiche {
     /// The account's niche.
     pub niche: Niche,
@@ -123,7 +121,10 @@ impl NicheModel {
         let mut z: Vec<f32> = Vec::with_capacity(self.classes.len());
         for (k, class) in self.classes.iter().enumerate() {
             let row = &self.weights[k * d..(k + 1) * d];
-            let dot: f32 = e.x.iter().map(|&(j, v)| f32::from(row[j as usize]) * v).sum();
+            let dot: f32 =
+                e.x.iter()
+                    .map(|&(j, v)| f32::from(row[j as usize]) * v)
+                    .sum();
             let prior = class
                 .and_then(Niche::index)
                 .map_or(0.0, |n| self.kw_weight * e.kw[n]);

@@ -87,7 +87,11 @@ pub fn crc32(bytes: &[u8]) -> u32 {
             let mut c = i as u32;
             let mut k = 0;
             while k < 8 {
-                c = if c & 1 == 1 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+                c = if c & 1 == 1 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
                 k += 1;
             }
             t[i] = c;
@@ -154,7 +158,10 @@ impl NicheModel {
             let max = row.iter().fold(0f32, |m, w| m.max(w.abs()));
             let s = if max > 0.0 { max / 127.0 } else { 1.0 };
             scales.push(s);
-            weights.extend(row.iter().map(|w| (w / s).round().clamp(-127.0, 127.0) as i8));
+            weights.extend(
+                row.iter()
+                    .map(|w| (w / s).round().clamp(-127.0, 127.0) as i8),
+            );
         }
         let model = NicheModel {
             hashing: p.hashing,
@@ -218,7 +225,9 @@ impl NicheModel {
             return Err(Error::field(
                 ErrorCode::Unsupported,
                 "model",
-                format!("model uses keyword list v{kw_version}; this build has v{KEYWORDS_VERSION}"),
+                format!(
+                    "model uses keyword list v{kw_version}; this build has v{KEYWORDS_VERSION}"
+                ),
             ));
         }
         let buckets = u32::from_le_bytes(r.arr()?);
@@ -267,9 +276,11 @@ impl NicheModel {
         for &code in r.take(k)? {
             let class = match code {
                 OTHER_CODE => None,
-                i => Some(*Niche::ALL.get(usize::from(i)).ok_or_else(|| {
-                    malformed(format!("unknown class code {i}"))
-                })?),
+                i => Some(
+                    *Niche::ALL
+                        .get(usize::from(i))
+                        .ok_or_else(|| malformed(format!("unknown class code {i}")))?,
+                ),
             };
             if classes.contains(&class) {
                 return Err(malformed("duplicate class"));

@@ -37,7 +37,11 @@ fn fold_latin1(c: char) -> char {
     const UPPER: &[u8; 32] = b"AAAAAAACEEEEIIIIDNOOOOO*OUUUUYTs";
     const LOWER: &[u8; 32] = b"aaaaaaaceeeeiiiidnooooo/ouuuuyty";
     let cp = c as u32;
-    let (table, base) = if cp < 0xE0 { (UPPER, 0xC0) } else { (LOWER, 0xE0) };
+    let (table, base) = if cp < 0xE0 {
+        (UPPER, 0xC0)
+    } else {
+        (LOWER, 0xE0)
+    };
     match table[(cp - base) as usize] {
         b'*' | b'/' => c,
         b => b as char,

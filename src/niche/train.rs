@@ -64,7 +64,7 @@ impl Default for TrainConfig {
             l2: 1e-5,
             seed: 7,
             keyword_prior: true,
-            threshold: 0.3,
+            threshold: 0.2,
         }
     }
 }
@@ -113,15 +113,24 @@ fn validate(classes: &[Option<Niche>], train: &[Example], cfg: &TrainConfig) -> 
     }
     for (i, e) in train.iter().enumerate() {
         if e.class >= classes.len() || !(e.weight.is_finite() && e.weight >= 0.0) {
-            return Err(invalid(&format!("train[{i}]"), "class out of range or bad weight"));
+            return Err(invalid(
+                &format!("train[{i}]"),
+                "class out of range or bad weight",
+            ));
         }
     }
     let h = &cfg.hashing;
     if h.buckets == 0 || h.char_max < h.char_min || h.char_max > 16 {
-        return Err(invalid("hashing", "buckets must be > 0 and char_min <= char_max <= 16"));
+        return Err(invalid(
+            "hashing",
+            "buckets must be > 0 and char_min <= char_max <= 16",
+        ));
     }
     if !(cfg.learning_rate > 0.0 && cfg.l2 >= 0.0 && cfg.epochs > 0) {
-        return Err(invalid("config", "learning_rate > 0, l2 >= 0, epochs > 0 required"));
+        return Err(invalid(
+            "config",
+            "learning_rate > 0, l2 >= 0, epochs > 0 required",
+        ));
     }
     Ok(())
 }
@@ -147,7 +156,10 @@ pub fn fit(classes: &[Option<Niche>], train: &[Example], cfg: &TrainConfig) -> R
     validate(classes, train, cfg)?;
     let k = classes.len();
     let d = cfg.hashing.buckets as usize;
-    let data: Vec<Encoded> = train.iter().map(|e| encode(&cfg.hashing, &e.text)).collect();
+    let data: Vec<Encoded> = train
+        .iter()
+        .map(|e| encode(&cfg.hashing, &e.text))
+        .collect();
     let weights = example_weights(train, k);
     let niche_of: Vec<Option<usize>> = classes.iter().map(|c| c.and_then(Niche::index)).collect();
 
@@ -215,8 +227,14 @@ pub fn fit(classes: &[Option<Niche>], train: &[Example], cfg: &TrainConfig) -> R
 fn nll(logits: &[(Vec<f32>, usize)], t: f64) -> f64 {
     let mut sum = 0f64;
     for (z, y) in logits {
-        let max = z.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(f64::from(v)));
-        let lse: f64 = z.iter().map(|&v| ((f64::from(v) - max) / t).exp()).sum::<f64>().ln();
+        let max = z
+            .iter()
+            .fold(f64::NEG_INFINITY, |m, &v| m.max(f64::from(v)));
+        let lse: f64 = z
+            .iter()
+            .map(|&v| ((f64::from(v) - max) / t).exp())
+            .sum::<f64>()
+            .ln();
         sum += lse - (f64::from(z[*y]) - max) / t;
     }
     sum / logits.len().max(1) as f64

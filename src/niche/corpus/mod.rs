@@ -102,9 +102,16 @@ pub fn merge_near_duplicates(docs: &mut [Doc]) {
     }
     let mut first_by_key: BTreeMap<String, String> = BTreeMap::new();
     for d in docs.iter() {
-        parent.entry(d.group.clone()).or_insert_with(|| d.group.clone());
+        parent
+            .entry(d.group.clone())
+            .or_insert_with(|| d.group.clone());
         let tokens = Tokens::new(&d.text);
-        let key = tokens.words().into_iter().take(12).collect::<Vec<_>>().join(" ");
+        let key = tokens
+            .words()
+            .into_iter()
+            .take(12)
+            .collect::<Vec<_>>()
+            .join(" ");
         if key.is_empty() {
             continue;
         }
@@ -218,7 +225,10 @@ pub fn examples(docs: &[&Doc], classes: &[Option<Niche>], cfg: &SnippetConfig) -
                 weight: cfg.ad_copy_weight / size.sqrt(),
             });
         } else {
-            for s in snippets(&d.text, cfg.max_words).into_iter().take(cfg.max_snippets) {
+            for s in snippets(&d.text, cfg.max_words)
+                .into_iter()
+                .take(cfg.max_snippets)
+            {
                 out.push(Example {
                     text: s,
                     class,

@@ -68,7 +68,11 @@ pub fn website_category(category: &str) -> Target {
         "Streaming Services" | "Games" | "Sports" => n(Niche::Entertainment),
         "E-Commerce" => n(Niche::Ecommerce),
         "Health and Fitness" => n(Niche::Health),
-        "Business/Corporate" | "Photography" | "News" | "Forums" | "Law and Government"
+        "Business/Corporate"
+        | "Photography"
+        | "News"
+        | "Forums"
+        | "Law and Government"
         | "Social Networking and Messaging" => Target::Other,
         _ => Target::Exclude, // Adult (already removed from the copy)
     }
@@ -96,7 +100,8 @@ impl Overrides {
         let (s, k, v) = (t.column("source")?, t.column("key")?, t.column("niche")?);
         let mut out = Vec::new();
         for (i, row) in t.rows().iter().enumerate() {
-            let target = parse_target(get(row, v)).map_err(|e| e.within(&format!("overrides[{i}]")))?;
+            let target =
+                parse_target(get(row, v)).map_err(|e| e.within(&format!("overrides[{i}]")))?;
             out.push((get(row, s).to_string(), get(row, k).to_string(), target));
         }
         Ok(Overrides(out))
@@ -139,13 +144,25 @@ fn push(docs: &mut Vec<Doc>, source: Source, group: String, target: Target, text
 /// `Advertisement_Transcripts_deduped_edited.csv`: group = advertiser.
 pub fn transcripts(csv: &str, ov: &Overrides) -> Result<Vec<Doc>> {
     let t = Table::parse(csv)?;
-    let (c, a, x) = (t.column("Category")?, t.column("Advertiser")?, t.column("Ad_copy")?);
+    let (c, a, x) = (
+        t.column("Category")?,
+        t.column("Advertiser")?,
+        t.column("Ad_copy")?,
+    );
     let mut docs = Vec::new();
     for row in t.rows() {
         let adv = get(row, a).trim();
-        let target = ov.advertiser(adv).unwrap_or_else(|| transcript_category(get(row, c)));
+        let target = ov
+            .advertiser(adv)
+            .unwrap_or_else(|| transcript_category(get(row, c)));
         let group = format!("t:{}", adv.to_lowercase());
-        push(&mut docs, Source::Transcripts, group, target, get(row, x).to_string());
+        push(
+            &mut docs,
+            Source::Transcripts,
+            group,
+            target,
+            get(row, x).to_string(),
+        );
     }
     Ok(docs)
 }
@@ -172,7 +189,13 @@ pub fn flipkart(csv: &str) -> Result<Vec<Doc>> {
         };
         let group = format!("f:{}", key.to_lowercase());
         let text = format!("{pname}.\n{}", get(row, desc));
-        push(&mut docs, Source::Flipkart, group, flipkart_category(top), text);
+        push(
+            &mut docs,
+            Source::Flipkart,
+            group,
+            flipkart_category(top),
+            text,
+        );
     }
     Ok(docs)
 }
@@ -197,7 +220,13 @@ pub fn websites(csv: &str, ov: &Overrides) -> Result<Vec<Doc>> {
         let url = get(row, u);
         let target = ov.url(url).unwrap_or_else(|| website_category(get(row, c)));
         let group = format!("w:{}", domain(url).to_lowercase());
-        push(&mut docs, Source::Websites, group, target, get(row, x).to_string());
+        push(
+            &mut docs,
+            Source::Websites,
+            group,
+            target,
+            get(row, x).to_string(),
+        );
     }
     Ok(docs)
 }
