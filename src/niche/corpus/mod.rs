@@ -13,6 +13,7 @@ pub mod csv;
 pub mod recipe;
 pub mod sources;
 
+use super::hashing::fnv1a;
 use super::text::Tokens;
 use super::train::Example;
 use super::Niche;
@@ -69,15 +70,9 @@ pub enum Split {
     Test,
 }
 
-fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
-
 /// The split of a group: hash mod 10 -> {0, 1}: test, 2: calibration, else train.
 pub fn split_of(group: &str) -> Split {
-    match fnv(group) % 10 {
+    match fnv1a(group.as_bytes()) % 10 {
         0 | 1 => Split::Test,
         2 => Split::Calib,
         _ => Split::Train,
@@ -86,7 +81,7 @@ pub fn split_of(group: &str) -> Split {
 
 /// The cross-validation fold (0..k) of a group.
 pub fn fold_of(group: &str, k: u64) -> u64 {
-    (fnv(group) >> 8) % k.max(1)
+    (fnv1a(group.as_bytes()) >> 8) % k.max(1)
 }
 
 /// Merge groups of documents that share their first 12 normalized tokens (union-find; each
