@@ -26,6 +26,7 @@ pub mod benchmarks;
 pub mod copy;
 pub mod error;
 pub mod features;
+pub mod hash;
 pub mod import;
 pub mod metrics;
 pub mod model;

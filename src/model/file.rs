@@ -26,15 +26,7 @@ pub const MAGIC: &[u8; 8] = b"CLCTRMD\0";
 /// Current format version.
 pub const VERSION: u16 = 1;
 
-/// FNV-1a 64-bit hash.
-pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
+pub use crate::hash::fnv1a64;
 
 /// Append-only little-endian writer.
 #[derive(Default)]

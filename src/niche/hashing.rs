@@ -56,20 +56,11 @@ impl Default for HashingConfig {
     }
 }
 
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
-
-fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(FNV_PRIME);
-    }
-    h
-}
+use crate::hash::{fnv1a64_continue as fnv, FNV_OFFSET};
 
 /// 64-bit FNV-1a of `bytes` (also used to assign corpus groups to splits).
 pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
-    fnv(FNV_OFFSET, bytes)
+    crate::hash::fnv1a64(bytes)
 }
 
 fn mix(mut z: u64) -> u64 {

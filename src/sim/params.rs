@@ -18,7 +18,7 @@ pub const SIMULATOR_V1_JSON: &str = include_str!("../../models/simulator-v1.json
 /// FNV-1a 64 of [`SIMULATOR_V1_JSON`], as 16 lower-case hex digits.
 pub const SIMULATOR_V1_HASH: &str = "1ef3db392658fb78";
 
-pub use crate::model::file::fnv1a64;
+pub use crate::hash::fnv1a64;
 
 /// Per-platform delivery parameters (grounded in the exports; see `grounding`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
