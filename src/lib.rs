@@ -13,20 +13,37 @@
 //! - [`features`]: cross-platform aggregation into an insight and the 19-feature vector, single
 //!   and batched into an `ndarray` matrix.
 //! - [`patterns`]: cross-platform winning patterns.
-//! - [`niche`]: the 15 industry niches.
+//! - [`niche`]: the 15 industry niches; seed keyword detection and the hashed n-gram classifier.
 //! - [`synth`]: a seeded generator of **synthetic** campaigns in the columnar batch layout, for
 //!   benchmarks and tests only.
+//! - [`record`]: creative performance records, controlled vocabularies, strict batch validation.
+//! - [`copy`]: hook type, CTA style and copy signals read from ad copy (fast, rule-based).
+//! - [`import`]: CSV import of the real exports and a generic format (bytes in, no file I/O).
+//! - [`sim`]: the seeded, frozen-parameter simulator (simulated data, labelled) and its grounding.
+//! - [`model`]: CTR model foundations (weighted logistic solver, metrics, calibration, model file).
+//! - [`privacy`]: bounded contributions, exact aggregates, discrete-Laplace releases.
+//! - [`rng`], [`hash`]: the one seeded PRNG and the one FNV-1a hash.
+//!
+//! The data layer is described in `docs/data-layer.md`, niche detection in `docs/niche.md`.
 #![deny(missing_docs)]
 
 pub mod benchmarks;
+pub mod copy;
 pub mod error;
 pub mod features;
+pub mod hash;
+pub mod import;
 pub mod metrics;
+pub mod model;
 pub mod niche;
 pub mod normalize;
 mod numeric;
 pub mod patterns;
 pub mod platform;
+pub mod privacy;
+pub mod record;
+pub mod rng;
+pub mod sim;
 pub mod synth;
 
 #[cfg(feature = "wasm")]

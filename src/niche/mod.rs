@@ -1,8 +1,33 @@
-//! Industry niches.
+//! Industry niches and niche detection.
 //!
 //! The 15 niches of the original system (SEED-SPEC §3.1, seeds/000), plus an explicit `unknown`.
 //! Wire names are snake_case. The enum order is significant: seed-parity keyword detection breaks
 //! ties by it.
+//!
+//! Detection comes in two modes:
+//! - **Seed** ([`seed_keyword_niche`]): the original's substring keyword count, bit for bit.
+//! - **Classifier** ([`NicheModel`]): a small multinomial logistic regression on hashed word and
+//!   character n-grams plus a word-boundary keyword prior, with calibrated confidence, top-3
+//!   alternatives and `unknown` below a threshold. The model is loaded from bytes
+//!   ([`NicheModel::from_bytes`], file `models/niche-v1.bin`); this module does no file I/O.
+//!   [`account_niche`] gives an account's niche from its declared niche or its ad texts.
+//!
+//! Submodules: [`text`] (normalization, tokens), [`keyword`] (both keyword methods), [`hashing`]
+//! (features), [`model`] (binary format, quantization), [`classifier`] (inference), [`train`]
+//! (deterministic training), [`eval`] (metrics), [`corpus`] (training data from CSV text).
+
+pub mod classifier;
+pub mod corpus;
+pub mod eval;
+pub mod hashing;
+pub mod keyword;
+pub mod model;
+pub mod text;
+pub mod train;
+
+pub use classifier::{account_niche, AccountNiche, NicheDetection, NicheScore};
+pub use keyword::{seed_keyword_niche, KeywordDetection};
+pub use model::NicheModel;
 
 use crate::error::{Error, ErrorCode, Result};
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,50 @@
+//! Train the niche model and write it: `cargo run --release --bin train-niche -- --data
+//! ../shared/data --seed 7 --out models/niche-v1.bin`. Deterministic: the same data, flags and
+//! seed give the same bytes. See docs/niche.md.
+
+#[path = "common/niche_cli.rs"]
+#[allow(dead_code)]
+mod cli;
+
+use crosslearn::niche::corpus::recipe::load;
+use crosslearn::niche::model::crc32;
+
+fn run() -> Result<(), String> {
+    let args = cli::parse_args()?;
+    let docs = load(&cli::read_files(&args)?).map_err(|e| e.to_string())?;
+    let (train, calib) = args.recipe.examples(&docs, |_| true);
+    let classes = args.recipe.classes();
+    println!(
+        "examples: {} train, {} calibration",
+        train.len(),
+        calib.len()
+    );
+    for (k, class) in classes.iter().enumerate() {
+        let n = train.iter().filter(|e| e.class == k).count();
+        let name = class.map_or("other", |c| c.as_str());
+        println!("  {name:<14} {n:>6}");
+    }
+    let model = args.recipe.shipped(&docs).map_err(|e| e.to_string())?;
+    let bytes = model.to_bytes();
+    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(&args.out, &bytes).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    println!(
+        "wrote {} ({} bytes, crc32 of body {:08x}, T = {:.4}, threshold = {:.2}, keyword weight = {:.3})",
+        args.out.display(),
+        bytes.len(),
+        crc32(&bytes[..bytes.len().saturating_sub(4)]),
+        model.temperature(),
+        model.threshold(),
+        model.keyword_weight()
+    );
+    Ok(())
+}
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("train-niche: {e}");
+        std::process::exit(1);
+    }
+}
