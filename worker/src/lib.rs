@@ -1,1 +1,54 @@
-//! The crosslearn Worker (placeholder; see worker/README).
+//! # crosslearn-worker
+//!
+//! The crosslearn edge API as a Cloudflare Worker. This file is the route table; the handlers
+//! live in [`handlers`], the pure request -> core -> response functions in [`api`], body parsing in
+//! [`json`] and [`body`], and the error type with its status mapping in [`error`].
+//!
+//! | method | path | answer |
+//! |---|---|---|
+//! | GET | `/health` | `{"status": "ok", "version"}` |
+//! | POST | `/api/normalize` | `{"metrics": PlatformMetrics \| [PlatformMetrics], "mode"?}` -> normalized metrics (or a list) |
+//! | POST | `/api/features` | `{"platform_data": [...], "creative_dna"?, "mode"?}` -> insight, unified features, the 19-feature vector and its names |
+//!
+//! Static files (the ad editor) are served by wrangler's `[assets]` before this code runs; what
+//! reaches the Worker and matches no route gets a JSON 404, and a known path with the wrong method
+//! a JSON 405. Every error body is `{"error": {"code", "message", "field"}}` (see [`error`]).
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod body;
+pub mod error;
+pub mod handlers;
+pub mod json;
+
+use worker::{event, Context, Date, Env, Request, Response, Router};
+
+/// `GET /health`.
+pub const HEALTH: &str = "/health";
+/// `POST /api/normalize`.
+pub const NORMALIZE: &str = "/api/normalize";
+/// `POST /api/features`.
+pub const FEATURES: &str = "/api/features";
+
+/// Every path with the methods it answers (the `Allow` header of a 405). Keep in step with
+/// [`router`].
+pub const ROUTES: &[(&str, &str)] = &[(HEALTH, "GET"), (NORMALIZE, "POST"), (FEATURES, "POST")];
+
+/// The route table.
+pub fn router() -> Router<'static, ()> {
+    Router::new()
+        .get_async(HEALTH, handlers::health)
+        .post_async(NORMALIZE, handlers::normalize)
+        .post_async(FEATURES, handlers::features)
+        // Registered for every method, so the Router's own plain-text 404/405 never answers.
+        // `/*rest` does not match `/` itself, hence two patterns.
+        .on("/", handlers::fallback)
+        .on("/*rest", handlers::fallback)
+}
+
+/// The Worker's fetch entry point.
+#[event(fetch)]
+pub async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let started_ms = Date::now().as_millis();
+    handlers::finish(router().run(req, env).await, started_ms)
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Assemble dist/ (git-ignored), the folder wrangler's [assets] serves next to the Worker:
+#   www/*    -> dist/          (the ad editor page at /)
+#   pkg/     -> dist/pkg/      (the wasm npm package the page imports as ../pkg -> /pkg)
+#   models/  -> dist/models/   (model files the page fetches as bytes)
+# Whatever of these exists is copied; a missing one is reported and skipped, so the Worker can
+# be run before the npm package is built. dist/ is rebuilt from scratch every time.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+rm -rf dist
+mkdir -p dist
+# copy_tree SRC DEST: copy SRC's contents into DEST, if SRC has any non-dot file.
+copy_tree() {
+  local src="$1" dest="$2"
+  if [ -d "$src" ] && [ -n "$(find "$src" -type f -not -name '.*' -print -quit)" ]; then
+    mkdir -p "$dest"
+    cp -R "$src/." "$dest/"
+    echo "  $src/ -> ${dest#"$ROOT"/}/"
+  else
+    echo "  $src/ missing or empty: skipped"
+  fi
+}
+log "assembling dist/"
+copy_tree www "$ROOT/dist"
+copy_tree pkg "$ROOT/dist/pkg"
+copy_tree models "$ROOT/dist/models"
+# Dotfiles are repository plumbing (.gitkeep, pkg/.gitignore written by wasm-pack), not assets.
+find dist -name '.*' -type f -delete
+echo "dist/: $(find dist -type f | wc -l) files"
+find dist -type f | sort | sed 's/^/  /' | head -50

@@ -1,0 +1,255 @@
+// End-to-end tests of the built Worker under `wrangler dev` (local workerd, 127.0.0.1 only).
+//
+//   bash scripts/build-worker.sh && bash scripts/build-dist.sh && node --test tests/e2e/
+//
+// The golden fixtures (../shared/fixtures/seed_golden.json, next to the repository; override with
+// SEED_GOLDEN=path) are replayed through the HTTP API in seed mode and compared with `===`:
+// fixture floats are shortest round-trip decimals and the Worker prints f64 the same way, so the
+// JSON round trip is exact. The 19-feature vector is f32 widened to f64 on both sides.
+
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ROOT, startWorker } from './lib/wrangler.mjs';
+
+const FIXTURES = process.env.SEED_GOLDEN ?? path.resolve(ROOT, '../shared/fixtures/seed_golden.json');
+const golden = JSON.parse(readFileSync(FIXTURES, 'utf8'));
+const MAX_BODY_BYTES = 1024 * 1024; // worker/src/body.rs
+
+let worker;
+before(async () => {
+  worker = await startWorker();
+});
+after(async () => {
+  await worker?.stop();
+});
+
+async function call(method, route, body, headers = {}) {
+  const init = { method, headers: { ...headers } };
+  if (body !== undefined) {
+    init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    init.headers['content-type'] ??= 'application/json';
+  }
+  const res = await fetch(`${worker.url}${route}`, init);
+  const text = await res.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { res, status: res.status, text, json };
+}
+
+const post = (route, body, headers) => call('POST', route, body, headers);
+
+/** Every key of `expected` must be `===` in `actual`; returns the mismatches as strings. */
+function mismatches(id, expected, actual) {
+  const out = [];
+  for (const [key, want] of Object.entries(expected)) {
+    if (actual?.[key] !== want) out.push(`${id}.${key}: expected ${want}, got ${actual?.[key]}`);
+  }
+  return out;
+}
+
+/** The error body must be exactly {error: {code, message, field}}; returns the error. */
+function errorOf(r) {
+  assert.ok(r.json, `error body is JSON: ${r.text}`);
+  assert.deepEqual(Object.keys(r.json), ['error']);
+  assert.deepEqual(Object.keys(r.json.error).sort(), ['code', 'field', 'message']);
+  assert.equal(typeof r.json.error.message, 'string');
+  assert.match(r.res.headers.get('content-type') ?? '', /application\/json/);
+  return r.json.error;
+}
+
+describe('health', () => {
+  test('GET /health answers ok with the version and a Server-Timing header', async () => {
+    const r = await call('GET', '/health');
+    assert.equal(r.status, 200);
+    assert.equal(r.json.status, 'ok');
+    assert.match(r.json.version, /^\d+\.\d+\.\d+/);
+    assert.match(r.res.headers.get('server-timing') ?? '', /^handler;dur=\d+$/);
+  });
+});
+
+describe('golden normalize (seed mode)', () => {
+  test(`all ${golden.cases.normalize.length} cases, batched as one list`, async () => {
+    const cases = golden.cases.normalize;
+    const r = await post('/api/normalize', { metrics: cases.map((c) => c.input), mode: 'seed' });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.length, cases.length);
+    const bad = cases.flatMap((c, i) => mismatches(c.id, c.expected, r.json[i]));
+    assert.deepEqual(bad, []);
+  });
+
+  test('the 3 worked examples, one request each (single-object form)', async () => {
+    const worked = golden.cases.worked_examples.normalize;
+    assert.equal(worked.length, 3);
+    for (const c of worked) {
+      const r = await post('/api/normalize', { metrics: c.input, mode: 'seed' });
+      assert.equal(r.status, 200, r.text);
+      assert.ok(!Array.isArray(r.json));
+      assert.deepEqual(mismatches(c.id, c.expected, r.json), []);
+    }
+  });
+});
+
+describe('golden aggregate through /api/features (seed mode)', () => {
+  const { aggregate, aggregate_with_dna } = golden.cases.worked_examples;
+  const cases = [aggregate, aggregate_with_dna, ...golden.cases.aggregate];
+
+  /** Fields computed without exp(), so exact in any libm. */
+  const EXACT_INSIGHT = [
+    'avg_normalized_ctr', 'avg_normalized_cpc', 'avg_normalized_engagement', 'avg_composite_score',
+    'confidence', 'total_impressions', 'total_conversions', 'total_spend', 'sample_size',
+  ];
+
+  test(`features vector of ${cases.length} cases (2 worked examples + every aggregate case)`, async () => {
+    const bad = [];
+    for (let i = 0; i < cases.length; i += 16) {
+      const chunk = cases.slice(i, i + 16);
+      const answers = await Promise.all(
+        chunk.map((c) => post('/api/features', { ...c.input, mode: 'seed' })),
+      );
+      chunk.forEach((c, j) => {
+        const r = answers[j];
+        if (r.status !== 200) {
+          bad.push(`${c.id}: status ${r.status} ${r.text}`);
+          return;
+        }
+        const want = c.expected.unified_features_array_f32;
+        assert.equal(r.json.features.length, 19);
+        r.json.features.forEach((x, k) => {
+          if (x !== Math.fround(want[k])) bad.push(`${c.id}.features[${k}]: expected ${want[k]}, got ${x}`);
+        });
+        const insight = Object.fromEntries(EXACT_INSIGHT.map((k) => [k, c.expected.insight[k]]));
+        bad.push(...mismatches(`${c.id}.insight`, insight, r.json.insight));
+        assert.deepEqual(r.json.insight.platforms, c.expected.insight.platforms);
+        // The core names the features itself (the fixtures use the seed's names); same order.
+        assert.equal(r.json.feature_names.length, 19);
+      });
+    }
+    assert.deepEqual(bad, []);
+  });
+
+  test('worked example: the documented headline numbers', async () => {
+    const r = await post('/api/features', { ...aggregate.input, mode: 'seed' });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.insight.avg_composite_score, 0.5207099784753583);
+    assert.equal(r.json.insight.total_spend, 2001.0);
+    assert.equal(r.json.unified_features.multi_platform_bonus, 0.2);
+  });
+});
+
+describe('bad input is a 4xx JSON error naming the field', () => {
+  const metrics = golden.cases.worked_examples.normalize[0].input;
+  const withField = (key, value) => ({ metrics: { ...metrics, [key]: value } });
+  const raw = JSON.stringify({ metrics });
+
+  const table = [
+    ['malformed JSON (truncated)', '/api/normalize', '{"metrics": {"platform": "meta"', 400, 'malformed', null],
+    ['malformed JSON (not JSON)', '/api/normalize', 'hello', 400, 'malformed', null],
+    ['empty body', '/api/normalize', '', 400, 'malformed', null],
+    ['bare NaN token', '/api/normalize', raw.replace('"ctr":0.025', '"ctr":NaN'), 400, 'malformed', null],
+    ['"NaN" string', '/api/normalize', withField('ctr', 'NaN'), 422, 'invalid_type', 'metrics.ctr'],
+    ['"Infinity" string', '/api/normalize', withField('cpc', 'Infinity'), 422, 'invalid_type', 'metrics.cpc'],
+    ['negative cpc', '/api/normalize', withField('cpc', -1.5), 422, 'invalid_value', 'metrics.cpc'],
+    ['negative cpc in a list', '/api/normalize', { metrics: [metrics, { ...metrics, cpc: -1 }] }, 422, 'invalid_value', 'metrics[1].cpc'],
+    ['percent ctr (corrected mode)', '/api/normalize', withField('ctr', 2.5), 422, 'invalid_value', 'metrics.ctr'],
+    ['negative impressions', '/api/normalize', withField('impressions', -1), 422, 'invalid_value', 'metrics.impressions'],
+    ['unknown field', '/api/normalize', withField('bogus', 1), 422, 'unknown_field', 'metrics.bogus'],
+    ['unknown top-level field', '/api/normalize', { metrics, extra: true }, 422, 'unknown_field', 'extra'],
+    ['missing field', '/api/normalize', { metrics: { ...metrics, spend: undefined } }, 422, 'missing_field', 'metrics.spend'],
+    ['unknown platform', '/api/normalize', withField('platform', 'myspace'), 422, 'unknown_value', 'metrics.platform'],
+    ['unknown mode', '/api/normalize', { metrics, mode: 'fast' }, 422, 'unknown_value', 'mode'],
+    ['metrics not an object', '/api/normalize', { metrics: 42 }, 422, 'invalid_type', 'metrics'],
+    ['empty platform_data', '/api/features', { platform_data: [] }, 422, 'empty_input', 'platform_data'],
+    ['duplicate platform', '/api/features', { platform_data: [metrics, metrics] }, 422, 'duplicate', 'platform_data[1].platform'],
+    ['DNA out of range', '/api/features', { platform_data: [metrics], creative_dna: { hook_strength: 7 } }, 422, 'invalid_value', 'creative_dna.hook_strength'],
+    ['unknown platform in features', '/api/features', { platform_data: [metrics, { ...metrics, platform: 'myspace' }] }, 422, 'unknown_value', 'platform_data[1].platform'],
+  ];
+
+  for (const [name, route, body, status, code, field] of table) {
+    test(`${name} -> ${status} ${code}${field ? ` (${field})` : ''}`, async () => {
+      const r = await post(route, body);
+      assert.equal(r.status, status, r.text);
+      const e = errorOf(r);
+      assert.equal(e.code, code);
+      assert.equal(e.field, field);
+    });
+  }
+
+  test('body over 1 MiB (Content-Length) -> 413', async () => {
+    const r = await post('/api/normalize', ' '.repeat(MAX_BODY_BYTES + 1));
+    assert.equal(r.status, 413);
+    assert.equal(errorOf(r).code, 'too_large');
+  });
+
+  test('a body of exactly 1 MiB is read (and judged on its content)', async () => {
+    const body = JSON.stringify({ metrics, mode: 'seed' });
+    const r = await post('/api/normalize', body.padEnd(MAX_BODY_BYTES, ' '));
+    assert.equal(r.status, 200, r.text);
+  });
+
+  test('GET on a POST route -> 405 with Allow', async () => {
+    const r = await call('GET', '/api/normalize');
+    assert.equal(r.status, 405);
+    assert.equal(errorOf(r).code, 'method_not_allowed');
+    assert.equal(r.res.headers.get('allow'), 'POST');
+  });
+
+  test('POST on a GET route -> 405 with Allow', async () => {
+    const r = await post('/health', {});
+    assert.equal(r.status, 405);
+    assert.equal(errorOf(r).code, 'method_not_allowed');
+    assert.equal(r.res.headers.get('allow'), 'GET');
+  });
+
+  for (const [method, route] of [['GET', '/api/nope'], ['POST', '/api/nope'], ['GET', '/no-such-file.txt']]) {
+    test(`${method} ${route} -> 404 JSON`, async () => {
+      const r = await call(method, route, method === 'POST' ? {} : undefined);
+      assert.equal(r.status, 404);
+      assert.equal(errorOf(r).code, 'not_found');
+    });
+  }
+});
+
+describe('static assets', () => {
+  const index = path.join(ROOT, 'dist', 'index.html');
+  test('GET / serves dist/index.html', { skip: !existsSync(index) && 'dist/index.html not built' }, async () => {
+    const r = await call('GET', '/');
+    assert.equal(r.status, 200);
+    assert.match(r.res.headers.get('content-type') ?? '', /text\/html/);
+    assert.equal(r.text, readFileSync(index, 'utf8'));
+  });
+});
+
+describe('streamed body limit', () => {
+  // The Worker reads (and drops) the rest of an oversized chunked body before answering 413
+  // (worker/src/body.rs): answering mid-upload left wrangler dev's local proxy with a stuck
+  // connection, and the next request hung. The follow-up request checks exactly that.
+  test('body over 1 MiB (chunked, no Content-Length) -> 413, then the Worker still answers', async () => {
+    const chunk = new TextEncoder().encode(' '.repeat(64 * 1024));
+    let sent = 0;
+    const stream = new ReadableStream({
+      pull(controller) {
+        if (sent > MAX_BODY_BYTES) return controller.close();
+        sent += chunk.length;
+        controller.enqueue(chunk);
+      },
+    });
+    const res = await fetch(`${worker.url}/api/normalize`, {
+      method: 'POST',
+      body: stream,
+      duplex: 'half',
+      headers: { 'content-type': 'application/json' },
+    });
+    const r = { res, status: res.status, text: await res.text() };
+    r.json = JSON.parse(r.text);
+    assert.equal(r.status, 413);
+    assert.equal(errorOf(r).code, 'too_large');
+    const health = await call('GET', '/health');
+    assert.equal(health.status, 200);
+  });
+});

@@ -1,0 +1,296 @@
+//! The API's request and response types and the pure function behind each endpoint.
+//!
+//! Every endpoint is `bytes -> Result<response, ApiError>`: parse ([`crate::json::parse`]), call
+//! the core, return a serializable value. Nothing here touches the Workers runtime, so all of it
+//! is tested natively; [`crate::handlers`] only moves bytes in and JSON out.
+//!
+//! Field names are the core's own (snake_case), so a response can be compared field by field
+//! with the golden fixtures.
+
+use crate::error::ApiError;
+use crate::json;
+use crosslearn::features::{
+    CreativeDna, CrossPlatformInsight, FeatureBuilder, UnifiedFeatures, FEATURE_NAMES, N_FEATURES,
+};
+use crosslearn::metrics::PlatformMetrics;
+use crosslearn::normalize::{Mode, NormalizedMetrics, Normalizer};
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::marker::PhantomData;
+
+/// `GET /health` response.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Health {
+    /// Always `"ok"`.
+    pub status: &'static str,
+    /// The Worker's crate version.
+    pub version: &'static str,
+}
+
+/// The health answer.
+pub fn health() -> Health {
+    Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+    }
+}
+
+/// A JSON value that may be one object or a list of them.
+///
+/// Deserialized by looking at the JSON itself (object or array), not by trying both shapes in
+/// turn, so errors inside either form keep their exact path.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OneOrMany<T> {
+    /// A single object.
+    One(T),
+    /// A list.
+    Many(Vec<T>),
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OneOrManyVisitor<T>(PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for OneOrManyVisitor<T> {
+            type Value = OneOrMany<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object or a list of objects")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(OneOrMany::One)
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                Vec::<T>::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                    .map(OneOrMany::Many)
+            }
+        }
+
+        deserializer.deserialize_any(OneOrManyVisitor(PhantomData))
+    }
+}
+
+/// `POST /api/normalize` body.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NormalizeRequest {
+    /// One platform's metrics, or a list of them (answered with a list, in order).
+    pub metrics: OneOrMany<PlatformMetrics>,
+    /// `"seed"` or `"corrected"`; absent or `null` means the core's default (`corrected`).
+    #[serde(default)]
+    pub mode: Option<Mode>,
+}
+
+/// `POST /api/normalize` response: one result, or a list in request order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum NormalizeResponse {
+    /// For a single metrics object.
+    One(NormalizedMetrics),
+    /// For a list.
+    Many(Vec<NormalizedMetrics>),
+}
+
+/// Normalize one metrics object or a batch. Errors name `metrics` or `metrics[i]`.
+pub fn normalize(req: NormalizeRequest) -> Result<NormalizeResponse, ApiError> {
+    let normalizer = Normalizer::new(req.mode.unwrap_or_default());
+    match req.metrics {
+        OneOrMany::One(m) => normalizer
+            .normalize(&m)
+            .map(NormalizeResponse::One)
+            .map_err(|e| e.within("metrics").into()),
+        OneOrMany::Many(list) => list
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                normalizer
+                    .normalize(m)
+                    .map_err(|e| e.within(&format!("metrics[{i}]")))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(NormalizeResponse::Many)
+            .map_err(ApiError::from),
+    }
+}
+
+/// `POST /api/normalize`, from the raw body.
+pub fn normalize_body(body: &[u8]) -> Result<NormalizeResponse, ApiError> {
+    normalize(json::parse(body)?)
+}
+
+/// `POST /api/features` body.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeaturesRequest {
+    /// The campaign's per-platform metrics, each platform at most once, in a meaningful order.
+    pub platform_data: Vec<PlatformMetrics>,
+    /// The creative's DNA scores, if known.
+    #[serde(default)]
+    pub creative_dna: Option<CreativeDna>,
+    /// `"seed"` or `"corrected"`; absent or `null` means `corrected`.
+    #[serde(default)]
+    pub mode: Option<Mode>,
+}
+
+/// `POST /api/features` response.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FeaturesResponse {
+    /// The campaign aggregated across its platforms.
+    pub insight: CrossPlatformInsight,
+    /// The unified features at f64 precision.
+    pub unified_features: UnifiedFeatures,
+    /// The 19-feature `f32` vector the model reads, each value widened exactly to f64 for JSON:
+    /// printing the f64 keeps every bit (`Math.fround(x) === x` in JS), where printing the f32's
+    /// shortest decimal would make JS round twice.
+    pub features: [f64; N_FEATURES],
+    /// The names of `features`, in order.
+    pub feature_names: [&'static str; N_FEATURES],
+}
+
+/// Aggregate a campaign and build its feature vector.
+pub fn features(req: FeaturesRequest) -> Result<FeaturesResponse, ApiError> {
+    let builder = FeatureBuilder::new(Normalizer::new(req.mode.unwrap_or_default()));
+    let insight = builder.aggregate(&req.platform_data)?;
+    let unified_features = builder.unified(&req.platform_data, req.creative_dna.as_ref())?;
+    Ok(FeaturesResponse {
+        insight,
+        features: unified_features.to_array().map(f64::from),
+        unified_features,
+        feature_names: FEATURE_NAMES,
+    })
+}
+
+/// `POST /api/features`, from the raw body.
+pub fn features_body(body: &[u8]) -> Result<FeaturesResponse, ApiError> {
+    features(json::parse(body)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn meta() -> Value {
+        json!({"platform": "meta", "ctr": 0.025, "cpc": 1.5, "cpm": 12.0, "impressions": 10000,
+               "clicks": 250, "spend": 375.0, "conversions": 25, "revenue": 2000.0,
+               "engagement_rate": null, "quality_score": null, "relevance_score": 8.5})
+    }
+
+    fn code_field(e: &ApiError) -> (&'static str, Option<&str>) {
+        (e.code(), e.field())
+    }
+
+    fn call_normalize(body: Value) -> Result<Value, ApiError> {
+        let bytes = serde_json::to_vec(&body).unwrap();
+        normalize_body(&bytes).map(|r| serde_json::to_value(r).unwrap())
+    }
+
+    fn call_features(body: Value) -> Result<Value, ApiError> {
+        let bytes = serde_json::to_vec(&body).unwrap();
+        features_body(&bytes).map(|r| serde_json::to_value(r).unwrap())
+    }
+
+    #[test]
+    fn normalize_one_worked_example_in_seed_mode() {
+        let out = call_normalize(json!({"metrics": meta(), "mode": "seed"})).unwrap();
+        assert_eq!(out["composite_score"], json!(0.594516806722689));
+        assert_eq!(out["platform"], json!("meta"));
+    }
+
+    #[test]
+    fn normalize_list_keeps_order_and_names_the_index() {
+        let mut bad = meta();
+        bad["cpc"] = json!(-1.0);
+        let out = call_normalize(json!({"metrics": [meta(), meta()], "mode": "seed"})).unwrap();
+        assert_eq!(out.as_array().map(Vec::len), Some(2));
+        let e = call_normalize(json!({"metrics": [meta(), bad]})).unwrap_err();
+        assert_eq!((e.status(), e.code()), (422, "invalid_value"));
+        assert_eq!(e.field(), Some("metrics[1].cpc"));
+        let mut bad = meta();
+        bad["ctr"] = json!(2.5);
+        let e = call_normalize(json!({"metrics": bad})).unwrap_err();
+        assert_eq!(e.field(), Some("metrics.ctr"));
+        assert_eq!(call_normalize(json!({"metrics": []})).unwrap(), json!([]));
+    }
+
+    #[test]
+    fn normalize_rejects_bad_mode_and_shapes() {
+        let e = call_normalize(json!({"metrics": meta(), "mode": "fast"})).unwrap_err();
+        assert_eq!(code_field(&e), ("unknown_value", Some("mode")));
+        let e = call_normalize(json!({"metrics": 3})).unwrap_err();
+        assert_eq!(code_field(&e), ("invalid_type", Some("metrics")));
+        let mut extra = meta();
+        extra["bogus"] = json!(1);
+        let e = call_normalize(json!({"metrics": [meta(), extra]})).unwrap_err();
+        assert_eq!(code_field(&e), ("unknown_field", Some("metrics[1].bogus")));
+    }
+
+    #[test]
+    fn features_worked_example() {
+        let m = |p: &str,
+                 ctr: f64,
+                 cpc: f64,
+                 cpm: f64,
+                 imp: u64,
+                 clicks: u64,
+                 spend: f64,
+                 conv: u64,
+                 rev: f64| {
+            json!({"platform": p, "ctr": ctr, "cpc": cpc, "cpm": cpm, "impressions": imp,
+                   "clicks": clicks, "spend": spend, "conversions": conv, "revenue": rev})
+        };
+        let data = json!([
+            m("meta", 0.028, 1.3, 10.5, 12000, 336, 436.8, 28, 2240.0),
+            m("tiktok", 0.042, 0.55, 7.5, 18000, 756, 415.8, 35, 2800.0),
+            m(
+                "google_ads",
+                0.058,
+                2.2,
+                18.0,
+                9000,
+                522,
+                1148.4,
+                45,
+                4050.0
+            ),
+        ]);
+        let out = call_features(json!({"platform_data": data, "mode": "seed"})).unwrap();
+        assert_eq!(
+            out["insight"]["avg_composite_score"],
+            json!(0.5207099784753583)
+        );
+        assert_eq!(out["insight"]["total_spend"], json!(2001.0));
+        assert_eq!(out["features"][6], json!(0.9970150589942932));
+        assert_eq!(out["features"].as_array().map(Vec::len), Some(19));
+        assert_eq!(out["feature_names"][9], json!("log_impressions"));
+    }
+
+    #[test]
+    fn features_errors() {
+        let e = call_features(json!({"platform_data": []})).unwrap_err();
+        assert_eq!((e.status(), e.code()), (422, "empty_input"));
+        assert_eq!(e.field(), Some("platform_data"));
+        let e = call_features(json!({"platform_data": [meta(), meta()]})).unwrap_err();
+        assert_eq!(
+            code_field(&e),
+            ("duplicate", Some("platform_data[1].platform"))
+        );
+        let e =
+            call_features(json!({"platform_data": [meta()], "creative_dna": {"hook_strength": 3}}))
+                .unwrap_err();
+        assert_eq!(e.field(), Some("creative_dna.hook_strength"));
+        let e = call_features(json!({"platform_data": [meta()], "creative_dna": {"hook": 0.3}}))
+            .unwrap_err();
+        assert_eq!(code_field(&e), ("unknown_field", Some("creative_dna.hook")));
+    }
+
+    #[test]
+    fn health_names_the_version() {
+        let h = serde_json::to_value(health()).unwrap();
+        assert_eq!(h["status"], json!("ok"));
+        assert_eq!(h["version"], json!(env!("CARGO_PKG_VERSION")));
+    }
+}

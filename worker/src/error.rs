@@ -1,0 +1,189 @@
+//! The Worker's one error type and its wire form.
+//!
+//! Every failure a client can cause maps to a 4xx status and the body
+//! `{"error": {"code", "message", "field"}}`, where `code` is a stable machine-readable string
+//! (the core's [`crosslearn::ErrorCode`] names plus a few HTTP-level ones) and `field` is the JSON
+//! path of the offending value (`platform_data[2].cpc`) or `null`.
+//!
+//! Status mapping, following the usual JSON-API split between syntax and meaning:
+//!
+//! | variant | status | code |
+//! |---|---|---|
+//! | [`ApiError::Malformed`] | 400 | `malformed` |
+//! | [`ApiError::Invalid`] (wrong JSON shape) | 422 | `invalid_type`, `unknown_field`, `missing_field`, `unknown_value`, `duplicate`, `invalid_value` |
+//! | [`ApiError::Core`] (the core rejected a value) | 422 | the core's code |
+//! | [`ApiError::NotFound`] | 404 | `not_found` |
+//! | [`ApiError::MethodNotAllowed`] | 405 | `method_not_allowed` |
+//! | [`ApiError::TooLarge`] | 413 | `too_large` |
+//! | [`ApiError::Internal`] | 500 | `internal` |
+//!
+//! `Internal` is the only 5xx. Its message is fixed: the cause (a JS runtime error, say) is logged
+//! by the caller and never sent to the client.
+
+use serde::Serialize;
+use std::fmt;
+
+/// A request that failed, with everything needed to answer it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// The body is not JSON at all (syntax error, truncated, empty, not UTF-8).
+    Malformed {
+        /// What the JSON parser objected to, with its position in the body.
+        message: String,
+    },
+    /// The body is JSON but not of the expected shape (wrong type, unknown or missing field).
+    Invalid {
+        /// One of `invalid_type`, `unknown_field`, `missing_field`, `unknown_value`,
+        /// `duplicate`, `invalid_value`.
+        code: &'static str,
+        /// JSON path of the offending value; `None` for the body as a whole.
+        field: Option<String>,
+        /// Why it was rejected.
+        message: String,
+    },
+    /// The core rejected a value (NaN, negative, out of range, empty, duplicate platform...).
+    Core(crosslearn::Error),
+    /// The body is longer than the limit.
+    TooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// No route has this path.
+    NotFound {
+        /// The requested path.
+        path: String,
+    },
+    /// The path exists, but not for this method.
+    MethodNotAllowed {
+        /// The methods the path accepts, comma-separated (the `Allow` header's value).
+        allow: &'static str,
+    },
+    /// A fault on our side. The cause is logged, never returned.
+    Internal,
+}
+
+impl ApiError {
+    /// The HTTP status code.
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::Malformed { .. } => 400,
+            ApiError::Invalid { .. } | ApiError::Core(_) => 422,
+            ApiError::NotFound { .. } => 404,
+            ApiError::MethodNotAllowed { .. } => 405,
+            ApiError::TooLarge { .. } => 413,
+            ApiError::Internal => 500,
+        }
+    }
+
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Malformed { .. } => "malformed",
+            ApiError::Invalid { code, .. } => code,
+            ApiError::Core(e) => e.code.as_str(),
+            ApiError::NotFound { .. } => "not_found",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
+            ApiError::TooLarge { .. } => "too_large",
+            ApiError::Internal => "internal",
+        }
+    }
+
+    /// JSON path of the offending value, if one value is to blame.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ApiError::Invalid { field, .. } => field.as_deref(),
+            ApiError::Core(e) => e.field.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The JSON body: `{"error": {"code", "message", "field"}}`.
+    pub fn body(&self) -> ErrorBody {
+        let message = match self {
+            ApiError::Malformed { message } | ApiError::Invalid { message, .. } => message.clone(),
+            ApiError::Core(e) => e.message.clone(),
+            ApiError::TooLarge { limit } => format!("request body is larger than {limit} bytes"),
+            ApiError::NotFound { path } => format!("no route for {path}"),
+            ApiError::MethodNotAllowed { allow } => {
+                format!("method not allowed here; allowed: {allow}")
+            }
+            ApiError::Internal => "internal error".to_string(),
+        };
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code(),
+                message,
+                field: self.field().map(str::to_string),
+            },
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let body = self.body();
+        write!(
+            f,
+            "{} {}: {}",
+            self.status(),
+            body.error.code,
+            body.error.message
+        )
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl From<crosslearn::Error> for ApiError {
+    fn from(e: crosslearn::Error) -> Self {
+        ApiError::Core(e)
+    }
+}
+
+/// The error response body.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErrorBody {
+    /// The one error.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong, where.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code (see the module table).
+    pub code: &'static str,
+    /// Human-readable reason; describes the input, never our internals.
+    pub message: String,
+    /// JSON path of the offending value, or `null`.
+    pub field: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crosslearn::{Error, ErrorCode};
+
+    #[test]
+    fn statuses_and_codes() {
+        let core = ApiError::from(Error::field(ErrorCode::InvalidValue, "metrics.cpc", "neg"));
+        assert_eq!((core.status(), core.code()), (422, "invalid_value"));
+        let b = core.body();
+        assert_eq!(b.error.field.as_deref(), Some("metrics.cpc"));
+        assert_eq!(b.error.message, "neg");
+        assert_eq!(ApiError::TooLarge { limit: 1 }.status(), 413);
+        assert_eq!(ApiError::Internal.status(), 500);
+        let m = ApiError::MethodNotAllowed { allow: "POST" };
+        assert_eq!((m.status(), m.code()), (405, "method_not_allowed"));
+        let n = ApiError::NotFound { path: "/x".into() };
+        assert_eq!((n.status(), n.code()), (404, "not_found"));
+    }
+
+    #[test]
+    fn body_shape_always_has_the_three_keys() {
+        let v = serde_json::to_value(ApiError::Internal.body()).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"error": {"code": "internal", "message": "internal error", "field": null}})
+        );
+    }
+}

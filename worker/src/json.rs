@@ -1,0 +1,267 @@
+//! Request bodies from bytes to typed values, with errors that name the JSON path.
+//!
+//! The happy path is one streaming pass (`serde_json` through `serde_path_to_error`). Only when
+//! it fails is the body parsed again, into a `serde_json::Value`, to tell the two kinds of failure
+//! apart and to dig out the typed core error:
+//!
+//! - not JSON at all (syntax, truncation, trailing bytes, bad UTF-8, empty) -> 400 `malformed`,
+//!   even when the streaming pass happened to hit a type error before the syntax error;
+//! - JSON of the wrong shape -> 422 with a code read from serde's standard messages
+//!   (`invalid type` -> `invalid_type`, `unknown field` -> `unknown_field`, ...) and `field` set to
+//!   the path (`platform_data[1].ctr`; for a missing field, the path of the field itself);
+//! - an unknown platform name is rejected inside serde by the core's `Platform: TryFrom<String>`,
+//!   which reaches us only as text; re-parsing the string at that path recovers the core's typed
+//!   error (`unknown_value`) instead of guessing from its wording.
+
+use crate::error::ApiError;
+use crosslearn::Platform;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use serde_path_to_error::{Path, Segment};
+
+/// Parse a JSON request body into `T`.
+pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::Malformed {
+            message: "request body is empty; expected a JSON object".to_string(),
+        });
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(value) => match de.end() {
+            Ok(()) => Ok(value),
+            Err(e) => Err(malformed(&e)),
+        },
+        Err(e) => Err(explain(body, e)),
+    }
+}
+
+/// Turn a failed typed parse into the error to answer with.
+fn explain(body: &[u8], e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    // The typed pass stops at the first problem, which may be a type error in a body that is
+    // broken further on: a body that is not JSON at all is always reported as such.
+    let tree = match serde_json::from_slice::<Value>(body) {
+        Ok(tree) => tree,
+        Err(syntax) => return malformed(&syntax),
+    };
+    if !e.inner().is_data() {
+        return malformed(e.inner());
+    }
+    let path = e.path();
+    let message = without_position(e.inner());
+    let field = render(path);
+    if let Some(core) = core_error_at(&tree, path) {
+        return ApiError::Core(crosslearn::Error { field, ..core });
+    }
+    let code = classify(&message);
+    let field = match code {
+        // serde reports a missing field at its parent; name the field itself.
+        "missing_field" => match (field, backticked(&message)) {
+            (Some(parent), Some(name)) => Some(format!("{parent}.{name}")),
+            (None, Some(name)) => Some(name.to_string()),
+            (parent, None) => parent,
+        },
+        _ => field,
+    };
+    ApiError::Invalid {
+        code,
+        field,
+        message,
+    }
+}
+
+fn malformed(e: &serde_json::Error) -> ApiError {
+    ApiError::Malformed {
+        message: format!("request body is not valid JSON: {e}"),
+    }
+}
+
+/// The error code for one of serde's standard data-error messages.
+fn classify(message: &str) -> &'static str {
+    const PREFIXES: [(&str, &str); 7] = [
+        ("invalid type", "invalid_type"),
+        ("invalid length", "invalid_type"),
+        ("invalid value", "invalid_value"),
+        ("unknown field", "unknown_field"),
+        ("missing field", "missing_field"),
+        ("unknown variant", "unknown_value"),
+        ("duplicate field", "duplicate"),
+    ];
+    PREFIXES
+        .iter()
+        .find(|(prefix, _)| message.starts_with(prefix))
+        .map_or("invalid_value", |(_, code)| code)
+}
+
+/// serde_json's message without its " at line L column C" suffix (the path says where).
+fn without_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    match text.strip_suffix(&suffix) {
+        Some(bare) => bare.to_string(),
+        None => text,
+    }
+}
+
+/// The first `` `name` `` in a serde message.
+fn backticked(message: &str) -> Option<&str> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    Some(&message[start..start + len])
+}
+
+/// `platform_data[1].ctr`; `None` for the body as a whole.
+fn render(path: &Path) -> Option<String> {
+    let mut out = String::new();
+    for segment in path {
+        match segment {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Segment::Enum { .. } | Segment::Unknown => {}
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// The core's own error for the value at `path`, for the core types that validate inside serde.
+fn core_error_at(tree: &Value, path: &Path) -> Option<crosslearn::Error> {
+    let mut node = tree;
+    let mut last_key = None;
+    for segment in path {
+        node = match segment {
+            Segment::Seq { index } => node.get(*index)?,
+            Segment::Map { key } => {
+                last_key = Some(key.as_str());
+                node.get(key)?
+            }
+            Segment::Enum { .. } | Segment::Unknown => return None,
+        };
+    }
+    match (last_key, node) {
+        (Some("platform"), Value::String(s)) => s.parse::<Platform>().err(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crosslearn::metrics::PlatformMetrics;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        metrics: Vec<PlatformMetrics>,
+    }
+
+    const OK: &str =
+        r#"{"platform":"meta","ctr":0.01,"cpc":1,"cpm":5,"impressions":10,"clicks":1,"spend":1}"#;
+
+    fn err(body: &str) -> ApiError {
+        parse::<Body>(body.as_bytes()).unwrap_err()
+    }
+
+    fn with(field: &str, value: &str) -> String {
+        let one = OK.replacen(
+            &format!("\"{field}\":"),
+            &format!("\"{field}\":{value},\"_\":"),
+            1,
+        );
+        format!(r#"{{"metrics":[{OK},{one}]}}"#)
+    }
+
+    #[test]
+    fn parses_a_good_body() {
+        let b: Body = parse(format!(r#" {{"metrics":[{OK}]}} "#).as_bytes()).unwrap();
+        assert_eq!(b.metrics.len(), 1);
+    }
+
+    #[test]
+    fn syntax_errors_are_malformed() {
+        for body in [
+            "",
+            "  ",
+            "{",
+            "{\"metrics\": [",
+            "not json",
+            "{\"metrics\": [{\"ctr\": NaN}]}",
+            "{\"metrics\": []} trailing",
+            // a type error first, then broken syntax: still malformed
+            "{\"metrics\": 5, oops",
+        ] {
+            let e = err(body);
+            assert_eq!((e.status(), e.code()), (400, "malformed"), "{body:?}: {e}");
+        }
+        let e = parse::<Body>(b"{\"metrics\": [\xff]}").unwrap_err();
+        assert_eq!(e.code(), "malformed");
+    }
+
+    #[test]
+    fn wrong_types_name_the_path() {
+        let body = format!(r#"{{"metrics":[{OK},{}]}}"#, OK.replace("0.01", "\"NaN\""));
+        let e = err(&body);
+        assert_eq!((e.status(), e.code()), (422, "invalid_type"));
+        let b = e.body();
+        assert_eq!(b.error.field.as_deref(), Some("metrics[1].ctr"));
+        assert!(!b.error.message.contains("line"), "{}", b.error.message);
+        let e = err(r#"{"metrics": {"a": 1}}"#);
+        assert_eq!((e.code(), e.field()), ("invalid_type", Some("metrics")));
+        let neg = OK.replace("\"impressions\":10", "\"impressions\":-10");
+        let e = err(&format!(r#"{{"metrics":[{neg}]}}"#));
+        assert_eq!(
+            (e.code(), e.field()),
+            ("invalid_value", Some("metrics[0].impressions"))
+        );
+    }
+
+    #[test]
+    fn unknown_and_missing_fields() {
+        let e = err(&with("ctr", "1"));
+        assert_eq!(e.code(), "unknown_field");
+        assert_eq!(e.field(), Some("metrics[1]._"));
+        let e = err(r#"{"metrics": [], "extra": 1}"#);
+        assert_eq!((e.code(), e.field()), ("unknown_field", Some("extra")));
+        let e = err(&format!(
+            r#"{{"metrics":[{}]}}"#,
+            OK.replace(r#","spend":1"#, "")
+        ));
+        assert_eq!(e.code(), "missing_field");
+        assert_eq!(e.field(), Some("metrics[0].spend"));
+        let e = err("{}");
+        assert_eq!((e.code(), e.field()), ("missing_field", Some("metrics")));
+        let e = err("[]");
+        assert_eq!((e.code(), e.field()), ("invalid_type", None));
+    }
+
+    #[test]
+    fn unknown_platform_is_the_core_error() {
+        let e = err(&format!(
+            r#"{{"metrics":[{}]}}"#,
+            OK.replace("meta", "myspace")
+        ));
+        assert_eq!((e.status(), e.code()), (422, "unknown_value"));
+        let b = e.body();
+        assert_eq!(b.error.field.as_deref(), Some("metrics[0].platform"));
+        assert!(b.error.message.contains("myspace"));
+        let e = err(&format!(
+            r#"{{"metrics":[{}]}}"#,
+            OK.replace("\"meta\"", "7")
+        ));
+        assert_eq!(e.code(), "invalid_type");
+    }
+
+    #[test]
+    fn helpers() {
+        assert_eq!(backticked("missing field `spend`"), Some("spend"));
+        assert_eq!(backticked("no ticks"), None);
+        assert_eq!(classify("something custom"), "invalid_value");
+        assert_eq!(classify("duplicate field `ctr`"), "duplicate");
+    }
+}
