@@ -23,9 +23,15 @@ WASM_FEATURES="--enable-mutable-globals --enable-nontrapping-float-to-int --enab
 node_modules/.bin/wasm-opt $WASM_FEATURES -Oz "$wasm" -o "$wasm.opt"
 mv "$wasm.opt" "$wasm"
 
+# The niche model is NOT compiled into the .wasm (it would add its size to every page that never
+# detects a niche): the package ships it as a file next to the wasm, and callers pass its bytes
+# to `NicheModel.load` (resolve `crosslearn/models/niche-v1.bin`).
+mkdir -p pkg/models
+cp models/niche-v1.bin pkg/models/niche-v1.bin
+
 # wasm-pack names the package after the crate (already `crosslearn`) and writes a web-only
 # manifest. Make it a proper ES module package for Node and bundlers too: `"type": "module"`,
-# an `exports` map (types first) that also exposes the .wasm for `initSync`.
+# an `exports` map (types first) that also exposes the .wasm for `initSync` and the niche model.
 node --input-type=module - <<'JS'
 import { readFileSync, writeFileSync } from "node:fs";
 const path = "pkg/package.json";
@@ -37,10 +43,11 @@ p.types = "crosslearn.d.ts";
 p.exports = {
   ".": { types: "./crosslearn.d.ts", default: "./crosslearn.js" },
   "./crosslearn_bg.wasm": "./crosslearn_bg.wasm",
+  "./models/niche-v1.bin": "./models/niche-v1.bin",
   "./package.json": "./package.json",
 };
 const files = new Set(p.files ?? []);
-for (const f of ["crosslearn_bg.wasm", "crosslearn.js", "crosslearn.d.ts", "crosslearn_bg.wasm.d.ts"]) files.add(f);
+for (const f of ["crosslearn_bg.wasm", "crosslearn.js", "crosslearn.d.ts", "crosslearn_bg.wasm.d.ts", "models/niche-v1.bin"]) files.add(f);
 p.files = [...files];
 writeFileSync(path, JSON.stringify(p, null, 2) + "\n");
 JS
@@ -60,13 +67,25 @@ touch pkg/.gitkeep
 # externrefs, which wasm-bindgen types `any`; `unknown` is the honest type and keeps the package
 # free of `any`. The public API's types come from tsify and never contain it.
 sed -E -i '/^\s*(readonly|export const) [A-Za-z0-9_]+: \(/ s/\bany\b/unknown/g' pkg/crosslearn.d.ts pkg/crosslearn_bg.wasm.d.ts
+# wasm-bindgen declares `[Symbol.dispose](): void;` on every exported class (CopyExtractor,
+# NicheModel). `Symbol.dispose` is only in TypeScript's `esnext` lib, so a strict consumer on
+# es2022 (tests/npm/tsconfig.json) fails to type-check the package; and the JS only installs the
+# method when the runtime has `Symbol.dispose`. Drop the declaration: `free()` is the documented
+# way to release an object.
+sed -E -i '/^\s*\[Symbol\.dispose\]\(\): void;$/d' pkg/crosslearn.d.ts
+if grep -n 'Symbol\.dispose' pkg/crosslearn.d.ts; then
+  echo "build-pkg: could not remove the Symbol.dispose declarations (see above)" >&2
+  exit 1
+fi
 if grep -nw any pkg/*.d.ts; then
   echo "build-pkg: the generated .d.ts contains 'any' (see above)" >&2
   exit 1
 fi
 
+model_size=$(stat -c %s pkg/models/niche-v1.bin)
 raw=$(stat -c %s "$wasm")
 gz=$(gzip -9 -c "$wasm" | wc -c)
 awk -v raw="$raw" -v gz="$gz" -v before="$before" 'BEGIN {
   printf "pkg/crosslearn_bg.wasm: %d bytes raw (%.1f KiB; %d before wasm-opt), %d bytes gzip -9 (%.1f KiB)\n",
     raw, raw / 1024, before, gz, gz / 1024 }'
+echo "pkg/models/niche-v1.bin: $model_size bytes (shipped as a file, not in the .wasm)"

@@ -1,4 +1,6 @@
-//! Record validation: examples and property tests.
+//! Record validation: examples and property tests. Native only (proptest is a native
+//! dev-dependency; `wasm-pack test` builds every test target for wasm32).
+#![cfg(not(target_arch = "wasm32"))]
 
 use crosslearn::record::{
     validate_json_records, validate_records, ConversionScope, DailyInput, RecordInput, RecordSource,

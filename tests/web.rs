@@ -413,4 +413,311 @@ mod wasm_tests {
         let (_, field, _) = thrown(wasm::normalize(ts(&tiktok()), options));
         assert_eq!(field.as_deref(), Some("options.benchmarks.tiktok.cpm"));
     }
+
+    // ---- data layer, simulator and niche bindings ----
+
+    /// A typed value back from a binding's JS result.
+    fn typed<T: serde::de::DeserializeOwned>(v: impl Into<JsValue>) -> T {
+        serde_wasm_bindgen::from_value(v.into()).expect("JS to Rust")
+    }
+
+    /// The digest tests/simulator.rs pins natively (`golden_digest_pins_the_generator`).
+    const NATIVE_DIGEST_SEED7_15: &str = "3823c590d3611b4f";
+
+    #[wasm_bindgen_test]
+    fn simulator_gives_the_native_digest_through_core_and_binding() {
+        use crosslearn::sim::{generate_network, network_digest, Network, SimOptions};
+        let options = SimOptions {
+            seed: 7,
+            accounts: 15,
+            effect_scale: None,
+        };
+        let core = generate_network(&options).expect("core network");
+        assert_eq!(
+            format!("{:016x}", network_digest(&core)),
+            NATIVE_DIGEST_SEED7_15
+        );
+        let js_net: JsValue = wasm::generate_network(ts(&json!({ "seed": 7, "accounts": 15 })))
+            .expect("binding network")
+            .into();
+        assert_eq!(get(&js_net, "simulated"), JsValue::TRUE);
+        assert_eq!(
+            get(&js_net, "params_hash").as_string().as_deref(),
+            Some(wasm::simulator_params_hash().as_str())
+        );
+        // The network survives the trip through JS bit for bit.
+        let digest = wasm::network_digest(Ts::new_unchecked(js_net.clone())).expect("digest");
+        assert_eq!(digest, NATIVE_DIGEST_SEED7_15);
+        let back_net: Network = typed(js_net);
+        assert_eq!(back_net, core);
+        // Bad options name the field.
+        let (code, field, _) = thrown(wasm::generate_network(ts(
+            &json!({ "seed": 7, "accounts": 0 }),
+        )));
+        assert_eq!(
+            (code.as_str(), field.as_deref()),
+            ("invalid_value", Some("options.accounts"))
+        );
+        let (code, field, _) = thrown(wasm::generate_network(ts(
+            &json!({ "seed": 0.5, "accounts": 1 }),
+        )));
+        assert_eq!(
+            (code.as_str(), field.as_deref()),
+            ("invalid_value", Some("options.seed"))
+        );
+        let (code, field, _) = thrown(wasm::generate_network(ts(
+            &json!({ "seed": 1, "accounts": 1, "efect_scale": 2 }),
+        )));
+        assert_eq!(
+            (code.as_str(), field.as_deref()),
+            ("unknown_value", Some("options.efect_scale"))
+        );
+    }
+
+    fn strings(v: &Value) -> Vec<String> {
+        v.as_array()
+            .expect("string list")
+            .iter()
+            .map(|s| s.as_str().expect("string").to_string())
+            .collect()
+    }
+
+    #[wasm_bindgen_test]
+    fn golden_keyword_niche_through_core_and_binding() {
+        use crosslearn::niche::{seed_keyword_niche, KeywordDetection, Niche};
+        let cases = common::cases("keyword_niche");
+        assert_eq!(cases.len(), 187);
+        for case in cases {
+            let id = case["id"].as_str().expect("id");
+            let (titles, descriptions) = (&case["input"]["titles"], &case["input"]["descriptions"]);
+            let niche: Niche = case["expected"]["niche"]
+                .as_str()
+                .expect("niche")
+                .parse()
+                .expect("known niche");
+            let expected = KeywordDetection {
+                niche,
+                confidence: case["expected"]["confidence"].as_f64().expect("confidence"),
+            };
+            let core = seed_keyword_niche(&strings(titles), &strings(descriptions));
+            assert_eq!(core, expected, "{id} (core)");
+            let got = wasm::seed_keyword_niche(js(titles), js(descriptions)).expect(id);
+            assert_eq!(typed::<KeywordDetection>(got), expected, "{id} (binding)");
+        }
+        let (code, field, _) = thrown(wasm::seed_keyword_niche(
+            js(&json!(["a", 5])),
+            js(&json!([])),
+        ));
+        assert_eq!(
+            (code.as_str(), field.as_deref()),
+            ("invalid_value", Some("titles[1]"))
+        );
+    }
+
+    const NICHE_V1: &[u8] = include_bytes!("../models/niche-v1.bin");
+
+    #[wasm_bindgen_test]
+    fn niche_model_binding_equals_the_core() {
+        use crosslearn::niche::{account_niche, AccountNiche, Niche, NicheDetection, NicheModel};
+        let core = NicheModel::from_bytes(NICHE_V1).expect("core model");
+        let model = wasm::NicheModel::load(NICHE_V1).expect("binding model");
+        let texts = [
+            "Join our gym: HIIT classes, cardio and free weights. First month free!",
+            "New matte lipstick and mascara, shop the beauty collection",
+            "Book your beach resort getaway: flights and hotels included",
+            "Craving pizza? Large 2-topping pizza for $9.99 tonight",
+            "",
+            "zzz qqq",
+        ];
+        for t in texts {
+            let got: NicheDetection = typed(model.detect(t).expect("detect"));
+            assert_eq!(got, core.detect(t), "{t:?}");
+        }
+        let first: NicheDetection = typed(model.detect(texts[0]).expect("detect"));
+        assert_eq!(first.niche, Niche::Fitness);
+        let list = js(&json!(texts));
+        let batch: Vec<NicheDetection> = typed(model.detect_batch(list.clone()).expect("batch"));
+        assert_eq!(batch, core.detect_batch(&texts));
+        let probs = model
+            .probabilities_batch(list.clone())
+            .expect("probabilities");
+        assert_eq!(probs.len(), texts.len() * 15);
+        assert_eq!(probs, core.niche_probabilities_batch(&texts));
+        let names: Vec<Niche> = typed(wasm::niche_names().expect("names"));
+        assert_eq!(names, Niche::ALL.to_vec());
+        // Account niche: detected over the texts, or declared.
+        let acc: AccountNiche =
+            typed(wasm::account_niche(&model, None, list.clone()).expect("acc"));
+        assert_eq!(acc, account_niche(&core, None, &texts));
+        let declared = Some(ts(&json!("travel")));
+        let acc: AccountNiche = typed(wasm::account_niche(&model, declared, list).expect("acc"));
+        assert_eq!((acc.niche, acc.declared), (Niche::Travel, true));
+        // Errors.
+        let (code, field, _) = thrown(wasm::NicheModel::load(&NICHE_V1[..100]));
+        assert_eq!(
+            (code.as_str(), field.as_deref()),
+            ("malformed", Some("bytes"))
+        );
+        let declared = Some(ts(&json!("myspace")));
+        let (_, field, _) = thrown(wasm::account_niche(&model, declared, js(&json!([]))));
+        assert_eq!(field.as_deref(), Some("declared"));
+    }
+
+    #[wasm_bindgen_test]
+    fn csv_import_reports_the_bad_row_with_its_line() {
+        let csv = "record_id,account_id,platform,impressions,clicks,spend,body\n\
+                   r1,a1,meta,1000,20,15.5,Looking for a new coffee shop?\n\
+                   r2,a1,tiktok,100,200,3,\n\
+                   r3,a1,google_ads,500,5,2.25,\n";
+        let report: JsValue = wasm::import_csv(csv.as_bytes(), None)
+            .expect("import")
+            .into();
+        let report = back(report);
+        assert_eq!(report["format"], json!("generic"));
+        assert_eq!(report["rows"], json!(3));
+        let accepted: Vec<&str> = report["accepted"]
+            .as_array()
+            .expect("accepted")
+            .iter()
+            .map(|r| r["record_id"].as_str().expect("id"))
+            .collect();
+        assert_eq!(accepted, ["r1", "r3"]);
+        assert_eq!(report["accepted"][0]["source"], json!("generic_csv"));
+        assert_eq!(report["accepted"][0]["hook_type"], json!("question"));
+        let rejected = report["rejected"].as_array().expect("rejected");
+        assert_eq!(rejected.len(), 1);
+        assert_eq!(rejected[0]["record_id"], json!("r2"));
+        assert_eq!(rejected[0]["line"], json!(3));
+        let fields: Vec<&str> = rejected[0]["issues"]
+            .as_array()
+            .expect("issues")
+            .iter()
+            .map(|i| i["field"].as_str().expect("field"))
+            .collect();
+        assert!(fields.contains(&"clicks"), "{fields:?}");
+        // The same through the core on wasm.
+        let core = crosslearn::import::import_csv(csv.as_bytes()).expect("core");
+        assert_eq!(
+            serde_json::to_value(&core).expect("json")["rejected"][0]["line"],
+            json!(3)
+        );
+        let (code, field, _) = thrown(wasm::import_csv(b"a,b\n1,2\n", None));
+        assert_eq!(
+            (code.as_str(), field.as_deref()),
+            ("unsupported", Some("bytes"))
+        );
+        let (_, field, _) = thrown(wasm::import_csv(csv.as_bytes(), Some(ts(&json!("xls")))));
+        assert_eq!(field.as_deref(), Some("format"));
+    }
+
+    #[wasm_bindgen_test]
+    fn validation_keeps_good_records_and_names_bad_fields() {
+        use crosslearn::record::{validate_records, RecordInput, RecordSource};
+        let good = json!({
+            "record_id": "r1", "account_id": "a1", "platform": "meta", "impressions": 1000,
+            "clicks": 20, "spend": 15.5, "hook_type": "question", "campaign_id": null,
+        });
+        let mut bad = good.clone();
+        bad["record_id"] = json!("r2");
+        bad["platform"] = json!("myspace");
+        bad["clicks"] = json!(2000);
+        let mut odd = good.clone();
+        odd["record_id"] = json!("r3");
+        odd["clikcs"] = json!(1);
+        let batch = json!([good, bad, odd]);
+        let report = back(
+            wasm::validate_records(js(&batch), None)
+                .expect("validate")
+                .into(),
+        );
+        assert_eq!(report["accepted"].as_array().expect("accepted").len(), 1);
+        assert_eq!(report["accepted"][0]["source"], json!("user"));
+        assert_eq!(report["accepted"][0]["campaign_id"], Value::Null);
+        let rejected = report["rejected"].as_array().expect("rejected");
+        assert_eq!(rejected.len(), 2);
+        assert_eq!(
+            (rejected[0]["index"].clone(), rejected[0]["line"].clone()),
+            (json!(1), Value::Null)
+        );
+        let fields: Vec<&str> = rejected[0]["issues"]
+            .as_array()
+            .expect("issues")
+            .iter()
+            .map(|i| i["field"].as_str().expect("field"))
+            .collect();
+        assert!(
+            fields.contains(&"platform") && fields.contains(&"clicks"),
+            "{fields:?}"
+        );
+        assert_eq!(rejected[1]["index"], json!(2));
+        assert_eq!(rejected[1]["issues"][0]["code"], json!("malformed"));
+        // The core agrees on the first two records.
+        let inputs: Vec<RecordInput> =
+            serde_json::from_value(json!([batch[0], batch[1]])).expect("inputs");
+        let core = validate_records(&inputs, RecordSource::User);
+        assert_eq!(core.accepted.len(), 1);
+        assert_eq!(
+            core.rejected[0].issues.len(),
+            rejected[0]["issues"].as_array().unwrap().len()
+        );
+        // A source; JSON text; what throws.
+        let imported = Some(ts(&json!("generic_csv")));
+        let r = back(
+            wasm::validate_records(js(&json!([batch[0]])), imported)
+                .expect("ok")
+                .into(),
+        );
+        assert_eq!(r["accepted"][0]["source"], json!("generic_csv"));
+        let text = serde_json::to_string(&batch).expect("text");
+        let r = back(wasm::validate_json(&text, None).expect("json").into());
+        assert_eq!(r, report);
+        let (code, field, _) = thrown(wasm::validate_json("{", None));
+        assert_eq!(
+            (code.as_str(), field.as_deref()),
+            ("malformed", Some("json"))
+        );
+        let (_, field, _) = thrown(wasm::validate_records(js(&json!({})), None));
+        assert_eq!(field.as_deref(), Some("records"));
+        let (_, field, _) = thrown(wasm::validate_records(
+            js(&json!([])),
+            Some(ts(&json!("fax"))),
+        ));
+        assert_eq!(field.as_deref(), Some("source"));
+    }
+
+    #[wasm_bindgen_test]
+    fn copy_extraction_reads_a_question_hook() {
+        use crosslearn::copy::{extract_copy_attributes, CopyAttributes};
+        use crosslearn::record::HookType;
+        let (headline, body) = (
+            "Fresh beans daily",
+            "Looking for a new coffee shop? Visit us today.",
+        );
+        let core = extract_copy_attributes(headline, body);
+        assert_eq!(core.hook_type, HookType::Question);
+        let one: CopyAttributes =
+            typed(wasm::extract_copy_attributes(headline, body).expect("one"));
+        assert_eq!(one, core);
+        let out: JsValue = wasm::extract_copy_attributes(headline, body)
+            .expect("one")
+            .into();
+        assert_eq!(
+            get(&out, "hook_type").as_string().as_deref(),
+            Some("question")
+        );
+        assert_eq!(get(&out, "question_count").as_f64(), Some(1.0));
+        // The editor's reusable extractor gives the same, call after call.
+        let mut x = wasm::CopyExtractor::new();
+        for _ in 0..3 {
+            let a: CopyAttributes = typed(x.extract(headline, body).expect("extract"));
+            assert_eq!(a, core);
+        }
+        let items = js(&json!([{ "headline": headline, "body": body }, { "body": "" }, {}]));
+        let batch: Vec<CopyAttributes> = typed(wasm::extract_copy_batch(items).expect("batch"));
+        assert_eq!(batch.len(), 3);
+        assert_eq!(batch[0], core);
+        assert_eq!(batch[1].hook_type, HookType::Unknown);
+        let (_, field, _) = thrown(wasm::extract_copy_batch(js(&json!([{ "title": "x" }]))));
+        assert_eq!(field.as_deref(), Some("items[0].title"));
+    }
 }

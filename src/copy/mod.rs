@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 
 /// Ad copy to read: a headline and a body, either possibly empty.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 pub struct AdCopy {
     /// Headline.

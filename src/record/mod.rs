@@ -21,7 +21,8 @@ pub mod vocab;
 
 pub use date::{format_day, parse_day};
 pub use validate::{
-    validate_json_records, validate_records, RecordIssue, RejectedRecord, ValidationReport,
+    validate_json_records, validate_json_values, validate_records, RecordIssue, RejectedRecord,
+    ValidationReport,
 };
 pub use vocab::{AdFormat, CtaStyle, HookType, VisualTag};
 
@@ -76,6 +77,7 @@ impl ConversionScope {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct CreativeRecord {
     /// Unique id of the record within its batch (opaque).
     pub record_id: String,
@@ -91,7 +93,7 @@ pub struct CreativeRecord {
     pub date_start: Option<String>,
     /// Last day (`YYYY-MM-DD`, inclusive; equals `date_start` for a single day), when known.
     pub date_end: Option<String>,
-    /// The niche the advertiser declared, if any (detection is separate).
+    /// The niche the advertiser declared, when declared (detection is separate).
     pub niche: Option<Niche>,
     /// How the creative opens.
     pub hook_type: HookType,
@@ -140,6 +142,7 @@ impl CreativeRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct DailyOutcome {
     /// The day, `YYYY-MM-DD`.
     pub date: String,
@@ -161,6 +164,7 @@ pub struct DailyOutcome {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct RecordInput {
     /// Required, non-empty.
     pub record_id: Option<String>,
@@ -216,6 +220,7 @@ pub struct RecordInput {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct DailyInput {
     /// `YYYY-MM-DD`.
     pub date: Option<String>,

@@ -74,6 +74,7 @@ impl RecordIssue {
 /// A record that was not accepted, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct RejectedRecord {
     /// Position in the input batch (0-based).
     pub index: usize,
@@ -136,6 +137,16 @@ pub fn validate_json_records(json: &str, source: RecordSource) -> Result<Validat
             format!("expected a JSON array of records: {e}"),
         )
     })?;
+    Ok(validate_json_values(values, source))
+}
+
+/// Validate already-parsed JSON values as records (what [`validate_json_records`] does after
+/// parsing; the JS bindings pass JS arrays here). Each element is decoded on its own, so an
+/// element that is not a record object is rejected alone, with its index.
+pub fn validate_json_values(
+    values: Vec<serde_json::Value>,
+    source: RecordSource,
+) -> ValidationReport {
     let mut inputs = Vec::with_capacity(values.len());
     let mut undecodable = Vec::new();
     for (i, v) in values.into_iter().enumerate() {
@@ -165,7 +176,7 @@ pub fn validate_json_records(json: &str, source: RecordSource) -> Result<Validat
     }
     report.rejected.extend(undecodable);
     report.rejected.sort_by_key(|r| r.index);
-    Ok(report)
+    report
 }
 
 /// Validate one record, returning every issue found.

@@ -54,6 +54,7 @@ pub const MAX_ACCOUNTS: u32 = 10_000;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct SimOptions {
     /// The seed (keep below 2^53 when passing it from JS).
     pub seed: u64,

@@ -100,6 +100,15 @@ pub(crate) fn to_ts<T: Tsify + Serialize>(value: &T) -> Result<Ts<T>, Error> {
         .map_err(|e| Error::general(ErrorCode::Unsupported, e.to_string()))
 }
 
+/// Serialize a list of results into a JS array (typed by the caller's `unchecked_return_type`,
+/// e.g. `"CopyAttributes[]"`), with the same rules as [`to_ts`].
+pub(crate) fn to_js_list<T: Serialize>(values: &[T]) -> Result<JsValue, Error> {
+    let serializer = serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true);
+    values
+        .serialize(&serializer)
+        .map_err(|e| Error::general(ErrorCode::Unsupported, e.to_string()))
+}
+
 /// A JS number that must be a whole number in `0..=max` (e.g. a count or a seed).
 pub(crate) fn whole_number(field: &str, v: f64, max: f64) -> Result<f64, Error> {
     if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= max {

@@ -17,21 +17,38 @@
 //! | `crossPlatformPatterns(campaigns, minRoas?, options?)` | [`FeatureBuilder::patterns`](crate::features::FeatureBuilder::patterns) |
 //! | `featureNames()`, `batchLayout()` | [`FEATURE_NAMES`](crate::features::FEATURE_NAMES), [`COLUMNS_PER_PLATFORM`](crate::features::COLUMNS_PER_PLATFORM) |
 //! | `syntheticColumns(nCampaigns, seed?)` | [`synth::campaign_columns`](crate::synth::campaign_columns) |
+//! | `validateRecords(records, source?)`, `validateJsonRecords(json, source?)` | [`validate_json_values`](crate::record::validate_json_values), [`validate_json_records`](crate::record::validate_json_records) |
+//! | `new CopyExtractor()`, `.extract(headline, body)` | [`CopyExtractor`](crate::copy::CopyExtractor) |
+//! | `extractCopyAttributes(headline, body)`, `extractCopyBatch(items)` | [`extract_copy_attributes`](crate::copy::extract_copy_attributes), [`extract_copy_batch`](crate::copy::extract_copy_batch) |
+//! | `importCsv(bytes, format?)` | [`import_csv`](crate::import::import_csv), [`import_csv_as`](crate::import::import_csv_as) |
+//! | `generateNetwork(options)`, `networkDigest(network)`, `simulatorParamsHash()` | [`generate_network`](crate::sim::generate_network), [`network_digest`](crate::sim::network_digest), [`SIMULATOR_V1_HASH`](crate::sim::SIMULATOR_V1_HASH) |
+//! | `NicheModel.load(bytes)`, `.detect(text)`, `.detectBatch(texts)`, `.probabilitiesBatch(texts)` | [`NicheModel`](crate::niche::NicheModel) |
+//! | `accountNiche(model, declared, texts)`, `seedKeywordNiche(titles, descriptions)`, `nicheNames()` | [`account_niche`](crate::niche::account_niche), [`seed_keyword_niche`](crate::niche::seed_keyword_niche), [`Niche::ALL`](crate::niche::Niche::ALL) |
 //!
 //! Errors are thrown as real JS `Error` objects with `code` and `field` (see [`convert`]).
 
 pub mod convert;
+pub mod copy;
 pub mod features;
+pub mod import;
+pub mod niche;
 pub mod normalize;
 pub mod options;
 pub mod patterns;
+pub mod records;
+pub mod sim;
 pub mod synth;
 
+pub use copy::{extract_copy_attributes, extract_copy_batch, CopyExtractor};
 pub use features::{
     batch_layout, feature_names, unified_features, unified_features_batch, BatchLayout,
     UnifiedFeaturesResult,
 };
+pub use import::import_csv;
+pub use niche::{account_niche, niche_names, seed_keyword_niche, NicheModel};
 pub use normalize::{best_platform, meta_equivalent, normalize, BestPlatform};
 pub use options::{BestPlatformOptions, Options, DEFAULT_MIN_CONFIDENCE};
 pub use patterns::cross_platform_patterns;
+pub use records::{validate_json, validate_records};
+pub use sim::{generate_network, network_digest, simulator_params_hash};
 pub use synth::synthetic_columns;

@@ -2,19 +2,49 @@
 // (`tsc -p tsconfig.json`, strict, noEmit). Every `@ts-expect-error` below must fail to compile,
 // which proves the API is typed, not `any`.
 import init, {
+  CopyExtractor,
+  NicheModel,
+  accountNiche,
   batchLayout,
   bestPlatform,
   crossPlatformPatterns,
+  extractCopyAttributes,
+  extractCopyBatch,
   featureNames,
+  generateNetwork,
+  importCsv,
   initSync,
   metaEquivalent,
+  networkDigest,
+  nicheNames,
   normalize,
+  seedKeywordNiche,
+  simulatorParamsHash,
   syntheticColumns,
   unifiedFeatures,
   unifiedFeaturesBatch,
+  validateJsonRecords,
+  validateRecords,
 } from "crosslearn";
 import type {
+  AccountNiche,
+  AdCopy,
   BatchLayout,
+  CopyAttributes,
+  CreativeRecord,
+  CtaStyle,
+  HookType,
+  ImportReport,
+  KeywordDetection,
+  Network,
+  Niche,
+  NicheDetection,
+  RecordInput,
+  RecordIssue,
+  RecordSource,
+  RejectedRecord,
+  SimOptions,
+  ValidationReport,
   BestPlatform,
   BestPlatformOptions,
   Campaign,
@@ -64,6 +94,44 @@ const campaigns: Campaign[] = [{ campaign_id: "c1", platform_data: [meta] }];
 const summary: PatternSummary = crossPlatformPatterns(campaigns, 2.0);
 const combo: Platform[] = summary.best_platform_combo.combo;
 
+// Data layer.
+const input: RecordInput = { record_id: "r1", account_id: "a1", platform: "meta", impressions: 10, clicks: 1, spend: 2, campaign_id: null };
+const source: RecordSource = "generic_csv";
+const report: ValidationReport = validateRecords([input], source);
+const accepted: CreativeRecord[] = report.accepted;
+const rejected: RejectedRecord = report.rejected[0];
+const line: number | null = rejected.line;
+const issue: RecordIssue = rejected.issues[0];
+const issueField: string = issue.field;
+const fromJson: ValidationReport = validateJsonRecords("[]");
+const imported: ImportReport = importCsv(new Uint8Array(0), "generic");
+const importedLine: number | null = imported.rejected[0].line;
+const editor = new CopyExtractor();
+const attrs: CopyAttributes = editor.extract("Shop now", "Looking for a new coffee shop?");
+const hook: HookType = attrs.hook_type;
+const cta: CtaStyle = attrs.cta_style;
+const copies: AdCopy[] = [{ headline: "Hi" }, { body: "there" }];
+const attrList: CopyAttributes[] = extractCopyBatch(copies);
+const single: CopyAttributes = extractCopyAttributes("Hi", "");
+const simOptions: SimOptions = { seed: 7, accounts: 15 };
+const network: Network = generateNetwork(simOptions);
+const simulated: boolean = network.simulated;
+const digest: string = networkDigest(network);
+const paramsHash: string = simulatorParamsHash();
+
+// Niche detection (the model file ships in the package: crosslearn/models/niche-v1.bin).
+declare const modelBytes: Uint8Array;
+const model: NicheModel = NicheModel.load(modelBytes);
+const detection: NicheDetection = model.detect("Join our gym");
+const niche: Niche = detection.niche;
+const detections: NicheDetection[] = model.detectBatch(["a", "b"]);
+const probabilities: Float64Array = model.probabilitiesBatch(["a", "b"]);
+const columnsOfProbabilities: Niche[] = nicheNames();
+const account: AccountNiche = accountNiche(model, "fitness", ["a"]);
+const undeclared: AccountNiche = accountNiche(model, null, ["a"]);
+const keyword: KeywordDetection = seedKeywordNiche(["Gym deals"], ["workout plans"]);
+model.free();
+
 try {
   normalize({ ...meta, cpc: -1 });
 } catch (e) {
@@ -86,6 +154,21 @@ const myspace: PlatformMetrics = { ...meta, platform: "myspace" };
 const partial: PlatformMetrics = { platform: "meta", ctr: 0.02 };
 // @ts-expect-error -- the batch takes a Float64Array (or number[]), not objects
 unifiedFeaturesBatch([meta], 1);
+// @ts-expect-error -- niches are a closed union
+accountNiche(model, "knitting", []);
+// @ts-expect-error -- the batch takes strings
+model.detectBatch([1, 2]);
+// @ts-expect-error -- RecordInput rejects unknown keys
+const typo: RecordInput = { record_id: "r1", clikcs: 3 };
+// @ts-expect-error -- the hook type is a closed union
+const badHook: HookType = "clickbait";
+// @ts-expect-error -- the CSV import takes bytes, not text
+importCsv("record_id\n");
+// @ts-expect-error -- SimOptions needs accounts
+generateNetwork({ seed: 1 });
 
 void [quality, platform, equivalent, winnerComposite, vector, consistency, rows, names, combo];
-void [notAString, myspace, partial];
+void [notAString, myspace, partial, typo, badHook];
+void [accepted, line, issueField, fromJson, importedLine, hook, cta, attrList, single, simulated];
+void [digest, paramsHash, niche, detections, probabilities, columnsOfProbabilities, account];
+void [undeclared, keyword];

@@ -101,6 +101,60 @@ test("bad input throws a real Error naming the field, with code and field", () =
   }
 });
 
+test("the niche model ships next to the wasm and detects a fitness ad", () => {
+  const pkg = JSON.parse(readFileSync("node_modules/crosslearn/package.json", "utf8"));
+  assert.ok(pkg.files.includes("models/niche-v1.bin"));
+  const bytes = readFileSync(new URL(import.meta.resolve("crosslearn/models/niche-v1.bin")));
+  const model = cl.NicheModel.load(bytes);
+  try {
+    const ad = "Join our gym: HIIT classes, cardio and free weights. First month free!";
+    const d = model.detect(ad);
+    assert.equal(d.niche, "fitness");
+    assert.ok(d.confidence > 0.5 && d.confidence <= 1, `confidence ${d.confidence}`);
+    assert.equal(d.alternatives.length, 3);
+    const texts = [ad, "New matte lipstick and mascara, shop the beauty collection", ""];
+    assert.deepEqual(model.detectBatch(texts).map((x) => x.niche), ["fitness", "beauty", "unknown"]);
+    const probs = model.probabilitiesBatch(texts);
+    assert.ok(probs instanceof Float64Array);
+    assert.equal(probs.length, texts.length * 15);
+    assert.equal(probs[cl.nicheNames().indexOf("fitness")], d.confidence);
+    assert.equal(cl.accountNiche(model, null, texts).niche, "fitness");
+    assert.equal(cl.accountNiche(model, "travel", texts).declared, true);
+  } finally {
+    model.free();
+  }
+  assert.throws(() => cl.NicheModel.load(new Uint8Array(10)), { code: "malformed", field: "bytes" });
+  assert.equal(cl.seedKeywordNiche(["Gym deals"], ["workout plans"]).niche, "fitness");
+});
+
+test("data layer: validation, CSV import with line numbers, copy attributes, simulator", () => {
+  const good = { record_id: "r1", account_id: "a1", platform: "meta", impressions: 1000, clicks: 20, spend: 15.5 };
+  const report = cl.validateRecords([good, { ...good, record_id: "r2", clicks: 2000 }]);
+  assert.equal(report.accepted.length, 1);
+  assert.equal(report.accepted[0].source, "user");
+  assert.equal(report.rejected[0].index, 1);
+  assert.equal(report.rejected[0].line, null);
+  assert.deepEqual(report.rejected[0].issues.map((i) => i.field), ["clicks"]);
+
+  const csv = "record_id,account_id,platform,impressions,clicks,spend\nr1,a1,meta,1000,20,15.5\nr2,a1,tiktok,100,200,3\n";
+  const imported = cl.importCsv(new TextEncoder().encode(csv));
+  assert.equal(imported.format, "generic");
+  assert.equal(imported.accepted.length, 1);
+  assert.equal(imported.rejected[0].line, 3);
+  assert.throws(() => cl.importCsv(new TextEncoder().encode("a,b\n1,2\n")), { code: "unsupported" });
+
+  const editor = new cl.CopyExtractor();
+  assert.equal(editor.extract("", "Looking for a new coffee shop?").hook_type, "question");
+  assert.equal(editor.extract("Shop now", "Get 50% off today").cta_style, "shop_now");
+  editor.free();
+  assert.deepEqual(cl.extractCopyBatch([{ body: "Looking for a new coffee shop?" }]).map((a) => a.hook_type), ["question"]);
+
+  const net = cl.generateNetwork({ seed: 7, accounts: 15 });
+  assert.equal(net.simulated, true);
+  assert.equal(net.params_hash, cl.simulatorParamsHash());
+  assert.equal(cl.networkDigest(net), "3823c590d3611b4f", "the native digest (tests/simulator.rs)");
+});
+
 test("types: tsc --strict --noEmit on consumer.ts against the shipped .d.ts", () => {
   try {
     execFileSync(process.env.TSC ?? "tsc", ["-p", "tsconfig.json"], { encoding: "utf8" });
