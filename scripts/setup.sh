@@ -28,7 +28,7 @@ done
 # for wasm-bindgen-cli's lockfile), fall back to a fresh resolution of the same crate version.
 cargo_tool() {
   local bin="$1" crate="$2" version="$3"
-  if command -v "$bin" >/dev/null && "$bin" --version 2>/dev/null | grep -q " $version\b"; then
+  if command -v "$bin" >/dev/null && "$bin" --version 2>/dev/null | grep -qw -- "$version"; then
     return 0
   fi
   log "cargo install $crate@$version"
