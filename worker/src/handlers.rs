@@ -46,11 +46,7 @@ async fn json_endpoint<T: Serialize>(
     mut req: Request,
     call: fn(&[u8]) -> Result<T, ApiError>,
 ) -> worker::Result<Response> {
-    let result = match read_body(&mut req).await {
-        Ok(bytes) => call(&bytes),
-        Err(e) => Err(e),
-    };
-    match result {
+    match read_body(&mut req).await.and_then(|body| call(&body)) {
         Ok(value) => Response::from_json(&value),
         Err(e) => error_response(&e),
     }
