@@ -329,8 +329,38 @@ impl FeatureBuilder {
     /// Aggregate a campaign into an insight (SEED-SPEC §2.2).
     pub fn aggregate(&self, platform_data: &[PlatformMetrics]) -> Result<CrossPlatformInsight> {
         let n = self.normalize_all(platform_data)?;
-        let s = self.summarize(&n);
-        Ok(CrossPlatformInsight {
+        Ok(self.insight(&n))
+    }
+
+    /// The unified features of a campaign (SEED-SPEC §2.3).
+    pub fn unified(
+        &self,
+        platform_data: &[PlatformMetrics],
+        creative_dna: Option<&CreativeDna>,
+    ) -> Result<UnifiedFeatures> {
+        let n = self.normalize_all(platform_data)?;
+        if let Some(d) = creative_dna {
+            d.validate()?;
+        }
+        Ok(self.features(&n, creative_dna))
+    }
+
+    /// Both the insight and the unified features, normalizing each platform once.
+    pub fn insight_and_features(
+        &self,
+        platform_data: &[PlatformMetrics],
+        creative_dna: Option<&CreativeDna>,
+    ) -> Result<(CrossPlatformInsight, UnifiedFeatures)> {
+        let n = self.normalize_all(platform_data)?;
+        if let Some(d) = creative_dna {
+            d.validate()?;
+        }
+        Ok((self.insight(&n), self.features(&n, creative_dna)))
+    }
+
+    fn insight(&self, n: &Normalized) -> CrossPlatformInsight {
+        let s = self.summarize(n);
+        CrossPlatformInsight {
             platforms: n.iter().map(|(p, _)| *p).collect(),
             avg_normalized_ctr: s.ctr,
             avg_normalized_cpc: s.cpc,
@@ -355,20 +385,7 @@ impl FeatureBuilder {
                     conversions: m.conversions,
                 })
                 .collect(),
-        })
-    }
-
-    /// The unified features of a campaign (SEED-SPEC §2.3).
-    pub fn unified(
-        &self,
-        platform_data: &[PlatformMetrics],
-        creative_dna: Option<&CreativeDna>,
-    ) -> Result<UnifiedFeatures> {
-        let n = self.normalize_all(platform_data)?;
-        if let Some(d) = creative_dna {
-            d.validate()?;
         }
-        Ok(self.features(&n, creative_dna))
     }
 
     /// Build the `N x 19` feature matrix of many campaigns. Errors name the campaign index.

@@ -65,8 +65,7 @@ pub fn unified_features(
     let data: Vec<PlatformMetrics> = from_js(&platform_data, "platform_data")?;
     let dna: Option<CreativeDna> =
         from_js_opt(creative_dna.map(|t| t.js_value()).as_ref(), "creative_dna")?;
-    let insight = builder.aggregate(&data)?;
-    let features = builder.unified(&data, dna.as_ref())?;
+    let (insight, features) = builder.insight_and_features(&data, dna.as_ref())?;
     let vector = Float32Array::from(&features.to_array()[..]);
     Ok(to_ts(&UnifiedFeaturesResult {
         insight,

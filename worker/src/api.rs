@@ -153,8 +153,8 @@ pub struct FeaturesResponse {
 /// Aggregate a campaign and build its feature vector.
 pub fn features(req: FeaturesRequest) -> Result<FeaturesResponse, ApiError> {
     let builder = FeatureBuilder::new(Normalizer::new(req.mode.unwrap_or_default()));
-    let insight = builder.aggregate(&req.platform_data)?;
-    let unified_features = builder.unified(&req.platform_data, req.creative_dna.as_ref())?;
+    let (insight, unified_features) =
+        builder.insight_and_features(&req.platform_data, req.creative_dna.as_ref())?;
     Ok(FeaturesResponse {
         insight,
         features: unified_features.to_array().map(f64::from),
