@@ -214,6 +214,18 @@ impl CtrModel {
     pub fn metadata(&self) -> &ModelMetadata {
         &self.meta
     }
+    /// The fitted weights, one per column (before calibration).
+    pub fn weights(&self) -> &[f32] {
+        &self.weights
+    }
+    /// The fitted intercept (before calibration).
+    pub fn intercept(&self) -> f32 {
+        self.intercept
+    }
+    /// The Platt calibration `(a, b)`: `p = σ(a·η + b)`.
+    pub fn calibration(&self) -> (f32, f32) {
+        self.calib
+    }
 
     fn eta(&self, x: &[f32]) -> f64 {
         let mut z = self.intercept as f64;
