@@ -4,14 +4,18 @@
 //! - [`logistic`]: `p = σ(b + wᵀx)` fitted by Newton's method on binomial log loss.
 //! - [`metrics`]: weighted log loss, normalized entropy, AUC and calibration.
 //! - [`ctr`]: the calibrated model with intervals; [`file`]: its binary format.
+//! - [`train`]: datasets, grouped splits, over-dispersion weighting and tuning;
+//!   [`baseline`]: mean and smartcore baselines and the simulator's attribute oracle.
 //! - [`encode`]: the pre-launch and in-flight feature encoders (column layouts documented there).
 
+pub mod baseline;
 pub mod ctr;
 pub mod encode;
 pub mod file;
 mod linalg;
 pub mod logistic;
 pub mod metrics;
+pub mod train;
 
 pub use encode::{
     encode_creative, encode_creatives, inflight_feature_names, prelaunch_feature_names,
