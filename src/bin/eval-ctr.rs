@@ -158,6 +158,13 @@ fn breakdown(ds: &Dataset, preds: &[(&str, &[f64])]) {
     }
 }
 
+/// Log loss per impression if the clicks were the attribute oracle's expected clicks: the gap to
+/// the attribute oracle without the test accounts' realized effects and binomial noise.
+fn expected_loss(p: &[f64], truth: &[f64], n: &[f64]) -> f64 {
+    let c: Vec<f64> = truth.iter().zip(n).map(|(t, n)| t * n).collect();
+    crosslearn::model::metrics::log_loss(p, &c, n)
+}
+
 fn union(s: &GroupedSplit) -> Vec<usize> {
     let mut v: Vec<usize> = s.train.iter().chain(&s.valid).copied().collect();
     v.sort_unstable();
@@ -168,6 +175,7 @@ struct Summary {
     scale: f64,
     pre_closed_full: f64,
     pre_closed_attr: f64,
+    pre_closed_attr_expected: f64,
     pre_calibration: f64,
     pre_calibration_vs_attr: f64,
     pre_platform_cal: Vec<f64>,
@@ -391,6 +399,10 @@ fn run_scale(a: &Args, scale: f64, detail: bool) -> Res<Summary> {
         scale,
         pre_closed_full: (base - ev_model.log_loss) / (base - ev_full.log_loss),
         pre_closed_attr: (base - ev_model.log_loss) / (base - ev_attr.log_loss),
+        pre_closed_attr_expected: {
+            let x = |p: &[f64]| expected_loss(p, &p_attr, &test.impressions);
+            (x(&p_cell) - x(&p_model)) / (x(&p_cell) - x(&p_attr))
+        },
         pre_calibration: ev_model.calibration,
         pre_calibration_vs_attr: ev_model.calibration / ev_attr.calibration,
         pre_platform_cal: platform_cal,
@@ -617,14 +629,15 @@ fn main() {
         println!(
             "\n### Across effect scales (SIMULATED DATA; logistic model on held-out accounts)\n"
         );
-        println!("| effect_scale | pre-launch gap closed vs full oracle | vs attribute oracle | calibration | calibration / attribute oracle's | meta / tiktok / google_ads calibration / attribute oracle's | in-flight gap closed vs full oracle | in-flight calibration |");
-        println!("|---|---|---|---|---|---|---|---|");
+        println!("| effect_scale | pre-launch gap closed vs full oracle | vs attribute oracle | vs attribute oracle, expected clicks | calibration | calibration / attribute oracle's | meta / tiktok / google_ads calibration / attribute oracle's | in-flight gap closed vs full oracle | in-flight calibration |");
+        println!("|---|---|---|---|---|---|---|---|---|");
         for s in &summaries {
             println!(
-                "| {} | {} | {} | {:.3} | {:.3} | {} | {} | {:.3} |",
+                "| {} | {} | {} | {} | {:.3} | {:.3} | {} | {} | {:.3} |",
                 s.scale,
                 pct(Some(s.pre_closed_full)),
                 pct(Some(s.pre_closed_attr)),
+                pct(Some(s.pre_closed_attr_expected)),
                 s.pre_calibration,
                 s.pre_calibration_vs_attr,
                 s.pre_platform_cal
