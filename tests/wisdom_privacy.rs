@@ -203,7 +203,7 @@ fn one_account_moves_each_aggregate_by_at_most_its_sensitivity() {
                     max_log_lift: 0.5,
                     max_values_per_attribute: 2,
                     max_top_per_attribute: 1,
-                    max_platforms: 1,
+                    max_platforms: 3,
                 },
                 ..Default::default()
             },

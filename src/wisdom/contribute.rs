@@ -57,8 +57,16 @@ pub fn wisdom_contribution(
             e.5 += r.spend;
         }
     }
-    let mut order: Vec<usize> = (0..3).filter(|p| per[*p].0 > 0).collect();
-    order.sort_by(|a, b| per[*b].0.cmp(&per[*a].0).then(a.cmp(b)));
+    // Which platforms (at most `max_platforms`): all when the bound allows, otherwise a rotation
+    // of the account's platforms starting at one picked by a hash of its id, so multi-platform
+    // accounts spread over their platforms instead of all feeding their biggest one.
+    let present: Vec<usize> = (0..3).filter(|p| per[*p].0 > 0).collect();
+    let mut order = present.clone();
+    if !present.is_empty() {
+        let start =
+            (crate::hash::fnv1a64(ins.account_id.as_bytes()) % present.len() as u64) as usize;
+        order.rotate_left(start);
+    }
     order.truncate(b.max_platforms as usize);
     for &p in &order {
         let (imp, clk, conv, conv_clk, rev, rev_spend) = per[p];

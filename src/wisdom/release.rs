@@ -8,7 +8,8 @@
 //! - **k and noise-aware thresholds**: nothing is published when the niche's noisy count is
 //!   below `k`. Each part then has its own noisy count and is published only when that count is
 //!   at least `max(k, 3σ)`, σ being the standard deviation of the noise on it: a platform's
-//!   benchmarks (its noisy platform count, and each histogram's clamped total, σ over all bins),
+//!   benchmarks (its noisy platform count; for conversion rate and ROAS, which only accounts
+//!   tracking them report, also the histogram's clamped total, σ over all its bins),
 //!   an attribute value's lift (its noisy lift count) and a frequency-list entry (its noisy
 //!   frequency). So a part is never published when its count could be mostly noise.
 //! - **Quantiles** of a histogram: negative noisy counts are clamped to 0, then the cumulative
@@ -218,22 +219,24 @@ fn build(layout: &Layout, config: &ReleaseConfig, id: ReleaseId, noisy: &Aggrega
             .collect()
     };
 
+    let platform_min = threshold(k, layout.group(GroupKind::PlatformCount).noise_scale(), 1);
+    let tracked = |kind: GroupKind, p: usize, bins: LogBins| {
+        let min = threshold(k, layout.group(kind).noise_scale(), bins.len());
+        histogram_benchmark(&slice(kind, p, bins), bins, min)
+    };
     let (mut ctr_w, mut ctr_n) = (0.0, 0.0);
     for (p, platform) in Platform::KNOWN.into_iter().enumerate() {
         let accounts = field(GroupKind::PlatformCount, p).max(0.0);
-        if accounts < k {
+        if accounts < platform_min {
             continue;
         }
         let pw = PlatformWisdom {
             platform,
             accounts: accounts as u64,
+            // Every platform an account contributes has a CTR: the platform gate suffices.
             ctr: histogram_benchmark(&slice(GroupKind::CtrHistogram, p, CTR_BINS), CTR_BINS, k),
-            conversion_rate: histogram_benchmark(
-                &slice(GroupKind::CvrHistogram, p, CVR_BINS),
-                CVR_BINS,
-                k,
-            ),
-            roas: histogram_benchmark(&slice(GroupKind::RoasHistogram, p, ROAS_BINS), ROAS_BINS, k),
+            conversion_rate: tracked(GroupKind::CvrHistogram, p, CVR_BINS),
+            roas: tracked(GroupKind::RoasHistogram, p, ROAS_BINS),
         };
         if let Some(c) = pw.ctr {
             ctr_w += accounts * c.mean;
