@@ -24,6 +24,8 @@
 //! | `generateNetwork(options)`, `networkDigest(network)`, `simulatorParamsHash()` | [`generate_network`](crate::sim::generate_network), [`network_digest`](crate::sim::network_digest), [`SIMULATOR_V1_HASH`](crate::sim::SIMULATOR_V1_HASH) |
 //! | `NicheModel.load(bytes)`, `.detect(text)`, `.detectBatch(texts)`, `.probabilitiesBatch(texts)` | [`NicheModel`](crate::niche::NicheModel) |
 //! | `accountNiche(model, declared, texts)`, `seedKeywordNiche(titles, descriptions)`, `nicheNames()` | [`account_niche`](crate::niche::account_niche), [`seed_keyword_niche`](crate::niche::seed_keyword_niche), [`Niche::ALL`](crate::niche::Niche::ALL) |
+//! | `accountInsights(records, options?)` | [`account_insights`](crate::insights::account_insights) |
+//! | `wisdomContribution(records, consent?, options?)`, `releaseWisdom(contributions, id, options?)`, `defaultReleaseConfig()` | [`wisdom_contribution`](crate::wisdom::wisdom_contribution), [`release_wisdom`](crate::wisdom::release_wisdom) |
 //!
 //! Errors are thrown as real JS `Error` objects with `code` and `field` (see [`convert`]).
 
@@ -31,6 +33,7 @@ pub mod convert;
 pub mod copy;
 pub mod features;
 pub mod import;
+pub mod insights;
 pub mod niche;
 pub mod normalize;
 pub mod options;
@@ -38,6 +41,7 @@ pub mod patterns;
 pub mod records;
 pub mod sim;
 pub mod synth;
+pub mod wisdom;
 
 pub use copy::{extract_copy_attributes, extract_copy_batch, CopyExtractor};
 pub use features::{
@@ -45,6 +49,7 @@ pub use features::{
     UnifiedFeaturesResult,
 };
 pub use import::import_csv;
+pub use insights::{account_insights, AccountInsightsOptions};
 pub use niche::{account_niche, niche_names, seed_keyword_niche, NicheModel};
 pub use normalize::{best_platform, meta_equivalent, normalize, BestPlatform};
 pub use options::{BestPlatformOptions, Options, DEFAULT_MIN_CONFIDENCE};
@@ -52,3 +57,7 @@ pub use patterns::cross_platform_patterns;
 pub use records::{validate_json, validate_records};
 pub use sim::{generate_network, network_digest, simulator_params_hash};
 pub use synth::synthetic_columns;
+pub use wisdom::{
+    default_release_config, release_wisdom, wisdom_contribution, ReleaseWisdomOptions,
+    WisdomContributionOptions,
+};
