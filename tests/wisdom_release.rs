@@ -118,6 +118,15 @@ fn nearly_noise_free_release_recovers_the_median_ctr() {
         checked += 1;
     }
     assert!(checked >= 15, "{checked}");
+    // The book is the pre-launch CTR model's source of niche priors.
+    let names = crosslearn::model::prelaunch_feature_names();
+    let col = |n: &str| names.iter().position(|x| x == n).unwrap();
+    let creative = crosslearn::model::CreativeAttributes::from(&net.records[0]);
+    let (niche, platform) = (creative.niche.unwrap(), creative.platform);
+    let row = crosslearn::model::encode_creatives(std::slice::from_ref(&creative), &book).unwrap();
+    let prior = book.ctr_prior(niche, platform).unwrap();
+    assert_eq!(row[col("has_prior")], 1.0);
+    assert!((f64::from(row[col("prior_logit")]) - (prior / (1.0 - prior)).ln()).abs() < 1e-5);
     // The book keeps the latest period per niche.
     let older = release_wisdom(
         &pool.aggregate(Niche::Food),

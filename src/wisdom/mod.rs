@@ -368,6 +368,13 @@ impl WisdomBook {
     }
 }
 
+/// Published niche wisdom is the pre-launch CTR model's source of niche priors.
+impl crate::model::NichePriors for WisdomBook {
+    fn ctr_prior(&self, niche: Niche, platform: Platform) -> Option<f64> {
+        WisdomBook::ctr_prior(self, niche, platform)
+    }
+}
+
 /// The period a day (days since 1970-01-01) falls in.
 pub fn period_of_day(day: i64, cadence_days: u32) -> u32 {
     day.div_euclid(i64::from(cadence_days.max(1)))
