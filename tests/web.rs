@@ -864,11 +864,11 @@ mod wasm_tests {
         assert_eq!(field.as_deref(), Some("creative.duration_s"));
         let creative = json!({ "platform": "meta", "hook_type": "question", "cta_style": "shop_now",
                                "format": "video", "niche": "fitness" });
-        let bad = js(&json!([{ "niche": "fitness", "platform": "meta", "ctr": 1.5 }]));
+        let bad = ts(&json!([{ "niche": "fitness", "platform": "meta", "ctr": 1.5 }]));
         let (_, field, _) = thrown(model.score_creative(ts(&creative), Some(bad)));
         assert_eq!(field.as_deref(), Some("priors[0].ctr"));
         // A prior moves the score (the prior columns are in the model).
-        let prior = js(&json!([{ "niche": "fitness", "platform": "meta", "ctr": 0.05 }]));
+        let prior = ts(&json!([{ "niche": "fitness", "platform": "meta", "ctr": 0.05 }]));
         let rows = wasm::encode_creatives_js(js(&json!([creative])), Some(prior)).expect("rows");
         let names = wasm::prelaunch_feature_names_js();
         let has = names

@@ -450,7 +450,11 @@ pub struct NichePrior {
     pub ctr: f64,
 }
 
-/// The priors a JS caller passes: at most one per (niche, platform).
+/// The `priors` argument: at most one [`NichePrior`] per (niche, platform).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Tsify)]
+pub struct NichePriorList(pub Vec<NichePrior>);
+
+/// The priors a JS caller passes, checked.
 #[derive(Debug, Clone, Default)]
 struct PriorTable(Vec<NichePrior>);
 
@@ -464,8 +468,9 @@ impl NichePriors for PriorTable {
 }
 
 /// Read the optional `priors` argument, rejecting bad rates and repeated pairs.
-fn read_priors(js: Option<&JsValue>) -> Result<PriorTable, Error> {
-    let list: Vec<NichePrior> = from_js_opt(js, "priors")?.unwrap_or_default();
+fn read_priors(js: Option<Ts<NichePriorList>>) -> Result<PriorTable, Error> {
+    let list: Vec<NichePrior> =
+        from_js_opt(js.map(|t| t.js_value()).as_ref(), "priors")?.unwrap_or_default();
     for (i, p) in list.iter().enumerate() {
         if !(p.ctr.is_finite() && p.ctr > 0.0 && p.ctr < 1.0) {
             return Err(Error::field(
@@ -504,10 +509,10 @@ impl CtrModel {
     pub fn score_creative(
         &self,
         creative: Ts<CreativeAttributes>,
-        #[wasm_bindgen(unchecked_param_type = "NichePrior[] | null")] priors: Option<JsValue>,
+        priors: Option<Ts<NichePriorList>>,
     ) -> Result<Ts<CtrScore>, JsValue> {
         self.inner.expect(ModelKind::PreLaunch, PRELAUNCH_LAYOUT)?;
-        let priors = read_priors(priors.as_ref())?;
+        let priors = read_priors(priors)?;
         let creative: CreativeAttributes = from_js(&creative.js_value(), "creative")?;
         let row = encode_creative(&creative, &priors).map_err(|e| e.within("creative"))?;
         Ok(to_ts(&self.inner.score(&row)?)?)
@@ -520,9 +525,9 @@ impl CtrModel {
 #[wasm_bindgen(js_name = encodeCreatives)]
 pub fn encode_creatives_js(
     #[wasm_bindgen(unchecked_param_type = "CreativeAttributes[]")] creatives: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "NichePrior[] | null")] priors: Option<JsValue>,
+    priors: Option<Ts<NichePriorList>>,
 ) -> Result<Vec<f32>, JsValue> {
-    let priors = read_priors(priors.as_ref())?;
+    let priors = read_priors(priors)?;
     let creatives: Vec<CreativeAttributes> = from_js(&creatives, "creatives")?;
     Ok(encode_creatives(&creatives, &priors)?)
 }

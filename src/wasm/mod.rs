@@ -45,7 +45,7 @@ pub mod synth;
 pub use copy::{extract_copy_attributes, extract_copy_batch, CopyExtractor};
 pub use ctr::{
     ctr_layouts, encode_creatives_js, inflight_feature_names_js, prelaunch_feature_names_js,
-    CtrLayouts, CtrModel, CtrTrainOptions, NichePrior, TrainColumns,
+    CtrLayouts, CtrModel, CtrTrainOptions, NichePrior, NichePriorList, TrainColumns,
 };
 pub use features::{
     batch_layout, feature_names, unified_features, unified_features_batch, BatchLayout,

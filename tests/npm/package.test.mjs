@@ -170,8 +170,12 @@ test("the CTR models ship next to the wasm and score as natively", () => {
     const batch = pre.scoreBatch(rows, 2);
     assert.ok(Math.abs(batch[0] - s.ctr) <= 1e-6);
     assert.notEqual(batch[0], batch[1]);
-    const withPrior = pre.scoreCreative(creative, [{ niche: "fitness", platform: "tiktok", ctr: 0.05 }]);
-    assert.notEqual(withPrior.ctr, s.ctr, "the prior columns move the score");
+    const prior = [{ niche: "fitness", platform: "tiktok", ctr: 0.05 }];
+    const withPrior = cl.encodeCreatives([creative], prior);
+    assert.equal(withPrior[cl.prelaunchFeatureNames().indexOf("has_prior")], 1);
+    assert.ok(pre.scoreCreative(creative, prior).ctr > 0);
+    assert.throws(() => pre.scoreCreative(creative, [{ ...prior[0], ctr: 0 }]), { field: "priors[0].ctr" });
+    assert.throws(() => cl.encodeCreatives([creative], [...prior, ...prior]), { code: "duplicate", field: "priors[1]" });
     assert.throws(() => pre.scoreBatch(rows, 3), { code: "invalid_value", field: "x" });
     assert.throws(() => pre.scoreCreative({ ...creative, duration_s: 900 }), { field: "creative.duration_s" });
     assert.throws(() => inflight.scoreCreative(creative), { code: "unsupported", field: "model" });
