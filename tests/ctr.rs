@@ -123,7 +123,7 @@ fn prelaunch_model_beats_baselines_and_is_calibrated_on_a_small_network() {
     let p = predict(&m, &test).unwrap();
     let cell = MeanBaseline::fit(&train, true).unwrap().predict(&test);
     let global = MeanBaseline::fit(&train, false).unwrap().predict(&test);
-    let attr = attribute_oracle(&net, &SimParams::v1(), &test);
+    let attr = attribute_oracle(&net, &SimParams::v1(), &test).unwrap();
     let n = &test.impressions;
     let (lm, lc, lg, la) = (
         expected_loss(&p, &attr, n),
@@ -183,4 +183,24 @@ fn inflight_model_beats_the_mean_and_is_calibrated() {
     );
     assert!(em.auc > ec.auc + 0.02, "{} vs {}", em.auc, ec.auc);
     assert!((0.95..1.05).contains(&em.calibration), "{}", em.calibration);
+}
+
+#[test]
+fn bad_datasets_are_errors_not_panics() {
+    let net = network(3, 1.0);
+    let mut ds = Dataset::prelaunch(&net.records, &NoPriors).unwrap();
+    let mut foreign = ds.clone();
+    foreign.record[0] = net.records.len();
+    let e = attribute_oracle(&net, &SimParams::v1(), &foreign).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("record"));
+    ds.x.pop();
+    assert_eq!(ds.view().unwrap_err().field.as_deref(), Some("x"));
+    let cfg = TrainConfig::standard(ModelKind::InFlight, 3, "test".into());
+    ds.x.push(0.0);
+    // A pre-launch dataset cannot train an in-flight model.
+    assert_eq!(
+        fit_model(&ds, 1.0, 0.0, &cfg).unwrap_err().field.as_deref(),
+        Some("kind")
+    );
+    assert!(grouped_split(&ds.account, 1, 0.6, 0.5).is_err());
 }

@@ -222,8 +222,8 @@ fn run_scale(a: &Args, scale: f64, detail: bool) -> Res<Summary> {
         .map_err(e)?
         .predict(&test)
         .map_err(e)?;
-    let p_attr = attribute_oracle(&net, &params, &test);
-    let p_full = full_oracle(&net, &test);
+    let p_attr = attribute_oracle(&net, &params, &test).map_err(e)?;
+    let p_full = full_oracle(&net, &test).map_err(e)?;
     let ev = |p: &[f64]| evaluate(p, &test.clicks, &test.impressions);
     let (ev_cell, ev_full, ev_attr) = (ev(&p_cell), ev(&p_full), ev(&p_attr));
     let base = ev_cell.log_loss;
@@ -336,7 +336,7 @@ fn run_scale(a: &Args, scale: f64, detail: bool) -> Res<Summary> {
             ((c + 1.0) / (n + 1.0 / prior)).clamp(1e-6, 1.0 - 1e-6)
         })
         .collect();
-    let q_full = full_oracle(&net, &itest);
+    let q_full = full_oracle(&net, &itest).map_err(e)?;
     let iev = |p: &[f64]| evaluate(p, &itest.clicks, &itest.impressions);
     let (iev_cell, iev_full) = (iev(&q_cell), iev(&q_full));
     println!(
@@ -452,8 +452,8 @@ fn shipped(a: &Args, dir: &Path) -> Res<()> {
     let ev = |p: &[f64]| evaluate(p, &ds.clicks, &ds.impressions);
     let (ec, ef, ea) = (
         ev(&cell),
-        ev(&full_oracle(&net, &ds)),
-        ev(&attribute_oracle(&net, &params, &ds)),
+        ev(&full_oracle(&net, &ds).map_err(e)?),
+        ev(&attribute_oracle(&net, &params, &ds).map_err(e)?),
     );
     header();
     let (f, at) = (Some(ef.log_loss), Some(ea.log_loss));
@@ -482,7 +482,7 @@ fn shipped(a: &Args, dir: &Path) -> Res<()> {
     let oids = Dataset::inflight(&other.records, a.early_days, &oenc).map_err(e)?;
     let icell = MeanBaseline::fit(&oids, true).map_err(e)?.predict(&ids);
     let iev = |p: &[f64]| evaluate(p, &ids.clicks, &ids.impressions);
-    let (ic, ifo) = (iev(&icell), iev(&full_oracle(&net, &ids)));
+    let (ic, ifo) = (iev(&icell), iev(&full_oracle(&net, &ids).map_err(e)?));
     println!("\nin-flight trained on: {}\n", inf.metadata().trained_on);
     header();
     line(

@@ -225,11 +225,31 @@ pub fn expected_sigmoid(mu: f64, sd: f64, nodes: &[(f64, f64)]) -> f64 {
         .sum()
 }
 
+fn check_rows(net: &Network, ds: &Dataset) -> Result<()> {
+    match ds
+        .record
+        .iter()
+        .find(|&&i| i >= net.records.len() || i >= net.oracle.len())
+    {
+        Some(i) => Err(Error::field(
+            ErrorCode::InvalidValue,
+            "record",
+            format!(
+                "row refers to record {i}, the network has {}",
+                net.records.len()
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Attribute-oracle CTR of every row of `ds` (rows must come from `net.records`).
-pub fn attribute_oracle(net: &Network, params: &SimParams, ds: &Dataset) -> Vec<f64> {
+pub fn attribute_oracle(net: &Network, params: &SimParams, ds: &Dataset) -> Result<Vec<f64>> {
+    check_rows(net, ds)?;
     let nodes = gauss_hermite(32);
     let sd = (params.account_ctr_sd.powi(2) + params.creative_ctr_sd.powi(2)).sqrt();
-    ds.record
+    Ok(ds
+        .record
         .iter()
         .map(|&i| {
             let r = &net.records[i];
@@ -241,12 +261,13 @@ pub fn attribute_oracle(net: &Network, params: &SimParams, ds: &Dataset) -> Vec<
             let mu = (base / (1.0 - base)).ln() + niche + net.oracle[i].attribute_logit;
             expected_sigmoid(mu, sd, &nodes)
         })
-        .collect()
+        .collect())
 }
 
 /// Full-oracle CTR (the simulator's true CTR) of every row of `ds`.
-pub fn full_oracle(net: &Network, ds: &Dataset) -> Vec<f64> {
-    ds.record.iter().map(|&i| net.oracle[i].true_ctr).collect()
+pub fn full_oracle(net: &Network, ds: &Dataset) -> Result<Vec<f64>> {
+    check_rows(net, ds)?;
+    Ok(ds.record.iter().map(|&i| net.oracle[i].true_ctr).collect())
 }
 
 #[cfg(test)]

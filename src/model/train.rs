@@ -120,10 +120,20 @@ impl Dataset {
         self.clicks.is_empty()
     }
 
-    /// The features as an `n x d` view.
-    pub fn view(&self) -> ArrayView2<'_, f32> {
-        // x always holds len() * d values (every constructor pushes whole rows).
-        ArrayView2::from_shape((self.len(), self.d), &self.x).expect("rows are whole")
+    /// The features as an `n x d` view (an error if `x` does not hold `len() x d` values).
+    pub fn view(&self) -> Result<ArrayView2<'_, f32>> {
+        ArrayView2::from_shape((self.len(), self.d), &self.x).map_err(|_| {
+            Error::field(
+                ErrorCode::InvalidValue,
+                "x",
+                format!(
+                    "{} values do not make {} rows of {} columns",
+                    self.x.len(),
+                    self.len(),
+                    self.d
+                ),
+            )
+        })
     }
 
     /// One row's features.
@@ -300,7 +310,7 @@ pub fn fit_model(ds: &Dataset, l2: f64, tau2: f64, cfg: &TrainConfig) -> Result<
         seed: cfg.seed,
         trained_on: format!("{}; tau2 = {tau2}", cfg.trained_on),
     };
-    CtrModel::train(ds.view(), &c, &n, &opts)
+    CtrModel::train(ds.view()?, &c, &n, &opts)
 }
 
 /// Calibrated predictions of `model` for every row of `ds`.
