@@ -28,10 +28,14 @@ mv "$wasm.opt" "$wasm"
 # to `NicheModel.load` (resolve `crosslearn/models/niche-v1.bin`).
 mkdir -p pkg/models
 cp models/niche-v1.bin pkg/models/niche-v1.bin
+# The CTR models likewise (docs/ctr-js.md): callers pass their bytes to `CtrModel.load`.
+CTR_MODELS="ctr-prelaunch-v1.bin ctr-inflight-v1.bin"
+for f in $CTR_MODELS; do cp "models/$f" "pkg/models/$f"; done
+export CTR_MODELS
 
 # wasm-pack names the package after the crate (already `crosslearn`) and writes a web-only
 # manifest. Make it a proper ES module package for Node and bundlers too: `"type": "module"`,
-# an `exports` map (types first) that also exposes the .wasm for `initSync` and the niche model.
+# an `exports` map (types first) that also exposes the .wasm for `initSync` and the model files.
 node --input-type=module - <<'JS'
 import { readFileSync, writeFileSync } from "node:fs";
 const path = "pkg/package.json";
@@ -46,8 +50,10 @@ p.exports = {
   "./models/niche-v1.bin": "./models/niche-v1.bin",
   "./package.json": "./package.json",
 };
+const ctrModels = process.env.CTR_MODELS.split(" ").map((f) => `models/${f}`);
+for (const f of ctrModels) p.exports[`./${f}`] = `./${f}`;
 const files = new Set(p.files ?? []);
-for (const f of ["crosslearn_bg.wasm", "crosslearn.js", "crosslearn.d.ts", "crosslearn_bg.wasm.d.ts", "models/niche-v1.bin"]) files.add(f);
+for (const f of ["crosslearn_bg.wasm", "crosslearn.js", "crosslearn.d.ts", "crosslearn_bg.wasm.d.ts", "models/niche-v1.bin", ...ctrModels]) files.add(f);
 p.files = [...files];
 writeFileSync(path, JSON.stringify(p, null, 2) + "\n");
 JS
@@ -89,3 +95,6 @@ awk -v raw="$raw" -v gz="$gz" -v before="$before" 'BEGIN {
   printf "pkg/crosslearn_bg.wasm: %d bytes raw (%.1f KiB; %d before wasm-opt), %d bytes gzip -9 (%.1f KiB)\n",
     raw, raw / 1024, before, gz, gz / 1024 }'
 echo "pkg/models/niche-v1.bin: $model_size bytes (shipped as a file, not in the .wasm)"
+for f in $CTR_MODELS; do
+  echo "pkg/models/$f: $(stat -c %s "pkg/models/$f") bytes (shipped as a file, not in the .wasm)"
+done

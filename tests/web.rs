@@ -824,4 +824,263 @@ mod wasm_tests {
         ));
         assert_eq!(field.as_deref(), Some("options.release.epsilon"));
     }
+
+    // ---- CTR models (src/wasm/ctr.rs) ----
+
+    /// Native scores of every CTR model file (tests/ctr_native_scores.rs writes and checks it).
+    const CTR_FIXTURE: &str = include_str!("data/ctr_native_scores.json");
+    const CTR_SMALL: &[u8] = include_bytes!("data/ctr_small_prelaunch.bin");
+
+    /// The bytes of a model file the fixture covers.
+    fn ctr_bytes(file: &str) -> &'static [u8] {
+        match file {
+            "tests/data/ctr_small_prelaunch.bin" => CTR_SMALL,
+            "models/ctr-prelaunch-v1.bin" => include_bytes!("../models/ctr-prelaunch-v1.bin"),
+            "models/ctr-inflight-v1.bin" => include_bytes!("../models/ctr-inflight-v1.bin"),
+            other => panic!("{other} is in the fixture but not compiled into tests/web.rs"),
+        }
+    }
+
+    fn f32s(v: &Value) -> Vec<f32> {
+        v.as_array()
+            .expect("array")
+            .iter()
+            .map(|x| x.as_f64().expect("number") as f32)
+            .collect()
+    }
+
+    #[wasm_bindgen_test]
+    fn ctr_models_score_as_natively() {
+        use crosslearn::model::ctr::CtrScore;
+        use crosslearn::model::file::fnv1a64;
+        let fixture: Value = serde_json::from_str(CTR_FIXTURE).expect("fixture");
+        let models = fixture["models"].as_array().expect("models");
+        assert!(!models.is_empty());
+        for m in models {
+            let file = m["file"].as_str().expect("file");
+            let bytes = ctr_bytes(file);
+            assert_eq!(format!("{:016x}", fnv1a64(bytes)), m["fnv1a64"], "{file}");
+            let model = wasm::CtrModel::load(bytes, None).expect("load");
+            let kind: String = typed(model.kind().expect("kind"));
+            assert_eq!(kind, m["kind"].as_str().expect("kind"));
+            assert_eq!(Value::from(model.layout()), m["layout"]);
+            let d = model.n_features();
+            assert_eq!(Value::from(d), m["n_features"]);
+            assert_eq!(model.feature_names().len(), d);
+            let n = m["n_rows"].as_u64().expect("n_rows") as usize;
+            let rows = f32s(&m["rows"]);
+            let native = f32s(&m["scores"]);
+            let got = model.score_batch(&rows, n as f64).expect("scoreBatch");
+            assert_eq!(got.len(), n);
+            let max = got
+                .iter()
+                .zip(&native)
+                .map(|(a, b)| (f64::from(*a) - f64::from(*b)).abs())
+                .fold(0.0, f64::max);
+            wasm_bindgen_test::console_log!("{file}: {n} rows, max |wasm - native| = {max:e}");
+            assert!(max <= 1e-6, "{file}: max |diff| {max}");
+            for (i, iv) in m["intervals"]
+                .as_array()
+                .expect("intervals")
+                .iter()
+                .enumerate()
+            {
+                let want: Vec<f64> = iv
+                    .as_array()
+                    .expect("iv")
+                    .iter()
+                    .filter_map(Value::as_f64)
+                    .collect();
+                let row = &rows[i * d..(i + 1) * d];
+                let s: CtrScore = typed(model.score_row(row).expect("scoreRow"));
+                for (a, b) in [s.ctr, s.low, s.high].iter().zip(&want) {
+                    assert!((a - b).abs() <= 1e-6, "{file} row {i}: {s:?} vs {want:?}");
+                }
+                if let Some(c) = m["creatives"].get(i) {
+                    let s: CtrScore =
+                        typed(model.score_creative(ts(c), None).expect("scoreCreative"));
+                    assert!((s.ctr - want[0]).abs() <= 1e-6, "{file} creative {i}");
+                }
+            }
+            if m["kind"] == "pre_launch" {
+                let encoded = wasm::encode_creatives_js(js(&m["creatives"]), None).expect("encode");
+                assert_eq!(
+                    encoded, rows,
+                    "{file}: encodeCreatives gives the native rows"
+                );
+            }
+            assert_eq!(model.to_bytes(), bytes, "{file}: toBytes round-trips");
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn ctr_bad_bytes_and_bad_input_throw_named_errors() {
+        let load =
+            |b: &[u8], kind: Option<&str>| wasm::CtrModel::load(b, kind.map(|k| ts(&json!(k))));
+        let (code, field, msg) = thrown(load(&CTR_SMALL[..12], None));
+        assert_eq!(
+            (code.as_str(), field.as_deref()),
+            ("malformed", Some("bytes"))
+        );
+        assert!(msg.contains("truncated"), "{msg}");
+        let (_, field, msg) = thrown(load(&CTR_SMALL[..CTR_SMALL.len() - 100], None));
+        assert_eq!(field.as_deref(), Some("bytes"));
+        assert!(msg.contains("checksum"), "{msg}");
+        let mut flipped = CTR_SMALL.to_vec();
+        flipped[40] ^= 0x10;
+        let (code, _, msg) = thrown(load(&flipped, None));
+        assert_eq!(code, "malformed");
+        assert!(msg.contains("corrupted"), "{msg}");
+        let (code, field, msg) = thrown(load(NICHE_V1, None));
+        assert_eq!(
+            (code.as_str(), field.as_deref()),
+            ("malformed", Some("bytes"))
+        );
+        assert!(msg.contains("not a crosslearn CTR model"), "{msg}");
+        let (code, field, msg) = thrown(load(CTR_SMALL, Some("in_flight")));
+        assert_eq!(
+            (code.as_str(), field.as_deref()),
+            ("unsupported", Some("bytes"))
+        );
+        assert!(
+            msg.contains("this file is pre_launch, expected in_flight"),
+            "{msg}"
+        );
+        let (_, field, _) = thrown(load(CTR_SMALL, Some("mid_flight")));
+        assert_eq!(field.as_deref(), Some("kind"));
+        assert!(load(CTR_SMALL, Some("pre_launch")).is_ok());
+
+        let model = load(CTR_SMALL, None).expect("load");
+        let d = model.n_features();
+        let (_, field, msg) = thrown(model.score_batch(&vec![0.0; 2 * d + 1], 2.0));
+        assert_eq!(field.as_deref(), Some("x"));
+        assert!(msg.contains(&format!("2 rows x {d} features")), "{msg}");
+        let mut x = vec![0.0; 2 * d];
+        x[d + 3] = f32::NAN;
+        let (_, field, msg) = thrown(model.score_batch(&x, 2.0));
+        assert_eq!(field.as_deref(), Some(format!("x[{}]", d + 3).as_str()));
+        assert!(msg.contains("row 1, feature 3"), "{msg}");
+        let (_, field, _) = thrown(model.score_batch(&[], 1.5));
+        assert_eq!(field.as_deref(), Some("nRows"));
+        let creative = json!({ "platform": "meta", "hook_type": "question", "cta_style": "shop_now",
+                               "format": "video", "duration_s": 900 });
+        let (_, field, _) = thrown(model.score_creative(ts(&creative), None));
+        assert_eq!(field.as_deref(), Some("creative.duration_s"));
+        let creative = json!({ "platform": "meta", "hook_type": "question", "cta_style": "shop_now",
+                               "format": "video", "niche": "fitness" });
+        let bad = ts(&json!([{ "niche": "fitness", "platform": "meta", "ctr": 1.5 }]));
+        let (_, field, _) = thrown(model.score_creative(ts(&creative), Some(bad)));
+        assert_eq!(field.as_deref(), Some("priors[0].ctr"));
+        // A prior moves the score (the prior columns are in the model).
+        let prior = ts(&json!([{ "niche": "fitness", "platform": "meta", "ctr": 0.05 }]));
+        let rows = wasm::encode_creatives_js(js(&json!([creative])), Some(prior)).expect("rows");
+        let names = wasm::prelaunch_feature_names_js();
+        let has = names
+            .iter()
+            .position(|n| n == "has_prior")
+            .expect("has_prior");
+        assert_eq!(rows[has], 1.0);
+        let (_, field, _) = thrown(wasm::encode_creatives_js(
+            js(&json!([creative, { "platform": "meta" }])),
+            None,
+        ));
+        assert_eq!(field.as_deref(), Some("creatives[1].hook_type"));
+        assert_eq!(wasm::inflight_feature_names_js().len(), 32);
+    }
+
+    #[wasm_bindgen_test]
+    fn ctr_train_on_columns_validates_and_round_trips() {
+        use crosslearn::model::ctr::CtrScore;
+        // Two features; CTR rises with the first. Deterministic rows, no randomness needed.
+        let n = 400;
+        let mut x = Vec::with_capacity(2 * n);
+        let (mut clicks, mut imps) = (Vec::new(), Vec::new());
+        for i in 0..n {
+            let a = (i % 20) as f32 / 20.0;
+            let b = ((i * 7) % 13) as f32 / 13.0;
+            x.extend([a, b]);
+            imps.push(1000.0);
+            let p = 1.0 / (1.0 + (4.6 - 1.7 * f64::from(a)).exp());
+            clicks.push((1000.0 * p).round());
+        }
+        let columns = |x: &[f32], c: &[f64], m: &[f64]| -> Ts<wasm::TrainColumns> {
+            let o = js_sys::Object::new();
+            let set = |k: &str, v: JsValue| Reflect::set(&o, &k.into(), &v).expect("set");
+            set("x", Float32Array::from(x).into());
+            set("clicks", js_sys::Float64Array::from(c).into());
+            set("impressions", js_sys::Float64Array::from(m).into());
+            Ts::new_unchecked(o.into())
+        };
+        let options =
+            json!({ "kind": "in_flight", "layout": 7, "featureNames": ["a", "b"], "seed": 3 });
+        let model =
+            wasm::CtrModel::train(columns(&x, &clicks, &imps), ts(&options)).expect("train");
+        let lo: CtrScore = typed(model.score_row(&[0.0, 0.5]).expect("score"));
+        let hi: CtrScore = typed(model.score_row(&[0.95, 0.5]).expect("score"));
+        assert!((lo.ctr - 0.0100).abs() < 0.001, "{lo:?}");
+        assert!((hi.ctr - 0.0493).abs() < 0.005, "{hi:?}");
+        assert!(lo.low < lo.ctr && lo.ctr < lo.high, "{lo:?}");
+        let again =
+            wasm::CtrModel::load(&model.to_bytes(), Some(ts(&json!("in_flight")))).expect("load");
+        assert_eq!(again.to_bytes(), model.to_bytes());
+        let creative = json!({ "platform": "meta", "hook_type": "question", "cta_style": "shop_now", "format": "video" });
+        let (code, field, _) = thrown(model.score_creative(ts(&creative), None));
+        assert_eq!(
+            (code.as_str(), field.as_deref()),
+            ("unsupported", Some("model"))
+        );
+
+        let bad = |o: Value, c: Ts<wasm::TrainColumns>| thrown(wasm::CtrModel::train(c, ts(&o))).1;
+        let with = |k: &str, v: Value| {
+            let mut o = options.clone();
+            o[k] = v;
+            o
+        };
+        let ok = || columns(&x, &clicks, &imps);
+        assert_eq!(
+            bad(with("l2", json!(-1)), ok()).as_deref(),
+            Some("options.l2")
+        );
+        assert_eq!(
+            bad(with("maxIter", json!(0)), ok()).as_deref(),
+            Some("options.maxIter")
+        );
+        assert_eq!(
+            bad(with("calibrationShare", json!(0.95)), ok()).as_deref(),
+            Some("options.calibrationShare")
+        );
+        assert_eq!(
+            bad(with("featureNames", json!(["a"])), ok()).as_deref(),
+            Some("columns.x")
+        );
+        assert_eq!(
+            bad(with("kind", json!("later")), ok()).as_deref(),
+            Some("options.kind")
+        );
+        assert_eq!(
+            bad(with("l3", json!(1)), ok()).as_deref(),
+            Some("options.l3")
+        );
+        let mut c2 = clicks.clone();
+        c2[5] = 2000.0;
+        assert_eq!(
+            bad(options.clone(), columns(&x, &c2, &imps)).as_deref(),
+            Some("columns.clicks[5]")
+        );
+        let mut x2 = x.clone();
+        x2[9] = f32::INFINITY;
+        assert_eq!(
+            bad(options.clone(), columns(&x2, &clicks, &imps)).as_deref(),
+            Some("columns.x[9]")
+        );
+        assert_eq!(
+            bad(options.clone(), columns(&x, &clicks, &imps[1..])).as_deref(),
+            Some("columns.impressions")
+        );
+        let wrong: Ts<wasm::TrainColumns> =
+            ts(&json!({ "x": [0.5, 0.5], "clicks": [1], "impressions": [2] }));
+        assert_eq!(bad(options.clone(), wrong).as_deref(), Some("columns.x"));
+        let extra: Ts<wasm::TrainColumns> = ts(&json!({ "y": 1 }));
+        assert_eq!(bad(options, extra).as_deref(), Some("columns.y"));
+    }
 }

@@ -26,11 +26,14 @@
 //! | `accountNiche(model, declared, texts)`, `seedKeywordNiche(titles, descriptions)`, `nicheNames()` | [`account_niche`](crate::niche::account_niche), [`seed_keyword_niche`](crate::niche::seed_keyword_niche), [`Niche::ALL`](crate::niche::Niche::ALL) |
 //! | `accountInsights(records, options?)` | [`account_insights`](crate::insights::account_insights) |
 //! | `wisdomContribution(records, consent?, options?)`, `releaseWisdom(contributions, id, options?)`, `defaultReleaseConfig()` | [`wisdom_contribution`](crate::wisdom::wisdom_contribution), [`release_wisdom`](crate::wisdom::release_wisdom) |
+//! | `CtrModel.load(bytes, kind?)`, `.scoreCreative(creative, priors?)`, `.scoreBatch(x, nRows)`, `.scoreRow(x)`, `.toBytes()`, `CtrModel.train(columns, options)` | [`CtrModel`](crate::model::ctr::CtrModel) |
+//! | `encodeCreatives(creatives, priors?)`, `prelaunchFeatureNames()`, `inflightFeatureNames()`, `ctrLayouts()` | [`encode_creatives`](crate::model::encode::encode_creatives), [`prelaunch_feature_names`](crate::model::encode::prelaunch_feature_names), [`inflight_feature_names`](crate::model::encode::inflight_feature_names) |
 //!
 //! Errors are thrown as real JS `Error` objects with `code` and `field` (see [`convert`]).
 
 pub mod convert;
 pub mod copy;
+pub mod ctr;
 pub mod features;
 pub mod import;
 pub mod insights;
@@ -44,6 +47,10 @@ pub mod synth;
 pub mod wisdom;
 
 pub use copy::{extract_copy_attributes, extract_copy_batch, CopyExtractor};
+pub use ctr::{
+    ctr_layouts, encode_creatives_js, inflight_feature_names_js, prelaunch_feature_names_js,
+    CtrLayouts, CtrModel, CtrTrainOptions, NichePrior, NichePriorList, TrainColumns,
+};
 pub use features::{
     batch_layout, feature_names, unified_features, unified_features_batch, BatchLayout,
     UnifiedFeaturesResult,

@@ -3,6 +3,11 @@
 // which proves the API is typed, not `any`.
 import init, {
   CopyExtractor,
+  CtrModel,
+  ctrLayouts,
+  encodeCreatives,
+  inflightFeatureNames,
+  prelaunchFeatureNames,
   NicheModel,
   accountNiche,
   batchLayout,
@@ -27,6 +32,14 @@ import init, {
   validateRecords,
 } from "crosslearn";
 import type {
+  CreativeAttributes,
+  CtrLayouts,
+  CtrScore,
+  CtrTrainOptions,
+  ModelKind,
+  ModelMetadata,
+  NichePrior,
+  TrainColumns,
   AccountNiche,
   AdCopy,
   BatchLayout,
@@ -132,6 +145,50 @@ const undeclared: AccountNiche = accountNiche(model, null, ["a"]);
 const keyword: KeywordDetection = seedKeywordNiche(["Gym deals"], ["workout plans"]);
 model.free();
 
+// CTR models (the files ship in the package: crosslearn/models/ctr-prelaunch-v1.bin, ...).
+declare const ctrBytes: Uint8Array;
+const ctrModel: CtrModel = CtrModel.load(ctrBytes, "pre_launch");
+const anyKind: CtrModel = CtrModel.load(ctrBytes);
+const kind: ModelKind = ctrModel.kind;
+const ctrLayout: number = ctrModel.layout;
+const ctrNames: string[] = ctrModel.featureNames;
+const nFeatures: number = ctrModel.nFeatures;
+const ctrMeta: ModelMetadata = ctrModel.metadata;
+const trainedOn: string = ctrMeta.trained_on;
+const creative: CreativeAttributes = {
+  platform: "meta", niche: "fitness", hook_type: "question", cta_style: "shop_now",
+  visual_tags: ["ugc"], format: "video", duration_s: 15, posting_hour: 9,
+};
+const minimal: CreativeAttributes = { platform: "tiktok", hook_type: "story", cta_style: "none", format: "image" };
+const priors: NichePrior[] = [{ niche: "fitness", platform: "meta", ctr: 0.02 }];
+const ctrScore: CtrScore = ctrModel.scoreCreative(creative, priors);
+const ctrLow: number = ctrModel.scoreCreative(minimal).low;
+const encoded: Float32Array = encodeCreatives([creative, minimal], null);
+const ctrs: Float32Array = ctrModel.scoreBatch(encoded, 2);
+const rowScore: CtrScore = ctrModel.scoreRow(encoded.subarray(0, nFeatures));
+const savedModel: Uint8Array = ctrModel.toBytes();
+const layouts: CtrLayouts = ctrLayouts();
+const trainColumns: TrainColumns = { x: encoded, clicks: new Float64Array([3, 1]), impressions: new Float64Array([100, 100]) };
+const trainOptions: CtrTrainOptions = {
+  kind: "pre_launch", layout: layouts.prelaunch, featureNames: prelaunchFeatureNames(), seed: 1, l2: 2,
+};
+const trained: CtrModel = CtrModel.train(trainColumns, trainOptions);
+const inflightNames: string[] = inflightFeatureNames();
+[ctrModel, anyKind, trained].forEach((m) => m.free());
+
+// @ts-expect-error -- the model kind is a closed union
+CtrModel.load(ctrBytes, "post_launch");
+// @ts-expect-error -- scoreBatch takes a Float32Array, not creatives
+ctrModel.scoreBatch([creative], 1);
+// @ts-expect-error -- CreativeAttributes needs a hook type
+const noHook: CreativeAttributes = { platform: "meta", cta_style: "none", format: "image" };
+// @ts-expect-error -- training columns are typed arrays
+const plainColumns: TrainColumns = { x: [1, 2], clicks: [1], impressions: [2] };
+// @ts-expect-error -- training options need a seed
+const noSeed: CtrTrainOptions = { kind: "in_flight", layout: 1, featureNames: [] };
+// @ts-expect-error -- the interval is numbers
+const lowText: string = ctrScore.low;
+
 try {
   normalize({ ...meta, cpc: -1 });
 } catch (e) {
@@ -172,3 +229,5 @@ void [notAString, myspace, partial, typo, badHook];
 void [accepted, line, issueField, fromJson, importedLine, hook, cta, attrList, single, simulated];
 void [digest, paramsHash, niche, detections, probabilities, columnsOfProbabilities, account];
 void [undeclared, keyword];
+void [kind, ctrLayout, ctrNames, trainedOn, ctrLow, ctrs, rowScore, savedModel, inflightNames];
+void [noHook, plainColumns, noSeed, lowText];

@@ -127,6 +127,143 @@ test("the niche model ships next to the wasm and detects a fitness ad", () => {
   assert.equal(cl.seedKeywordNiche(["Gym deals"], ["workout plans"]).niche, "fitness");
 });
 
+const modelBytes = (name) => readFileSync(new URL(import.meta.resolve(`crosslearn/models/${name}`)));
+
+test("the CTR models ship next to the wasm and score as natively", () => {
+  const pkg = JSON.parse(readFileSync("node_modules/crosslearn/package.json", "utf8"));
+  const fixture = JSON.parse(readFileSync(join(ROOT, "tests", "data", "ctr_native_scores.json"), "utf8"));
+  for (const name of ["ctr-prelaunch-v1.bin", "ctr-inflight-v1.bin"]) {
+    assert.ok(pkg.files.includes(`models/${name}`), `${name} in files`);
+    assert.equal(pkg.exports[`./models/${name}`], `./models/${name}`);
+    const entry = fixture.models.find((m) => m.file === `models/${name}`);
+    assert.ok(entry, `${name} is in the native fixture`);
+    const model = cl.CtrModel.load(modelBytes(name), entry.kind);
+    try {
+      assert.equal(model.kind, entry.kind);
+      assert.equal(model.layout, entry.layout);
+      assert.equal(model.nFeatures, entry.n_features);
+      assert.match(model.metadata.trained_on, /simulat/i, "the shipped models say they are simulated");
+      const got = model.scoreBatch(new Float32Array(entry.rows), entry.n_rows);
+      assert.ok(got instanceof Float32Array);
+      assert.equal(got.length, entry.n_rows);
+      got.forEach((p, i) => assert.ok(Math.abs(p - entry.scores[i]) <= 1e-6, `${name} row ${i}: ${p} vs ${entry.scores[i]}`));
+      assert.deepEqual(model.toBytes(), new Uint8Array(modelBytes(name)));
+    } finally {
+      model.free();
+    }
+  }
+  const pre = cl.CtrModel.load(modelBytes("ctr-prelaunch-v1.bin"));
+  const inflight = cl.CtrModel.load(modelBytes("ctr-inflight-v1.bin"));
+  try {
+    assert.deepEqual(pre.featureNames, cl.prelaunchFeatureNames());
+    assert.deepEqual(inflight.featureNames, cl.inflightFeatureNames());
+    assert.deepEqual([pre.layout, inflight.layout], [cl.ctrLayouts().prelaunch, cl.ctrLayouts().inflight]);
+    const creative = {
+      platform: "tiktok", niche: "fitness", hook_type: "question", cta_style: "shop_now",
+      visual_tags: ["ugc"], format: "video", duration_s: 20, posting_hour: 19,
+    };
+    const s = pre.scoreCreative(creative);
+    assert.ok(0 < s.low && s.low <= s.ctr && s.ctr <= s.high && s.high < 1, JSON.stringify(s));
+    const rows = cl.encodeCreatives([creative, { ...creative, platform: "google_ads", format: "text", duration_s: null }]);
+    assert.ok(rows instanceof Float32Array);
+    assert.equal(rows.length, 2 * 142);
+    const batch = pre.scoreBatch(rows, 2);
+    assert.ok(Math.abs(batch[0] - s.ctr) <= 1e-6);
+    assert.notEqual(batch[0], batch[1]);
+    const prior = [{ niche: "fitness", platform: "tiktok", ctr: 0.05 }];
+    const withPrior = cl.encodeCreatives([creative], prior);
+    assert.equal(withPrior[cl.prelaunchFeatureNames().indexOf("has_prior")], 1);
+    assert.ok(pre.scoreCreative(creative, prior).ctr > 0);
+    assert.throws(() => pre.scoreCreative(creative, [{ ...prior[0], ctr: 0 }]), { field: "priors[0].ctr" });
+    assert.throws(() => cl.encodeCreatives([creative], [...prior, ...prior]), { code: "duplicate", field: "priors[1]" });
+    assert.throws(() => pre.scoreBatch(rows, 3), { code: "invalid_value", field: "x" });
+    assert.throws(() => pre.scoreCreative({ ...creative, duration_s: 900 }), { field: "creative.duration_s" });
+    assert.throws(() => inflight.scoreCreative(creative), { code: "unsupported", field: "model" });
+  } finally {
+    pre.free();
+    inflight.free();
+  }
+  assert.throws(() => cl.CtrModel.load(new Uint8Array(10)), { code: "malformed", field: "bytes", message: /truncated/ });
+  const cut = modelBytes("ctr-prelaunch-v1.bin").subarray(0, 1000);
+  assert.throws(() => cl.CtrModel.load(cut), { code: "malformed", field: "bytes", message: /checksum/ });
+  assert.throws(() => cl.CtrModel.load(modelBytes("niche-v1.bin")), { code: "malformed", message: /not a crosslearn CTR model/ });
+  assert.throws(() => cl.CtrModel.load(modelBytes("ctr-inflight-v1.bin"), "pre_launch"), {
+    code: "unsupported",
+    field: "bytes",
+    message: /this file is in_flight, expected pre_launch/,
+  });
+});
+
+test("CtrModel.train fits a consumer's own columns and validates them", () => {
+  // Rows from the encoder; outcomes made up here (a higher CTR for question hooks).
+  const hooks = ["question", "pain_point", "offer", "story"];
+  const creatives = [];
+  for (let i = 0; i < 400; i++) {
+    creatives.push({ platform: ["meta", "tiktok"][i % 2], hook_type: hooks[i % 4], cta_style: "shop_now", format: "image" });
+  }
+  const x = cl.encodeCreatives(creatives);
+  const impressions = new Float64Array(creatives.length).fill(2000);
+  const clicks = new Float64Array(creatives.map((c, i) => (c.hook_type === "question" ? 60 : 20) + (i % 3)));
+  const options = {
+    kind: "pre_launch", layout: cl.ctrLayouts().prelaunch, featureNames: cl.prelaunchFeatureNames(), seed: 5,
+    trainedOn: "npm test (made-up outcomes)",
+  };
+  const model = cl.CtrModel.train({ x, clicks, impressions }, options);
+  const [q, o] = model.scoreBatch(cl.encodeCreatives([creatives[0], creatives[2]]), 2);
+  assert.ok(Math.abs(q - 0.0305) < 0.004 && Math.abs(o - 0.0105) < 0.002, `${q} ${o}`);
+  assert.equal(model.metadata.rows, creatives.length);
+  assert.equal(model.metadata.trained_on, options.trainedOn);
+  const again = cl.CtrModel.train({ x, clicks, impressions }, options);
+  assert.deepEqual(again.toBytes(), model.toBytes(), "deterministic");
+  assert.deepEqual(cl.CtrModel.load(model.toBytes()).toBytes(), model.toBytes());
+  const bad = (cols, opts, field) =>
+    assert.throws(() => cl.CtrModel.train({ x, clicks, impressions, ...cols }, { ...options, ...opts }), { field });
+  bad({ clicks: Float64Array.from(clicks, (c, i) => (i === 7 ? 5000 : c)) }, {}, "columns.clicks[7]");
+  bad({ x: Array.from(x) }, {}, "columns.x");
+  bad({ impressions: impressions.subarray(1) }, {}, "columns.impressions");
+  bad({}, { l2: -1 }, "options.l2");
+  bad({}, { calibrationShare: 1 }, "options.calibrationShare");
+  bad({}, { featureNames: ["only_one"] }, "columns.x");
+  bad({}, { seed: undefined }, "options.seed");
+  bad({}, { mystery: 1 }, "options.mystery");
+});
+
+test("docs/ctr-js.md: the TypeScript example compiles (tsc --strict) and runs", () => {
+  const doc = readFileSync(join(ROOT, "docs", "ctr-js.md"), "utf8");
+  const code = doc.match(/^```ts ctr-js-example\n([\s\S]*?)^```$/m)?.[1];
+  assert.ok(code, "docs/ctr-js.md has a `ts ctr-js-example` block");
+  writeFileSync("ctr-example.mts", code);
+  // Stands in for @types/node (not installed here): the two Node APIs the example uses.
+  writeFileSync(
+    "node-shim.d.ts",
+    'declare module "node:fs" { export function readFileSync(path: URL): Uint8Array; }\n' +
+      "interface ImportMeta { resolve(specifier: string): string; }\n",
+  );
+  writeFileSync(
+    "tsconfig.ctr-example.json",
+    JSON.stringify({
+      compilerOptions: {
+        strict: true, target: "es2022", module: "node16", moduleResolution: "node16",
+        lib: ["es2022", "dom"], types: [], outDir: "ctr-example-out", rootDir: ".",
+      },
+      files: ["ctr-example.mts", "node-shim.d.ts"],
+    }),
+  );
+  try {
+    execFileSync(process.env.TSC ?? "tsc", ["-p", "tsconfig.ctr-example.json"], { encoding: "utf8" });
+  } catch (e) {
+    assert.fail(`tsc failed on the docs/ctr-js.md example:\n${e.stdout}${e.stderr}`);
+  }
+  let out;
+  try {
+    out = execFileSync(process.execPath, ["ctr-example-out/ctr-example.mjs"], { encoding: "utf8", stdio: "pipe" });
+  } catch (e) {
+    assert.fail(`the docs/ctr-js.md example failed:\n${e.stdout}${e.stderr}`);
+  }
+  assert.match(out, /^CTR \d+\.\d\d % \[/m);
+  assert.match(out, /invalid_value x x: 3 rows x 142 features/);
+});
+
 test("data layer: validation, CSV import with line numbers, copy attributes, simulator", () => {
   const good = { record_id: "r1", account_id: "a1", platform: "meta", impressions: 1000, clicks: 20, spend: 15.5 };
   const report = cl.validateRecords([good, { ...good, record_id: "r2", clicks: 2000 }]);

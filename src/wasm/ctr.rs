@@ -1,0 +1,564 @@
+//! `CtrModel` (load, score, train, save), `encodeCreatives`, `prelaunchFeatureNames`,
+//! `inflightFeatureNames`, `ctrLayouts`: the calibrated CTR models ([`crate::model::ctr`]) and
+//! the pre-launch encoder ([`crate::model::encode`]) for JS.
+//!
+//! The trained models are not compiled into the `.wasm`: the package ships them as files
+//! (`crosslearn/models/ctr-prelaunch-v1.bin`, `crosslearn/models/ctr-inflight-v1.bin`), and
+//! `CtrModel.load(bytes)` reads them. Batches cross the boundary as one typed array each way
+//! (`scoreBatch(x: Float32Array, nRows)`, `CtrModel.train({ x, clicks, impressions }, options)`).
+
+use super::convert::{finite, from_js, from_js_opt, to_ts, whole_number};
+use crate::error::{Error, ErrorCode};
+use crate::model::ctr::{self as core, CtrScore, ModelKind, ModelMetadata, TrainOptions};
+use crate::model::encode::{
+    encode_creative, encode_creatives, inflight_feature_names, prelaunch_feature_names,
+    CreativeAttributes, NichePriors, INFLIGHT_LAYOUT, PRELAUNCH_LAYOUT,
+};
+use crate::model::logistic::FitOptions;
+use crate::niche::Niche;
+use crate::platform::Platform;
+use js_sys::{Float32Array, Float64Array, Object, Reflect};
+use ndarray::ArrayView2;
+use serde::{Deserialize, Serialize};
+use tsify::{Ts, Tsify};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// A calibrated linear CTR model, loaded from a model file or trained on columns. `free()`
+/// releases it.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct CtrModel {
+    inner: core::CtrModel,
+}
+
+/// The training data of `CtrModel.train`, columnar: `n` rows of `d` features.
+#[derive(Debug, Clone, Tsify)]
+pub struct TrainColumns {
+    /// The features, row-major `n x d` (row `i`, feature `j` at `x[i * d + j]`); `d` is
+    /// `options.featureNames.length`. Finite values only.
+    #[tsify(type = "Float32Array")]
+    pub x: Float32Array,
+    /// Clicks of each row (`n` values, `0 <= clicks[i] <= impressions[i]`).
+    #[tsify(type = "Float64Array")]
+    pub clicks: Float64Array,
+    /// Impressions of each row (`n` values, finite, `>= 0`; not all zero).
+    #[tsify(type = "Float64Array")]
+    pub impressions: Float64Array,
+}
+
+/// The settings of `CtrModel.train` (camelCase keys; unknown keys are errors).
+#[derive(Debug, Clone, PartialEq, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CtrTrainOptions {
+    /// What the model predicts: `"pre_launch"` (rows from `encodeCreatives`) or `"in_flight"`.
+    pub kind: ModelKind,
+    /// Id of the feature layout the rows come from (stored in the model; `scoreCreative`
+    /// requires the pre-launch encoder's layout).
+    pub layout: u32,
+    /// One name per feature column, in order (`d = featureNames.length`).
+    pub feature_names: Vec<String>,
+    /// Seed of the deterministic fit/calibration split (keep below 2^53).
+    pub seed: u64,
+    /// L2 penalty on the weights (finite, `>= 0`; default 1).
+    #[serde(default)]
+    #[tsify(optional)]
+    pub l2: Option<f64>,
+    /// Most Newton iterations (`>= 1`; default 50).
+    #[serde(default)]
+    #[tsify(optional)]
+    pub max_iter: Option<u32>,
+    /// Share of rows held out to fit the Platt calibration, in `[0, 0.9)` (0 = uncalibrated;
+    /// default 0.2).
+    #[serde(default)]
+    #[tsify(optional)]
+    pub calibration_share: Option<f64>,
+    /// Free-form description of the training data, stored in the metadata (default `""`).
+    #[serde(default)]
+    #[tsify(optional)]
+    pub trained_on: Option<String>,
+}
+
+/// Default `calibrationShare` of `CtrModel.train`.
+pub const DEFAULT_CALIBRATION_SHARE: f64 = 0.2;
+
+/// The argument is to blame for an error the core attributes to the file (`model`).
+fn blame_bytes(e: Error) -> Error {
+    match e.field.as_deref() {
+        Some("model") | None => Error {
+            field: Some("bytes".to_string()),
+            ..e
+        },
+        _ => e.within("bytes"),
+    }
+}
+
+#[wasm_bindgen]
+impl CtrModel {
+    /// Load a model file (`crosslearn/models/ctr-prelaunch-v1.bin`, or `toBytes()` output).
+    /// With `kind`, also require that kind. Throws (`field: "bytes"`) on a truncated, corrupt
+    /// (checksum), foreign (not a CTR model file), newer-version or other-kind file.
+    pub fn load(bytes: &[u8], kind: Option<Ts<ModelKind>>) -> Result<CtrModel, JsValue> {
+        let inner = core::CtrModel::from_bytes(bytes).map_err(blame_bytes)?;
+        let kind: Option<ModelKind> = from_js_opt(kind.map(|t| t.js_value()).as_ref(), "kind")?;
+        if let Some(kind) = kind {
+            if inner.kind() != kind {
+                return Err(Error::field(
+                    ErrorCode::Unsupported,
+                    "bytes",
+                    format!(
+                        "wrong kind of CTR model: this file is {}, expected {}",
+                        kind_name(inner.kind()),
+                        kind_name(kind)
+                    ),
+                )
+                .into());
+            }
+        }
+        Ok(CtrModel { inner })
+    }
+
+    /// `"pre_launch"` (scores creatives before launch) or `"in_flight"` (running campaigns).
+    #[wasm_bindgen(getter)]
+    pub fn kind(&self) -> Result<Ts<ModelKind>, JsValue> {
+        Ok(to_ts(&self.inner.kind())?)
+    }
+
+    /// Id of the feature layout (encoder) the model's columns come from.
+    #[wasm_bindgen(getter)]
+    pub fn layout(&self) -> u32 {
+        self.inner.layout()
+    }
+
+    /// The names of the model's input columns, in order (`scoreBatch` rows have this many
+    /// values).
+    #[wasm_bindgen(getter, js_name = featureNames)]
+    pub fn feature_names(&self) -> Vec<String> {
+        self.inner.metadata().feature_names.clone()
+    }
+
+    /// Number of input columns (`featureNames.length`).
+    #[wasm_bindgen(getter, js_name = nFeatures)]
+    pub fn n_features(&self) -> usize {
+        self.inner.n_features()
+    }
+
+    /// What the file says about its training (rows, impressions, `l2`, seed, `trained_on`).
+    #[wasm_bindgen(getter)]
+    pub fn metadata(&self) -> Result<Ts<ModelMetadata>, JsValue> {
+        Ok(to_ts(self.inner.metadata())?)
+    }
+
+    /// The calibrated CTR and its 95 % interval for one already-encoded row (`nFeatures`
+    /// values, in the model's own layout: `encodeCreatives` rows for a pre-launch model).
+    #[wasm_bindgen(js_name = scoreRow)]
+    pub fn score_row(&self, x: &[f32]) -> Result<Ts<CtrScore>, JsValue> {
+        let d = self.inner.n_features();
+        let score = self.inner.score(x).map_err(|e| match x.len() == d {
+            true => non_finite(x, d).unwrap_or_else(|| rename(e, "features", "x")),
+            false => rename(e, "features", "x"),
+        })?;
+        Ok(to_ts(&score)?)
+    }
+
+    /// Calibrated CTRs of `nRows` encoded rows in one call.
+    ///
+    /// `x` is row-major `nRows x nFeatures` in the model's own layout (`featureNames`): for a
+    /// pre-launch model, the rows `encodeCreatives` returns; for an in-flight model, the
+    /// in-flight layout (`inflightFeatureNames()`). Throws (`field: "x"`) unless
+    /// `x.length == nRows * nFeatures` and every value is finite. Returns `nRows` values.
+    #[wasm_bindgen(js_name = scoreBatch)]
+    pub fn score_batch(
+        &self,
+        x: &[f32],
+        #[wasm_bindgen(js_name = nRows)] n_rows: f64,
+    ) -> Result<Vec<f32>, JsValue> {
+        let n = whole_number("nRows", n_rows, f64::from(u32::MAX))? as usize;
+        let d = self.inner.n_features();
+        Ok(self
+            .inner
+            .score_batch(x, n)
+            .map_err(|e| match Some(x.len()) == n.checked_mul(d) {
+                true => non_finite(x, d).unwrap_or_else(|| rename(e, "features", "x")),
+                false => rename(e, "features", "x"),
+            })?)
+    }
+
+    /// The model file's bytes (what `CtrModel.load` reads back, bit for bit).
+    #[wasm_bindgen(js_name = toBytes)]
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.inner.to_bytes()
+    }
+
+    /// Train a model on the caller's own records, given as columns: `columns.x` (row-major
+    /// `n x d`, `d = options.featureNames.length`), `columns.clicks` and `columns.impressions`
+    /// (`n` each). Deterministic for given inputs and `options.seed`. Throws naming the bad
+    /// field (`columns.impressions[3]`, `options.l2`, ...).
+    pub fn train(
+        columns: Ts<TrainColumns>,
+        options: Ts<CtrTrainOptions>,
+    ) -> Result<CtrModel, JsValue> {
+        let options: CtrTrainOptions = from_js(&options.js_value(), "options")?;
+        let opts = train_options(&options)?;
+        let Columns {
+            x,
+            clicks,
+            impressions,
+        } = read_columns(&columns.js_value())?;
+        let d = opts.feature_names.len();
+        let n = clicks.len();
+        if x.len() != n * d {
+            return Err(Error::field(
+                ErrorCode::InvalidValue,
+                "columns.x",
+                format!(
+                    "{n} rows x {d} features (options.featureNames) needs {} values, got {}",
+                    n * d,
+                    x.len()
+                ),
+            )
+            .into());
+        }
+        check_rows(&x, &clicks, &impressions, d)?;
+        let view = ArrayView2::from_shape((n, d), &x)
+            .map_err(|e| Error::field(ErrorCode::InvalidValue, "columns.x", e.to_string()))?;
+        let inner = core::CtrModel::train(view, &clicks, &impressions, &opts)
+            .map_err(|e| e.within("columns"))?;
+        Ok(CtrModel { inner })
+    }
+}
+
+fn kind_name(kind: ModelKind) -> &'static str {
+    match kind {
+        ModelKind::PreLaunch => "pre_launch",
+        ModelKind::InFlight => "in_flight",
+    }
+}
+
+/// The first non-finite value of `x` (rows of `d`) as an error naming its index, if any.
+/// Only called once the core has refused `x`, so scoring pays for no extra pass.
+fn non_finite(x: &[f32], d: usize) -> Option<Error> {
+    let k = x.iter().position(|v| !v.is_finite())?;
+    Some(Error::field(
+        ErrorCode::InvalidValue,
+        format!("x[{k}]"),
+        format!(
+            "must be finite, got {} (row {}, feature {})",
+            x[k],
+            k / d.max(1),
+            k % d.max(1)
+        ),
+    ))
+}
+
+/// Replace the core's name for an argument (`features`) by the JS one (`x`), keeping the path.
+fn rename(e: Error, core_name: &str, js_name: &str) -> Error {
+    let field = e.field.as_deref().map(|f| match f.strip_prefix(core_name) {
+        Some(rest) if rest.is_empty() || rest.starts_with(['.', '[']) => format!("{js_name}{rest}"),
+        _ => f.to_string(),
+    });
+    Error { field, ..e }
+}
+
+/// The core's training options from the JS ones, each checked under its camelCase name.
+fn train_options(o: &CtrTrainOptions) -> Result<TrainOptions, Error> {
+    let defaults = FitOptions::default();
+    let l2 = finite("options.l2", o.l2.unwrap_or(defaults.l2))?;
+    if l2 < 0.0 {
+        return Err(Error::field(
+            ErrorCode::InvalidValue,
+            "options.l2",
+            format!("must be >= 0, got {l2}"),
+        ));
+    }
+    let max_iter = o.max_iter.map_or(defaults.max_iter, |m| m as usize);
+    if max_iter == 0 {
+        return Err(Error::field(
+            ErrorCode::InvalidValue,
+            "options.maxIter",
+            "must be >= 1",
+        ));
+    }
+    let share = finite(
+        "options.calibrationShare",
+        o.calibration_share.unwrap_or(DEFAULT_CALIBRATION_SHARE),
+    )?;
+    if !(0.0..0.9).contains(&share) {
+        return Err(Error::field(
+            ErrorCode::InvalidValue,
+            "options.calibrationShare",
+            format!("must be in [0, 0.9), got {share}"),
+        ));
+    }
+    if o.feature_names.is_empty() {
+        return Err(Error::field(
+            ErrorCode::EmptyInput,
+            "options.featureNames",
+            "needs at least one feature name",
+        ));
+    }
+    if let Some(i) = o.feature_names.iter().position(|s| s.is_empty()) {
+        return Err(Error::field(
+            ErrorCode::InvalidValue,
+            format!("options.featureNames[{i}]"),
+            "must not be empty",
+        ));
+    }
+    Ok(TrainOptions {
+        kind: o.kind,
+        layout: o.layout,
+        feature_names: o.feature_names.clone(),
+        fit: FitOptions {
+            l2,
+            max_iter,
+            ..defaults
+        },
+        calibration_share: share,
+        seed: o.seed,
+        trained_on: o.trained_on.clone().unwrap_or_default(),
+    })
+}
+
+/// Copy `columns.x` (Float32Array), `columns.clicks` and `columns.impressions` (Float64Array)
+/// out of JS, rejecting missing, mistyped and unknown keys.
+/// The training columns, copied out of JS.
+struct Columns {
+    x: Vec<f32>,
+    clicks: Vec<f64>,
+    impressions: Vec<f64>,
+}
+
+fn read_columns(columns: &JsValue) -> Result<Columns, Error> {
+    if !columns.is_object() || js_sys::Array::is_array(columns) {
+        return Err(Error::field(
+            ErrorCode::InvalidValue,
+            "columns",
+            "must be an object { x: Float32Array, clicks: Float64Array, impressions: Float64Array }",
+        ));
+    }
+    let object: &Object = columns.unchecked_ref();
+    for key in Object::keys(object).iter() {
+        let key = key.as_string().unwrap_or_default();
+        if !["x", "clicks", "impressions"].contains(&key.as_str()) {
+            return Err(Error::field(
+                ErrorCode::UnknownValue,
+                format!("columns.{key}"),
+                "unknown key, expected `x`, `clicks` or `impressions`",
+            ));
+        }
+    }
+    let get = |key: &str| -> Result<JsValue, Error> {
+        let v = Reflect::get(columns, &key.into()).unwrap_or(JsValue::UNDEFINED);
+        if v.is_undefined() || v.is_null() {
+            return Err(Error::field(
+                ErrorCode::MissingField,
+                format!("columns.{key}"),
+                "missing",
+            ));
+        }
+        Ok(v)
+    };
+    let x = get("x")?
+        .dyn_into::<Float32Array>()
+        .map_err(|_| typed("columns.x", "Float32Array"))?
+        .to_vec();
+    let f64s = |key: &str| -> Result<Vec<f64>, Error> {
+        Ok(get(key)?
+            .dyn_into::<Float64Array>()
+            .map_err(|_| typed(&format!("columns.{key}"), "Float64Array"))?
+            .to_vec())
+    };
+    Ok(Columns {
+        x,
+        clicks: f64s("clicks")?,
+        impressions: f64s("impressions")?,
+    })
+}
+
+fn typed(field: &str, ty: &str) -> Error {
+    Error::field(ErrorCode::InvalidValue, field, format!("must be a {ty}"))
+}
+
+/// Row checks with the JS column names (the core repeats them under its own names).
+fn check_rows(x: &[f32], clicks: &[f64], impressions: &[f64], d: usize) -> Result<(), Error> {
+    if clicks.is_empty() {
+        return Err(Error::field(
+            ErrorCode::EmptyInput,
+            "columns.clicks",
+            "no training rows",
+        ));
+    }
+    if impressions.len() != clicks.len() {
+        return Err(Error::field(
+            ErrorCode::InvalidValue,
+            "columns.impressions",
+            format!(
+                "has {} values, columns.clicks has {}",
+                impressions.len(),
+                clicks.len()
+            ),
+        ));
+    }
+    for (i, (&c, &m)) in clicks.iter().zip(impressions).enumerate() {
+        if !(m.is_finite() && m >= 0.0) {
+            return Err(Error::field(
+                ErrorCode::InvalidValue,
+                format!("columns.impressions[{i}]"),
+                format!("must be a finite number >= 0, got {m}"),
+            ));
+        }
+        if !(c.is_finite() && c >= 0.0 && c <= m) {
+            return Err(Error::field(
+                ErrorCode::InvalidValue,
+                format!("columns.clicks[{i}]"),
+                format!("needs 0 <= clicks <= impressions ({m}), got {c}"),
+            ));
+        }
+    }
+    if let Some(i) = x.iter().position(|v| !v.is_finite()) {
+        return Err(Error::field(
+            ErrorCode::InvalidValue,
+            format!("columns.x[{i}]"),
+            format!(
+                "must be finite, got {} (row {}, feature {})",
+                x[i],
+                i / d.max(1),
+                i % d.max(1)
+            ),
+        ));
+    }
+    if impressions.iter().sum::<f64>() <= 0.0 {
+        return Err(Error::field(
+            ErrorCode::EmptyInput,
+            "columns.impressions",
+            "no impressions to learn from (all zero)",
+        ));
+    }
+    Ok(())
+}
+
+/// A benchmark CTR for one niche on one platform (e.g. published niche wisdom), fed to the
+/// pre-launch encoder's `prior_logit` / `has_prior` columns.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Tsify)]
+#[serde(deny_unknown_fields)]
+pub struct NichePrior {
+    /// The niche (not `"unknown"`).
+    pub niche: Niche,
+    /// The platform.
+    pub platform: Platform,
+    /// The prior click-through rate, in (0, 1).
+    pub ctr: f64,
+}
+
+/// The `priors` argument: at most one [`NichePrior`] per (niche, platform).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Tsify)]
+pub struct NichePriorList(pub Vec<NichePrior>);
+
+/// The priors a JS caller passes, checked.
+#[derive(Debug, Clone, Default)]
+struct PriorTable(Vec<NichePrior>);
+
+impl NichePriors for PriorTable {
+    fn ctr_prior(&self, niche: Niche, platform: Platform) -> Option<f64> {
+        self.0
+            .iter()
+            .find(|p| p.niche == niche && p.platform == platform)
+            .map(|p| p.ctr)
+    }
+}
+
+/// Read the optional `priors` argument, rejecting bad rates and repeated pairs.
+fn read_priors(js: Option<Ts<NichePriorList>>) -> Result<PriorTable, Error> {
+    let list: Vec<NichePrior> =
+        from_js_opt(js.map(|t| t.js_value()).as_ref(), "priors")?.unwrap_or_default();
+    for (i, p) in list.iter().enumerate() {
+        if !(p.ctr.is_finite() && p.ctr > 0.0 && p.ctr < 1.0) {
+            return Err(Error::field(
+                ErrorCode::InvalidValue,
+                format!("priors[{i}].ctr"),
+                format!("must be a rate in (0, 1), got {}", p.ctr),
+            ));
+        }
+        if p.niche == Niche::Unknown {
+            return Err(Error::field(
+                ErrorCode::InvalidValue,
+                format!("priors[{i}].niche"),
+                "a prior needs a known niche",
+            ));
+        }
+        if list[..i]
+            .iter()
+            .any(|q| q.niche == p.niche && q.platform == p.platform)
+        {
+            return Err(Error::field(
+                ErrorCode::Duplicate,
+                format!("priors[{i}]"),
+                format!("a second prior for {} on {}", p.niche, p.platform),
+            ));
+        }
+    }
+    Ok(PriorTable(list))
+}
+
+#[wasm_bindgen]
+impl CtrModel {
+    /// The calibrated CTR and its 95 % interval of one creative before launch (a pre-launch
+    /// model; throws `field: "model"` for another kind or layout). `priors` optionally gives
+    /// benchmark CTRs per (niche, platform); the creative's own pair is used when present.
+    #[wasm_bindgen(js_name = scoreCreative)]
+    pub fn score_creative(
+        &self,
+        creative: Ts<CreativeAttributes>,
+        priors: Option<Ts<NichePriorList>>,
+    ) -> Result<Ts<CtrScore>, JsValue> {
+        self.inner.expect(ModelKind::PreLaunch, PRELAUNCH_LAYOUT)?;
+        let priors = read_priors(priors)?;
+        let creative: CreativeAttributes = from_js(&creative.js_value(), "creative")?;
+        let row = encode_creative(&creative, &priors).map_err(|e| e.within("creative"))?;
+        Ok(to_ts(&self.inner.score(&row)?)?)
+    }
+}
+
+/// Encode creatives into pre-launch rows (the layout of the pre-launch model,
+/// `prelaunchFeatureNames()`): `creatives.length x 142` values, row-major, ready for
+/// `scoreBatch`. Errors name the creative (`creatives[3].duration_s`).
+#[wasm_bindgen(js_name = encodeCreatives)]
+pub fn encode_creatives_js(
+    #[wasm_bindgen(unchecked_param_type = "CreativeAttributes[]")] creatives: JsValue,
+    priors: Option<Ts<NichePriorList>>,
+) -> Result<Vec<f32>, JsValue> {
+    let priors = read_priors(priors)?;
+    let creatives: Vec<CreativeAttributes> = from_js(&creatives, "creatives")?;
+    Ok(encode_creatives(&creatives, &priors)?)
+}
+
+/// The pre-launch columns' names, in row order (`encodeCreatives`, pre-launch `scoreBatch`).
+#[wasm_bindgen(js_name = prelaunchFeatureNames)]
+pub fn prelaunch_feature_names_js() -> Vec<String> {
+    prelaunch_feature_names()
+}
+
+/// The in-flight columns' names, in row order (in-flight `scoreBatch`): the 19 unified features,
+/// then the early-period columns.
+#[wasm_bindgen(js_name = inflightFeatureNames)]
+pub fn inflight_feature_names_js() -> Vec<String> {
+    inflight_feature_names()
+}
+
+/// The layout ids of the two encoders (`CtrModel.layout`; `options.layout` of `CtrModel.train`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Tsify)]
+pub struct CtrLayouts {
+    /// Pre-launch rows (`encodeCreatives`).
+    pub prelaunch: u32,
+    /// In-flight rows.
+    pub inflight: u32,
+}
+
+/// The layout ids of the two encoders.
+#[wasm_bindgen(js_name = ctrLayouts)]
+pub fn ctr_layouts() -> Result<Ts<CtrLayouts>, JsValue> {
+    Ok(to_ts(&CtrLayouts {
+        prelaunch: PRELAUNCH_LAYOUT,
+        inflight: INFLIGHT_LAYOUT,
+    })?)
+}
