@@ -1,0 +1,138 @@
+//! The simulator's truth for arbitrary creatives and the network-effect study (simulated data).
+
+use crosslearn::record::{AdFormat, CtaStyle, HookType, VisualTag};
+use crosslearn::sim::{generate_network, true_ctr, CreativeSpec, SimOptions, SimParams};
+use crosslearn::Platform;
+
+fn logit(p: f64) -> f64 {
+    (p / (1.0 - p)).ln()
+}
+
+#[test]
+fn truth_reproduces_the_generators_oracle() {
+    // The generator's oracle must be exactly what true_ctr says for each record's attributes:
+    // attribute_logit bit for bit; the creative noise (not exposed) is the remaining logit, and is
+    // the same on every platform of one creative.
+    let p = SimParams::v1();
+    for scale in [0.5, 1.0, 2.0] {
+        let net = generate_network(&SimOptions {
+            seed: 5,
+            accounts: 30,
+            effect_scale: Some(scale),
+        })
+        .unwrap();
+        let mut noise_of: std::collections::BTreeMap<String, f64> = Default::default();
+        for (r, o) in net.records.iter().zip(&net.oracle) {
+            let account = net
+                .accounts
+                .iter()
+                .find(|a| a.account_id == r.account_id)
+                .unwrap();
+            let spec = CreativeSpec {
+                niche: account.niche,
+                platform: r.platform,
+                hook: r.hook_type,
+                cta: r.cta_style,
+                visual_tags: r.visual_tags.clone(),
+                format: r.format,
+                duration_s: r.duration_s,
+                posting_hour: r.posting_hour.unwrap(),
+                account_effect: account.ctr_effect,
+                creative_noise: 0.0,
+            };
+            let t = true_ctr(&p, scale, &spec).unwrap();
+            assert_eq!(t.attribute_logit, o.attribute_logit, "{}", r.record_id);
+            let noise = logit(o.true_ctr) - logit(t.ctr);
+            let creative = r.record_id.rsplit_once('-').unwrap().0.to_string();
+            let first = *noise_of.entry(creative).or_insert(noise);
+            assert!((noise - first).abs() < 1e-9, "{}", r.record_id);
+            let exact = true_ctr(
+                &p,
+                scale,
+                &CreativeSpec {
+                    creative_noise: noise,
+                    ..spec
+                },
+            )
+            .unwrap();
+            assert!((exact.ctr - o.true_ctr).abs() < 1e-12 * o.true_ctr.max(1e-3));
+        }
+    }
+}
+
+fn spec() -> CreativeSpec {
+    CreativeSpec {
+        niche: crosslearn::niche::Niche::Beauty,
+        platform: Platform::Meta,
+        hook: HookType::Offer,
+        cta: CtaStyle::GetOffer,
+        visual_tags: vec![VisualTag::BeforeAfter],
+        format: AdFormat::Video,
+        duration_s: Some(20.0),
+        posting_hour: 18,
+        account_effect: 0.0,
+        creative_noise: 0.0,
+    }
+}
+
+#[test]
+fn truth_follows_the_documented_effects_and_rejects_bad_input() {
+    let p = SimParams::v1();
+    let s = spec();
+    let t = true_ctr(&p, 1.0, &s).unwrap();
+    // offer 0.15*1.0 + get_offer 0.08 + before_after 0.10 + beauty x before_after 0.15
+    // + meta video 0.05 + 20 s (in range) 0 + hour 18 0.05
+    assert!(
+        (t.attribute_logit - 0.58).abs() < 1e-12,
+        "{}",
+        t.attribute_logit
+    );
+    let flat = true_ctr(&p, 0.0, &s).unwrap();
+    assert_eq!(flat.attribute_logit, 0.0);
+    assert!((logit(t.ctr) - logit(flat.ctr) - 0.58).abs() < 1e-9);
+    // A 60 s video loses one doubling of the penalty.
+    let long = true_ctr(
+        &p,
+        1.0,
+        &CreativeSpec {
+            duration_s: Some(60.0),
+            ..s.clone()
+        },
+    )
+    .unwrap();
+    assert!((t.attribute_logit - long.attribute_logit - 0.10).abs() < 1e-12);
+    for (bad, field) in [
+        (
+            CreativeSpec {
+                posting_hour: 24,
+                ..s.clone()
+            },
+            "posting_hour",
+        ),
+        (
+            CreativeSpec {
+                duration_s: Some(0.0),
+                ..s.clone()
+            },
+            "duration_s",
+        ),
+        (
+            CreativeSpec {
+                account_effect: f64::NAN,
+                ..s.clone()
+            },
+            "account_effect",
+        ),
+        (
+            CreativeSpec {
+                platform: Platform::Unknown,
+                ..s.clone()
+            },
+            "platform",
+        ),
+    ] {
+        let e = true_ctr(&p, 1.0, &bad).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some(field), "{e:?}");
+    }
+    assert!(true_ctr(&p, -1.0, &s).is_err());
+}
