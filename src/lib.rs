@@ -22,6 +22,8 @@
 //! - [`sim`]: the seeded, frozen-parameter simulator (simulated data, labelled) and its grounding.
 //! - [`model`]: CTR model foundations (weighted logistic solver, metrics, calibration, model file).
 //! - [`privacy`]: bounded contributions, exact aggregates, discrete-Laplace releases.
+//! - [`insights`]: an account's measured patterns from its own records (lift, significance).
+//! - [`wisdom`]: private niche-wisdom releases (opt-in, bounded contributions, DP, k, budget).
 //! - [`rng`], [`hash`]: the one seeded PRNG and the one FNV-1a hash.
 //!
 //! The data layer is described in `docs/data-layer.md`, niche detection in `docs/niche.md`.
@@ -33,6 +35,7 @@ pub mod error;
 pub mod features;
 pub mod hash;
 pub mod import;
+pub mod insights;
 pub mod metrics;
 pub mod model;
 pub mod niche;
@@ -45,6 +48,7 @@ pub mod record;
 pub mod rng;
 pub mod sim;
 pub mod synth;
+pub mod wisdom;
 
 #[cfg(feature = "wasm")]
 pub mod wasm;
