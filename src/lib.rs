@@ -47,6 +47,7 @@ pub mod privacy;
 pub mod record;
 pub mod rng;
 pub mod sim;
+pub mod study;
 pub mod synth;
 pub mod wisdom;
 

@@ -136,3 +136,108 @@ fn truth_follows_the_documented_effects_and_rejects_bad_input() {
     }
     assert!(true_ctr(&p, -1.0, &s).is_err());
 }
+
+mod study {
+    use crosslearn::insights::Attribute;
+    use crosslearn::niche::Niche;
+    use crosslearn::record::{AdFormat, CtaStyle, HookType, VisualTag};
+    use crosslearn::rng::Rng;
+    use crosslearn::sim::truth::draw_record_attributes;
+    use crosslearn::sim::{true_ctr, CreativeSpec, SimParams};
+    use crosslearn::study::{guided_choice, oracle_choice, LiftTable};
+    use crosslearn::wisdom::AttributeLift;
+    use crosslearn::Platform;
+
+    fn random_spec(p: &SimParams, niche: Niche, platform: Platform, r: &mut Rng) -> CreativeSpec {
+        let hooks: Vec<HookType> = p.hook.keys().copied().collect();
+        let ctas: Vec<CtaStyle> = p.cta.keys().copied().collect();
+        let hook = hooks[r.range(0, hooks.len() as u64 - 1) as usize];
+        let cta = ctas[r.range(0, ctas.len() as u64 - 1) as usize];
+        let d = draw_record_attributes(p, platform, r);
+        CreativeSpec {
+            niche,
+            platform,
+            hook,
+            cta,
+            visual_tags: d.visual_tags,
+            format: d.format,
+            duration_s: d.duration_s,
+            posting_hour: d.posting_hour,
+            account_effect: 0.0,
+            creative_noise: 0.0,
+        }
+    }
+
+    #[test]
+    fn oracle_beats_every_simulated_draw_with_at_most_three_tags() {
+        let p = SimParams::v1();
+        let mut r = Rng::new(9);
+        for niche in Niche::ALL {
+            for platform in Platform::KNOWN {
+                let best = oracle_choice(&p, niche, platform, 3);
+                assert!(best.visual_tags.len() <= 3);
+                let top = true_ctr(&p, 1.0, &best).unwrap().ctr;
+                for _ in 0..200 {
+                    let mut s = random_spec(&p, niche, platform, &mut r);
+                    s.visual_tags.truncate(3);
+                    let c = true_ctr(&p, 1.0, &s).unwrap().ctr;
+                    assert!(
+                        c <= top + 1e-15,
+                        "{niche} {platform}: {s:?} beats the oracle"
+                    );
+                }
+            }
+        }
+        // Beauty's before_after interaction makes it the best Meta tag.
+        let b = oracle_choice(&p, Niche::Beauty, Platform::Meta, 3);
+        assert_eq!(b.visual_tags.first(), Some(&VisualTag::BeforeAfter));
+        assert_eq!(b.hook, HookType::Offer);
+        assert_eq!(b.cta, CtaStyle::GetOffer);
+        assert_eq!(b.format, AdFormat::Carousel);
+    }
+
+    fn lift(attribute: Attribute, value: &str, lift: f64, lo: f64, hi: f64) -> AttributeLift {
+        AttributeLift {
+            attribute,
+            value: value.into(),
+            accounts: 60,
+            lift,
+            lift_interval: [lo, hi],
+        }
+    }
+
+    #[test]
+    fn guided_choice_follows_tight_lifts_and_falls_back_without_them() {
+        let p = SimParams::v1();
+        let mut r = Rng::new(3);
+        let base = random_spec(&p, Niche::Fitness, Platform::Tiktok, &mut r);
+        // Nothing published: the unguided creative, 5 fallbacks (4 when not a video: no duration).
+        let (s, fb) = guided_choice(&LiftTable::from_lifts(&[]), &base, 3, &mut r);
+        assert_eq!(s, base);
+        assert_eq!(fb, 5);
+        let table = LiftTable::from_lifts(&[
+            lift(Attribute::HookType, "pain_point", 1.3, 1.25, 1.35),
+            lift(Attribute::HookType, "story", 0.9, 0.85, 0.95),
+            lift(Attribute::CtaStyle, "get_offer", 1.1, 1.05, 1.15),
+            lift(Attribute::VisualTag, "ugc", 1.2, 1.15, 1.25),
+            lift(Attribute::VisualTag, "lifestyle", 0.8, 0.75, 0.85),
+            lift(Attribute::Duration, "15-30s", 1.2, 1.15, 1.25),
+            lift(Attribute::PostingHour, "18-20", 1.1, 1.05, 1.15),
+            lift(Attribute::PostingHour, "00-02", 0.8, 0.75, 0.85),
+        ]);
+        assert_eq!(table.len(), 8);
+        for _ in 0..50 {
+            let (s, fb) = guided_choice(&table, &base, 3, &mut r);
+            assert_eq!(fb, 0);
+            assert_eq!(s.hook, HookType::PainPoint);
+            assert_eq!(s.cta, CtaStyle::GetOffer);
+            assert_eq!(s.visual_tags, vec![VisualTag::Ugc]);
+            assert_eq!(s.duration_s, Some(23.0)); // TikTok runs videos only
+            assert!((18..=20).contains(&s.posting_hour));
+            assert_eq!(
+                (s.account_effect, s.creative_noise),
+                (base.account_effect, base.creative_noise)
+            );
+        }
+    }
+}

@@ -44,8 +44,8 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::niche::Niche;
 use crate::platform::Platform;
 use crate::record::{
-    format_day, parse_day, AdFormat, ConversionScope, CreativeRecord, CtaStyle, DailyOutcome,
-    HookType, RecordSource, VisualTag,
+    format_day, parse_day, ConversionScope, CreativeRecord, CtaStyle, DailyOutcome, HookType,
+    RecordSource,
 };
 use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
@@ -233,30 +233,13 @@ fn simulate_record(
     let pp = p.platform(platform);
     let niche = account.niche;
     // Attributes.
-    let formats: Vec<(AdFormat, f64)> = p
-        .format_weights
-        .get(&platform)
-        .map(|m| m.iter().map(|(f, w)| (*f, *w)).collect())
-        .unwrap_or_default();
-    let weights: Vec<f64> = formats.iter().map(|(_, w)| *w).collect();
-    let format = formats
-        .get(r.weighted(&weights))
-        .map_or(AdFormat::Unknown, |(f, _)| *f);
-    let video = format == AdFormat::Video;
-    let d = &p.duration;
-    let duration_s =
-        video.then(|| libm::round(d.min_s * libm::pow(d.max_s / d.min_s, r.uniform())));
-    let visual_tags: Vec<VisualTag> = p
-        .visual
-        .keys()
-        .copied()
-        .filter(|_| r.chance(p.structure.visual_tag_probability))
-        .collect();
-    let hour = if r.chance(0.1) {
-        r.range(0, 23)
-    } else {
-        r.range(6, 23)
-    } as u8;
+    let drawn = truth::draw_record_attributes(p, platform, r);
+    let (format, duration_s, visual_tags, hour) = (
+        drawn.format,
+        drawn.duration_s,
+        drawn.visual_tags,
+        drawn.posting_hour,
+    );
     // True CTR: the one implementation, shared with studies of arbitrary creatives.
     let spec = CreativeSpec {
         niche,

@@ -195,3 +195,56 @@ pub(super) fn truth_unchecked(p: &SimParams, scale: f64, s: &CreativeSpec) -> Tr
         attribute_logit,
     }
 }
+
+/// The attributes the generator draws for one creative on one platform (everything but hook and
+/// CTA, which it draws once per creative): what an account "does alone" in the simulator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DrawnAttributes {
+    /// Format, by the platform's `format_weights`.
+    pub format: AdFormat,
+    /// Duration for videos: log-uniform in `[duration.min_s, duration.max_s]`, rounded to 1 s.
+    pub duration_s: Option<f64>,
+    /// Each visual tag independently with `structure.visual_tag_probability`.
+    pub visual_tags: Vec<VisualTag>,
+    /// 10 %: any hour 0-23; else 6-23.
+    pub posting_hour: u8,
+}
+
+/// Draw a creative's platform-level attributes exactly as the generator does (same draws in the
+/// same order from `r`; the generator calls this).
+pub fn draw_record_attributes(
+    p: &SimParams,
+    platform: Platform,
+    r: &mut crate::rng::Rng,
+) -> DrawnAttributes {
+    let formats: Vec<(AdFormat, f64)> = p
+        .format_weights
+        .get(&platform)
+        .map(|m| m.iter().map(|(f, w)| (*f, *w)).collect())
+        .unwrap_or_default();
+    let weights: Vec<f64> = formats.iter().map(|(_, w)| *w).collect();
+    let format = formats
+        .get(r.weighted(&weights))
+        .map_or(AdFormat::Unknown, |(f, _)| *f);
+    let video = format == AdFormat::Video;
+    let d = &p.duration;
+    let duration_s =
+        video.then(|| libm::round(d.min_s * libm::pow(d.max_s / d.min_s, r.uniform())));
+    let visual_tags: Vec<VisualTag> = p
+        .visual
+        .keys()
+        .copied()
+        .filter(|_| r.chance(p.structure.visual_tag_probability))
+        .collect();
+    let posting_hour = if r.chance(0.1) {
+        r.range(0, 23)
+    } else {
+        r.range(6, 23)
+    } as u8;
+    DrawnAttributes {
+        format,
+        duration_s,
+        visual_tags,
+        posting_hour,
+    }
+}
