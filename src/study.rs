@@ -166,8 +166,8 @@ pub struct StudyReport {
     pub published_niches: u32,
     /// Attribute lifts published, summed over niches.
     pub published_lifts: u32,
-    /// Share of guided attribute choices (hook, CTA, visual, duration, hour) that fell back to the
-    /// unguided draw because nothing was published for them.
+    /// Share of guided attribute choices (hook, CTA, visual, duration for videos, hour) in the
+    /// first `launches` that fell back to the unguided draw because nothing was published.
     pub guided_fallback_share: f64,
     /// Per arm, [`Arm::ALL`] order.
     pub arms: Vec<ArmSummary>,
@@ -357,13 +357,14 @@ impl LiftTable {
 }
 
 /// The guided creative: the unguided draw with every attribute the release covers replaced by
-/// its Thompson choice. Returns the spec and how many of the 5 attributes fell back.
+/// its Thompson choice. Returns the spec, how many attributes fell back to the unguided draw, and
+/// how many were chosen (5; 4 when the creative is not a video: no duration).
 pub fn guided_choice(
     table: &LiftTable,
     unguided: &CreativeSpec,
     max_visual_tags: usize,
     r: &mut Rng,
-) -> (CreativeSpec, u32) {
+) -> (CreativeSpec, u32, u32) {
     let mut s = unguided.clone();
     let mut fallbacks = 0;
     match table
@@ -416,7 +417,8 @@ pub fn guided_choice(
         Some(h) => s.posting_hour = h + r.range(0, 2) as u8,
         None => fallbacks += 1,
     }
-    (s, fallbacks)
+    let chosen = if s.format == AdFormat::Video { 5 } else { 4 };
+    (s, fallbacks, chosen)
 }
 
 fn quantile(sorted: &[f64], q: f64) -> f64 {
@@ -537,7 +539,7 @@ pub fn run_study(cfg: &StudyConfig) -> Result<StudyReport> {
                 account_effect,
                 creative_noise,
             };
-            let (guided, fb) = guided_choice(table, &unguided, cfg.max_visual_tags, &mut rp);
+            let (guided, fb, chosen) = guided_choice(table, &unguided, cfg.max_visual_tags, &mut rp);
             let best = CreativeSpec {
                 account_effect,
                 creative_noise,
@@ -562,7 +564,7 @@ pub fn run_study(cfg: &StudyConfig) -> Result<StudyReport> {
             }
             if i < n_launch {
                 fallbacks += u64::from(fb);
-                choices += 5;
+                choices += u64::from(chosen);
             }
         }
         for a in 0..3 {

@@ -211,10 +211,10 @@ mod study {
         let p = SimParams::v1();
         let mut r = Rng::new(3);
         let base = random_spec(&p, Niche::Fitness, Platform::Tiktok, &mut r);
-        // Nothing published: the unguided creative, 5 fallbacks (4 when not a video: no duration).
-        let (s, fb) = guided_choice(&LiftTable::from_lifts(&[]), &base, 3, &mut r);
+        // Nothing published: the unguided creative, all 5 choices fell back (TikTok: a video).
+        let (s, fb, chosen) = guided_choice(&LiftTable::from_lifts(&[]), &base, 3, &mut r);
         assert_eq!(s, base);
-        assert_eq!(fb, 5);
+        assert_eq!((fb, chosen), (5, 5));
         let table = LiftTable::from_lifts(&[
             lift(Attribute::HookType, "pain_point", 1.3, 1.25, 1.35),
             lift(Attribute::HookType, "story", 0.9, 0.85, 0.95),
@@ -227,7 +227,7 @@ mod study {
         ]);
         assert_eq!(table.len(), 8);
         for _ in 0..50 {
-            let (s, fb) = guided_choice(&table, &base, 3, &mut r);
+            let (s, fb, _) = guided_choice(&table, &base, 3, &mut r);
             assert_eq!(fb, 0);
             assert_eq!(s.hook, HookType::PainPoint);
             assert_eq!(s.cta, CtaStyle::GetOffer);
@@ -239,5 +239,75 @@ mod study {
                 (base.account_effect, base.creative_noise)
             );
         }
+    }
+}
+
+mod run {
+    use crosslearn::study::{run_study, Arm, StudyConfig};
+    use crosslearn::wisdom::ReleaseConfig;
+
+    fn tiny(effect_scale: f64, k: u32) -> StudyConfig {
+        StudyConfig {
+            seed: 11,
+            network_accounts: 150,
+            new_accounts: 45,
+            winner_horizon: 30,
+            effect_scale,
+            release: ReleaseConfig {
+                k,
+                epsilon: 4.0,
+                ..ReleaseConfig::default()
+            },
+            ..StudyConfig::default()
+        }
+    }
+
+    #[test]
+    fn tiny_study_orders_the_arms_and_is_deterministic() {
+        let r = run_study(&tiny(2.0, 3)).unwrap();
+        assert!(r.label.contains("SIMULATED"));
+        assert_eq!(r, run_study(&tiny(2.0, 3)).unwrap());
+        let (g, u, o) = (
+            r.arm(Arm::Guided).unwrap(),
+            r.arm(Arm::Unguided).unwrap(),
+            r.arm(Arm::Oracle).unwrap(),
+        );
+        println!("{r:#?}");
+        assert!(r.contributing_accounts > 100, "{}", r.contributing_accounts);
+        assert!(r.published_niches > 0 && r.published_lifts > 0);
+        // The oracle is the best possible and unguided is the baseline: ordered per launch.
+        assert!(o.mean_ctr > u.mean_ctr && o.mean_paired_gain > 0.0);
+        assert!(o.mean_ctr >= g.mean_ctr);
+        assert_eq!(u.ctr_gain, 0.0);
+        assert!(o.mean_launches_to_winner <= u.mean_launches_to_winner);
+        // Wisdom from 10 accounts per niche at effect_scale 2 already helps on average.
+        assert!(g.mean_ctr > u.mean_ctr, "guided {} vs unguided {}", g.mean_ctr, u.mean_ctr);
+        for a in &r.arms {
+            assert!(a.mean_ctr.is_finite() && a.mean_ctr > 0.0);
+            assert!((0.0..=1.0).contains(&a.never_won_share));
+        }
+    }
+
+    #[test]
+    fn without_effects_or_without_published_wisdom_guidance_cannot_help() {
+        // effect_scale 0: every arm has the same true CTR, launch by launch.
+        let r = run_study(&tiny(0.0, 3)).unwrap();
+        let u = r.arm(Arm::Unguided).unwrap().mean_ctr;
+        for a in &r.arms {
+            assert!((a.mean_ctr - u).abs() < 1e-15 * u.max(1.0), "{:?}", a.arm);
+        }
+        // k above the network: nothing is published, the guided arm IS the unguided arm.
+        let r = run_study(&tiny(1.0, 1000)).unwrap();
+        assert_eq!(r.published_niches, 0);
+        assert_eq!(r.guided_fallback_share, 1.0);
+        assert_eq!(
+            r.arm(Arm::Guided).unwrap().mean_ctr,
+            r.arm(Arm::Unguided).unwrap().mean_ctr
+        );
+        assert!(run_study(&StudyConfig {
+            winner_quantile: 1.5,
+            ..tiny(1.0, 3)
+        })
+        .is_err());
     }
 }

@@ -47,10 +47,13 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 pub struct DashboardOptions {
     /// Two-sided critical z of the tests (default 1.96).
+    #[cfg_attr(feature = "wasm", tsify(optional))]
     pub z_critical: f64,
     /// Relative difference under which an untested comparison is `similar` (default 0.05).
+    #[cfg_attr(feature = "wasm", tsify(optional))]
     pub similar_band: f64,
     /// Recommendation settings for the opportunities.
+    #[cfg_attr(feature = "wasm", tsify(optional))]
     pub recommend: RecommendOptions,
 }
 

@@ -29,8 +29,10 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 pub struct RecommendOptions {
     /// Most recommendations per attribute (default 3).
+    #[cfg_attr(feature = "wasm", tsify(optional))]
     pub max_per_attribute: u32,
     /// Also list lifts above 1 whose interval includes 1, labelled `weak` (default true).
+    #[cfg_attr(feature = "wasm", tsify(optional))]
     pub include_weak: bool,
 }
 

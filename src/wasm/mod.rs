@@ -24,9 +24,11 @@
 //! | `generateNetwork(options)`, `networkDigest(network)`, `simulatorParamsHash()` | [`generate_network`](crate::sim::generate_network), [`network_digest`](crate::sim::network_digest), [`SIMULATOR_V1_HASH`](crate::sim::SIMULATOR_V1_HASH) |
 //! | `NicheModel.load(bytes)`, `.detect(text)`, `.detectBatch(texts)`, `.probabilitiesBatch(texts)` | [`NicheModel`](crate::niche::NicheModel) |
 //! | `accountNiche(model, declared, texts)`, `seedKeywordNiche(titles, descriptions)`, `nicheNames()` | [`account_niche`](crate::niche::account_niche), [`seed_keyword_niche`](crate::niche::seed_keyword_niche), [`Niche::ALL`](crate::niche::Niche::ALL) |
+//! | `recommend(wisdom, insight?, options?)`, `dashboard(wisdom?, insight?, network, options?)` | [`advice::recommend`](crate::advice::recommend), [`advice::dashboard`](crate::advice::dashboard) |
 //!
 //! Errors are thrown as real JS `Error` objects with `code` and `field` (see [`convert`]).
 
+pub mod advice;
 pub mod convert;
 pub mod copy;
 pub mod features;
@@ -39,6 +41,7 @@ pub mod records;
 pub mod sim;
 pub mod synth;
 
+pub use advice::{dashboard, recommend};
 pub use copy::{extract_copy_attributes, extract_copy_batch, CopyExtractor};
 pub use features::{
     batch_layout, feature_names, unified_features, unified_features_batch, BatchLayout,
