@@ -31,11 +31,14 @@
 //!
 //! **Guided policy (Thompson sampling on the release).** For each launch and attribute, every
 //! published value's log-lift is drawn from `N(ln lift, sd²)` with
-//! `sd = (ln hi − ln lo) / (2 · 1.96)` from its released 95 % interval; the hook type, CTA style,
-//! duration bucket (videos only; the bucket's midpoint, rounded) and 3-hour posting bucket (a
-//! uniform hour in it) with the highest draw are used; visual tags are those whose draw is above
-//! 1 (lift > 1), best first, at most `max_visual_tags`. Wide intervals (few accounts, strong noise)
-//! spread the draws, which is the exploration; a value below `k` is never seen. The insights'
+//! `sd = (ln hi − ln lo) / (2 · 1.96)` from its released 95 % interval. For the hook type, CTA
+//! style, duration bucket (videos only; the bucket's midpoint, rounded) and 3-hour posting bucket
+//! (a uniform hour in it) the value with the highest draw is used **if that draw is above the
+//! niche average** (log-lift > 0); otherwise the account keeps its own draw. Visual tags: drawn
+//! tags whose draw is below 1 are dropped, tags whose draw is above 1 are added (best first), the
+//! drawn tags the release says nothing about are kept; at most `max_visual_tags`. Wide intervals
+//! (few accounts, strong noise) spread the draws, which is the exploration; a value below `k` (or
+//! below the release's noise-aware threshold) is never seen. The insights'
 //! own-account winner rule ([`crate::insights::WinnerRule`]) is not used as the study's winner:
 //! its TikTok threshold (2.45 %) is 9x the simulator's TikTok base CTR, so almost no simulated
 //! TikTok creative could ever win.
@@ -63,6 +66,9 @@ use std::str::FromStr;
 const NEW_ACCOUNT_SALT: u64 = 0x5354_5544_595f_4e45; // "STUDY_NE"
 const POLICY_SALT: u64 = 0x5354_5544_595f_504f; // "STUDY_PO"
 const RELEASE_SALT: u64 = 0x5354_5544_595f_5245; // "STUDY_RE"
+
+/// Most accounts in a study's wisdom network (simulated in chunks of [`crate::sim::MAX_ACCOUNTS`]).
+pub const MAX_NETWORK_ACCOUNTS: u32 = 1_000_000;
 
 /// What to run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -192,10 +198,10 @@ fn invalid(field: &str, message: String) -> Error {
 }
 
 fn check(cfg: &StudyConfig) -> Result<()> {
-    if cfg.network_accounts == 0 || cfg.network_accounts > crate::sim::MAX_ACCOUNTS {
+    if cfg.network_accounts == 0 || cfg.network_accounts > MAX_NETWORK_ACCOUNTS {
         return Err(invalid(
             "network_accounts",
-            format!("must be 1..={}", crate::sim::MAX_ACCOUNTS),
+            format!("must be 1..={MAX_NETWORK_ACCOUNTS}"),
         ));
     }
     if cfg.new_accounts == 0 || cfg.new_accounts > 100_000 {
@@ -342,6 +348,11 @@ impl LiftTable {
         self.len() == 0
     }
 
+    /// Number of published values of `a`.
+    fn draw_count(&self, a: Attribute) -> usize {
+        self.by_attribute.get(&a).map_or(0, Vec::len)
+    }
+
     /// One Thompson draw per published value of `a`: `(value, sampled log-lift)`, best first.
     fn draw(&self, a: Attribute, r: &mut Rng) -> Vec<(String, f64)> {
         let mut v: Vec<(String, f64)> = self
@@ -367,55 +378,67 @@ pub fn guided_choice(
 ) -> (CreativeSpec, u32, u32) {
     let mut s = unguided.clone();
     let mut fallbacks = 0;
-    match table
-        .draw(Attribute::HookType, r)
-        .iter()
-        .find_map(|(v, _)| HookType::from_str(v).ok())
-    {
-        Some(h) => s.hook = h,
-        None => fallbacks += 1,
+    // Single-valued attributes: the best draw when it beats the niche average (log-lift > 0),
+    // else the account's own draw (nothing published is known to be better).
+    let mut pick = |a: Attribute, r: &mut Rng| -> Option<String> {
+        let draws = table.draw(a, r);
+        if draws.is_empty() {
+            fallbacks += 1;
+        }
+        draws
+            .into_iter()
+            .next()
+            .filter(|(_, m)| *m > 0.0)
+            .map(|(v, _)| v)
+    };
+    if let Some(h) = pick(Attribute::HookType, r).and_then(|v| HookType::from_str(&v).ok()) {
+        s.hook = h;
     }
-    match table
-        .draw(Attribute::CtaStyle, r)
-        .iter()
-        .find_map(|(v, _)| CtaStyle::from_str(v).ok())
-    {
-        Some(c) => s.cta = c,
-        None => fallbacks += 1,
+    if let Some(c) = pick(Attribute::CtaStyle, r).and_then(|v| CtaStyle::from_str(&v).ok()) {
+        s.cta = c;
     }
+    let duration = pick(Attribute::Duration, r).and_then(|v| {
+        (0..DURATION_BUCKETS.len())
+            .find(|i| crate::insights::duration_bucket_label(*i).as_deref() == Some(v.as_str()))
+    });
+    let hour = pick(Attribute::PostingHour, r)
+        .and_then(|v| v.get(..2).and_then(|h| h.parse::<u8>().ok()))
+        .filter(|h| *h <= 21);
+    if s.format == AdFormat::Video {
+        if let Some(i) = duration {
+            let (lo, hi) = DURATION_BUCKETS[i];
+            s.duration_s = Some(libm::round((lo + hi) / 2.0).max(1.0));
+        }
+    } else if table.draw_count(Attribute::Duration) == 0 {
+        // Not a video: no duration choice was made, so none fell back.
+        fallbacks -= 1;
+    }
+    if let Some(h) = hour {
+        s.posting_hour = h + r.range(0, 2) as u8;
+    }
+    // Visual tags: drop the drawn tags whose draw says below average, add those above it (best
+    // first), keep the unpublished drawn tags; at most `max_visual_tags`.
     let tags = table.draw(Attribute::VisualTag, r);
     if tags.is_empty() {
         fallbacks += 1;
     } else {
-        s.visual_tags = tags
+        let good: Vec<VisualTag> = tags
             .iter()
             .filter(|(_, m)| *m > 0.0)
             .filter_map(|(v, _)| VisualTag::from_str(v).ok())
-            .take(max_visual_tags)
             .collect();
-    }
-    let durations = table.draw(Attribute::Duration, r);
-    if s.format == AdFormat::Video {
-        let bucket = durations.iter().find_map(|(v, _)| {
-            (0..DURATION_BUCKETS.len())
-                .find(|i| crate::insights::duration_bucket_label(*i).as_deref() == Some(v))
-        });
-        match bucket {
-            Some(i) => {
-                let (lo, hi) = DURATION_BUCKETS[i];
-                s.duration_s = Some(libm::round((lo + hi) / 2.0).max(1.0));
+        let published: Vec<VisualTag> = tags
+            .iter()
+            .filter_map(|(v, _)| VisualTag::from_str(v).ok())
+            .collect();
+        let mut chosen: Vec<VisualTag> = good;
+        for t in &unguided.visual_tags {
+            if !published.contains(t) && !chosen.contains(t) {
+                chosen.push(*t);
             }
-            None => fallbacks += 1,
         }
-    }
-    let hours = table.draw(Attribute::PostingHour, r);
-    let start = hours
-        .iter()
-        .find_map(|(v, _)| v.get(..2).and_then(|h| h.parse::<u8>().ok()))
-        .filter(|h| *h <= 21);
-    match start {
-        Some(h) => s.posting_hour = h + r.range(0, 2) as u8,
-        None => fallbacks += 1,
+        chosen.truncate(max_visual_tags);
+        s.visual_tags = chosen;
     }
     let chosen = if s.format == AdFormat::Video { 5 } else { 4 };
     (s, fallbacks, chosen)
@@ -442,31 +465,40 @@ pub fn build_wisdom(
     u32,
     BTreeMap<(Niche, Platform), Vec<f64>>,
 )> {
-    let net = generate_network(&SimOptions {
-        seed: cfg.seed,
-        accounts: cfg.network_accounts,
-        effect_scale: Some(cfg.effect_scale),
-    })?;
     let opts = InsightOptions {
         min_campaigns: 1,
         ..InsightOptions::default()
     };
-    let mut by_account: BTreeMap<&str, Vec<CreativeRecord>> = BTreeMap::new();
+    let consent = AccountConsent { opted_in: true };
+    let mut pool = ContributionPool::new();
     let mut truth: BTreeMap<(Niche, Platform), Vec<f64>> = BTreeMap::new();
-    for (r, o) in net.records.iter().zip(&net.oracle) {
-        by_account.entry(&r.account_id).or_default().push(r.clone());
-        if let Some(n) = r.niche {
-            truth.entry((n, r.platform)).or_default().push(o.true_ctr);
+    // Networks above the generator's limit are simulated in chunks (chunk c: seed + c), each
+    // contributing its accounts under a chunk-prefixed id; records are dropped after use.
+    let mut remaining = cfg.network_accounts;
+    let mut chunk = 0u64;
+    while remaining > 0 {
+        let n = remaining.min(crate::sim::MAX_ACCOUNTS);
+        remaining -= n;
+        let net = generate_network(&SimOptions {
+            seed: cfg.seed.wrapping_add(chunk),
+            accounts: n,
+            effect_scale: Some(cfg.effect_scale),
+        })?;
+        let mut by_account: BTreeMap<&str, Vec<CreativeRecord>> = BTreeMap::new();
+        for (r, o) in net.records.iter().zip(&net.oracle) {
+            by_account.entry(&r.account_id).or_default().push(r.clone());
+            if let Some(n) = r.niche {
+                truth.entry((n, r.platform)).or_default().push(o.true_ctr);
+            }
         }
+        for (id, recs) in &by_account {
+            let c = wisdom_contribution(recs, consent, &opts, &cfg.release)?;
+            pool.set(&format!("c{chunk}-{id}"), c)?;
+        }
+        chunk += 1;
     }
     for v in truth.values_mut() {
         v.sort_by(f64::total_cmp);
-    }
-    let mut pool = ContributionPool::new();
-    let consent = AccountConsent { opted_in: true };
-    for (id, recs) in &by_account {
-        let c = wisdom_contribution(recs, consent, &opts, &cfg.release)?;
-        pool.set(id, c)?;
     }
     let mut releases = BTreeMap::new();
     for (i, niche) in Niche::ALL.iter().enumerate() {
@@ -539,7 +571,8 @@ pub fn run_study(cfg: &StudyConfig) -> Result<StudyReport> {
                 account_effect,
                 creative_noise,
             };
-            let (guided, fb, chosen) = guided_choice(table, &unguided, cfg.max_visual_tags, &mut rp);
+            let (guided, fb, chosen) =
+                guided_choice(table, &unguided, cfg.max_visual_tags, &mut rp);
             let best = CreativeSpec {
                 account_effect,
                 creative_noise,

@@ -231,7 +231,19 @@ mod study {
             assert_eq!(fb, 0);
             assert_eq!(s.hook, HookType::PainPoint);
             assert_eq!(s.cta, CtaStyle::GetOffer);
-            assert_eq!(s.visual_tags, vec![VisualTag::Ugc]);
+            // ugc added first, lifestyle (below 1) never, the drawn unpublished tags kept.
+            assert_eq!(s.visual_tags.first(), Some(&VisualTag::Ugc));
+            assert!(!s.visual_tags.contains(&VisualTag::Lifestyle) && s.visual_tags.len() <= 3);
+            for t in base
+                .visual_tags
+                .iter()
+                .filter(|t| **t != VisualTag::Lifestyle)
+            {
+                assert!(
+                    s.visual_tags.contains(t) || s.visual_tags.len() == 3,
+                    "{t:?} dropped"
+                );
+            }
             assert_eq!(s.duration_s, Some(23.0)); // TikTok runs videos only
             assert!((18..=20).contains(&s.posting_hour));
             assert_eq!(
@@ -249,13 +261,16 @@ mod run {
     fn tiny(effect_scale: f64, k: u32) -> StudyConfig {
         StudyConfig {
             seed: 11,
-            network_accounts: 150,
+            network_accounts: 300,
             new_accounts: 45,
             winner_horizon: 30,
             effect_scale,
             release: ReleaseConfig {
                 k,
-                epsilon: 4.0,
+                // Almost no noise, so 20 accounts per niche publish lifts (a debug-fast check of
+                // the mechanics; the privacy trade-off is measured by the binary).
+                epsilon: 1000.0,
+                budget_per_window: 4000.0,
                 ..ReleaseConfig::default()
             },
             ..StudyConfig::default()
@@ -280,8 +295,13 @@ mod run {
         assert!(o.mean_ctr >= g.mean_ctr);
         assert_eq!(u.ctr_gain, 0.0);
         assert!(o.mean_launches_to_winner <= u.mean_launches_to_winner);
-        // Wisdom from 10 accounts per niche at effect_scale 2 already helps on average.
-        assert!(g.mean_ctr > u.mean_ctr, "guided {} vs unguided {}", g.mean_ctr, u.mean_ctr);
+        // Nearly noiseless wisdom from 20 accounts per niche at effect_scale 2 helps on average.
+        assert!(
+            g.mean_ctr > u.mean_ctr,
+            "guided {} vs unguided {}",
+            g.mean_ctr,
+            u.mean_ctr
+        );
         for a in &r.arms {
             assert!(a.mean_ctr.is_finite() && a.mean_ctr > 0.0);
             assert!((0.0..=1.0).contains(&a.never_won_share));

@@ -776,4 +776,108 @@ mod wasm_tests {
         let (_, field, _) = thrown(wasm::recommend(ts(&bad), None, None));
         assert_eq!(field.as_deref(), Some("wisdom.niche"));
     }
+
+    // ---- account insights and private niche wisdom ----
+
+    #[wasm_bindgen_test]
+    fn insights_and_wisdom_bindings_equal_the_core() {
+        use crosslearn::insights::{account_insights, AccountInsight, InsightOptions};
+        use crosslearn::niche::Niche;
+        use crosslearn::rng::Rng;
+        use crosslearn::sim::{generate_network, SimOptions};
+        use crosslearn::wisdom::{
+            release_wisdom, wisdom_contribution, AccountConsent, ContributionPool, NicheWisdom,
+            ReleaseConfig, ReleaseId, WisdomContribution,
+        };
+        // SIMULATED DATA.
+        let net = generate_network(&SimOptions {
+            seed: 3,
+            accounts: 45,
+            effect_scale: None,
+        })
+        .expect("network");
+        let opts = InsightOptions {
+            min_campaigns: 1,
+            ..Default::default()
+        };
+        let config = ReleaseConfig {
+            k: 2,
+            ..Default::default()
+        };
+        let js_opts = json!({ "insights": { "minCampaigns": 1 }, "release": config });
+        let mut pool = ContributionPool::new();
+        let mut food = Vec::new();
+        for a in &net.accounts {
+            let rs: Vec<_> = net
+                .records
+                .iter()
+                .filter(|r| r.account_id == a.account_id)
+                .cloned()
+                .collect();
+            let records = js(&serde_json::to_value(&rs).expect("records"));
+            let core = account_insights(&rs, &opts).expect("insight");
+            let bound: AccountInsight = typed(
+                wasm::account_insights(records.clone(), Some(ts(&json!({ "minCampaigns": 1 }))))
+                    .expect("binding insight"),
+            );
+            assert_eq!(bound, core);
+            let consent = AccountConsent { opted_in: true };
+            let c = wisdom_contribution(&rs, consent, &opts, &config).expect("contribution");
+            let bound = wasm::wisdom_contribution(
+                records.clone(),
+                Some(ts(&json!({ "opted_in": true }))),
+                Some(ts(&js_opts)),
+            )
+            .expect("binding contribution")
+            .map(|t| typed::<WisdomContribution>(t));
+            assert_eq!(bound, c);
+            // Consent defaults to off: no contribution.
+            assert!(wasm::wisdom_contribution(records, None, Some(ts(&js_opts)))
+                .expect("no consent")
+                .is_none());
+            if let Some(c) = c {
+                pool.set(&a.account_id, Some(c.clone())).expect("pool");
+                if c.niche == Niche::Food {
+                    food.push(c);
+                }
+            }
+        }
+        let id = ReleaseId {
+            period: 4,
+            niche: Niche::Food,
+        };
+        let core = release_wisdom(&pool.aggregate(Niche::Food), id, &config, &mut Rng::new(77))
+            .expect("core release");
+        let contributions = js(&serde_json::to_value(&food).expect("contributions"));
+        let id_js = json!({ "period": 4, "niche": "food" });
+        let bound: NicheWisdom = typed(
+            wasm::release_wisdom(
+                contributions.clone(),
+                ts(&id_js),
+                Some(ts(&json!({ "release": config, "seed": 77 }))),
+            )
+            .expect("binding release"),
+        );
+        assert_eq!(bound, core);
+        // Without a seed the noise comes from crypto.getRandomValues.
+        let fresh: NicheWisdom =
+            typed(wasm::release_wisdom(contributions, ts(&id_js), None).expect("entropy release"));
+        assert_eq!(fresh.niche, Niche::Food);
+        // Errors name the field.
+        let wrong = js(&serde_json::to_value(&food).expect("contributions"));
+        let (_, field, _) = thrown(wasm::release_wisdom(
+            wrong,
+            ts(&json!({ "period": 4, "niche": "travel" })),
+            None,
+        ));
+        assert_eq!(field.as_deref(), Some("contributions[0].niche"));
+        let (_, field, _) = thrown(wasm::account_insights(js(&json!([])), None));
+        assert_eq!(field.as_deref(), Some("records"));
+        let (_, field, _) = thrown(wasm::wisdom_contribution(
+            js(&serde_json::to_value(&net.records[..3]).expect("records")),
+            Some(ts(&json!({ "opted_in": true }))),
+            Some(ts(&json!({ "release": { "epsilon": 0 } }))),
+        ));
+        assert_eq!(field.as_deref(), Some("options.release.epsilon"));
+    }
 }

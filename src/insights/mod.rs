@@ -41,7 +41,7 @@
 //! **Units.** Every rate is a fraction (0.023, not 2.3). ROAS is pooled, `Σ revenue / Σ spend`
 //! over the records that track revenue. A rate whose denominator is 0 is `None`, never NaN.
 
-mod compute;
+pub(crate) mod compute;
 
 pub use compute::account_insights;
 

@@ -25,6 +25,8 @@
 //! | `NicheModel.load(bytes)`, `.detect(text)`, `.detectBatch(texts)`, `.probabilitiesBatch(texts)` | [`NicheModel`](crate::niche::NicheModel) |
 //! | `accountNiche(model, declared, texts)`, `seedKeywordNiche(titles, descriptions)`, `nicheNames()` | [`account_niche`](crate::niche::account_niche), [`seed_keyword_niche`](crate::niche::seed_keyword_niche), [`Niche::ALL`](crate::niche::Niche::ALL) |
 //! | `recommend(wisdom, insight?, options?)`, `dashboard(wisdom?, insight?, network, options?)` | [`advice::recommend`](crate::advice::recommend), [`advice::dashboard`](crate::advice::dashboard) |
+//! | `accountInsights(records, options?)` | [`account_insights`](crate::insights::account_insights) |
+//! | `wisdomContribution(records, consent?, options?)`, `releaseWisdom(contributions, id, options?)`, `defaultReleaseConfig()` | [`wisdom_contribution`](crate::wisdom::wisdom_contribution), [`release_wisdom`](crate::wisdom::release_wisdom) |
 //!
 //! Errors are thrown as real JS `Error` objects with `code` and `field` (see [`convert`]).
 
@@ -33,6 +35,7 @@ pub mod convert;
 pub mod copy;
 pub mod features;
 pub mod import;
+pub mod insights;
 pub mod niche;
 pub mod normalize;
 pub mod options;
@@ -40,6 +43,7 @@ pub mod patterns;
 pub mod records;
 pub mod sim;
 pub mod synth;
+pub mod wisdom;
 
 pub use advice::{dashboard, recommend};
 pub use copy::{extract_copy_attributes, extract_copy_batch, CopyExtractor};
@@ -48,6 +52,7 @@ pub use features::{
     UnifiedFeaturesResult,
 };
 pub use import::import_csv;
+pub use insights::{account_insights, AccountInsightsOptions};
 pub use niche::{account_niche, niche_names, seed_keyword_niche, NicheModel};
 pub use normalize::{best_platform, meta_equivalent, normalize, BestPlatform};
 pub use options::{BestPlatformOptions, Options, DEFAULT_MIN_CONFIDENCE};
@@ -55,3 +60,7 @@ pub use patterns::cross_platform_patterns;
 pub use records::{validate_json, validate_records};
 pub use sim::{generate_network, network_digest, simulator_params_hash};
 pub use synth::synthetic_columns;
+pub use wisdom::{
+    default_release_config, release_wisdom, wisdom_contribution, ReleaseWisdomOptions,
+    WisdomContributionOptions,
+};

@@ -1,10 +1,17 @@
 //! One account's contribution, and the pool that keeps the latest one per account.
 
-use super::layout::Layout;
+use super::layout::{
+    attribute_values, hour_bucket, hour_bucket_label, GroupKind, Layout, LogBins, CTR_BINS,
+    CVR_BINS, ROAS_BINS,
+};
+use super::WISDOM_VERSION;
 use super::{AccountConsent, ReleaseConfig, WisdomContribution};
 use crate::error::{Error, ErrorCode, Result};
+use crate::insights::compute::prepare;
 use crate::insights::InsightOptions;
+use crate::insights::{duration_bucket, duration_bucket_label, Attribute, AttributeStat};
 use crate::niche::Niche;
+use crate::platform::Platform;
 use crate::privacy::aggregate::Aggregate;
 use crate::privacy::aggregate::Contribution;
 use crate::record::CreativeRecord;
@@ -18,8 +25,145 @@ pub fn wisdom_contribution(
     insight_options: &InsightOptions,
     config: &ReleaseConfig,
 ) -> Result<Option<WisdomContribution>> {
-    let _ = (records, consent, insight_options, config);
-    todo!()
+    if !consent.opted_in {
+        return Ok(None);
+    }
+    let layout = Layout::new(config)?;
+    let (ins, ctx) = prepare(records, insight_options)?;
+    if !ins.enough_data || ins.niche == Niche::Unknown {
+        return Ok(None);
+    }
+    let b = layout.bounds;
+    let mut values = vec![0.0; Layout::field_count()];
+
+    // Benchmarks: per platform, the account's pooled CTR / conversion rate / ROAS, one-hot.
+    let mut per: [(u64, u64, u64, u64, f64, f64); 3] = [(0, 0, 0, 0, 0.0, 0.0); 3];
+    let mut tracked = [(false, false); 3];
+    for r in records {
+        let Some(p) = Platform::KNOWN.iter().position(|p| *p == r.platform) else {
+            continue;
+        };
+        let e = &mut per[p];
+        e.0 += r.impressions;
+        e.1 += r.clicks;
+        if let Some(c) = r.conversions {
+            tracked[p].0 = true;
+            e.2 += c;
+            e.3 += r.clicks;
+        }
+        if let Some(v) = r.revenue {
+            tracked[p].1 = true;
+            e.4 += v;
+            e.5 += r.spend;
+        }
+    }
+    // Which platforms (at most `max_platforms`): all when the bound allows, otherwise a rotation
+    // of the account's platforms starting at one picked by a hash of its id, so multi-platform
+    // accounts spread over their platforms instead of all feeding their biggest one.
+    let present: Vec<usize> = (0..3).filter(|p| per[*p].0 > 0).collect();
+    let mut order = present.clone();
+    if !present.is_empty() {
+        let start =
+            (crate::hash::fnv1a64(ins.account_id.as_bytes()) % present.len() as u64) as usize;
+        order.rotate_left(start);
+    }
+    order.truncate(b.max_platforms as usize);
+    for &p in &order {
+        let (imp, clk, conv, conv_clk, rev, rev_spend) = per[p];
+        values[layout.group(GroupKind::PlatformCount).start + p] = 1.0;
+        let mut one_hot = |kind, bins: LogBins, v: Option<f64>| {
+            if let Some(i) = v.and_then(|v| bins.index(v)) {
+                values[layout.group(kind).start + p * bins.len() + i] = 1.0;
+            }
+        };
+        one_hot(
+            GroupKind::CtrHistogram,
+            CTR_BINS,
+            Some(clk as f64 / imp as f64),
+        );
+        one_hot(
+            GroupKind::CvrHistogram,
+            CVR_BINS,
+            (tracked[p].0 && conv_clk > 0).then(|| conv as f64 / conv_clk as f64),
+        );
+        one_hot(
+            GroupKind::RoasHistogram,
+            ROAS_BINS,
+            (tracked[p].1 && rev_spend > 0.0).then(|| rev / rev_spend),
+        );
+    }
+
+    // Lifts and top lists per attribute.
+    for a in Attribute::ALL {
+        let labels = attribute_values(a);
+        let stats = ctx.stats(records, |r| wisdom_values(a, r, &labels));
+        // Lifts for the (at most m) values with the most impressions.
+        let mut by_imp: Vec<&AttributeStat> = stats.iter().collect();
+        by_imp.sort_by(|x, y| {
+            y.impressions
+                .cmp(&x.impressions)
+                .then(x.value.cmp(&y.value))
+        });
+        for s in by_imp.into_iter().take(b.max_values_per_attribute as usize) {
+            let Some(i) = labels.iter().position(|l| *l == s.value) else {
+                continue;
+            };
+            let l = if s.lift > 0.0 {
+                s.lift.ln().clamp(-b.max_log_lift, b.max_log_lift)
+            } else {
+                -b.max_log_lift
+            };
+            values[layout.group(GroupKind::LiftCount(a)).start + i] = 1.0;
+            values[layout.group(GroupKind::LiftSum(a)).start + i] = l;
+        }
+        // Top list: best lifts above 1 (stats are ranked), `other` and `none` excluded.
+        for s in stats
+            .iter()
+            .filter(|s| s.lift > 1.0 && s.value != "other" && s.value != "none")
+            .take(b.max_top_per_attribute as usize)
+        {
+            if let Some(i) = labels.iter().position(|l| *l == s.value) {
+                values[layout.group(GroupKind::Top(a)).start + i] = 1.0;
+            }
+        }
+    }
+    let encoded = layout.schema().encode(&values)?;
+    Ok(Some(WisdomContribution {
+        version: WISDOM_VERSION,
+        niche: ins.niche,
+        values: encoded.values,
+    }))
+}
+
+/// The wisdom-layout values of attribute `a` on record `r`, as `(index, label)`.
+fn wisdom_values(a: Attribute, r: &CreativeRecord, labels: &[String]) -> Vec<(usize, String)> {
+    let label = |s: String| labels.iter().position(|l| *l == s).map(|i| (i, s));
+    match a {
+        Attribute::HookType => label(r.hook_type.as_str().to_string())
+            .into_iter()
+            .collect(),
+        Attribute::Duration => r
+            .duration_s
+            .and_then(duration_bucket)
+            .and_then(duration_bucket_label)
+            .and_then(label)
+            .into_iter()
+            .collect(),
+        Attribute::PostingHour => r
+            .posting_hour
+            .map(|h| hour_bucket_label(hour_bucket(h)))
+            .and_then(label)
+            .into_iter()
+            .collect(),
+        Attribute::CtaStyle => label(r.cta_style.as_str().to_string())
+            .into_iter()
+            .collect(),
+        Attribute::VisualTag => r
+            .visual_tags
+            .iter()
+            .filter_map(|t| label(t.as_str().to_string()))
+            .collect(),
+    }
 }
 
 /// Same as [`wisdom_contribution`] (kept as the name the bindings use).

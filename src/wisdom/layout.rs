@@ -6,16 +6,15 @@
 //! | group | fields | one account's values | L1 sensitivity (fixed point) |
 //! |---|---|---|---|
 //! | `count` (the aggregate's account count, not a field) | 1 | 1 | 1 |
-//! | `platform_count` | 3 platforms | 1 per platform it ran on | 3 |
-//! | `ctr_histogram` | 3 × 18 bins | one-hot bin of its pooled CTR, per platform | 3 |
-//! | `cvr_histogram` | 3 × 20 bins | one-hot bin of its pooled conversion rate, per platform | 3 |
-//! | `roas_histogram` | 3 × 24 bins | one-hot bin of its pooled ROAS, per platform | 3 |
+//! | `platform_count` | 3 platforms | 1 per platform it ran on (≤ P) | P |
+//! | `ctr_histogram` | 3 × 18 bins | one-hot bin of its pooled CTR, per platform | P |
+//! | `cvr_histogram` | 3 × 20 bins | one-hot bin of its pooled conversion rate, per platform | P |
+//! | `roas_histogram` | 3 × 24 bins | one-hot bin of its pooled ROAS, per platform | P |
 //! | `lift_count.<attr>` | one per value | 1 for each of ≤ m values it reports | m |
 //! | `lift_sum.<attr>` | one per value | its log-lift, clipped to ±L | m · L · 10⁴ |
-//! | `lift_square.<attr>` | one per value | its log-lift², ≤ L² | m · L² · 10⁴ |
 //! | `top.<attr>` | one per value | 1 for each of ≤ t values in its top list | t |
 //!
-//! (m = `max_values_per_attribute`, L = `max_log_lift`, t = `max_top_per_attribute`; attributes:
+//! (P = `max_platforms` ≤ 3, m = `max_values_per_attribute`, L = `max_log_lift`, t = `max_top_per_attribute`; attributes:
 //! hook type 11 values, duration 6 buckets, posting hour 8 three-hour buckets, CTA style 18,
 //! visual tag 13 — every vocabulary term except `unknown`.)
 //!
@@ -182,8 +181,6 @@ pub enum GroupKind {
     LiftCount(Attribute),
     /// Σ log-lift per value.
     LiftSum(Attribute),
-    /// Σ log-lift² per value.
-    LiftSquare(Attribute),
     /// Accounts with the value in their top list.
     Top(Attribute),
 }
@@ -272,6 +269,9 @@ pub fn validate_config(c: &ReleaseConfig) -> Result<()> {
             "must be >= 1".into(),
         ));
     }
+    if b.max_platforms == 0 {
+        return Err(bad("bounds.max_platforms", "must be >= 1".into()));
+    }
     if b.max_top_per_attribute == 0 {
         return Err(bad("bounds.max_top_per_attribute", "must be >= 1".into()));
     }
@@ -309,7 +309,7 @@ impl Layout {
             .iter()
             .map(|a| attribute_values(*a).len())
             .sum();
-        p * (1 + CTR_BINS.len() + CVR_BINS.len() + ROAS_BINS.len()) + 4 * values
+        p * (1 + CTR_BINS.len() + CVR_BINS.len() + ROAS_BINS.len()) + 3 * values
     }
 
     /// The layout of `config` (validated).
@@ -327,6 +327,7 @@ impl Layout {
         } = config.split;
         let b = config.bounds;
         let p = Platform::KNOWN.len();
+        let platforms = (b.max_platforms as usize).min(p) as f64;
         let mut groups = Vec::new();
         let mut start = 0;
         let mut push = |kind, name: String, len: usize, bounds: Bounds, l1: f64, epsilon: f64| {
@@ -346,7 +347,7 @@ impl Layout {
             "platform_count".into(),
             p,
             indicator(),
-            p as f64,
+            platforms,
             eps * platform_counts,
         );
         for (kind, name, bins, share) in [
@@ -374,12 +375,12 @@ impl Layout {
                 name.into(),
                 p * bins.len(),
                 indicator(),
-                p as f64,
+                platforms,
                 eps * share,
             );
         }
         let l = b.max_log_lift;
-        let lift_eps = eps * lifts / (3 * Attribute::ALL.len()) as f64;
+        let lift_eps = eps * lifts / (2 * Attribute::ALL.len()) as f64;
         let top_eps = eps * top_lists / Attribute::ALL.len() as f64;
         for a in Attribute::ALL {
             let n = attribute_values(a).len();
@@ -388,11 +389,6 @@ impl Layout {
             let sum_b = Bounds {
                 lo: -l,
                 hi: l,
-                scale: LIFT_SCALE,
-            };
-            let sq_b = Bounds {
-                lo: 0.0,
-                hi: l * l,
                 scale: LIFT_SCALE,
             };
             push(
@@ -409,14 +405,6 @@ impl Layout {
                 n,
                 sum_b,
                 m * sum_b.sensitivity(),
-                lift_eps,
-            );
-            push(
-                GroupKind::LiftSquare(a),
-                format!("lift_square.{}", a.as_str()),
-                n,
-                sq_b,
-                m * sq_b.sensitivity(),
                 lift_eps,
             );
             push(

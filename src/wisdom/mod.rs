@@ -27,7 +27,7 @@ pub mod store;
 
 pub use contribute::{contribution_from_records, wisdom_contribution, ContributionPool};
 pub use layout::{FieldGroup, Layout};
-pub use release::release_wisdom;
+pub use release::{noisy_aggregate, release_wisdom};
 pub use store::{get_or_release, MemoryReleaseStore, ReleaseStore};
 
 use crate::insights::{Attribute, DurationRange};
@@ -55,34 +55,34 @@ pub struct AccountConsent {
 #[serde(default, deny_unknown_fields)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 pub struct EpsilonSplit {
-    /// The niche's account count ("based on N accounts", checked against `k`). Default 0.10.
+    /// The niche's account count ("based on N accounts", checked against `k`). Default 0.15.
     pub count: f64,
     /// Per-platform account counts. Default 0.10.
     pub platform_counts: f64,
-    /// CTR histograms (benchmarks and quantiles). Default 0.20.
+    /// CTR histograms (benchmarks and quantiles). Default 0.25.
     pub ctr_histogram: f64,
     /// Conversion-rate histograms. Default 0.10.
     pub cvr_histogram: f64,
     /// ROAS histograms. Default 0.10.
     pub roas_histogram: f64,
-    /// Per attribute value: accounts using it, Σ log-lift, Σ log-lift² (split equally over the
-    /// 5 attributes × 3 sums). Default 0.25.
+    /// Per attribute value: accounts reporting a lift for it and Σ log-lift (split equally over
+    /// the 5 attributes × 2 sums). Default 0.20.
     pub lifts: f64,
     /// Per attribute value: accounts whose top list holds it (the seed's frequency lists; split
-    /// equally over the 5 attributes). Default 0.15.
+    /// equally over the 5 attributes). Default 0.10.
     pub top_lists: f64,
 }
 
 impl Default for EpsilonSplit {
     fn default() -> Self {
         EpsilonSplit {
-            count: 0.10,
+            count: 0.15,
             platform_counts: 0.10,
-            ctr_histogram: 0.20,
+            ctr_histogram: 0.25,
             cvr_histogram: 0.10,
             roas_histogram: 0.10,
-            lifts: 0.25,
-            top_lists: 0.15,
+            lifts: 0.20,
+            top_lists: 0.10,
         }
     }
 }
@@ -92,22 +92,29 @@ impl Default for EpsilonSplit {
 #[serde(default, deny_unknown_fields)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 pub struct ContributionBounds {
-    /// Per-value log-lifts are clipped to `[-max_log_lift, max_log_lift]` (default 1.0: lifts
-    /// between 0.37 and 2.72).
+    /// Per-value log-lifts are clipped to `[-max_log_lift, max_log_lift]` (default 0.5: lifts
+    /// between 0.61 and 1.65).
     pub max_log_lift: f64,
-    /// Most values per attribute one account contributes lifts for (default 4: its values with
+    /// Most values per attribute one account contributes lifts for (default 2: its values with
     /// the most impressions among those passing its insight gate).
     pub max_values_per_attribute: u32,
-    /// Most values per attribute in one account's top list (default 3).
+    /// Most values per attribute in one account's top list (default 1: its best value, so the
+    /// frequency lists are one-hot histograms with sensitivity 1).
     pub max_top_per_attribute: u32,
+    /// Most platforms one account contributes benchmarks for (default 1: one of its platforms,
+    /// picked by a hash of its id). The platform-count and histogram groups' sensitivity is this
+    /// number, so 1 instead of 3 cuts their noise threefold, for about 1.6x fewer accounts per
+    /// platform (the simulator's mix of 1-3 platforms per account).
+    pub max_platforms: u32,
 }
 
 impl Default for ContributionBounds {
     fn default() -> Self {
         ContributionBounds {
-            max_log_lift: 1.0,
-            max_values_per_attribute: 4,
-            max_top_per_attribute: 3,
+            max_log_lift: 0.5,
+            max_values_per_attribute: 2,
+            max_top_per_attribute: 1,
+            max_platforms: 1,
         }
     }
 }
@@ -264,8 +271,8 @@ pub struct AttributeLift {
     pub accounts: u64,
     /// `exp(mean log-lift)`.
     pub lift: f64,
-    /// 95 % interval of the lift (`exp(mean ± 1.96 · se)`; se from the noisy Σ log-lift² and the
-    /// noise variance), `[lo, hi]`.
+    /// 95 % interval of the lift, `exp(mean ± 1.96 · se)` with `se² = L² / n + noise variance /
+    /// n²` (L² bounds the spread of clipped log-lifts, so the interval is conservative), `[lo, hi]`.
     pub lift_interval: [f64; 2],
 }
 

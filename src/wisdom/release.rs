@@ -1,9 +1,165 @@
 //! Turning one niche's exact aggregate into a noisy, thresholded [`NicheWisdom`].
+//!
+//! Every field gets discrete-Laplace noise with its group's `t = Δ_g / ε_g` (see
+//! [`super::layout`]); the account count gets `t = 1 / ε_count`. Noise is drawn for every field in
+//! layout order whatever the data, so whether anything is published never shifts the RNG stream.
+//! Everything after the noise is post-processing (no further privacy cost):
+//!
+//! - **k and noise-aware thresholds**: nothing is published when the niche's noisy count is
+//!   below `k`. Each part then has its own noisy count and is published only when that count is
+//!   at least `max(k, 3σ)`, σ being the standard deviation of the noise on it: a platform's
+//!   benchmarks (its noisy platform count; for conversion rate and ROAS, which only accounts
+//!   tracking them report, also the histogram's clamped total, σ over all its bins),
+//!   an attribute value's lift (its noisy lift count) and a frequency-list entry (its noisy
+//!   frequency). So a part is never published when its count could be mostly noise.
+//! - **Quantiles** of a histogram: negative noisy counts are clamped to 0, then the cumulative
+//!   counts are inverted with geometric interpolation inside a bin (linear in the underflow bin).
+//!   The mean uses each bin's geometric midpoint.
+//! - **Lifts**: with noisy count `c` and noisy Σ log-lift `S`: mean `μ = S / c` (clipped to ±L),
+//!   standard error `se² = L² / c + Var(noise of S) / c²` (`L²` bounds the variance of values
+//!   clipped to ±L, so the interval is conservative); published lift `exp μ`, interval
+//!   `exp(μ ± 1.96 se)`.
 
-use super::{NicheWisdom, ReleaseConfig, ReleaseId};
-use crate::error::Result;
+use super::layout::{attribute_values, GroupKind, Layout, LogBins, CTR_BINS, CVR_BINS, ROAS_BINS};
+use super::{
+    AttributeLift, FrequencyEntry, GroupPrivacy, MetricBenchmark, NicheWisdom, PlatformWisdom,
+    PrivacyParams, ReleaseConfig, ReleaseId, WISDOM_VERSION,
+};
+use crate::error::{Error, ErrorCode, Result};
+use crate::insights::{Attribute, DurationRange, DURATION_BUCKETS};
+use crate::niche::Niche;
+use crate::platform::Platform;
 use crate::privacy::aggregate::Aggregate;
+use crate::privacy::mechanism::{discrete_laplace, discrete_laplace_variance};
 use crate::rng::Rng;
+
+/// Most entries in a frequency list (the seed's top 10).
+pub const MAX_FREQUENCY_ENTRIES: usize = 10;
+
+/// Prior weight (in accounts) behind [`NicheWisdom::confidence`].
+pub const CONFIDENCE_HALF: f64 = 20.0;
+
+/// A part is published only when its noisy count is at least this many noise standard deviations.
+pub const NOISE_SIGMAS: f64 = 3.0;
+
+/// The publication threshold of a noisy count whose noise has discrete-Laplace parameter `t`
+/// summed over `fields` fields.
+fn threshold(k: f64, t: f64, fields: usize) -> f64 {
+    k.max(NOISE_SIGMAS * (fields as f64 * discrete_laplace_variance(t)).sqrt())
+}
+
+/// The privacy parameters `config` implies (what a release publishes about itself).
+pub fn privacy_params(layout: &Layout, config: &ReleaseConfig) -> PrivacyParams {
+    let mut groups = vec![GroupPrivacy {
+        group: "count".into(),
+        fields: 1,
+        bounds: [0.0, 1.0],
+        scale: 1.0,
+        l1_sensitivity: 1.0,
+        epsilon: layout.count_epsilon,
+        noise_scale: 1.0 / layout.count_epsilon,
+        mechanism: "discrete_laplace".into(),
+    }];
+    groups.extend(layout.groups.iter().map(|g| GroupPrivacy {
+        group: g.name.clone(),
+        fields: g.len as u32,
+        bounds: [g.bounds.lo, g.bounds.hi],
+        scale: g.bounds.scale,
+        l1_sensitivity: g.l1_sensitivity,
+        epsilon: g.epsilon,
+        noise_scale: g.noise_scale(),
+        mechanism: "discrete_laplace".into(),
+    }));
+    PrivacyParams {
+        unit: "account".into(),
+        k: config.k,
+        epsilon: groups.iter().map(|g| g.epsilon).sum(),
+        cadence_days: config.cadence_days,
+        window_periods: config.window_periods,
+        budget_per_window: config.budget_per_window,
+        groups,
+    }
+}
+
+/// Add noise to every component of `aggregate` (the only randomness of a release): the result's
+/// `accounts` is the noisy count and its `sums` the noisy sums (fixed point). This is exactly
+/// what [`release_wisdom`] draws, in the same order, before post-processing.
+pub fn noisy_aggregate(layout: &Layout, aggregate: &Aggregate, rng: &mut Rng) -> Aggregate {
+    let accounts = aggregate
+        .accounts
+        .saturating_add(discrete_laplace(rng, 1.0 / layout.count_epsilon));
+    let mut sums = Vec::with_capacity(aggregate.sums.len());
+    for g in &layout.groups {
+        let t = g.noise_scale();
+        for i in g.start..g.start + g.len {
+            sums.push(aggregate.sums[i].saturating_add(discrete_laplace(rng, t)));
+        }
+    }
+    Aggregate { accounts, sums }
+}
+
+/// Quantiles and mean of a noisy histogram (negative counts clamped to 0); `None` when its
+/// clamped total is below `min_total` (or 0).
+pub fn histogram_benchmark(
+    counts: &[f64],
+    bins: LogBins,
+    min_total: f64,
+) -> Option<MetricBenchmark> {
+    let c: Vec<f64> = counts.iter().map(|v| v.max(0.0)).collect();
+    let total: f64 = c.iter().sum();
+    if total <= 0.0 || total < min_total {
+        return None;
+    }
+    let quantile = |q: f64| {
+        let target = q * total;
+        let mut cum = 0.0;
+        for (b, &n) in c.iter().enumerate() {
+            if n > 0.0 && cum + n >= target {
+                let f = ((target - cum) / n).clamp(0.0, 1.0);
+                let (lo, hi) = bins.range(b);
+                return if b == 0 {
+                    lo + f * (hi - lo)
+                } else {
+                    lo * (hi / lo).powf(f)
+                };
+            }
+            cum += n;
+        }
+        bins.range(c.len() - 1).1
+    };
+    let mean = c
+        .iter()
+        .enumerate()
+        .map(|(b, n)| n * bins.midpoint(b))
+        .sum::<f64>()
+        / total;
+    Some(MetricBenchmark {
+        mean,
+        p10: quantile(0.10),
+        p25: quantile(0.25),
+        p50: quantile(0.50),
+        p75: quantile(0.75),
+        p90: quantile(0.90),
+    })
+}
+
+fn check_aggregate(a: &Aggregate) -> Result<()> {
+    if a.sums.len() != Layout::field_count() {
+        return Err(Error::field(
+            ErrorCode::InvalidValue,
+            "aggregate.sums",
+            format!("{} sums (expected {})", a.sums.len(), Layout::field_count()),
+        ));
+    }
+    if a.accounts < 0 {
+        return Err(Error::field(
+            ErrorCode::InvalidValue,
+            "aggregate.accounts",
+            format!("must be >= 0, got {}", a.accounts),
+        ));
+    }
+    Ok(())
+}
 
 /// Release one niche's wisdom from its exact aggregate. Pure: it neither checks nor charges a
 /// budget (use [`super::get_or_release`] in a service). Draws the same number of random values
@@ -14,6 +170,136 @@ pub fn release_wisdom(
     config: &ReleaseConfig,
     rng: &mut Rng,
 ) -> Result<NicheWisdom> {
-    let _ = (aggregate, id, config, rng);
-    todo!()
+    if id.niche == Niche::Unknown {
+        return Err(Error::field(
+            ErrorCode::InvalidValue,
+            "id.niche",
+            "no wisdom is released for the unknown niche",
+        ));
+    }
+    check_aggregate(aggregate)?;
+    let layout = Layout::new(config)?;
+    let noisy = noisy_aggregate(&layout, aggregate, rng);
+    Ok(build(&layout, config, id, &noisy))
+}
+
+fn build(layout: &Layout, config: &ReleaseConfig, id: ReleaseId, noisy: &Aggregate) -> NicheWisdom {
+    let k = f64::from(config.k);
+    let mut w = NicheWisdom {
+        version: WISDOM_VERSION,
+        niche: id.niche,
+        period: id.period,
+        published: false,
+        sample_size: None,
+        confidence: 0.0,
+        platforms: Vec::new(),
+        niche_avg_ctr: None,
+        lifts: Vec::new(),
+        top_hook_types: Vec::new(),
+        optimal_duration: None,
+        peak_hours: Vec::new(),
+        proven_cta_styles: Vec::new(),
+        winning_visual_patterns: Vec::new(),
+        privacy: privacy_params(layout, config),
+    };
+    if (noisy.accounts as f64) < k {
+        return w;
+    }
+    let n = noisy.accounts as f64;
+    w.published = true;
+    w.sample_size = Some(noisy.accounts as u64);
+    w.confidence = n / (n + CONFIDENCE_HALF);
+    let field = |kind: GroupKind, i: usize| -> f64 {
+        let g = layout.group(kind);
+        noisy.sums[g.start + i] as f64 / g.bounds.scale
+    };
+    let slice = |kind: GroupKind, p: usize, bins: LogBins| -> Vec<f64> {
+        (0..bins.len())
+            .map(|b| field(kind, p * bins.len() + b))
+            .collect()
+    };
+
+    let platform_min = threshold(k, layout.group(GroupKind::PlatformCount).noise_scale(), 1);
+    let tracked = |kind: GroupKind, p: usize, bins: LogBins| {
+        let min = threshold(k, layout.group(kind).noise_scale(), bins.len());
+        histogram_benchmark(&slice(kind, p, bins), bins, min)
+    };
+    let (mut ctr_w, mut ctr_n) = (0.0, 0.0);
+    for (p, platform) in Platform::KNOWN.into_iter().enumerate() {
+        let accounts = field(GroupKind::PlatformCount, p).max(0.0);
+        if accounts < platform_min {
+            continue;
+        }
+        let pw = PlatformWisdom {
+            platform,
+            accounts: accounts as u64,
+            // Every platform an account contributes has a CTR: the platform gate suffices.
+            ctr: histogram_benchmark(&slice(GroupKind::CtrHistogram, p, CTR_BINS), CTR_BINS, k),
+            conversion_rate: tracked(GroupKind::CvrHistogram, p, CVR_BINS),
+            roas: tracked(GroupKind::RoasHistogram, p, ROAS_BINS),
+        };
+        if let Some(c) = pw.ctr {
+            ctr_w += accounts * c.mean;
+            ctr_n += accounts;
+        }
+        w.platforms.push(pw);
+    }
+    w.niche_avg_ctr = (ctr_n > 0.0).then(|| ctr_w / ctr_n);
+
+    let l = layout.bounds.max_log_lift;
+    for a in Attribute::ALL {
+        let labels = attribute_values(a);
+        let sum_g = layout.group(GroupKind::LiftSum(a));
+        let noise_var = discrete_laplace_variance(sum_g.noise_scale())
+            / (sum_g.bounds.scale * sum_g.bounds.scale);
+        let lift_min = threshold(k, layout.group(GroupKind::LiftCount(a)).noise_scale(), 1);
+        let top_min = threshold(k, layout.group(GroupKind::Top(a)).noise_scale(), 1);
+        let mut lifts: Vec<AttributeLift> = Vec::new();
+        let mut freq: Vec<(f64, usize)> = Vec::new();
+        for (i, label) in labels.iter().enumerate() {
+            let c = field(GroupKind::LiftCount(a), i);
+            if c >= lift_min {
+                let mu = (field(GroupKind::LiftSum(a), i) / c).clamp(-l, l);
+                let se = (l * l / c + noise_var / (c * c)).sqrt();
+                lifts.push(AttributeLift {
+                    attribute: a,
+                    value: label.clone(),
+                    accounts: c as u64,
+                    lift: mu.exp(),
+                    lift_interval: [(mu - 1.96 * se).exp(), (mu + 1.96 * se).exp()],
+                });
+            }
+            let f = field(GroupKind::Top(a), i);
+            if f >= top_min {
+                freq.push((f, i));
+            }
+        }
+        lifts.sort_by(|x, y| y.lift.total_cmp(&x.lift).then(x.value.cmp(&y.value)));
+        w.lifts.extend(lifts);
+        freq.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+        freq.truncate(MAX_FREQUENCY_ENTRIES);
+        let entries: Vec<FrequencyEntry> = freq
+            .iter()
+            .map(|(f, i)| FrequencyEntry {
+                item: labels[*i].clone(),
+                frequency: *f as u64,
+                percentage: f / n * 100.0,
+            })
+            .collect();
+        match a {
+            Attribute::HookType => w.top_hook_types = entries,
+            Attribute::Duration => {
+                w.optimal_duration = freq.first().map(|(_, i)| DurationRange {
+                    min_s: DURATION_BUCKETS[*i].0,
+                    max_s: DURATION_BUCKETS[*i].1,
+                })
+            }
+            Attribute::PostingHour => {
+                w.peak_hours = freq.iter().take(3).map(|(_, i)| (*i * 3) as u8).collect()
+            }
+            Attribute::CtaStyle => w.proven_cta_styles = entries,
+            Attribute::VisualTag => w.winning_visual_patterns = entries,
+        }
+    }
+    w
 }

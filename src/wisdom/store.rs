@@ -1,9 +1,11 @@
 //! Where releases live: one release per `(period, niche)`, and each niche's budget per window.
 
+use super::release::release_wisdom;
 use super::{NicheWisdom, ReleaseConfig, ReleaseId};
 use crate::error::{Error, ErrorCode, Result};
 use crate::niche::Niche;
 use crate::privacy::aggregate::Aggregate;
+use crate::privacy::aggregate::Budget;
 use crate::rng::Rng;
 use std::collections::BTreeMap;
 
@@ -74,6 +76,21 @@ pub fn get_or_release<S: ReleaseStore + ?Sized>(
     config: &ReleaseConfig,
     rng: &mut Rng,
 ) -> Result<NicheWisdom> {
-    let _ = (store, aggregate, id, config, rng);
-    todo!()
+    if let Some(existing) = store.get(id)? {
+        return Ok(existing);
+    }
+    super::layout::validate_config(config)?;
+    let window = id.period / config.window_periods;
+    let spent = store.spent(id.niche, window)?;
+    let mut budget = Budget {
+        per_period: config.budget_per_window,
+        spent,
+    };
+    budget.charge(config.epsilon)?;
+    let release = release_wisdom(aggregate, id, config, rng)?;
+    // Charge before storing: a crash between the two leaves budget spent and no release, never
+    // a release whose cost was not recorded.
+    store.add_spent(id.niche, window, config.epsilon)?;
+    store.put(&release)?;
+    Ok(release)
 }
