@@ -98,7 +98,7 @@ impl Default for StudyConfig {
     fn default() -> Self {
         StudyConfig {
             seed: 2026,
-            network_accounts: 3000,
+            network_accounts: 30_000,
             new_accounts: 900,
             launches: 10,
             winner_horizon: 100,

@@ -38,7 +38,7 @@ fn summary_row(label: &str, r: &StudyReport) -> String {
     let o = r.arm(Arm::Oracle).expect("oracle arm");
     let u = r.arm(Arm::Unguided).expect("unguided arm");
     format!(
-        "| {label} | {}/15 | {} | {:.1} % | {} | {} | {:.2} / {:.2} / {:.2} | {:.2}x | {:.2}x |",
+        "| {label} | {}/15 | {} | {:.1} % | {} | {} | {:.1} / {:.1} / {:.1} | {:.0} / {:.0} / {:.0} | {:.2}x | {:.2}x |",
         r.published_niches,
         r.published_lifts,
         100.0 * r.guided_fallback_share,
@@ -47,12 +47,15 @@ fn summary_row(label: &str, r: &StudyReport) -> String {
         g.mean_launches_to_winner,
         u.mean_launches_to_winner,
         o.mean_launches_to_winner,
+        g.median_launches_to_winner,
+        u.median_launches_to_winner,
+        o.median_launches_to_winner,
         r.speedup(Arm::Guided).unwrap_or(f64::NAN),
         r.speedup(Arm::Oracle).unwrap_or(f64::NAN),
     )
 }
 
-const SUMMARY_HEADER: &str = "| setting | niches published | lifts published | guided fallback | guided CTR gain | oracle CTR gain | launches to 1st winner (guided / unguided / oracle) | guided speed-up | oracle speed-up |\n|---|---|---|---|---|---|---|---|---|";
+const SUMMARY_HEADER: &str = "| setting | niches published | lifts published | guided fallback | guided CTR gain | oracle CTR gain | mean launches to 1st winner (guided / unguided / oracle) | median | guided speed-up (means) | oracle speed-up (means) |\n|---|---|---|---|---|---|---|---|---|---|";
 
 /// The published lifts of every niche next to the simulator's true effect (per-value mean over
 /// platforms is not computed: the true column is the Meta term, for orientation).
@@ -158,7 +161,7 @@ fn main() {
     println!("\n### By k and epsilon (effect_scale 1)\n");
     println!("{SUMMARY_HEADER}");
     for k in [5u32, 50] {
-        for epsilon in [0.5, 1.0, 4.0] {
+        for epsilon in [0.5, 1.0, 4.0, 1000.0] {
             let release = ReleaseConfig {
                 k,
                 epsilon,
@@ -172,7 +175,37 @@ fn main() {
                     ..base.clone()
                 })
             };
-            println!("{}", summary_row(&format!("k {k}, epsilon {epsilon}"), &r));
+            let label = if epsilon >= 1000.0 {
+                format!("k {k}, epsilon {epsilon} (almost no noise: reference)")
+            } else {
+                format!("k {k}, epsilon {epsilon}")
+            };
+            println!("{}", summary_row(&label, &r));
         }
+    }
+
+    println!(
+        "\n### By network size (effect_scale 1, k {}, epsilon {})\n",
+        base.release.k, base.release.epsilon
+    );
+    println!("{SUMMARY_HEADER}");
+    let sizes = if quick {
+        vec![base.network_accounts, 3 * base.network_accounts]
+    } else {
+        vec![3_000, base.network_accounts, 150_000]
+    };
+    for n in sizes {
+        let r = if n == base.network_accounts {
+            main_run.clone()
+        } else {
+            run(&StudyConfig {
+                network_accounts: n,
+                ..base.clone()
+            })
+        };
+        println!(
+            "{}",
+            summary_row(&format!("{n} accounts ({} per niche)", n / 15), &r)
+        );
     }
 }
