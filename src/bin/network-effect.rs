@@ -3,7 +3,8 @@
 //!
 //! `cargo run --release --bin network-effect -- [--seed N] [--network-accounts N]
 //! [--new-accounts N] [--quick] [--lifts]` (`--quick`: a small network, for a smoke run;
-//! `--lifts`: print the published lifts of the default release instead).
+//! `--lifts`: print the published lifts of the default release instead; `--only scale|k|size`:
+//! the default table and that one section).
 
 use crosslearn::study::{run_study, Arm, StudyConfig, StudyReport};
 use crosslearn::wisdom::ReleaseConfig;
@@ -141,49 +142,61 @@ fn main() {
         main_run.contributing_accounts, main_run.published_niches, main_run.published_lifts
     );
 
-    println!(
-        "### By effect_scale (k {}, epsilon {})\n",
-        base.release.k, base.release.epsilon
-    );
-    println!("{SUMMARY_HEADER}");
-    for scale in [0.5, 1.0, 2.0] {
-        let r = if scale == 1.0 {
-            main_run.clone()
-        } else {
-            run(&StudyConfig {
-                effect_scale: scale,
-                ..base.clone()
-            })
-        };
-        println!("{}", summary_row(&format!("effect_scale {scale}"), &r));
-    }
-
-    println!("\n### By k and epsilon (effect_scale 1)\n");
-    println!("{SUMMARY_HEADER}");
-    for k in [5u32, 50] {
-        for epsilon in [0.5, 1.0, 4.0, 1000.0] {
-            let release = ReleaseConfig {
-                k,
-                epsilon,
-                ..base.release
-            };
-            let r = if release == base.release {
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str);
+    let show = |section: &str| only.is_none_or(|o| o == section);
+    if show("scale") {
+        println!(
+            "### By effect_scale (k {}, epsilon {})\n",
+            base.release.k, base.release.epsilon
+        );
+        println!("{SUMMARY_HEADER}");
+        for scale in [0.5, 1.0, 2.0] {
+            let r = if scale == 1.0 {
                 main_run.clone()
             } else {
                 run(&StudyConfig {
-                    release,
+                    effect_scale: scale,
                     ..base.clone()
                 })
             };
-            let label = if epsilon >= 1000.0 {
-                format!("k {k}, epsilon {epsilon} (almost no noise: reference)")
-            } else {
-                format!("k {k}, epsilon {epsilon}")
-            };
-            println!("{}", summary_row(&label, &r));
+            println!("{}", summary_row(&format!("effect_scale {scale}"), &r));
         }
     }
-
+    if show("k") {
+        println!("\n### By k and epsilon (effect_scale 1)\n");
+        println!("{SUMMARY_HEADER}");
+        for k in [5u32, 50] {
+            for epsilon in [0.5, 1.0, 4.0, 1000.0] {
+                let release = ReleaseConfig {
+                    k,
+                    epsilon,
+                    budget_per_window: base.release.budget_per_window.max(epsilon),
+                    ..base.release
+                };
+                let r = if release == base.release {
+                    main_run.clone()
+                } else {
+                    run(&StudyConfig {
+                        release,
+                        ..base.clone()
+                    })
+                };
+                let label = if epsilon >= 1000.0 {
+                    format!("k {k}, epsilon {epsilon} (almost no noise: reference)")
+                } else {
+                    format!("k {k}, epsilon {epsilon}")
+                };
+                println!("{}", summary_row(&label, &r));
+            }
+        }
+    }
+    if !show("size") {
+        return;
+    }
     println!(
         "\n### By network size (effect_scale 1, k {}, epsilon {})\n",
         base.release.k, base.release.epsilon
