@@ -5,13 +5,14 @@
 //! layout order whatever the data, so whether anything is published never shifts the RNG stream.
 //! Everything after the noise is post-processing (no further privacy cost):
 //!
-//! - **k and noise-aware thresholds**: nothing is published when the niche's noisy count is
-//!   below `k`. Each part then has its own noisy count and is published only when that count is
-//!   at least `max(k, 3σ)`, σ being the standard deviation of the noise on it: a platform's
-//!   benchmarks (its noisy platform count; for conversion rate and ROAS, which only accounts
-//!   tracking them report, also the histogram's clamped total, σ over all its bins),
-//!   an attribute value's lift (its noisy lift count) and a frequency-list entry (its noisy
-//!   frequency). So a part is never published when its count could be mostly noise.
+//! - **k and noise-aware gates**: nothing is published when the niche's noisy count is below
+//!   `k`. Each part then has its own noisy count and is published only when that count reaches
+//!   `max(k, t · ln(n / 0.05))`, `t` being its noise parameter and `n` the number of parts in
+//!   its group (3 platforms, or the attribute's values): pure noise publishes any part of a
+//!   group with probability below 5 %. This gates a platform's benchmarks (its noisy platform
+//!   count), an attribute value's lift (its noisy lift count) and a frequency-list entry (its
+//!   noisy frequency). Conversion-rate and ROAS histograms, which only accounts tracking them
+//!   fill, also need a clamped total of at least `max(k, 3σ)` of the noise summed over their bins.
 //! - **Quantiles** of a histogram: negative noisy counts are clamped to 0, then the cumulative
 //!   counts are inverted with geometric interpolation inside a bin (linear in the underflow bin).
 //!   The mean uses each bin's geometric midpoint.
@@ -39,13 +40,24 @@ pub const MAX_FREQUENCY_ENTRIES: usize = 10;
 /// Prior weight (in accounts) behind [`NicheWisdom::confidence`].
 pub const CONFIDENCE_HALF: f64 = 20.0;
 
-/// A part is published only when its noisy count is at least this many noise standard deviations.
+/// A histogram total is published only when it is at least this many noise standard deviations.
 pub const NOISE_SIGMAS: f64 = 3.0;
 
-/// The publication threshold of a noisy count whose noise has discrete-Laplace parameter `t`
-/// summed over `fields` fields.
-fn threshold(k: f64, t: f64, fields: usize) -> f64 {
-    k.max(NOISE_SIGMAS * (fields as f64 * discrete_laplace_variance(t)).sqrt())
+/// Chance, per field group, that pure noise publishes any part of it (the gate below).
+pub const FALSE_PUBLICATION_RATE: f64 = 0.05;
+
+/// The publication threshold of one of `family` noisy counts with discrete-Laplace parameter
+/// `t`: `max(k, t · ln(family / α))`. A count with no account behind it exceeds `x` with
+/// probability below `e^{−x/t}`, so at this gate pure noise publishes any of the `family`
+/// parts with probability below `α` ([`FALSE_PUBLICATION_RATE`]).
+fn gate(k: f64, t: f64, family: usize) -> f64 {
+    k.max(t * (family as f64 / FALSE_PUBLICATION_RATE).ln())
+}
+
+/// The publication threshold of a histogram's clamped total: `max(k, 3σ)` of the noise summed
+/// over its `bins` bins.
+fn total_gate(k: f64, t: f64, bins: usize) -> f64 {
+    k.max(NOISE_SIGMAS * (bins as f64 * discrete_laplace_variance(t)).sqrt())
 }
 
 /// The privacy parameters `config` implies (what a release publishes about itself).
@@ -219,9 +231,13 @@ fn build(layout: &Layout, config: &ReleaseConfig, id: ReleaseId, noisy: &Aggrega
             .collect()
     };
 
-    let platform_min = threshold(k, layout.group(GroupKind::PlatformCount).noise_scale(), 1);
+    let platform_min = gate(
+        k,
+        layout.group(GroupKind::PlatformCount).noise_scale(),
+        Platform::KNOWN.len(),
+    );
     let tracked = |kind: GroupKind, p: usize, bins: LogBins| {
-        let min = threshold(k, layout.group(kind).noise_scale(), bins.len());
+        let min = total_gate(k, layout.group(kind).noise_scale(), bins.len());
         histogram_benchmark(&slice(kind, p, bins), bins, min)
     };
     let (mut ctr_w, mut ctr_n) = (0.0, 0.0);
@@ -252,8 +268,16 @@ fn build(layout: &Layout, config: &ReleaseConfig, id: ReleaseId, noisy: &Aggrega
         let sum_g = layout.group(GroupKind::LiftSum(a));
         let noise_var = discrete_laplace_variance(sum_g.noise_scale())
             / (sum_g.bounds.scale * sum_g.bounds.scale);
-        let lift_min = threshold(k, layout.group(GroupKind::LiftCount(a)).noise_scale(), 1);
-        let top_min = threshold(k, layout.group(GroupKind::Top(a)).noise_scale(), 1);
+        let lift_min = gate(
+            k,
+            layout.group(GroupKind::LiftCount(a)).noise_scale(),
+            labels.len(),
+        );
+        let top_min = gate(
+            k,
+            layout.group(GroupKind::Top(a)).noise_scale(),
+            labels.len(),
+        );
         let mut lifts: Vec<AttributeLift> = Vec::new();
         let mut freq: Vec<(f64, usize)> = Vec::new();
         for (i, label) in labels.iter().enumerate() {

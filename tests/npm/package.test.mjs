@@ -155,6 +155,31 @@ test("data layer: validation, CSV import with line numbers, copy attributes, sim
   assert.equal(cl.networkDigest(net), "3823c590d3611b4f", "the native digest (tests/simulator.rs)");
 });
 
+test("insights and private niche wisdom: no consent gives null, a seeded release is reproducible", () => {
+  const net = cl.generateNetwork({ seed: 3, accounts: 45 }); // SIMULATED DATA
+  const byAccount = new Map();
+  for (const r of net.records) {
+    if (!byAccount.has(r.account_id)) byAccount.set(r.account_id, []);
+    byAccount.get(r.account_id).push(r);
+  }
+  const release = { ...cl.defaultReleaseConfig(), k: 2 };
+  const options = { insights: { minCampaigns: 1 }, release };
+  const food = [];
+  for (const records of byAccount.values()) {
+    const insight = cl.accountInsights(records, { minCampaigns: 1 });
+    assert.ok(insight.dispersion >= 1);
+    assert.equal(cl.wisdomContribution(records, undefined, options), null);
+    const c = cl.wisdomContribution(records, { opted_in: true }, options);
+    if (c !== null && c.niche === "food") food.push(c);
+  }
+  const id = { period: 4, niche: "food" };
+  const a = cl.releaseWisdom(food, id, { release, seed: 77 });
+  assert.deepEqual(cl.releaseWisdom(food, id, { release, seed: 77 }), a);
+  assert.equal(a.privacy.unit, "account");
+  assert.doesNotMatch(JSON.stringify(a), /sim-a/, "no account id in a release");
+  assert.throws(() => cl.releaseWisdom(food, { period: 4, niche: "travel" }), { field: "contributions[0].niche" });
+});
+
 test("types: tsc --strict --noEmit on consumer.ts against the shipped .d.ts", () => {
   try {
     execFileSync(process.env.TSC ?? "tsc", ["-p", "tsconfig.json"], { encoding: "utf8" });
