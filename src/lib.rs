@@ -29,6 +29,7 @@
 //! The data layer is described in `docs/data-layer.md`, niche detection in `docs/niche.md`.
 #![deny(missing_docs)]
 
+pub mod advice;
 pub mod benchmarks;
 pub mod copy;
 pub mod error;
@@ -47,6 +48,7 @@ pub mod privacy;
 pub mod record;
 pub mod rng;
 pub mod sim;
+pub mod study;
 pub mod synth;
 pub mod wisdom;
 

@@ -721,6 +721,62 @@ mod wasm_tests {
         assert_eq!(field.as_deref(), Some("items[0].title"));
     }
 
+    fn advice_wisdom() -> Value {
+        json!({
+            "version": 1, "niche": "fitness", "period": 2900, "published": true,
+            "sample_size": 80, "confidence": 0.8,
+            "platforms": [{ "platform": "meta", "accounts": 60,
+                "ctr": { "mean": 0.01, "p10": 0.004, "p25": 0.007, "p50": 0.01, "p75": 0.014, "p90": 0.02 },
+                "conversion_rate": null, "roas": null }],
+            "niche_avg_ctr": 0.01,
+            "lifts": [
+                { "attribute": "hook_type", "value": "pain_point", "accounts": 40, "lift": 1.3, "lift_interval": [1.1, 1.5] },
+                { "attribute": "hook_type", "value": "question", "accounts": 30, "lift": 1.1, "lift_interval": [0.95, 1.25] },
+                { "attribute": "hook_type", "value": "offer", "accounts": 3, "lift": 3.0, "lift_interval": [2.0, 4.0] }
+            ],
+            "top_hook_types": [], "optimal_duration": null, "peak_hours": [],
+            "proven_cta_styles": [], "winning_visual_patterns": [],
+            "privacy": { "unit": "account", "k": 5, "epsilon": 1.0, "cadence_days": 7,
+                "window_periods": 4, "budget_per_window": 4.0, "groups": [] }
+        })
+    }
+
+    #[wasm_bindgen_test]
+    fn advice_recommend_and_dashboard_match_the_core_and_are_total() {
+        use crosslearn::advice::{self, Dashboard, Recommendations};
+        use crosslearn::wisdom::NicheWisdom;
+        let w = advice_wisdom();
+        let core_w: NicheWisdom = serde_json::from_value(w.clone()).expect("wisdom");
+        let r: Recommendations = typed(wasm::recommend(ts(&w), None, None).expect("recommend"));
+        assert_eq!(
+            r,
+            advice::recommend(&core_w, None, &Default::default()).expect("core")
+        );
+        let values: Vec<&str> = r.items.iter().map(|i| i.value.as_str()).collect();
+        assert_eq!(values, ["pain_point", "question"]); // below-k "offer" never used
+        let out: JsValue = wasm::recommend(ts(&w), None, None)
+            .expect("recommend")
+            .into();
+        assert_eq!(
+            get(&out, "release_id").as_string().as_deref(),
+            Some("fitness/2900")
+        );
+        // Dashboard with nothing at all, and for a new account in a published niche.
+        let empty: Dashboard =
+            typed(wasm::dashboard(None, None, js(&json!([])), None).expect("empty dashboard"));
+        assert!(empty.performance_comparison.is_empty());
+        assert_eq!(empty.network_stats.published_niches, 0);
+        let d: Dashboard = typed(
+            wasm::dashboard(Some(ts(&w)), None, js(&json!([w.clone()])), None).expect("dashboard"),
+        );
+        assert_eq!(d.network_stats.contributing_accounts, 80);
+        assert_eq!(d.niche.release_id.as_deref(), Some("fitness/2900"));
+        let mut bad = w.clone();
+        bad["niche"] = json!("astrology");
+        let (_, field, _) = thrown(wasm::recommend(ts(&bad), None, None));
+        assert_eq!(field.as_deref(), Some("wisdom.niche"));
+    }
+
     // ---- account insights and private niche wisdom ----
 
     #[wasm_bindgen_test]

@@ -27,22 +27,25 @@
 //!
 //! The parameters are one frozen, hashed file ([`params`]); the grounding numbers behind the
 //! platform parameters are measured by [`grounding`]. The true CTR of each record is exposed in
-//! [`Network::oracle`], for evaluation only.
+//! [`Network::oracle`], for evaluation only; [`truth::true_ctr`] gives the true CTR of any
+//! attribute combination (the generator uses it for every record: one implementation).
 
 mod digest;
 pub mod grounding;
 pub mod params;
 pub mod templates;
+pub mod truth;
 
 pub use digest::network_digest;
 pub use params::{fnv1a64, SimParams, SIMULATOR_V1_HASH, SIMULATOR_V1_JSON};
+pub use truth::{true_ctr, CreativeSpec, Truth};
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::niche::Niche;
 use crate::platform::Platform;
 use crate::record::{
-    format_day, parse_day, AdFormat, ConversionScope, CreativeRecord, CtaStyle, DailyOutcome,
-    HookType, RecordSource, VisualTag,
+    format_day, parse_day, ConversionScope, CreativeRecord, CtaStyle, DailyOutcome, HookType,
+    RecordSource,
 };
 use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
@@ -218,18 +221,6 @@ struct Creative {
     delivery_seed: u64,
 }
 
-fn logit(p: f64) -> f64 {
-    libm::log(p / (1.0 - p))
-}
-
-fn sigmoid(x: f64) -> f64 {
-    1.0 / (1.0 + libm::exp(-x))
-}
-
-fn get<K: Ord>(m: &std::collections::BTreeMap<K, f64>, k: &K) -> f64 {
-    m.get(k).copied().unwrap_or(0.0)
-}
-
 fn simulate_record(
     p: &SimParams,
     scale: f64,
@@ -242,65 +233,31 @@ fn simulate_record(
     let pp = p.platform(platform);
     let niche = account.niche;
     // Attributes.
-    let formats: Vec<(AdFormat, f64)> = p
-        .format_weights
-        .get(&platform)
-        .map(|m| m.iter().map(|(f, w)| (*f, *w)).collect())
-        .unwrap_or_default();
-    let weights: Vec<f64> = formats.iter().map(|(_, w)| *w).collect();
-    let format = formats
-        .get(r.weighted(&weights))
-        .map_or(AdFormat::Unknown, |(f, _)| *f);
-    let video = format == AdFormat::Video;
-    let d = &p.duration;
-    let duration_s =
-        video.then(|| libm::round(d.min_s * libm::pow(d.max_s / d.min_s, r.uniform())));
-    let visual_tags: Vec<VisualTag> = p
-        .visual
-        .keys()
-        .copied()
-        .filter(|_| r.chance(p.structure.visual_tag_probability))
-        .collect();
-    let hour = if r.chance(0.1) {
-        r.range(0, 23)
-    } else {
-        r.range(6, 23)
-    } as u8;
-    // True CTR.
-    let mut attr =
-        get(&p.hook, &c.hook) * get(&p.hook_platform_multiplier, &platform) + get(&p.cta, &c.cta);
-    attr += p
-        .niche_hook
-        .iter()
-        .filter(|x| x.niche == niche && x.term == c.hook)
-        .map(|x| x.effect)
-        .sum::<f64>();
-    for t in &visual_tags {
-        attr += get(&p.visual, t) * get(&p.visual_platform_multiplier, &platform);
-        attr += p
-            .niche_visual
-            .iter()
-            .filter(|x| x.niche == niche && x.term == *t)
-            .map(|x| x.effect)
-            .sum::<f64>();
-    }
-    attr += p.format.get(&platform).map_or(0.0, |m| get(m, &format));
-    if let Some(s) = duration_s {
-        if s < d.best_min_s {
-            attr -= d.penalty_per_doubling * libm::log2(d.best_min_s / s);
-        } else if s > d.best_max_s {
-            attr -= d.penalty_per_doubling * libm::log2(s / d.best_max_s);
-        }
-    }
-    attr += p.hour_effect[usize::from(hour)];
-    let attribute_logit = scale * attr;
-    let ctr = sigmoid(
-        logit(pp.base_ctr)
-            + get(&p.niche_ctr, &niche)
-            + account.ctr_effect
-            + c.noise
-            + attribute_logit,
+    let drawn = truth::draw_record_attributes(p, platform, r);
+    let (format, duration_s, visual_tags, hour) = (
+        drawn.format,
+        drawn.duration_s,
+        drawn.visual_tags,
+        drawn.posting_hour,
     );
+    // True CTR: the one implementation, shared with studies of arbitrary creatives.
+    let spec = CreativeSpec {
+        niche,
+        platform,
+        hook: c.hook,
+        cta: c.cta,
+        visual_tags,
+        format,
+        duration_s,
+        posting_hour: hour,
+        account_effect: account.ctr_effect,
+        creative_noise: c.noise,
+    };
+    let Truth {
+        ctr,
+        attribute_logit,
+    } = truth::truth_unchecked(p, scale, &spec);
+    let visual_tags = spec.visual_tags;
     // Delivery.
     let s = &p.impressions_variance_shares;
     let base_log = pp.log_impressions_mean

@@ -24,6 +24,7 @@
 //! | `generateNetwork(options)`, `networkDigest(network)`, `simulatorParamsHash()` | [`generate_network`](crate::sim::generate_network), [`network_digest`](crate::sim::network_digest), [`SIMULATOR_V1_HASH`](crate::sim::SIMULATOR_V1_HASH) |
 //! | `NicheModel.load(bytes)`, `.detect(text)`, `.detectBatch(texts)`, `.probabilitiesBatch(texts)` | [`NicheModel`](crate::niche::NicheModel) |
 //! | `accountNiche(model, declared, texts)`, `seedKeywordNiche(titles, descriptions)`, `nicheNames()` | [`account_niche`](crate::niche::account_niche), [`seed_keyword_niche`](crate::niche::seed_keyword_niche), [`Niche::ALL`](crate::niche::Niche::ALL) |
+//! | `recommend(wisdom, insight?, options?)`, `dashboard(wisdom?, insight?, network, options?)` | [`advice::recommend`](crate::advice::recommend), [`advice::dashboard`](crate::advice::dashboard) |
 //! | `accountInsights(records, options?)` | [`account_insights`](crate::insights::account_insights) |
 //! | `wisdomContribution(records, consent?, options?)`, `releaseWisdom(contributions, id, options?)`, `defaultReleaseConfig()` | [`wisdom_contribution`](crate::wisdom::wisdom_contribution), [`release_wisdom`](crate::wisdom::release_wisdom) |
 //! | `CtrModel.load(bytes, kind?)`, `.scoreCreative(creative, priors?)`, `.scoreBatch(x, nRows)`, `.scoreRow(x)`, `.toBytes()`, `CtrModel.train(columns, options)` | [`CtrModel`](crate::model::ctr::CtrModel) |
@@ -31,6 +32,7 @@
 //!
 //! Errors are thrown as real JS `Error` objects with `code` and `field` (see [`convert`]).
 
+pub mod advice;
 pub mod convert;
 pub mod copy;
 pub mod ctr;
@@ -46,6 +48,7 @@ pub mod sim;
 pub mod synth;
 pub mod wisdom;
 
+pub use advice::{dashboard, recommend};
 pub use copy::{extract_copy_attributes, extract_copy_batch, CopyExtractor};
 pub use ctr::{
     ctr_layouts, encode_creatives_js, inflight_feature_names_js, prelaunch_feature_names_js,
