@@ -253,3 +253,49 @@ describe('streamed body limit', () => {
     assert.equal(health.status, 200);
   });
 });
+
+// The embedded CTR models score like the native core: tests/data/ctr_native_scores.json holds
+// native scores (f32 batch scores and f64 intervals) of SIMULATED creatives for every shipped model
+// file (written by `cargo test --test ctr_native_scores -- --ignored write_fixture`).
+describe('CTR scoring with the embedded models (/api/ctr/score)', () => {
+  const fixture = JSON.parse(readFileSync(path.join(ROOT, 'tests/data/ctr_native_scores.json'), 'utf8'));
+  const shipped = (file) => fixture.models.find((m) => m.file === file);
+  const close = (a, b) => Math.abs(a - b) <= 1e-6;
+
+  test('pre-launch creatives: same scores and intervals as native (|diff| <= 1e-6)', async () => {
+    const m = shipped('models/ctr-prelaunch-v1.bin');
+    const r = await post('/api/ctr/score', { model: 'pre_launch', creatives: m.creatives });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.model.fnv1a64, m.fnv1a64);
+    assert.equal(r.json.model.layout, m.layout);
+    assert.match(r.json.model.trained_on, /SIMULATED/);
+    assert.equal(r.json.scores.length, m.scores.length);
+    r.json.scores.forEach((s, i) => assert.ok(close(s.ctr, m.scores[i]), `${i}: ${s.ctr} vs ${m.scores[i]}`));
+    m.intervals.forEach(([ctr, low, high], i) => {
+      const s = r.json.scores[i];
+      assert.ok(close(s.ctr, ctr) && close(s.low, low) && close(s.high, high), `${i}`);
+    });
+  });
+
+  test('in-flight rows: same scores as native', async () => {
+    const m = shipped('models/ctr-inflight-v1.bin');
+    const rows = [];
+    for (let i = 0; i < m.n_rows; i++) rows.push(m.rows.slice(i * m.n_features, (i + 1) * m.n_features));
+    const r = await post('/api/ctr/score', { model: 'in_flight', rows });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.model.fnv1a64, m.fnv1a64);
+    r.json.scores.forEach((s, i) => assert.ok(close(s.ctr, m.scores[i]), `${i}: ${s.ctr} vs ${m.scores[i]}`));
+  });
+
+  test('bad input names the field', async () => {
+    const r = await post('/api/ctr/score', { model: 'in_flight', rows: [[0.5]] });
+    assert.equal(r.status, 422);
+    assert.equal(errorOf(r).field, 'rows[0]');
+    const c = await post('/api/ctr/score', {
+      model: 'pre_launch',
+      creatives: [{ platform: 'meta', hook_type: 'question', cta_style: 'shop_now', visual_tags: [], format: 'video', posting_hour: 24 }],
+    });
+    assert.equal(c.status, 422);
+    assert.equal(errorOf(c).field, 'creatives[0].posting_hour');
+  });
+});

@@ -12,7 +12,10 @@ use crate::json;
 use crosslearn::features::{
     CreativeDna, CrossPlatformInsight, FeatureBuilder, UnifiedFeatures, FEATURE_NAMES, N_FEATURES,
 };
+use crosslearn::hash::fnv1a64;
 use crosslearn::metrics::PlatformMetrics;
+use crosslearn::model::ctr::{CtrModel, CtrScore, ModelKind};
+use crosslearn::model::{encode_creatives, CreativeAttributes, NoPriors};
 use crosslearn::normalize::{Mode, NormalizedMetrics, Normalizer};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -168,6 +171,131 @@ pub fn features_body(body: &[u8]) -> Result<FeaturesResponse, ApiError> {
     features(json::parse(body)?)
 }
 
+/// The pre-launch CTR model the Worker embeds: the bytes of `models/ctr-prelaunch-v1.bin`.
+pub const PRELAUNCH_MODEL: &[u8] = include_bytes!("../../models/ctr-prelaunch-v1.bin");
+/// The in-flight CTR model the Worker embeds: the bytes of `models/ctr-inflight-v1.bin`.
+pub const INFLIGHT_MODEL: &[u8] = include_bytes!("../../models/ctr-inflight-v1.bin");
+/// Most rows or creatives one `/api/ctr/score` request may score.
+pub const MAX_SCORE_ROWS: usize = 10_000;
+
+/// `POST /api/ctr/score` body: which embedded model, and either creatives (pre-launch model,
+/// encoded by the core's `encode_creatives`) or already-encoded rows in the model's layout.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreRequest {
+    /// `"pre_launch"` or `"in_flight"`.
+    pub model: ModelKind,
+    /// Creatives to score (pre-launch model only).
+    #[serde(default)]
+    pub creatives: Option<Vec<CreativeAttributes>>,
+    /// Encoded rows, each `n_features` long, in the model's layout.
+    #[serde(default)]
+    pub rows: Option<Vec<Vec<f32>>>,
+}
+
+/// Which model answered.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelInfo {
+    /// What it predicts.
+    pub kind: ModelKind,
+    /// Its feature layout id.
+    pub layout: u32,
+    /// Columns per row.
+    pub n_features: usize,
+    /// FNV-1a 64 of the model file (16 hex digits), as in `docs/ctr.md`.
+    pub fnv1a64: String,
+    /// What it was trained on (says SIMULATED for the shipped models).
+    pub trained_on: String,
+}
+
+/// `POST /api/ctr/score` response: one calibrated CTR with its 95 % interval per input, in order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScoreResponse {
+    /// The model used.
+    pub model: ModelInfo,
+    /// Scores, in input order.
+    pub scores: Vec<CtrScore>,
+}
+
+/// Score creatives or rows with an embedded model.
+pub fn score(req: ScoreRequest) -> Result<ScoreResponse, ApiError> {
+    let bytes = match req.model {
+        ModelKind::PreLaunch => PRELAUNCH_MODEL,
+        ModelKind::InFlight => INFLIGHT_MODEL,
+    };
+    let model = CtrModel::from_bytes(bytes)?;
+    let d = model.n_features();
+    let invalid = |field: &str, message: String| ApiError::Invalid {
+        code: "invalid_value",
+        field: Some(field.to_string()),
+        message,
+    };
+    let rows: Vec<f32> = match (req.creatives, req.rows) {
+        (Some(_), Some(_)) | (None, None) => {
+            return Err(invalid(
+                "creatives",
+                "give exactly one of `creatives` and `rows`".to_string(),
+            ))
+        }
+        (Some(c), None) => {
+            if req.model != ModelKind::PreLaunch {
+                return Err(invalid(
+                    "creatives",
+                    "only the pre_launch model scores creatives; send the in-flight model encoded `rows`"
+                        .to_string(),
+                ));
+            }
+            if c.len() > MAX_SCORE_ROWS {
+                return Err(invalid(
+                    "creatives",
+                    format!("at most {MAX_SCORE_ROWS} per request, got {}", c.len()),
+                ));
+            }
+            encode_creatives(&c, &NoPriors)?
+        }
+        (None, Some(r)) => {
+            if r.len() > MAX_SCORE_ROWS {
+                return Err(invalid(
+                    "rows",
+                    format!("at most {MAX_SCORE_ROWS} per request, got {}", r.len()),
+                ));
+            }
+            if let Some(i) = r.iter().position(|row| row.len() != d) {
+                return Err(invalid(
+                    &format!("rows[{i}]"),
+                    format!("the model takes {d} features, got {}", r[i].len()),
+                ));
+            }
+            r.concat()
+        }
+    };
+    let scores = rows
+        .chunks_exact(d.max(1))
+        .enumerate()
+        .map(|(i, row)| {
+            model
+                .score(row)
+                .map_err(|e| e.within(&format!("rows[{i}]")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let meta = model.metadata();
+    Ok(ScoreResponse {
+        model: ModelInfo {
+            kind: model.kind(),
+            layout: model.layout(),
+            n_features: d,
+            fnv1a64: format!("{:016x}", fnv1a64(bytes)),
+            trained_on: meta.trained_on.clone(),
+        },
+        scores,
+    })
+}
+
+/// `POST /api/ctr/score`, from the raw body.
+pub fn score_body(body: &[u8]) -> Result<ScoreResponse, ApiError> {
+    score(json::parse(body)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,5 +420,68 @@ mod tests {
         let h = serde_json::to_value(health()).unwrap();
         assert_eq!(h["status"], json!("ok"));
         assert_eq!(h["version"], json!(env!("CARGO_PKG_VERSION")));
+    }
+
+    fn call_score(body: Value) -> Result<Value, ApiError> {
+        score_body(body.to_string().as_bytes()).map(|r| serde_json::to_value(r).unwrap())
+    }
+
+    #[test]
+    fn score_embedded_models_like_the_core() {
+        let creative = json!({"platform": "tiktok", "niche": "fitness", "hook_type": "question",
+            "cta_style": "shop_now", "visual_tags": ["ugc"], "format": "video",
+            "duration_s": 20.0, "posting_hour": 19});
+        let out =
+            call_score(json!({"model": "pre_launch", "creatives": [creative.clone()]})).unwrap();
+        let model = CtrModel::from_bytes(PRELAUNCH_MODEL).unwrap();
+        let attrs: CreativeAttributes = serde_json::from_value(creative).unwrap();
+        let want = model
+            .score(&encode_creatives(&[attrs], &NoPriors).unwrap())
+            .unwrap();
+        assert_eq!(out["scores"][0]["ctr"], json!(want.ctr));
+        assert_eq!(out["scores"][0]["low"], json!(want.low));
+        assert_eq!(out["model"]["kind"], json!("pre_launch"));
+        assert_eq!(
+            out["model"]["fnv1a64"],
+            json!(format!("{:016x}", fnv1a64(PRELAUNCH_MODEL)))
+        );
+        let rows = vec![vec![0.5f32; 32]; 2];
+        let out = call_score(json!({"model": "in_flight", "rows": rows})).unwrap();
+        assert_eq!(out["scores"].as_array().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn score_errors_name_the_field() {
+        let err = |body: Value| {
+            let e = call_score(body).unwrap_err();
+            (e.code(), e.field().map(str::to_string))
+        };
+        assert_eq!(
+            err(json!({"model": "pre_launch"})).1.as_deref(),
+            Some("creatives")
+        );
+        assert_eq!(
+            err(json!({"model": "in_flight", "rows": [[0.5]]}))
+                .1
+                .as_deref(),
+            Some("rows[0]")
+        );
+        assert_eq!(
+            err(json!({"model": "in_flight", "creatives": []}))
+                .1
+                .as_deref(),
+            Some("creatives")
+        );
+        assert_eq!(
+            err(json!({"model": "pre_launch", "creatives": [{"platform": "meta", "hook_type": "question",
+                "cta_style": "shop_now", "visual_tags": [], "format": "video", "posting_hour": 31}]}))
+            .1
+            .as_deref(),
+            Some("creatives[0].posting_hour")
+        );
+        assert_eq!(
+            err(json!({"model": "nope", "rows": []})).1.as_deref(),
+            Some("model")
+        );
     }
 }

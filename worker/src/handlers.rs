@@ -25,6 +25,11 @@ pub async fn features(req: Request, _ctx: RouteContext<()>) -> worker::Result<Re
     json_endpoint(req, api::features_body).await
 }
 
+/// `POST /api/ctr/score`.
+pub async fn ctr_score(req: Request, _ctx: RouteContext<()>) -> worker::Result<Response> {
+    json_endpoint(req, api::score_body).await
+}
+
 /// Any path or method without a handler: 405 (with `Allow`) for a known path, else 404.
 pub fn fallback(req: Request, _ctx: RouteContext<()>) -> worker::Result<Response> {
     let path = req.path();
@@ -112,6 +117,7 @@ mod tests {
         assert_eq!(allowed_methods("/health"), Some("GET"));
         assert_eq!(allowed_methods("/api/normalize"), Some("POST"));
         assert_eq!(allowed_methods("/api/features"), Some("POST"));
+        assert_eq!(allowed_methods("/api/ctr/score"), Some("POST"));
         assert_eq!(allowed_methods("/api/nope"), None);
         assert_eq!(allowed_methods("/"), None);
     }

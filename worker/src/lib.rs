@@ -9,6 +9,7 @@
 //! | GET | `/health` | `{"status": "ok", "version"}` |
 //! | POST | `/api/normalize` | `{"metrics": PlatformMetrics \| [PlatformMetrics], "mode"?}` -> normalized metrics (or a list) |
 //! | POST | `/api/features` | `{"platform_data": [...], "creative_dna"?, "mode"?}` -> insight, unified features, the 19-feature vector and its names |
+//! | POST | `/api/ctr/score` | `{"model": "pre_launch" \| "in_flight", "creatives"? \| "rows"?}` -> `{model, scores: [{ctr, low, high}]}` from the embedded model files |
 //!
 //! Static files (the ad editor) are served by wrangler's `[assets]` before this code runs; what
 //! reaches the Worker and matches no route gets a JSON 404, and a known path with the wrong method
@@ -32,7 +33,15 @@ pub const FEATURES: &str = "/api/features";
 
 /// Every path with the methods it answers (the `Allow` header of a 405). Keep in step with
 /// [`router`].
-pub const ROUTES: &[(&str, &str)] = &[(HEALTH, "GET"), (NORMALIZE, "POST"), (FEATURES, "POST")];
+pub const ROUTES: &[(&str, &str)] = &[
+    (HEALTH, "GET"),
+    (NORMALIZE, "POST"),
+    (FEATURES, "POST"),
+    (CTR_SCORE, "POST"),
+];
+
+/// `POST /api/ctr/score`.
+pub const CTR_SCORE: &str = "/api/ctr/score";
 
 /// The route table.
 pub fn router() -> Router<'static, ()> {
@@ -40,6 +49,7 @@ pub fn router() -> Router<'static, ()> {
         .get_async(HEALTH, handlers::health)
         .post_async(NORMALIZE, handlers::normalize)
         .post_async(FEATURES, handlers::features)
+        .post_async(CTR_SCORE, handlers::ctr_score)
         // Registered for every method, so the Router's own plain-text 404/405 never answers.
         // `/*rest` does not match `/` itself, hence two patterns.
         .on("/", handlers::fallback)
