@@ -83,7 +83,8 @@ if grep -n 'Symbol\.dispose' pkg/crosslearn.d.ts; then
   echo "build-pkg: could not remove the Symbol.dispose declarations (see above)" >&2
   exit 1
 fi
-if grep -nw any pkg/*.d.ts; then
+# Doc comments may say "any" in prose; only code lines count.
+if grep -nw any pkg/*.d.ts | grep -vE '^[^:]+:[0-9]+:[[:space:]]*(\*|/\*|//)'; then
   echo "build-pkg: the generated .d.ts contains 'any' (see above)" >&2
   exit 1
 fi
