@@ -9,16 +9,17 @@
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-wasm-pack build --release --target web --out-dir pkg --out-name crosslearn -- --features wasm
+with_simd wasm-pack build --release --target web --out-dir pkg --out-name crosslearn -- --features wasm
 
 wasm="pkg/crosslearn_bg.wasm"
 before=$(stat -c %s "$wasm")
 # Enable exactly the post-MVP features rustc emits for wasm32-unknown-unknown (wasm-opt
-# --print-features on the raw module). NOT --all-features: with it, -Oz rewrites strings to
-# `stringref`, which Node 20 and browsers refuse ("invalid value type 'stringref'").
+# --print-features on the raw module), plus SIMD (scripts/lib.sh `with_simd`). NOT
+# --all-features: with it, -Oz rewrites strings to `stringref`, which Node 20 and browsers
+# refuse ("invalid value type 'stringref'").
 WASM_FEATURES="--enable-mutable-globals --enable-nontrapping-float-to-int --enable-bulk-memory
   --enable-bulk-memory-opt --enable-sign-ext --enable-reference-types --enable-multivalue
-  --enable-call-indirect-overlong"
+  --enable-call-indirect-overlong --enable-simd"
 # shellcheck disable=SC2086
 node_modules/.bin/wasm-opt $WASM_FEATURES -Oz "$wasm" -o "$wasm.opt"
 mv "$wasm.opt" "$wasm"

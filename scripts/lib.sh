@@ -6,6 +6,14 @@ export PATH="$HOME/.cargo/bin:$ROOT/node_modules/.bin:$PATH"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
+# The npm package and its wasm tests are built with WebAssembly SIMD (simd128: Chrome/Edge 91+,
+# Firefox 89+, Safari 16.4+, Node 16.4+), which vectorizes the CTR scoring loop. Their own target
+# dir keeps these artifacts from invalidating the other wasm32 builds (RUSTFLAGS are part of
+# cargo's fingerprint). The Worker is built without it.
+with_simd() {
+  CARGO_TARGET_DIR="$CARGO_TARGET_DIR/simd" RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+simd128" "$@"
+}
+
 log() { printf '\n==> %s\n' "$*"; }
 
 STAGE_TIMES=()

@@ -26,8 +26,8 @@ stage "native tests" cargo test --workspace
 stage "build npm package (pkg/)" bash scripts/build-pkg.sh
 
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
-stage "wasm tests: node" wasm-pack test --node --release --features wasm --test web
-stage "wasm tests: chromium" wasm-pack test --headless --chrome --chromedriver "$CHROMEDRIVER" \
+stage "wasm tests: node" with_simd wasm-pack test --node --release --features wasm --test web
+stage "wasm tests: chromium" with_simd wasm-pack test --headless --chrome --chromedriver "$CHROMEDRIVER" \
   --release --features wasm --test web_browser
 
 stage "npm package as a package" bash tests/npm/run.sh
