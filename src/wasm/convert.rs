@@ -100,6 +100,15 @@ pub(crate) fn to_ts<T: Tsify + Serialize>(value: &T) -> Result<Ts<T>, Error> {
         .map_err(|e| Error::general(ErrorCode::Unsupported, e.to_string()))
 }
 
+/// Serialize an optional result: the value, or `null` (typed by the caller's
+/// `unchecked_return_type`, e.g. `"WisdomContribution | null"`), with the same rules as [`to_ts`].
+pub(crate) fn to_js_nullable<T: Serialize>(value: Option<&T>) -> Result<JsValue, Error> {
+    let serializer = serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true);
+    value
+        .serialize(&serializer)
+        .map_err(|e| Error::general(ErrorCode::Unsupported, e.to_string()))
+}
+
 /// Serialize a list of results into a JS array (typed by the caller's `unchecked_return_type`,
 /// e.g. `"CopyAttributes[]"`), with the same rules as [`to_ts`].
 pub(crate) fn to_js_list<T: Serialize>(values: &[T]) -> Result<JsValue, Error> {

@@ -6,7 +6,7 @@
 //! demos. Its randomness comes from `crypto.getRandomValues` unless `seed` is given (tests only:
 //! a known seed makes the noise predictable, so a real release must never use one).
 
-use super::convert::{from_js, from_js_opt, to_ts, whole_number};
+use super::convert::{from_js, from_js_opt, to_js_nullable, to_ts, whole_number};
 use super::insights::AccountInsightsOptions;
 use crate::error::{Error, ErrorCode};
 use crate::rng::Rng;
@@ -54,12 +54,15 @@ pub fn default_release_config() -> Result<Ts<ReleaseConfig>, JsValue> {
 /// The account's ONE contribution to its niche's wisdom, or `null` when `consent.opted_in` is
 /// not true (the default), its niche is unknown, or its records fail the data gate. Carries no
 /// account id and no text.
-#[wasm_bindgen(js_name = wisdomContribution)]
+#[wasm_bindgen(
+    js_name = wisdomContribution,
+    unchecked_return_type = "WisdomContribution | null"
+)]
 pub fn wisdom_contribution(
     #[wasm_bindgen(unchecked_param_type = "CreativeRecord[]")] records: JsValue,
     consent: Option<Ts<AccountConsent>>,
     options: Option<Ts<WisdomContributionOptions>>,
-) -> Result<Option<Ts<WisdomContribution>>, JsValue> {
+) -> Result<JsValue, JsValue> {
     let records: Vec<crate::record::CreativeRecord> = from_js(&records, "records")?;
     let consent: AccountConsent =
         from_js_opt(consent.map(|t| t.js_value()).as_ref(), "consent")?.unwrap_or_default();
@@ -75,10 +78,7 @@ pub fn wisdom_contribution(
         Some(_) => e.within("options.release"),
         None => e,
     })?;
-    Ok(match c {
-        Some(c) => Some(to_ts(&c)?),
-        None => None,
-    })
+    Ok(to_js_nullable(c.as_ref())?)
 }
 
 /// Release one niche's wisdom for `id` (`{ period, niche }`) from its contributions (one per
