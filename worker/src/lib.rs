@@ -21,6 +21,7 @@ pub mod body;
 pub mod error;
 pub mod handlers;
 pub mod json;
+pub mod store;
 
 use worker::{event, Context, Date, Env, Request, Response, Router};
 
