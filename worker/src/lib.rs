@@ -9,18 +9,26 @@
 //! | GET | `/health` | `{"status": "ok", "version"}` |
 //! | POST | `/api/normalize` | `{"metrics": PlatformMetrics \| [PlatformMetrics], "mode"?}` -> normalized metrics (or a list) |
 //! | POST | `/api/features` | `{"platform_data": [...], "creative_dna"?, "mode"?}` -> insight, unified features, the 19-feature vector and its names |
+//! | POST | `/api/accounts` | operator: `{"account_id"?}` -> 201 `{account_id, token, created_at, consent}` (token shown once) |
+//! | POST | `/api/accounts/{id}/records` | `{"records": [...]}` (at most 500) -> per-record stored / already_stored / rejected report |
+//! | PUT | `/api/accounts/{id}/consent` | `{"opted_in": bool}` -> the consent (opt-in; default off) |
+//! | GET | `/api/accounts/{id}/export` | everything stored about the account |
+//! | DELETE | `/api/accounts/{id}` | erasure of the account and all its data |
 //! | POST | `/api/ctr/score` | `{"model": "pre_launch" \| "in_flight", "creatives"? \| "rows"?}` -> `{model, scores: [{ctr, low, high}]}` from the embedded model files |
 //!
 //! Static files (the ad editor) are served by wrangler's `[assets]` before this code runs; what
 //! reaches the Worker and matches no route gets a JSON 404, and a known path with the wrong method
-//! a JSON 405. Every error body is `{"error": {"code", "message", "field"}}` (see [`error`]).
+//! a JSON 405. Account routes need `Authorization: Bearer <token>` (see [`auth`]); storage is
+//! behind the traits in [`store`], used by the [`service`] layer. Every error body is `{"error": {"code", "message", "field"}}` (see [`error`]).
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod auth;
 pub mod body;
 pub mod error;
 pub mod handlers;
 pub mod json;
+pub mod service;
 pub mod store;
 
 use worker::{event, Context, Date, Env, Request, Response, Router};
@@ -39,7 +47,23 @@ pub const ROUTES: &[(&str, &str)] = &[
     (NORMALIZE, "POST"),
     (FEATURES, "POST"),
     (CTR_SCORE, "POST"),
+    (ACCOUNTS, "POST"),
+    (ACCOUNT, "DELETE"),
+    (ACCOUNT_RECORDS, "POST"),
+    (ACCOUNT_CONSENT, "PUT"),
+    (ACCOUNT_EXPORT, "GET"),
 ];
+
+/// `POST /api/accounts` (operator).
+pub const ACCOUNTS: &str = "/api/accounts";
+/// `DELETE /api/accounts/{id}`.
+pub const ACCOUNT: &str = "/api/accounts/:id";
+/// `POST /api/accounts/{id}/records`.
+pub const ACCOUNT_RECORDS: &str = "/api/accounts/:id/records";
+/// `PUT /api/accounts/{id}/consent`.
+pub const ACCOUNT_CONSENT: &str = "/api/accounts/:id/consent";
+/// `GET /api/accounts/{id}/export`.
+pub const ACCOUNT_EXPORT: &str = "/api/accounts/:id/export";
 
 /// `POST /api/ctr/score`.
 pub const CTR_SCORE: &str = "/api/ctr/score";
@@ -51,6 +75,11 @@ pub fn router() -> Router<'static, ()> {
         .post_async(NORMALIZE, handlers::normalize)
         .post_async(FEATURES, handlers::features)
         .post_async(CTR_SCORE, handlers::ctr_score)
+        .post_async(ACCOUNTS, handlers::create_account)
+        .delete_async(ACCOUNT, handlers::erase)
+        .post_async(ACCOUNT_RECORDS, handlers::ingest)
+        .put_async(ACCOUNT_CONSENT, handlers::consent)
+        .get_async(ACCOUNT_EXPORT, handlers::export)
         // Registered for every method, so the Router's own plain-text 404/405 never answers.
         // `/*rest` does not match `/` itself, hence two patterns.
         .on("/", handlers::fallback)
