@@ -41,14 +41,17 @@ CREATE INDEX idx_records_niche ON records(niche);
 -- History of published niche releases (the seed's niche_patterns, one row per publication
 -- instead of one mutable row per niche). Aggregates only: no account ids.
 CREATE TABLE release_history (
-  release_id TEXT PRIMARY KEY NOT NULL,
+  release_id TEXT PRIMARY KEY NOT NULL,    -- '<period>:<niche>': one release per (period, niche)
   niche TEXT NOT NULL,
+  period INTEGER NOT NULL,                 -- days since 1970-01-01 / cadence_days
+  epsilon REAL NOT NULL,                   -- privacy loss charged to the niche's budget window
+  published INTEGER NOT NULL CHECK (published IN (0, 1)), -- passed the noisy k gate
   published_at TEXT NOT NULL,
-  sample_size INTEGER NOT NULL,            -- contributing accounts (after the k threshold)
+  sample_size INTEGER,                     -- noisy account count, when published
   params_json TEXT NOT NULL,               -- k, bounds, epsilon: what the release was made with
   release_json TEXT NOT NULL               -- what was published to KV
 );
-CREATE INDEX idx_release_history_niche ON release_history(niche, published_at);
+CREATE INDEX idx_release_history_period ON release_history(period, niche);
 
 -- Cross-learning events of an account (the seed's cross_learning_events).
 CREATE TABLE cross_learning_events (

@@ -9,6 +9,7 @@ use crate::body::{check_declared_length, BodyBuffer, Next};
 use crate::error::ApiError;
 use crate::service;
 use crate::store::d1::D1Store;
+use crate::store::kv::KvReleases;
 use futures_util::StreamExt;
 use serde::Serialize;
 use worker::{console_error, Date, Request, Response, RouteContext};
@@ -95,6 +96,39 @@ pub async fn erase(req: Request, ctx: RouteContext<()>) -> worker::Result<Respon
     }
     .await;
     private_json(result, 200)
+}
+
+/// The KV binding with the published releases.
+pub const KV_BINDING: &str = "RELEASES";
+
+/// The cron handler: one publication with the default release config and a fresh noise seed.
+/// Failures are logged (a cron has no client to answer); the next run retries.
+pub async fn scheduled(env: &worker::Env) {
+    let run = async {
+        let db = env.d1(D1_BINDING).map_err(|e| format!("D1 binding: {e}"))?;
+        let kv = env.kv(KV_BINDING).map_err(|e| format!("KV binding: {e}"))?;
+        let seed = u64::from_le_bytes(auth::random_bytes::<8>().map_err(|e| e.to_string())?);
+        let config = crosslearn::wisdom::ReleaseConfig::default();
+        crate::publish::publish(
+            &D1Store::new(db),
+            &KvReleases::new(kv),
+            Date::now().as_millis(),
+            &config,
+            seed,
+        )
+        .await
+        .map_err(|e| match e {
+            ApiError::Storage(cause) => cause,
+            other => other.to_string(),
+        })
+    };
+    match run.await {
+        Ok(report) => worker::console_log!(
+            "publication: {}",
+            serde_json::to_string(&report).unwrap_or_default()
+        ),
+        Err(e) => console_error!("publication failed: {e}"),
+    }
 }
 
 /// The D1 store and the authenticated caller.

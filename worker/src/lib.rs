@@ -16,6 +16,9 @@
 //! | DELETE | `/api/accounts/{id}` | erasure of the account and all its data |
 //! | POST | `/api/ctr/score` | `{"model": "pre_launch" \| "in_flight", "creatives"? \| "rows"?}` -> `{model, scores: [{ctr, low, high}]}` from the embedded model files |
 //!
+//! The cron trigger (the `scheduled` event) publishes the current period's niche releases
+//! ([`publish`]): history rows in D1, the releases in KV.
+//!
 //! Static files (the ad editor) are served by wrangler's `[assets]` before this code runs; what
 //! reaches the Worker and matches no route gets a JSON 404, and a known path with the wrong method
 //! a JSON 405. Account routes need `Authorization: Bearer <token>` (see [`auth`]); storage is
@@ -28,10 +31,13 @@ pub mod body;
 pub mod error;
 pub mod handlers;
 pub mod json;
+pub mod publish;
 pub mod service;
 pub mod store;
 
-use worker::{event, Context, Date, Env, Request, Response, Router};
+use worker::{
+    event, Context, Date, Env, Request, Response, Router, ScheduleContext, ScheduledEvent,
+};
 
 /// `GET /health`.
 pub const HEALTH: &str = "/health";
@@ -91,4 +97,11 @@ pub fn router() -> Router<'static, ()> {
 pub async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     let started_ms = Date::now().as_millis();
     handlers::finish(router().run(req, env).await, started_ms)
+}
+
+/// The Worker's cron entry point: publish the current period's niche releases
+/// ([`publish::publish`]; the schedule is `[triggers] crons` in wrangler.toml).
+#[event(scheduled)]
+pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    handlers::scheduled(&env).await;
 }

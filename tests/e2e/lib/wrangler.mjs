@@ -110,6 +110,20 @@ export function queryD1(persistDir, sql) {
 }
 
 /**
+ * The value of `key` in the local KV namespace `binding` under `persistDir` (null if absent).
+ */
+export function kvGet(persistDir, binding, key) {
+  const args = ['kv', 'key', 'get', key, '--binding', binding, '--local', '--persist-to', persistDir, '--text'];
+  return new Promise((resolve, reject) => {
+    execFile(WRANGLER, args, { cwd: ROOT, env: wranglerEnv(), timeout: 60_000 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`wrangler kv key get failed: ${err.message}\n${stdout}\n${stderr}`));
+      const text = stdout.trim();
+      resolve(text === '' || text === 'Value not found' ? null : text);
+    });
+  });
+}
+
+/**
  * Start `wrangler dev` and wait until `GET /health` answers 200.
  *
  * @param {object} [options]

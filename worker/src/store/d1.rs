@@ -1,7 +1,10 @@
 //! The D1 adapter: the only code that runs SQL, always `prepare()` + `bind()` (no string-built
 //! SQL). The schema is `worker/migrations/0001_init.sql`.
 
-use super::{Account, Accounts, Consent, Erased, Event, Events, Records, StoreError, StoreResult};
+use super::{
+    Account, Accounts, Consent, Erased, Event, Events, History, HistoryRow, Records, StoreError,
+    StoreResult,
+};
 use crosslearn::record::CreativeRecord;
 use serde::Deserialize;
 use worker::wasm_bindgen::JsValue;
@@ -156,6 +159,24 @@ impl Accounts for D1Store {
         Ok(())
     }
 
+    async fn opted_in_accounts(&self) -> StoreResult<Vec<String>> {
+        #[derive(Deserialize)]
+        struct Row {
+            account_id: String,
+        }
+        let rows: Vec<Row> = self
+            .statement(
+                "SELECT account_id FROM consent WHERE opted_in = ?1 ORDER BY account_id",
+                &[JsValue::from_f64(1.0)],
+            )?
+            .all()
+            .await
+            .map_err(fault)?
+            .results()
+            .map_err(fault)?;
+        Ok(rows.into_iter().map(|r| r.account_id).collect())
+    }
+
     async fn erase_account(&self, account_id: &str) -> StoreResult<Erased> {
         // Children first (foreign keys); a D1 batch is one transaction.
         let tables = [
@@ -271,5 +292,75 @@ impl Events for D1Store {
                 })
             })
             .collect()
+    }
+}
+
+#[derive(Deserialize)]
+struct HistoryDbRow {
+    period: f64,
+    niche: String,
+    epsilon: f64,
+    published: f64,
+    sample_size: Option<f64>,
+    params_json: String,
+    release_json: String,
+    published_at: String,
+}
+
+impl History for D1Store {
+    async fn history(&self, from: u32, to: u32) -> StoreResult<Vec<HistoryRow>> {
+        let rows: Vec<HistoryDbRow> = self
+            .statement(
+                "SELECT period, niche, epsilon, published, sample_size, params_json, \
+                 release_json, published_at FROM release_history \
+                 WHERE period >= ?1 AND period < ?2 ORDER BY period, niche",
+                &[
+                    JsValue::from_f64(f64::from(from)),
+                    JsValue::from_f64(f64::from(to)),
+                ],
+            )?
+            .all()
+            .await
+            .map_err(fault)?
+            .results()
+            .map_err(fault)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| HistoryRow {
+                period: r.period as u32,
+                niche: r.niche,
+                epsilon: r.epsilon,
+                published: r.published != 0.0,
+                sample_size: r.sample_size.map(|n| n as u64),
+                params_json: r.params_json,
+                release_json: r.release_json,
+                published_at: r.published_at,
+            })
+            .collect())
+    }
+
+    async fn record_release(&self, row: &HistoryRow) -> StoreResult<bool> {
+        let result = self
+            .statement(
+                "INSERT INTO release_history (release_id, niche, period, epsilon, published, \
+                 sample_size, params_json, release_json, published_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(release_id) DO NOTHING",
+                &[
+                    text(&format!("{}:{}", row.period, row.niche)),
+                    text(&row.niche),
+                    JsValue::from_f64(f64::from(row.period)),
+                    JsValue::from_f64(row.epsilon),
+                    JsValue::from_f64(if row.published { 1.0 } else { 0.0 }),
+                    row.sample_size
+                        .map_or(JsValue::NULL, |n| JsValue::from_f64(n as f64)),
+                    text(&row.params_json),
+                    text(&row.release_json),
+                    text(&row.published_at),
+                ],
+            )?
+            .run()
+            .await
+            .map_err(fault)?;
+        Ok(changes(&result)? == 1)
     }
 }

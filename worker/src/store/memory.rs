@@ -4,7 +4,8 @@
 //! as the adapters (insert-or-ignore by (account, record id), erasure of every table).
 
 use super::{
-    Account, Accounts, Consent, Erased, Event, Events, Records, Releases, StoreError, StoreResult,
+    Account, Accounts, Consent, Erased, Event, Events, History, HistoryRow, Records, Releases,
+    StoreError, StoreResult,
 };
 use crosslearn::record::CreativeRecord;
 use std::cell::{Cell, RefCell};
@@ -19,6 +20,7 @@ pub struct MemoryStore {
     records: RefCell<BTreeMap<(String, String), CreativeRecord>>,
     events: RefCell<Vec<Event>>,
     releases: RefCell<BTreeMap<String, String>>,
+    history: RefCell<BTreeMap<(u32, String), HistoryRow>>,
     /// When set, every call fails (to test that storage faults become a generic 500).
     pub fail: Cell<bool>,
 }
@@ -104,6 +106,17 @@ impl Accounts for MemoryStore {
         Ok(())
     }
 
+    async fn opted_in_accounts(&self) -> StoreResult<Vec<String>> {
+        self.check()?;
+        Ok(self
+            .consent
+            .borrow()
+            .iter()
+            .filter(|(_, c)| c.opted_in)
+            .map(|(a, _)| a.clone())
+            .collect())
+    }
+
     async fn erase_account(&self, account_id: &str) -> StoreResult<Erased> {
         self.check()?;
         let mut records = self.records.borrow_mut();
@@ -174,6 +187,30 @@ impl Events for MemoryStore {
             .filter(|e| e.account_id == account_id)
             .cloned()
             .collect())
+    }
+}
+
+impl History for MemoryStore {
+    async fn history(&self, from: u32, to: u32) -> StoreResult<Vec<HistoryRow>> {
+        self.check()?;
+        Ok(self
+            .history
+            .borrow()
+            .values()
+            .filter(|r| from <= r.period && r.period < to)
+            .cloned()
+            .collect())
+    }
+
+    async fn record_release(&self, row: &HistoryRow) -> StoreResult<bool> {
+        self.check()?;
+        let key = (row.period, row.niche.clone());
+        let mut history = self.history.borrow_mut();
+        if history.contains_key(&key) {
+            return Ok(false);
+        }
+        history.insert(key, row.clone());
+        Ok(true)
     }
 }
 

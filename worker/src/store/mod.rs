@@ -91,6 +91,8 @@ pub trait Accounts {
     async fn consent(&self, account_id: &str) -> StoreResult<Consent>;
     /// Set the account's consent.
     async fn set_consent(&self, account_id: &str, consent: &Consent) -> StoreResult<()>;
+    /// Ids of the accounts that opted in to cross-learning, ordered.
+    async fn opted_in_accounts(&self) -> StoreResult<Vec<String>>;
     /// Delete everything of the account, in one transaction: records, events, consent, token
     /// hashes, the account itself.
     async fn erase_account(&self, account_id: &str) -> StoreResult<Erased>;
@@ -118,6 +120,36 @@ pub trait Events {
     async fn add_event(&self, event: &Event) -> StoreResult<()>;
     /// All events of the account, oldest first.
     async fn events(&self, account_id: &str) -> StoreResult<Vec<Event>>;
+}
+
+/// One row of the release history (D1 `release_history`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryRow {
+    /// Release period.
+    pub period: u32,
+    /// The niche (its snake_case name).
+    pub niche: String,
+    /// Epsilon charged for it.
+    pub epsilon: f64,
+    /// Passed the noisy k gate.
+    pub published: bool,
+    /// Noisy account count, when published.
+    pub sample_size: Option<u64>,
+    /// The release parameters as JSON (`crosslearn::wisdom::ReleaseConfig`).
+    pub params_json: String,
+    /// The release (`crosslearn::wisdom::NicheWisdom`) as JSON.
+    pub release_json: String,
+    /// When it was made (UTC, ISO 8601).
+    pub published_at: String,
+}
+
+/// The history of releases: what was released when, and the budget it spent.
+#[allow(async_fn_in_trait)]
+pub trait History {
+    /// Rows with `from <= period < to`, ordered by period then niche.
+    async fn history(&self, from: u32, to: u32) -> StoreResult<Vec<HistoryRow>>;
+    /// Append a row; `Ok(false)` (no change) if the (period, niche) release is already recorded.
+    async fn record_release(&self, row: &HistoryRow) -> StoreResult<bool>;
 }
 
 /// Published niche releases (KV): one read per wisdom request.
