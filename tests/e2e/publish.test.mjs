@@ -54,6 +54,30 @@ async function trigger() {
   assert.equal(res.status, 200);
 }
 
+const get = async (route) => {
+  const res = await fetch(`${worker.url}${route}`);
+  return { status: res.status, json: await res.json() };
+};
+
+test('before any publication, wisdom reads answer "insufficient data" (no token needed)', async () => {
+  const r = await get('/api/cross-learning/niche-wisdom/fitness');
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.json, { success: false, message: 'Insufficient data for niche fitness', niche: 'fitness' });
+  assert.deepEqual((await get('/api/cross-learning/niche-wisdom')).json, { niches: [] });
+});
+
+test('bad wisdom requests are 4xx JSON errors naming the field', async () => {
+  for (const [route, field] of [
+    ['/api/cross-learning/niche-wisdom/astrology', 'niche'],
+    ['/api/cross-learning/niche-wisdom/unknown', 'niche'],
+    ['/api/cross-learning/niche-wisdom/fitness?force_refresh=maybe', 'force_refresh'],
+  ]) {
+    const r = await get(route);
+    assert.equal(r.status, 422, route);
+    assert.equal(r.json.error.field, field, route);
+  }
+});
+
 test('the cron publishes one release per niche per period, once', async () => {
   for (let i = 0; i < 6; i++) {
     const acc = await call('POST', '/api/accounts', OPERATOR, { account_id: `pub-${i}` });
@@ -77,6 +101,22 @@ test('the cron publishes one release per niche per period, once', async () => {
   assert.equal(await kvGet(worker.persistDir, 'RELEASES', 'release:no-such-niche'), null);
   // No account id ever appears in a release.
   assert.ok(rows.every((r) => !r.release_json.includes('pub-')));
+
+  // The wisdom routes serve exactly what was published, and only releases that passed k.
+  const rowsPublished = await queryD1(worker.persistDir, 'SELECT niche, published, release_json FROM release_history ORDER BY niche');
+  for (const row of rowsPublished) {
+    const r = await get(`/api/cross-learning/niche-wisdom/${row.niche}`);
+    assert.equal(r.status, 200);
+    assert.equal(r.json.success, row.published === 1, row.niche);
+    if (row.published === 1) assert.deepEqual(r.json.wisdom, JSON.parse(row.release_json));
+    const refreshed = await get(`/api/cross-learning/niche-wisdom/${row.niche}?force_refresh=true`);
+    assert.deepEqual(refreshed.json, r.json, 'force_refresh re-reads, never re-releases');
+  }
+  const bulk = await get('/api/cross-learning/niche-wisdom');
+  assert.deepEqual(
+    bulk.json.niches.map((w) => w.niche).sort(),
+    rowsPublished.filter((r) => r.published === 1).map((r) => r.niche),
+  );
 
   // A second run in the same period changes nothing (no fresh noise).
   await trigger();

@@ -131,6 +131,40 @@ pub async fn scheduled(env: &worker::Env) {
     }
 }
 
+/// `GET /api/cross-learning/niche-wisdom/{niche}` (public): one KV read.
+pub async fn niche_wisdom(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let result = async {
+        let kv = releases(&ctx)?;
+        let niche = ctx.param("niche").cloned().unwrap_or_default();
+        // The raw URL string: parsing it with the `url` crate would add ~80 KiB gzip (IDNA
+        // tables) to the bundle for one boolean flag.
+        let url = req.inner().url();
+        let force = crate::wisdom::query_param(&url, "force_refresh");
+        crate::wisdom::niche_wisdom(&kv, &niche, force).await
+    }
+    .await;
+    match result {
+        Ok(value) => Response::from_json(&value),
+        Err(e) => error_response(&e),
+    }
+}
+
+/// `GET /api/cross-learning/niche-wisdom` (public): every published niche, one KV read.
+pub async fn all_wisdom(_req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let result = async { crate::wisdom::all_wisdom(&releases(&ctx)?).await }.await;
+    match result {
+        Ok(value) => Response::from_json(&value),
+        Err(e) => error_response(&e),
+    }
+}
+
+fn releases(ctx: &RouteContext<()>) -> Result<KvReleases, ApiError> {
+    ctx.env.kv(KV_BINDING).map(KvReleases::new).map_err(|e| {
+        console_error!("KV binding {KV_BINDING} missing: {e}");
+        ApiError::Internal
+    })
+}
+
 /// The D1 store and the authenticated caller.
 async fn connect(req: &Request, ctx: &RouteContext<()>) -> Result<(D1Store, Caller), ApiError> {
     let db = ctx.env.d1(D1_BINDING).map_err(|e| {
@@ -282,6 +316,9 @@ mod tests {
         assert_eq!(allowed_methods("/api/accounts/a1/export"), Some("GET"));
         assert_eq!(allowed_methods("/api/accounts//export"), None);
         assert_eq!(allowed_methods("/api/accounts/a1/other"), None);
+        let wisdom = "/api/cross-learning/niche-wisdom";
+        assert_eq!(allowed_methods(wisdom), Some("GET"));
+        assert_eq!(allowed_methods(&format!("{wisdom}/fitness")), Some("GET"));
         assert_eq!(allowed_methods("/"), None);
     }
 }

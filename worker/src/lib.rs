@@ -14,6 +14,8 @@
 //! | PUT | `/api/accounts/{id}/consent` | `{"opted_in": bool}` -> the consent (opt-in; default off) |
 //! | GET | `/api/accounts/{id}/export` | everything stored about the account |
 //! | DELETE | `/api/accounts/{id}` | erasure of the account and all its data |
+//! | GET | `/api/cross-learning/niche-wisdom/{niche}` | `?force_refresh` -> `{success: true, niche, wisdom}` or `{success: false, message, niche}` (no token) |
+//! | GET | `/api/cross-learning/niche-wisdom` | `{niches: [published releases]}` (no token) |
 //! | POST | `/api/ctr/score` | `{"model": "pre_launch" \| "in_flight", "creatives"? \| "rows"?}` -> `{model, scores: [{ctr, low, high}]}` from the embedded model files |
 //!
 //! The cron trigger (the `scheduled` event) publishes the current period's niche releases
@@ -34,6 +36,7 @@ pub mod json;
 pub mod publish;
 pub mod service;
 pub mod store;
+pub mod wisdom;
 
 use worker::{
     event, Context, Date, Env, Request, Response, Router, ScheduleContext, ScheduledEvent,
@@ -58,7 +61,14 @@ pub const ROUTES: &[(&str, &str)] = &[
     (ACCOUNT_RECORDS, "POST"),
     (ACCOUNT_CONSENT, "PUT"),
     (ACCOUNT_EXPORT, "GET"),
+    (NICHE_WISDOM, "GET"),
+    (ALL_WISDOM, "GET"),
 ];
+
+/// `GET /api/cross-learning/niche-wisdom/{niche}`.
+pub const NICHE_WISDOM: &str = "/api/cross-learning/niche-wisdom/:niche";
+/// `GET /api/cross-learning/niche-wisdom`.
+pub const ALL_WISDOM: &str = "/api/cross-learning/niche-wisdom";
 
 /// `POST /api/accounts` (operator).
 pub const ACCOUNTS: &str = "/api/accounts";
@@ -86,6 +96,8 @@ pub fn router() -> Router<'static, ()> {
         .post_async(ACCOUNT_RECORDS, handlers::ingest)
         .put_async(ACCOUNT_CONSENT, handlers::consent)
         .get_async(ACCOUNT_EXPORT, handlers::export)
+        .get_async(NICHE_WISDOM, handlers::niche_wisdom)
+        .get_async(ALL_WISDOM, handlers::all_wisdom)
         // Registered for every method, so the Router's own plain-text 404/405 never answers.
         // `/*rest` does not match `/` itself, hence two patterns.
         .on("/", handlers::fallback)

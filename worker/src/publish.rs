@@ -92,11 +92,13 @@ pub async fn publish<S: Accounts + Records + History, R: Releases>(
         published: Vec::new(),
     };
     let params_json = serde_json::to_string(config).map_err(|_| ApiError::Internal)?;
+    let mut current = Vec::new();
     for niche in Niche::ALL.into_iter().filter(|n| *n != Niche::Unknown) {
         let id = ReleaseId { period, niche };
         let existed = releases.get(id)?.is_some();
         let wisdom = get_or_release(&mut releases, &pool.aggregate(niche), id, config, &mut rng)?;
         let name = niche.as_str().to_string();
+        current.push(wisdom.clone());
         if wisdom.published {
             report.published.push(name.clone());
         }
@@ -123,6 +125,10 @@ pub async fn publish<S: Accounts + Records + History, R: Releases>(
         } else {
             report.unchanged.push(name);
         }
+    }
+    if !report.released.is_empty() {
+        let all = serde_json::to_string(&current).map_err(|_| ApiError::Internal)?;
+        kv.publish_all(&all).await.map_err(internal)?;
     }
     Ok(report)
 }
@@ -212,6 +218,11 @@ mod tests {
             .iter()
             .all(|r| r.period == first.period && r.epsilon == 1.0));
         let fitness = run(store.published("fitness")).unwrap().unwrap();
+        let all: Vec<NicheWisdom> =
+            serde_json::from_str(&run(store.published_all()).unwrap().unwrap()).unwrap();
+        assert_eq!(all.len(), niches());
+        let in_all = all.iter().find(|w| w.niche == Niche::Fitness).unwrap();
+        assert_eq!(serde_json::to_string(in_all).unwrap(), fitness);
 
         // Same period, another seed: nothing new, no fresh noise.
         let again = run(publish(&store, &store, NOW + 3_600_000, &config, 2)).unwrap();

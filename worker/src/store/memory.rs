@@ -20,6 +20,7 @@ pub struct MemoryStore {
     records: RefCell<BTreeMap<(String, String), CreativeRecord>>,
     events: RefCell<Vec<Event>>,
     releases: RefCell<BTreeMap<String, String>>,
+    all_releases: RefCell<Option<String>>,
     history: RefCell<BTreeMap<(u32, String), HistoryRow>>,
     /// When set, every call fails (to test that storage faults become a generic 500).
     pub fail: Cell<bool>,
@@ -225,6 +226,17 @@ impl Releases for MemoryStore {
         self.releases
             .borrow_mut()
             .insert(niche.to_string(), release_json.to_string());
+        Ok(())
+    }
+
+    async fn published_all(&self) -> StoreResult<Option<String>> {
+        self.check()?;
+        Ok(self.all_releases.borrow().clone())
+    }
+
+    async fn publish_all(&self, releases_json: &str) -> StoreResult<()> {
+        self.check()?;
+        *self.all_releases.borrow_mut() = Some(releases_json.to_string());
         Ok(())
     }
 }

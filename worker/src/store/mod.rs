@@ -159,4 +159,8 @@ pub trait Releases {
     async fn published(&self, niche: &str) -> StoreResult<Option<String>>;
     /// Publish (replace) the release of `niche`.
     async fn publish(&self, niche: &str, release_json: &str) -> StoreResult<()>;
+    /// Every niche's current release as one JSON array (for the bulk read), if published.
+    async fn published_all(&self) -> StoreResult<Option<String>>;
+    /// Publish (replace) the bulk array.
+    async fn publish_all(&self, releases_json: &str) -> StoreResult<()>;
 }
