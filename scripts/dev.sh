@@ -11,6 +11,10 @@ bash scripts/build-dist.sh
 PORT="${PORT:-8787}"
 PERSIST_DIR="${PERSIST_DIR:-$ROOT/.wrangler/demo-state}"
 mkdir -p "$PERSIST_DIR"
+# The D1 schema (worker/migrations), into the same local state `wrangler dev` uses below.
+# Idempotent: wrangler records applied migrations in the database itself.
+log "wrangler d1 migrations apply DB --local --persist-to $PERSIST_DIR"
+CI=1 wrangler d1 migrations apply DB --local --persist-to "$PERSIST_DIR"
 cat <<MSG
 
 crosslearn is starting (local workerd via wrangler dev; state in $PERSIST_DIR)

@@ -12,12 +12,15 @@
 //! | [`ApiError::Malformed`] | 400 | `malformed` |
 //! | [`ApiError::Invalid`] (wrong JSON shape) | 422 | `invalid_type`, `unknown_field`, `missing_field`, `unknown_value`, `duplicate`, `invalid_value` |
 //! | [`ApiError::Core`] (the core rejected a value) | 422 | the core's code |
+//! | [`ApiError::Unauthorized`] (no or unknown bearer token) | 401 | `unauthorized` |
+//! | [`ApiError::Forbidden`] (a token used beyond its account) | 403 | `forbidden` |
 //! | [`ApiError::NotFound`] | 404 | `not_found` |
+//! | [`ApiError::Conflict`] (account id taken) | 409 | `conflict` |
 //! | [`ApiError::MethodNotAllowed`] | 405 | `method_not_allowed` |
 //! | [`ApiError::TooLarge`] | 413 | `too_large` |
-//! | [`ApiError::Internal`] | 500 | `internal` |
+//! | [`ApiError::Internal`], [`ApiError::Storage`] | 500 | `internal` |
 //!
-//! `Internal` is the only 5xx. Its message is fixed: the cause (a JS runtime error, say) is logged
+//! `Internal` and `Storage` are the only 5xx. Their message is fixed: the cause (a JS runtime error, say) is logged
 //! by the caller and never sent to the client.
 
 use serde::Serialize;
@@ -48,10 +51,25 @@ pub enum ApiError {
         /// The limit in bytes.
         limit: usize,
     },
-    /// No route has this path.
+    /// No route has this path, or the resource it names does not exist.
     NotFound {
         /// The requested path.
         path: String,
+    },
+    /// No valid bearer token.
+    Unauthorized {
+        /// What is wrong with the credentials.
+        message: String,
+    },
+    /// A valid token, used on something it may not touch.
+    Forbidden {
+        /// What the token may not do.
+        message: String,
+    },
+    /// The resource already exists.
+    Conflict {
+        /// What exists.
+        message: String,
     },
     /// The path exists, but not for this method.
     MethodNotAllowed {
@@ -60,6 +78,8 @@ pub enum ApiError {
     },
     /// A fault on our side. The cause is logged, never returned.
     Internal,
+    /// A storage fault (D1/KV). Answered like [`ApiError::Internal`]; the cause is logged only.
+    Storage(String),
 }
 
 impl ApiError {
@@ -68,10 +88,13 @@ impl ApiError {
         match self {
             ApiError::Malformed { .. } => 400,
             ApiError::Invalid { .. } | ApiError::Core(_) => 422,
+            ApiError::Unauthorized { .. } => 401,
+            ApiError::Forbidden { .. } => 403,
             ApiError::NotFound { .. } => 404,
             ApiError::MethodNotAllowed { .. } => 405,
+            ApiError::Conflict { .. } => 409,
             ApiError::TooLarge { .. } => 413,
-            ApiError::Internal => 500,
+            ApiError::Internal | ApiError::Storage(_) => 500,
         }
     }
 
@@ -81,10 +104,13 @@ impl ApiError {
             ApiError::Malformed { .. } => "malformed",
             ApiError::Invalid { code, .. } => code,
             ApiError::Core(e) => e.code.as_str(),
+            ApiError::Unauthorized { .. } => "unauthorized",
+            ApiError::Forbidden { .. } => "forbidden",
             ApiError::NotFound { .. } => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
+            ApiError::Conflict { .. } => "conflict",
             ApiError::TooLarge { .. } => "too_large",
-            ApiError::Internal => "internal",
+            ApiError::Internal | ApiError::Storage(_) => "internal",
         }
     }
 
@@ -100,14 +126,18 @@ impl ApiError {
     /// The JSON body: `{"error": {"code", "message", "field"}}`.
     pub fn body(&self) -> ErrorBody {
         let message = match self {
-            ApiError::Malformed { message } | ApiError::Invalid { message, .. } => message.clone(),
+            ApiError::Malformed { message }
+            | ApiError::Invalid { message, .. }
+            | ApiError::Unauthorized { message }
+            | ApiError::Forbidden { message }
+            | ApiError::Conflict { message } => message.clone(),
             ApiError::Core(e) => e.message.clone(),
             ApiError::TooLarge { limit } => format!("request body is larger than {limit} bytes"),
             ApiError::NotFound { path } => format!("no route for {path}"),
             ApiError::MethodNotAllowed { allow } => {
                 format!("method not allowed here; allowed: {allow}")
             }
-            ApiError::Internal => "internal error".to_string(),
+            ApiError::Internal | ApiError::Storage(_) => "internal error".to_string(),
         };
         ErrorBody {
             error: ErrorDetail {
@@ -172,6 +202,25 @@ mod tests {
         assert_eq!(b.error.message, "neg");
         assert_eq!(ApiError::TooLarge { limit: 1 }.status(), 413);
         assert_eq!(ApiError::Internal.status(), 500);
+        let s = ApiError::Storage("D1_ERROR: secret detail".into());
+        assert_eq!((s.status(), s.code()), (500, "internal"));
+        assert_eq!(
+            s.body().error.message,
+            "internal error",
+            "the cause is never sent"
+        );
+        let u = ApiError::Unauthorized {
+            message: "m".into(),
+        };
+        assert_eq!((u.status(), u.code()), (401, "unauthorized"));
+        let f = ApiError::Forbidden {
+            message: "m".into(),
+        };
+        assert_eq!((f.status(), f.code()), (403, "forbidden"));
+        let c = ApiError::Conflict {
+            message: "m".into(),
+        };
+        assert_eq!((c.status(), c.code()), (409, "conflict"));
         let m = ApiError::MethodNotAllowed { allow: "POST" };
         assert_eq!((m.status(), m.code()), (405, "method_not_allowed"));
         let n = ApiError::NotFound { path: "/x".into() };

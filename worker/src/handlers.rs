@@ -4,11 +4,20 @@
 //! 404/405 fallback and the final touches every response gets ([`finish`]).
 
 use crate::api;
+use crate::auth::{self, Caller};
 use crate::body::{check_declared_length, BodyBuffer, Next};
 use crate::error::ApiError;
+use crate::service;
+use crate::store::d1::D1Store;
+use crate::store::kv::KvReleases;
 use futures_util::StreamExt;
 use serde::Serialize;
 use worker::{console_error, Date, Request, Response, RouteContext};
+
+/// The D1 binding's name (wrangler.toml `[[d1_databases]] binding`).
+pub const D1_BINDING: &str = "DB";
+/// The operator token's secret name (`.dev.vars` locally, `wrangler secret put` deployed).
+pub const OPERATOR_SECRET: &str = "OPERATOR_TOKEN";
 
 /// `GET /health`.
 pub async fn health(_req: Request, _ctx: RouteContext<()>) -> worker::Result<Response> {
@@ -30,6 +39,171 @@ pub async fn ctr_score(req: Request, _ctx: RouteContext<()>) -> worker::Result<R
     json_endpoint(req, api::score_body).await
 }
 
+/// `POST /api/accounts` (operator): create an account, answer its token once (201).
+pub async fn create_account(mut req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let result = async {
+        let (store, caller) = connect(&req, &ctx).await?;
+        let body = read_body(&mut req).await?;
+        let generated = format!("acc_{}", auth::hex(&auth::random_bytes::<8>()?));
+        let token = auth::new_token()?;
+        service::create_account(&store, &caller, &body, &now(), generated, token).await
+    }
+    .await;
+    private_json(result, 201)
+}
+
+/// `POST /api/accounts/{id}/records`: batch ingest.
+pub async fn ingest(mut req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let result = async {
+        let (store, caller) = connect(&req, &ctx).await?;
+        let id = account_param(&ctx)?;
+        let body = read_body(&mut req).await?;
+        service::ingest(&store, &caller, &id, &body, &now()).await
+    }
+    .await;
+    private_json(result, 200)
+}
+
+/// `PUT /api/accounts/{id}/consent`.
+pub async fn consent(mut req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let result = async {
+        let (store, caller) = connect(&req, &ctx).await?;
+        let id = account_param(&ctx)?;
+        let body = read_body(&mut req).await?;
+        service::set_consent(&store, &caller, &id, &body, &now()).await
+    }
+    .await;
+    private_json(result, 200)
+}
+
+/// `GET /api/accounts/{id}/export`.
+pub async fn export(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let result = async {
+        let (store, caller) = connect(&req, &ctx).await?;
+        let id = account_param(&ctx)?;
+        service::export(&store, &caller, &id, &now()).await
+    }
+    .await;
+    private_json(result, 200)
+}
+
+/// `DELETE /api/accounts/{id}`: erasure.
+pub async fn erase(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let result = async {
+        let (store, caller) = connect(&req, &ctx).await?;
+        let id = account_param(&ctx)?;
+        service::erase(&store, &caller, &id).await
+    }
+    .await;
+    private_json(result, 200)
+}
+
+/// The KV binding with the published releases.
+pub const KV_BINDING: &str = "RELEASES";
+
+/// The cron handler: one publication with the default release config and a fresh noise seed.
+/// Failures are logged (a cron has no client to answer); the next run retries.
+pub async fn scheduled(env: &worker::Env) {
+    let run = async {
+        let db = env.d1(D1_BINDING).map_err(|e| format!("D1 binding: {e}"))?;
+        let kv = env.kv(KV_BINDING).map_err(|e| format!("KV binding: {e}"))?;
+        let seed = u64::from_le_bytes(auth::random_bytes::<8>().map_err(|e| e.to_string())?);
+        let config = crosslearn::wisdom::ReleaseConfig::default();
+        crate::publish::publish(
+            &D1Store::new(db),
+            &KvReleases::new(kv),
+            Date::now().as_millis(),
+            &config,
+            seed,
+        )
+        .await
+        .map_err(|e| match e {
+            ApiError::Storage(cause) => cause,
+            other => other.to_string(),
+        })
+    };
+    match run.await {
+        Ok(report) => worker::console_log!(
+            "publication: {}",
+            serde_json::to_string(&report).unwrap_or_default()
+        ),
+        Err(e) => console_error!("publication failed: {e}"),
+    }
+}
+
+/// `GET /api/cross-learning/niche-wisdom/{niche}` (public): one KV read.
+pub async fn niche_wisdom(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let result = async {
+        let kv = releases(&ctx)?;
+        let niche = ctx.param("niche").cloned().unwrap_or_default();
+        // The raw URL string: parsing it with the `url` crate would add ~80 KiB gzip (IDNA
+        // tables) to the bundle for one boolean flag.
+        let url = req.inner().url();
+        let force = crate::wisdom::query_param(&url, "force_refresh");
+        crate::wisdom::niche_wisdom(&kv, &niche, force).await
+    }
+    .await;
+    match result {
+        Ok(value) => Response::from_json(&value),
+        Err(e) => error_response(&e),
+    }
+}
+
+/// `GET /api/cross-learning/niche-wisdom` (public): every published niche, one KV read.
+pub async fn all_wisdom(_req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let result = async { crate::wisdom::all_wisdom(&releases(&ctx)?).await }.await;
+    match result {
+        Ok(value) => Response::from_json(&value),
+        Err(e) => error_response(&e),
+    }
+}
+
+fn releases(ctx: &RouteContext<()>) -> Result<KvReleases, ApiError> {
+    ctx.env.kv(KV_BINDING).map(KvReleases::new).map_err(|e| {
+        console_error!("KV binding {KV_BINDING} missing: {e}");
+        ApiError::Internal
+    })
+}
+
+/// The D1 store and the authenticated caller.
+async fn connect(req: &Request, ctx: &RouteContext<()>) -> Result<(D1Store, Caller), ApiError> {
+    let db = ctx.env.d1(D1_BINDING).map_err(|e| {
+        console_error!("D1 binding {D1_BINDING} missing: {e}");
+        ApiError::Internal
+    })?;
+    let store = D1Store::new(db);
+    // A secret (deployed, .dev.vars) or a plain var (`--var`, tests): both are strings.
+    let operator = ctx.env.secret(OPERATOR_SECRET).map(|s| s.to_string()).ok();
+    let header = req.headers().get("authorization").ok().flatten();
+    let caller = auth::authenticate(&store, header.as_deref(), operator.as_deref()).await?;
+    Ok((store, caller))
+}
+
+/// The `{id}` path segment.
+fn account_param(ctx: &RouteContext<()>) -> Result<String, ApiError> {
+    let id = ctx.param("id").cloned().unwrap_or_default();
+    service::check_account_id("id", &id)?;
+    Ok(id)
+}
+
+/// Now, as UTC ISO 8601.
+fn now() -> String {
+    service::iso_utc(Date::now().as_millis())
+}
+
+/// A JSON answer about one account: `status` on success, never cached (tokens, personal data).
+fn private_json<T: Serialize>(
+    result: Result<T, ApiError>,
+    status: u16,
+) -> worker::Result<Response> {
+    let mut resp = match result {
+        Ok(value) => Response::from_json(&value)?.with_status(status),
+        Err(e) => error_response(&e)?,
+    };
+    resp.headers_mut().set("cache-control", "no-store")?;
+    Ok(resp)
+}
+
 /// Any path or method without a handler: 405 (with `Allow`) for a known path, else 404.
 pub fn fallback(req: Request, _ctx: RouteContext<()>) -> worker::Result<Response> {
     let path = req.path();
@@ -39,12 +213,25 @@ pub fn fallback(req: Request, _ctx: RouteContext<()>) -> worker::Result<Response
     })
 }
 
-/// The methods `path` answers to, from [`crate::ROUTES`].
+/// The methods `path` answers to, from [`crate::ROUTES`] (`:name` matches one segment).
 pub fn allowed_methods(path: &str) -> Option<&'static str> {
     crate::ROUTES
         .iter()
-        .find(|(p, _)| *p == path)
+        .find(|(pattern, _)| matches(pattern, path))
         .map(|(_, allow)| *allow)
+}
+
+/// `path` fits `pattern`, where a `:name` segment matches any one non-empty segment.
+fn matches(pattern: &str, path: &str) -> bool {
+    let (mut p, mut q) = (pattern.split('/'), path.split('/'));
+    loop {
+        match (p.next(), q.next()) {
+            (None, None) => return true,
+            (Some(a), Some(b)) if a.starts_with(':') && !b.is_empty() => {}
+            (Some(a), Some(b)) if a == b => {}
+            _ => return false,
+        }
+    }
 }
 
 async fn json_endpoint<T: Serialize>(
@@ -80,6 +267,9 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
 
 /// The JSON error response for `e`.
 pub fn error_response(e: &ApiError) -> worker::Result<Response> {
+    if let ApiError::Storage(cause) = e {
+        console_error!("storage failed: {cause}");
+    }
     let mut resp = Response::from_json(&e.body())?.with_status(e.status());
     if let ApiError::MethodNotAllowed { allow } = e {
         resp.headers_mut().set("allow", allow)?;
@@ -119,6 +309,16 @@ mod tests {
         assert_eq!(allowed_methods("/api/features"), Some("POST"));
         assert_eq!(allowed_methods("/api/ctr/score"), Some("POST"));
         assert_eq!(allowed_methods("/api/nope"), None);
+        assert_eq!(allowed_methods("/api/accounts"), Some("POST"));
+        assert_eq!(allowed_methods("/api/accounts/a1"), Some("DELETE"));
+        assert_eq!(allowed_methods("/api/accounts/a1/records"), Some("POST"));
+        assert_eq!(allowed_methods("/api/accounts/a1/consent"), Some("PUT"));
+        assert_eq!(allowed_methods("/api/accounts/a1/export"), Some("GET"));
+        assert_eq!(allowed_methods("/api/accounts//export"), None);
+        assert_eq!(allowed_methods("/api/accounts/a1/other"), None);
+        let wisdom = "/api/cross-learning/niche-wisdom";
+        assert_eq!(allowed_methods(wisdom), Some("GET"));
+        assert_eq!(allowed_methods(&format!("{wisdom}/fitness")), Some("GET"));
         assert_eq!(allowed_methods("/"), None);
     }
 }

@@ -6,10 +6,11 @@
 //
 // The Worker must already be built (scripts/build-worker.sh, scripts/build-dist.sh): wrangler.toml
 // has no [build] command. Everything stays on 127.0.0.1; local KV/D1 state goes to a fresh temp
-// dir (or `persistDir`), so runs never share state. wrangler runs in its own process group, so
+// dir (or `persistDir`), so runs never share state. The D1 migrations (worker/migrations) are
+// applied to that same dir with `wrangler d1 migrations apply DB --local` before `wrangler dev`. wrangler runs in its own process group, so
 // stop() (and the exit hook below, if a test forgets) ends workerd with it.
 
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -64,6 +65,64 @@ export function freePort() {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const wranglerEnv = () => ({
+  ...process.env,
+  WRANGLER_SEND_METRICS: 'false',
+  NO_COLOR: '1',
+  FORCE_COLOR: '0',
+  CI: '1', // no interactive confirmation prompts
+});
+
+/** The D1 binding in wrangler.toml. */
+export const D1_BINDING = 'DB';
+
+/**
+ * Apply the D1 migrations (worker/migrations) to the local database under `persistDir`, the
+ * same state `wrangler dev --persist-to persistDir` then uses. Rejects with wrangler's output.
+ */
+export function applyMigrations(persistDir) {
+  const args = ['d1', 'migrations', 'apply', D1_BINDING, '--local', '--persist-to', persistDir];
+  return new Promise((resolve, reject) => {
+    execFile(WRANGLER, args, { cwd: ROOT, env: wranglerEnv(), timeout: 120_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`wrangler ${args.join(' ')} failed: ${err.message}\n${stdout}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/**
+ * Run SQL against the local D1 database under `persistDir` (for tests that look behind the API,
+ * e.g. that an erasure left no row). Returns the rows of the (last) statement.
+ */
+export function queryD1(persistDir, sql) {
+  const args = ['d1', 'execute', D1_BINDING, '--local', '--persist-to', persistDir, '--json', '--command', sql];
+  return new Promise((resolve, reject) => {
+    execFile(WRANGLER, args, { cwd: ROOT, env: wranglerEnv(), timeout: 60_000 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`wrangler d1 execute failed: ${err.message}\n${stdout}\n${stderr}`));
+      try {
+        const out = JSON.parse(stdout);
+        resolve(out[out.length - 1].results);
+      } catch (e) {
+        reject(new Error(`unexpected wrangler d1 execute output (${e.message}): ${stdout}`));
+      }
+    });
+  });
+}
+
+/**
+ * The value of `key` in the local KV namespace `binding` under `persistDir` (null if absent).
+ */
+export function kvGet(persistDir, binding, key) {
+  const args = ['kv', 'key', 'get', key, '--binding', binding, '--local', '--persist-to', persistDir, '--text'];
+  return new Promise((resolve, reject) => {
+    execFile(WRANGLER, args, { cwd: ROOT, env: wranglerEnv(), timeout: 60_000 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`wrangler kv key get failed: ${err.message}\n${stdout}\n${stderr}`));
+      const text = stdout.trim();
+      resolve(text === '' || text === 'Value not found' ? null : text);
+    });
+  });
+}
+
 /**
  * Start `wrangler dev` and wait until `GET /health` answers 200.
  *
@@ -76,6 +135,12 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function startWorker({ persistDir, vars = {}, timeoutMs = 60_000 } = {}) {
   const ownDir = !persistDir;
   const dir = persistDir ?? mkdtempSync(path.join(tmpdir(), 'crosslearn-e2e-'));
+  try {
+    await applyMigrations(dir);
+  } catch (e) {
+    if (ownDir) rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   const [port, inspectorPort] = [await freePort(), await freePort()];
   const args = [
     'dev',
@@ -92,12 +157,7 @@ export async function startWorker({ persistDir, vars = {}, timeoutMs = 60_000 } 
     cwd: ROOT,
     detached: true, // own process group: stop() kills wrangler and workerd together
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      WRANGLER_SEND_METRICS: 'false',
-      NO_COLOR: '1',
-      FORCE_COLOR: '0',
-    },
+    env: wranglerEnv(),
   });
   const pid = child.pid;
   live.add(pid);

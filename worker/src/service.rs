@@ -1,0 +1,764 @@
+//! The account service: create, ingest, consent, export, erase. Generic over the storage traits
+//! ([`crate::store`]), so every rule here is tested natively against the in-memory fakes.
+//!
+//! Each function takes the authenticated [`Caller`], the request body bytes and the current time
+//! (UTC ISO 8601, passed in: nothing here reads a clock or a random source), checks ownership
+//! first, then calls the core ([`crosslearn::record::validate_json_values`]) and the store.
+
+use crate::auth::{authorize, internal, require_operator, Caller};
+use crate::error::ApiError;
+use crate::json;
+use crate::store::{Account, Accounts, Consent, Erased, Event, Events, Records};
+use crosslearn::error::ErrorCode;
+use crosslearn::record::{
+    validate_json_values, CreativeRecord, RecordIssue, RecordSource, RejectedRecord,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Most records accepted in one `POST /api/accounts/{id}/records` (a larger batch is refused
+/// whole with 422 `too_many`). With the 1 MiB body cap this leaves ~2 KiB per record.
+pub const MAX_BATCH_RECORDS: usize = 500;
+
+/// Longest account id.
+pub const MAX_ACCOUNT_ID_CHARS: usize = 64;
+
+/// `POST /api/accounts` body (operator only). Every field is optional: `{}` creates an account
+/// with a generated id.
+#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAccountRequest {
+    /// The id to use (`[A-Za-z0-9_-]`, 1-64 characters); generated when absent.
+    #[serde(default)]
+    pub account_id: Option<String>,
+}
+
+/// `POST /api/accounts` response (201). The token is shown here once and never again.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CreatedAccount {
+    /// The new account's id.
+    pub account_id: String,
+    /// Its bearer token (store it: only its hash is kept).
+    pub token: String,
+    /// Creation time.
+    pub created_at: String,
+    /// The initial consent: not opted in.
+    pub consent: Consent,
+}
+
+/// Check an account id: `[A-Za-z0-9_-]`, 1-64 characters.
+pub fn check_account_id(field: &str, id: &str) -> Result<(), ApiError> {
+    let ok = !id.is_empty()
+        && id.chars().count() <= MAX_ACCOUNT_ID_CHARS
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::Core(crosslearn::Error::field(
+            ErrorCode::InvalidValue,
+            field,
+            format!(
+                "account ids are 1-{MAX_ACCOUNT_ID_CHARS} characters of A-Z, a-z, 0-9, _ and -"
+            ),
+        )))
+    }
+}
+
+/// Create an account (operator only). `generated_id` is used when the body names none; `token`
+/// is the fresh bearer token (see [`crate::auth::new_token`]).
+pub async fn create_account<S: Accounts>(
+    store: &S,
+    caller: &Caller,
+    body: &[u8],
+    now: &str,
+    generated_id: String,
+    token: String,
+) -> Result<CreatedAccount, ApiError> {
+    require_operator(caller)?;
+    let req: CreateAccountRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        CreateAccountRequest::default()
+    } else {
+        json::parse(body)?
+    };
+    let account_id = req.account_id.unwrap_or(generated_id);
+    check_account_id("account_id", &account_id)?;
+    let account = Account {
+        account_id: account_id.clone(),
+        created_at: now.to_string(),
+    };
+    let created = store
+        .create_account(&account, &crate::auth::token_hash(&token))
+        .await
+        .map_err(internal)?;
+    if !created {
+        return Err(ApiError::Conflict {
+            message: format!("account {account_id} already exists"),
+        });
+    }
+    Ok(CreatedAccount {
+        account_id,
+        token,
+        created_at: now.to_string(),
+        consent: Consent::default(),
+    })
+}
+
+/// Authorize `caller` on `account_id` and check that the account exists (404 otherwise; an
+/// account token never gets this far for another account, so 404 reveals nothing to it).
+async fn owned<S: Accounts>(
+    store: &S,
+    caller: &Caller,
+    account_id: &str,
+) -> Result<Account, ApiError> {
+    authorize(caller, account_id)?;
+    store
+        .account(account_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| ApiError::NotFound {
+            path: format!("/api/accounts/{account_id}"),
+        })
+}
+
+/// `POST /api/accounts/{id}/records` body.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestRequest {
+    /// Record objects (the core's `RecordInput` fields). A record without `account_id` belongs
+    /// to the account in the path; one naming another account is rejected.
+    pub records: Vec<Value>,
+}
+
+/// What happened to one record of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IngestStatus {
+    /// Newly stored.
+    Stored,
+    /// A record with this id was already stored for the account; left unchanged.
+    AlreadyStored,
+    /// Invalid; see `issues`.
+    Rejected,
+}
+
+/// One record's outcome.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IngestResult {
+    /// Position in the batch (0-based).
+    pub index: usize,
+    /// The record's id, when it had one.
+    pub record_id: Option<String>,
+    /// The outcome.
+    pub status: IngestStatus,
+    /// Why it was rejected (empty unless rejected).
+    pub issues: Vec<RecordIssue>,
+}
+
+/// `POST /api/accounts/{id}/records` response: counts and one result per record, in batch order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IngestReport {
+    /// The account.
+    pub account_id: String,
+    /// Records in the batch.
+    pub received: usize,
+    /// Newly stored.
+    pub stored: usize,
+    /// Already stored before (idempotent re-send).
+    pub already_stored: usize,
+    /// Rejected.
+    pub rejected: usize,
+    /// Per record, in batch order.
+    pub results: Vec<IngestResult>,
+}
+
+/// Validate a batch with the core and store the valid records (idempotent by record id).
+pub async fn ingest<S: Accounts + Records>(
+    store: &S,
+    caller: &Caller,
+    account_id: &str,
+    body: &[u8],
+    now: &str,
+) -> Result<IngestReport, ApiError> {
+    owned(store, caller, account_id).await?;
+    let req: IngestRequest = json::parse(body)?;
+    if req.records.len() > MAX_BATCH_RECORDS {
+        return Err(ApiError::Invalid {
+            code: "too_many",
+            field: Some("records".to_string()),
+            message: format!(
+                "{} records in one batch; at most {MAX_BATCH_RECORDS} are accepted",
+                req.records.len()
+            ),
+        });
+    }
+    let received = req.records.len();
+    let values: Vec<Value> = req
+        .records
+        .into_iter()
+        .map(|mut v| {
+            if let Value::Object(map) = &mut v {
+                map.entry("account_id")
+                    .or_insert_with(|| Value::String(account_id.to_string()));
+            }
+            v
+        })
+        .collect();
+    let report = validate_json_values(values, RecordSource::User);
+    // Per batch index: the accepted record, or why it was rejected.
+    let mut rejected: Vec<RejectedRecord> = report.rejected;
+    let mut accepted: Vec<(usize, CreativeRecord)> = Vec::new();
+    let rejected_at: std::collections::HashSet<usize> = rejected.iter().map(|r| r.index).collect();
+    let mut next = (0..received).filter(|i| !rejected_at.contains(i));
+    for record in report.accepted {
+        let index = next.next().ok_or(ApiError::Internal)?;
+        if record.account_id == account_id {
+            accepted.push((index, record));
+        } else {
+            rejected.push(RejectedRecord {
+                index,
+                line: None,
+                record_id: Some(record.record_id.clone()),
+                issues: vec![RecordIssue::new(
+                    ErrorCode::InvalidValue,
+                    "account_id",
+                    record.account_id.as_str(),
+                    "a record may only be ingested into its own account (the one in the path)",
+                )],
+            });
+        }
+    }
+    let records: Vec<CreativeRecord> = accepted.iter().map(|(_, r)| r.clone()).collect();
+    let fresh = store
+        .insert_records(account_id, &records, now)
+        .await
+        .map_err(internal)?;
+    let mut results: Vec<IngestResult> = accepted
+        .into_iter()
+        .zip(fresh)
+        .map(|((index, r), new)| IngestResult {
+            index,
+            record_id: Some(r.record_id),
+            status: if new {
+                IngestStatus::Stored
+            } else {
+                IngestStatus::AlreadyStored
+            },
+            issues: Vec::new(),
+        })
+        .chain(rejected.into_iter().map(|r| IngestResult {
+            index: r.index,
+            record_id: r.record_id,
+            status: IngestStatus::Rejected,
+            issues: r.issues,
+        }))
+        .collect();
+    results.sort_by_key(|r| r.index);
+    let count = |s: IngestStatus| results.iter().filter(|r| r.status == s).count();
+    Ok(IngestReport {
+        account_id: account_id.to_string(),
+        received,
+        stored: count(IngestStatus::Stored),
+        already_stored: count(IngestStatus::AlreadyStored),
+        rejected: count(IngestStatus::Rejected),
+        results,
+    })
+}
+
+/// `PUT /api/accounts/{id}/consent` body.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentRequest {
+    /// Opt in to (true) or out of (false) cross-learning contributions.
+    pub opted_in: bool,
+}
+
+/// Consent as answered: the account and its current consent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConsentResponse {
+    /// The account.
+    pub account_id: String,
+    /// Opted in or not.
+    pub opted_in: bool,
+    /// When consent last changed.
+    pub updated_at: Option<String>,
+}
+
+/// Set the account's consent.
+pub async fn set_consent<S: Accounts>(
+    store: &S,
+    caller: &Caller,
+    account_id: &str,
+    body: &[u8],
+    now: &str,
+) -> Result<ConsentResponse, ApiError> {
+    owned(store, caller, account_id).await?;
+    let req: ConsentRequest = json::parse(body)?;
+    let consent = Consent {
+        opted_in: req.opted_in,
+        updated_at: Some(now.to_string()),
+    };
+    store
+        .set_consent(account_id, &consent)
+        .await
+        .map_err(internal)?;
+    Ok(ConsentResponse {
+        account_id: account_id.to_string(),
+        opted_in: consent.opted_in,
+        updated_at: consent.updated_at,
+    })
+}
+
+/// `GET /api/accounts/{id}/export`: everything stored about the account.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Export {
+    /// The account.
+    pub account: Account,
+    /// Its consent.
+    pub consent: Consent,
+    /// Its records, by record id.
+    pub records: Vec<CreativeRecord>,
+    /// Its cross-learning events, oldest first.
+    pub events: Vec<Event>,
+    /// When this export was made.
+    pub exported_at: String,
+}
+
+/// Export everything of the account.
+pub async fn export<S: Accounts + Records + Events>(
+    store: &S,
+    caller: &Caller,
+    account_id: &str,
+    now: &str,
+) -> Result<Export, ApiError> {
+    let account = owned(store, caller, account_id).await?;
+    Ok(Export {
+        account,
+        consent: store.consent(account_id).await.map_err(internal)?,
+        records: store.records(account_id).await.map_err(internal)?,
+        events: store.events(account_id).await.map_err(internal)?,
+        exported_at: now.to_string(),
+    })
+}
+
+/// `DELETE /api/accounts/{id}` response.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Erasure {
+    /// The erased account.
+    pub account_id: String,
+    /// Always true: the account, its token, consent, records and events are gone.
+    pub erased: bool,
+    /// Records deleted.
+    pub records: u64,
+    /// Events deleted.
+    pub events: u64,
+}
+
+/// Erase the account and everything of it. Its token stops working at once.
+pub async fn erase<S: Accounts>(
+    store: &S,
+    caller: &Caller,
+    account_id: &str,
+) -> Result<Erasure, ApiError> {
+    owned(store, caller, account_id).await?;
+    let Erased { records, events } = store.erase_account(account_id).await.map_err(internal)?;
+    Ok(Erasure {
+        account_id: account_id.to_string(),
+        erased: true,
+        records,
+        events,
+    })
+}
+
+/// UTC ISO 8601 with milliseconds (`2026-11-21T18:12:08.123Z`) for `ms` since the Unix epoch.
+pub fn iso_utc(ms: u64) -> String {
+    let days = (ms / 86_400_000) as i64;
+    let in_day = ms % 86_400_000;
+    format!(
+        "{}T{:02}:{:02}:{:02}.{:03}Z",
+        crosslearn::record::format_day(days),
+        in_day / 3_600_000,
+        in_day / 60_000 % 60,
+        in_day / 1000 % 60,
+        in_day % 1000
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{authenticate, token_hash};
+    use crate::store::memory::MemoryStore;
+    use crate::store::Events;
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    /// Run a future that never waits (the fakes are always ready).
+    fn run<F: Future>(f: F) -> F::Output {
+        let mut f = pin!(f);
+        match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(v) => v,
+            Poll::Pending => panic!("the in-memory store never waits"),
+        }
+    }
+
+    const NOW: &str = "2026-01-02T03:04:05.006Z";
+    const OP: &str = "operator-secret";
+
+    fn record(id: &str) -> Value {
+        serde_json::json!({
+            "record_id": id, "platform": "meta", "niche": "fitness", "hook_type": "question",
+            "impressions": 1000, "clicks": 20, "spend": 12.5
+        })
+    }
+
+    fn body(v: Value) -> Vec<u8> {
+        serde_json::to_vec(&v).unwrap()
+    }
+
+    /// A store with accounts `a` and `b`; returns their tokens.
+    fn setup() -> (MemoryStore, String, String) {
+        let store = MemoryStore::new();
+        let mut tokens = Vec::new();
+        for id in ["a", "b"] {
+            let token = format!("clt_token_of_{id}");
+            let created = run(create_account(
+                &store,
+                &Caller::Operator,
+                &body(serde_json::json!({ "account_id": id })),
+                NOW,
+                "unused".into(),
+                token.clone(),
+            ))
+            .unwrap();
+            assert_eq!(created.account_id, id);
+            assert_eq!(created.token, token);
+            assert!(!created.consent.opted_in, "consent is opt-in");
+            tokens.push(token);
+        }
+        let b = tokens.pop().unwrap();
+        (store, tokens.pop().unwrap(), b)
+    }
+
+    fn caller(store: &MemoryStore, token: &str) -> Result<Caller, ApiError> {
+        run(authenticate(
+            store,
+            Some(&format!("Bearer {token}")),
+            Some(OP),
+        ))
+    }
+
+    #[test]
+    fn authentication() {
+        let (store, a, _) = setup();
+        assert_eq!(caller(&store, OP), Ok(Caller::Operator));
+        assert_eq!(caller(&store, &a), Ok(Caller::Account("a".into())));
+        for header in [
+            None,
+            Some(""),
+            Some("Basic abc"),
+            Some("Bearer "),
+            Some(a.as_str()),
+        ] {
+            let e = run(authenticate(&store, header, Some(OP))).unwrap_err();
+            assert_eq!(e.status(), 401, "{header:?}");
+        }
+        assert_eq!(caller(&store, "clt_wrong").unwrap_err().status(), 401);
+        // Without a configured operator token, nothing is the operator (not even an empty one).
+        let e = run(authenticate(&store, Some(&format!("Bearer {OP}")), None)).unwrap_err();
+        assert_eq!(e.status(), 401);
+        let e = run(authenticate(&store, Some("Bearer x"), Some(""))).unwrap_err();
+        assert_eq!(e.status(), 401);
+        // Only the hash is stored.
+        assert_eq!(
+            run(store.account_for_token(&token_hash(&a))).unwrap(),
+            Some("a".into())
+        );
+        assert_eq!(run(store.account_for_token(&a)).unwrap(), None);
+    }
+
+    #[test]
+    fn only_the_operator_creates_accounts_and_ids_are_unique() {
+        let (store, a, _) = setup();
+        let me = caller(&store, &a).unwrap();
+        let e = run(create_account(
+            &store,
+            &me,
+            b"{}",
+            NOW,
+            "c".into(),
+            "t".into(),
+        ))
+        .unwrap_err();
+        assert_eq!(e.status(), 403);
+        let e = run(create_account(
+            &store,
+            &Caller::Operator,
+            &body(serde_json::json!({"account_id": "a"})),
+            NOW,
+            "x".into(),
+            "clt_other".into(),
+        ))
+        .unwrap_err();
+        assert_eq!((e.status(), e.code()), (409, "conflict"));
+        // The failed creation did not register its token.
+        assert_eq!(caller(&store, "clt_other").unwrap_err().status(), 401);
+        let made = run(create_account(
+            &store,
+            &Caller::Operator,
+            b"",
+            NOW,
+            "gen_1".into(),
+            "clt_t".into(),
+        ))
+        .unwrap();
+        assert_eq!(made.account_id, "gen_1");
+        for bad in [
+            r#"{"account_id": ""}"#,
+            r#"{"account_id": "a b"}"#,
+            r#"{"x": 1}"#,
+        ] {
+            let e = run(create_account(
+                &store,
+                &Caller::Operator,
+                bad.as_bytes(),
+                NOW,
+                "g".into(),
+                "clt_u".into(),
+            ))
+            .unwrap_err();
+            assert_eq!(e.status(), 422, "{bad}");
+        }
+        let long = format!(r#"{{"account_id": "{}"}}"#, "x".repeat(65));
+        let e = run(create_account(
+            &store,
+            &Caller::Operator,
+            long.as_bytes(),
+            NOW,
+            "g".into(),
+            "clt_v".into(),
+        ))
+        .unwrap_err();
+        assert_eq!(e.field(), Some("account_id"));
+    }
+
+    #[test]
+    fn ingest_is_idempotent_and_reports_each_record() {
+        let (store, a, _) = setup();
+        let me = caller(&store, &a).unwrap();
+        let mut bad = record("r3");
+        bad["clicks"] = serde_json::json!(5000); // clicks > impressions
+        let mut foreign = record("r4");
+        foreign["account_id"] = serde_json::json!("b");
+        let batch = body(serde_json::json!({
+            "records": [record("r1"), record("r2"), bad, foreign, 7, record("r1")]
+        }));
+        let report = run(ingest(&store, &me, "a", &batch, NOW)).unwrap();
+        let statuses: Vec<_> = report.results.iter().map(|r| r.status).collect();
+        use IngestStatus::*;
+        assert_eq!(
+            statuses,
+            [Stored, Stored, Rejected, Rejected, Rejected, Rejected]
+        );
+        assert_eq!(
+            (
+                report.received,
+                report.stored,
+                report.already_stored,
+                report.rejected
+            ),
+            (6, 2, 0, 4)
+        );
+        let idx: Vec<usize> = report.results.iter().map(|r| r.index).collect();
+        assert_eq!(idx, [0, 1, 2, 3, 4, 5]);
+        assert_eq!(report.results[2].issues[0].field, "clicks");
+        assert_eq!(report.results[3].issues[0].field, "account_id");
+        assert_eq!(report.results[5].issues[0].code, "duplicate");
+
+        // Re-sending is idempotent: nothing new, the stored record is unchanged.
+        let mut changed = record("r1");
+        changed["clicks"] = serde_json::json!(1);
+        let again = body(serde_json::json!({ "records": [changed, record("r5")] }));
+        let report = run(ingest(&store, &me, "a", &again, NOW)).unwrap();
+        assert_eq!((report.stored, report.already_stored), (1, 1));
+        let export = run(export(&store, &me, "a", NOW)).unwrap();
+        let ids: Vec<&str> = export
+            .records
+            .iter()
+            .map(|r| r.record_id.as_str())
+            .collect();
+        assert_eq!(ids, ["r1", "r2", "r5"]);
+        assert_eq!(export.records[0].clicks, 20);
+        assert!(export.records.iter().all(|r| r.account_id == "a"));
+    }
+
+    #[test]
+    fn ingest_limits_and_bad_bodies() {
+        let (store, a, _) = setup();
+        let me = caller(&store, &a).unwrap();
+        let many: Vec<Value> = (0..=MAX_BATCH_RECORDS)
+            .map(|i| record(&format!("r{i}")))
+            .collect();
+        let e = run(ingest(
+            &store,
+            &me,
+            "a",
+            &body(serde_json::json!({"records": many})),
+            NOW,
+        ))
+        .unwrap_err();
+        assert_eq!(
+            (e.status(), e.code(), e.field()),
+            (422, "too_many", Some("records"))
+        );
+        let e = run(ingest(&store, &me, "a", b"{", NOW)).unwrap_err();
+        assert_eq!(e.status(), 400);
+        let e = run(ingest(&store, &me, "a", br#"{"records": [], "x": 1}"#, NOW)).unwrap_err();
+        assert_eq!(e.code(), "unknown_field");
+        let e = run(ingest(&store, &me, "a", br#"{"records": {}}"#, NOW)).unwrap_err();
+        assert_eq!(e.code(), "invalid_type");
+        let ok = run(ingest(&store, &me, "a", br#"{"records": []}"#, NOW)).unwrap();
+        assert_eq!(ok.received, 0);
+    }
+
+    #[test]
+    fn no_cross_account_access() {
+        let (store, a, b) = setup();
+        let (ca, cb) = (caller(&store, &a).unwrap(), caller(&store, &b).unwrap());
+        let batch = body(serde_json::json!({ "records": [record("r1")] }));
+        run(ingest(&store, &cb, "b", &batch, NOW)).unwrap();
+        // a may not touch b (nor a non-existent account: 403, not 404).
+        for target in ["b", "nobody"] {
+            let errs = [
+                run(ingest(&store, &ca, target, &batch, NOW)).unwrap_err(),
+                run(set_consent(
+                    &store,
+                    &ca,
+                    target,
+                    br#"{"opted_in":true}"#,
+                    NOW,
+                ))
+                .unwrap_err(),
+                run(export(&store, &ca, target, NOW)).unwrap_err(),
+                run(erase(&store, &ca, target)).unwrap_err(),
+            ];
+            for e in errs {
+                assert_eq!((e.status(), e.code()), (403, "forbidden"), "{target}");
+            }
+        }
+        assert_eq!(run(export(&store, &cb, "b", NOW)).unwrap().records.len(), 1);
+        assert!(!run(store.consent("b")).unwrap().opted_in);
+        // The operator may act on any account; unknown ones are 404.
+        assert_eq!(
+            run(export(&store, &Caller::Operator, "b", NOW))
+                .unwrap()
+                .records
+                .len(),
+            1
+        );
+        let e = run(export(&store, &Caller::Operator, "nobody", NOW)).unwrap_err();
+        assert_eq!(e.status(), 404);
+    }
+
+    #[test]
+    fn consent_is_opt_in_and_settable() {
+        let (store, a, _) = setup();
+        let me = caller(&store, &a).unwrap();
+        let ex = run(export(&store, &me, "a", NOW)).unwrap();
+        assert_eq!(ex.consent, Consent::default());
+        let c = run(set_consent(&store, &me, "a", br#"{"opted_in": true}"#, NOW)).unwrap();
+        assert!(c.opted_in);
+        assert_eq!(c.updated_at.as_deref(), Some(NOW));
+        assert!(run(export(&store, &me, "a", NOW)).unwrap().consent.opted_in);
+        run(set_consent(
+            &store,
+            &me,
+            "a",
+            br#"{"opted_in": false}"#,
+            NOW,
+        ))
+        .unwrap();
+        assert!(!run(store.consent("a")).unwrap().opted_in);
+        for bad in [
+            &br#"{"opted_in": "yes"}"#[..],
+            b"{}",
+            br#"{"opted_in": true, "x": 1}"#,
+        ] {
+            let e = run(set_consent(&store, &me, "a", bad, NOW)).unwrap_err();
+            assert_eq!(e.status(), 422);
+        }
+    }
+
+    #[test]
+    fn erasure_removes_everything_and_revokes_the_token() {
+        let (store, a, b) = setup();
+        let me = caller(&store, &a).unwrap();
+        let batch = body(serde_json::json!({ "records": [record("r1"), record("r2")] }));
+        run(ingest(&store, &me, "a", &batch, NOW)).unwrap();
+        run(ingest(
+            &store,
+            &caller(&store, &b).unwrap(),
+            "b",
+            &batch,
+            NOW,
+        ))
+        .unwrap();
+        run(set_consent(&store, &me, "a", br#"{"opted_in": true}"#, NOW)).unwrap();
+        run(store.add_event(&Event {
+            event_id: "e1".into(),
+            account_id: "a".into(),
+            niche: "fitness".into(),
+            event_type: "wisdom_applied".into(),
+            payload: serde_json::json!({}),
+            created_at: NOW.into(),
+        }))
+        .unwrap();
+        assert_eq!(run(export(&store, &me, "a", NOW)).unwrap().events.len(), 1);
+        let gone = run(erase(&store, &me, "a")).unwrap();
+        assert_eq!((gone.records, gone.events), (2, 1));
+        assert_eq!(store.rows_of("a"), 0);
+        assert_eq!(caller(&store, &a).unwrap_err().status(), 401);
+        let e = run(export(&store, &Caller::Operator, "a", NOW)).unwrap_err();
+        assert_eq!(e.status(), 404);
+        // b is untouched.
+        assert_eq!(
+            run(export(&store, &Caller::Operator, "b", NOW))
+                .unwrap()
+                .records
+                .len(),
+            2
+        );
+        // The id can be reused afterwards, starting empty.
+        run(create_account(
+            &store,
+            &Caller::Operator,
+            br#"{"account_id": "a"}"#,
+            NOW,
+            "g".into(),
+            "clt_new".into(),
+        ))
+        .unwrap();
+        let fresh = run(export(&store, &Caller::Operator, "a", NOW)).unwrap();
+        assert!(fresh.records.is_empty() && fresh.events.is_empty() && !fresh.consent.opted_in);
+    }
+
+    #[test]
+    fn storage_faults_are_generic_500s() {
+        let (store, a, _) = setup();
+        store.fail.set(true);
+        let e = run(authenticate(&store, Some(&format!("Bearer {a}")), Some(OP))).unwrap_err();
+        assert_eq!((e.status(), e.code()), (500, "internal"));
+        assert_eq!(e.body().error.message, "internal error");
+        let e = run(export(&store, &Caller::Operator, "a", NOW)).unwrap_err();
+        assert_eq!(e.status(), 500);
+    }
+
+    #[test]
+    fn iso_times() {
+        assert_eq!(iso_utc(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso_utc(1_767_323_045_006), "2026-01-02T03:04:05.006Z");
+        assert_eq!(iso_utc(951_782_400_000 - 1), "2000-02-28T23:59:59.999Z");
+    }
+}

@@ -1,0 +1,366 @@
+//! The D1 adapter: the only code that runs SQL, always `prepare()` + `bind()` (no string-built
+//! SQL). The schema is `worker/migrations/0001_init.sql`.
+
+use super::{
+    Account, Accounts, Consent, Erased, Event, Events, History, HistoryRow, Records, StoreError,
+    StoreResult,
+};
+use crosslearn::record::CreativeRecord;
+use serde::Deserialize;
+use worker::wasm_bindgen::JsValue;
+use worker::{D1Database, D1PreparedStatement, D1Result};
+
+/// Accounts, tokens, consent, records and events in one D1 database (binding `DB`).
+pub struct D1Store {
+    db: D1Database,
+}
+
+impl D1Store {
+    /// Wrap the binding.
+    pub fn new(db: D1Database) -> Self {
+        D1Store { db }
+    }
+
+    fn statement(&self, sql: &str, args: &[JsValue]) -> StoreResult<D1PreparedStatement> {
+        self.db.prepare(sql).bind(args).map_err(fault)
+    }
+
+    async fn batch(&self, statements: Vec<D1PreparedStatement>) -> StoreResult<Vec<D1Result>> {
+        if statements.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.db.batch(statements).await.map_err(fault)
+    }
+}
+
+fn fault(e: worker::Error) -> StoreError {
+    StoreError(e.to_string())
+}
+
+fn text(s: &str) -> JsValue {
+    JsValue::from_str(s)
+}
+
+/// Rows changed by a write.
+fn changes(result: &D1Result) -> StoreResult<u64> {
+    Ok(result
+        .meta()
+        .map_err(fault)?
+        .and_then(|m| m.changes)
+        .unwrap_or(0) as u64)
+}
+
+#[derive(Deserialize)]
+struct AccountRow {
+    account_id: String,
+    created_at: String,
+}
+
+#[derive(Deserialize)]
+struct ConsentRow {
+    opted_in: f64,
+    updated_at: String,
+}
+
+#[derive(Deserialize)]
+struct RecordRow {
+    record_json: String,
+}
+
+#[derive(Deserialize)]
+struct EventRow {
+    event_id: String,
+    account_id: String,
+    niche: String,
+    event_type: String,
+    payload_json: String,
+    created_at: String,
+}
+
+impl Accounts for D1Store {
+    async fn create_account(&self, account: &Account, token_hash: &str) -> StoreResult<bool> {
+        // One transaction: the account and its token hash exist together or not at all.
+        let insert = self.statement(
+            "INSERT INTO accounts (account_id, created_at) VALUES (?1, ?2) \
+             ON CONFLICT(account_id) DO NOTHING",
+            &[text(&account.account_id), text(&account.created_at)],
+        )?;
+        // The token row only goes in when the account row above was new (changes() = 1).
+        let token = self.statement(
+            "INSERT INTO account_tokens (token_hash, account_id, created_at) \
+             SELECT ?1, ?2, ?3 WHERE changes() = 1",
+            &[
+                text(token_hash),
+                text(&account.account_id),
+                text(&account.created_at),
+            ],
+        )?;
+        let results = self.batch(vec![insert, token]).await?;
+        Ok(changes(&results[0])? == 1)
+    }
+
+    async fn account(&self, account_id: &str) -> StoreResult<Option<Account>> {
+        let row: Option<AccountRow> = self
+            .statement(
+                "SELECT account_id, created_at FROM accounts WHERE account_id = ?1",
+                &[text(account_id)],
+            )?
+            .first(None)
+            .await
+            .map_err(fault)?;
+        Ok(row.map(|r| Account {
+            account_id: r.account_id,
+            created_at: r.created_at,
+        }))
+    }
+
+    async fn account_for_token(&self, token_hash: &str) -> StoreResult<Option<String>> {
+        self.statement(
+            "SELECT account_id FROM account_tokens WHERE token_hash = ?1",
+            &[text(token_hash)],
+        )?
+        .first::<String>(Some("account_id"))
+        .await
+        .map_err(fault)
+    }
+
+    async fn consent(&self, account_id: &str) -> StoreResult<Consent> {
+        let row: Option<ConsentRow> = self
+            .statement(
+                "SELECT opted_in, updated_at FROM consent WHERE account_id = ?1",
+                &[text(account_id)],
+            )?
+            .first(None)
+            .await
+            .map_err(fault)?;
+        Ok(row
+            .map(|r| Consent {
+                opted_in: r.opted_in != 0.0,
+                updated_at: Some(r.updated_at),
+            })
+            .unwrap_or_default())
+    }
+
+    async fn set_consent(&self, account_id: &str, consent: &Consent) -> StoreResult<()> {
+        let updated_at = consent.updated_at.clone().unwrap_or_default();
+        self.statement(
+            "INSERT INTO consent (account_id, opted_in, updated_at) VALUES (?1, ?2, ?3) \
+             ON CONFLICT(account_id) DO UPDATE SET opted_in = excluded.opted_in, \
+             updated_at = excluded.updated_at",
+            &[
+                text(account_id),
+                JsValue::from_f64(if consent.opted_in { 1.0 } else { 0.0 }),
+                text(&updated_at),
+            ],
+        )?
+        .run()
+        .await
+        .map_err(fault)?;
+        Ok(())
+    }
+
+    async fn opted_in_accounts(&self) -> StoreResult<Vec<String>> {
+        #[derive(Deserialize)]
+        struct Row {
+            account_id: String,
+        }
+        let rows: Vec<Row> = self
+            .statement(
+                "SELECT account_id FROM consent WHERE opted_in = ?1 ORDER BY account_id",
+                &[JsValue::from_f64(1.0)],
+            )?
+            .all()
+            .await
+            .map_err(fault)?
+            .results()
+            .map_err(fault)?;
+        Ok(rows.into_iter().map(|r| r.account_id).collect())
+    }
+
+    async fn erase_account(&self, account_id: &str) -> StoreResult<Erased> {
+        // Children first (foreign keys); a D1 batch is one transaction.
+        let tables = [
+            "DELETE FROM records WHERE account_id = ?1",
+            "DELETE FROM cross_learning_events WHERE account_id = ?1",
+            "DELETE FROM consent WHERE account_id = ?1",
+            "DELETE FROM account_tokens WHERE account_id = ?1",
+            "DELETE FROM accounts WHERE account_id = ?1",
+        ];
+        let statements = tables
+            .iter()
+            .map(|sql| self.statement(sql, &[text(account_id)]))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let results = self.batch(statements).await?;
+        Ok(Erased {
+            records: changes(&results[0])?,
+            events: changes(&results[1])?,
+        })
+    }
+}
+
+impl Records for D1Store {
+    async fn insert_records(
+        &self,
+        account_id: &str,
+        records: &[CreativeRecord],
+        now: &str,
+    ) -> StoreResult<Vec<bool>> {
+        let mut statements = Vec::with_capacity(records.len());
+        for r in records {
+            let json = serde_json::to_string(r).map_err(|e| StoreError(e.to_string()))?;
+            let niche = r.niche.map_or(JsValue::NULL, |n| text(n.as_str()));
+            statements.push(self.statement(
+                "INSERT INTO records (account_id, record_id, platform, niche, record_json, \
+                 ingested_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                 ON CONFLICT(account_id, record_id) DO NOTHING",
+                &[
+                    text(account_id),
+                    text(&r.record_id),
+                    text(r.platform.as_str()),
+                    niche,
+                    text(&json),
+                    text(now),
+                ],
+            )?);
+        }
+        self.batch(statements)
+            .await?
+            .iter()
+            .map(|res| changes(res).map(|n| n == 1))
+            .collect()
+    }
+
+    async fn records(&self, account_id: &str) -> StoreResult<Vec<CreativeRecord>> {
+        let rows: Vec<RecordRow> = self
+            .statement(
+                "SELECT record_json FROM records WHERE account_id = ?1 ORDER BY record_id",
+                &[text(account_id)],
+            )?
+            .all()
+            .await
+            .map_err(fault)?
+            .results()
+            .map_err(fault)?;
+        rows.iter()
+            .map(|r| serde_json::from_str(&r.record_json).map_err(|e| StoreError(e.to_string())))
+            .collect()
+    }
+}
+
+impl Events for D1Store {
+    async fn add_event(&self, event: &Event) -> StoreResult<()> {
+        self.statement(
+            "INSERT INTO cross_learning_events (event_id, account_id, niche, event_type, \
+             payload_json, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            &[
+                text(&event.event_id),
+                text(&event.account_id),
+                text(&event.niche),
+                text(&event.event_type),
+                text(&event.payload.to_string()),
+                text(&event.created_at),
+            ],
+        )?
+        .run()
+        .await
+        .map_err(fault)?;
+        Ok(())
+    }
+
+    async fn events(&self, account_id: &str) -> StoreResult<Vec<Event>> {
+        let rows: Vec<EventRow> = self
+            .statement(
+                "SELECT event_id, account_id, niche, event_type, payload_json, created_at \
+                 FROM cross_learning_events WHERE account_id = ?1 ORDER BY created_at, event_id",
+                &[text(account_id)],
+            )?
+            .all()
+            .await
+            .map_err(fault)?
+            .results()
+            .map_err(fault)?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(Event {
+                    payload: serde_json::from_str(&r.payload_json)
+                        .map_err(|e| StoreError(e.to_string()))?,
+                    event_id: r.event_id,
+                    account_id: r.account_id,
+                    niche: r.niche,
+                    event_type: r.event_type,
+                    created_at: r.created_at,
+                })
+            })
+            .collect()
+    }
+}
+
+#[derive(Deserialize)]
+struct HistoryDbRow {
+    period: f64,
+    niche: String,
+    epsilon: f64,
+    published: f64,
+    sample_size: Option<f64>,
+    params_json: String,
+    release_json: String,
+    published_at: String,
+}
+
+impl History for D1Store {
+    async fn history(&self, from: u32, to: u32) -> StoreResult<Vec<HistoryRow>> {
+        let rows: Vec<HistoryDbRow> = self
+            .statement(
+                "SELECT period, niche, epsilon, published, sample_size, params_json, \
+                 release_json, published_at FROM release_history \
+                 WHERE period >= ?1 AND period < ?2 ORDER BY period, niche",
+                &[
+                    JsValue::from_f64(f64::from(from)),
+                    JsValue::from_f64(f64::from(to)),
+                ],
+            )?
+            .all()
+            .await
+            .map_err(fault)?
+            .results()
+            .map_err(fault)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| HistoryRow {
+                period: r.period as u32,
+                niche: r.niche,
+                epsilon: r.epsilon,
+                published: r.published != 0.0,
+                sample_size: r.sample_size.map(|n| n as u64),
+                params_json: r.params_json,
+                release_json: r.release_json,
+                published_at: r.published_at,
+            })
+            .collect())
+    }
+
+    async fn record_release(&self, row: &HistoryRow) -> StoreResult<bool> {
+        let result = self
+            .statement(
+                "INSERT INTO release_history (release_id, niche, period, epsilon, published, \
+                 sample_size, params_json, release_json, published_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(release_id) DO NOTHING",
+                &[
+                    text(&format!("{}:{}", row.period, row.niche)),
+                    text(&row.niche),
+                    JsValue::from_f64(f64::from(row.period)),
+                    JsValue::from_f64(row.epsilon),
+                    JsValue::from_f64(if row.published { 1.0 } else { 0.0 }),
+                    row.sample_size
+                        .map_or(JsValue::NULL, |n| JsValue::from_f64(n as f64)),
+                    text(&row.params_json),
+                    text(&row.release_json),
+                    text(&row.published_at),
+                ],
+            )?
+            .run()
+            .await
+            .map_err(fault)?;
+        Ok(changes(&result)? == 1)
+    }
+}
