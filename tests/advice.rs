@@ -1,6 +1,9 @@
 //! Recommendations and the dashboard from a niche-wisdom release (hand-made releases here, so the
 //! expected outputs follow from the inputs; the study in tests/study.rs uses real releases).
 
+// Native only: `wasm-pack test` builds every test target for wasm32; this keeps it empty there.
+#![cfg(not(target_arch = "wasm32"))]
+
 use crosslearn::advice::dashboard::{percentile, Metric, Performance};
 use crosslearn::advice::recommend::AccountFit;
 use crosslearn::advice::{dashboard, recommend, DashboardOptions, RecommendOptions, Strength};

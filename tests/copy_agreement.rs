@@ -2,6 +2,9 @@
 //! (120 real Facebook/TikTok texts; see tests/data/copy_labels.md for how they were drawn and
 //! labelled). Run `cargo test --test copy_agreement -- --nocapture` to print the figures.
 
+// Native only: `wasm-pack test` builds every test target for wasm32; this keeps it empty there.
+#![cfg(not(target_arch = "wasm32"))]
+
 use crosslearn::copy::extract_copy_attributes;
 
 struct Row {

@@ -2,6 +2,9 @@
 //! files. Everything here is sized to run in a few seconds in debug builds; the full evaluation
 //! is `cargo run --release --bin eval-ctr` (docs/ctr.md).
 
+// Native only: `wasm-pack test` builds every test target for wasm32; this keeps it empty there.
+#![cfg(not(target_arch = "wasm32"))]
+
 use crosslearn::features::FeatureBuilder;
 use crosslearn::hash::fnv1a64;
 use crosslearn::model::baseline::{attribute_oracle, ForestBaseline, ForestOptions, MeanBaseline};

@@ -17,6 +17,9 @@
 //! a 40-account simulated network, so the cross-target check does not depend on the shipped
 //! models alone.
 
+// Native only: `wasm-pack test` builds every test target for wasm32; this keeps it empty there.
+#![cfg(not(target_arch = "wasm32"))]
+
 use crosslearn::features::FeatureBuilder;
 use crosslearn::model::ctr::{CtrModel, ModelKind, TrainOptions};
 use crosslearn::model::encode::{

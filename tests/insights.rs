@@ -1,6 +1,9 @@
 //! Account insights: hand-built records with known answers, the simulator's true best hook, and
 //! the real exports in `../shared/data`.
 
+// Native only: `wasm-pack test` builds every test target for wasm32; this keeps it empty there.
+#![cfg(not(target_arch = "wasm32"))]
+
 use crosslearn::import::import_csv;
 use crosslearn::insights::{account_insights, Attribute, InsightOptions, WinnerRule};
 use crosslearn::niche::Niche;

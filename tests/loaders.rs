@@ -1,6 +1,9 @@
 //! Golden tests of the CSV importers on the real exports in `../shared/data` (read here and passed
 //! as bytes: the core does no file I/O), plus corrupted and generic inputs.
 
+// Native only: `wasm-pack test` builds every test target for wasm32; this keeps it empty there.
+#![cfg(not(target_arch = "wasm32"))]
+
 use crosslearn::import::{detect_format, import_csv, import_csv_as, ImportFormat};
 use crosslearn::record::{AdFormat, ConversionScope, CtaStyle, HookType, RecordSource};
 use crosslearn::{ErrorCode, Platform};

@@ -1,6 +1,9 @@
 //! Seed-mode keyword detection against the original's golden vectors
 //! (`../shared/fixtures/seed_golden.json`, `cases.keyword_niche`, 187 cases), compared with `==`.
 
+// Native only: `wasm-pack test` builds every test target for wasm32; this keeps it empty there.
+#![cfg(not(target_arch = "wasm32"))]
+
 use crosslearn::niche::{seed_keyword_niche, Niche};
 use serde_json::Value;
 

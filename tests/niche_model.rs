@@ -1,6 +1,9 @@
 //! The niche model: deterministic training, the binary format's error handling, detection and
 //! account aggregation on a tiny model, and sanity checks of the shipped `models/niche-v1.bin`.
 
+// Native only: `wasm-pack test` builds every test target for wasm32; this keeps it empty there.
+#![cfg(not(target_arch = "wasm32"))]
+
 use crosslearn::niche::hashing::HashingConfig;
 use crosslearn::niche::model::{crc32, NicheModel, FORMAT_VERSION, MAGIC};
 use crosslearn::niche::train::{train, Example, TrainConfig};

@@ -1,5 +1,8 @@
 //! Text normalization, corrected keywords, hashing, corpus helpers and metrics.
 
+// Native only: `wasm-pack test` builds every test target for wasm32; this keeps it empty there.
+#![cfg(not(target_arch = "wasm32"))]
+
 use crosslearn::niche::corpus::csv::parse;
 use crosslearn::niche::corpus::{fold_of, merge_near_duplicates, snippets, split_of, Doc, Source};
 use crosslearn::niche::eval::{ece, report};

@@ -1,5 +1,8 @@
 //! The simulator's truth for arbitrary creatives and the network-effect study (simulated data).
 
+// Native only: `wasm-pack test` builds every test target for wasm32; this keeps it empty there.
+#![cfg(not(target_arch = "wasm32"))]
+
 use crosslearn::record::{AdFormat, CtaStyle, HookType, VisualTag};
 use crosslearn::sim::{generate_network, true_ctr, CreativeSpec, SimOptions, SimParams};
 use crosslearn::Platform;

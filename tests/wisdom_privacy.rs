@@ -1,6 +1,9 @@
 //! The privacy guarantees of niche-wisdom releases, as tests that can fail. Networks are small
 //! simulated ones (SIMULATED DATA), so everything runs fast in debug.
 
+// Native only: `wasm-pack test` builds every test target for wasm32; this keeps it empty there.
+#![cfg(not(target_arch = "wasm32"))]
+
 use crosslearn::insights::InsightOptions;
 use crosslearn::niche::Niche;
 use crosslearn::privacy::aggregate::{Aggregate, Contribution};

@@ -1,6 +1,9 @@
 //! Release post-processing: bins, quantiles, the CTR prior lookup, and an end-to-end check that a
 //! nearly noise-free release recovers the niche's real median CTR (SIMULATED DATA).
 
+// Native only: `wasm-pack test` builds every test target for wasm32; this keeps it empty there.
+#![cfg(not(target_arch = "wasm32"))]
+
 use crosslearn::insights::InsightOptions;
 use crosslearn::niche::Niche;
 use crosslearn::platform::Platform;
