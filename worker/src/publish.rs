@@ -136,19 +136,10 @@ pub async fn publish<S: Accounts + Records + History, R: Releases>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::memory::run;
     use crate::store::memory::MemoryStore;
     use crate::store::{Account, Consent};
     use crosslearn::record::{validate_records, RecordInput, RecordSource};
-    use std::future::Future;
-    use std::pin::pin;
-    use std::task::{Context, Poll, Waker};
-
-    fn run<F: Future>(f: F) -> F::Output {
-        match pin!(f).poll(&mut Context::from_waker(Waker::noop())) {
-            Poll::Ready(v) => v,
-            Poll::Pending => panic!("never waits"),
-        }
-    }
 
     const DAY_MS: u64 = 86_400_000;
     /// A Thursday, 2026-01-01 (day 20454): period 2922 of the weekly cadence.

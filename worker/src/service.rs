@@ -389,20 +389,9 @@ pub fn iso_utc(ms: u64) -> String {
 mod tests {
     use super::*;
     use crate::auth::{authenticate, token_hash};
+    use crate::store::memory::run;
     use crate::store::memory::MemoryStore;
     use crate::store::Events;
-    use std::future::Future;
-    use std::pin::pin;
-    use std::task::{Context, Poll, Waker};
-
-    /// Run a future that never waits (the fakes are always ready).
-    fn run<F: Future>(f: F) -> F::Output {
-        let mut f = pin!(f);
-        match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-            Poll::Ready(v) => v,
-            Poll::Pending => panic!("the in-memory store never waits"),
-        }
-    }
 
     const NOW: &str = "2026-01-02T03:04:05.006Z";
     const OP: &str = "operator-secret";

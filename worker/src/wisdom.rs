@@ -128,17 +128,8 @@ pub async fn all_wisdom<R: Releases>(kv: &R) -> Result<AllWisdom, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::memory::run;
     use crate::store::memory::MemoryStore;
-    use std::future::Future;
-    use std::pin::pin;
-    use std::task::{Context, Poll, Waker};
-
-    fn run<F: Future>(f: F) -> F::Output {
-        match pin!(f).poll(&mut Context::from_waker(Waker::noop())) {
-            Poll::Ready(v) => v,
-            Poll::Pending => panic!("never waits"),
-        }
-    }
 
     #[test]
     fn answers_only_published_releases() {

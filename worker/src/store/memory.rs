@@ -241,19 +241,19 @@ impl Releases for MemoryStore {
     }
 }
 
+/// Run a future that never waits (the in-memory fakes are always ready), for native unit tests.
+#[cfg(test)]
+pub(crate) fn run<F: std::future::Future>(f: F) -> F::Output {
+    use std::task::{Context, Poll, Waker};
+    match std::pin::pin!(f).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(v) => v,
+        Poll::Pending => panic!("the in-memory store never waits"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::future::Future;
-    use std::pin::pin;
-    use std::task::{Context, Poll, Waker};
-
-    fn run<F: Future>(f: F) -> F::Output {
-        match pin!(f).poll(&mut Context::from_waker(Waker::noop())) {
-            Poll::Ready(v) => v,
-            Poll::Pending => panic!("never waits"),
-        }
-    }
 
     #[test]
     fn releases_replace_per_niche() {
