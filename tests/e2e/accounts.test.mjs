@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { queryD1, startWorker } from './lib/wrangler.mjs';
+import { queryD1, request, startWorker } from './lib/wrangler.mjs';
 
 const OPERATOR = `op_${randomBytes(16).toString('hex')}`;
 const MAX_BATCH_RECORDS = 500; // worker/src/service.rs
@@ -22,23 +22,10 @@ after(async () => {
   await worker?.stop();
 });
 
-async function call(method, route, { body, token, raw } = {}) {
+function call(method, route, { body, token, raw } = {}) {
   const headers = {};
   if (token !== undefined) headers.authorization = raw ? token : `Bearer ${token}`;
-  const init = { method, headers };
-  if (body !== undefined) {
-    init.body = typeof body === 'string' ? body : JSON.stringify(body);
-    headers['content-type'] = 'application/json';
-  }
-  const res = await fetch(`${worker.url}${route}`, init);
-  const text = await res.text();
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { res, status: res.status, text, json };
+  return request(`${worker.url}${route}`, { method, body, headers });
 }
 
 function expectError(r, status, code) {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { kvGet, queryD1, startWorker } from './lib/wrangler.mjs';
+import { kvGet, queryD1, request, startWorker } from './lib/wrangler.mjs';
 
 const OPERATOR = `op_${randomBytes(16).toString('hex')}`;
 const NICHES = 15; // every niche but `unknown` (crosslearn::niche::Niche::ALL)
@@ -20,14 +20,12 @@ after(async () => {
   await worker?.stop();
 });
 
-async function call(method, route, token, body) {
-  const res = await fetch(`${worker.url}${route}`, {
+const call = (method, route, token, body) =>
+  request(`${worker.url}${route}`, {
     method,
+    body,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: res.status, json: await res.json() };
-}
 
 const hooks = ['question', 'pain_point', 'offer', 'social_proof'];
 const records = (n) =>

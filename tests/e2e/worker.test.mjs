@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ROOT, startWorker } from './lib/wrangler.mjs';
+import { ROOT, request, startWorker } from './lib/wrangler.mjs';
 
 const FIXTURES = process.env.SEED_GOLDEN ?? path.resolve(ROOT, '../shared/fixtures/seed_golden.json');
 const golden = JSON.parse(readFileSync(FIXTURES, 'utf8'));
@@ -25,22 +25,8 @@ after(async () => {
   await worker?.stop();
 });
 
-async function call(method, route, body, headers = {}) {
-  const init = { method, headers: { ...headers } };
-  if (body !== undefined) {
-    init.body = typeof body === 'string' ? body : JSON.stringify(body);
-    init.headers['content-type'] ??= 'application/json';
-  }
-  const res = await fetch(`${worker.url}${route}`, init);
-  const text = await res.text();
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { res, status: res.status, text, json };
-}
+const call = (method, route, body, headers = {}) =>
+  request(`${worker.url}${route}`, { method, body, headers });
 
 const post = (route, body, headers) => call('POST', route, body, headers);
 
