@@ -12,9 +12,9 @@ use crosslearn::record::CreativeRecord;
 use crosslearn::rng::Rng;
 use crosslearn::sim::{generate_network, Network, SimOptions};
 use crosslearn::wisdom::{
-    empty_aggregate, get_or_release, noisy_aggregate, release_wisdom, wisdom_contribution,
-    AccountConsent, ContributionPool, Layout, MemoryReleaseStore, ReleaseConfig, ReleaseId,
-    WisdomContribution,
+    empty_aggregate, get_or_release, niche_gate, noisy_aggregate, release_wisdom,
+    wisdom_contribution, AccountConsent, ContributionPool, Layout, MemoryReleaseStore,
+    ReleaseConfig, ReleaseId, WisdomContribution,
 };
 use crosslearn::ErrorCode;
 use std::collections::BTreeMap;
@@ -76,7 +76,14 @@ fn pool_of<'a>(
 #[test]
 fn consent_defaults_to_off_and_opted_out_data_never_changes_a_release() {
     assert!(!AccountConsent::default().opted_in);
-    let config = ReleaseConfig::default();
+    // About 3 opted-in accounts per niche (a network small enough for a debug test): k 2 and
+    // ε 10 make the niche gate 2 accounts, so releases are published and can change.
+    let config = ReleaseConfig {
+        k: 2,
+        epsilon: 10.0,
+        budget_per_window: 40.0,
+        ..Default::default()
+    };
     let net = network(3, 90);
     let mut accounts = by_account(&net);
     // Odd-numbered accounts have not opted in.
@@ -97,6 +104,7 @@ fn consent_defaults_to_off_and_opted_out_data_never_changes_a_release() {
             .collect::<Vec<_>>()
     };
     let before = release(&accounts);
+    assert!(before.iter().filter(|w| w.published).count() >= 5);
     let opted_out: Vec<String> = accounts
         .keys()
         .filter(|id| !consent(id).opted_in)
@@ -116,50 +124,39 @@ fn consent_defaults_to_off_and_opted_out_data_never_changes_a_release() {
         );
     }
     assert_eq!(release(&accounts), before);
-    // Control: the same change to one opted-IN account does change its niche's release.
+    // Control: the same change to the opted-IN accounts does change the releases.
     let mut changed = accounts.clone();
-    let id = changed
-        .keys()
-        .find(|id| consent(id).opted_in)
-        .unwrap()
-        .clone();
-    for r in changed.get_mut(&id).unwrap() {
-        r.clicks = r.impressions / 2;
+    for (id, rs) in changed.iter_mut() {
+        if consent(id).opted_in {
+            for r in rs {
+                r.clicks = r.impressions / 2;
+            }
+        }
     }
     assert_ne!(release(&changed), before);
 }
 
+/// With ε 10 the niche gate is exactly k (its noise term `t · ln 20` is 2 accounts), so this
+/// checks the k threshold itself, applied to the NOISY count, with crossings both ways.
 #[test]
 fn below_the_noisy_k_nothing_is_published() {
     let config = ReleaseConfig {
         k: 5,
+        epsilon: 10.0,
+        budget_per_window: 40.0,
         ..Default::default()
     };
     let layout = Layout::new(&config).unwrap();
+    assert_eq!(niche_gate(&layout, &config), 5.0);
     let net = network(5, 150);
     let accounts = by_account(&net);
     let cs = contributions(&accounts, |_| opted_in(), &config);
     let (mut published, mut suppressed, mut noisy_rescued, mut noisy_dropped) = (0, 0, 0, 0);
     for true_n in [1usize, 3, 4, 5, 6, 8] {
-        // `true_n` fitness accounts.
-        let agg = {
-            let mut pool = ContributionPool::new();
-            for (id, c) in cs
-                .iter()
-                .filter(|(_, c)| c.niche == Niche::Fitness)
-                .take(true_n)
-            {
-                pool.set(id, Some(c.clone())).unwrap();
-            }
-            pool.aggregate(Niche::Fitness)
-        };
+        let agg = fitness_aggregate(&cs, true_n);
         assert_eq!(agg.accounts as usize, true_n);
         for seed in 0..200 {
-            let id = ReleaseId {
-                period: 1,
-                niche: Niche::Fitness,
-            };
-            let w = release_wisdom(&agg, id, &config, &mut Rng::new(seed)).unwrap();
+            let w = release_wisdom(&agg, fitness_id(), &config, &mut Rng::new(seed)).unwrap();
             // Replay the draw: the count's noise is the first draw of the stream.
             let noisy_n =
                 agg.accounts + discrete_laplace(&mut Rng::new(seed), 1.0 / layout.count_epsilon);
@@ -190,6 +187,52 @@ fn below_the_noisy_k_nothing_is_published() {
     );
     // The threshold is applied to the noisy count, so both kinds of crossing occur.
     assert!(noisy_rescued > 0 && noisy_dropped > 0);
+}
+
+/// At the default ε the count noise (t ≈ 6.7) alone would carry an EMPTY niche past k = 5 about
+/// a quarter of the time; the noise-aware niche gate (20 accounts) keeps that below 5 %.
+#[test]
+fn count_noise_alone_rarely_publishes_an_empty_niche() {
+    let config = ReleaseConfig::default();
+    let layout = Layout::new(&config).unwrap();
+    let gate = niche_gate(&layout, &config);
+    assert!(gate > f64::from(config.k), "{gate}");
+    let empty = ContributionPool::new().aggregate(Niche::Fitness);
+    assert_eq!(empty.accounts, 0);
+    let (mut published, mut past_k) = (0, 0);
+    let draws = 4000;
+    for seed in 0..draws {
+        let w = release_wisdom(&empty, fitness_id(), &config, &mut Rng::new(seed)).unwrap();
+        let noisy_n = discrete_laplace(&mut Rng::new(seed), 1.0 / layout.count_epsilon);
+        assert_eq!(w.published, noisy_n as f64 >= gate, "seed {seed}");
+        published += usize::from(w.published);
+        past_k += usize::from(noisy_n >= i64::from(config.k));
+    }
+    let (rate, k_rate) = (
+        published as f64 / draws as f64,
+        past_k as f64 / draws as f64,
+    );
+    eprintln!("empty niche published {rate:.4}; would pass k alone {k_rate:.4}");
+    assert!(rate < 0.05, "{rate}");
+    assert!(k_rate > 0.15, "{k_rate}");
+}
+
+fn fitness_aggregate(
+    cs: &BTreeMap<String, WisdomContribution>,
+    n: usize,
+) -> crosslearn::privacy::aggregate::Aggregate {
+    let mut pool = ContributionPool::new();
+    for (id, c) in cs.iter().filter(|(_, c)| c.niche == Niche::Fitness).take(n) {
+        pool.set(id, Some(c.clone())).unwrap();
+    }
+    pool.aggregate(Niche::Fitness)
+}
+
+fn fitness_id() -> ReleaseId {
+    ReleaseId {
+        period: 1,
+        niche: Niche::Fitness,
+    }
 }
 
 /// For every account of several small networks, removing it changes each group's pre-noise sums
@@ -320,6 +363,8 @@ fn noise_scale_is_sensitivity_over_epsilon() {
 fn no_account_id_or_source_text_in_any_serialized_release() {
     let config = ReleaseConfig {
         k: 2,
+        epsilon: 10.0,
+        budget_per_window: 40.0,
         ..Default::default()
     };
     let net = network(8, 120);

@@ -108,10 +108,15 @@ fn main() {
             }
         }
         println!(
-            "| {per_niche} | {:.0} % | {:.0} % | {:.2} | {:.1} | {:.1} | {:.1} |",
+            "| {per_niche} | {:.0} % | {:.0} % | {} | {:.1} | {:.1} | {:.1} |",
             100.0 * published as f64 / releases as f64,
             100.0 * cells_pub as f64 / cells.max(1) as f64,
-            median(errs),
+            // No published cell: no error to report (not NaN).
+            if errs.is_empty() {
+                "n/a".to_string()
+            } else {
+                format!("{:.2}", median(errs))
+            },
             median(count_errs),
             lifts as f64 / published.max(1) as f64,
             freqs as f64 / published.max(1) as f64,

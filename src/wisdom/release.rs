@@ -6,7 +6,9 @@
 //! Everything after the noise is post-processing (no further privacy cost):
 //!
 //! - **k and noise-aware gates**: nothing is published when the niche's noisy count is below
-//!   `k`. Each part then has its own noisy count and is published only when that count reaches
+//!   [`niche_gate`] `= max(k, t · ln(1 / 0.05))` with `t = 1 / ε_count`: `k` alone would let
+//!   count noise publish an empty niche (at the defaults, k 5 and `t` 6.7, a quarter of the time).
+//!   Each part then has its own noisy count and is published only when that count reaches
 //!   `max(k, t · ln(n / 0.05))`, `t` being its noise parameter and `n` the number of parts in
 //!   its group (3 platforms, or the attribute's values): pure noise publishes any part of a
 //!   group with probability below 5 %. This gates a platform's benchmarks (its noisy platform
@@ -52,6 +54,14 @@ pub const FALSE_PUBLICATION_RATE: f64 = 0.05;
 /// parts with probability below `α` ([`FALSE_PUBLICATION_RATE`]).
 fn gate(k: f64, t: f64, family: usize) -> f64 {
     k.max(t * (family as f64 / FALSE_PUBLICATION_RATE).ln())
+}
+
+/// The least noisy account count at which a niche's release is published at all:
+/// `max(k, t · ln(1 / α))` with the count's noise parameter `t = 1 / ε_count`, so that noise
+/// alone publishes an empty niche with probability below `α` ([`FALSE_PUBLICATION_RATE`]).
+/// At the defaults (k 5, ε 1, count share 0.15) this is 20 accounts.
+pub fn niche_gate(layout: &Layout, config: &ReleaseConfig) -> f64 {
+    gate(f64::from(config.k), 1.0 / layout.count_epsilon, 1)
 }
 
 /// The publication threshold of a histogram's clamped total: `max(k, 3σ)` of the noise summed
@@ -214,7 +224,7 @@ fn build(layout: &Layout, config: &ReleaseConfig, id: ReleaseId, noisy: &Aggrega
         winning_visual_patterns: Vec::new(),
         privacy: privacy_params(layout, config),
     };
-    if (noisy.accounts as f64) < k {
+    if (noisy.accounts as f64) < niche_gate(layout, config) {
         return w;
     }
     let n = noisy.accounts as f64;
