@@ -170,7 +170,7 @@ export function setupImport(deps) {
       ["Format", human(m.format), "format"],
     ];
     for (const [name, value, key] of items) {
-      const s = el("div", undefined, { class: `stat ${key}` });
+      const s = el("div", undefined, { class: `stat stat-${key}` });
       s.append(el("span", name, { class: "stat-name" }), el("strong", value, { id: `import-${key}` }));
       stats.append(s);
     }
