@@ -3,6 +3,7 @@
 #   www/*    -> dist/          (the ad editor page at /)
 #   pkg/     -> dist/pkg/      (the wasm npm package the page imports as ../pkg -> /pkg)
 #   models/  -> dist/models/   (model files the page fetches as bytes)
+#   scripts/snapshot-release.mjs -> dist/snapshot-release.json (bundled SIMULATED release)
 # Whatever of these exists is copied; a missing one is reported and skipped, so the Worker can
 # be run before the npm package is built. dist/ is rebuilt from scratch every time.
 source "$(dirname "$0")/lib.sh"
@@ -25,6 +26,13 @@ log "assembling dist/"
 copy_tree www "$ROOT/dist"
 copy_tree pkg "$ROOT/dist/pkg"
 copy_tree models "$ROOT/dist/models"
+# The bundled SIMULATED snapshot release the editor falls back to (scripts/snapshot-release.mjs,
+# deterministic), made through the npm package: skipped when pkg/ is not built.
+if [ -f pkg/crosslearn_bg.wasm ]; then
+  node scripts/snapshot-release.mjs dist/snapshot-release.json
+else
+  echo "  pkg/ missing: dist/snapshot-release.json not written"
+fi
 # Dotfiles are repository plumbing (.gitkeep, pkg/.gitignore written by wasm-pack), not assets.
 find dist -name '.*' -type f -delete
 echo "dist/: $(find dist -type f | wc -l) files"

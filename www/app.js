@@ -1,79 +1,502 @@
-// The metric-normalizer page: every keystroke re-normalizes locally with the wasm package.
-import init, { normalize } from "./pkg/crosslearn.js";
+// @ts-check
+// The ad editor: every input re-scores the draft locally with the wasm package (copy attributes,
+// niche, calibrated CTR with its interval, benchmark, recommendations, chart) within one frame.
+// The only network calls fetch public things: the page, the package, the model files and the
+// published niche wisdom (lib/config.js).
+import init, { CopyExtractor, CtrModel, NicheModel, recommend, normalize } from "./pkg/crosslearn.js";
+import { CTR_MODEL_FILE, MODEL_BASE, NICHE_MODEL_FILE, USE_PRIORS } from "./lib/config.js";
+import { byId, el, errorText } from "./lib/dom.js";
+import {
+  CTAS, FORMATS, HOOKS, PLATFORMS, TIMED_FORMATS, VISUAL_TAGS,
+  actionText, applyPattern, attributeNoun, creativeHas, ctrPct, human, humanValue, liftPct, ordinal,
+} from "./lib/creative.js";
+import { VIEW_BOX, distributionSvg } from "./lib/chart.js";
+import { loadReleases, describeSource } from "./lib/releases.js";
+import { isStale, percentileLabel, percentileOf, platformCtr, priorsOf, resolveWisdom } from "./lib/wisdom.js";
+import { setupImport } from "./lib/import-ui.js";
 
-const form = document.getElementById("metrics");
-const status = document.getElementById("status");
-const table = document.getElementById("result");
+/** @typedef {import("./pkg/crosslearn.js").CreativeAttributes} CreativeAttributes */
+/** @typedef {import("./pkg/crosslearn.js").Recommendations} Recommendations */
+/** @typedef {import("./pkg/crosslearn.js").Recommendation} Recommendation */
+/** @typedef {import("./pkg/crosslearn.js").Niche} Niche */
+/** @typedef {import("./pkg/crosslearn.js").Platform} Platform */
+/** @typedef {import("./pkg/crosslearn.js").HookType} HookType */
+/** @typedef {import("./pkg/crosslearn.js").CtaStyle} CtaStyle */
+/** @typedef {import("./pkg/crosslearn.js").AdFormat} AdFormat */
+/** @typedef {import("./pkg/crosslearn.js").VisualTag} VisualTag */
+/** @typedef {import("./lib/wisdom.js").ResolvedWisdom} ResolvedWisdom */
+/** @typedef {import("./lib/wisdom.js").ReleaseSet} ReleaseSet */
 
-const pct = (v) => (v === "" ? null : Number(v) / 100);
-const num = (v) => (v === "" ? null : Number(v));
+/**
+ * One scored draft (the editor's current state, or a saved variant).
+ * @typedef {object} Scored
+ * @property {string} headline
+ * @property {string} body
+ * @property {CreativeAttributes} creative
+ * @property {{ niche: Niche, confidence: number, detected: boolean }} niche
+ * @property {{ ctr: number, low: number, high: number }} score
+ * @property {number | null} percentile
+ * @property {ResolvedWisdom | null} wisdom
+ */
 
-function readMetrics() {
-  const f = new FormData(form);
-  const platform = String(f.get("platform"));
-  const score = num(String(f.get("score")));
-  return {
-    platform,
-    ctr: pct(String(f.get("ctr"))),
-    cpc: num(String(f.get("cpc"))),
-    cpm: num(String(f.get("cpm"))),
-    impressions: num(String(f.get("impressions"))),
-    clicks: num(String(f.get("clicks"))),
-    spend: num(String(f.get("spend"))),
-    revenue: num(String(f.get("revenue"))) ?? 0,
-    engagement_rate: pct(String(f.get("engagement_rate"))),
-    quality_score: platform === "google_ads" ? score : null,
-    relevance_score: platform === "meta" ? score : null,
-  };
+/**
+ * Performance counters the browser test reads (docs/editor.md): per input event, the time from
+ * the event to the updated score in the DOM.
+ * @typedef {{ latencies: number[], updates: number }} EditorPerf
+ */
+const perfWindow = /** @type {Window & { __editorPerf?: EditorPerf }} */ (window);
+/** @type {EditorPerf} */
+const perf = { latencies: [], updates: 0 };
+perfWindow.__editorPerf = perf;
+
+const form = byId("editor", HTMLFormElement);
+const f = {
+  platform: byId("platform", HTMLSelectElement),
+  headline: byId("headline", HTMLInputElement),
+  body: byId("body", HTMLTextAreaElement),
+  hook: byId("hook", HTMLSelectElement),
+  cta: byId("cta", HTMLSelectElement),
+  format: byId("format", HTMLSelectElement),
+  duration: byId("duration", HTMLInputElement),
+  hour: byId("hour", HTMLSelectElement),
+  niche: byId("niche", HTMLSelectElement),
+  tags: byId("tags", HTMLDivElement),
+};
+const out = {
+  status: byId("wisdom-status", HTMLDivElement),
+  error: byId("editor-error", HTMLParagraphElement),
+  ctr: byId("ctr", HTMLParagraphElement),
+  ctrInterval: byId("ctr-interval", HTMLParagraphElement),
+  percentile: byId("percentile", HTMLSpanElement),
+  percentileLabel: byId("percentile-label", HTMLSpanElement),
+  percentileBasis: byId("percentile-basis", HTMLParagraphElement),
+  score: byId("score", HTMLSpanElement),
+  scoreBar: byId("score-bar", HTMLSpanElement),
+  scoreBasis: byId("score-basis", HTMLParagraphElement),
+  nicheName: byId("niche-name", HTMLParagraphElement),
+  nicheConfidence: byId("niche-confidence", HTMLParagraphElement),
+  chart: byId("chart", SVGSVGElement),
+  chartTitle: byId("chart-title", HTMLHeadingElement),
+  chartCaption: byId("chart-caption", HTMLElement),
+  recs: byId("recommendations", HTMLOListElement),
+  recsNote: byId("recs-note", HTMLParagraphElement),
+  already: byId("already", HTMLUListElement),
+  alreadySummary: byId("already-summary", HTMLElement),
+  compare: byId("compare", HTMLTableElement),
+  compareEmpty: byId("compare-empty", HTMLParagraphElement),
+  modelInfo: byId("model-info", HTMLSpanElement),
+};
+
+/**
+ * @param {HTMLSelectElement} select
+ * @param {[string, string][]} options
+ */
+function fill(select, options) {
+  select.replaceChildren(...options.map(([v, t]) => el("option", t, { value: v })));
 }
 
-const rows = [
-  ["CTR", "normalized_ctr"],
-  ["CPC (cheaper is better)", "normalized_cpc"],
-  ["CPM (cheaper is better)", "normalized_cpm"],
-  ["Engagement", "normalized_engagement"],
-  ["Quality", "normalized_quality"],
-  ["Composite score", "composite_score"],
-  ["Confidence (from impressions)", "confidence"],
-];
+fill(f.platform, PLATFORMS);
+fill(f.hook, [["", "Auto (from copy)"], ...HOOKS.map((h) => /** @type {[string, string]} */ ([h, human(h)]))]);
+fill(f.cta, [["", "Auto (from copy)"], ...CTAS.map((c) => /** @type {[string, string]} */ ([c, human(c)]))]);
+fill(f.format, FORMATS.map((x) => [x, human(x)]));
+fill(f.hour, [["", "Not set"], ...Array.from({ length: 24 }, (_, h) => /** @type {[string, string]} */ ([String(h), `${String(h).padStart(2, "0")}:00`]))]);
+f.hour.value = "19";
+for (const t of VISUAL_TAGS) {
+  const id = `tag-${t}`;
+  const box = el("input", undefined, { type: "checkbox", id, name: "tag", value: t });
+  const label = el("label", human(t), { for: id });
+  const wrap = el("span", undefined, { class: "tag" });
+  wrap.append(box, label);
+  f.tags.append(wrap);
+}
 
-function render(n) {
-  const body = table.tBodies[0];
-  body.replaceChildren();
-  for (const [label, key] of rows) {
-    const v = n[key];
-    const tr = body.insertRow();
-    tr.insertCell().textContent = label;
-    const cell = tr.insertCell();
-    if (v === null || v === undefined) {
-      cell.textContent = "no signal";
+out.status.textContent = "Loading the scoring engine and models…";
+const [, ctrBytes, nicheBytes] = await Promise.all([
+  init(),
+  fetchBytes(MODEL_BASE + CTR_MODEL_FILE),
+  fetchBytes(MODEL_BASE + NICHE_MODEL_FILE),
+]);
+const ctrModel = CtrModel.load(ctrBytes, "pre_launch");
+const nicheModel = NicheModel.load(nicheBytes);
+const extractor = new CopyExtractor();
+fill(f.niche, [["", "Auto-detect"], ...nicheNamesSorted().map((n) => /** @type {[string, string]} */ ([n, human(n)]))]);
+out.modelInfo.textContent = `CTR model: ${CTR_MODEL_FILE} (${ctrModel.metadata.trained_on}). Niche model: ${NICHE_MODEL_FILE}.`;
+
+/** @type {ReleaseSet[]} */
+let releaseSets = [];
+const releaseLoad = loadReleases().then((sets) => {
+  releaseSets = sets;
+  recCache.clear();
+  update();
+});
+
+/**
+ * @param {string} url
+ * @returns {Promise<Uint8Array>}
+ */
+async function fetchBytes(url) {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/** @returns {Niche[]} */
+function nicheNamesSorted() {
+  /** @type {Niche[]} */
+  const all = ["automotive", "beauty", "ecommerce", "education", "entertainment", "fashion", "finance", "fitness", "food", "health", "home_decor", "real_estate", "saas", "tech", "travel"];
+  return all;
+}
+
+/** Recommendations per (source, release id): a release does not change between keystrokes. */
+/** @type {Map<string, Recommendations>} */
+const recCache = new Map();
+
+/**
+ * @param {ResolvedWisdom} rw
+ * @returns {Recommendations}
+ */
+function recommendationsOf(rw) {
+  const key = `${rw.source}:${rw.wisdom.niche}/${rw.wisdom.period}`;
+  let r = recCache.get(key);
+  if (!r) {
+    r = recommend(rw.wisdom, null, { max_per_attribute: 3, include_weak: true });
+    recCache.set(key, r);
+  }
+  return r;
+}
+
+/**
+ * Read the form, fill the "Auto" options from the copy, and score the draft.
+ * @returns {Scored}
+ */
+function scoreForm() {
+  const headline = f.headline.value;
+  const body = f.body.value;
+  const copy = extractor.extract(headline, body);
+  setAutoText(f.hook, `Auto: ${human(copy.hook_type)}`);
+  setAutoText(f.cta, `Auto: ${human(copy.cta_style)}`);
+  const text = `${headline}\n${body}`;
+  const detection = nicheModel.detect(text);
+  setAutoText(f.niche, detection.niche === "unknown" ? "Auto-detect: not sure yet" : `Auto: ${human(detection.niche)} (${Math.round(detection.confidence * 100)} %)`);
+  const chosenNiche = /** @type {Niche | ""} */ (f.niche.value);
+  const niche = chosenNiche === ""
+    ? { niche: detection.niche, confidence: detection.confidence, detected: true }
+    : { niche: chosenNiche, confidence: 1, detected: false };
+  const format = /** @type {AdFormat} */ (f.format.value);
+  const timed = TIMED_FORMATS.has(format);
+  f.duration.disabled = !timed;
+  const durationText = f.duration.value.trim();
+  /** @type {CreativeAttributes} */
+  const creative = {
+    platform: /** @type {Platform} */ (f.platform.value),
+    niche: niche.niche === "unknown" ? null : niche.niche,
+    hook_type: /** @type {HookType} */ (f.hook.value || copy.hook_type),
+    cta_style: /** @type {CtaStyle} */ (f.cta.value || copy.cta_style),
+    visual_tags: [...f.tags.querySelectorAll("input:checked")].map((b) => /** @type {VisualTag} */ (/** @type {HTMLInputElement} */ (b).value)),
+    format,
+    duration_s: timed && durationText !== "" ? Number(durationText) : null,
+    posting_hour: f.hour.value === "" ? null : Number(f.hour.value),
+  };
+  const wisdom = creative.niche ? resolveWisdom(releaseSets, creative.niche) : null;
+  const priors = wisdom && USE_PRIORS ? priorsOf([wisdom.wisdom]) : [];
+  const score = ctrModel.scoreCreative(creative, priors);
+  const bench = wisdom ? platformCtr(wisdom.wisdom, creative.platform) : null;
+  const percentile = bench ? percentileOf(bench.ctr, score.ctr) : null;
+  return { headline, body, creative, niche, score, percentile, wisdom };
+}
+
+/**
+ * @param {HTMLSelectElement} select
+ * @param {string} text
+ */
+function setAutoText(select, text) {
+  const first = select.options[0];
+  if (first && first.textContent !== text) first.textContent = text;
+}
+
+/** The draft currently shown. */
+/** @type {Scored | null} */
+let current = null;
+
+/** Re-score and re-render everything that depends on the draft. */
+function update() {
+  let s;
+  try {
+    s = scoreForm();
+    out.error.hidden = true;
+    form.classList.remove("invalid");
+  } catch (e) {
+    out.error.textContent = `Cannot score this draft: ${errorText(e)}`;
+    out.error.hidden = false;
+    form.classList.add("invalid");
+    return;
+  }
+  current = s;
+  perf.updates++;
+  renderScore(s);
+  renderChart(s);
+  renderRecommendations(s);
+  renderStatus(s);
+}
+
+/** @param {Scored} s */
+function renderScore(s) {
+  out.ctr.textContent = ctrPct(s.score.ctr);
+  out.ctr.dataset.ctr = String(s.score.ctr);
+  out.ctrInterval.textContent = `95 % interval ${ctrPct(s.score.low)} – ${ctrPct(s.score.high)}`;
+  out.nicheName.textContent = s.niche.niche === "unknown" ? "Not detected" : human(s.niche.niche);
+  out.nicheName.dataset.niche = s.niche.niche;
+  out.nicheConfidence.textContent = s.niche.detected
+    ? (s.niche.niche === "unknown" ? "Write more copy, or pick the niche" : `${Math.round(s.niche.confidence * 100)} % confidence (detected from the copy)`)
+    : "chosen by you";
+  const platformName = human(s.creative.platform);
+  if (s.percentile !== null && s.wisdom) {
+    const label = percentileLabel(s.percentile);
+    out.percentile.textContent = `${ordinal(s.percentile)} percentile`;
+    out.percentileLabel.textContent = label === "above" ? "Above average" : label === "below" ? "Below average" : "Average";
+    out.percentileLabel.className = `chip ${label}`;
+    out.percentile.dataset.percentile = String(s.percentile);
+    const bench = platformCtr(s.wisdom.wisdom, s.creative.platform);
+    out.percentileBasis.textContent = `among ${human(s.wisdom.wisdom.niche)} accounts on ${platformName} (${bench ? bench.accounts : "?"} accounts, release ${s.wisdom.wisdom.niche}/${s.wisdom.wisdom.period}${s.wisdom.source === "snapshot" ? ", SIMULATED" : ""})`;
+    const score01 = s.percentile / 100;
+    out.score.textContent = score01.toFixed(2);
+    out.scoreBar.style.width = `${(score01 * 100).toFixed(0)}%`;
+  } else {
+    out.percentile.textContent = "—";
+    out.percentile.dataset.percentile = "";
+    out.percentileLabel.textContent = "no benchmark";
+    out.percentileLabel.className = "chip none";
+    out.percentileBasis.textContent = s.niche.niche === "unknown"
+      ? "No niche yet: write more copy or pick one."
+      : `No published ${human(s.niche.niche)} benchmark on ${platformName}.`;
+    out.score.textContent = "—";
+    out.scoreBar.style.width = "0";
+  }
+  let crossPlatform = "";
+  try {
+    const clicks = Math.round(s.score.ctr * 1_000_000);
+    const n = normalize({ platform: s.creative.platform, ctr: clicks / 1_000_000, impressions: 1_000_000, clicks, spend: clicks, cpc: 1, cpm: clicks / 1000 });
+    crossPlatform = ` · cross-platform CTR scale ${n.normalized_ctr.toFixed(2)}`;
+  } catch {
+    crossPlatform = "";
+  }
+  out.scoreBasis.textContent = `0 = bottom, 1 = top of the niche's CTR distribution${crossPlatform}`;
+}
+
+/** @param {Scored} s */
+function renderChart(s) {
+  const bench = s.wisdom ? platformCtr(s.wisdom.wisdom, s.creative.platform) : null;
+  if (!s.wisdom || !bench) {
+    out.chart.innerHTML = "";
+    out.chart.setAttribute("viewBox", "0 0 560 40");
+    out.chartTitle.textContent = "CTR distribution";
+    out.chartCaption.textContent = "No published distribution for this niche and platform.";
+    return;
+  }
+  const caption = `CTR of ${human(s.wisdom.wisdom.niche)} accounts on ${human(s.creative.platform)}`;
+  out.chartTitle.textContent = caption;
+  out.chart.setAttribute("viewBox", VIEW_BOX);
+  out.chart.innerHTML = distributionSvg(bench.ctr, s.score.ctr, s.score, `${caption}, with this ad's predicted CTR marked`);
+  out.chartCaption.textContent = `Released p10–p90 of ${bench.accounts} accounts' CTR (release ${s.wisdom.wisdom.niche}/${s.wisdom.wisdom.period}${s.wisdom.source === "snapshot" ? ", SIMULATED snapshot" : ""}); shaded band: this ad's 95 % interval.`;
+}
+
+/** @param {Scored} s */
+function renderRecommendations(s) {
+  out.recs.replaceChildren();
+  out.already.replaceChildren();
+  if (!s.wisdom) {
+    out.recsNote.textContent = s.niche.niche === "unknown"
+      ? "Recommendations come from the niche's published wisdom: write more copy or pick the niche."
+      : `No published wisdom for ${human(s.niche.niche)} yet.`;
+    out.alreadySummary.textContent = "Patterns you already use (0)";
+    return;
+  }
+  const r = recommendationsOf(s.wisdom);
+  /** @type {{ item: Recommendation, variantCtr: number | null }[]} */
+  const todo = [];
+  /** @type {Recommendation[]} */
+  const done = [];
+  for (const item of r.items) {
+    if (creativeHas(s.creative, item.attribute, item.value)) {
+      done.push(item);
+      continue;
+    }
+    const variant = applyPattern(s.creative, item.attribute, item.value);
+    if (!variant) continue;
+    let variantCtr = null;
+    try {
+      variantCtr = ctrModel.scoreCreative(variant, USE_PRIORS ? priorsOf([s.wisdom.wisdom]) : []).ctr;
+    } catch {
+      variantCtr = null;
+    }
+    todo.push({ item, variantCtr });
+  }
+  const where = `${human(s.wisdom.wisdom.niche)} (all platforms)`;
+  for (const { item, variantCtr } of todo) {
+    const ev = item.evidence;
+    const li = el("li", undefined, {
+      class: `rec ${item.strength}`,
+      "data-attribute": item.attribute,
+      "data-value": item.value,
+      "data-lift": String(ev.lift),
+      "data-accounts": String(ev.accounts),
+      "data-release": ev.release_id,
+    });
+    const head = el("div", undefined, { class: "rec-head" });
+    head.append(el("strong", actionText(item.attribute, item.value)), el("span", item.strength === "strong" ? "strong evidence" : "weak evidence", { class: `badge ${item.strength}` }));
+    const cite = el("p", `${humanValue(item.attribute, item.value)} ${attributeNoun(item.attribute)}s: ${liftPct(ev.lift)} CTR in ${where}, based on ${ev.accounts} accounts (95 % interval ${liftPct(ev.lift_interval[0])} to ${liftPct(ev.lift_interval[1])}; release ${ev.release_id}, k ${ev.k}, ε ${Number(ev.epsilon.toPrecision(3))}${s.wisdom.source === "snapshot" ? ", SIMULATED" : ""}).`, { class: "cite" });
+    li.append(head, cite);
+    if (variantCtr !== null) {
+      const delta = variantCtr / s.score.ctr;
+      li.append(el("p", `This model: ${ctrPct(s.score.ctr)} → ${ctrPct(variantCtr)} (${liftPct(delta)}) for this ad with the change.`, { class: "model-delta small" }));
+    }
+    out.recs.append(li);
+  }
+  for (const item of done) {
+    out.already.append(el("li", `${human(item.value)} ${attributeNoun(item.attribute)}: ${liftPct(item.evidence.lift)} CTR in ${where}, ${item.evidence.accounts} accounts (release ${item.evidence.release_id})`, { "data-attribute": item.attribute, "data-value": item.value }));
+  }
+  out.alreadySummary.textContent = `Patterns you already use (${done.length})`;
+  out.recsNote.textContent = todo.length === 0
+    ? (r.note ?? "This ad already uses every pattern the release supports.")
+    : `From the ${r.published ? "published" : "unpublished"} ${human(r.niche)} release, based on ${r.based_on_accounts ?? "?"} accounts. Lifts are each account's CTR with the pattern against its own average, pooled across the niche's platforms; "weak" means the 95 % interval includes no gain.`;
+}
+
+/** @param {Scored} s */
+function renderStatus(s) {
+  const now = new Date();
+  const parts = [];
+  let cls = "wisdom-status";
+  const describe = describeSource(releaseSets);
+  if (s.wisdom) {
+    const w = s.wisdom;
+    if (w.source === "snapshot") {
+      parts.push(`Using the bundled SIMULATED snapshot release (${w.asOf ?? "undated"}) for ${human(w.wisdom.niche)}: ${describe}.`);
+      cls += " simulated";
+    } else if (w.source === "cached") {
+      parts.push(`Offline: using the last release fetched ${w.asOf ? new Date(w.asOf).toLocaleString("en-GB") : ""}.`);
+      cls += " cached";
     } else {
-      cell.textContent = v.toFixed(3);
-      const bar = document.createElement("span");
-      bar.className = "bar";
-      bar.style.width = `${Math.round(v * 60)}px`;
-      cell.append(bar);
+      parts.push(`Live niche wisdom: release ${w.wisdom.niche}/${w.wisdom.period}, ${w.wisdom.sample_size ?? "?"} accounts.`);
+    }
+    if (isStale(w.wisdom, now)) {
+      parts.push("This release is STALE (its period ended more than one period ago).");
+      cls += " stale";
+    }
+  } else if (s.niche.niche === "unknown") {
+    parts.push(`Niche wisdom: ${describe}. Write some copy to detect the niche.`);
+  } else {
+    parts.push(`No wisdom for ${human(s.niche.niche)} (MISSING): ${describe}.`);
+    cls += " missing";
+  }
+  const text = parts.join(" ");
+  if (out.status.textContent !== text) out.status.textContent = text;
+  if (out.status.className !== cls) out.status.className = cls;
+}
+
+// --- Variants --------------------------------------------------------------------------------
+
+/** @type {Scored[]} */
+const variants = [];
+
+function renderVariants() {
+  out.compare.replaceChildren();
+  out.compare.hidden = variants.length === 0;
+  out.compareEmpty.hidden = variants.length >= 2;
+  if (variants.length === 0) return;
+  const best = Math.max(...variants.map((v) => v.score.ctr));
+  const head = out.compare.createTHead().insertRow();
+  head.append(el("th", "", { scope: "col" }));
+  variants.forEach((_, i) => head.append(el("th", `Variant ${String.fromCharCode(65 + i)}`, { scope: "col" })));
+  const body = out.compare.createTBody();
+  /** @type {[string, (v: Scored) => string][]} */
+  const rows = [
+    ["Headline", (v) => v.headline || "—"],
+    ["Body", (v) => (v.body.length > 90 ? `${v.body.slice(0, 90)}…` : v.body) || "—"],
+    ["Platform", (v) => human(v.creative.platform)],
+    ["Niche", (v) => (v.niche.niche === "unknown" ? "—" : human(v.niche.niche))],
+    ["Hook", (v) => human(v.creative.hook_type)],
+    ["Call to action", (v) => human(v.creative.cta_style)],
+    ["Format", (v) => human(v.creative.format) + (v.creative.duration_s ? `, ${v.creative.duration_s} s` : "")],
+    ["Visuals", (v) => (v.creative.visual_tags ?? []).map(human).join(", ") || "—"],
+    ["Posting hour", (v) => (v.creative.posting_hour == null ? "—" : `${String(v.creative.posting_hour).padStart(2, "0")}:00`)],
+    ["Predicted CTR", (v) => ctrPct(v.score.ctr)],
+    ["95 % interval", (v) => `${ctrPct(v.score.low)} – ${ctrPct(v.score.high)}`],
+    ["Percentile", (v) => (v.percentile === null ? "—" : `${ordinal(v.percentile)} (${percentileLabel(v.percentile)})`)],
+    ["Score", (v) => (v.percentile === null ? "—" : (v.percentile / 100).toFixed(2))],
+  ];
+  for (const [name, get] of rows) {
+    const tr = body.insertRow();
+    tr.append(el("th", name, { scope: "row" }));
+    for (const v of variants) {
+      const td = tr.insertCell();
+      td.textContent = get(v);
+      if (name === "Predicted CTR" && v.score.ctr === best && variants.length > 1) {
+        td.classList.add("best");
+        td.append(el("span", " best", { class: "badge strong" }));
+      }
     }
   }
-  const tr = body.insertRow();
-  tr.insertCell().textContent = "ROAS";
-  tr.insertCell().textContent = `${n.roas.toFixed(2)}×`;
+  const actions = body.insertRow();
+  actions.append(el("th", "", { scope: "row" }));
+  variants.forEach((v, i) => {
+    const td = actions.insertCell();
+    const load = el("button", "Edit", { type: "button", "aria-label": `Load variant ${String.fromCharCode(65 + i)} into the editor` });
+    load.addEventListener("click", () => loadVariant(v));
+    const remove = el("button", "Remove", { type: "button", "aria-label": `Remove variant ${String.fromCharCode(65 + i)}` });
+    remove.addEventListener("click", () => {
+      variants.splice(variants.indexOf(v), 1);
+      renderVariants();
+    });
+    td.append(load, " ", remove);
+  });
 }
 
-function update() {
-  try {
-    const n = normalize(readMetrics());
-    render(n);
-    table.hidden = false;
-    status.className = "status";
-    status.textContent = "Scores update as you type.";
-  } catch (e) {
-    table.hidden = true;
-    status.className = "status error";
-    status.textContent = e instanceof Error ? e.message : String(e);
+/** @param {Scored} v */
+function loadVariant(v) {
+  f.headline.value = v.headline;
+  f.body.value = v.body;
+  f.platform.value = v.creative.platform;
+  f.hook.value = v.creative.hook_type;
+  f.cta.value = v.creative.cta_style;
+  f.format.value = v.creative.format;
+  f.duration.value = v.creative.duration_s == null ? "" : String(v.creative.duration_s);
+  f.hour.value = v.creative.posting_hour == null ? "" : String(v.creative.posting_hour);
+  f.niche.value = v.niche.detected ? "" : v.niche.niche;
+  for (const box of f.tags.querySelectorAll("input")) {
+    const b = /** @type {HTMLInputElement} */ (box);
+    b.checked = (v.creative.visual_tags ?? []).some((t) => t === b.value);
   }
+  update();
+  f.headline.focus();
 }
 
-await init();
-form.addEventListener("input", update);
+byId("add-variant", HTMLButtonElement).addEventListener("click", () => {
+  if (!current) return;
+  variants.push(current);
+  renderVariants();
+});
+
+// --- Wiring ----------------------------------------------------------------------------------
+
+form.addEventListener("input", (e) => {
+  const t0 = e.timeStamp;
+  update();
+  perf.latencies.push(performance.now() - t0);
+});
+form.addEventListener("change", () => update());
+form.addEventListener("submit", (e) => e.preventDefault());
 update();
+await releaseLoad;
+
+setupImport({
+  ctrBytes,
+  nicheBytes,
+  releases: () => releaseSets,
+});
+
+if ("serviceWorker" in navigator && location.protocol !== "file:") {
+  navigator.serviceWorker.register("./sw.js").catch(() => {
+    // Offline support is optional: the page works without it.
+  });
+}
+document.body.dataset.ready = "true";

@@ -1,0 +1,68 @@
+// The ad editor's pure modules (www/lib/wisdom.js, www/lib/creative.js) in Node: the rules the
+// page applies to releases and creatives, without a browser. Fast; no Worker needed.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { ROOT } from './lib/wrangler.mjs';
+
+const w = await import(path.join(ROOT, 'www', 'lib', 'wisdom.js'));
+const c = await import(path.join(ROOT, 'www', 'lib', 'creative.js'));
+
+const q = { mean: 0.012, p10: 0.005, p25: 0.008, p50: 0.012, p75: 0.018, p90: 0.025 };
+const release = (niche, period, published = true) => ({
+  niche, period, published, platforms: [{ platform: 'meta', accounts: 9, ctr: q, conversion_rate: null, roas: null }],
+  privacy: { cadence_days: 28 }, lifts: [],
+});
+
+test('percentileOf: exact at the released quantiles, monotone between, clamped to 1..99', () => {
+  assert.equal(w.percentileOf(q, q.p10), 10);
+  assert.equal(w.percentileOf(q, q.p50), 50);
+  assert.equal(w.percentileOf(q, q.p90), 90);
+  const mid = w.percentileOf(q, Math.sqrt(q.p25 * q.p50)); // geometric midpoint: linear in ln
+  assert.ok(Math.abs(mid - 37.5) < 1e-9, String(mid));
+  let last = 0;
+  for (let ctr = 0.0005; ctr < 0.1; ctr *= 1.1) {
+    const p = w.percentileOf(q, ctr);
+    assert.ok(p >= last && p >= 1 && p <= 99);
+    last = p;
+  }
+  assert.equal(w.percentileOf(q, 1e-6), 1);
+  assert.equal(w.percentileOf(q, 0.9), 99);
+  assert.equal(w.percentileOf(q, 0), null);
+  assert.equal(w.percentileOf({ ...q, p10: 0 }, 0.01), null);
+  assert.deepEqual([w.percentileLabel(60), w.percentileLabel(59.9), w.percentileLabel(40), w.percentileLabel(40.1)], ['above', 'average', 'below', 'average']);
+});
+
+test('releases: published only, live before snapshot, staleness by period', () => {
+  assert.deepEqual(w.publishedNiches({ niches: [release('fitness', 1), release('beauty', 1, false)] }).map((r) => r.niche), ['fitness']);
+  assert.deepEqual(w.publishedNiches({ success: false }), []);
+  assert.deepEqual(w.publishedNiches(null), []);
+  const sets = [
+    { source: 'live', niches: [release('beauty', 700)], asOf: null, label: null },
+    { source: 'snapshot', niches: [release('fitness', 741), release('beauty', 741)], asOf: '2026-11-16', label: 'SIMULATED' },
+  ];
+  assert.equal(w.resolveWisdom(sets, 'beauty').source, 'live');
+  assert.equal(w.resolveWisdom(sets, 'fitness').source, 'snapshot');
+  assert.equal(w.resolveWisdom(sets, 'travel'), null);
+  const r = release('fitness', 741); // days [741*28, 742*28)
+  const end = w.periodEnd(r).getTime();
+  assert.equal(end, 742 * 28 * 86_400_000);
+  assert.equal(w.isStale(r, new Date(end + 27 * 86_400_000)), false);
+  assert.equal(w.isStale(r, new Date(end + 29 * 86_400_000)), true);
+});
+
+test('a pattern applied to a creative is then "already used" (every attribute)', () => {
+  const base = { platform: 'meta', niche: 'fitness', hook_type: 'other', cta_style: 'none', visual_tags: [], format: 'video', duration_s: 20, posting_hour: 19 };
+  const cases = [['hook_type', 'question'], ['cta_style', 'shop_now'], ['visual_tag', 'ugc'], ['posting_hour', '09-11'], ['duration', '6-15s'], ['duration', '120-600s']];
+  for (const [attribute, value] of cases) {
+    assert.equal(c.creativeHas(base, attribute, value), false, `${attribute}=${value}`);
+    const v = c.applyPattern(base, attribute, value);
+    assert.equal(c.creativeHas(v, attribute, value), true, `${attribute}=${value}`);
+  }
+  assert.equal(c.creativeHas(base, 'duration', '15-30s'), true);
+  assert.equal(c.creativeHas(base, 'posting_hour', '18-20'), true);
+  assert.equal(c.applyPattern({ ...base, format: 'image' }, 'duration', '6-15s'), null);
+  assert.equal(c.liftPct(1.18), '+18 %');
+  assert.equal(c.liftPct(0.9), '−10 %');
+  assert.deepEqual([1, 2, 3, 4, 11, 12, 13, 21, 22, 50].map(c.ordinal), ['1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st', '22nd', '50th']);
+});

@@ -1,0 +1,48 @@
+// @ts-check
+// Small typed DOM helpers.
+
+/**
+ * The element with `id`, checked to be an instance of `type`.
+ * @template {HTMLElement | SVGElement} T
+ * @param {string} id
+ * @param {new () => T} type
+ * @returns {T}
+ */
+export function byId(id, type) {
+  const el = document.getElementById(id);
+  if (!(el instanceof type)) throw new Error(`page: #${id} is missing or not a ${type.name}`);
+  return el;
+}
+
+/**
+ * A new element with text and attributes.
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {string} [text]
+ * @param {Record<string, string>} [attrs]
+ * @returns {HTMLElementTagNameMap[K]}
+ */
+export function el(tag, text, attrs) {
+  const e = document.createElement(tag);
+  if (text !== undefined) e.textContent = text;
+  if (attrs) for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  return e;
+}
+
+/**
+ * A message for people from anything thrown (the package's errors say "field: reason").
+ * @param {unknown} e
+ * @returns {string}
+ */
+export function errorText(e) {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * A number with thousands separators.
+ * @param {number} n
+ * @returns {string}
+ */
+export function int(n) {
+  return Math.round(n).toLocaleString("en-US");
+}
