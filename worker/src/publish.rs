@@ -40,6 +40,34 @@ pub struct PublishReport {
     pub published: Vec<String>,
 }
 
+/// The name of the optional Worker var holding the release config as JSON (any subset of the
+/// core's `ReleaseConfig` fields, e.g. `{"k": 10}`; absent or empty = the core's defaults).
+pub const RELEASE_CONFIG_VAR: &str = "RELEASE_CONFIG";
+
+/// The release config from the `RELEASE_CONFIG` var's value: the core's defaults for fields it
+/// does not set; errors name the field (`RELEASE_CONFIG.k`) and the reason.
+pub fn release_config(raw: Option<&str>) -> Result<ReleaseConfig, ApiError> {
+    let config = match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => ReleaseConfig::default(),
+        Some(json) => crate::json::parse(json.as_bytes()).map_err(|e| within_var(&e))?,
+    };
+    crosslearn::wisdom::layout::validate_config(&config)
+        .map_err(|e| ApiError::Core(e.within(RELEASE_CONFIG_VAR)))?;
+    Ok(config)
+}
+
+fn within_var(e: &ApiError) -> ApiError {
+    let field = match e.field() {
+        Some(f) => format!("{RELEASE_CONFIG_VAR}.{f}"),
+        None => RELEASE_CONFIG_VAR.to_string(),
+    };
+    ApiError::Invalid {
+        code: e.code(),
+        field: Some(field),
+        message: e.body().error.message,
+    }
+}
+
 /// Run one publication at `now_ms` with `config`, drawing noise from `seed`.
 pub async fn publish<S: Accounts + Records + History, R: Releases>(
     store: &S,
@@ -230,6 +258,26 @@ mod tests {
         assert_eq!((next.opted_in_accounts, next.contributing_accounts), (5, 5));
         assert_eq!(next.released.len(), niches());
         assert_ne!(run(store.published("fitness")).unwrap().unwrap(), fitness);
+    }
+
+    #[test]
+    fn release_config_from_the_var() {
+        assert_eq!(release_config(None).unwrap(), ReleaseConfig::default());
+        assert_eq!(release_config(Some(" ")).unwrap(), ReleaseConfig::default());
+        let c =
+            release_config(Some(r#"{"k": 3, "epsilon": 2.0, "budget_per_window": 8}"#)).unwrap();
+        assert_eq!((c.k, c.epsilon, c.cadence_days), (3, 2.0, 7));
+        for (raw, field) in [
+            (r#"{"k": 0}"#, "RELEASE_CONFIG.k"),
+            (r#"{"kk": 3}"#, "RELEASE_CONFIG.kk"),
+            (r#"{"k": "3"}"#, "RELEASE_CONFIG.k"),
+            (r#"{"epsilon": 5}"#, "RELEASE_CONFIG.budget_per_window"),
+            ("{", "RELEASE_CONFIG"),
+        ] {
+            let e = release_config(Some(raw)).unwrap_err();
+            assert_eq!(e.field(), Some(field), "{raw}");
+            assert!(e.status() == 422 || e.status() == 400, "{raw}");
+        }
     }
 
     #[test]
