@@ -204,6 +204,37 @@ pub async fn model_file(req: Request, ctx: RouteContext<()>) -> worker::Result<R
     Ok(resp)
 }
 
+/// `POST /api/admin/publish` (operator): the cron's publication, now or at `at_ms`.
+pub async fn admin_publish(mut req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let result = async {
+        let (store, caller) = connect(&req, &ctx).await?;
+        let body = read_body(&mut req).await?;
+        let kv = releases(&ctx)?;
+        let raw = ctx
+            .env
+            .var(crate::publish::RELEASE_CONFIG_VAR)
+            .map(|v| v.to_string())
+            .ok();
+        let config = crate::publish::release_config(raw.as_deref()).map_err(|e| {
+            console_error!("{}: {e}", crate::publish::RELEASE_CONFIG_VAR);
+            ApiError::Internal
+        })?;
+        let seed = u64::from_le_bytes(auth::random_bytes::<8>()?);
+        crate::publish::publish_route(
+            &store,
+            &kv,
+            &caller,
+            &body,
+            Date::now().as_millis(),
+            &config,
+            seed,
+        )
+        .await
+    }
+    .await;
+    private_json(result, 200)
+}
+
 /// The KV binding with the published releases.
 pub const KV_BINDING: &str = "RELEASES";
 

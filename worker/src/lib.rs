@@ -23,6 +23,7 @@
 //! | GET | `/api/cross-learning/stats` | public: published niches, release ids and periods, noisy counts |
 //! | GET | `/api/models/{name}` | an embedded model file (`application/octet-stream`, ETag, cacheable) |
 //! | POST | `/api/score` | alias of `/api/ctr/score` |
+//! | POST | `/api/admin/publish` | operator: `{"at_ms"?}` -> the cron's publication run now (or dated `at_ms`), its report |
 //! | POST | `/api/ctr/score` | `{"model": "pre_launch" \| "in_flight", "creatives"? \| "rows"?}` -> `{model, scores: [{ctr, low, high}]}` from the embedded model files |
 //!
 //! The cron trigger (the `scheduled` event) publishes the current period's niche releases
@@ -79,7 +80,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     (STATS, "GET"),
     (MODEL_FILE, "GET"),
     (SCORE, "POST"),
+    (ADMIN_PUBLISH, "POST"),
 ];
+
+/// `POST /api/admin/publish` (operator): run the publication now (or at a given time).
+pub const ADMIN_PUBLISH: &str = "/api/admin/publish";
 
 /// `POST /api/cross-learning/detect-niche`.
 pub const DETECT_NICHE: &str = "/api/cross-learning/detect-niche";
@@ -136,6 +141,7 @@ pub fn router() -> Router<'static, ()> {
         .get_async(STATS, handlers::stats)
         .get_async(MODEL_FILE, handlers::model_file)
         .post_async(SCORE, handlers::ctr_score)
+        .post_async(ADMIN_PUBLISH, handlers::admin_publish)
         // Registered for every method, so the Router's own plain-text 404/405 never answers.
         // `/*rest` does not match `/` itself, hence two patterns.
         .on("/", handlers::fallback)
