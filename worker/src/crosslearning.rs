@@ -89,8 +89,13 @@ pub struct DetectNicheResponse {
     pub detected_at: String,
 }
 
+/// Most distinct ad texts of one account classified by [`records_niche`] (the first ones in
+/// record-id order; the seed read its 10 most recent campaigns). Bounds the CPU time per request.
+pub const MAX_ACCOUNT_TEXTS: usize = 200;
+
 /// An account's niche from its records: the niche most of them declare (ties: the seed's niche
-/// order), else the classifier over their headline + body texts.
+/// order), else the classifier over their distinct headline + body texts (at most
+/// [`MAX_ACCOUNT_TEXTS`]).
 pub fn records_niche(model: &NicheModel, records: &[CreativeRecord]) -> AccountNiche {
     let mut counts = [0u32; 15];
     for r in records {
@@ -103,12 +108,17 @@ pub fn records_niche(model: &NicheModel, records: &[CreativeRecord]) -> AccountN
         .then(|| counts.iter().position(|c| *c == best))
         .flatten()
         .map(|i| Niche::ALL[i]);
+    if declared.is_some() {
+        return account_niche(model, declared, &[] as &[&str]);
+    }
+    let mut seen = std::collections::BTreeSet::new();
     let texts: Vec<String> = records
         .iter()
         .map(|r| format!("{} {}", r.headline, r.body).trim().to_string())
-        .filter(|t| !t.is_empty())
+        .filter(|t| !t.is_empty() && seen.insert(t.clone()))
+        .take(MAX_ACCOUNT_TEXTS)
         .collect();
-    account_niche(model, declared, &texts)
+    account_niche(model, None, &texts)
 }
 
 fn check_text(field: &str, text: &str) -> Result<(), ApiError> {
@@ -633,18 +643,25 @@ mod tests {
     /// 2026-01-01 plus an hour.
     const AT: u64 = 20_454 * DAY_MS + 3_600_000;
 
-    /// 12 fitness records over 3 campaigns; `question` hooks click twice as well as the rest.
+    /// 12 SIMULATED fitness records over 3 campaigns; `question` hooks click twice as well.
     fn records(declare: bool) -> Value {
         let hooks = ["question", "pain_point", "offer", "social_proof"];
         let list: Vec<Value> = (0..12)
             .map(|i| {
                 let hook = hooks[i % 4];
-                let clicks = if hook == "question" { 600 } else { 300 };
+                // Question creatives get twice the impressions at twice the CTR: the account's
+                // most-delivered hook (each account contributes its 2 most-delivered values per
+                // attribute) and its best one.
+                let (impressions, clicks) = if hook == "question" {
+                    (40000, 1200)
+                } else {
+                    (20000, 300)
+                };
                 let mut r = json!({
                     "record_id": format!("r{i}"), "campaign_id": format!("c{}", i % 3),
                     "platform": "meta", "hook_type": hook, "cta_style": "shop_now",
                     "format": "video", "duration_s": 20, "posting_hour": 9 + i % 3,
-                    "impressions": 20000, "clicks": clicks, "conversions": 20, "spend": 150,
+                    "impressions": impressions, "clicks": clicks, "conversions": 20, "spend": 150,
                     "revenue": 600,
                     "headline": "Build muscle with a 20-minute gym workout",
                     "body": "Strength training plans for every fitness level"
@@ -816,9 +833,10 @@ mod tests {
         }
         // Undeclared: detected from the copy.
         let d = detect(&store, Ok(c[0].clone()), json!({"account_id": "a"})).unwrap();
+        // The 12 records share one text: classified once.
         assert_eq!(
             (d.niche, d.declared, d.texts_used),
-            (Niche::Fitness, false, 12)
+            (Niche::Fitness, false, 1)
         );
         assert_eq!(d.account_id.as_deref(), Some("a"));
         // Declared wins (confidence 1).
@@ -832,6 +850,25 @@ mod tests {
             (d.niche, d.declared, d.confidence),
             (Niche::Travel, true, 1.0)
         );
+        // Distinct texts are capped.
+        let c2 = accounts(&store, &["many"]);
+        let list: Vec<Value> = (0..MAX_ACCOUNT_TEXTS + 50)
+            .map(|i| {
+                json!({"record_id": format!("m{i}"), "platform": "meta", "impressions": 100,
+                       "clicks": 1, "spend": 1.0, "headline": format!("Gym workout plan {i}")})
+            })
+            .collect();
+        let r = run(ingest(
+            &store,
+            &c2[0],
+            "many",
+            &body(json!({ "records": list })),
+            NOW,
+        ))
+        .unwrap();
+        assert_eq!(r.stored, MAX_ACCOUNT_TEXTS + 50);
+        let d = detect(&store, Ok(c2[0].clone()), json!({"account_id": "many"})).unwrap();
+        assert_eq!(d.texts_used as usize, MAX_ACCOUNT_TEXTS);
         // The operator may ask about any existing account; unknown ones are 404.
         let d = detect(&store, Ok(Caller::Operator), json!({"account_id": "a"})).unwrap();
         assert_eq!(d.niche, Niche::Fitness);
@@ -994,6 +1031,11 @@ mod tests {
             .items
             .iter()
             .all(|r| r.evidence.release_id == release_id));
+        // The hook every account does best with is recommended.
+        assert!(recommendations
+            .items
+            .iter()
+            .any(|r| r.pattern == "hook_type = question"));
         // Each item is a released lift above 1 of this very release.
         let release: NicheWisdom =
             serde_json::from_str(&run(store.published("fitness")).unwrap().unwrap()).unwrap();
