@@ -106,7 +106,7 @@ describe('account lifecycle', () => {
 
     r = await call('DELETE', '/api/accounts/life-1', { token: acc.token });
     assert.equal(r.status, 200, r.text);
-    assert.deepEqual(r.json, { account_id: 'life-1', erased: true, records: 3, events: 0 });
+    assert.deepEqual(r.json, { account_id: 'life-1', erased: true, records: 3, events: 0, insights: 0 });
 
     // The token is revoked; the operator finds nothing; no row of any table mentions the account.
     expectError(await call('GET', '/api/accounts/life-1/export', { token: acc.token }), 401, 'unauthorized');
@@ -117,7 +117,8 @@ describe('account lifecycle', () => {
         "(SELECT COUNT(*) FROM account_tokens WHERE account_id = 'life-1') + " +
         "(SELECT COUNT(*) FROM consent WHERE account_id = 'life-1') + " +
         "(SELECT COUNT(*) FROM records WHERE account_id = 'life-1') + " +
-        "(SELECT COUNT(*) FROM cross_learning_events WHERE account_id = 'life-1') AS n",
+        "(SELECT COUNT(*) FROM cross_learning_events WHERE account_id = 'life-1') + " +
+        "(SELECT COUNT(*) FROM account_insights WHERE account_id = 'life-1') AS n",
     );
     assert.equal(rows[0].n, 0);
     // Only the hash of a token is stored.

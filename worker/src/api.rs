@@ -171,10 +171,8 @@ pub fn features_body(body: &[u8]) -> Result<FeaturesResponse, ApiError> {
     features(json::parse(body)?)
 }
 
-/// The pre-launch CTR model the Worker embeds: the bytes of `models/ctr-prelaunch-v1.bin`.
-pub const PRELAUNCH_MODEL: &[u8] = include_bytes!("../../models/ctr-prelaunch-v1.bin");
-/// The in-flight CTR model the Worker embeds: the bytes of `models/ctr-inflight-v1.bin`.
-pub const INFLIGHT_MODEL: &[u8] = include_bytes!("../../models/ctr-inflight-v1.bin");
+/// The embedded CTR model files (one copy each, in [`crate::models`], which also serves them).
+pub use crate::models::{INFLIGHT_MODEL, PRELAUNCH_MODEL};
 /// Most rows or creatives one `/api/ctr/score` request may score.
 pub const MAX_SCORE_ROWS: usize = 10_000;
 

@@ -98,21 +98,163 @@ pub async fn erase(req: Request, ctx: RouteContext<()>) -> worker::Result<Respon
     private_json(result, 200)
 }
 
+/// A fresh cross-learning event id: `evt_` + 24 hex digits (96 random bits).
+fn event_id() -> Result<String, ApiError> {
+    Ok(format!("evt_{}", auth::hex(&auth::random_bytes::<12>()?)))
+}
+
+/// The D1 store and the authentication result, which is an error (401) without a valid token:
+/// for routes where only part of the requests need one.
+async fn connect_optional(
+    req: &Request,
+    ctx: &RouteContext<()>,
+) -> Result<(D1Store, Result<Caller, ApiError>), ApiError> {
+    let db = ctx.env.d1(D1_BINDING).map_err(|e| {
+        console_error!("D1 binding {D1_BINDING} missing: {e}");
+        ApiError::Internal
+    })?;
+    let store = D1Store::new(db);
+    let operator = ctx.env.secret(OPERATOR_SECRET).map(|s| s.to_string()).ok();
+    let header = req.headers().get("authorization").ok().flatten();
+    let caller = auth::authenticate(&store, header.as_deref(), operator.as_deref()).await;
+    Ok((store, caller))
+}
+
+/// `POST /api/cross-learning/detect-niche`: public for ad copy, the account's token for an
+/// account.
+pub async fn detect_niche(mut req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let result = async {
+        let body = read_body(&mut req).await?;
+        let (store, caller) = connect_optional(&req, &ctx).await?;
+        let model = crate::models::niche_model()?;
+        crate::crosslearning::detect_niche(&store, caller, model, &body, &now()).await
+    }
+    .await;
+    private_json(result, 200)
+}
+
+/// `POST /api/cross-learning/extract-insights` (account token).
+pub async fn extract_insights(mut req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let result = async {
+        let (store, caller) = connect(&req, &ctx).await?;
+        let body = read_body(&mut req).await?;
+        let model = crate::models::niche_model()?;
+        crate::crosslearning::extract_insights(&store, &caller, model, &body, &now(), event_id()?)
+            .await
+    }
+    .await;
+    private_json(result, 200)
+}
+
+/// `POST /api/cross-learning/apply-wisdom` (account token).
+pub async fn apply_wisdom(mut req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let result = async {
+        let (store, caller) = connect(&req, &ctx).await?;
+        let body = read_body(&mut req).await?;
+        let kv = releases(&ctx)?;
+        let model = crate::models::niche_model()?;
+        crate::crosslearning::apply_wisdom(&store, &kv, &caller, model, &body, &now(), event_id()?)
+            .await
+    }
+    .await;
+    private_json(result, 200)
+}
+
+/// `GET /api/cross-learning/dashboard/{account_id}` (account token, own account only).
+pub async fn dashboard(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let result = async {
+        let (store, caller) = connect(&req, &ctx).await?;
+        let id = ctx.param("account_id").cloned().unwrap_or_default();
+        let kv = releases(&ctx)?;
+        let model = crate::models::niche_model()?;
+        crate::crosslearning::account_dashboard(&store, &kv, &caller, model, &id, &now()).await
+    }
+    .await;
+    private_json(result, 200)
+}
+
+/// `GET /api/cross-learning/stats` (public): one KV read.
+pub async fn stats(_req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let result = async { crate::crosslearning::stats(&releases(&ctx)?, &now()).await }.await;
+    match result {
+        Ok(value) => Response::from_json(&value),
+        Err(e) => error_response(&e),
+    }
+}
+
+/// `GET /api/models/{name}`: an embedded model file, cacheable, with a strong ETag.
+pub async fn model_file(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let name = ctx.param("name").cloned().unwrap_or_default();
+    let if_none_match = req.headers().get("if-none-match").ok().flatten();
+    let (mut resp, etag) = match crate::models::get_model(&name, if_none_match.as_deref()) {
+        Ok(crate::models::ModelAnswer::File { etag, bytes }) => {
+            let mut resp = Response::from_bytes(bytes.to_vec())?;
+            resp.headers_mut()
+                .set("content-type", "application/octet-stream")?;
+            (resp, etag)
+        }
+        Ok(crate::models::ModelAnswer::NotModified { etag }) => {
+            (Response::empty()?.with_status(304), etag)
+        }
+        Err(e) => return error_response(&e),
+    };
+    resp.headers_mut().set("etag", &etag)?;
+    resp.headers_mut()
+        .set("cache-control", crate::models::CACHE_CONTROL)?;
+    Ok(resp)
+}
+
+/// `POST /api/admin/publish` (operator): the cron's publication, now or at `at_ms`.
+pub async fn admin_publish(mut req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let result = async {
+        let (store, caller) = connect(&req, &ctx).await?;
+        let body = read_body(&mut req).await?;
+        let kv = releases(&ctx)?;
+        let raw = ctx
+            .env
+            .var(crate::publish::RELEASE_CONFIG_VAR)
+            .map(|v| v.to_string())
+            .ok();
+        let config = crate::publish::release_config(raw.as_deref()).map_err(|e| {
+            console_error!("{}: {e}", crate::publish::RELEASE_CONFIG_VAR);
+            ApiError::Internal
+        })?;
+        let seed = u64::from_le_bytes(auth::random_bytes::<8>()?);
+        crate::publish::publish_route(
+            &store,
+            &kv,
+            &caller,
+            &body,
+            Date::now().as_millis(),
+            &config,
+            seed,
+        )
+        .await
+    }
+    .await;
+    private_json(result, 200)
+}
+
 /// The KV binding with the published releases.
 pub const KV_BINDING: &str = "RELEASES";
 
-/// The cron handler: one publication with the default release config and a fresh noise seed.
+/// The cron handler: one publication at the event's scheduled time (`scheduled_ms`), with the
+/// release config of the `RELEASE_CONFIG` var (default: the core's) and a fresh noise seed.
 /// Failures are logged (a cron has no client to answer); the next run retries.
-pub async fn scheduled(env: &worker::Env) {
+pub async fn scheduled(env: &worker::Env, scheduled_ms: u64) {
     let run = async {
         let db = env.d1(D1_BINDING).map_err(|e| format!("D1 binding: {e}"))?;
         let kv = env.kv(KV_BINDING).map_err(|e| format!("KV binding: {e}"))?;
         let seed = u64::from_le_bytes(auth::random_bytes::<8>().map_err(|e| e.to_string())?);
-        let config = crosslearn::wisdom::ReleaseConfig::default();
+        let raw = env
+            .var(crate::publish::RELEASE_CONFIG_VAR)
+            .map(|v| v.to_string())
+            .ok();
+        let config = crate::publish::release_config(raw.as_deref()).map_err(|e| e.to_string())?;
         crate::publish::publish(
             &D1Store::new(db),
             &KvReleases::new(kv),
-            Date::now().as_millis(),
+            scheduled_ms,
             &config,
             seed,
         )
@@ -320,5 +462,17 @@ mod tests {
         assert_eq!(allowed_methods(wisdom), Some("GET"));
         assert_eq!(allowed_methods(&format!("{wisdom}/fitness")), Some("GET"));
         assert_eq!(allowed_methods("/"), None);
+        let cl = "/api/cross-learning";
+        assert_eq!(allowed_methods(&format!("{cl}/detect-niche")), Some("POST"));
+        assert_eq!(
+            allowed_methods(&format!("{cl}/extract-insights")),
+            Some("POST")
+        );
+        assert_eq!(allowed_methods(&format!("{cl}/apply-wisdom")), Some("POST"));
+        assert_eq!(allowed_methods(&format!("{cl}/dashboard/a1")), Some("GET"));
+        assert_eq!(allowed_methods(&format!("{cl}/dashboard/")), None);
+        assert_eq!(allowed_methods(&format!("{cl}/stats")), Some("GET"));
+        assert_eq!(allowed_methods("/api/models/niche-v1.bin"), Some("GET"));
+        assert_eq!(allowed_methods("/api/score"), Some("POST"));
     }
 }

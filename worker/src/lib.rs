@@ -16,6 +16,14 @@
 //! | DELETE | `/api/accounts/{id}` | erasure of the account and all its data |
 //! | GET | `/api/cross-learning/niche-wisdom/{niche}` | `?force_refresh` -> `{success: true, niche, wisdom}` or `{success: false, message, niche}` (no token) |
 //! | GET | `/api/cross-learning/niche-wisdom` | `{niches: [published releases]}` (no token) |
+//! | POST | `/api/cross-learning/detect-niche` | `{"text"}` \| `{"texts"}` (public) or `{"account_id"}` (its token) -> niche, confidence, alternatives |
+//! | POST | `/api/cross-learning/extract-insights` | `{"account_id"}` (its token) -> the account's insight, stored in D1 |
+//! | POST | `/api/cross-learning/apply-wisdom` | `{"account_id", "auto_apply"?, "niche"?, "force_refresh"?}` (its token) -> recommendations citing the latest published release |
+//! | GET | `/api/cross-learning/dashboard/{account_id}` | (its token) the account against its niche's release |
+//! | GET | `/api/cross-learning/stats` | public: published niches, release ids and periods, noisy counts |
+//! | GET | `/api/models/{name}` | an embedded model file (`application/octet-stream`, ETag, cacheable) |
+//! | POST | `/api/score` | alias of `/api/ctr/score` |
+//! | POST | `/api/admin/publish` | operator: `{"at_ms"?}` -> the cron's publication run now (or dated `at_ms`), its report |
 //! | POST | `/api/ctr/score` | `{"model": "pre_launch" \| "in_flight", "creatives"? \| "rows"?}` -> `{model, scores: [{ctr, low, high}]}` from the embedded model files |
 //!
 //! The cron trigger (the `scheduled` event) publishes the current period's niche releases
@@ -30,9 +38,11 @@
 pub mod api;
 pub mod auth;
 pub mod body;
+pub mod crosslearning;
 pub mod error;
 pub mod handlers;
 pub mod json;
+pub mod models;
 pub mod publish;
 pub mod service;
 pub mod store;
@@ -63,7 +73,33 @@ pub const ROUTES: &[(&str, &str)] = &[
     (ACCOUNT_EXPORT, "GET"),
     (NICHE_WISDOM, "GET"),
     (ALL_WISDOM, "GET"),
+    (DETECT_NICHE, "POST"),
+    (EXTRACT_INSIGHTS, "POST"),
+    (APPLY_WISDOM, "POST"),
+    (DASHBOARD, "GET"),
+    (STATS, "GET"),
+    (MODEL_FILE, "GET"),
+    (SCORE, "POST"),
+    (ADMIN_PUBLISH, "POST"),
 ];
+
+/// `POST /api/admin/publish` (operator): run the publication now (or at a given time).
+pub const ADMIN_PUBLISH: &str = "/api/admin/publish";
+
+/// `POST /api/cross-learning/detect-niche`.
+pub const DETECT_NICHE: &str = "/api/cross-learning/detect-niche";
+/// `POST /api/cross-learning/extract-insights`.
+pub const EXTRACT_INSIGHTS: &str = "/api/cross-learning/extract-insights";
+/// `POST /api/cross-learning/apply-wisdom`.
+pub const APPLY_WISDOM: &str = "/api/cross-learning/apply-wisdom";
+/// `GET /api/cross-learning/dashboard/{account_id}`.
+pub const DASHBOARD: &str = "/api/cross-learning/dashboard/:account_id";
+/// `GET /api/cross-learning/stats`.
+pub const STATS: &str = "/api/cross-learning/stats";
+/// `GET /api/models/{name}`.
+pub const MODEL_FILE: &str = "/api/models/:name";
+/// `POST /api/score`: the seed-style name of [`CTR_SCORE`] (same handler, same body).
+pub const SCORE: &str = "/api/score";
 
 /// `GET /api/cross-learning/niche-wisdom/{niche}`.
 pub const NICHE_WISDOM: &str = "/api/cross-learning/niche-wisdom/:niche";
@@ -98,6 +134,14 @@ pub fn router() -> Router<'static, ()> {
         .get_async(ACCOUNT_EXPORT, handlers::export)
         .get_async(NICHE_WISDOM, handlers::niche_wisdom)
         .get_async(ALL_WISDOM, handlers::all_wisdom)
+        .post_async(DETECT_NICHE, handlers::detect_niche)
+        .post_async(EXTRACT_INSIGHTS, handlers::extract_insights)
+        .post_async(APPLY_WISDOM, handlers::apply_wisdom)
+        .get_async(DASHBOARD, handlers::dashboard)
+        .get_async(STATS, handlers::stats)
+        .get_async(MODEL_FILE, handlers::model_file)
+        .post_async(SCORE, handlers::ctr_score)
+        .post_async(ADMIN_PUBLISH, handlers::admin_publish)
         // Registered for every method, so the Router's own plain-text 404/405 never answers.
         // `/*rest` does not match `/` itself, hence two patterns.
         .on("/", handlers::fallback)
@@ -114,6 +158,14 @@ pub async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
 /// The Worker's cron entry point: publish the current period's niche releases
 /// ([`publish::publish`]; the schedule is `[triggers] crons` in wrangler.toml).
 #[event(scheduled)]
-pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    handlers::scheduled(&env).await;
+pub async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    // The event's scheduled time, not the clock: a late run still publishes for its own period,
+    // and `wrangler dev --test-scheduled` can set it (`/__scheduled?time=<ms>`).
+    let at = event.schedule();
+    let at = if at.is_finite() && at > 0.0 {
+        at as u64
+    } else {
+        Date::now().as_millis()
+    };
+    handlers::scheduled(&env, at).await;
 }

@@ -40,6 +40,64 @@ pub struct PublishReport {
     pub published: Vec<String>,
 }
 
+/// The name of the optional Worker var holding the release config as JSON (any subset of the
+/// core's `ReleaseConfig` fields, e.g. `{"k": 10}`; absent or empty = the core's defaults).
+pub const RELEASE_CONFIG_VAR: &str = "RELEASE_CONFIG";
+
+/// The release config from the `RELEASE_CONFIG` var's value: the core's defaults for fields it
+/// does not set; errors name the field (`RELEASE_CONFIG.k`) and the reason.
+pub fn release_config(raw: Option<&str>) -> Result<ReleaseConfig, ApiError> {
+    let config = match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => ReleaseConfig::default(),
+        Some(json) => crate::json::parse(json.as_bytes()).map_err(|e| within_var(&e))?,
+    };
+    crosslearn::wisdom::layout::validate_config(&config)
+        .map_err(|e| ApiError::Core(e.within(RELEASE_CONFIG_VAR)))?;
+    Ok(config)
+}
+
+fn within_var(e: &ApiError) -> ApiError {
+    let field = match e.field() {
+        Some(f) => format!("{RELEASE_CONFIG_VAR}.{f}"),
+        None => RELEASE_CONFIG_VAR.to_string(),
+    };
+    ApiError::Invalid {
+        code: e.code(),
+        field: Some(field),
+        message: e.body().error.message,
+    }
+}
+
+/// `POST /api/admin/publish` body (operator only): run the cron's publication now.
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishRequest {
+    /// The time to publish at, in ms since the Unix epoch (default: now). It picks the release
+    /// period, as the cron's scheduled time does; for backfills and for tests of period changes.
+    #[serde(default)]
+    pub at_ms: Option<u64>,
+}
+
+/// The operator's publication: the same run as the cron's, at `at_ms` from the body or `now_ms`.
+/// An empty body means `{}`.
+pub async fn publish_route<S: Accounts + Records + History, R: Releases>(
+    store: &S,
+    kv: &R,
+    caller: &crate::auth::Caller,
+    body: &[u8],
+    now_ms: u64,
+    config: &ReleaseConfig,
+    seed: u64,
+) -> Result<PublishReport, ApiError> {
+    crate::auth::require_operator(caller)?;
+    let req: PublishRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        PublishRequest::default()
+    } else {
+        crate::json::parse(body)?
+    };
+    publish(store, kv, req.at_ms.unwrap_or(now_ms), config, seed).await
+}
+
 /// Run one publication at `now_ms` with `config`, drawing noise from `seed`.
 pub async fn publish<S: Accounts + Records + History, R: Releases>(
     store: &S,
@@ -230,6 +288,84 @@ mod tests {
         assert_eq!((next.opted_in_accounts, next.contributing_accounts), (5, 5));
         assert_eq!(next.released.len(), niches());
         assert_ne!(run(store.published("fitness")).unwrap().unwrap(), fitness);
+    }
+
+    #[test]
+    fn the_operator_route_publishes_at_the_given_time() {
+        use crate::auth::Caller;
+        let store = MemoryStore::new();
+        for i in 0..3 {
+            account(&store, &format!("f{i}"), "fitness", true);
+        }
+        let config = ReleaseConfig::default();
+        let e = run(publish_route(
+            &store,
+            &store,
+            &Caller::Account("f0".into()),
+            b"",
+            NOW,
+            &config,
+            1,
+        ))
+        .unwrap_err();
+        assert_eq!(e.status(), 403);
+        assert!(run(store.history(0, u32::MAX)).unwrap().is_empty());
+        let later = format!(r#"{{"at_ms": {}}}"#, NOW + 7 * DAY_MS);
+        let r = run(publish_route(
+            &store,
+            &store,
+            &Caller::Operator,
+            later.as_bytes(),
+            NOW,
+            &config,
+            1,
+        ))
+        .unwrap();
+        assert_eq!(r.period, period_of_day(20_454, 7) + 1);
+        let r = run(publish_route(
+            &store,
+            &store,
+            &Caller::Operator,
+            b" ",
+            NOW,
+            &config,
+            1,
+        ))
+        .unwrap();
+        assert_eq!(r.period, period_of_day(20_454, 7));
+        for bad in [&br#"{"at_ms": -1}"#[..], br#"{"at": 1}"#, b"{"] {
+            let e = run(publish_route(
+                &store,
+                &store,
+                &Caller::Operator,
+                bad,
+                NOW,
+                &config,
+                1,
+            ))
+            .unwrap_err();
+            assert!(e.status() == 400 || e.status() == 422);
+        }
+    }
+
+    #[test]
+    fn release_config_from_the_var() {
+        assert_eq!(release_config(None).unwrap(), ReleaseConfig::default());
+        assert_eq!(release_config(Some(" ")).unwrap(), ReleaseConfig::default());
+        let c =
+            release_config(Some(r#"{"k": 3, "epsilon": 2.0, "budget_per_window": 8}"#)).unwrap();
+        assert_eq!((c.k, c.epsilon, c.cadence_days), (3, 2.0, 7));
+        for (raw, field) in [
+            (r#"{"k": 0}"#, "RELEASE_CONFIG.k"),
+            (r#"{"kk": 3}"#, "RELEASE_CONFIG.kk"),
+            (r#"{"k": "3"}"#, "RELEASE_CONFIG.k"),
+            (r#"{"epsilon": 5}"#, "RELEASE_CONFIG.budget_per_window"),
+            ("{", "RELEASE_CONFIG"),
+        ] {
+            let e = release_config(Some(raw)).unwrap_err();
+            assert_eq!(e.field(), Some(field), "{raw}");
+            assert!(e.status() == 422 || e.status() == 400, "{raw}");
+        }
     }
 
     #[test]

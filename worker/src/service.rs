@@ -8,7 +8,9 @@
 use crate::auth::{authorize, internal, require_operator, Caller};
 use crate::error::ApiError;
 use crate::json;
-use crate::store::{Account, Accounts, Consent, Erased, Event, Events, Records};
+use crate::store::{
+    Account, Accounts, Consent, Erased, Event, Events, Insights, Records, StoredInsight,
+};
 use crosslearn::error::ErrorCode;
 use crosslearn::record::{
     validate_json_values, CreativeRecord, RecordIssue, RecordSource, RejectedRecord,
@@ -107,7 +109,7 @@ pub async fn create_account<S: Accounts>(
 
 /// Authorize `caller` on `account_id` and check that the account exists (404 otherwise; an
 /// account token never gets this far for another account, so 404 reveals nothing to it).
-async fn owned<S: Accounts>(
+pub(crate) async fn owned<S: Accounts>(
     store: &S,
     caller: &Caller,
     account_id: &str,
@@ -321,12 +323,14 @@ pub struct Export {
     pub records: Vec<CreativeRecord>,
     /// Its cross-learning events, oldest first.
     pub events: Vec<Event>,
+    /// Its latest extracted insight (`POST /api/cross-learning/extract-insights`), if any.
+    pub insight: Option<StoredInsight>,
     /// When this export was made.
     pub exported_at: String,
 }
 
 /// Export everything of the account.
-pub async fn export<S: Accounts + Records + Events>(
+pub async fn export<S: Accounts + Records + Events + Insights>(
     store: &S,
     caller: &Caller,
     account_id: &str,
@@ -338,6 +342,7 @@ pub async fn export<S: Accounts + Records + Events>(
         consent: store.consent(account_id).await.map_err(internal)?,
         records: store.records(account_id).await.map_err(internal)?,
         events: store.events(account_id).await.map_err(internal)?,
+        insight: store.insight(account_id).await.map_err(internal)?,
         exported_at: now.to_string(),
     })
 }
@@ -353,6 +358,8 @@ pub struct Erasure {
     pub records: u64,
     /// Events deleted.
     pub events: u64,
+    /// Stored insights deleted (0 or 1).
+    pub insights: u64,
 }
 
 /// Erase the account and everything of it. Its token stops working at once.
@@ -362,12 +369,17 @@ pub async fn erase<S: Accounts>(
     account_id: &str,
 ) -> Result<Erasure, ApiError> {
     owned(store, caller, account_id).await?;
-    let Erased { records, events } = store.erase_account(account_id).await.map_err(internal)?;
+    let Erased {
+        records,
+        events,
+        insights,
+    } = store.erase_account(account_id).await.map_err(internal)?;
     Ok(Erasure {
         account_id: account_id.to_string(),
         erased: true,
         records,
         events,
+        insights,
     })
 }
 

@@ -1,9 +1,9 @@
 //! The D1 adapter: the only code that runs SQL, always `prepare()` + `bind()` (no string-built
-//! SQL). The schema is `worker/migrations/0001_init.sql`.
+//! SQL). The schema is `worker/migrations/0001_init.sql` and `0002_insights.sql`.
 
 use super::{
-    Account, Accounts, Consent, Erased, Event, Events, History, HistoryRow, Records, StoreError,
-    StoreResult,
+    Account, Accounts, Consent, Erased, Event, Events, History, HistoryRow, Insights, Records,
+    StoreError, StoreResult, StoredInsight,
 };
 use crosslearn::record::CreativeRecord;
 use serde::Deserialize;
@@ -182,6 +182,7 @@ impl Accounts for D1Store {
         let tables = [
             "DELETE FROM records WHERE account_id = ?1",
             "DELETE FROM cross_learning_events WHERE account_id = ?1",
+            "DELETE FROM account_insights WHERE account_id = ?1",
             "DELETE FROM consent WHERE account_id = ?1",
             "DELETE FROM account_tokens WHERE account_id = ?1",
             "DELETE FROM accounts WHERE account_id = ?1",
@@ -194,6 +195,7 @@ impl Accounts for D1Store {
         Ok(Erased {
             records: changes(&results[0])?,
             events: changes(&results[1])?,
+            insights: changes(&results[2])?,
         })
     }
 }
@@ -292,6 +294,38 @@ impl Events for D1Store {
                 })
             })
             .collect()
+    }
+}
+
+impl Insights for D1Store {
+    async fn put_insight(&self, insight: &StoredInsight) -> StoreResult<()> {
+        self.statement(
+            "INSERT INTO account_insights (account_id, niche, insight_json, extracted_at) \
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT(account_id) DO UPDATE SET \
+             niche = excluded.niche, insight_json = excluded.insight_json, \
+             extracted_at = excluded.extracted_at",
+            &[
+                text(&insight.account_id),
+                text(&insight.niche),
+                text(&insight.insight_json),
+                text(&insight.extracted_at),
+            ],
+        )?
+        .run()
+        .await
+        .map_err(fault)?;
+        Ok(())
+    }
+
+    async fn insight(&self, account_id: &str) -> StoreResult<Option<StoredInsight>> {
+        self.statement(
+            "SELECT account_id, niche, insight_json, extracted_at FROM account_insights \
+             WHERE account_id = ?1",
+            &[text(account_id)],
+        )?
+        .first::<StoredInsight>(None)
+        .await
+        .map_err(fault)
     }
 }
 

@@ -4,8 +4,8 @@
 //! as the adapters (insert-or-ignore by (account, record id), erasure of every table).
 
 use super::{
-    Account, Accounts, Consent, Erased, Event, Events, History, HistoryRow, Records, Releases,
-    StoreError, StoreResult,
+    Account, Accounts, Consent, Erased, Event, Events, History, HistoryRow, Insights, Records,
+    Releases, StoreError, StoreResult, StoredInsight,
 };
 use crosslearn::record::CreativeRecord;
 use std::cell::{Cell, RefCell};
@@ -19,6 +19,7 @@ pub struct MemoryStore {
     consent: RefCell<BTreeMap<String, Consent>>,
     records: RefCell<BTreeMap<(String, String), CreativeRecord>>,
     events: RefCell<Vec<Event>>,
+    insights: RefCell<BTreeMap<String, StoredInsight>>,
     releases: RefCell<BTreeMap<String, String>>,
     all_releases: RefCell<Option<String>>,
     history: RefCell<BTreeMap<(u32, String), HistoryRow>>,
@@ -54,6 +55,7 @@ impl MemoryStore {
                 .iter()
                 .filter(|e| e.account_id == account_id)
                 .count()
+            + self.insights.borrow().contains_key(account_id) as usize
     }
 
     fn check(&self) -> StoreResult<()> {
@@ -126,12 +128,14 @@ impl Accounts for MemoryStore {
         let mut events = self.events.borrow_mut();
         let events_before = events.len();
         events.retain(|e| e.account_id != account_id);
+        let insights = self.insights.borrow_mut().remove(account_id).is_some() as u64;
         self.consent.borrow_mut().remove(account_id);
         self.tokens.borrow_mut().retain(|_, a| a != account_id);
         self.accounts.borrow_mut().remove(account_id);
         Ok(Erased {
             records: (before - records.len()) as u64,
             events: (events_before - events.len()) as u64,
+            insights,
         })
     }
 }
@@ -188,6 +192,21 @@ impl Events for MemoryStore {
             .filter(|e| e.account_id == account_id)
             .cloned()
             .collect())
+    }
+}
+
+impl Insights for MemoryStore {
+    async fn put_insight(&self, insight: &StoredInsight) -> StoreResult<()> {
+        self.check()?;
+        self.insights
+            .borrow_mut()
+            .insert(insight.account_id.clone(), insight.clone());
+        Ok(())
+    }
+
+    async fn insight(&self, account_id: &str) -> StoreResult<Option<StoredInsight>> {
+        self.check()?;
+        Ok(self.insights.borrow().get(account_id).cloned())
     }
 }
 

@@ -75,6 +75,30 @@ pub struct Erased {
     pub records: u64,
     /// Events deleted.
     pub events: u64,
+    /// Stored insights deleted (0 or 1).
+    pub insights: u64,
+}
+
+/// An account's latest extracted insight (D1 `account_insights`): private to the account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredInsight {
+    /// The account.
+    pub account_id: String,
+    /// The insight's niche (snake_case name).
+    pub niche: String,
+    /// The insight (`crosslearn::insights::AccountInsight`) as JSON.
+    pub insight_json: String,
+    /// When it was extracted (UTC, ISO 8601).
+    pub extracted_at: String,
+}
+
+/// Account insights: the latest one per account.
+#[allow(async_fn_in_trait)]
+pub trait Insights {
+    /// Store (replace) the account's insight.
+    async fn put_insight(&self, insight: &StoredInsight) -> StoreResult<()>;
+    /// The account's stored insight, if one was extracted.
+    async fn insight(&self, account_id: &str) -> StoreResult<Option<StoredInsight>>;
 }
 
 /// Accounts, their token hashes and consent.
@@ -93,8 +117,8 @@ pub trait Accounts {
     async fn set_consent(&self, account_id: &str, consent: &Consent) -> StoreResult<()>;
     /// Ids of the accounts that opted in to cross-learning, ordered.
     async fn opted_in_accounts(&self) -> StoreResult<Vec<String>>;
-    /// Delete everything of the account, in one transaction: records, events, consent, token
-    /// hashes, the account itself.
+    /// Delete everything of the account, in one transaction: records, events, insights, consent,
+    /// token hashes, the account itself.
     async fn erase_account(&self, account_id: &str) -> StoreResult<Erased>;
 }
 
