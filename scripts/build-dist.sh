@@ -2,7 +2,6 @@
 # Assemble dist/ (git-ignored), the folder wrangler's [assets] serves next to the Worker:
 #   www/*    -> dist/          (the ad editor page at /)
 #   pkg/     -> dist/pkg/      (the wasm npm package the page imports as ../pkg -> /pkg)
-#   models/  -> dist/models/   (model files the page fetches as bytes)
 #   scripts/snapshot-release.mjs -> dist/snapshot-release.json (bundled SIMULATED release)
 # Whatever of these exists is copied; a missing one is reported and skipped, so the Worker can
 # be run before the npm package is built. dist/ is rebuilt from scratch every time.
@@ -25,7 +24,7 @@ copy_tree() {
 log "assembling dist/"
 copy_tree www "$ROOT/dist"
 copy_tree pkg "$ROOT/dist/pkg"
-copy_tree models "$ROOT/dist/models"
+# Model files are not static assets: the Worker serves the bytes it embeds at /api/models/{name}.
 # The bundled SIMULATED snapshot release the editor falls back to (scripts/snapshot-release.mjs,
 # deterministic), made through the npm package: skipped when pkg/ is not built.
 if [ -f pkg/crosslearn_bg.wasm ]; then

@@ -22,8 +22,8 @@ const PRECACHE = [
   "./lib/wisdom.js",
   "./pkg/crosslearn.js",
   "./pkg/crosslearn_bg.wasm",
-  "./models/ctr-prelaunch-v1.bin",
-  "./models/niche-v1.bin",
+  "/api/models/ctr-prelaunch-v1.bin",
+  "/api/models/niche-v1.bin",
   "./snapshot-release.json",
 ];
 const WISDOM_PATH = "/api/cross-learning/niche-wisdom";

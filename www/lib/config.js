@@ -2,10 +2,10 @@
 // Where the editor fetches public things from. Everything else runs in the page.
 
 /**
- * Base URL of the model files. Today the static copies dist/ serves (scripts/build-dist.sh);
- * switch to "/api/models/" once the Worker's `GET /api/models/{name}` (with ETag) is deployed.
+ * Base URL of the model files: the Worker's `GET /api/models/{name}` (the exact bytes the Worker
+ * itself scores with, strong ETag, cacheable; docs/worker.md).
  */
-export const MODEL_BASE = "./models/";
+export const MODEL_BASE = "/api/models/";
 /** The pre-launch CTR model file (docs/ctr-js.md). */
 export const CTR_MODEL_FILE = "ctr-prelaunch-v1.bin";
 /** The niche classifier file (docs/niche.md). */
