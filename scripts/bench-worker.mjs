@@ -60,8 +60,12 @@ async function bench(url, { name, method, path, headers = {}, body }) {
       if (m) durations.push(Number(m[1]));
     },
   };
+  // One request first: a scenario whose request is wrong fails here, not as thousands of 4xx.
+  const probe = await request(`${url}${path}`, { method, headers, body: body ? body() : undefined });
+  if (probe.status >= 300) throw new Error(`${name}: probe answered ${probe.status} ${probe.text.slice(0, 300)}`);
   const fixed = await run({ url, connections: Math.max(8, Math.ceil(RATE / 5)), overallRate: RATE, duration: DURATION, requests: [req] });
-  durations.sort((a, b) => a - b);
+  // The saturation run below reuses the callback: keep only the fixed-rate run's samples.
+  const handler = durations.splice(0).sort((a, b) => a - b);
   const fixedStatuses = { ...statuses };
   for (const k of Object.keys(statuses)) delete statuses[k];
   const sat = await run({ url, connections: CONNECTIONS, duration: SAT_DURATION, requests: [req] });
@@ -72,15 +76,16 @@ async function bench(url, { name, method, path, headers = {}, body }) {
     achieved_rps: fixed.requests.average,
     p50_ms: fixed.latency.p50,
     p99_ms: fixed.latency.p99,
-    handler_p50_ms: percentile(durations, 50),
-    handler_p99_ms: percentile(durations, 99),
-    handler_samples: durations.length,
+    handler_p50_ms: percentile(handler, 50),
+    handler_p99_ms: percentile(handler, 99),
+    handler_samples: handler.length,
     statuses: fixedStatuses,
     errors: fixed.errors + fixed.timeouts,
     saturation_rps: sat.requests.average,
     saturation_p50_ms: sat.latency.p50,
     saturation_p99_ms: sat.latency.p99,
     saturation_non2xx: sat.non2xx,
+    saturation_statuses: { ...statuses },
     saturation_errors: sat.errors + sat.timeouts,
   };
 }
@@ -114,7 +119,7 @@ try {
       name: 'POST /api/ctr/score (1 creative)',
       method: 'POST',
       path: '/api/ctr/score',
-      body: () => ({ model: 'pre_launch', creatives: [{ platform: 'tiktok', niche: 'fitness', hook_type: 'question', cta_style: 'shop_now', visual_tags: ['face_closeup'], format: 'video', duration_s: 20, posting_hour: 18 }] }),
+      body: () => ({ model: 'pre_launch', creatives: [{ platform: 'tiktok', niche: 'fitness', hook_type: 'question', cta_style: 'shop_now', visual_tags: ['fast_cuts', 'text_overlay'], format: 'video', duration_s: 20, posting_hour: 18 }] }),
     },
     { name: `GET /api/cross-learning/niche-wisdom/${niche}`, method: 'GET', path: `/api/cross-learning/niche-wisdom/${niche}` },
     {

@@ -6,8 +6,9 @@
 // The operator token comes from $OPERATOR_TOKEN or .dev.vars (scripts/setup.sh writes it).
 //
 // 1. The core simulator (the npm package's generateNetwork, pkg/) makes `--accounts` accounts
-//    across the niches, with their records. Every record keeps `source: "simulated"`: this is
-//    not real ad performance, and the export and the page say so.
+//    across the niches, with their records: SIMULATED, not real ad performance. Their ids say so
+//    (`sim-a0000`, `sim-a0000-c00-meta`); the API takes no `source` from clients, so the stored
+//    records say `source: "user"` like any API upload.
 // 2. For each simulated account: POST /api/accounts {account_id} (operator), then
 //    POST /api/accounts/{id}/records in batches of at most 500, then PUT .../consent
 //    {opted_in: true}: all of them opt in.
@@ -76,6 +77,16 @@ export async function simulate(accounts, seed) {
   return cl.generateNetwork({ seed, accounts });
 }
 
+/**
+ * A simulated record as ingest input (the core's RecordInput): `date_start` is `date` there, and
+ * `source` is not an input field (the API stores what clients send as `source: "user"`; the demo
+ * data is recognisable by its `sim-` account, campaign and record ids).
+ */
+export function toInput(record) {
+  const { date_start, source, ...rest } = record;
+  return { ...rest, date: date_start };
+}
+
 async function call(url, method, route, token, body) {
   const res = await fetch(`${url}${route}`, {
     method,
@@ -116,7 +127,7 @@ export async function seed(opts) {
   const net = await simulate(opts.accounts, opts.seed);
   log(`${net.label}: ${net.accounts.length} accounts, ${net.records.length} records (${net.params_version}, seed ${net.seed})`);
   const byAccount = new Map(net.accounts.map((a) => [a.account_id, []]));
-  for (const r of net.records) byAccount.get(r.account_id).push(r);
+  for (const r of net.records) byAccount.get(r.account_id).push(toInput(r));
 
   const totals = { created: 0, existed: 0, stored: 0, already_stored: 0, rejected: 0 };
   let done = 0;
@@ -134,6 +145,8 @@ export async function seed(opts) {
       totals.stored += r.json.stored;
       totals.already_stored += r.json.already_stored;
       totals.rejected += r.json.rejected;
+      const bad = r.json.results.find((x) => x.status === 'rejected');
+      if (bad) throw new Error(`record ${bad.record_id} of ${id} rejected: ${JSON.stringify(bad.issues)}`);
     }
     expect(await call(opts.url, 'PUT', `/api/accounts/${id}/consent`, op, { opted_in: true }), [200], `consent of ${id}`);
     done++;
