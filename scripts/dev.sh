@@ -6,10 +6,13 @@
 #   PERSIST_DIR   local KV/D1 state (default .wrangler/demo-state); reused across runs
 #   FRESH=1       delete PERSIST_DIR first (start from an empty demo)
 #   SEED=0        skip seeding and publication (just serve)
-#   DEMO_ACCOUNTS simulated accounts to seed (default 300); DEMO_SEED simulator seed (default 2026)
+#   DEMO_ACCOUNTS simulated accounts to seed (default 1000); DEMO_SEED simulator seed (default 2026)
 #
-# Re-running with the same PERSIST_DIR is idempotent: accounts that exist are skipped, records are
-# idempotent by id, and the cron publishes at most one release per niche and period.
+# Re-running with the same PERSIST_DIR is idempotent: a finished seeding leaves a marker
+# (PERSIST_DIR/demo-seeded) and is not repeated for the same accounts and seed; without the
+# marker, the seeding runs again and changes nothing that is there (accounts that exist are
+# skipped, records are idempotent by id). The cron publishes at most one release per niche and
+# period.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 bash scripts/setup.sh
@@ -53,10 +56,19 @@ done
 curl -fsS "$URL/health" >/dev/null || { echo "wrangler dev did not answer on $URL" >&2; exit 1; }
 
 TOKEN_FILE="$PERSIST_DIR/demo-token.txt"
+MARKER="$PERSIST_DIR/demo-seeded"
+WANT="accounts=${DEMO_ACCOUNTS:-1000} seed=${DEMO_SEED:-2026}"
 if [ "${SEED:-1}" != 0 ]; then
-  log "seeding a SIMULATED network through the API (scripts/seed-demo.mjs)"
-  node scripts/seed-demo.mjs --url "$URL" --accounts "${DEMO_ACCOUNTS:-300}" --seed "${DEMO_SEED:-2026}" \
-    --token-file "$TOKEN_FILE"
+  ONLY=()
+  if [ -f "$MARKER" ] && [ "$(cat "$MARKER")" = "$WANT" ]; then
+    log "SIMULATED network already seeded ($WANT): publication and demo account only"
+    ONLY=(--publish-only)
+  else
+    log "seeding a SIMULATED network through the API ($WANT; scripts/seed-demo.mjs)"
+  fi
+  node scripts/seed-demo.mjs --url "$URL" --accounts "${DEMO_ACCOUNTS:-1000}" --seed "${DEMO_SEED:-2026}" \
+    --token-file "$TOKEN_FILE" "${ONLY[@]}"
+  echo "$WANT" > "$MARKER"
 fi
 
 cat <<MSG

@@ -1,7 +1,11 @@
 // Seed a running crosslearn Worker with a SIMULATED network, through its public API only.
 //
-//   node scripts/seed-demo.mjs --url http://127.0.0.1:8787 [--accounts 300] [--seed 2026]
-//        [--token-file .wrangler/demo-state/demo-token.txt] [--no-publish] [--concurrency 8]
+//   node scripts/seed-demo.mjs --url http://127.0.0.1:8787 [--accounts 1000] [--seed 2026]
+//        [--token-file .wrangler/demo-state/demo-token.txt] [--no-publish] [--publish-only]
+//        [--concurrency 8]
+//
+// --publish-only skips step 2 (the network is already there) and only makes sure of the demo
+// account and runs the publication.
 //
 // The operator token comes from $OPERATOR_TOKEN or .dev.vars (scripts/setup.sh writes it).
 //
@@ -32,7 +36,7 @@ export const DEMO_ACCOUNT = 'demo-editor';
 const BATCH = 500;
 
 function parseArgs(argv) {
-  const opts = { url: 'http://127.0.0.1:8787', accounts: 300, seed: 2026, tokenFile: null, publish: true, concurrency: 8, quiet: false };
+  const opts = { url: 'http://127.0.0.1:8787', accounts: 1000, seed: 2026, tokenFile: null, publish: true, accountsToo: true, concurrency: 8, quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const [key, next] = [argv[i], argv[i + 1]];
     const take = () => {
@@ -46,6 +50,7 @@ function parseArgs(argv) {
     else if (key === '--token-file') opts.tokenFile = take();
     else if (key === '--concurrency') opts.concurrency = Number(take());
     else if (key === '--no-publish') opts.publish = false;
+    else if (key === '--publish-only') opts.accountsToo = false;
     else if (key === '--quiet') opts.quiet = true;
     else throw new Error(`unknown argument ${key}`);
   }
@@ -124,8 +129,11 @@ async function pool(items, n, fn) {
 export async function seed(opts) {
   const op = operatorToken();
   const log = opts.quiet ? () => {} : (...a) => console.log(...a);
-  const net = await simulate(opts.accounts, opts.seed);
-  log(`${net.label}: ${net.accounts.length} accounts, ${net.records.length} records (${net.params_version}, seed ${net.seed})`);
+  const net = opts.accountsToo === false
+    ? { label: 'SIMULATED DATA - not real ad performance', accounts: [], records: [], params_version: 'skipped', seed: opts.seed }
+    : await simulate(opts.accounts, opts.seed);
+  if (opts.accountsToo === false) log('network already seeded: accounts and records skipped');
+  else log(`${net.label}: ${net.accounts.length} accounts, ${net.records.length} records (${net.params_version}, seed ${net.seed})`);
   const byAccount = new Map(net.accounts.map((a) => [a.account_id, []]));
   for (const r of net.records) byAccount.get(r.account_id).push(toInput(r));
 
@@ -152,7 +160,7 @@ export async function seed(opts) {
     done++;
     if (done % 50 === 0) log(`  ${done}/${net.accounts.length} accounts`);
   });
-  log(`accounts: ${totals.created} created, ${totals.existed} already there; records: ${totals.stored} stored, ${totals.already_stored} already stored, ${totals.rejected} rejected`);
+  if (opts.accountsToo !== false) log(`accounts: ${totals.created} created, ${totals.existed} already there; records: ${totals.stored} stored, ${totals.already_stored} already stored, ${totals.rejected} rejected`);
 
   // The person's account: no records, its token kept in a file.
   let token = null;
@@ -190,7 +198,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   try {
     const opts = parseArgs(process.argv.slice(2));
     const out = await seed(opts);
-    console.log(`accounts per niche (SIMULATED): ${JSON.stringify(out.niches)}`);
+    if (out.accounts > 0) console.log(`accounts per niche (SIMULATED): ${JSON.stringify(out.niches)}`);
     if (!opts.tokenFile) console.log(`demo account ${out.demoAccount} token: ${out.token}`);
   } catch (e) {
     console.error(`seed-demo: ${e.message}`);
