@@ -253,6 +253,18 @@ fn var(env: &Env, name: &str) -> Option<String> {
     env.var(name).ok().map(|v| v.to_string())
 }
 
+/// The router's answer; a handler that failed inside the runtime becomes the logged, generic 500
+/// here (as in [`crate::handlers::finish`]), so that it gets the CORS headers too.
+async fn route(req: Request, env: Env) -> worker::Result<Response> {
+    match crate::router().run(req, env).await {
+        Ok(resp) => Ok(resp),
+        Err(e) => {
+            worker::console_error!("handler failed: {e}");
+            crate::handlers::error_response(&ApiError::Internal)
+        }
+    }
+}
+
 /// Run one request through CORS, the rate limit and the router ([`crate::router`]).
 pub async fn serve(req: Request, env: Env) -> worker::Result<Response> {
     let path = req.path();
@@ -287,11 +299,11 @@ pub async fn serve(req: Request, env: Env) -> worker::Result<Response> {
             .unwrap_or_default();
         let now = Date::now().as_millis();
         match LIMITER.with(|l| l.borrow_mut().check(&client, now, &config)) {
-            Ok(()) => crate::router().run(req, env).await?,
+            Ok(()) => route(req, env).await?,
             Err(e) => crate::handlers::error_response(&e)?,
         }
     } else {
-        crate::router().run(req, env).await?
+        route(req, env).await?
     };
     for (name, value) in cors_headers(allowed.as_deref()) {
         // Best effort, as for Server-Timing: a response with immutable headers keeps its own.
