@@ -37,3 +37,7 @@ stage "build worker + dist" bash -c 'bash scripts/build-worker.sh && bash script
 stage "worker end-to-end (wrangler dev)" node --test tests/e2e/
 
 stage "worker bundle size (deploy --dry-run)" bash scripts/worker-size.sh
+
+# The load script on a 2 s budget per run: checks that it still works, its numbers mean nothing
+# (the real run is `bash scripts/bench-worker.sh`, not part of the test command).
+stage "worker bench smoke" env BENCH_SMOKE=1 bash scripts/bench-worker.sh

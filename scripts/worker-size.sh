@@ -2,6 +2,8 @@
 # Print the Worker's upload size, the figure Cloudflare's size limit applies to:
 #   wrangler deploy --dry-run --outdir <tmp>   (offline: bundles, uploads nothing)
 # and its "Total Upload: X KiB / gzip: Y KiB" line. Needs worker/build/ (scripts/build-worker.sh).
+# It then checks the production environment the same way (`--env production`: its bindings,
+# vars and placeholders must be a config wrangler accepts).
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
@@ -22,3 +24,14 @@ if [ -z "$line" ]; then
 fi
 echo "$line" | sed 's/^[[:space:]]*//'
 ls -l "$out/bundle"
+
+log "wrangler deploy --dry-run --env production --outdir $out/production"
+prod_log="$out/wrangler-production.log"
+if ! wrangler deploy --dry-run --env production --outdir "$out/production" >"$prod_log" 2>&1; then
+  cat "$prod_log" >&2
+  exit 1
+fi
+grep -q 'Total Upload:' "$prod_log" || { cat "$prod_log" >&2; echo "production dry-run printed no size" >&2; exit 1; }
+# The bindings wrangler would deploy with (the placeholders show up here).
+sed -n '/Your Worker has access to the following bindings/,/^$/p' "$prod_log"
+echo "production: $(grep -E 'Total Upload:' "$prod_log" | sed 's/^[[:space:]]*//')"

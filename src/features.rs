@@ -61,6 +61,7 @@ pub const NEUTRAL: f64 = 0.5;
 /// Creative-DNA scores of the campaign's creative, each on 0..1 and optional.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct CreativeDna {
@@ -99,6 +100,7 @@ impl CreativeDna {
 
 /// One platform's line in an insight's breakdown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct PlatformBreakdown {
@@ -122,6 +124,7 @@ pub struct PlatformBreakdown {
 
 /// A campaign aggregated across its platforms.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct CrossPlatformInsight {
@@ -153,6 +156,7 @@ pub struct CrossPlatformInsight {
 
 /// The 19 unified features at f64 precision (see [`FEATURE_NAMES`] for the vector order).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct UnifiedFeatures {

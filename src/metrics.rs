@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 /// One platform's metrics for a campaign or ad, in the platform's own units.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct PlatformMetrics {

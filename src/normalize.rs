@@ -36,6 +36,7 @@ pub const COMPOSITE_WEIGHTS: [f64; 5] = [0.30, 0.25, 0.15, 0.15, 0.15];
 /// Which behaviour to follow: the original's, bit for bit, or the corrected one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 pub enum Mode {
     /// Reproduce the original Python system exactly (for parity tests and migration).
@@ -47,6 +48,7 @@ pub enum Mode {
 
 /// The normalized view of one platform's metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct NormalizedMetrics {

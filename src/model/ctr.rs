@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 /// Which question a model answers (and so which encoder feeds it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 pub enum ModelKind {
     /// A creative's CTR before launch, from its attributes, niche and platform.
@@ -61,6 +62,7 @@ pub struct ModelMetadata {
 
 /// A probability with its 95 % interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 pub struct CtrScore {
     /// Calibrated click probability.

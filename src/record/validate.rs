@@ -38,6 +38,7 @@ pub const MAX_COUNT: f64 = 9_007_199_254_740_992.0;
 
 /// One reason a record was rejected.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 pub struct RecordIssue {
     /// Stable machine-readable code ([`ErrorCode::as_str`]), e.g. `invalid_value`.

@@ -23,7 +23,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 /// `GET /health` response.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Health {
     /// Always `"ok"`.
     pub status: &'static str,
@@ -76,8 +76,24 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
     }
 }
 
+impl<T: schemars::JsonSchema> schemars::JsonSchema for OneOrMany<T> {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("OneOrMany_{}", T::schema_name()).into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "anyOf": [generator.subschema_for::<T>(), generator.subschema_for::<Vec<T>>()]
+        })
+    }
+}
+
 /// `POST /api/normalize` body.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NormalizeRequest {
     /// One platform's metrics, or a list of them (answered with a list, in order).
@@ -88,7 +104,7 @@ pub struct NormalizeRequest {
 }
 
 /// `POST /api/normalize` response: one result, or a list in request order.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum NormalizeResponse {
     /// For a single metrics object.
@@ -125,7 +141,7 @@ pub fn normalize_body(body: &[u8]) -> Result<NormalizeResponse, ApiError> {
 }
 
 /// `POST /api/features` body.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FeaturesRequest {
     /// The campaign's per-platform metrics, each platform at most once, in a meaningful order.
@@ -139,7 +155,7 @@ pub struct FeaturesRequest {
 }
 
 /// `POST /api/features` response.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct FeaturesResponse {
     /// The campaign aggregated across its platforms.
     pub insight: CrossPlatformInsight,
@@ -178,7 +194,7 @@ pub const MAX_SCORE_ROWS: usize = 10_000;
 
 /// `POST /api/ctr/score` body: which embedded model, and either creatives (pre-launch model,
 /// encoded by the core's `encode_creatives`) or already-encoded rows in the model's layout.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScoreRequest {
     /// `"pre_launch"` or `"in_flight"`.
@@ -192,7 +208,7 @@ pub struct ScoreRequest {
 }
 
 /// Which model answered.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ModelInfo {
     /// What it predicts.
     pub kind: ModelKind,
@@ -207,7 +223,7 @@ pub struct ModelInfo {
 }
 
 /// `POST /api/ctr/score` response: one calibrated CTR with its 95 % interval per input, in order.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ScoreResponse {
     /// The model used.
     pub model: ModelInfo,

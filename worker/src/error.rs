@@ -18,6 +18,7 @@
 //! | [`ApiError::Conflict`] (account id taken) | 409 | `conflict` |
 //! | [`ApiError::MethodNotAllowed`] | 405 | `method_not_allowed` |
 //! | [`ApiError::TooLarge`] | 413 | `too_large` |
+//! | [`ApiError::RateLimited`] (a public route over its per-client limit) | 429 | `rate_limited` |
 //! | [`ApiError::Internal`], [`ApiError::Storage`] | 500 | `internal` |
 //!
 //! `Internal` and `Storage` are the only 5xx. Their message is fixed: the cause (a JS runtime error, say) is logged
@@ -76,6 +77,11 @@ pub enum ApiError {
         /// The methods the path accepts, comma-separated (the `Allow` header's value).
         allow: &'static str,
     },
+    /// Too many requests from this client on a rate-limited public route (see [`crate::edge`]).
+    RateLimited {
+        /// Seconds until the next request will be accepted (the `Retry-After` header).
+        retry_after_s: u64,
+    },
     /// A fault on our side. The cause is logged, never returned.
     Internal,
     /// A storage fault (D1/KV). Answered like [`ApiError::Internal`]; the cause is logged only.
@@ -94,6 +100,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => 405,
             ApiError::Conflict { .. } => 409,
             ApiError::TooLarge { .. } => 413,
+            ApiError::RateLimited { .. } => 429,
             ApiError::Internal | ApiError::Storage(_) => 500,
         }
     }
@@ -110,6 +117,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Conflict { .. } => "conflict",
             ApiError::TooLarge { .. } => "too_large",
+            ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Internal | ApiError::Storage(_) => "internal",
         }
     }
@@ -136,6 +144,9 @@ impl ApiError {
             ApiError::NotFound { path } => format!("no route for {path}"),
             ApiError::MethodNotAllowed { allow } => {
                 format!("method not allowed here; allowed: {allow}")
+            }
+            ApiError::RateLimited { retry_after_s } => {
+                format!("rate limit exceeded for this client; retry after {retry_after_s} s")
             }
             ApiError::Internal | ApiError::Storage(_) => "internal error".to_string(),
         };
@@ -171,14 +182,14 @@ impl From<crosslearn::Error> for ApiError {
 }
 
 /// The error response body.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ErrorBody {
     /// The one error.
     pub error: ErrorDetail,
 }
 
 /// What went wrong, where.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ErrorDetail {
     /// Stable machine-readable code (see the module table).
     pub code: &'static str,
@@ -221,6 +232,9 @@ mod tests {
             message: "m".into(),
         };
         assert_eq!((c.status(), c.code()), (409, "conflict"));
+        let r = ApiError::RateLimited { retry_after_s: 3 };
+        assert_eq!((r.status(), r.code()), (429, "rate_limited"));
+        assert!(r.body().error.message.contains("3 s"));
         let m = ApiError::MethodNotAllowed { allow: "POST" };
         assert_eq!((m.status(), m.code()), (405, "method_not_allowed"));
         let n = ApiError::NotFound { path: "/x".into() };

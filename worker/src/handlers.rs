@@ -24,6 +24,14 @@ pub async fn health(_req: Request, _ctx: RouteContext<()>) -> worker::Result<Res
     Response::from_json(&api::health())
 }
 
+/// `GET /openapi.json`: the document generated from the handlers' types ([`crate::openapi`]).
+pub async fn openapi(_req: Request, _ctx: RouteContext<()>) -> worker::Result<Response> {
+    let mut resp = Response::from_json(crate::openapi::document())?;
+    resp.headers_mut()
+        .set("cache-control", "public, max-age=300")?;
+    Ok(resp)
+}
+
 /// `POST /api/normalize`.
 pub async fn normalize(req: Request, _ctx: RouteContext<()>) -> worker::Result<Response> {
     json_endpoint(req, api::normalize_body).await
@@ -415,6 +423,10 @@ pub fn error_response(e: &ApiError) -> worker::Result<Response> {
     let mut resp = Response::from_json(&e.body())?.with_status(e.status());
     if let ApiError::MethodNotAllowed { allow } = e {
         resp.headers_mut().set("allow", allow)?;
+    }
+    if let ApiError::RateLimited { retry_after_s } = e {
+        resp.headers_mut()
+            .set("retry-after", &retry_after_s.to_string())?;
     }
     Ok(resp)
 }

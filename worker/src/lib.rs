@@ -7,6 +7,7 @@
 //! | method | path | answer |
 //! |---|---|---|
 //! | GET | `/health` | `{"status": "ok", "version"}` |
+//! | GET | `/openapi.json` | the OpenAPI 3.1 document ([`openapi`]) |
 //! | POST | `/api/normalize` | `{"metrics": PlatformMetrics \| [PlatformMetrics], "mode"?}` -> normalized metrics (or a list) |
 //! | POST | `/api/features` | `{"platform_data": [...], "creative_dna"?, "mode"?}` -> insight, unified features, the 19-feature vector and its names |
 //! | POST | `/api/accounts` | operator: `{"account_id"?}` -> 201 `{account_id, token, created_at, consent}` (token shown once) |
@@ -31,7 +32,7 @@
 //!
 //! Static files (the ad editor) are served by wrangler's `[assets]` before this code runs; what
 //! reaches the Worker and matches no route gets a JSON 404, and a known path with the wrong method
-//! a JSON 405. Account routes need `Authorization: Bearer <token>` (see [`auth`]); storage is
+//! a JSON 405. CORS, preflights and the public routes' rate limit are in [`edge`]. Account routes need `Authorization: Bearer <token>` (see [`auth`]); storage is
 //! behind the traits in [`store`], used by the [`service`] layer. Every error body is `{"error": {"code", "message", "field"}}` (see [`error`]).
 #![deny(missing_docs)]
 
@@ -39,10 +40,12 @@ pub mod api;
 pub mod auth;
 pub mod body;
 pub mod crosslearning;
+pub mod edge;
 pub mod error;
 pub mod handlers;
 pub mod json;
 pub mod models;
+pub mod openapi;
 pub mod publish;
 pub mod service;
 pub mod store;
@@ -54,6 +57,8 @@ use worker::{
 
 /// `GET /health`.
 pub const HEALTH: &str = "/health";
+/// `GET /openapi.json`.
+pub const OPENAPI: &str = "/openapi.json";
 /// `POST /api/normalize`.
 pub const NORMALIZE: &str = "/api/normalize";
 /// `POST /api/features`.
@@ -63,6 +68,7 @@ pub const FEATURES: &str = "/api/features";
 /// [`router`].
 pub const ROUTES: &[(&str, &str)] = &[
     (HEALTH, "GET"),
+    (OPENAPI, "GET"),
     (NORMALIZE, "POST"),
     (FEATURES, "POST"),
     (CTR_SCORE, "POST"),
@@ -124,6 +130,7 @@ pub const CTR_SCORE: &str = "/api/ctr/score";
 pub fn router() -> Router<'static, ()> {
     Router::new()
         .get_async(HEALTH, handlers::health)
+        .get_async(OPENAPI, handlers::openapi)
         .post_async(NORMALIZE, handlers::normalize)
         .post_async(FEATURES, handlers::features)
         .post_async(CTR_SCORE, handlers::ctr_score)
@@ -152,7 +159,7 @@ pub fn router() -> Router<'static, ()> {
 #[event(fetch)]
 pub async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     let started_ms = Date::now().as_millis();
-    handlers::finish(router().run(req, env).await, started_ms)
+    handlers::finish(edge::serve(req, env).await, started_ms)
 }
 
 /// The Worker's cron entry point: publish the current period's niche releases

@@ -27,7 +27,7 @@ pub const MAX_ACCOUNT_ID_CHARS: usize = 64;
 
 /// `POST /api/accounts` body (operator only). Every field is optional: `{}` creates an account
 /// with a generated id.
-#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAccountRequest {
     /// The id to use (`[A-Za-z0-9_-]`, 1-64 characters); generated when absent.
@@ -36,7 +36,7 @@ pub struct CreateAccountRequest {
 }
 
 /// `POST /api/accounts` response (201). The token is shown here once and never again.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct CreatedAccount {
     /// The new account's id.
     pub account_id: String,
@@ -125,16 +125,17 @@ pub(crate) async fn owned<S: Accounts>(
 }
 
 /// `POST /api/accounts/{id}/records` body.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IngestRequest {
     /// Record objects (the core's `RecordInput` fields). A record without `account_id` belongs
     /// to the account in the path; one naming another account is rejected.
+    #[schemars(with = "Vec<serde_json::Map<String, Value>>")]
     pub records: Vec<Value>,
 }
 
 /// What happened to one record of a batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IngestStatus {
     /// Newly stored.
@@ -146,7 +147,7 @@ pub enum IngestStatus {
 }
 
 /// One record's outcome.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct IngestResult {
     /// Position in the batch (0-based).
     pub index: usize,
@@ -159,7 +160,7 @@ pub struct IngestResult {
 }
 
 /// `POST /api/accounts/{id}/records` response: counts and one result per record, in batch order.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct IngestReport {
     /// The account.
     pub account_id: String,
@@ -269,7 +270,7 @@ pub async fn ingest<S: Accounts + Records>(
 }
 
 /// `PUT /api/accounts/{id}/consent` body.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsentRequest {
     /// Opt in to (true) or out of (false) cross-learning contributions.
@@ -277,7 +278,7 @@ pub struct ConsentRequest {
 }
 
 /// Consent as answered: the account and its current consent.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ConsentResponse {
     /// The account.
     pub account_id: String,
@@ -313,7 +314,7 @@ pub async fn set_consent<S: Accounts>(
 }
 
 /// `GET /api/accounts/{id}/export`: everything stored about the account.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Export {
     /// The account.
     pub account: Account,
@@ -348,7 +349,7 @@ pub async fn export<S: Accounts + Records + Events + Insights>(
 }
 
 /// `DELETE /api/accounts/{id}` response.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Erasure {
     /// The erased account.
     pub account_id: String,

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// `GET /api/cross-learning/niche-wisdom/{niche}` answer (the seed's shape).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum WisdomAnswer {
     /// A published release.
@@ -104,7 +104,7 @@ pub async fn niche_wisdom<R: Releases>(
 }
 
 /// `GET /api/cross-learning/niche-wisdom` answer: every published niche.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct AllWisdom {
     /// The releases that passed the noisy k gate, in niche order.
     pub niches: Vec<Value>,

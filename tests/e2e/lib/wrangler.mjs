@@ -149,7 +149,7 @@ export function kvGet(persistDir, binding, key) {
  *
  * @param {object} [options]
  * @param {string} [options.persistDir] local KV/D1 state dir (default: a fresh temp dir, removed by stop())
- * @param {Record<string, string>} [options.vars] `--var KEY:VALUE` pairs
+ * @param {Record<string, string>} [options.vars] `--var KEY:VALUE` pairs (RATE_LIMIT_PER_MIN defaults to '0': off)
  * @param {number} [options.timeoutMs] how long to wait for /health (default 60 s)
  * @returns {Promise<{url: string, pid: number, port: number, persistDir: string, log: () => string, stop: () => Promise<void>}>}
  */
@@ -172,7 +172,10 @@ export async function startWorker({ persistDir, vars = {}, timeoutMs = 60_000 } 
     '--test-scheduled', // exposes /__scheduled to trigger the cron handler
     '--log-level', 'info',
   ];
-  for (const [key, value] of Object.entries(vars)) args.push('--var', `${key}:${value}`);
+  // The public routes' rate limit is off unless a test sets it (tests/e2e/edge.test.mjs does):
+  // the golden-case tests send hundreds of requests from one client.
+  const allVars = { RATE_LIMIT_PER_MIN: '0', ...vars };
+  for (const [key, value] of Object.entries(allVars)) args.push('--var', `${key}:${value}`);
 
   const child = spawn(WRANGLER, args, {
     cwd: ROOT,

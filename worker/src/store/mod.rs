@@ -33,7 +33,7 @@ impl std::error::Error for StoreError {}
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// An advertiser account.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Account {
     /// The account's id (`[A-Za-z0-9_-]`, 1-64 characters).
     pub account_id: String,
@@ -42,7 +42,7 @@ pub struct Account {
 }
 
 /// An account's cross-learning consent. Opt-in: a new account is not opted in.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, schemars::JsonSchema)]
 pub struct Consent {
     /// Whether the account's records may contribute to published niche releases.
     pub opted_in: bool,
@@ -52,7 +52,7 @@ pub struct Consent {
 
 /// A cross-learning event of one account (the seed's `cross_learning_events`): wisdom applied,
 /// insights extracted. Erased with the account.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Event {
     /// Unique id.
     pub event_id: String,
