@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 /// How recommendations are chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 pub struct RecommendOptions {
@@ -47,6 +48,7 @@ impl Default for RecommendOptions {
 
 /// How strong the evidence behind a recommendation is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 pub enum Strength {
@@ -58,6 +60,7 @@ pub enum Strength {
 
 /// Where a recommendation comes from: the release and the released numbers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 pub struct Evidence {
     /// Release id: `"<niche>/<period>"`.
@@ -80,6 +83,7 @@ pub struct Evidence {
 
 /// How the account itself does with the value (from its [`AccountInsight`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", tag = "status")]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 pub enum AccountFit {
@@ -107,6 +111,7 @@ pub enum AccountFit {
 
 /// One recommendation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 pub struct Recommendation {
     /// The attribute.
@@ -127,6 +132,7 @@ pub struct Recommendation {
 
 /// The seed's `recommended_patterns` (strong recommendations only).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct RecommendedPatterns {
@@ -144,6 +150,7 @@ pub struct RecommendedPatterns {
 
 /// The niche benchmarks quoted with the recommendations.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct NicheBenchmarks {
@@ -155,6 +162,7 @@ pub struct NicheBenchmarks {
 
 /// The result of applying a release to an account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct Recommendations {

@@ -87,6 +87,7 @@ pub fn duration_bucket(seconds: f64) -> Option<usize> {
 
 /// Which records count as winners.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 pub enum WinnerRule {
@@ -112,6 +113,7 @@ impl Default for WinnerRule {
 
 /// How insights are computed: gates, significance level, winner rule and list lengths.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[cfg_attr(feature = "wasm", tsify(missing_as_null))]
@@ -150,6 +152,7 @@ impl Default for InsightOptions {
 
 /// Which creative attribute a ranked value belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 pub enum Attribute {
@@ -189,6 +192,7 @@ impl Attribute {
 
 /// One attribute value's performance within one account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct AttributeStat {
@@ -226,6 +230,7 @@ pub struct AttributeStat {
 
 /// A duration range in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 pub struct DurationRange {
     /// Lower end (inclusive).
@@ -239,6 +244,7 @@ pub struct DurationRange {
 /// it contains the account's id and is never published as is (see [`crate::wisdom`] for what
 /// is shared).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct AccountInsight {

@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 /// A niche and its calibrated probability.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 pub struct NicheScore {
     /// The niche.

@@ -167,6 +167,7 @@ pub fn attribute_values(a: Attribute) -> Vec<String> {
 
 /// What a group's fields hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum GroupKind {
     /// Per-platform presence.

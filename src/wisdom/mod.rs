@@ -42,6 +42,7 @@ pub const WISDOM_VERSION: u32 = 1;
 /// An account's data-sharing choice. Defaults to **not** opted in: nothing is contributed until
 /// the account says so.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 pub struct AccountConsent {
@@ -52,6 +53,7 @@ pub struct AccountConsent {
 /// How one release's epsilon is split over the field groups (fractions; they must sum to at
 /// most 1, the rest is unspent).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 pub struct EpsilonSplit {
@@ -89,6 +91,7 @@ impl Default for EpsilonSplit {
 
 /// Bounds on what one account contributes (they set the sensitivity of every field).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 pub struct ContributionBounds {
@@ -121,6 +124,7 @@ impl Default for ContributionBounds {
 
 /// How releases are made: k, epsilon, its split, contribution bounds, cadence and budget.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 pub struct ReleaseConfig {
@@ -159,6 +163,7 @@ impl Default for ReleaseConfig {
 /// One account's single contribution to its niche for a release: clipped, fixed-point values in
 /// [`Layout`] order. It carries no account id and no text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 pub struct WisdomContribution {
     /// [`WISDOM_VERSION`] of the layout.
@@ -171,6 +176,7 @@ pub struct WisdomContribution {
 
 /// Which release: `(period, niche)`. Exactly one release exists per id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 pub struct ReleaseId {
     /// Period index (see [`ReleaseConfig::cadence_days`]).
@@ -181,6 +187,7 @@ pub struct ReleaseId {
 
 /// Privacy of one field group in a release.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 pub struct GroupPrivacy {
     /// Group name (`"ctr_histogram"`, `"lift_sum.hook_type"`, ...).
@@ -203,6 +210,7 @@ pub struct GroupPrivacy {
 
 /// The privacy parameters a release was made with (published with it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 pub struct PrivacyParams {
     /// Unit of privacy: always `"account"`.
@@ -224,6 +232,7 @@ pub struct PrivacyParams {
 /// A benchmark distribution of one metric across a niche's accounts on one platform (each
 /// account's pooled value counts once), from a noisy histogram over fixed log-scale bins.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 pub struct MetricBenchmark {
     /// Mean of the histogram (bin geometric midpoints weighted by the noisy counts, negatives
@@ -243,6 +252,7 @@ pub struct MetricBenchmark {
 
 /// A niche's benchmarks on one platform.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct PlatformWisdom {
@@ -261,6 +271,7 @@ pub struct PlatformWisdom {
 /// The niche-wide lift of one attribute value (geometric mean over accounts of their own
 /// within-account lifts).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 pub struct AttributeLift {
     /// The attribute.
@@ -278,6 +289,7 @@ pub struct AttributeLift {
 
 /// One entry of a frequency list (the seed's `_rank_by_frequency` shape).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 pub struct FrequencyEntry {
     /// The value's wire name.
@@ -291,6 +303,7 @@ pub struct FrequencyEntry {
 /// One private release of a niche's wisdom (seeds/000 "NichePattern", corrected). Contains no
 /// account id and no text; every number is noisy or derived from noisy numbers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[cfg_attr(feature = "wasm", tsify(missing_as_null))]
 pub struct NicheWisdom {
@@ -341,6 +354,7 @@ impl NicheWisdom {
 /// The latest release of each niche, for lookups ([`WisdomBook::ctr_prior`] is what the CTR
 /// model's niche priors read).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 pub struct WisdomBook {
     /// Releases, at most one per niche (the latest period wins on insert).

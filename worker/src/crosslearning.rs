@@ -50,7 +50,7 @@ fn invalid(field: &str, message: String) -> ApiError {
 // detect-niche
 
 /// `POST /api/cross-learning/detect-niche` body: exactly one of `text`, `texts`, `account_id`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DetectNicheRequest {
     /// One ad text (headline, body, or both joined), at most 10,000 characters. No token needed.
@@ -67,7 +67,7 @@ pub struct DetectNicheRequest {
 }
 
 /// `POST /api/cross-learning/detect-niche` answer (the seed's shape plus the alternatives).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct DetectNicheResponse {
     /// Always true (failures are 4xx errors).
     pub success: bool,
@@ -191,7 +191,7 @@ pub async fn detect_niche<S: Accounts + Records>(
 // extract-insights
 
 /// `POST /api/cross-learning/extract-insights` body (the seed's `NicheDetectionRequest`).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExtractInsightsRequest {
     /// The account; must be the token's own.
@@ -199,7 +199,7 @@ pub struct ExtractInsightsRequest {
 }
 
 /// `POST /api/cross-learning/extract-insights` answer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ExtractInsightsResponse {
     /// True when the insight has patterns (the account passed the data gate).
     pub success: bool,
@@ -304,7 +304,7 @@ pub async fn extract_insights<S: Accounts + Records + Insights + Events>(
 // apply-wisdom
 
 /// `POST /api/cross-learning/apply-wisdom` body.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplyWisdomRequest {
     /// The account; must be the token's own.
@@ -324,7 +324,7 @@ pub struct ApplyWisdomRequest {
 }
 
 /// Where the applied niche came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NicheSource {
     /// The request's `niche`.
@@ -336,7 +336,7 @@ pub enum NicheSource {
 }
 
 /// `POST /api/cross-learning/apply-wisdom` answer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum ApplyWisdomResponse {
     /// Recommendations from the niche's latest published release.
@@ -479,7 +479,7 @@ pub async fn apply_wisdom<S: Accounts + Records + Events, R: Releases>(
 // dashboard
 
 /// `GET /api/cross-learning/dashboard/{account_id}` answer: the core's dashboard and its time.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct DashboardResponse {
     /// The dashboard (`crosslearn::advice::Dashboard`).
     #[serde(flatten)]
@@ -534,7 +534,7 @@ pub async fn account_dashboard<S: Accounts + Records, R: Releases>(
 // stats
 
 /// One niche's latest release, as the public stats show it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ReleaseSummary {
     /// The niche.
     pub niche: Niche,
@@ -555,7 +555,7 @@ pub struct ReleaseSummary {
 }
 
 /// How releases are protected, read from the releases themselves (not literal flags).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PrivacySummary {
     /// Consent is opt-in: a new account contributes nothing until it opts in.
     pub opt_in_required: bool,
@@ -570,7 +570,7 @@ pub struct PrivacySummary {
 }
 
 /// `GET /api/cross-learning/stats` answer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct StatsResponse {
     /// Network totals from the published releases (the core's `NetworkStats`; noisy counts).
     pub network_effects: NetworkStats,

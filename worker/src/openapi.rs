@@ -18,7 +18,12 @@ use crate::api::{
     FeaturesRequest, FeaturesResponse, Health, NormalizeRequest, NormalizeResponse, ScoreRequest,
     ScoreResponse,
 };
+use crate::crosslearning::{
+    ApplyWisdomRequest, ApplyWisdomResponse, DashboardResponse, DetectNicheRequest,
+    DetectNicheResponse, ExtractInsightsRequest, ExtractInsightsResponse, StatsResponse,
+};
 use crate::error::ErrorBody;
+use crate::publish::{PublishReport, PublishRequest};
 use crate::service::{
     ConsentRequest, ConsentResponse, CreateAccountRequest, CreatedAccount, Erasure, Export,
     IngestReport, IngestRequest,
@@ -38,6 +43,9 @@ pub enum Auth {
     Account,
     /// The operator token only.
     Operator,
+    /// Public, but a token may be sent to act on an account (e.g. detect-niche from an
+    /// account's records): 401/403 apply when one is sent or an `account_id` needs one.
+    Optional,
 }
 
 /// Produces the schema of one type (a `$ref` to `components/schemas` for named types).
@@ -67,6 +75,8 @@ pub struct Operation {
     pub auth: Auth,
     /// Query parameters: (name, allowed values).
     pub query: &'static [(&'static str, &'static [&'static str])],
+    /// The success body is raw bytes (`application/octet-stream`, with ETag / 304), not JSON.
+    pub binary: bool,
 }
 
 const fn op(
@@ -87,6 +97,7 @@ const fn op(
         response,
         auth,
         query: &[],
+        binary: false,
     }
 }
 
@@ -203,6 +214,81 @@ pub const OPERATIONS: &[Operation] = &[
         schema::<AllWisdom>,
         Auth::Public,
     ),
+    op(
+        "POST",
+        crate::DETECT_NICHE,
+        "Detect a niche from ad copy (public) or from an account's records (its token)",
+        Some(schema::<DetectNicheRequest>),
+        200,
+        schema::<DetectNicheResponse>,
+        Auth::Optional,
+    ),
+    op(
+        "POST",
+        crate::EXTRACT_INSIGHTS,
+        "Extract and store the account's insight from its records",
+        Some(schema::<ExtractInsightsRequest>),
+        200,
+        schema::<ExtractInsightsResponse>,
+        Auth::Account,
+    ),
+    op(
+        "POST",
+        crate::APPLY_WISDOM,
+        "Recommendations from the niche's latest published release",
+        Some(schema::<ApplyWisdomRequest>),
+        200,
+        schema::<ApplyWisdomResponse>,
+        Auth::Account,
+    ),
+    op(
+        "GET",
+        crate::DASHBOARD,
+        "The account against its niche's release",
+        None,
+        200,
+        schema::<DashboardResponse>,
+        Auth::Account,
+    ),
+    op(
+        "GET",
+        crate::STATS,
+        "Published niches, release ids and periods, noisy counts",
+        None,
+        200,
+        schema::<StatsResponse>,
+        Auth::Public,
+    ),
+    Operation {
+        binary: true,
+        ..op(
+            "GET",
+            crate::MODEL_FILE,
+            "A model file the Worker embeds (strong ETag; 304 on If-None-Match)",
+            None,
+            200,
+            schema::<Value>,
+            Auth::Public,
+        )
+    },
+    op(
+        "POST",
+        crate::SCORE,
+        "Alias of /api/ctr/score",
+        Some(schema::<ScoreRequest>),
+        200,
+        schema::<ScoreResponse>,
+        Auth::Public,
+    ),
+    op(
+        "POST",
+        crate::ADMIN_PUBLISH,
+        "Run the publication now (or dated at_ms), as the cron does",
+        Some(schema::<PublishRequest>),
+        200,
+        schema::<PublishReport>,
+        Auth::Operator,
+    ),
 ];
 
 /// The OpenAPI path of a route pattern (`/api/accounts/:id` -> `/api/accounts/{id}`) and its
@@ -260,8 +346,11 @@ fn error_statuses(op: &Operation, has_params: bool) -> Vec<(u16, &'static str)> 
             "A valid token used beyond what it may do (another account, an operator route).",
         ));
     }
-    if op.auth == Auth::Account {
+    if matches!(op.auth, Auth::Account | Auth::Optional) {
         out.push((404, "The account does not exist (operator only)."));
+    }
+    if op.binary {
+        out.push((404, "No model file of that name."));
     }
     out.push((405, "The path does not accept this method (see `Allow`)."));
     if op.auth == Auth::Operator {
@@ -319,14 +408,30 @@ pub fn generate() -> (Value, Vec<String>) {
             );
         }
         let mut responses_obj = Map::new();
-        responses_obj.insert(
-            op.status.to_string(),
-            json!({
-                "description": "Success.",
-                "headers": {"Server-Timing": {"$ref": "#/components/headers/ServerTiming"}},
-                "content": {"application/json": {"schema": (op.response)(&mut responses)}}
-            }),
-        );
+        if op.binary {
+            let etag = json!({"description": "Strong validator: a hash of the bytes.", "schema": {"type": "string"}});
+            responses_obj.insert(
+                op.status.to_string(),
+                json!({
+                    "description": "The file's bytes.",
+                    "headers": {"Server-Timing": {"$ref": "#/components/headers/ServerTiming"}, "ETag": etag},
+                    "content": {"application/octet-stream": {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}}
+                }),
+            );
+            responses_obj.insert(
+                "304".into(),
+                json!({"description": "Not modified (If-None-Match matched the ETag).", "headers": {"ETag": etag}}),
+            );
+        } else {
+            responses_obj.insert(
+                op.status.to_string(),
+                json!({
+                    "description": "Success.",
+                    "headers": {"Server-Timing": {"$ref": "#/components/headers/ServerTiming"}},
+                    "content": {"application/json": {"schema": (op.response)(&mut responses)}}
+                }),
+            );
+        }
         for (status, description) in error_statuses(op, !params.is_empty()) {
             let mut r = error_response(description);
             if status == 429 {
@@ -341,6 +446,7 @@ pub fn generate() -> (Value, Vec<String>) {
             Auth::Public => json!([]),
             Auth::Account => json!([{"accountToken": []}, {"operatorToken": []}]),
             Auth::Operator => json!([{"operatorToken": []}]),
+            Auth::Optional => json!([{}, {"accountToken": []}, {"operatorToken": []}]),
         };
         let mut operation = json!({
             "summary": op.summary,
@@ -518,7 +624,13 @@ mod tests {
             let s = &schemas[name];
             assert_eq!(s["additionalProperties"], json!(false), "{name}");
             assert!(
-                s["required"].is_array() || name == "CreateAccountRequest",
+                s["required"].is_array()
+                    || [
+                        "CreateAccountRequest",
+                        "DetectNicheRequest",
+                        "PublishRequest"
+                    ]
+                    .contains(&name),
                 "{name}: {s}"
             );
         }
@@ -655,16 +767,32 @@ mod tests {
         let out = api::score_body(&serde_json::to_vec(&score).unwrap()).unwrap();
         ok("POST", crate::CTR_SCORE, 200, value(out));
 
+        // A real release, made by the cron's code from 8 opted-in accounts (k 3, ε 100 so the
+        // small network is published), then every route that reads it.
         let kv = MemoryStore::new();
         let none = run(wisdom::niche_wisdom(&kv, "fitness", None)).unwrap();
         ok("GET", crate::NICHE_WISDOM, 200, value(none));
-        run(crate::store::Releases::publish(
+        let net = MemoryStore::new();
+        for i in 0..8 {
+            crate::publish::tests::account(&net, &format!("f{i}"), "fitness", true);
+        }
+        let config = crosslearn::wisdom::ReleaseConfig {
+            k: 3,
+            epsilon: 100.0,
+            budget_per_window: 400.0,
+            ..Default::default()
+        };
+        let report = run(crate::publish::publish(
+            &net,
             &kv,
-            "fitness",
-            r#"{"niche":"fitness","published":true}"#,
+            crate::publish::tests::NOW,
+            &config,
+            7,
         ))
         .unwrap();
+        ok("POST", crate::ADMIN_PUBLISH, 200, value(&report));
         let found = run(wisdom::niche_wisdom(&kv, "fitness", None)).unwrap();
+        assert!(matches!(found, wisdom::WisdomAnswer::Found { .. }));
         ok("GET", crate::NICHE_WISDOM, 200, value(found));
         ok(
             "GET",
@@ -672,6 +800,41 @@ mod tests {
             200,
             value(run(wisdom::all_wisdom(&kv)).unwrap()),
         );
+        ok(
+            "GET",
+            crate::STATS,
+            200,
+            value(run(crate::crosslearning::stats(&kv, now)).unwrap()),
+        );
+        let model = crate::models::niche_model().unwrap();
+        let f0 = Caller::Account("f0".into());
+        let applied = run(crate::crosslearning::apply_wisdom(
+            &net,
+            &kv,
+            &f0,
+            model,
+            br#"{"account_id": "f0"}"#,
+            now,
+            "ev1".into(),
+        ))
+        .unwrap();
+        ok("POST", crate::APPLY_WISDOM, 200, value(applied));
+        let dash = run(crate::crosslearning::account_dashboard(
+            &net, &kv, &f0, model, "f0", now,
+        ))
+        .unwrap();
+        ok("GET", crate::DASHBOARD, 200, value(dash));
+        let detected = run(crate::crosslearning::detect_niche(
+            &net,
+            Err(crate::error::ApiError::Unauthorized {
+                message: "no token".into(),
+            }),
+            model,
+            br#"{"text": "Home workout plan: burn fat and build muscle in 20 minutes"}"#,
+            now,
+        ))
+        .unwrap();
+        ok("POST", crate::DETECT_NICHE, 200, value(detected));
         ok("GET", crate::OPENAPI, 200, doc.clone());
 
         // Errors, on every 4xx of an operation.

@@ -24,7 +24,7 @@ use crosslearn::wisdom::{
 use serde::Serialize;
 
 /// What one publication run did.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PublishReport {
     /// The release period (`days since epoch / cadence_days`).
     pub period: u32,
@@ -69,7 +69,7 @@ fn within_var(e: &ApiError) -> ApiError {
 }
 
 /// `POST /api/admin/publish` body (operator only): run the cron's publication now.
-#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PublishRequest {
     /// The time to publish at, in ms since the Unix epoch (default: now). It picks the release
@@ -192,7 +192,7 @@ pub async fn publish<S: Accounts + Records + History, R: Releases>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::store::memory::run;
     use crate::store::memory::MemoryStore;
@@ -201,10 +201,10 @@ mod tests {
 
     const DAY_MS: u64 = 86_400_000;
     /// A Thursday, 2026-01-01 (day 20454): period 2922 of the weekly cadence.
-    const NOW: u64 = 20_454 * DAY_MS + 3_600_000;
+    pub(crate) const NOW: u64 = 20_454 * DAY_MS + 3_600_000;
 
     /// An account of `niche` with 12 made-up records over 3 campaigns, opted in or not.
-    fn account(store: &MemoryStore, id: &str, niche: &str, opted_in: bool) {
+    pub(crate) fn account(store: &MemoryStore, id: &str, niche: &str, opted_in: bool) {
         let account = Account {
             account_id: id.into(),
             created_at: "t".into(),

@@ -20,7 +20,8 @@ pub enum WisdomAnswer {
         success: bool,
         /// The niche.
         niche: String,
-        /// The release (`crosslearn::wisdom::NicheWisdom`).
+        /// The release (`crosslearn::wisdom::NicheWisdom`), exactly as published to KV.
+        #[schemars(with = "crosslearn::wisdom::NicheWisdom")]
         wisdom: Value,
     },
     /// Nothing published for the niche (no release yet, or below the noisy k).
@@ -106,7 +107,8 @@ pub async fn niche_wisdom<R: Releases>(
 /// `GET /api/cross-learning/niche-wisdom` answer: every published niche.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct AllWisdom {
-    /// The releases that passed the noisy k gate, in niche order.
+    /// The releases that passed the noisy k gate, in niche order (`NicheWisdom`s, as published).
+    #[schemars(with = "Vec<crosslearn::wisdom::NicheWisdom>")]
     pub niches: Vec<Value>,
 }
 

@@ -80,7 +80,7 @@ pub struct Erased {
 }
 
 /// An account's latest extracted insight (D1 `account_insights`): private to the account.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StoredInsight {
     /// The account.
     pub account_id: String,
