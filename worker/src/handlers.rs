@@ -7,6 +7,7 @@ use crate::api;
 use crate::auth::{self, Caller};
 use crate::body::{check_declared_length, BodyBuffer, Next};
 use crate::error::ApiError;
+use crate::redis_routes;
 use crate::service;
 use crate::store::d1::D1Store;
 use crate::store::kv::KvReleases;
@@ -54,26 +55,35 @@ pub async fn create_account(mut req: Request, ctx: RouteContext<()>) -> worker::
 
 /// `POST /api/accounts/{id}/records`: batch ingest.
 pub async fn ingest(mut req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let mut sync = None;
     let result = async {
         let (store, caller) = connect(&req, &ctx).await?;
         let id = account_param(&ctx)?;
         let body = read_body(&mut req).await?;
-        service::ingest(&store, &caller, &id, &body, &now()).await
+        // Redis mode: outbox seq before the D1 write, Redis after it (docs/redis.md).
+        let seq = redis_routes::before_change(&ctx.env, &store, &caller, &id).await?;
+        let report = service::ingest(&store, &caller, &id, &body, &now()).await?;
+        sync = Some(redis_routes::after_change(&ctx.env, &store, &id, seq).await);
+        Ok(report)
     }
     .await;
-    private_json(result, 200)
+    redis_routes::with_sync_header(private_json(result, 200), sync)
 }
 
 /// `PUT /api/accounts/{id}/consent`.
 pub async fn consent(mut req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let mut sync = None;
     let result = async {
         let (store, caller) = connect(&req, &ctx).await?;
         let id = account_param(&ctx)?;
         let body = read_body(&mut req).await?;
-        service::set_consent(&store, &caller, &id, &body, &now()).await
+        let seq = redis_routes::before_change(&ctx.env, &store, &caller, &id).await?;
+        let answer = service::set_consent(&store, &caller, &id, &body, &now()).await?;
+        sync = Some(redis_routes::after_change(&ctx.env, &store, &id, seq).await);
+        Ok(answer)
     }
     .await;
-    private_json(result, 200)
+    redis_routes::with_sync_header(private_json(result, 200), sync)
 }
 
 /// `GET /api/accounts/{id}/export`.
@@ -89,13 +99,17 @@ pub async fn export(req: Request, ctx: RouteContext<()>) -> worker::Result<Respo
 
 /// `DELETE /api/accounts/{id}`: erasure.
 pub async fn erase(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let mut sync = None;
     let result = async {
         let (store, caller) = connect(&req, &ctx).await?;
         let id = account_param(&ctx)?;
-        service::erase(&store, &caller, &id).await
+        let seq = redis_routes::before_change(&ctx.env, &store, &caller, &id).await?;
+        let answer = service::erase(&store, &caller, &id).await?;
+        sync = Some(redis_routes::after_change(&ctx.env, &store, &id, seq).await);
+        Ok(answer)
     }
     .await;
-    private_json(result, 200)
+    redis_routes::with_sync_header(private_json(result, 200), sync)
 }
 
 /// The KV binding with the published releases.
@@ -109,7 +123,9 @@ pub async fn scheduled(env: &worker::Env) {
         let kv = env.kv(KV_BINDING).map_err(|e| format!("KV binding: {e}"))?;
         let seed = u64::from_le_bytes(auth::random_bytes::<8>().map_err(|e| e.to_string())?);
         let config = crosslearn::wisdom::ReleaseConfig::default();
-        crate::publish::publish(
+        // Redis aggregates when Redis is configured and consistent, D1's otherwise.
+        redis_routes::publish_run(
+            env,
             &D1Store::new(db),
             &KvReleases::new(kv),
             Date::now().as_millis(),
@@ -123,9 +139,10 @@ pub async fn scheduled(env: &worker::Env) {
         })
     };
     match run.await {
-        Ok(report) => worker::console_log!(
-            "publication: {}",
-            serde_json::to_string(&report).unwrap_or_default()
+        Ok((report, source)) => worker::console_log!(
+            "publication: {} aggregates: {}",
+            serde_json::to_string(&report).unwrap_or_default(),
+            serde_json::to_string(&source).unwrap_or_default()
         ),
         Err(e) => console_error!("publication failed: {e}"),
     }

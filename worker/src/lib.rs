@@ -16,6 +16,7 @@
 //! | DELETE | `/api/accounts/{id}` | erasure of the account and all its data |
 //! | GET | `/api/cross-learning/niche-wisdom/{niche}` | `?force_refresh` -> `{success: true, niche, wisdom}` or `{success: false, message, niche}` (no token) |
 //! | GET | `/api/cross-learning/niche-wisdom` | `{niches: [published releases]}` (no token) |
+//! | GET/POST | `/api/admin/redis/*`, `/api/admin/aggregates` | operator: the Redis aggregate store ([`redis_routes`], docs/redis.md) |
 //! | POST | `/api/ctr/score` | `{"model": "pre_launch" \| "in_flight", "creatives"? \| "rows"?}` -> `{model, scores: [{ctr, low, high}]}` from the embedded model files |
 //!
 //! The cron trigger (the `scheduled` event) publishes the current period's niche releases
@@ -27,6 +28,7 @@
 //! behind the traits in [`store`], used by the [`service`] layer. Every error body is `{"error": {"code", "message", "field"}}` (see [`error`]).
 #![deny(missing_docs)]
 
+pub mod aggregates;
 pub mod api;
 pub mod auth;
 pub mod body;
@@ -34,6 +36,7 @@ pub mod error;
 pub mod handlers;
 pub mod json;
 pub mod publish;
+pub mod redis_routes;
 pub mod service;
 pub mod store;
 pub mod wisdom;
@@ -63,6 +66,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     (ACCOUNT_EXPORT, "GET"),
     (NICHE_WISDOM, "GET"),
     (ALL_WISDOM, "GET"),
+    (redis_routes::REDIS_HEALTH, "GET"),
+    (redis_routes::REDIS_SYNC, "POST"),
+    (redis_routes::REDIS_REBUILD, "POST"),
+    (redis_routes::REDIS_CHECK, "GET"),
+    (redis_routes::AGGREGATES, "GET"),
 ];
 
 /// `GET /api/cross-learning/niche-wisdom/{niche}`.
@@ -98,6 +106,11 @@ pub fn router() -> Router<'static, ()> {
         .get_async(ACCOUNT_EXPORT, handlers::export)
         .get_async(NICHE_WISDOM, handlers::niche_wisdom)
         .get_async(ALL_WISDOM, handlers::all_wisdom)
+        .get_async(redis_routes::REDIS_HEALTH, redis_routes::health)
+        .post_async(redis_routes::REDIS_SYNC, redis_routes::sync)
+        .post_async(redis_routes::REDIS_REBUILD, redis_routes::rebuild)
+        .get_async(redis_routes::REDIS_CHECK, redis_routes::check)
+        .get_async(redis_routes::AGGREGATES, redis_routes::aggregates_route)
         // Registered for every method, so the Router's own plain-text 404/405 never answers.
         // `/*rest` does not match `/` itself, hence two patterns.
         .on("/", handlers::fallback)
