@@ -164,6 +164,11 @@ pub async fn contribution_of<S: Accounts + Records>(
         return Ok(None);
     }
     let records = store.records(account_id).await.map_err(internal)?;
+    // Opted in before sending any record: nothing to contribute yet (the core refuses an empty
+    // record list).
+    if records.is_empty() {
+        return Ok(None);
+    }
     Ok(wisdom_contribution(
         &records,
         AccountConsent { opted_in: true },
@@ -771,6 +776,27 @@ mod tests {
         consistent(&store, &outbox, &mut redis);
         assert!(!run(outbox.rows()).unwrap().contains_key("a3"));
         assert_eq!(run(outbox.pending_count()).unwrap(), 0);
+    }
+
+    #[test]
+    fn an_opted_in_account_without_records_contributes_nothing_and_breaks_nothing() {
+        let (store, outbox, mut redis) = setup();
+        let out = change(&store, &outbox, &mut redis, "e", |s| {
+            let account = Account {
+                account_id: "e".into(),
+                created_at: "t".into(),
+            };
+            assert!(run(s.create_account(&account, "h-e")).unwrap());
+            consent(s, "e", true);
+        });
+        assert_eq!(out, SyncOutcome::Synced);
+        consistent(&store, &outbox, &mut redis);
+        let config = ReleaseConfig::default();
+        let report = run(crate::publish::publish(&store, &store, NOW, &config, 1)).unwrap();
+        assert_eq!(
+            (report.opted_in_accounts, report.contributing_accounts),
+            (1, 0)
+        );
     }
 
     #[test]

@@ -53,6 +53,11 @@ pub async fn publish<S: Accounts + Records + History, R: Releases>(
     let options = InsightOptions::default();
     for account_id in &accounts {
         let records = store.records(account_id).await.map_err(internal)?;
+        // Opted in without records yet: no contribution (the core refuses an empty list, which
+        // would otherwise fail the whole run).
+        if records.is_empty() {
+            continue;
+        }
         let contribution = wisdom_contribution(
             &records,
             AccountConsent { opted_in: true },
