@@ -26,7 +26,7 @@ const counts = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const ACCOUNTS = counts.length ? counts : [1000, 10000];
 const NICHES = ['fitness', 'beauty', 'fashion', 'tech', 'ecommerce', 'food', 'travel', 'finance',
   'education', 'real_estate', 'saas', 'health', 'entertainment', 'home_decor', 'automotive'];
-const HOOKS = ['question', 'pain_point', 'offer', 'social_proof', 'statistic', 'story'];
+const HOOKS = ['question', 'number_list', 'pain_point', 'curiosity_gap', 'offer', 'social_proof'];
 const PLATFORMS = ['meta', 'tiktok', 'google'];
 
 /** Deterministic made-up record number i of account a (SIMULATED). */
@@ -115,6 +115,9 @@ async function scheduled(worker) {
   const [ms, res] = await timed(() => fetch(`${worker.url}/__scheduled?cron=17+3+*+*+*`));
   await res.text();
   if (res.status !== 200) throw new Error(`__scheduled ${res.status}`);
+  // The cron logs failures instead of answering them: check it released every niche.
+  const h = await queryD1(worker.persistDir, 'SELECT COUNT(*) AS n FROM release_history');
+  if (h[0].n !== 15) throw new Error(`publication wrote ${h[0].n} history rows, expected 15`);
   return ms;
 }
 
@@ -161,7 +164,9 @@ try {
       const d = await startWorker({ persistDir: dir, vars: { OPERATOR_TOKEN: OPERATOR } });
       let d1Pub, d1Agg;
       try {
-        d1Agg = (await call(d, 'GET', '/api/admin/aggregates?source=d1')).json.elapsed_ms;
+        const agg = await call(d, 'GET', '/api/admin/aggregates?source=d1');
+        if (agg.status !== 200) throw new Error(`aggregates: ${agg.status} ${agg.text}`);
+        d1Agg = agg.json.elapsed_ms;
         d1Pub = await scheduled(d);
       } finally {
         await d.stop();
@@ -171,10 +176,16 @@ try {
       const r = await startWorker({ persistDir: dir, vars: redisVars });
       let rebuildMs, redisPub, redisAgg, consistent;
       try {
-        [rebuildMs] = await timed(() => call(r, 'POST', '/api/admin/redis/rebuild'));
-        redisAgg = (await call(r, 'GET', '/api/admin/aggregates?source=redis')).json.elapsed_ms;
+        let rb;
+        [rebuildMs, rb] = await timed(() => call(r, 'POST', '/api/admin/redis/rebuild'));
+        if (rb.status !== 200) throw new Error(`rebuild: ${rb.status} ${rb.text}`);
+        const agg = await call(r, 'GET', '/api/admin/aggregates?source=redis');
+        if (agg.status !== 200) throw new Error(`aggregates: ${agg.status} ${agg.text}`);
+        redisAgg = agg.json.elapsed_ms;
         redisPub = await scheduled(r);
-        consistent = (await call(r, 'GET', '/api/admin/redis/check')).json.consistent;
+        const check = await call(r, 'GET', '/api/admin/redis/check');
+        consistent = check.json?.consistent;
+        if (!consistent) console.error(check.text.slice(0, 2000));
       } finally {
         await r.stop();
       }

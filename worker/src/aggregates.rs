@@ -163,6 +163,16 @@ pub async fn contribution_of<S: Accounts + Records>(
     if !consent.opted_in {
         return Ok(None);
     }
+    opted_in_contribution(store, account_id, config).await
+}
+
+/// [`contribution_of`] for an account known to be opted in (from `opted_in_accounts`): one D1
+/// read instead of two.
+async fn opted_in_contribution<S: Records>(
+    store: &S,
+    account_id: &str,
+    config: &ReleaseConfig,
+) -> Result<Option<WisdomContribution>, ApiError> {
     let records = store.records(account_id).await.map_err(internal)?;
     // Opted in before sending any record: nothing to contribute yet (the core refuses an empty
     // record list).
@@ -186,7 +196,7 @@ pub async fn d1_aggregates<S: Accounts + Records>(
     let accounts = store.opted_in_accounts().await.map_err(internal)?;
     let mut pool = crosslearn::wisdom::ContributionPool::new();
     for id in &accounts {
-        let c = contribution_of(store, id, config).await?;
+        let c = opted_in_contribution(store, id, config).await?;
         pool.set(id, c)?;
     }
     let aggregates = niches()
@@ -347,7 +357,7 @@ pub async fn rebuild<S: Accounts + Records, O: Outbox, A: AggregateStore>(
         let mut updates = Vec::with_capacity(chunk.len());
         for id in chunk {
             let seq = rows.get(id).map_or(0, |r| r.seq);
-            let contribution = contribution_of(store, id, config).await?;
+            let contribution = opted_in_contribution(store, id, config).await?;
             // Accounts without a contribution need nothing in a cleared store.
             if contribution.is_some() {
                 updates.push(Apply {
