@@ -17,6 +17,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import http from 'node:http';
 import path from 'node:path';
 import { startRedis } from '../e2e/lib/redis.mjs';
 import { ROOT, applyMigrations, queryD1, request, startWorker } from '../e2e/lib/wrangler.mjs';
@@ -54,6 +55,27 @@ function record(a, i) {
 
 const call = (worker, method, route, token = OPERATOR, body) =>
   request(`${worker.url}${route}`, { method, body, headers: { authorization: `Bearer ${token}` } });
+
+/** A request that may take longer than fetch's 300 s headers timeout (node:http, no timeout). */
+function slow(worker, method, route) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${worker.url}${route}`, { method, headers: { authorization: `Bearer ${OPERATOR}` } }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => {
+        let json;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode, text, json });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 async function ingestBench(worker, label) {
   const accounts = 20;
@@ -105,15 +127,16 @@ function seedSql(n, template) {
   return lines.join('\n');
 }
 
-async function timed(fn) {
+async function timed(fn, what = '') {
   const t0 = performance.now();
   const out = await fn();
-  return [performance.now() - t0, out];
+  const ms = performance.now() - t0;
+  if (what) console.error(`  ${what}: ${ms.toFixed(0)} ms`);
+  return [ms, out];
 }
 
 async function scheduled(worker) {
-  const [ms, res] = await timed(() => fetch(`${worker.url}/__scheduled?cron=17+3+*+*+*`));
-  await res.text();
+  const [ms, res] = await timed(() => slow(worker, 'GET', '/__scheduled?cron=17+3+*+*+*'), 'publication');
   if (res.status !== 200) throw new Error(`__scheduled ${res.status}`);
   // The cron logs failures instead of answering them: check it released every niche.
   const h = await queryD1(worker.persistDir, 'SELECT COUNT(*) AS n FROM release_history');
@@ -141,9 +164,10 @@ try {
     try {
       await call(r, 'POST', '/api/admin/redis/rebuild');
       const ir = await ingestBench(r, 'redis');
+      console.error(`  ingest redis: ${ir.rate.toFixed(0)} records/s`);
       const id = await ingestBench(d, 'd1');
       rows.push(['ingest (records/s, 100/batch, 4 in flight)', id.rate.toFixed(0), ir.rate.toFixed(0)]);
-      const check = await call(r, 'GET', '/api/admin/redis/check');
+      const check = await slow(r, 'GET', '/api/admin/redis/check');
       if (!check.json.consistent) throw new Error(`inconsistent after ingest bench: ${check.text}`);
       const sample = await queryD1(d.persistDir, "SELECT record_json FROM records LIMIT 1");
       template = JSON.parse(sample[0].record_json);
@@ -159,12 +183,12 @@ try {
       await applyMigrations(dir);
       const file = path.join(dir, 'seed.sql');
       writeFileSync(file, seedSql(n, template));
-      const [seedMs] = await timed(async () => d1File(dir, file));
+      const [seedMs] = await timed(async () => d1File(dir, file), `seed ${n} accounts`);
       await redis.command('FLUSHALL');
       const d = await startWorker({ persistDir: dir, vars: { OPERATOR_TOKEN: OPERATOR } });
       let d1Pub, d1Agg;
       try {
-        const agg = await call(d, 'GET', '/api/admin/aggregates?source=d1');
+        const [, agg] = await timed(() => slow(d, 'GET', '/api/admin/aggregates?source=d1'), 'd1 aggregates');
         if (agg.status !== 200) throw new Error(`aggregates: ${agg.status} ${agg.text}`);
         d1Agg = agg.json.elapsed_ms;
         d1Pub = await scheduled(d);
@@ -177,13 +201,13 @@ try {
       let rebuildMs, redisPub, redisAgg, consistent;
       try {
         let rb;
-        [rebuildMs, rb] = await timed(() => call(r, 'POST', '/api/admin/redis/rebuild'));
+        [rebuildMs, rb] = await timed(() => slow(r, 'POST', '/api/admin/redis/rebuild'), 'rebuild');
         if (rb.status !== 200) throw new Error(`rebuild: ${rb.status} ${rb.text}`);
         const agg = await call(r, 'GET', '/api/admin/aggregates?source=redis');
         if (agg.status !== 200) throw new Error(`aggregates: ${agg.status} ${agg.text}`);
         redisAgg = agg.json.elapsed_ms;
         redisPub = await scheduled(r);
-        const check = await call(r, 'GET', '/api/admin/redis/check');
+        const check = await slow(r, 'GET', '/api/admin/redis/check');
         consistent = check.json?.consistent;
         if (!consistent) console.error(check.text.slice(0, 2000));
       } finally {
