@@ -23,6 +23,9 @@ import { startRedis } from '../e2e/lib/redis.mjs';
 import { ROOT, applyMigrations, queryD1, request, startWorker } from '../e2e/lib/wrangler.mjs';
 
 const OPERATOR = `op_${randomBytes(12).toString('hex')}`;
+// A publication that has not answered by then is reported as such (the D1-only cron at 10,000
+// accounts never answered on local workerd; see docs/redis.md).
+const PUBLICATION_CAP_MS = Number(process.env.PUBLICATION_CAP_MS ?? 300_000);
 const counts = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const ACCOUNTS = counts.length ? counts : [1000, 10000];
 const NICHES = ['fitness', 'beauty', 'fashion', 'tech', 'ecommerce', 'food', 'travel', 'finance',
@@ -135,8 +138,16 @@ async function timed(fn, what = '') {
   return [ms, out];
 }
 
-async function scheduled(worker) {
-  const [ms, res] = await timed(() => slow(worker, 'GET', '/__scheduled?cron=17+3+*+*+*'), 'publication');
+/** GET /__scheduled, timed; `null` when it has not answered within `capMs`. */
+async function scheduled(worker, capMs = PUBLICATION_CAP_MS) {
+  let timer;
+  const cap = new Promise((resolve) => (timer = setTimeout(() => resolve(null), capMs)));
+  const [ms, res] = await timed(
+    () => Promise.race([slow(worker, 'GET', '/__scheduled?cron=17+3+*+*+*'), cap]),
+    'publication',
+  );
+  clearTimeout(timer);
+  if (res === null) return null;
   if (res.status !== 200) throw new Error(`__scheduled ${res.status}`);
   // The cron logs failures instead of answering them: check it released every niche.
   const h = await queryD1(worker.persistDir, 'SELECT COUNT(*) AS n FROM release_history');
@@ -214,7 +225,8 @@ try {
         await r.stop();
       }
       if (!consistent) throw new Error(`redis inconsistent at ${n} accounts`);
-      rows.push([`publication, ${n} accounts (ms, GET /__scheduled)`, d1Pub.toFixed(0), redisPub.toFixed(0)]);
+      const show = (ms) => (ms === null ? `no answer in ${PUBLICATION_CAP_MS / 1000} s` : ms.toFixed(0));
+      rows.push([`publication, ${n} accounts (ms, GET /__scheduled)`, show(d1Pub), show(redisPub)]);
       rows.push([`  aggregation step only, ${n} accounts (ms)`, String(d1Agg), String(redisAgg)]);
       rows.push([`  one-off rebuild of Redis from D1, ${n} accounts (ms)`, '-', rebuildMs.toFixed(0)]);
       rows.push([`  (seeding D1 by SQL file: ${(seedMs / 1000).toFixed(1)} s)`, '', '']);

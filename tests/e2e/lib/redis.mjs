@@ -93,13 +93,17 @@ export async function startRedis({ password, port } = {}) {
     },
     command: (line) => redisCommand(port, line, password),
   };
-  process.on('exit', () => {
+  const kill = () => {
     try {
       if (child && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
     } catch {
       // gone
     }
-  });
+  };
+  process.on('exit', kill);
+  // Interrupted runs too (a signal ends the process without 'exit'). `once`: the wrangler
+  // harness re-raises the signal after its own cleanup, which must then end the process.
+  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, kill);
   return self;
 }
 
