@@ -7,6 +7,7 @@ use crate::api;
 use crate::auth::{self, Caller};
 use crate::body::{check_declared_length, BodyBuffer, Next};
 use crate::error::ApiError;
+use crate::redis_routes;
 use crate::service;
 use crate::store::d1::D1Store;
 use crate::store::kv::KvReleases;
@@ -62,26 +63,35 @@ pub async fn create_account(mut req: Request, ctx: RouteContext<()>) -> worker::
 
 /// `POST /api/accounts/{id}/records`: batch ingest.
 pub async fn ingest(mut req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let mut sync = None;
     let result = async {
         let (store, caller) = connect(&req, &ctx).await?;
         let id = account_param(&ctx)?;
         let body = read_body(&mut req).await?;
-        service::ingest(&store, &caller, &id, &body, &now()).await
+        // Redis mode: outbox seq before the D1 write, Redis after it (docs/redis.md).
+        let seq = redis_routes::before_change(&ctx.env, &store, &caller, &id).await?;
+        let report = service::ingest(&store, &caller, &id, &body, &now()).await?;
+        sync = Some(redis_routes::after_change(&ctx.env, &store, &id, seq).await);
+        Ok(report)
     }
     .await;
-    private_json(result, 200)
+    redis_routes::with_sync_header(private_json(result, 200), sync)
 }
 
 /// `PUT /api/accounts/{id}/consent`.
 pub async fn consent(mut req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let mut sync = None;
     let result = async {
         let (store, caller) = connect(&req, &ctx).await?;
         let id = account_param(&ctx)?;
         let body = read_body(&mut req).await?;
-        service::set_consent(&store, &caller, &id, &body, &now()).await
+        let seq = redis_routes::before_change(&ctx.env, &store, &caller, &id).await?;
+        let answer = service::set_consent(&store, &caller, &id, &body, &now()).await?;
+        sync = Some(redis_routes::after_change(&ctx.env, &store, &id, seq).await);
+        Ok(answer)
     }
     .await;
-    private_json(result, 200)
+    redis_routes::with_sync_header(private_json(result, 200), sync)
 }
 
 /// `GET /api/accounts/{id}/export`.
@@ -97,13 +107,17 @@ pub async fn export(req: Request, ctx: RouteContext<()>) -> worker::Result<Respo
 
 /// `DELETE /api/accounts/{id}`: erasure.
 pub async fn erase(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let mut sync = None;
     let result = async {
         let (store, caller) = connect(&req, &ctx).await?;
         let id = account_param(&ctx)?;
-        service::erase(&store, &caller, &id).await
+        let seq = redis_routes::before_change(&ctx.env, &store, &caller, &id).await?;
+        let answer = service::erase(&store, &caller, &id).await?;
+        sync = Some(redis_routes::after_change(&ctx.env, &store, &id, seq).await);
+        Ok(answer)
     }
     .await;
-    private_json(result, 200)
+    redis_routes::with_sync_header(private_json(result, 200), sync)
 }
 
 /// A fresh cross-learning event id: `evt_` + 24 hex digits (96 random bits).
@@ -259,7 +273,9 @@ pub async fn scheduled(env: &worker::Env, scheduled_ms: u64) {
             .map(|v| v.to_string())
             .ok();
         let config = crate::publish::release_config(raw.as_deref()).map_err(|e| e.to_string())?;
-        crate::publish::publish(
+        // Redis aggregates when Redis is configured and consistent, D1's otherwise.
+        redis_routes::publish_run(
+            env,
             &D1Store::new(db),
             &KvReleases::new(kv),
             scheduled_ms,
@@ -273,9 +289,10 @@ pub async fn scheduled(env: &worker::Env, scheduled_ms: u64) {
         })
     };
     match run.await {
-        Ok(report) => worker::console_log!(
-            "publication: {}",
-            serde_json::to_string(&report).unwrap_or_default()
+        Ok((report, source)) => worker::console_log!(
+            "publication: {} aggregates: {}",
+            serde_json::to_string(&report).unwrap_or_default(),
+            serde_json::to_string(&source).unwrap_or_default()
         ),
         Err(e) => console_error!("publication failed: {e}"),
     }

@@ -25,6 +25,7 @@
 //! | GET | `/api/models/{name}` | an embedded model file (`application/octet-stream`, ETag, cacheable) |
 //! | POST | `/api/score` | alias of `/api/ctr/score` |
 //! | POST | `/api/admin/publish` | operator: `{"at_ms"?}` -> the cron's publication run now (or dated `at_ms`), its report |
+//! | GET/POST | `/api/admin/redis/*`, `/api/admin/aggregates` | operator: the Redis aggregate store ([`redis_routes`], docs/redis.md) |
 //! | POST | `/api/ctr/score` | `{"model": "pre_launch" \| "in_flight", "creatives"? \| "rows"?}` -> `{model, scores: [{ctr, low, high}]}` from the embedded model files |
 //!
 //! The cron trigger (the `scheduled` event) publishes the current period's niche releases
@@ -36,6 +37,7 @@
 //! behind the traits in [`store`], used by the [`service`] layer. Every error body is `{"error": {"code", "message", "field"}}` (see [`error`]).
 #![deny(missing_docs)]
 
+pub mod aggregates;
 pub mod api;
 pub mod auth;
 pub mod body;
@@ -47,6 +49,7 @@ pub mod json;
 pub mod models;
 pub mod openapi;
 pub mod publish;
+pub mod redis_routes;
 pub mod service;
 pub mod store;
 pub mod wisdom;
@@ -87,6 +90,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     (MODEL_FILE, "GET"),
     (SCORE, "POST"),
     (ADMIN_PUBLISH, "POST"),
+    (redis_routes::REDIS_HEALTH, "GET"),
+    (redis_routes::REDIS_SYNC, "POST"),
+    (redis_routes::REDIS_REBUILD, "POST"),
+    (redis_routes::REDIS_CHECK, "GET"),
+    (redis_routes::AGGREGATES, "GET"),
 ];
 
 /// `POST /api/admin/publish` (operator): run the publication now (or at a given time).
@@ -149,6 +157,11 @@ pub fn router() -> Router<'static, ()> {
         .get_async(MODEL_FILE, handlers::model_file)
         .post_async(SCORE, handlers::ctr_score)
         .post_async(ADMIN_PUBLISH, handlers::admin_publish)
+        .get_async(redis_routes::REDIS_HEALTH, redis_routes::health)
+        .post_async(redis_routes::REDIS_SYNC, redis_routes::sync)
+        .post_async(redis_routes::REDIS_REBUILD, redis_routes::rebuild)
+        .get_async(redis_routes::REDIS_CHECK, redis_routes::check)
+        .get_async(redis_routes::AGGREGATES, redis_routes::aggregates_route)
         // Registered for every method, so the Router's own plain-text 404/405 never answers.
         // `/*rest` does not match `/` itself, hence two patterns.
         .on("/", handlers::fallback)

@@ -289,6 +289,54 @@ pub const OPERATIONS: &[Operation] = &[
         schema::<PublishReport>,
         Auth::Operator,
     ),
+    op(
+        "GET",
+        crate::redis_routes::REDIS_HEALTH,
+        "Redis aggregate store: configured, reachable, ready, outbox backlog",
+        None,
+        200,
+        schema::<crate::redis_routes::Health>,
+        Auth::Operator,
+    ),
+    op(
+        "POST",
+        crate::redis_routes::REDIS_SYNC,
+        "Drain the D1 outbox into Redis",
+        None,
+        200,
+        schema::<crate::aggregates::SyncReport>,
+        Auth::Operator,
+    ),
+    op(
+        "POST",
+        crate::redis_routes::REDIS_REBUILD,
+        "Rebuild Redis's aggregates from D1",
+        None,
+        200,
+        schema::<crate::aggregates::SyncReport>,
+        Auth::Operator,
+    ),
+    op(
+        "GET",
+        crate::redis_routes::REDIS_CHECK,
+        "Redis aggregates vs a fresh D1 aggregation (and their releases)",
+        None,
+        200,
+        schema::<crate::aggregates::CheckReport>,
+        Auth::Operator,
+    ),
+    Operation {
+        query: &[("source", &["d1", "redis"])],
+        ..op(
+            "GET",
+            crate::redis_routes::AGGREGATES,
+            "The exact pre-noise aggregates from D1 or Redis",
+            None,
+            200,
+            schema::<crate::redis_routes::AggregatesAnswer>,
+            Auth::Operator,
+        )
+    },
 ];
 
 /// The OpenAPI path of a route pattern (`/api/accounts/:id` -> `/api/accounts/{id}`) and its
@@ -372,6 +420,12 @@ fn error_statuses(op: &Operation, has_params: bool) -> Vec<(u16, &'static str)> 
         ));
     }
     out.push((500, "A fault on the server's side (generic message)."));
+    if op.path.starts_with("/api/admin/redis/") || op.path == crate::redis_routes::AGGREGATES {
+        out.push((
+            503,
+            "Redis is not configured or unreachable (`redis_unavailable`, with the reason).",
+        ));
+    }
     out
 }
 

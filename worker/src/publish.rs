@@ -106,17 +106,16 @@ pub async fn publish<S: Accounts + Records + History, R: Releases>(
     config: &ReleaseConfig,
     seed: u64,
 ) -> Result<PublishReport, ApiError> {
-    let now = crate::service::iso_utc(now_ms);
-    let day = (now_ms / 86_400_000) as i64;
-    let period = period_of_day(day, config.cadence_days);
-    let window_periods = config.window_periods.max(1);
-    let window = period / window_periods;
-
     let mut pool = ContributionPool::new();
     let accounts = store.opted_in_accounts().await.map_err(internal)?;
     let options = InsightOptions::default();
     for account_id in &accounts {
         let records = store.records(account_id).await.map_err(internal)?;
+        // Opted in without records yet: no contribution (the core refuses an empty list, which
+        // would otherwise fail the whole run).
+        if records.is_empty() {
+            continue;
+        }
         let contribution = wisdom_contribution(
             &records,
             AccountConsent { opted_in: true },
@@ -125,6 +124,37 @@ pub async fn publish<S: Accounts + Records + History, R: Releases>(
         )?;
         pool.set(account_id, contribution)?;
     }
+    let aggregates: crate::aggregates::Aggregates = crate::aggregates::niches()
+        .map(|n| (n, pool.aggregate(n)))
+        .collect();
+    publish_with(
+        store,
+        kv,
+        now_ms,
+        config,
+        seed,
+        &aggregates,
+        (accounts.len(), pool.len()),
+    )
+    .await
+}
+
+/// [`publish`] with the niche aggregates already computed (from D1 or from Redis, see
+/// [`crate::aggregates::publication_aggregates`]); `counts` = (opted-in, contributing) accounts.
+pub async fn publish_with<S: History, R: Releases>(
+    store: &S,
+    kv: &R,
+    now_ms: u64,
+    config: &ReleaseConfig,
+    seed: u64,
+    aggregates: &crate::aggregates::Aggregates,
+    counts: (usize, usize),
+) -> Result<PublishReport, ApiError> {
+    let now = crate::service::iso_utc(now_ms);
+    let day = (now_ms / 86_400_000) as i64;
+    let period = period_of_day(day, config.cadence_days);
+    let window_periods = config.window_periods.max(1);
+    let window = period / window_periods;
 
     // The window's history as the core's release store: existing releases and spent budget.
     let mut releases = MemoryReleaseStore::new();
@@ -143,8 +173,8 @@ pub async fn publish<S: Accounts + Records + History, R: Releases>(
     let mut rng = Rng::new(seed);
     let mut report = PublishReport {
         period,
-        opted_in_accounts: accounts.len(),
-        contributing_accounts: pool.len(),
+        opted_in_accounts: counts.0,
+        contributing_accounts: counts.1,
         released: Vec::new(),
         unchanged: Vec::new(),
         published: Vec::new(),
@@ -154,7 +184,11 @@ pub async fn publish<S: Accounts + Records + History, R: Releases>(
     for niche in Niche::ALL.into_iter().filter(|n| *n != Niche::Unknown) {
         let id = ReleaseId { period, niche };
         let existed = releases.get(id)?.is_some();
-        let wisdom = get_or_release(&mut releases, &pool.aggregate(niche), id, config, &mut rng)?;
+        let aggregate = aggregates
+            .get(&niche)
+            .cloned()
+            .unwrap_or_else(crosslearn::wisdom::empty_aggregate);
+        let wisdom = get_or_release(&mut releases, &aggregate, id, config, &mut rng)?;
         let name = niche.as_str().to_string();
         current.push(wisdom.clone());
         if wisdom.published {

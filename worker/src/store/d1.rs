@@ -21,7 +21,11 @@ impl D1Store {
         D1Store { db }
     }
 
-    fn statement(&self, sql: &str, args: &[JsValue]) -> StoreResult<D1PreparedStatement> {
+    pub(crate) fn statement(
+        &self,
+        sql: &str,
+        args: &[JsValue],
+    ) -> StoreResult<D1PreparedStatement> {
         self.db.prepare(sql).bind(args).map_err(fault)
     }
 
@@ -33,11 +37,11 @@ impl D1Store {
     }
 }
 
-fn fault(e: worker::Error) -> StoreError {
+pub(crate) fn fault(e: worker::Error) -> StoreError {
     StoreError(e.to_string())
 }
 
-fn text(s: &str) -> JsValue {
+pub(crate) fn text(s: &str) -> JsValue {
     JsValue::from_str(s)
 }
 

@@ -12,6 +12,8 @@
 pub mod d1;
 pub mod kv;
 pub mod memory;
+pub mod outbox;
+pub mod redis;
 
 use crosslearn::record::CreativeRecord;
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,940 @@
+//! Niche aggregates kept in a Redis-compatible store, so a publication reads 15 hashes instead of
+//! every opted-in account's records in D1. Design and failure model: `docs/redis.md`.
+//!
+//! **Data.** Each account's contribution is the core's fixed-point integer vector
+//! ([`crosslearn::wisdom::wisdom_contribution`], the same function D1 publication uses). Redis
+//! holds, under the hash tag `{cl}` (one cluster slot) and the layout version:
+//! - `{cl}:w1:a:<account>` = `"<seq>|<niche>|<v0>,<v1>,..."`: the account's applied contribution
+//!   (`"<seq>||"` after an opt-out: a tombstone, so an older change can never be re-applied);
+//! - `{cl}:w1:n:<niche>` = hash `accounts` -> number of accounts, `<i>` -> exact sum of field `i`
+//!   (HINCRBY; zero fields are skipped);
+//! - `{cl}:w1:ready` = set once a full rebuild finished (absent after Redis lost its data).
+//!
+//! **Updates** are one Lua script per account ([`APPLY_SCRIPT`]): it ignores a `seq` not newer
+//! than the stored one, subtracts the old vector, adds the new one and stores it, atomically.
+//!
+//! **Source of truth.** D1. Every change bumps the account's `seq` in the D1 outbox *before* the
+//! change is written ([`crate::store::outbox`]); Redis is updated after D1 acknowledged, and
+//! `synced` recorded. A Redis failure leaves the row pending; [`drain`] replays pending rows (and
+//! [`rebuild`]s everything when the `ready` marker is missing). Publication uses Redis only when it
+//! answers, is ready and nothing is pending ([`publication_aggregates`]); otherwise it aggregates
+//! from D1. [`check`] compares Redis with a fresh D1 aggregation.
+
+use crate::auth::internal;
+use crate::error::ApiError;
+use crate::store::outbox::Outbox;
+use crate::store::redis::RedisError;
+use crate::store::{Accounts, Records};
+use crosslearn::insights::InsightOptions;
+use crosslearn::niche::Niche;
+use crosslearn::privacy::aggregate::Aggregate;
+use crosslearn::rng::Rng;
+use crosslearn::wisdom::{
+    empty_aggregate, release_wisdom, wisdom_contribution, AccountConsent, Layout, ReleaseConfig,
+    ReleaseId, WisdomContribution, WISDOM_VERSION,
+};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Exact aggregates per niche (niches nobody contributes to may be absent).
+pub type Aggregates = BTreeMap<Niche, Aggregate>;
+
+/// Key prefix: the `{cl}` hash tag keeps every key in one cluster slot (the Lua script touches
+/// several), and the layout version keeps vectors of another layout apart.
+pub fn prefix() -> String {
+    format!("{{cl}}:w{WISDOM_VERSION}:")
+}
+
+/// The niches a publication releases (all but `unknown`).
+pub fn niches() -> impl Iterator<Item = Niche> {
+    Niche::ALL.into_iter().filter(|n| *n != Niche::Unknown)
+}
+
+/// The atomic replace: `KEYS[1]` = the account key; `ARGV` = seq, niche (empty: none), the
+/// comma-separated values, `1` to delete the key instead of leaving a tombstone, the niche key
+/// prefix. Returns 1 when applied, 0 when the stored seq is as new or newer (a stale update).
+/// Values travel as decimal strings and are negated as strings, so no integer passes through a
+/// Lua double.
+pub const APPLY_SCRIPT: &str = r#"
+local seq = tonumber(ARGV[1])
+local cur = redis.call('GET', KEYS[1])
+local function each(csv, agg, negate)
+  local i = 0
+  for x in string.gmatch(csv, '[^,]+') do
+    if x ~= '0' then
+      if negate then
+        if string.sub(x, 1, 1) == '-' then x = string.sub(x, 2) else x = '-' .. x end
+      end
+      redis.call('HINCRBY', agg, tostring(i), x)
+    end
+    i = i + 1
+  end
+end
+if cur then
+  local s, n, v = string.match(cur, '^(%d+)|([^|]*)|(.*)$')
+  if s == nil then return redis.error_reply('corrupt account entry ' .. KEYS[1]) end
+  if tonumber(s) >= seq then return 0 end
+  if n ~= '' then
+    local agg = ARGV[5] .. n
+    redis.call('HINCRBY', agg, 'accounts', -1)
+    each(v, agg, true)
+  end
+end
+if ARGV[2] ~= '' then
+  local agg = ARGV[5] .. ARGV[2]
+  redis.call('HINCRBY', agg, 'accounts', 1)
+  each(ARGV[3], agg, false)
+  redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2] .. '|' .. ARGV[3])
+elseif ARGV[4] == '1' then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('SET', KEYS[1], ARGV[1] .. '||')
+end
+return 1
+"#;
+
+/// One account's update.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Apply {
+    /// The account.
+    pub account_id: String,
+    /// Its outbox seq as of which `contribution` was read from D1.
+    pub seq: u64,
+    /// Its contribution then (None: not opted in, not enough data, or erased).
+    pub contribution: Option<WisdomContribution>,
+    /// The account was erased: drop its key instead of leaving a tombstone.
+    pub erase: bool,
+}
+
+/// Where the Redis-side aggregates live ([`crate::store::redis`] in the Worker,
+/// [`MemoryAggregates`] in native tests). Must apply each [`Apply`] atomically.
+#[allow(async_fn_in_trait)]
+pub trait AggregateStore {
+    /// Apply updates in order; per update, whether it was applied (false: stale seq).
+    async fn apply(&mut self, updates: &[Apply]) -> Result<Vec<bool>, RedisError>;
+    /// The aggregates, or None when the store is not ready (never rebuilt, or lost its data).
+    async fn read(&mut self) -> Result<Option<Aggregates>, RedisError>;
+    /// Delete every key (and the ready marker).
+    async fn clear(&mut self) -> Result<(), RedisError>;
+    /// Set the ready marker.
+    async fn set_ready(&mut self) -> Result<(), RedisError>;
+}
+
+/// A failure of an aggregate operation.
+#[derive(Debug)]
+pub enum AggError {
+    /// Redis failed (unreachable, timed out, refused AUTH, ...).
+    Redis(RedisError),
+    /// D1 or the core failed.
+    Api(ApiError),
+}
+
+impl From<RedisError> for AggError {
+    fn from(e: RedisError) -> Self {
+        AggError::Redis(e)
+    }
+}
+
+impl From<ApiError> for AggError {
+    fn from(e: ApiError) -> Self {
+        AggError::Api(e)
+    }
+}
+
+impl fmt::Display for AggError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AggError::Redis(e) => write!(f, "{e}"),
+            AggError::Api(ApiError::Storage(cause)) => write!(f, "D1: {cause}"),
+            AggError::Api(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// The account's current contribution, from D1: None unless it exists, opted in and passes the
+/// data gate. `config` must be the publication's (its bounds shape the vector).
+pub async fn contribution_of<S: Accounts + Records>(
+    store: &S,
+    account_id: &str,
+    config: &ReleaseConfig,
+) -> Result<Option<WisdomContribution>, ApiError> {
+    let consent = store.consent(account_id).await.map_err(internal)?;
+    if !consent.opted_in {
+        return Ok(None);
+    }
+    opted_in_contribution(store, account_id, config).await
+}
+
+/// [`contribution_of`] for an account known to be opted in (from `opted_in_accounts`): one D1
+/// read instead of two.
+async fn opted_in_contribution<S: Records>(
+    store: &S,
+    account_id: &str,
+    config: &ReleaseConfig,
+) -> Result<Option<WisdomContribution>, ApiError> {
+    let records = store.records(account_id).await.map_err(internal)?;
+    // Opted in before sending any record: nothing to contribute yet (the core refuses an empty
+    // record list).
+    if records.is_empty() {
+        return Ok(None);
+    }
+    Ok(wisdom_contribution(
+        &records,
+        AccountConsent { opted_in: true },
+        &InsightOptions::default(),
+        config,
+    )?)
+}
+
+/// The publication's D1-only aggregation: every opted-in account's contribution, summed per
+/// niche. Returns the aggregates, the opted-in and the contributing account counts.
+pub async fn d1_aggregates<S: Accounts + Records>(
+    store: &S,
+    config: &ReleaseConfig,
+) -> Result<(Aggregates, usize, usize), ApiError> {
+    let accounts = store.opted_in_accounts().await.map_err(internal)?;
+    let mut pool = crosslearn::wisdom::ContributionPool::new();
+    for id in &accounts {
+        let c = opted_in_contribution(store, id, config).await?;
+        pool.set(id, c)?;
+    }
+    let aggregates = niches()
+        .map(|n| (n, pool.aggregate(n)))
+        .filter(|(_, a)| a.accounts != 0)
+        .collect();
+    Ok((aggregates, accounts.len(), pool.len()))
+}
+
+/// What happened to Redis after a change of one account.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum SyncOutcome {
+    /// Redis mode is off (no `REDIS_HOST`).
+    Disabled,
+    /// Redis reflects the change.
+    Synced,
+    /// Redis already had a newer change of the account.
+    Superseded,
+    /// Redis failed; the change waits in the outbox.
+    Queued {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// After a change of `account_id` that D1 acknowledged (its seq, from [`Outbox::mark`] before the
+/// write): apply the account's contribution as of now to Redis and record it as synced. A Redis
+/// failure is not an error: the change stays pending.
+pub async fn sync_account<S: Accounts + Records, O: Outbox, A: AggregateStore>(
+    store: &S,
+    outbox: &O,
+    redis: Result<&mut A, RedisError>,
+    account_id: &str,
+    seq: u64,
+    config: &ReleaseConfig,
+) -> Result<SyncOutcome, ApiError> {
+    let redis = match redis {
+        Ok(r) => r,
+        Err(e) => {
+            return Ok(SyncOutcome::Queued {
+                reason: e.to_string(),
+            })
+        }
+    };
+    let update = read_update(store, account_id, seq, config).await?;
+    let erased = update.erase;
+    match redis.apply(std::slice::from_ref(&update)).await {
+        Ok(applied) => {
+            outbox.synced(account_id, seq).await.map_err(internal)?;
+            if erased {
+                outbox.forget(account_id, seq).await.map_err(internal)?;
+            }
+            Ok(if applied.first() == Some(&true) {
+                SyncOutcome::Synced
+            } else {
+                SyncOutcome::Superseded
+            })
+        }
+        Err(e) => Ok(SyncOutcome::Queued {
+            reason: e.to_string(),
+        }),
+    }
+}
+
+async fn read_update<S: Accounts + Records>(
+    store: &S,
+    account_id: &str,
+    seq: u64,
+    config: &ReleaseConfig,
+) -> Result<Apply, ApiError> {
+    let exists = store.account(account_id).await.map_err(internal)?.is_some();
+    let contribution = if exists {
+        contribution_of(store, account_id, config).await?
+    } else {
+        None
+    };
+    Ok(Apply {
+        account_id: account_id.to_string(),
+        seq,
+        contribution,
+        erase: !exists,
+    })
+}
+
+/// What [`drain`] or [`rebuild`] did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct SyncReport {
+    /// Whether a full rebuild ran (asked for, or Redis had lost its data).
+    pub rebuilt: bool,
+    /// Accounts whose contribution was (re)applied.
+    pub applied: usize,
+    /// Of those, contributing accounts (opted in, enough data).
+    pub contributing: usize,
+    /// Outbox rows still pending afterwards.
+    pub pending: u64,
+}
+
+/// Updates applied per Redis round trip.
+pub const BATCH: usize = 200;
+
+/// Catch up: when Redis is not ready, [`rebuild`]; otherwise replay the pending outbox rows
+/// (up to `max_rows`) from D1.
+pub async fn drain<S: Accounts + Records, O: Outbox, A: AggregateStore>(
+    store: &S,
+    outbox: &O,
+    redis: &mut A,
+    config: &ReleaseConfig,
+    max_rows: u32,
+) -> Result<SyncReport, AggError> {
+    if redis.read().await?.is_none() {
+        return rebuild(store, outbox, redis, config).await;
+    }
+    let mut report = SyncReport::default();
+    let pending = outbox.pending(max_rows.max(1)).await.map_err(internal)?;
+    for chunk in pending.chunks(BATCH) {
+        let mut updates = Vec::with_capacity(chunk.len());
+        for (id, seq) in chunk {
+            updates.push(read_update(store, id, *seq, config).await?);
+        }
+        redis.apply(&updates).await?;
+        for u in &updates {
+            outbox
+                .synced(&u.account_id, u.seq)
+                .await
+                .map_err(internal)?;
+            if u.erase {
+                outbox
+                    .forget(&u.account_id, u.seq)
+                    .await
+                    .map_err(internal)?;
+            }
+        }
+        report.applied += updates.len();
+        report.contributing += updates.iter().filter(|u| u.contribution.is_some()).count();
+    }
+    report.pending = outbox.pending_count().await.map_err(internal)?;
+    Ok(report)
+}
+
+/// Rebuild Redis from D1: clear it, apply every opted-in account's contribution with its current
+/// outbox seq, mark the outbox rows read before the rebuild as synced, set the ready marker.
+/// Changes made while it runs get newer seqs and stay pending for the next [`drain`].
+pub async fn rebuild<S: Accounts + Records, O: Outbox, A: AggregateStore>(
+    store: &S,
+    outbox: &O,
+    redis: &mut A,
+    config: &ReleaseConfig,
+) -> Result<SyncReport, AggError> {
+    let rows = outbox.rows().await.map_err(internal)?;
+    let accounts = store.opted_in_accounts().await.map_err(internal)?;
+    redis.clear().await?;
+    let mut report = SyncReport {
+        rebuilt: true,
+        ..SyncReport::default()
+    };
+    for chunk in accounts.chunks(BATCH) {
+        let mut updates = Vec::with_capacity(chunk.len());
+        for id in chunk {
+            let seq = rows.get(id).map_or(0, |r| r.seq);
+            let contribution = opted_in_contribution(store, id, config).await?;
+            // Accounts without a contribution need nothing in a cleared store.
+            if contribution.is_some() {
+                updates.push(Apply {
+                    account_id: id.clone(),
+                    seq,
+                    contribution,
+                    erase: false,
+                });
+            }
+        }
+        redis.apply(&updates).await?;
+        report.applied += updates.len();
+        report.contributing += updates.len();
+    }
+    for (id, row) in rows.iter().filter(|(_, r)| r.seq > r.synced) {
+        outbox.synced(id, row.seq).await.map_err(internal)?;
+        if store.account(id).await.map_err(internal)?.is_none() {
+            outbox.forget(id, row.seq).await.map_err(internal)?;
+        }
+    }
+    redis.set_ready().await?;
+    report.pending = outbox.pending_count().await.map_err(internal)?;
+    Ok(report)
+}
+
+/// Where a publication's aggregates came from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Source {
+    /// `redis` or `d1`.
+    pub source: &'static str,
+    /// Why D1 was used, when it was (Redis off, failing, not ready, or changes pending).
+    pub fallback_reason: Option<String>,
+}
+
+/// The aggregates a publication should use: Redis's when it answers, is ready and has nothing
+/// pending after a [`drain`]; D1's otherwise. Returns them with the opted-in and contributing
+/// counts (from the aggregates when they come from Redis: opted-in = contributing there).
+pub async fn publication_aggregates<S: Accounts + Records, O: Outbox, A: AggregateStore>(
+    store: &S,
+    outbox: &O,
+    redis: Option<Result<&mut A, RedisError>>,
+    config: &ReleaseConfig,
+) -> Result<(Aggregates, usize, usize, Source), ApiError> {
+    let reason = match redis {
+        None => "redis is not configured".to_string(),
+        Some(Err(e)) => e.to_string(),
+        Some(Ok(r)) => match redis_if_consistent(store, outbox, r, config).await {
+            Ok(aggs) => {
+                let n = aggs.values().map(|a| a.accounts.max(0) as usize).sum();
+                return Ok((
+                    aggs,
+                    n,
+                    n,
+                    Source {
+                        source: "redis",
+                        fallback_reason: None,
+                    },
+                ));
+            }
+            Err(AggError::Api(e)) => return Err(e),
+            Err(AggError::Redis(e)) => e.to_string(),
+        },
+    };
+    let (aggs, opted, contributing) = d1_aggregates(store, config).await?;
+    Ok((
+        aggs,
+        opted,
+        contributing,
+        Source {
+            source: "d1",
+            fallback_reason: Some(reason),
+        },
+    ))
+}
+
+async fn redis_if_consistent<S: Accounts + Records, O: Outbox, A: AggregateStore>(
+    store: &S,
+    outbox: &O,
+    redis: &mut A,
+    config: &ReleaseConfig,
+) -> Result<Aggregates, AggError> {
+    let report = drain(store, outbox, redis, config, 10_000).await?;
+    if report.pending > 0 {
+        return Err(RedisError::Protocol(format!(
+            "{} accounts still pending in the outbox",
+            report.pending
+        ))
+        .into());
+    }
+    redis
+        .read()
+        .await?
+        .ok_or_else(|| RedisError::Protocol("redis is not ready (rebuild it)".into()).into())
+}
+
+/// One niche in a [`CheckReport`].
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct NicheCheck {
+    /// The niche.
+    pub niche: Niche,
+    /// Accounts in D1's aggregate.
+    pub d1_accounts: i64,
+    /// Accounts in Redis's aggregate.
+    pub redis_accounts: i64,
+    /// Every sum and the count equal.
+    pub equal: bool,
+    /// The releases made from both with the same noise seed are identical.
+    pub same_release: bool,
+}
+
+/// [`check`]'s answer.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct CheckReport {
+    /// Redis equals a rebuild from D1 in every niche, and nothing is pending.
+    pub consistent: bool,
+    /// Redis had its ready marker.
+    pub ready: bool,
+    /// Outbox rows pending.
+    pub pending: u64,
+    /// Per niche (all 15).
+    pub niches: Vec<NicheCheck>,
+}
+
+/// Compare Redis with a fresh aggregation from D1: exact integer equality per niche, and the
+/// release made from each with one fixed seed (the pre-noise inputs being equal, the noisy
+/// outputs must be byte-identical).
+pub async fn check<S: Accounts + Records, O: Outbox, A: AggregateStore>(
+    store: &S,
+    outbox: &O,
+    redis: &mut A,
+    config: &ReleaseConfig,
+) -> Result<CheckReport, AggError> {
+    let (d1, _, _) = d1_aggregates(store, config).await?;
+    let pending = outbox.pending_count().await.map_err(internal)?;
+    let stored = redis.read().await?;
+    let ready = stored.is_some();
+    let stored = stored.unwrap_or_default();
+    let mut niches_out = Vec::new();
+    for niche in niches() {
+        let a = d1.get(&niche).cloned().unwrap_or_else(empty_aggregate);
+        let b = stored.get(&niche).cloned().unwrap_or_else(empty_aggregate);
+        let id = ReleaseId { period: 0, niche };
+        let release = |agg: &Aggregate| {
+            release_wisdom(agg, id, config, &mut Rng::new(0x5eed))
+                .ok()
+                .and_then(|w| serde_json::to_string(&w).ok())
+        };
+        niches_out.push(NicheCheck {
+            niche,
+            d1_accounts: a.accounts,
+            redis_accounts: b.accounts,
+            equal: a == b,
+            same_release: release(&a).is_some() && release(&a) == release(&b),
+        });
+    }
+    Ok(CheckReport {
+        consistent: ready && pending == 0 && niches_out.iter().all(|n| n.equal && n.same_release),
+        ready,
+        pending,
+        niches: niches_out,
+    })
+}
+
+/// An aggregate from a Redis hash's field/value pairs (`accounts`, `<i>`); absent fields are 0.
+pub fn aggregate_from_hash(pairs: &[(String, String)]) -> Result<Aggregate, RedisError> {
+    let mut agg = empty_aggregate();
+    let fields = Layout::field_count();
+    for (k, v) in pairs {
+        let value: i64 = v
+            .parse()
+            .map_err(|_| RedisError::Protocol(format!("aggregate field {k} = {v:?}")))?;
+        if k == "accounts" {
+            agg.accounts = value;
+        } else {
+            match k.parse::<usize>() {
+                Ok(i) if i < fields => agg.sums[i] = value,
+                _ => return Err(RedisError::Protocol(format!("unknown aggregate field {k}"))),
+            }
+        }
+    }
+    Ok(agg)
+}
+
+/// The values of a contribution as the script's comma-separated list.
+pub fn csv(values: &[i64]) -> String {
+    let mut s = String::with_capacity(values.len() * 4);
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&v.to_string());
+    }
+    s
+}
+
+/// [`AggregateStore`] in memory, with the script's semantics (native tests). `fail` makes every
+/// call fail, like an unreachable Redis; `lose_data` empties it, like a restart without
+/// persistence.
+#[derive(Debug, Default)]
+pub struct MemoryAggregates {
+    accounts: BTreeMap<String, (u64, Option<WisdomContribution>)>,
+    sums: Aggregates,
+    ready: bool,
+    /// When set, every call fails.
+    pub fail: bool,
+}
+
+impl MemoryAggregates {
+    /// An empty, not ready store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Forget everything (a restarted Redis without persistence).
+    pub fn lose_data(&mut self) {
+        *self = MemoryAggregates {
+            fail: self.fail,
+            ..MemoryAggregates::default()
+        };
+    }
+
+    fn check(&self) -> Result<(), RedisError> {
+        if self.fail {
+            Err(RedisError::Io("connection refused (test)".into()))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl AggregateStore for MemoryAggregates {
+    async fn apply(&mut self, updates: &[Apply]) -> Result<Vec<bool>, RedisError> {
+        self.check()?;
+        let mut out = Vec::new();
+        for u in updates {
+            let old = self.accounts.get(&u.account_id);
+            if old.is_some_and(|(s, _)| *s >= u.seq) {
+                out.push(false);
+                continue;
+            }
+            if let Some((_, Some(c))) = old {
+                let agg = self.sums.entry(c.niche).or_insert_with(empty_aggregate);
+                agg.remove(&crosslearn::privacy::aggregate::Contribution {
+                    values: c.values.clone(),
+                })
+                .map_err(|e| RedisError::Server(e.to_string()))?;
+            }
+            if let Some(c) = &u.contribution {
+                let agg = self.sums.entry(c.niche).or_insert_with(empty_aggregate);
+                agg.add(&crosslearn::privacy::aggregate::Contribution {
+                    values: c.values.clone(),
+                })
+                .map_err(|e| RedisError::Server(e.to_string()))?;
+            }
+            if u.erase && u.contribution.is_none() {
+                self.accounts.remove(&u.account_id);
+            } else {
+                self.accounts
+                    .insert(u.account_id.clone(), (u.seq, u.contribution.clone()));
+            }
+            out.push(true);
+        }
+        Ok(out)
+    }
+
+    async fn read(&mut self) -> Result<Option<Aggregates>, RedisError> {
+        self.check()?;
+        Ok(self.ready.then(|| {
+            self.sums
+                .iter()
+                .filter(|(_, a)| a.accounts != 0 || a.sums.iter().any(|s| *s != 0))
+                .map(|(n, a)| (*n, a.clone()))
+                .collect()
+        }))
+    }
+
+    async fn clear(&mut self) -> Result<(), RedisError> {
+        self.check()?;
+        self.lose_data();
+        Ok(())
+    }
+
+    async fn set_ready(&mut self) -> Result<(), RedisError> {
+        self.check()?;
+        self.ready = true;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::publish::publish_with;
+    use crate::store::memory::{run, MemoryStore};
+    use crate::store::outbox::MemoryOutbox;
+    use crate::store::{Account, Consent, Releases};
+    use crosslearn::record::{validate_records, RecordInput, RecordSource};
+
+    const DAY_MS: u64 = 86_400_000;
+    const NOW: u64 = 20_454 * DAY_MS;
+
+    /// Store `n` made-up records of `niche` for `id` (created if new); ids continue from `from`.
+    fn records(store: &MemoryStore, id: &str, niche: &str, from: usize, n: usize) {
+        if run(store.account(id)).unwrap().is_none() {
+            let account = Account {
+                account_id: id.into(),
+                created_at: "t".into(),
+            };
+            assert!(run(store.create_account(&account, &format!("h-{id}"))).unwrap());
+        }
+        let hooks = ["question", "pain_point", "offer", "social_proof"];
+        let seed = id.bytes().map(u64::from).sum::<u64>();
+        let inputs: Vec<RecordInput> = (from..from + n)
+            .map(|i| RecordInput {
+                record_id: Some(format!("{id}-{i}")),
+                account_id: Some(id.into()),
+                campaign_id: Some(format!("c{}", i % 3)),
+                platform: Some(["meta", "tiktok"][i % 2].into()),
+                niche: Some(niche.into()),
+                hook_type: Some(hooks[(i + seed as usize) % 4].into()),
+                cta_style: Some("shop_now".into()),
+                format: Some("video".into()),
+                duration_s: Some(10.0 + ((i as u64 * 7 + seed) % 40) as f64),
+                posting_hour: Some(((i as u64 * 5 + seed) % 24) as f64),
+                impressions: Some(20_000.0),
+                clicks: Some(200.0 + ((i as u64 * 37 + seed * 11) % 300) as f64),
+                conversions: Some(20.0),
+                spend: Some(150.0),
+                revenue: Some(300.0 + ((seed * 13) % 500) as f64),
+                ..RecordInput::default()
+            })
+            .collect();
+        let report = validate_records(&inputs, RecordSource::Simulated);
+        assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+        run(store.insert_records(id, &report.accepted, "t")).unwrap();
+    }
+
+    fn consent(store: &MemoryStore, id: &str, opted_in: bool) {
+        let c = Consent {
+            opted_in,
+            updated_at: None,
+        };
+        run(store.set_consent(id, &c)).unwrap();
+    }
+
+    /// One account change the way the Worker does it: mark, write to D1, sync.
+    fn change(
+        store: &MemoryStore,
+        outbox: &MemoryOutbox,
+        redis: &mut MemoryAggregates,
+        id: &str,
+        write: impl FnOnce(&MemoryStore),
+    ) -> SyncOutcome {
+        let seq = run(outbox.mark(id)).unwrap();
+        write(store);
+        let config = ReleaseConfig::default();
+        let r = if redis.fail {
+            Err(RedisError::Io("down".into()))
+        } else {
+            Ok(redis)
+        };
+        run(sync_account(store, outbox, r, id, seq, &config)).unwrap()
+    }
+
+    fn consistent(store: &MemoryStore, outbox: &MemoryOutbox, redis: &mut MemoryAggregates) {
+        let report = run(check(store, outbox, redis, &ReleaseConfig::default())).unwrap();
+        assert!(report.consistent, "{report:#?}");
+        let (d1, _, _) = run(d1_aggregates(store, &ReleaseConfig::default())).unwrap();
+        assert_eq!(run(redis.read()).unwrap().unwrap(), d1);
+    }
+
+    fn setup() -> (MemoryStore, MemoryOutbox, MemoryAggregates) {
+        let store = MemoryStore::new();
+        let outbox = MemoryOutbox::new();
+        let mut redis = MemoryAggregates::new();
+        run(rebuild(
+            &store,
+            &outbox,
+            &mut redis,
+            &ReleaseConfig::default(),
+        ))
+        .unwrap();
+        (store, outbox, redis)
+    }
+
+    #[test]
+    fn ingest_replace_opt_out_and_erasure_keep_redis_equal_to_d1() {
+        let (store, outbox, mut redis) = setup();
+        for (i, niche) in ["fitness", "fitness", "beauty", "fitness"]
+            .iter()
+            .enumerate()
+        {
+            let id = format!("a{i}");
+            let out = change(&store, &outbox, &mut redis, &id, |s| {
+                records(s, &id, niche, 0, 12);
+                consent(s, &id, true);
+            });
+            assert_eq!(out, SyncOutcome::Synced);
+        }
+        consistent(&store, &outbox, &mut redis);
+        let fitness = run(redis.read()).unwrap().unwrap()[&Niche::Fitness].clone();
+        assert_eq!(fitness.accounts, 3);
+
+        // More records change a0's vector: the old one is subtracted, the new one added.
+        change(&store, &outbox, &mut redis, "a0", |s| {
+            records(s, "a0", "fitness", 12, 12)
+        });
+        consistent(&store, &outbox, &mut redis);
+        assert_ne!(
+            run(redis.read()).unwrap().unwrap()[&Niche::Fitness],
+            fitness
+        );
+        // a1 switches niche (its new records outnumber the old ones).
+        change(&store, &outbox, &mut redis, "a1", |s| {
+            records(s, "a1", "beauty", 12, 40)
+        });
+        consistent(&store, &outbox, &mut redis);
+        // Opt-out leaves a tombstone, erasure drops the key and the outbox row.
+        change(&store, &outbox, &mut redis, "a2", |s| {
+            consent(s, "a2", false)
+        });
+        consistent(&store, &outbox, &mut redis);
+        change(&store, &outbox, &mut redis, "a3", |s| {
+            run(s.erase_account("a3")).unwrap();
+        });
+        consistent(&store, &outbox, &mut redis);
+        assert!(!run(outbox.rows()).unwrap().contains_key("a3"));
+        assert_eq!(run(outbox.pending_count()).unwrap(), 0);
+    }
+
+    #[test]
+    fn an_opted_in_account_without_records_contributes_nothing_and_breaks_nothing() {
+        let (store, outbox, mut redis) = setup();
+        let out = change(&store, &outbox, &mut redis, "e", |s| {
+            let account = Account {
+                account_id: "e".into(),
+                created_at: "t".into(),
+            };
+            assert!(run(s.create_account(&account, "h-e")).unwrap());
+            consent(s, "e", true);
+        });
+        assert_eq!(out, SyncOutcome::Synced);
+        consistent(&store, &outbox, &mut redis);
+        let config = ReleaseConfig::default();
+        let report = run(crate::publish::publish(&store, &store, NOW, &config, 1)).unwrap();
+        assert_eq!(
+            (report.opted_in_accounts, report.contributing_accounts),
+            (1, 0)
+        );
+    }
+
+    #[test]
+    fn a_stale_update_is_never_applied() {
+        let (store, outbox, mut redis) = setup();
+        let first = run(outbox.mark("s")).unwrap();
+        records(&store, "s", "tech", 0, 12);
+        consent(&store, "s", true);
+        let old = run(read_update(&store, "s", first, &ReleaseConfig::default())).unwrap();
+        let second = run(outbox.mark("s")).unwrap();
+        records(&store, "s", "tech", 12, 12);
+        let new = run(read_update(&store, "s", second, &ReleaseConfig::default())).unwrap();
+        assert_ne!(old.contribution, new.contribution);
+        // The newer change lands first; the older one arrives late and is ignored.
+        assert_eq!(run(redis.apply(&[new, old])).unwrap(), vec![true, false]);
+        run(outbox.synced("s", second)).unwrap();
+        consistent(&store, &outbox, &mut redis);
+    }
+
+    #[test]
+    fn redis_down_queues_changes_publication_falls_back_then_catches_up() {
+        let (store, outbox, mut redis) = setup();
+        let config = ReleaseConfig::default();
+        for i in 0..6 {
+            let id = format!("f{i}");
+            change(&store, &outbox, &mut redis, &id, |s| {
+                records(s, &id, "fitness", 0, 12);
+                consent(s, &id, true);
+            });
+        }
+        redis.fail = true;
+        for i in 6..9 {
+            let id = format!("f{i}");
+            let out = change(&store, &outbox, &mut redis, &id, |s| {
+                records(s, &id, "food", 0, 12);
+                consent(s, &id, true);
+            });
+            assert!(matches!(out, SyncOutcome::Queued { .. }), "{out:?}");
+        }
+        assert_eq!(run(outbox.pending_count()).unwrap(), 3);
+        // Publication while Redis is down: the D1 aggregation.
+        let (aggs, _, n, source) = run(publication_aggregates(
+            &store,
+            &outbox,
+            Some(Ok(&mut redis)),
+            &config,
+        ))
+        .unwrap();
+        assert_eq!((source.source, n), ("d1", 9));
+        assert_eq!(aggs[&Niche::Food].accounts, 3);
+        // Redis returns: the drain replays the outbox, then Redis is used again.
+        redis.fail = false;
+        let (aggs_r, _, _, source) = run(publication_aggregates(
+            &store,
+            &outbox,
+            Some(Ok(&mut redis)),
+            &config,
+        ))
+        .unwrap();
+        assert_eq!(source.source, "redis");
+        assert_eq!(aggs_r, aggs);
+        consistent(&store, &outbox, &mut redis);
+
+        // Redis restarted empty (no persistence): not ready -> fallback until the drain rebuilds.
+        redis.lose_data();
+        assert_eq!(run(redis.read()).unwrap(), None);
+        let report = run(drain(&store, &outbox, &mut redis, &config, 100)).unwrap();
+        assert!(report.rebuilt);
+        assert_eq!(report.contributing, 9);
+        consistent(&store, &outbox, &mut redis);
+    }
+
+    #[test]
+    fn releases_from_redis_and_from_d1_are_identical() {
+        let (store, outbox, mut redis) = setup();
+        for i in 0..7 {
+            let id = format!("b{i}");
+            change(&store, &outbox, &mut redis, &id, |s| {
+                records(s, &id, ["beauty", "travel"][i % 2], 0, 15);
+                consent(s, &id, true);
+            });
+        }
+        let config = ReleaseConfig::default();
+        // D1 mode: history rows in `store`, releases in `d1_kv`; Redis mode: both in `redis_store`.
+        let d1_kv = MemoryStore::new();
+        let redis_store = MemoryStore::new();
+        let d1 = run(crate::publish::publish(&store, &d1_kv, NOW, &config, 9)).unwrap();
+        let aggs = run(redis.read()).unwrap().unwrap();
+        let n = aggs.values().map(|a| a.accounts as usize).sum();
+        let via_redis = run(publish_with(
+            &redis_store,
+            &redis_store,
+            NOW,
+            &config,
+            9,
+            &aggs,
+            (n, n),
+        ))
+        .unwrap();
+        assert_eq!(d1.published, via_redis.published);
+        for niche in ["beauty", "travel", "fitness"] {
+            let a = run(d1_kv.published(niche)).unwrap();
+            let b = run(redis_store.published(niche)).unwrap();
+            assert!(a.is_some());
+            assert_eq!(a, b, "{niche}");
+        }
+    }
+
+    #[test]
+    fn hashes_and_csv_round_trip() {
+        let mut v = vec![0i64; Layout::field_count()];
+        v[0] = -5_000_000_000_123;
+        v[3] = 42;
+        let text = csv(&v);
+        let pairs: Vec<(String, String)> = std::iter::once(("accounts".into(), "2".into()))
+            .chain(
+                text.split(',')
+                    .enumerate()
+                    .filter(|(_, x)| *x != "0")
+                    .map(|(i, x)| (i.to_string(), x.to_string())),
+            )
+            .collect();
+        let agg = aggregate_from_hash(&pairs).unwrap();
+        assert_eq!((agg.accounts, agg.sums.clone()), (2, v));
+        assert!(aggregate_from_hash(&[("x".into(), "1".into())]).is_err());
+        assert!(aggregate_from_hash(&[("0".into(), "1.5".into())]).is_err());
+        let too_far = Layout::field_count().to_string();
+        assert!(aggregate_from_hash(&[(too_far, "1".into())]).is_err());
+        assert!(prefix().starts_with("{cl}:w"));
+    }
+}

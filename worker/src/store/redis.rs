@@ -1,0 +1,702 @@
+//! A minimal RESP2 client for a Redis-compatible server, over the Workers TCP socket API
+//! (`worker::Socket`). The only code that talks to Redis.
+//!
+//! - Configuration from vars/secrets ([`RedisConfig::from_vars`]): `REDIS_HOST` (unset = no Redis,
+//!   D1-only mode), `REDIS_PORT` (default 6379), `REDIS_USERNAME` (optional, ACL user),
+//!   `REDIS_PASSWORD` (a secret; sent with `AUTH`), `REDIS_TLS` (`on` / `off`, default `off`:
+//!   the socket's `secureTransport`), `REDIS_TIMEOUT_MS` (default 500, 10-30000).
+//! - Every step has a deadline: opening the socket (TCP and, with TLS, the handshake), `AUTH`, and
+//!   each command or pipeline. A slow, stopped or absent server therefore costs at most the
+//!   timeout, and the error says which step ran out of time.
+//! - One connection per request (sockets cannot outlive a request in Workers). Replies are parsed
+//!   by [`parse`], a pure function tested natively; the socket code runs only inside workerd.
+
+use std::fmt;
+
+/// Default `REDIS_PORT`.
+pub const DEFAULT_PORT: u16 = 6379;
+/// Default `REDIS_TIMEOUT_MS`.
+pub const DEFAULT_TIMEOUT_MS: u64 = 500;
+/// Largest reply accepted (a bulk string or the whole buffered reply), bytes.
+pub const MAX_REPLY_BYTES: usize = 64 * 1024 * 1024;
+
+/// How to reach the Redis-compatible server.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedisConfig {
+    /// Host name or IP.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// ACL user name for `AUTH user pass` (None: `AUTH pass`).
+    pub username: Option<String>,
+    /// Password (None: no `AUTH`).
+    pub password: Option<String>,
+    /// Connect with TLS (`secureTransport: "on"`).
+    pub tls: bool,
+    /// Deadline of each step (connect, AUTH, each command), milliseconds.
+    pub timeout_ms: u64,
+}
+
+// The password never appears in logs.
+impl fmt::Debug for RedisConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<set>"))
+            .field("tls", &self.tls)
+            .field("timeout_ms", &self.timeout_ms)
+            .finish()
+    }
+}
+
+impl RedisConfig {
+    /// The configuration from vars (`get(name)` returns a var's or secret's value). `Ok(None)`
+    /// when `REDIS_HOST` is unset or empty (D1-only mode); an error names the bad var.
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, RedisError> {
+        let var = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let Some(host) = var("REDIS_HOST") else {
+            return Ok(None);
+        };
+        let bad = |name: &str, why: &str| RedisError::Config(format!("{name}: {why}"));
+        let port = match var("REDIS_PORT") {
+            None => DEFAULT_PORT,
+            Some(p) => match p.parse::<u16>() {
+                Ok(p) if p > 0 => p,
+                _ => return Err(bad("REDIS_PORT", "expected a port number 1-65535")),
+            },
+        };
+        let tls = match var("REDIS_TLS").as_deref() {
+            None | Some("off") | Some("false") | Some("0") => false,
+            Some("on") | Some("true") | Some("1") => true,
+            Some(_) => return Err(bad("REDIS_TLS", "expected on or off")),
+        };
+        let timeout_ms = match var("REDIS_TIMEOUT_MS") {
+            None => DEFAULT_TIMEOUT_MS,
+            Some(t) => match t.parse::<u64>() {
+                Ok(t) if (10..=30_000).contains(&t) => t,
+                _ => return Err(bad("REDIS_TIMEOUT_MS", "expected milliseconds, 10-30000")),
+            },
+        };
+        Ok(Some(RedisConfig {
+            host,
+            port,
+            username: var("REDIS_USERNAME"),
+            password: get("REDIS_PASSWORD").filter(|p| !p.is_empty()),
+            tls,
+            timeout_ms,
+        }))
+    }
+}
+
+/// Why a Redis call failed. Never shown to API clients except on operator routes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RedisError {
+    /// A bad `REDIS_*` var.
+    Config(String),
+    /// A step did not finish within the timeout.
+    Timeout {
+        /// Which step (`connect`, `AUTH`, a command name).
+        step: String,
+        /// The deadline, milliseconds.
+        ms: u64,
+        /// Whether TLS was on (a TLS/plain mismatch often shows as a stalled handshake).
+        tls: bool,
+    },
+    /// The socket failed (refused, reset, TLS handshake error).
+    Io(String),
+    /// `AUTH` was refused.
+    Auth(String),
+    /// The server answered with an error.
+    Server(String),
+    /// The reply was not valid RESP or not the expected shape.
+    Protocol(String),
+}
+
+impl fmt::Display for RedisError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RedisError::Config(m) => write!(f, "redis config: {m}"),
+            RedisError::Timeout { step, ms, tls } => {
+                write!(f, "redis: {step} timed out after {ms} ms")?;
+                if *tls {
+                    write!(f, " (REDIS_TLS is on: does the server speak TLS?)")?;
+                }
+                Ok(())
+            }
+            RedisError::Io(m) => write!(f, "redis connection failed: {m}"),
+            RedisError::Auth(m) => write!(
+                f,
+                "redis authentication failed (check REDIS_PASSWORD / REDIS_USERNAME): {m}"
+            ),
+            RedisError::Server(m) => write!(f, "redis error reply: {m}"),
+            RedisError::Protocol(m) => write!(f, "redis protocol error: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for RedisError {}
+
+/// A RESP2 reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// `+OK`.
+    Simple(String),
+    /// `-ERR ...` (kept as a value: inside a pipeline one failed command is not a failed call).
+    Error(String),
+    /// `:42`.
+    Int(i64),
+    /// `$n` bytes, or `$-1` (None).
+    Bulk(Option<Vec<u8>>),
+    /// `*n` replies, or `*-1` (None).
+    Array(Option<Vec<Reply>>),
+}
+
+impl Reply {
+    /// The reply as an error if it is one.
+    pub fn into_result(self) -> Result<Reply, RedisError> {
+        match self {
+            Reply::Error(e) => Err(RedisError::Server(e)),
+            r => Ok(r),
+        }
+    }
+
+    /// A bulk or simple string as UTF-8 text (None for nil).
+    pub fn text(&self) -> Result<Option<String>, RedisError> {
+        match self {
+            Reply::Bulk(None) => Ok(None),
+            Reply::Bulk(Some(b)) => String::from_utf8(b.clone())
+                .map(Some)
+                .map_err(|_| RedisError::Protocol("non-UTF-8 string".into())),
+            Reply::Simple(s) => Ok(Some(s.clone())),
+            Reply::Error(e) => Err(RedisError::Server(e.clone())),
+            other => Err(RedisError::Protocol(format!(
+                "expected a string, got {other:?}"
+            ))),
+        }
+    }
+
+    /// An integer reply.
+    pub fn int(&self) -> Result<i64, RedisError> {
+        match self {
+            Reply::Int(i) => Ok(*i),
+            Reply::Error(e) => Err(RedisError::Server(e.clone())),
+            other => Err(RedisError::Protocol(format!(
+                "expected an integer, got {other:?}"
+            ))),
+        }
+    }
+
+    /// An array reply's items (nil = empty).
+    pub fn items(self) -> Result<Vec<Reply>, RedisError> {
+        match self {
+            Reply::Array(a) => Ok(a.unwrap_or_default()),
+            Reply::Error(e) => Err(RedisError::Server(e)),
+            other => Err(RedisError::Protocol(format!(
+                "expected an array, got {other:?}"
+            ))),
+        }
+    }
+}
+
+/// One command in RESP (an array of bulk strings).
+pub fn encode(args: &[&[u8]], out: &mut Vec<u8>) {
+    out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Parse one reply from the start of `buf`: `Ok(None)` when more bytes are needed, else the
+/// reply and how many bytes it used.
+pub fn parse(buf: &[u8]) -> Result<Option<(Reply, usize)>, RedisError> {
+    let Some(line_end) = buf.windows(2).position(|w| w == b"\r\n") else {
+        return Ok(None);
+    };
+    let Some(&kind) = buf.first() else {
+        return Ok(None);
+    };
+    let line = std::str::from_utf8(&buf[1..line_end])
+        .map_err(|_| RedisError::Protocol("non-UTF-8 header line".into()))?;
+    let after = line_end + 2;
+    let number = |s: &str| {
+        s.parse::<i64>()
+            .map_err(|_| RedisError::Protocol(format!("bad length or integer {s:?}")))
+    };
+    match kind {
+        b'+' => Ok(Some((Reply::Simple(line.to_string()), after))),
+        b'-' => Ok(Some((Reply::Error(line.to_string()), after))),
+        b':' => Ok(Some((Reply::Int(number(line)?), after))),
+        b'$' => {
+            let n = number(line)?;
+            if n < 0 {
+                return Ok(Some((Reply::Bulk(None), after)));
+            }
+            let n = n as usize;
+            if n > MAX_REPLY_BYTES {
+                return Err(RedisError::Protocol(format!("bulk string of {n} bytes")));
+            }
+            if buf.len() < after + n + 2 {
+                return Ok(None);
+            }
+            if &buf[after + n..after + n + 2] != b"\r\n" {
+                return Err(RedisError::Protocol("bulk string not ended by CRLF".into()));
+            }
+            Ok(Some((
+                Reply::Bulk(Some(buf[after..after + n].to_vec())),
+                after + n + 2,
+            )))
+        }
+        b'*' => {
+            let n = number(line)?;
+            if n < 0 {
+                return Ok(Some((Reply::Array(None), after)));
+            }
+            let mut items = Vec::with_capacity((n as usize).min(1024));
+            let mut at = after;
+            for _ in 0..n {
+                match parse(&buf[at..])? {
+                    None => return Ok(None),
+                    Some((r, used)) => {
+                        items.push(r);
+                        at += used;
+                    }
+                }
+            }
+            Ok(Some((Reply::Array(Some(items)), at)))
+        }
+        other => Err(RedisError::Protocol(format!(
+            "unexpected reply type byte {other:#04x} (is this a Redis server, and is REDIS_TLS right?)"
+        ))),
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+pub use conn::{RedisAggregates, RedisConn};
+
+#[cfg(target_arch = "wasm32")]
+mod conn {
+    use super::{encode, parse, RedisConfig, RedisError, Reply, MAX_REPLY_BYTES};
+    use crate::aggregates::{
+        aggregate_from_hash, csv, niches, prefix, AggregateStore, Aggregates, Apply, APPLY_SCRIPT,
+    };
+    use crosslearn::niche::Niche;
+    use futures_util::future::{select, Either};
+    use std::future::Future;
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use worker::{Delay, SecureTransport, Socket};
+
+    /// An open, authenticated connection.
+    pub struct RedisConn {
+        socket: Socket,
+        buf: Vec<u8>,
+        config: RedisConfig,
+    }
+
+    async fn within<T>(
+        config: &RedisConfig,
+        step: &str,
+        fut: impl Future<Output = Result<T, RedisError>>,
+    ) -> Result<T, RedisError> {
+        let delay = Delay::from(Duration::from_millis(config.timeout_ms));
+        let fut = std::pin::pin!(fut);
+        match select(fut, delay).await {
+            Either::Left((r, _)) => r,
+            Either::Right(_) => Err(RedisError::Timeout {
+                step: step.to_string(),
+                ms: config.timeout_ms,
+                tls: config.tls,
+            }),
+        }
+    }
+
+    impl RedisConn {
+        /// Open the socket (TCP, TLS when configured) and `AUTH` when a password is set, each
+        /// within the timeout.
+        pub async fn connect(config: &RedisConfig) -> Result<RedisConn, RedisError> {
+            let transport = if config.tls {
+                SecureTransport::On
+            } else {
+                SecureTransport::Off
+            };
+            let socket = Socket::builder()
+                .secure_transport(transport)
+                .connect(config.host.clone(), config.port)
+                .map_err(|e| RedisError::Io(e.to_string()))?;
+            within(config, "connect", async {
+                socket
+                    .opened()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| RedisError::Io(e.to_string()))
+            })
+            .await?;
+            let mut conn = RedisConn {
+                socket,
+                buf: Vec::new(),
+                config: config.clone(),
+            };
+            if let Some(password) = config.password.clone() {
+                let mut args: Vec<&[u8]> = vec![b"AUTH"];
+                if let Some(user) = &config.username {
+                    args.push(user.as_bytes());
+                }
+                args.push(password.as_bytes());
+                match conn.pipeline_step("AUTH", &[args]).await?.pop() {
+                    Some(Reply::Error(e)) => return Err(RedisError::Auth(e)),
+                    Some(_) => {}
+                    None => return Err(RedisError::Protocol("no AUTH reply".into())),
+                }
+            }
+            Ok(conn)
+        }
+
+        /// One command; an error reply is an error.
+        pub async fn command(&mut self, args: &[&[u8]]) -> Result<Reply, RedisError> {
+            let step = String::from_utf8_lossy(args.first().copied().unwrap_or(b"?")).to_string();
+            let reply = self
+                .pipeline_step(&step, &[args.to_vec()])
+                .await?
+                .pop()
+                .ok_or_else(|| RedisError::Protocol("no reply".into()))?;
+            reply.into_result()
+        }
+
+        /// Several commands in one round trip; one reply per command (error replies included).
+        pub async fn pipeline(
+            &mut self,
+            commands: &[Vec<&[u8]>],
+        ) -> Result<Vec<Reply>, RedisError> {
+            self.pipeline_step("pipeline", commands).await
+        }
+
+        async fn pipeline_step(
+            &mut self,
+            step: &str,
+            commands: &[Vec<&[u8]>],
+        ) -> Result<Vec<Reply>, RedisError> {
+            let mut out = Vec::new();
+            for c in commands {
+                encode(c, &mut out);
+            }
+            let config = self.config.clone();
+            let n = commands.len();
+            within(&config, step, async move {
+                self.socket
+                    .write_all(&out)
+                    .await
+                    .map_err(|e| RedisError::Io(e.to_string()))?;
+                self.socket
+                    .flush()
+                    .await
+                    .map_err(|e| RedisError::Io(e.to_string()))?;
+                let mut replies = Vec::with_capacity(n);
+                let mut chunk = vec![0u8; 16 * 1024];
+                while replies.len() < n {
+                    if let Some((reply, used)) = parse(&self.buf)? {
+                        self.buf.drain(..used);
+                        replies.push(reply);
+                        continue;
+                    }
+                    if self.buf.len() > MAX_REPLY_BYTES {
+                        return Err(RedisError::Protocol("reply too large".into()));
+                    }
+                    let got = self
+                        .socket
+                        .read(&mut chunk)
+                        .await
+                        .map_err(|e| RedisError::Io(e.to_string()))?;
+                    if got == 0 {
+                        return Err(RedisError::Io("connection closed by the server".into()));
+                    }
+                    self.buf.extend_from_slice(&chunk[..got]);
+                }
+                Ok(replies)
+            })
+            .await
+        }
+
+        /// Close the socket (best effort).
+        pub async fn close(mut self) {
+            let _ = self.socket.close().await;
+        }
+    }
+
+    /// The Redis side of [`crate::aggregates`]: an open connection and the script's SHA1.
+    pub struct RedisAggregates {
+        conn: RedisConn,
+        script_sha: Option<String>,
+    }
+
+    impl RedisAggregates {
+        /// Connect (see [`RedisConn::connect`]).
+        pub async fn connect(config: &RedisConfig) -> Result<Self, RedisError> {
+            Ok(RedisAggregates {
+                conn: RedisConn::connect(config).await?,
+                script_sha: None,
+            })
+        }
+
+        /// `PING` (health).
+        pub async fn ping(&mut self) -> Result<(), RedisError> {
+            self.conn.command(&[b"PING"]).await.map(|_| ())
+        }
+
+        /// Close the connection.
+        pub async fn close(self) {
+            self.conn.close().await;
+        }
+
+        async fn sha(&mut self) -> Result<String, RedisError> {
+            if let Some(sha) = &self.script_sha {
+                return Ok(sha.clone());
+            }
+            let sha = self
+                .conn
+                .command(&[b"SCRIPT", b"LOAD", APPLY_SCRIPT.as_bytes()])
+                .await?
+                .text()?
+                .ok_or_else(|| RedisError::Protocol("SCRIPT LOAD returned nil".into()))?;
+            self.script_sha = Some(sha.clone());
+            Ok(sha)
+        }
+    }
+
+    impl AggregateStore for RedisAggregates {
+        async fn apply(&mut self, updates: &[Apply]) -> Result<Vec<bool>, RedisError> {
+            if updates.is_empty() {
+                return Ok(Vec::new());
+            }
+            let sha = self.sha().await?;
+            let p = prefix();
+            let niche_prefix = format!("{p}n:");
+            let rows: Vec<[String; 5]> = updates
+                .iter()
+                .map(|u| {
+                    [
+                        format!("{p}a:{}", u.account_id),
+                        u.seq.to_string(),
+                        u.contribution
+                            .as_ref()
+                            .map_or(String::new(), |c| c.niche.as_str().to_string()),
+                        u.contribution
+                            .as_ref()
+                            .map_or(String::new(), |c| csv(&c.values)),
+                        if u.erase { "1" } else { "0" }.to_string(),
+                    ]
+                })
+                .collect();
+            let commands: Vec<Vec<&[u8]>> = rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        b"EVALSHA".as_slice(),
+                        sha.as_bytes(),
+                        b"1",
+                        r[0].as_bytes(),
+                        r[1].as_bytes(),
+                        r[2].as_bytes(),
+                        r[3].as_bytes(),
+                        r[4].as_bytes(),
+                        niche_prefix.as_bytes(),
+                    ]
+                })
+                .collect();
+            let replies = self.conn.pipeline(&commands).await?;
+            replies.into_iter().map(|r| Ok(r.int()? == 1)).collect()
+        }
+
+        async fn read(&mut self) -> Result<Option<Aggregates>, RedisError> {
+            let p = prefix();
+            let keys: Vec<(Niche, String)> = niches()
+                .map(|n| (n, format!("{p}n:{}", n.as_str())))
+                .collect();
+            let ready = format!("{p}ready");
+            let mut commands: Vec<Vec<&[u8]>> = vec![vec![b"GET", ready.as_bytes()]];
+            for (_, k) in &keys {
+                commands.push(vec![b"HGETALL", k.as_bytes()]);
+            }
+            let mut replies = self.conn.pipeline(&commands).await?.into_iter();
+            let marker = replies
+                .next()
+                .ok_or_else(|| RedisError::Protocol("no reply".into()))?
+                .text()?;
+            if marker.is_none() {
+                return Ok(None);
+            }
+            let mut out = Aggregates::new();
+            for ((niche, _), reply) in keys.iter().zip(replies) {
+                let items = reply.items()?;
+                let mut pairs = Vec::with_capacity(items.len() / 2);
+                for kv in items.chunks(2) {
+                    let k = kv[0].text()?.unwrap_or_default();
+                    let v = kv.get(1).map(|v| v.text()).transpose()?.flatten();
+                    pairs.push((k, v.unwrap_or_default()));
+                }
+                let agg = aggregate_from_hash(&pairs)?;
+                if agg.accounts != 0 || agg.sums.iter().any(|s| *s != 0) {
+                    out.insert(*niche, agg);
+                }
+            }
+            Ok(Some(out))
+        }
+
+        async fn clear(&mut self) -> Result<(), RedisError> {
+            let pattern = format!("{}*", prefix());
+            let mut cursor = "0".to_string();
+            loop {
+                let reply = self
+                    .conn
+                    .command(&[
+                        b"SCAN",
+                        cursor.as_bytes(),
+                        b"MATCH",
+                        pattern.as_bytes(),
+                        b"COUNT",
+                        b"1000",
+                    ])
+                    .await?
+                    .items()?;
+                let mut it = reply.into_iter();
+                cursor = it
+                    .next()
+                    .ok_or_else(|| RedisError::Protocol("SCAN reply".into()))?
+                    .text()?
+                    .unwrap_or_default();
+                let keys: Vec<String> = it
+                    .next()
+                    .map(|k| k.items())
+                    .transpose()?
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|k| k.text().map(Option::unwrap_or_default))
+                    .collect::<Result<_, _>>()?;
+                if !keys.is_empty() {
+                    let mut args: Vec<&[u8]> = vec![b"UNLINK"];
+                    args.extend(keys.iter().map(|k| k.as_bytes()));
+                    self.conn.command(&args).await?;
+                }
+                if cursor == "0" {
+                    return Ok(());
+                }
+            }
+        }
+
+        async fn set_ready(&mut self) -> Result<(), RedisError> {
+            let key = format!("{}ready", prefix());
+            self.conn
+                .command(&[b"SET", key.as_bytes(), b"1"])
+                .await
+                .map(|_| ())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn config_from_vars() {
+        assert_eq!(RedisConfig::from_vars(vars(&[])).unwrap(), None);
+        assert_eq!(
+            RedisConfig::from_vars(vars(&[("REDIS_HOST", " ")])).unwrap(),
+            None
+        );
+        let c = RedisConfig::from_vars(vars(&[("REDIS_HOST", "127.0.0.1")]))
+            .unwrap()
+            .unwrap();
+        assert_eq!((c.port, c.tls, c.timeout_ms), (6379, false, 500));
+        assert_eq!(c.password, None);
+        let c = RedisConfig::from_vars(vars(&[
+            ("REDIS_HOST", "r.example"),
+            ("REDIS_PORT", "6380"),
+            ("REDIS_PASSWORD", "pw"),
+            ("REDIS_USERNAME", "app"),
+            ("REDIS_TLS", "on"),
+            ("REDIS_TIMEOUT_MS", "250"),
+        ]))
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (c.port, c.tls, c.timeout_ms, c.username.as_deref()),
+            (6380, true, 250, Some("app"))
+        );
+        assert!(!format!("{c:?}").contains("pw"), "password leaked in Debug");
+        for (k, v) in [
+            ("REDIS_PORT", "0"),
+            ("REDIS_PORT", "x"),
+            ("REDIS_TLS", "maybe"),
+            ("REDIS_TIMEOUT_MS", "5"),
+            ("REDIS_TIMEOUT_MS", "-1"),
+        ] {
+            let e = RedisConfig::from_vars(vars(&[("REDIS_HOST", "h"), (k, v)])).unwrap_err();
+            assert!(e.to_string().contains(k), "{e}");
+        }
+    }
+
+    #[test]
+    fn encodes_commands() {
+        let mut out = Vec::new();
+        encode(&[b"HINCRBY", b"k", b"-3"], &mut out);
+        assert_eq!(out, b"*3\r\n$7\r\nHINCRBY\r\n$1\r\nk\r\n$2\r\n-3\r\n");
+    }
+
+    #[test]
+    fn parses_replies_whole_and_in_pieces() {
+        let wire = b"*4\r\n+OK\r\n:-12\r\n$5\r\nhe\r\no\r\n*2\r\n$-1\r\n-ERR no\r\n";
+        let (r, used) = parse(wire).unwrap().unwrap();
+        assert_eq!(used, wire.len());
+        assert_eq!(
+            r,
+            Reply::Array(Some(vec![
+                Reply::Simple("OK".into()),
+                Reply::Int(-12),
+                Reply::Bulk(Some(b"he\r\no".to_vec())),
+                Reply::Array(Some(vec![Reply::Bulk(None), Reply::Error("ERR no".into())])),
+            ]))
+        );
+        // Every strict prefix needs more bytes.
+        for cut in 0..wire.len() {
+            assert_eq!(parse(&wire[..cut]).unwrap(), None, "prefix {cut}");
+        }
+        assert!(parse(b"?what\r\n").is_err());
+        assert!(parse(b":abc\r\n").is_err());
+        assert!(parse(b"$2\r\nabXY").is_err());
+        // A TLS record where RESP was expected is a protocol error naming TLS.
+        let e = parse(b"\x15\x03\x03\x00\x02\r\n").unwrap_err();
+        assert!(e.to_string().contains("REDIS_TLS"), "{e}");
+    }
+
+    #[test]
+    fn errors_say_what_to_check() {
+        let t = RedisError::Timeout {
+            step: "connect".into(),
+            ms: 500,
+            tls: true,
+        };
+        assert!(t.to_string().contains("TLS"), "{t}");
+        let a = RedisError::Auth("WRONGPASS invalid username-password pair".into());
+        assert!(a.to_string().contains("REDIS_PASSWORD"), "{a}");
+        assert_eq!(Reply::Int(3).int().unwrap(), 3);
+        assert!(Reply::Error("E".into()).into_result().is_err());
+        assert_eq!(Reply::Bulk(None).text().unwrap(), None);
+    }
+}
