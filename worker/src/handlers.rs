@@ -242,16 +242,11 @@ pub async fn admin_publish(mut req: Request, ctx: RouteContext<()>) -> worker::R
             ApiError::Internal
         })?;
         let seed = u64::from_le_bytes(auth::random_bytes::<8>()?);
-        crate::publish::publish_route(
-            &store,
-            &kv,
-            &caller,
-            &body,
-            Date::now().as_millis(),
-            &config,
-            seed,
-        )
-        .await
+        let at_ms = crate::publish::publish_time(&caller, &body, Date::now().as_millis())?;
+        // The cron's exact run: Redis aggregates when configured and consistent, D1's otherwise.
+        redis_routes::publish_run(&ctx.env, &store, &kv, at_ms, &config, seed)
+            .await
+            .map(|(report, _source)| report)
     }
     .await;
     private_json(result, 200)

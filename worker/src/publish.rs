@@ -89,13 +89,24 @@ pub async fn publish_route<S: Accounts + Records + History, R: Releases>(
     config: &ReleaseConfig,
     seed: u64,
 ) -> Result<PublishReport, ApiError> {
+    let at_ms = publish_time(caller, body, now_ms)?;
+    publish(store, kv, at_ms, config, seed).await
+}
+
+/// The checks of `POST /api/admin/publish` before it runs: the caller must be the operator and
+/// the body a [`PublishRequest`] (an empty body means `{}`). Returns the time to publish at.
+pub fn publish_time(
+    caller: &crate::auth::Caller,
+    body: &[u8],
+    now_ms: u64,
+) -> Result<u64, ApiError> {
     crate::auth::require_operator(caller)?;
     let req: PublishRequest = if body.iter().all(u8::is_ascii_whitespace) {
         PublishRequest::default()
     } else {
         crate::json::parse(body)?
     };
-    publish(store, kv, req.at_ms.unwrap_or(now_ms), config, seed).await
+    Ok(req.at_ms.unwrap_or(now_ms))
 }
 
 /// Run one publication at `now_ms` with `config`, drawing noise from `seed`.
