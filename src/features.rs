@@ -321,7 +321,8 @@ impl FeatureBuilder {
             t.0 = t.0.saturating_add(m.impressions);
             t.1 = t.1.saturating_add(m.clicks);
             t.2 = t.2.saturating_add(m.conversions);
-            t.3 += m.spend;
+            // Saturating: two spends near f64::MAX must not make the total infinite.
+            t.3 = (t.3 + m.spend).min(f64::MAX);
         }
         Ok(out)
     }

@@ -1,0 +1,128 @@
+//! Inputs the fuzzers (`fuzz/`, `scripts/fuzz.sh`, docs/robustness.md) found breaking a contract,
+//! replayed natively through the very same contract code (`fuzz/src/contracts.rs`), plus focused
+//! tests of each fix. Every file under `tests/data/fuzz/<target>/` is replayed through that
+//! target's body: to keep a new crashing input, copy it from `fuzz/artifacts/<target>/` there.
+
+// Native only: `wasm-pack test` builds every test target for wasm32; this keeps it empty there.
+#![cfg(not(target_arch = "wasm32"))]
+
+#[path = "../fuzz/src/contracts.rs"]
+mod contracts;
+
+use crosslearn::copy::CopyExtractor;
+use crosslearn::import::import_csv;
+use crosslearn::niche::model::{crc32, NicheModel};
+use std::path::PathBuf;
+
+fn saved(target: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/fuzz")
+        .join(target);
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| {
+            let p = e.expect("entry").path();
+            let name = p
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            (name, std::fs::read(&p).expect("read"))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn shipped_niche_model() -> NicheModel {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/niche-v1.bin");
+    NicheModel::from_bytes(&std::fs::read(p).expect("models/niche-v1.bin")).expect("loads")
+}
+
+#[test]
+fn saved_model_inputs_keep_their_contract() {
+    let inputs = saved("model_load");
+    assert!(!inputs.is_empty());
+    for (name, bytes) in inputs {
+        eprintln!("replaying model_load/{name}");
+        contracts::model_load_input(&bytes);
+    }
+}
+
+#[test]
+fn saved_csv_inputs_keep_their_contract() {
+    let inputs = saved("csv_import");
+    assert!(!inputs.is_empty());
+    for (name, bytes) in inputs {
+        eprintln!("replaying csv_import/{name}");
+        contracts::csv_import_input(&bytes);
+    }
+}
+
+#[test]
+fn saved_text_and_json_inputs_keep_their_contract() {
+    let model = shipped_niche_model();
+    let mut ex = CopyExtractor::new();
+    for (_, bytes) in saved("csv_import").iter().chain(&saved("model_load")) {
+        // Any bytes are text and JSON candidates too.
+        contracts::text_input(&model, &mut ex, bytes);
+        contracts::record_json_input(bytes);
+    }
+}
+
+/// Found by `model_load`: a niche model whose parameters are finite but so large that a logit
+/// overflows `f32` (and `Inf - Inf` gave NaN): the softmax returned NaN probabilities. Fixed in
+/// `niche::classifier::softmax_in_place` (non-finite logits are clamped first).
+#[test]
+fn niche_model_with_overflowing_logits_still_gives_a_distribution() {
+    let bytes = &saved("model_load")
+        .into_iter()
+        .find(|(n, _)| n == "niche-logit-overflow")
+        .expect("saved input")
+        .1;
+    // The saved input is flag byte 1 (repair the CRC) + the model bytes.
+    let mut body = bytes[1..].to_vec();
+    let at = body.len() - 4;
+    let sum = crc32(&body[..at]);
+    body[at..].copy_from_slice(&sum.to_le_bytes());
+    let model = NicheModel::from_bytes(&body).expect("the saved model loads");
+    for text in [
+        "Lose weight fast Join our gym today, 50% off!",
+        "gym",
+        "beach holiday",
+    ] {
+        let p = model.niche_probabilities(text);
+        assert!(p.iter().all(|v| (0.0..=1.0).contains(v)), "{text}: {p:?}");
+        assert!(p.iter().sum::<f64>() <= 1.0 + 1e-4, "{text}: {p:?}");
+        let d = model.detect(text);
+        assert!((0.0..=1.0).contains(&d.confidence), "{text}: {d:?}");
+    }
+    // The fix changes nothing for the shipped model (its logits are always finite).
+    let shipped = shipped_niche_model();
+    let p = shipped.niche_probabilities("Lose weight fast. Join our gym today");
+    assert!((p.iter().sum::<f64>() - 1.0).abs() < 0.5 && p.iter().all(|v| v.is_finite()));
+}
+
+/// Found by `csv_import`: with lone `\r` line ends (old Mac files) every rejected row was
+/// reported on line 1, the header's line. Fixed in `import::LineCounter`.
+#[test]
+fn csv_line_numbers_count_lone_carriage_returns() {
+    let cr = b"record_id,account_id,platform,impressions,clicks,spend\r\
+r1,a1,meta,100,5,2.5\rr2,a1,meta,10,50,1\rr3,a1,meta,10,500,1\r";
+    let rep = import_csv(cr).expect("imports");
+    assert_eq!(rep.rows, 3);
+    assert_eq!(rep.accepted.len(), 1);
+    let lines: Vec<Option<u64>> = rep.rejected.iter().map(|r| r.line).collect();
+    assert_eq!(lines, vec![Some(3), Some(4)]);
+    // The same rows with \n and \r\n ends report the same lines.
+    for sep in [&b"\n"[..], b"\r\n"] {
+        let text: Vec<u8> = cr
+            .split(|&b| b == b'\r')
+            .filter(|l| !l.is_empty())
+            .flat_map(|l| [l, sep].concat())
+            .collect();
+        let rep = import_csv(&text).expect("imports");
+        let l: Vec<Option<u64>> = rep.rejected.iter().map(|r| r.line).collect();
+        assert_eq!(l, lines, "separator {sep:?}");
+    }
+}
