@@ -411,7 +411,14 @@ impl FeatureBuilder {
                 .iter()
                 .map(|(_, m)| m.composite_score)
                 .fold(f64::NEG_INFINITY, f64::max);
-            max - s.composite
+            let boost = max - s.composite;
+            // The weighted mean can round one ulp above the maximum (one platform: `c·w / w`),
+            // leaving a boost of -1e-16. Corrected mode clamps it to 0 (found by fuzzing); Seed
+            // mode keeps the original's arithmetic bit for bit.
+            match self.normalizer.mode() {
+                Mode::Seed => boost,
+                Mode::Corrected => boost.max(0.0),
+            }
         } else {
             0.0
         };

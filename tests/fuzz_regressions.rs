@@ -126,3 +126,26 @@ r1,a1,meta,100,5,2.5\rr2,a1,meta,10,50,1\rr3,a1,meta,10,500,1\r";
         assert_eq!(l, lines, "separator {sep:?}");
     }
 }
+
+/// Found by `normalize_features`: one platform's best-platform boost (feature 7) came out as
+/// -1.1e-16 (the confidence-weighted mean `c·w / w` rounds one ulp above `c`). Corrected mode now
+/// clamps it to 0; Seed mode keeps the original's arithmetic (a documented defect).
+#[test]
+fn single_platform_boost_is_not_negative_in_corrected_mode() {
+    use crosslearn::features::FeatureBuilder;
+    use crosslearn::metrics::PlatformMetrics;
+    use crosslearn::normalize::{Mode, Normalizer};
+    use crosslearn::platform::Platform;
+    let m = PlatformMetrics::new(Platform::Meta, 0.215, 0.0, 0.0, 0, 0, 0.0);
+    for mode in [Mode::Corrected, Mode::Seed] {
+        contracts::campaign(Normalizer::new(mode), std::slice::from_ref(&m), None);
+    }
+    let f = FeatureBuilder::new(Normalizer::new(Mode::Corrected))
+        .unified(&[m.clone()], None)
+        .expect("features");
+    assert_eq!(f.best_platform_boost, 0.0);
+    let seed = FeatureBuilder::new(Normalizer::new(Mode::Seed))
+        .unified(&[m], None)
+        .expect("features");
+    assert!(seed.best_platform_boost <= 0.0 && seed.best_platform_boost > -1e-12);
+}

@@ -22,7 +22,7 @@ use crosslearn::niche::keyword::{corrected_keyword_niche, seed_keyword_niche, Ke
 use crosslearn::niche::model::crc32;
 use crosslearn::niche::model::NicheModel;
 use crosslearn::niche::{Niche, NicheDetection};
-use crosslearn::normalize::{NormalizedMetrics, Normalizer};
+use crosslearn::normalize::{Mode, NormalizedMetrics, Normalizer};
 use crosslearn::platform::Platform;
 use crosslearn::record::validate::{
     validate_json_records, validate_record, RecordIssue, RejectedRecord, ValidationReport,
@@ -176,14 +176,20 @@ pub fn normalized(n: &NormalizedMetrics) {
     in_range("roas", n.roas, 0.0, f64::MAX);
 }
 
-/// The 19 features: finite, and on their documented ranges.
-pub fn feature_vector(x: &[f32]) {
+/// The 19 features: finite, and on their documented ranges. Seed mode reproduces the original's
+/// arithmetic, whose best-platform boost (feature 7) can round to -1e-16; Corrected mode may not.
+pub fn feature_vector(x: &[f32], mode: Mode) {
     assert_eq!(x.len(), N_FEATURES);
+    let boost_min = match mode {
+        Mode::Seed => -1e-12,
+        Mode::Corrected => 0.0,
+    };
     for (i, &v) in x.iter().enumerate() {
         let v = f64::from(v);
         let what = format!("feature[{i}]");
         match i {
-            0..=7 | 16..=18 => in_range(&what, v, 0.0, 1.0),
+            7 => in_range(&what, v, boost_min, 1.0),
+            0..=6 | 16..=18 => in_range(&what, v, 0.0, 1.0),
             8 => assert!([0.0f32, 0.1, 0.2].contains(&x[i]), "{what} = {v}"),
             9..=11 => in_range(&what, v, 0.0, 45.0), // ln(1 + u64::MAX) ~ 44.4
             12 => in_range(&what, v, 0.3, 1.0),
@@ -249,7 +255,7 @@ pub fn campaign(normalizer: Normalizer, data: &[PlatformMetrics], dna: Option<&C
 
 /// Unified features: the vector's contract.
 pub fn unified(f: &UnifiedFeatures) {
-    feature_vector(&f.to_array());
+    feature_vector(&f.to_array(), f.mode);
 }
 
 /// The columnar batch: `Ok` gives `n x 19` checked features; errors name the column.
@@ -258,7 +264,9 @@ pub fn columns(normalizer: Normalizer, cols: &[f64], n: usize) {
         Ok(x) => {
             assert_eq!(x.len(), n * N_FEATURES);
             assert_eq!(cols.len(), n * COLUMNS);
-            x.chunks_exact(N_FEATURES).for_each(feature_vector);
+            for row in x.chunks_exact(N_FEATURES) {
+                feature_vector(row, normalizer.mode());
+            }
         }
         Err(e) => field_error(&e),
     }
