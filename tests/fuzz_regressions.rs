@@ -141,7 +141,7 @@ fn single_platform_boost_is_not_negative_in_corrected_mode() {
         contracts::campaign(Normalizer::new(mode), std::slice::from_ref(&m), None);
     }
     let f = FeatureBuilder::new(Normalizer::new(Mode::Corrected))
-        .unified(&[m.clone()], None)
+        .unified(std::slice::from_ref(&m), None)
         .expect("features");
     assert_eq!(f.best_platform_boost, 0.0);
     let seed = FeatureBuilder::new(Normalizer::new(Mode::Seed))
