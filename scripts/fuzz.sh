@@ -6,7 +6,7 @@
 #   bash scripts/fuzz.sh                    # 60 s per target
 #   bash scripts/fuzz.sh 600                # 600 s per target
 #   bash scripts/fuzz.sh --runs 1000000     # exactly N executions per target (the local run)
-#   bash scripts/fuzz.sh --runs 20000       # the CI-sized run
+#   bash scripts/fuzz.sh --ci               # the CI-sized run: quick build (--dev), 10 s per target
 #   bash scripts/fuzz.sh --runs 20000 csv_import model_load    # some targets only
 #
 # Corpora live in $CARGO_TARGET_DIR/fuzz-corpus/<target> (kept between runs, never committed);
@@ -21,8 +21,12 @@ DATA_DIR="${FUZZ_DATA_DIR:-$ROOT/../shared/data}"
 
 limit=(-max_total_time=60)
 what="60 s"
+# Release with debug assertions and overflow checks (-a); no sanitizer (-s none): the core has no
+# `unsafe`, so AddressSanitizer would find nothing the Rust checks do not, at 3-10x the cost.
+FUZZ_FLAGS=(-s none -a)
 case "${1:-}" in
   --runs) limit=(-runs="$2"); what="$2 runs"; shift 2 ;;
+  --ci) limit=(-max_total_time=10); what="10 s (CI, --dev build)"; FUZZ_FLAGS+=(--dev); shift ;;
   ''|-*) ;;
   *) limit=(-max_total_time="$1"); what="$1 s"; shift ;;
 esac
@@ -43,10 +47,8 @@ CORPUS="$CARGO_TARGET_DIR/fuzz-corpus"
 log "seed corpora -> $CORPUS"
 cargo run -q --example fuzz_seeds -- "$DATA_DIR" "$CORPUS"
 
-# The fuzz build has its own target dir (sanitizer RUSTFLAGS would invalidate the normal one).
-# Release with debug assertions and overflow checks (-a); no sanitizer (-s none): the core has no
-# `unsafe`, so AddressSanitizer would find nothing the Rust checks do not, at 3-10x the cost.
-FUZZ_FLAGS=(-s none -a)
+# The fuzz build has its own target dir (its instrumentation RUSTFLAGS would invalidate the
+# normal one).
 export CARGO_TARGET_DIR="$CARGO_TARGET_DIR/fuzz"
 t0=$SECONDS
 log "cargo +nightly fuzz build"
@@ -59,10 +61,13 @@ for t in $targets; do
   log "fuzz $t ($what)"
   out="$CARGO_TARGET_DIR/$t.log"
   mkdir -p "$CORPUS/$t"
+  # The saved regression inputs (tests/data/fuzz/<target>) are read too (never written to).
+  extra=()
+  [ -d "$ROOT/tests/data/fuzz/$t" ] && extra=("$ROOT/tests/data/fuzz/$t")
   t1=$SECONDS
   set +e
   # -rss_limit_mb: a forged length must not allocate gigabytes. -timeout: no input may hang.
-  (cd fuzz && cargo +nightly fuzz run "${FUZZ_FLAGS[@]}" "$t" "$CORPUS/$t" -- "${limit[@]}" \
+  (cd fuzz && cargo +nightly fuzz run "${FUZZ_FLAGS[@]}" "$t" "$CORPUS/$t" ${extra[@]+"${extra[@]}"} -- "${limit[@]}" \
     -max_len=4096 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1) >"$out" 2>&1
   rc=$?
   set -e
