@@ -149,3 +149,32 @@ fn single_platform_boost_is_not_negative_in_corrected_mode() {
         .expect("features");
     assert!(seed.best_platform_boost <= 0.0 && seed.best_platform_boost > -1e-12);
 }
+
+/// Found by the differential test: a subnormal spend with a large revenue made ROAS `inf`, and two
+/// spends near `f64::MAX` made the insight's total spend `inf`. Both saturate at `f64::MAX` now.
+#[test]
+fn roas_and_total_spend_stay_finite() {
+    use crosslearn::features::FeatureBuilder;
+    use crosslearn::metrics::PlatformMetrics;
+    use crosslearn::normalize::{roas, Mode, Normalizer};
+    use crosslearn::platform::Platform;
+    assert_eq!(roas(1e300, 5e-324), f64::MAX);
+    assert_eq!(roas(10.0, 4.0), 2.5);
+    assert_eq!(roas(10.0, 0.0), 0.0);
+    let mut a = PlatformMetrics::new(Platform::Meta, 0.02, 1.0, 10.0, 1000, 20, f64::MAX);
+    a.revenue = 1e300;
+    let mut b = a.clone();
+    b.platform = Platform::Tiktok;
+    b.spend = 5e-324;
+    for mode in [Mode::Corrected, Mode::Seed] {
+        let n = Normalizer::new(mode);
+        assert_eq!(n.normalize(&b).expect("normalizes").roas, f64::MAX);
+        let mut c = b.clone();
+        c.spend = f64::MAX;
+        let s = FeatureBuilder::new(n)
+            .aggregate(&[a.clone(), c])
+            .expect("aggregates");
+        assert_eq!(s.total_spend, f64::MAX);
+        contracts::campaign(n, &[a.clone(), b.clone()], None);
+    }
+}
