@@ -325,7 +325,8 @@ impl FeatureBuilder {
             t.0 = t.0.saturating_add(m.impressions);
             t.1 = t.1.saturating_add(m.clicks);
             t.2 = t.2.saturating_add(m.conversions);
-            t.3 += m.spend;
+            // Saturating: two spends near f64::MAX must not make the total infinite.
+            t.3 = (t.3 + m.spend).min(f64::MAX);
         }
         Ok(out)
     }
@@ -414,7 +415,14 @@ impl FeatureBuilder {
                 .iter()
                 .map(|(_, m)| m.composite_score)
                 .fold(f64::NEG_INFINITY, f64::max);
-            max - s.composite
+            let boost = max - s.composite;
+            // The weighted mean can round one ulp above the maximum (one platform: `c·w / w`),
+            // leaving a boost of -1e-16. Corrected mode clamps it to 0 (found by fuzzing); Seed
+            // mode keeps the original's arithmetic bit for bit.
+            match self.normalizer.mode() {
+                Mode::Seed => boost,
+                Mode::Corrected => boost.max(0.0),
+            }
         } else {
             0.0
         };

@@ -66,7 +66,7 @@ pub struct NormalizedMetrics {
     pub normalized_quality: Option<f64>,
     /// Weighted composite on 0..1 (re-weighted over present components in `Corrected` mode).
     pub composite_score: f64,
-    /// ROAS = revenue / spend (0 when spend is 0).
+    /// ROAS = revenue / spend (0 when spend is 0; saturates at `f64::MAX`, see [`roas`]).
     pub roas: f64,
     /// Confidence from impressions, 0.3..1.
     pub confidence: f64,
@@ -93,6 +93,17 @@ pub fn impression_confidence(impressions: u64) -> f64 {
         0.6 + (i - 1_000.0) / 9_000.0 * 0.3
     } else {
         (0.9 + (i - 10_000.0) / 40_000.0 * 0.1).min(1.0)
+    }
+}
+
+/// ROAS = revenue / spend, 0 when spend is 0. Saturates at `f64::MAX` when the quotient
+/// overflows (a subnormal spend with a large revenue gave `inf`; found by the differential and
+/// fuzz tests), so the output is always finite. Inputs are validated finite and `>= 0` first.
+pub fn roas(revenue: f64, spend: f64) -> f64 {
+    if spend > 0.0 {
+        (revenue / spend).min(f64::MAX)
+    } else {
+        0.0
     }
 }
 
@@ -193,11 +204,7 @@ impl Normalizer {
             normalized_engagement: n_eng,
             normalized_quality: n_q,
             composite_score: composite,
-            roas: if m.spend > 0.0 {
-                m.revenue / m.spend
-            } else {
-                0.0
-            },
+            roas: roas(m.revenue, m.spend),
             confidence: impression_confidence(m.impressions),
             original_ctr: m.ctr,
             original_cpc: m.cpc,

@@ -312,9 +312,15 @@ impl LineCounter {
             start += 1;
         }
         if start >= self.pos {
-            self.newlines += bytes[self.pos..start]
+            // A line ends at `\n`, `\r\n` or a lone `\r` (old Mac files), as the CSV reader
+            // splits them (a lone `\r` was not counted before; found by fuzzing).
+            let from = self.pos;
+            self.newlines += bytes[from..start]
                 .iter()
-                .filter(|&&b| b == b'\n')
+                .enumerate()
+                .filter(|&(i, &b)| {
+                    b == b'\n' || (b == b'\r' && bytes.get(from + i + 1) != Some(&b'\n'))
+                })
                 .count() as u64;
             self.pos = start;
         }

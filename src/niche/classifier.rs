@@ -69,7 +69,19 @@ pub(crate) fn kw_prior(c: f32) -> f32 {
 }
 
 /// Numerically stable softmax of `z / t`, in place.
+///
+/// Logits that overflowed `f32` (a loadable model with extreme but finite parameters can produce
+/// ±Inf, or NaN from `Inf - Inf`) are first clamped to the finite range (NaN to the lowest), so
+/// the output is always a distribution: finite, on 0..1, summing to 1 (found by fuzzing,
+/// `tests/fuzz_regressions.rs`).
 pub(crate) fn softmax_in_place(z: &mut [f32], t: f32) {
+    for v in z.iter_mut() {
+        *v = if v.is_nan() {
+            f32::MIN
+        } else {
+            v.clamp(f32::MIN, f32::MAX)
+        };
+    }
     let max = z.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
     let mut sum = 0.0;
     for v in z.iter_mut() {
