@@ -32,10 +32,15 @@ case "${1:-}" in
 esac
 targets="${*:-$TARGETS_ALL}"
 
-# Tools: a nightly toolchain (sanitizer flags) and cargo-fuzz at the pinned version.
-if ! rustup toolchain list | grep -q '^nightly'; then
-  log "rustup toolchain install nightly"
-  rustup toolchain install nightly --profile minimal
+# Tools: a nightly toolchain (cargo-fuzz passes -Z flags) and cargo-fuzz at the pinned version.
+# These machines have nightly installed; rustup's download server is not reachable from them, so
+# without nightly the stable toolchain is used with RUSTC_BOOTSTRAP=1 (unstable flags allowed).
+if rustup toolchain list | grep -q '^nightly'; then
+  TOOLCHAIN=(+nightly)
+else
+  log "no nightly toolchain: stable with RUSTC_BOOTSTRAP=1"
+  TOOLCHAIN=()
+  export RUSTC_BOOTSTRAP=1
 fi
 if ! cargo fuzz --version 2>/dev/null | grep -qw "$CARGO_FUZZ_VERSION"; then
   log "cargo install cargo-fuzz@$CARGO_FUZZ_VERSION"
@@ -51,8 +56,8 @@ cargo run -q --example fuzz_seeds -- "$DATA_DIR" "$CORPUS"
 # normal one).
 export CARGO_TARGET_DIR="$CARGO_TARGET_DIR/fuzz"
 t0=$SECONDS
-log "cargo +nightly fuzz build"
-(cd fuzz && cargo +nightly fuzz build "${FUZZ_FLAGS[@]}")
+log "cargo ${TOOLCHAIN[@]+"${TOOLCHAIN[@]}"} fuzz build"
+(cd fuzz && cargo ${TOOLCHAIN[@]+"${TOOLCHAIN[@]}"} fuzz build "${FUZZ_FLAGS[@]}")
 build_s=$((SECONDS - t0))
 
 summary=()
@@ -67,7 +72,7 @@ for t in $targets; do
   t1=$SECONDS
   set +e
   # -rss_limit_mb: a forged length must not allocate gigabytes. -timeout: no input may hang.
-  (cd fuzz && cargo +nightly fuzz run "${FUZZ_FLAGS[@]}" "$t" "$CORPUS/$t" ${extra[@]+"${extra[@]}"} -- "${limit[@]}" \
+  (cd fuzz && cargo ${TOOLCHAIN[@]+"${TOOLCHAIN[@]}"} fuzz run "${FUZZ_FLAGS[@]}" "$t" "$CORPUS/$t" ${extra[@]+"${extra[@]}"} -- "${limit[@]}" \
     -max_len=4096 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1) >"$out" 2>&1
   rc=$?
   set -e

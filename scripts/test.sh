@@ -26,13 +26,16 @@ stage "native tests" cargo test --workspace
 stage "build npm package (pkg/)" bash scripts/build-pkg.sh
 
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
-stage "wasm tests: node" with_simd wasm-pack test --node --release --features wasm --test web
+stage "wasm tests: node (+ native-vs-wasm differential)" with_simd wasm-pack test --node --release --features wasm \
+  --test web --test web_differential
 stage "wasm tests: chromium" with_simd wasm-pack test --headless --chrome --chromedriver "$CHROMEDRIVER" \
   --release --features wasm --test web_browser
 
 stage "npm package as a package" bash tests/npm/run.sh
 
 stage "build worker + dist" bash -c 'bash scripts/build-worker.sh && bash scripts/build-dist.sh'
+
+stage "fuzz (short: 10 s per target)" bash scripts/fuzz.sh --ci
 
 stage "worker end-to-end (wrangler dev)" node --test tests/e2e/
 
