@@ -379,7 +379,10 @@ async fn latest_release<R: Releases>(
     };
     serde_json::from_str(&json)
         .map(Some)
-        .map_err(|e| ApiError::Storage(format!("published release unreadable: {e}")))
+        .map_err(|e| ApiError::ReleaseUnreadable {
+            niche: Some(niche.as_str().to_string()),
+            cause: e.to_string(),
+        })
 }
 
 /// Apply the latest published release of the account's niche: the core's recommendations,
@@ -492,8 +495,10 @@ pub struct DashboardResponse {
 async fn all_releases<R: Releases>(kv: &R) -> Result<Vec<NicheWisdom>, ApiError> {
     match kv.published_all().await.map_err(internal)? {
         None => Ok(Vec::new()),
-        Some(json) => serde_json::from_str(&json)
-            .map_err(|e| ApiError::Storage(format!("releases:all unreadable: {e}"))),
+        Some(json) => serde_json::from_str(&json).map_err(|e| ApiError::ReleaseUnreadable {
+            niche: None,
+            cause: e.to_string(),
+        }),
     }
 }
 
