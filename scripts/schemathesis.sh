@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Schema-driven API testing (docs/schemathesis.md): schemathesis, from PyPI, against the built
 # Worker under `wrangler dev`, from its own /openapi.json, with a valid operator token and a
-# valid account token. Every check is on (`--checks all`): no 5xx, every response conforms to
+# valid account token. Every check is on (schemathesis 4's default, as scripts/schemathesis.toml
+# leaves it; not `--checks all`, which would override the config's one documented exception): no 5xx, every response conforms to
 # the document (status, content type, headers, body schema), bad input rejected, good input
 # accepted. Builds nothing: run scripts/build-worker.sh and scripts/build-dist.sh first.
 #
@@ -33,9 +34,8 @@ fi
 MAX_EXAMPLES="${ST_MAX_EXAMPLES:-25}"
 SEED="${ST_SEED:-1}"
 REPORT_DIR="$ROOT/.tmp/schemathesis-report"
-log "schemathesis run: --checks all, --max-examples $MAX_EXAMPLES, --seed $SEED (report: ${REPORT_DIR#"$ROOT"/})"
+log "schemathesis run: every check, --max-examples $MAX_EXAMPLES, --seed $SEED (report: ${REPORT_DIR#"$ROOT"/})"
 ST_BIN="$ST_BIN" node scripts/schemathesis-run.mjs \
-  --checks all \
   --max-examples "$MAX_EXAMPLES" \
   --seed "$SEED" \
   --workers 1 \

@@ -402,19 +402,22 @@ pub const ACCOUNT_ID_PATTERN: &str = "^[A-Za-z0-9_-]{1,64}$";
 fn path_param_schema(name: &str) -> Value {
     match name {
         "id" | "account_id" => json!({"type": "string", "pattern": ACCOUNT_ID_PATTERN}),
-        "niche" => {
-            let names: Vec<&str> = crosslearn::niche::Niche::ALL
-                .iter()
-                .map(|n| n.as_str())
-                .collect();
-            json!({"type": "string", "enum": names, "description": "A niche's canonical name (aliases in any letter case are accepted too)."})
-        }
+        "niche" => niche_schema(),
         "name" => {
             let names: Vec<&str> = crate::models::MODEL_FILES.iter().map(|(n, _)| *n).collect();
             json!({"type": "string", "enum": names})
         }
         _ => json!({"type": "string"}),
     }
+}
+
+/// One of the 15 niches a release exists for, by canonical name.
+fn niche_schema() -> Value {
+    let names: Vec<&str> = crosslearn::niche::Niche::ALL
+        .iter()
+        .map(|n| n.as_str())
+        .collect();
+    json!({"type": "string", "enum": names, "description": "A niche's canonical name (aliases in any letter case are accepted too)."})
 }
 
 /// Give every `account_id` string property of `schema` the account id pattern (the
@@ -551,6 +554,17 @@ pub fn generate() -> (Value, Vec<String>) {
     for schema in schemas.values_mut() {
         constrain_account_ids(schema);
     }
+    // apply-wisdom's optional niche: one of the 15 (the handler refuses others with 422).
+    if let Some(niche) = schemas
+        .get_mut("ApplyWisdomRequest")
+        .and_then(|s| s.pointer_mut("/properties/niche"))
+    {
+        let description = niche.get("description").cloned();
+        *niche = json!({"anyOf": [niche_schema(), {"type": "null"}]});
+        if let Some(d) = description {
+            niche["description"] = d;
+        }
+    }
     debug_assert_eq!(
         error_schema,
         json!({"$ref": "#/components/schemas/ErrorBody"})
@@ -662,6 +676,16 @@ mod tests {
             assert!(wisdom::parse_niche(n.as_str().unwrap()).is_ok(), "{n}");
         }
         assert!(!niches.contains(&json!("unknown")));
+        let body_niche =
+            doc["components"]["schemas"]["ApplyWisdomRequest"]["properties"]["niche"].clone();
+        for (value, ok) in [
+            (json!("fitness"), true),
+            (Value::Null, true),
+            (json!(""), false),
+            (json!("unknown"), false),
+        ] {
+            assert_eq!(check(&doc, &body_niche, &value).is_ok(), ok, "{value}");
+        }
         let model = param("/api/models/{name}", "get", "name");
         for name in model["enum"].as_array().unwrap() {
             assert!(
