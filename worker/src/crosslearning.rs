@@ -985,6 +985,45 @@ mod tests {
         ))
     }
 
+    /// Fault: a corrupt published release (KV) is a 503 `release_unavailable` for apply-wisdom
+    /// and the dashboard, not a 500; rewriting it (the next publication) recovers.
+    #[test]
+    fn a_corrupt_release_is_503_for_apply_and_dashboard() {
+        let store = MemoryStore::new();
+        let c = network(&store, 8);
+        publish_at(&store, AT);
+        let good = run(store.published("fitness")).unwrap().unwrap();
+        run(store.publish("fitness", "\u{0}not json")).unwrap();
+        let e = apply(
+            &store,
+            &c[0],
+            json!({"account_id": "f0", "niche": "fitness"}),
+        )
+        .unwrap_err();
+        assert_eq!((e.status(), e.code()), (503, "release_unavailable"));
+        assert!(e.body().error.message.contains("fitness"));
+        let dashboard = || {
+            run(account_dashboard(
+                &store,
+                &store,
+                &c[0],
+                niche_model().unwrap(),
+                "f0",
+                NOW,
+            ))
+        };
+        let e = dashboard().unwrap_err();
+        assert_eq!((e.status(), e.code()), (503, "release_unavailable"));
+        run(store.publish("fitness", &good)).unwrap();
+        assert!(dashboard().is_ok());
+        assert!(apply(
+            &store,
+            &c[0],
+            json!({"account_id": "f0", "niche": "fitness"})
+        )
+        .is_ok());
+    }
+
     #[test]
     fn apply_wisdom_cites_the_published_release() {
         let store = MemoryStore::new();
