@@ -379,7 +379,10 @@ async fn latest_release<R: Releases>(
     };
     serde_json::from_str(&json)
         .map(Some)
-        .map_err(|e| ApiError::Storage(format!("published release unreadable: {e}")))
+        .map_err(|e| ApiError::ReleaseUnreadable {
+            niche: Some(niche.as_str().to_string()),
+            cause: e.to_string(),
+        })
 }
 
 /// Apply the latest published release of the account's niche: the core's recommendations,
@@ -492,8 +495,10 @@ pub struct DashboardResponse {
 async fn all_releases<R: Releases>(kv: &R) -> Result<Vec<NicheWisdom>, ApiError> {
     match kv.published_all().await.map_err(internal)? {
         None => Ok(Vec::new()),
-        Some(json) => serde_json::from_str(&json)
-            .map_err(|e| ApiError::Storage(format!("releases:all unreadable: {e}"))),
+        Some(json) => serde_json::from_str(&json).map_err(|e| ApiError::ReleaseUnreadable {
+            niche: None,
+            cause: e.to_string(),
+        }),
     }
 }
 
@@ -978,6 +983,45 @@ mod tests {
             NOW,
             "evt_w".into(),
         ))
+    }
+
+    /// Fault: a corrupt published release (KV) is a 503 `release_unavailable` for apply-wisdom
+    /// and the dashboard, not a 500; rewriting it (the next publication) recovers.
+    #[test]
+    fn a_corrupt_release_is_503_for_apply_and_dashboard() {
+        let store = MemoryStore::new();
+        let c = network(&store, 8);
+        publish_at(&store, AT);
+        let good = run(store.published("fitness")).unwrap().unwrap();
+        run(store.publish("fitness", "\u{0}not json")).unwrap();
+        let e = apply(
+            &store,
+            &c[0],
+            json!({"account_id": "f0", "niche": "fitness"}),
+        )
+        .unwrap_err();
+        assert_eq!((e.status(), e.code()), (503, "release_unavailable"));
+        assert!(e.body().error.message.contains("fitness"));
+        let dashboard = || {
+            run(account_dashboard(
+                &store,
+                &store,
+                &c[0],
+                niche_model().unwrap(),
+                "f0",
+                NOW,
+            ))
+        };
+        let e = dashboard().unwrap_err();
+        assert_eq!((e.status(), e.code()), (503, "release_unavailable"));
+        run(store.publish("fitness", &good)).unwrap();
+        assert!(dashboard().is_ok());
+        assert!(apply(
+            &store,
+            &c[0],
+            json!({"account_id": "f0", "niche": "fitness"})
+        )
+        .is_ok());
     }
 
     #[test]

@@ -265,6 +265,27 @@ async fn route(req: Request, env: Env) -> worker::Result<Response> {
     }
 }
 
+/// The methods the router tells apart. The `worker` crate reads any other method (`QUERY`,
+/// `PROPFIND`, a typo...) as GET, so such a request would run a GET handler: [`serve`] answers
+/// it before routing, with [`unroutable`].
+pub const ROUTABLE_METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/// `method` (as sent, before the `worker` crate's parsing) is one of [`ROUTABLE_METHODS`].
+pub fn is_routable_method(method: &str) -> bool {
+    ROUTABLE_METHODS.contains(&method)
+}
+
+/// The answer to a method outside [`ROUTABLE_METHODS`]: 405 with `Allow` on a known path, 404
+/// elsewhere (what the route table's fallback answers for any method without a handler).
+pub fn unroutable(path: &str) -> ApiError {
+    match crate::handlers::allowed_methods(path) {
+        Some(allow) => ApiError::MethodNotAllowed { allow },
+        None => ApiError::NotFound {
+            path: path.to_string(),
+        },
+    }
+}
+
 /// Run one request through CORS, the rate limit and the router ([`crate::router`]).
 pub async fn serve(req: Request, env: Env) -> worker::Result<Response> {
     let path = req.path();
@@ -282,7 +303,9 @@ pub async fn serve(req: Request, env: Env) -> worker::Result<Response> {
         }
     }
 
-    let mut resp = if is_rate_limited(&method, &path) {
+    let mut resp = if !is_routable_method(&req.inner().method()) {
+        crate::handlers::error_response(&unroutable(&path))?
+    } else if is_rate_limited(&method, &path) {
         let config = RateConfig::from_vars(
             var(&env, PER_MIN_VAR).as_deref(),
             var(&env, BURST_VAR).as_deref(),
@@ -315,6 +338,24 @@ pub async fn serve(req: Request, env: Env) -> worker::Result<Response> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn methods_the_router_would_read_as_get_are_refused() {
+        for m in ["GET", "POST", "DELETE", "OPTIONS"] {
+            assert!(is_routable_method(m), "{m}");
+        }
+        for m in ["QUERY", "PROPFIND", "get ", "CONNECT", "TRACE", ""] {
+            assert!(!is_routable_method(m), "{m}");
+        }
+        let e = unroutable("/api/cross-learning/niche-wisdom");
+        assert_eq!(e.status(), 405);
+        assert!(
+            matches!(e, ApiError::MethodNotAllowed { allow: "GET" }),
+            "{e:?}"
+        );
+        assert_eq!(unroutable("/health").status(), 405);
+        assert_eq!(unroutable("/no/such/path").status(), 404);
+    }
 
     #[test]
     fn origins() {

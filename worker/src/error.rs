@@ -19,9 +19,10 @@
 //! | [`ApiError::MethodNotAllowed`] | 405 | `method_not_allowed` |
 //! | [`ApiError::TooLarge`] | 413 | `too_large` |
 //! | [`ApiError::RateLimited`] (a public route over its per-client limit) | 429 | `rate_limited` |
+//! | [`ApiError::ReleaseUnreadable`] (a published release in KV cannot be decoded) | 503 | `release_unavailable` |
 //! | [`ApiError::Internal`], [`ApiError::Storage`] | 500 | `internal` |
 //!
-//! `Internal` and `Storage` are the only 5xx. Their message is fixed: the cause (a JS runtime error, say) is logged
+//! `ReleaseUnreadable`, `Internal` and `Storage` are the only 5xx. Their message is fixed: the cause (a JS runtime error, say) is logged
 //! by the caller and never sent to the client.
 
 use serde::Serialize;
@@ -82,6 +83,15 @@ pub enum ApiError {
         /// Seconds until the next request will be accepted (the `Retry-After` header).
         retry_after_s: u64,
     },
+    /// A published release in KV cannot be decoded (corrupt or foreign value): 503, the cause is
+    /// logged only. The next publication that writes the key replaces it (docs/schemathesis.md,
+    /// "Faults").
+    ReleaseUnreadable {
+        /// The niche whose release (`release:<niche>`) is unreadable; `None` for the bulk value.
+        niche: Option<String>,
+        /// The decoder's complaint, for the log.
+        cause: String,
+    },
     /// A fault on our side. The cause is logged, never returned.
     Internal,
     /// A storage fault (D1/KV). Answered like [`ApiError::Internal`]; the cause is logged only.
@@ -101,6 +111,7 @@ impl ApiError {
             ApiError::Conflict { .. } => 409,
             ApiError::TooLarge { .. } => 413,
             ApiError::RateLimited { .. } => 429,
+            ApiError::ReleaseUnreadable { .. } => 503,
             ApiError::Internal | ApiError::Storage(_) => 500,
         }
     }
@@ -118,6 +129,7 @@ impl ApiError {
             ApiError::Conflict { .. } => "conflict",
             ApiError::TooLarge { .. } => "too_large",
             ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::ReleaseUnreadable { .. } => "release_unavailable",
             ApiError::Internal | ApiError::Storage(_) => "internal",
         }
     }
@@ -147,6 +159,13 @@ impl ApiError {
             }
             ApiError::RateLimited { retry_after_s } => {
                 format!("rate limit exceeded for this client; retry after {retry_after_s} s")
+            }
+            ApiError::ReleaseUnreadable { niche: Some(n), .. } => format!(
+                "the published release of niche {n} cannot be read; the next publication replaces it"
+            ),
+            ApiError::ReleaseUnreadable { niche: None, .. } => {
+                "the published releases cannot be read; the next publication replaces them"
+                    .to_string()
             }
             ApiError::Internal | ApiError::Storage(_) => "internal error".to_string(),
         };

@@ -432,6 +432,9 @@ pub fn error_response(e: &ApiError) -> worker::Result<Response> {
     if let ApiError::Storage(cause) = e {
         console_error!("storage failed: {cause}");
     }
+    if let ApiError::ReleaseUnreadable { niche, cause } = e {
+        console_error!("published release unreadable ({niche:?}): {cause}");
+    }
     let mut resp = Response::from_json(&e.body())?.with_status(e.status());
     if let ApiError::MethodNotAllowed { allow } = e {
         resp.headers_mut().set("allow", allow)?;

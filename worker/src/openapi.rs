@@ -419,6 +419,12 @@ fn error_statuses(op: &Operation, has_params: bool) -> Vec<(u16, &'static str)> 
             "Over this client's rate limit; retry after `Retry-After` seconds.",
         ));
     }
+    if READS_RELEASES.contains(&op.path) {
+        out.push((
+            503,
+            "A published release in KV cannot be read (`release_unavailable`); the next publication replaces it.",
+        ));
+    }
     out.push((500, "A fault on the server's side (generic message)."));
     if op.path.starts_with("/api/admin/redis/") || op.path == crate::redis_routes::AGGREGATES {
         out.push((
@@ -427,6 +433,60 @@ fn error_statuses(op: &Operation, has_params: bool) -> Vec<(u16, &'static str)> 
         ));
     }
     out
+}
+
+/// The routes that read published releases from KV (and answer 503 when one is unreadable).
+pub const READS_RELEASES: &[&str] = &[
+    crate::NICHE_WISDOM,
+    crate::ALL_WISDOM,
+    crate::APPLY_WISDOM,
+    crate::DASHBOARD,
+    crate::STATS,
+];
+
+/// Operations whose body may be left out (an empty body means `{}`): (method, path).
+pub const OPTIONAL_BODIES: &[(&str, &str)] =
+    &[("POST", crate::ACCOUNTS), ("POST", crate::ADMIN_PUBLISH)];
+
+/// The pattern every account id matches ([`crate::service::check_account_id`]).
+pub const ACCOUNT_ID_PATTERN: &str = "^[A-Za-z0-9_-]{1,64}$";
+
+/// The schema of path parameter `name`: account ids with their pattern, niches and model files
+/// as the enums the handlers accept (canonical names), anything else a plain string.
+fn path_param_schema(name: &str) -> Value {
+    match name {
+        "id" | "account_id" => json!({"type": "string", "pattern": ACCOUNT_ID_PATTERN}),
+        "niche" => niche_schema(),
+        "name" => {
+            let names: Vec<&str> = crate::models::MODEL_FILES.iter().map(|(n, _)| *n).collect();
+            json!({"type": "string", "enum": names})
+        }
+        _ => json!({"type": "string"}),
+    }
+}
+
+/// One of the 15 niches a release exists for, by canonical name.
+fn niche_schema() -> Value {
+    let names: Vec<&str> = crosslearn::niche::Niche::ALL
+        .iter()
+        .map(|n| n.as_str())
+        .collect();
+    json!({"type": "string", "enum": names, "description": "A niche's canonical name (aliases in any letter case are accepted too)."})
+}
+
+/// Give every `account_id` string property of `schema` the account id pattern (the
+/// handlers reject any other id with 422, so the document says so).
+fn constrain_account_ids(schema: &mut Value) {
+    let Some(id) = schema.pointer_mut("/properties/account_id") else {
+        return;
+    };
+    let is_string =
+        |t: &Value| t == "string" || t.as_array().is_some_and(|a| a.contains(&json!("string")));
+    if let Some(obj) = id.as_object_mut() {
+        if obj.get("type").is_some_and(is_string) {
+            obj.insert("pattern".into(), json!(ACCOUNT_ID_PATTERN));
+        }
+    }
 }
 
 /// `{"type": "string"}` with nothing that narrows it (a description at most).
@@ -454,7 +514,7 @@ pub fn generate() -> (Value, Vec<String>) {
         let (path, params) = openapi_path(op.path);
         let mut parameters: Vec<Value> = params
             .iter()
-            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": path_param_schema(name)}))
             .collect();
         for (name, values) in op.query {
             parameters.push(
@@ -512,8 +572,9 @@ pub fn generate() -> (Value, Vec<String>) {
             operation["parameters"] = Value::Array(parameters);
         }
         if let Some(request) = op.request {
+            let optional = OPTIONAL_BODIES.contains(&(op.method, op.path));
             operation["requestBody"] = json!({
-                "required": true,
+                "required": !optional,
                 "content": {"application/json": {"schema": request(&mut requests)}}
             });
         }
@@ -542,6 +603,20 @@ pub fn generate() -> (Value, Vec<String>) {
             _ => {
                 schemas.insert(name, schema);
             }
+        }
+    }
+    for schema in schemas.values_mut() {
+        constrain_account_ids(schema);
+    }
+    // apply-wisdom's optional niche: one of the 15 (the handler refuses others with 422).
+    if let Some(niche) = schemas
+        .get_mut("ApplyWisdomRequest")
+        .and_then(|s| s.pointer_mut("/properties/niche"))
+    {
+        let description = niche.get("description").cloned();
+        *niche = json!({"anyOf": [niche_schema(), {"type": "null"}]});
+        if let Some(d) = description {
+            niche["description"] = d;
         }
     }
     debug_assert_eq!(
@@ -594,6 +669,97 @@ mod tests {
     use crate::auth::Caller;
     use crate::store::memory::{run, MemoryStore};
     use crate::{api, service, wisdom};
+
+    /// What schemathesis found (docs/schemathesis.md): schema-valid values the handlers refused.
+    /// The document now narrows them to what the handlers accept, checked here against the
+    /// handlers' own validation.
+    #[test]
+    fn path_parameters_and_account_ids_say_what_the_handlers_accept() {
+        let doc = build();
+        let param = |path: &str, method: &str, name: &str| -> Value {
+            doc["paths"][path][method]["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["name"] == name)
+                .unwrap()["schema"]
+                .clone()
+        };
+        let id = param("/api/accounts/{id}/export", "get", "id");
+        let dash = param(
+            "/api/cross-learning/dashboard/{account_id}",
+            "get",
+            "account_id",
+        );
+        let body_id =
+            doc["components"]["schemas"]["ApplyWisdomRequest"]["properties"]["account_id"].clone();
+        let opt_id = doc["components"]["schemas"]["CreateAccountRequest"]["properties"]
+            ["account_id"]
+            .clone();
+        for (value, ok) in [
+            ("acc_1-B", true),
+            ("", false),
+            ("t\u{f2}", false),
+            (&"a".repeat(65) as &str, false),
+            (&"a".repeat(64), true),
+        ] {
+            assert_eq!(
+                service::check_account_id("id", value).is_ok(),
+                ok,
+                "{value:?}"
+            );
+            for schema in [&id, &dash, &body_id] {
+                assert_eq!(
+                    check(&doc, schema, &json!(value)).is_ok(),
+                    ok,
+                    "{value:?} {schema}"
+                );
+            }
+            assert_eq!(
+                check(&doc, &opt_id, &json!(value)).is_ok(),
+                ok,
+                "{value:?} {opt_id}"
+            );
+        }
+        assert!(check(&doc, &opt_id, &Value::Null).is_ok(), "{opt_id}");
+
+        let niche = param("/api/cross-learning/niche-wisdom/{niche}", "get", "niche");
+        let niches = niche["enum"].as_array().unwrap();
+        assert_eq!(niches.len(), 15);
+        for n in niches {
+            assert!(wisdom::parse_niche(n.as_str().unwrap()).is_ok(), "{n}");
+        }
+        assert!(!niches.contains(&json!("unknown")));
+        let body_niche =
+            doc["components"]["schemas"]["ApplyWisdomRequest"]["properties"]["niche"].clone();
+        for (value, ok) in [
+            (json!("fitness"), true),
+            (Value::Null, true),
+            (json!(""), false),
+            (json!("unknown"), false),
+        ] {
+            assert_eq!(check(&doc, &body_niche, &value).is_ok(), ok, "{value}");
+        }
+        let model = param("/api/models/{name}", "get", "name");
+        for name in model["enum"].as_array().unwrap() {
+            assert!(
+                crate::models::get_model(name.as_str().unwrap(), None).is_ok(),
+                "{name}"
+            );
+        }
+
+        // An empty body means {} for these two; every other body is required.
+        for (path, method) in [("/api/accounts", "post"), ("/api/admin/publish", "post")] {
+            assert_eq!(
+                doc["paths"][path][method]["requestBody"]["required"], false,
+                "{path}"
+            );
+        }
+        assert_eq!(
+            doc["paths"]["/api/normalize"]["post"]["requestBody"]["required"],
+            true
+        );
+    }
 
     /// Validate `instance` against the document's schema `schema` (a `$ref` or an inline schema),
     /// resolving references inside the document.

@@ -74,9 +74,12 @@ pub fn parse_niche(name: &str) -> Result<Niche, ApiError> {
     Ok(niche)
 }
 
-fn release(json: &str) -> Result<Value, ApiError> {
-    serde_json::from_str(json)
-        .map_err(|e| ApiError::Storage(format!("published release unreadable: {e}")))
+/// A published value as JSON; `niche` names it in the error (`None`: the bulk value).
+fn release(json: &str, niche: Option<&str>) -> Result<Value, ApiError> {
+    serde_json::from_str(json).map_err(|e| ApiError::ReleaseUnreadable {
+        niche: niche.map(str::to_string),
+        cause: e.to_string(),
+    })
 }
 
 /// One niche's published wisdom.
@@ -89,7 +92,19 @@ pub async fn niche_wisdom<R: Releases>(
     let niche = parse_niche(niche)?;
     let name = niche.as_str().to_string();
     let stored = kv.published(&name).await.map_err(internal)?;
-    let wisdom = stored.as_deref().map(release).transpose()?;
+    let wisdom = stored
+        .as_deref()
+        .map(|json| release(json, Some(&name)))
+        .transpose()?;
+    if let Some(w) = &wisdom {
+        // Valid JSON but not this niche's release (a foreign or truncated-to-valid value).
+        if !w.is_object() || w.get("niche").is_some_and(|n| n != name.as_str()) {
+            return Err(ApiError::ReleaseUnreadable {
+                niche: Some(name),
+                cause: "not a release of this niche".into(),
+            });
+        }
+    }
     Ok(match wisdom {
         Some(w) if w.get("published") == Some(&Value::Bool(true)) => WisdomAnswer::Found {
             success: true,
@@ -116,12 +131,17 @@ pub struct AllWisdom {
 pub async fn all_wisdom<R: Releases>(kv: &R) -> Result<AllWisdom, ApiError> {
     let niches = match kv.published_all().await.map_err(internal)? {
         None => Vec::new(),
-        Some(json) => match release(&json)? {
+        Some(json) => match release(&json, None)? {
             Value::Array(all) => all
                 .into_iter()
                 .filter(|w| w.get("published") == Some(&Value::Bool(true)))
                 .collect(),
-            _ => return Err(ApiError::Storage("releases:all is not an array".into())),
+            _ => {
+                return Err(ApiError::ReleaseUnreadable {
+                    niche: None,
+                    cause: "releases:all is not an array".into(),
+                })
+            }
         },
     };
     Ok(AllWisdom { niches })
@@ -186,6 +206,41 @@ mod tests {
         assert_eq!(query_param("http://h/x?a=2#z", "a"), Some("2"));
     }
 
+    /// Fault: a corrupt KV value answers 503 `release_unavailable` naming the niche (the cause is
+    /// only logged); the other niches are unaffected, and publishing over it recovers.
+    #[test]
+    fn a_corrupt_release_is_a_clear_503_until_replaced() {
+        let kv = MemoryStore::new();
+        run(kv.publish("beauty", r#"{"niche":"beauty","published":false}"#)).unwrap();
+        for garbage in [
+            "\u{0}garbage{",
+            "",
+            "[1,2]",
+            r#"{"niche":"travel","published":true}"#,
+        ] {
+            run(kv.publish("fitness", garbage)).unwrap();
+            let e = run(niche_wisdom(&kv, "fitness", None)).unwrap_err();
+            assert_eq!(
+                (e.status(), e.code(), e.field()),
+                (503, "release_unavailable", None),
+                "{garbage:?}"
+            );
+            let message = e.body().error.message;
+            assert!(
+                message.contains("fitness") && !message.contains("line"),
+                "{message}"
+            );
+            assert!(run(niche_wisdom(&kv, "beauty", None)).is_ok());
+        }
+        run(kv.publish_all("not json")).unwrap();
+        let e = run(all_wisdom(&kv)).unwrap_err();
+        assert_eq!((e.status(), e.code()), (503, "release_unavailable"));
+        run(kv.publish("fitness", r#"{"niche":"fitness","published":false}"#)).unwrap();
+        run(kv.publish_all("[]")).unwrap();
+        assert!(run(niche_wisdom(&kv, "fitness", None)).is_ok());
+        assert!(run(all_wisdom(&kv)).unwrap().niches.is_empty());
+    }
+
     #[test]
     fn bulk_lists_published_niches() {
         let kv = MemoryStore::new();
@@ -198,6 +253,6 @@ mod tests {
             vec![serde_json::json!({"niche":"a","published":true})]
         );
         run(kv.publish_all("{}")).unwrap();
-        assert_eq!(run(all_wisdom(&kv)).unwrap_err().status(), 500);
+        assert_eq!(run(all_wisdom(&kv)).unwrap_err().status(), 503);
     }
 }

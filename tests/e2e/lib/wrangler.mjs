@@ -11,7 +11,7 @@
 // stop() (and the exit hook below, if a test forgets) ends workerd with it.
 
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -140,6 +140,25 @@ export function kvGet(persistDir, binding, key) {
       if (err) return reject(new Error(`wrangler kv key get failed: ${err.message}\n${stdout}\n${stderr}`));
       const text = stdout.trim();
       resolve(text === '' || text === 'Value not found' ? null : text);
+    });
+  });
+}
+
+/**
+ * Write `value` under `key` in the local KV namespace `binding` under `persistDir` (fault tests:
+ * a running `wrangler dev` on the same dir reads it on its next KV get).
+ */
+export function kvPut(persistDir, binding, key, value) {
+  // Through a file (`--path`), so any bytes (NUL included) can be written.
+  const dir = mkdtempSync(path.join(tmpdir(), 'crosslearn-kv-'));
+  const file = path.join(dir, 'value');
+  writeFileSync(file, value);
+  const args = ['kv', 'key', 'put', key, '--path', file, '--binding', binding, '--local', '--persist-to', persistDir];
+  return new Promise((resolve, reject) => {
+    execFile(WRANGLER, args, { cwd: ROOT, env: wranglerEnv(), timeout: 60_000 }, (err, stdout, stderr) => {
+      rmSync(dir, { recursive: true, force: true });
+      if (err) reject(new Error(`wrangler kv key put failed: ${err.message}\n${stdout}\n${stderr}`));
+      else resolve();
     });
   });
 }
