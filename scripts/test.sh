@@ -35,6 +35,8 @@ stage "npm package as a package" bash tests/npm/run.sh
 
 stage "build worker + dist" bash -c 'bash scripts/build-worker.sh && bash scripts/build-dist.sh'
 
+stage "schemathesis (wrangler dev, 25 examples/op)" bash scripts/schemathesis.sh
+
 stage "fuzz (short: 10 s per target)" bash scripts/fuzz.sh --ci
 
 stage "worker end-to-end (wrangler dev)" node --test tests/e2e/

@@ -205,11 +205,14 @@ pub async fn publish_with<S: History, R: Releases>(
         if wisdom.published {
             report.published.push(name.clone());
         }
+        let release_json = serde_json::to_string(&wisdom).map_err(|_| ApiError::Internal)?;
         if existed {
+            // Already released this period (D1 history): no new noise, but KV is rewritten
+            // from it, so a lost or corrupted KV value is repaired by the next run.
+            kv.publish(&name, &release_json).await.map_err(internal)?;
             report.unchanged.push(name);
             continue;
         }
-        let release_json = serde_json::to_string(&wisdom).map_err(|_| ApiError::Internal)?;
         let row = HistoryRow {
             period,
             niche: name.clone(),
@@ -229,10 +232,9 @@ pub async fn publish_with<S: History, R: Releases>(
             report.unchanged.push(name);
         }
     }
-    if !report.released.is_empty() {
-        let all = serde_json::to_string(&current).map_err(|_| ApiError::Internal)?;
-        kv.publish_all(&all).await.map_err(internal)?;
-    }
+    // Always rewritten (one KV write per run), for the same reason.
+    let all = serde_json::to_string(&current).map_err(|_| ApiError::Internal)?;
+    kv.publish_all(&all).await.map_err(internal)?;
     Ok(report)
 }
 
@@ -318,8 +320,13 @@ pub(crate) mod tests {
         let in_all = all.iter().find(|w| w.niche == Niche::Fitness).unwrap();
         assert_eq!(serde_json::to_string(in_all).unwrap(), fitness);
 
-        // Same period, another seed: nothing new, no fresh noise.
+        // Same period, another seed: nothing new, no fresh noise; and KV values lost or
+        // corrupted in between are rewritten from D1's history.
+        let all_json = run(store.published_all()).unwrap().unwrap();
+        run(Releases::publish(&store, "fitness", "garbage")).unwrap();
+        run(store.publish_all("[]")).unwrap();
         let again = run(publish(&store, &store, NOW + 3_600_000, &config, 2)).unwrap();
+        assert_eq!(run(store.published_all()).unwrap().unwrap(), all_json);
         assert!(again.released.is_empty());
         assert_eq!(again.unchanged.len(), niches());
         assert_eq!(again.published, first.published);
