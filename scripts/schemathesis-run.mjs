@@ -1,5 +1,7 @@
-// Run schemathesis against the built Worker under `wrangler dev` (local workerd, fresh state):
-// start it with a random operator token, create one account with it, then run
+// Run schemathesis against the built Worker under `wrangler dev` (local workerd, fresh state)
+// with a real redis-server as its aggregate store (so the Redis operator routes answer for real;
+// they are 503 `redis_unavailable` by design when Redis is absent or not yet rebuilt): start
+// both, rebuild Redis, create one account with a random operator token, then run
 // `schemathesis run <url>/openapi.json` with both tokens (scripts/schemathesis.toml) and stop
 // the Worker by its process group. Called by scripts/schemathesis.sh, which installs
 // schemathesis and passes its path in ST_BIN; extra arguments go to `schemathesis run`.
@@ -10,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ROOT, request, startWorker } from '../tests/e2e/lib/wrangler.mjs';
+import { startRedis } from '../tests/e2e/lib/redis.mjs';
 
 const bin = process.env.ST_BIN;
 if (!bin) {
@@ -17,9 +20,23 @@ if (!bin) {
   process.exit(2);
 }
 const operator = `op_${randomBytes(16).toString('hex')}`;
-const worker = await startWorker({ vars: { OPERATOR_TOKEN: operator, RATE_LIMIT_PER_MIN: '0' } });
+const redis = await startRedis();
+const worker = await startWorker({
+  vars: {
+    OPERATOR_TOKEN: operator,
+    RATE_LIMIT_PER_MIN: '0',
+    REDIS_HOST: '127.0.0.1',
+    REDIS_PORT: String(redis.port),
+    REDIS_TLS: 'off',
+  },
+});
 let code = 1;
 try {
+  const rebuilt = await request(`${worker.url}/api/admin/redis/rebuild`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${operator}` },
+  });
+  if (rebuilt.status !== 200) throw new Error(`redis rebuild answered ${rebuilt.status}: ${rebuilt.text}`);
   const created = await request(`${worker.url}/api/accounts`, {
     method: 'POST',
     headers: { authorization: `Bearer ${operator}` },
@@ -50,5 +67,6 @@ try {
   console.error(`worker log tail:\n${worker.log()}`);
 } finally {
   await worker.stop();
+  await redis.stop();
 }
 process.exit(code);
