@@ -30,6 +30,7 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { request } from '../tests/e2e/lib/wrangler.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DEMO_ACCOUNT = 'demo-editor';
@@ -92,20 +93,9 @@ export function toInput(record) {
   return { ...rest, date: date_start };
 }
 
-async function call(url, method, route, token, body) {
-  const res = await fetch(`${url}${route}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json, text };
+/** One API call with a bearer token (the e2e harness's `request`). */
+function call(url, method, route, token, body) {
+  return request(`${url}${route}`, { method, headers: { authorization: `Bearer ${token}` }, body });
 }
 
 function expect(r, statuses, what) {

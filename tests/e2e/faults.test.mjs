@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { kvGet, kvPut, queryD1, request, startWorker } from './lib/wrangler.mjs';
+import { fitnessRecords } from './lib/records.mjs';
 
 const OPERATOR = `op_${randomBytes(16).toString('hex')}`;
 const DAY_MS = 86_400_000;
@@ -31,24 +32,6 @@ const call = (method, route, token, body) =>
     headers: token ? { authorization: `Bearer ${token}` } : {},
   });
 
-const hooks = ['question', 'pain_point', 'offer', 'social_proof'];
-const records = (n) =>
-  Array.from({ length: n }, (_, i) => ({
-    record_id: `r${i}`,
-    campaign_id: `c${i % 3}`,
-    platform: 'meta',
-    niche: 'fitness',
-    hook_type: hooks[i % 4],
-    cta_style: 'shop_now',
-    format: 'video',
-    duration_s: 15 + i,
-    posting_hour: 8 + i,
-    impressions: 20000,
-    clicks: 300 + 10 * i,
-    conversions: 20,
-    spend: 150,
-    revenue: 600,
-  }));
 
 /** Run the cron handler as scheduled at `atMs`. */
 async function publishAt(atMs) {
@@ -97,7 +80,7 @@ test('setup: six opted-in fitness accounts and a first publication', async () =>
     const acc = await call('POST', '/api/accounts', OPERATOR, { account_id: `fault-${i}` });
     assert.equal(acc.status, 201, acc.text);
     tokens[i] = acc.json.token;
-    const ing = await call('POST', `/api/accounts/fault-${i}/records`, tokens[i], { records: records(12) });
+    const ing = await call('POST', `/api/accounts/fault-${i}/records`, tokens[i], { records: fitnessRecords(12) });
     assert.equal(ing.json.stored, 12, ing.text);
     const c = await call('PUT', `/api/accounts/fault-${i}/consent`, tokens[i], { opted_in: true });
     assert.equal(c.status, 200, c.text);

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { kvGet, queryD1, request, startWorker } from './lib/wrangler.mjs';
+import { fitnessRecords } from './lib/records.mjs';
 
 const OPERATOR = `op_${randomBytes(16).toString('hex')}`;
 const NICHES = 15; // every niche but `unknown` (crosslearn::niche::Niche::ALL)
@@ -27,24 +28,6 @@ const call = (method, route, token, body) =>
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
   });
 
-const hooks = ['question', 'pain_point', 'offer', 'social_proof'];
-const records = (n) =>
-  Array.from({ length: n }, (_, i) => ({
-    record_id: `r${i}`,
-    campaign_id: `c${i % 3}`,
-    platform: 'meta',
-    niche: 'fitness',
-    hook_type: hooks[i % 4],
-    cta_style: 'shop_now',
-    format: 'video',
-    duration_s: 15 + i,
-    posting_hour: 8 + i,
-    impressions: 20000,
-    clicks: 300 + 10 * i,
-    conversions: 20,
-    spend: 150,
-    revenue: 600,
-  }));
 
 async function trigger() {
   const res = await fetch(`${worker.url}/__scheduled?cron=17+3+*+*+*`);
@@ -80,7 +63,7 @@ test('the cron publishes one release per niche per period, once', async () => {
   for (let i = 0; i < 6; i++) {
     const acc = await call('POST', '/api/accounts', OPERATOR, { account_id: `pub-${i}` });
     assert.equal(acc.status, 201);
-    const ing = await call('POST', `/api/accounts/pub-${i}/records`, acc.json.token, { records: records(12) });
+    const ing = await call('POST', `/api/accounts/pub-${i}/records`, acc.json.token, { records: fitnessRecords(12) });
     assert.equal(ing.json.stored, 12);
     const c = await call('PUT', `/api/accounts/pub-${i}/consent`, acc.json.token, { opted_in: true });
     assert.equal(c.json.opted_in, true);
