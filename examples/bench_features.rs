@@ -1,12 +1,14 @@
-//! Native throughput of the batch feature builder ([`FeatureBuilder::from_columns`]) over
-//! **synthetic** campaigns ([`crosslearn::synth`]).
+//! Native throughput of the batch feature builder ([`FeatureBuilder::from_columns`]) and of the
+//! whole scoring pipeline (normalize -> features -> in-flight CTR,
+//! [`score_campaign_columns`] with the shipped in-flight model, target Meta) over **synthetic**
+//! campaigns ([`crosslearn::synth`]).
 //!
 //! ```sh
 //! cargo run --release --example bench_features -- [N_CAMPAIGNS]   # default 1,000,000
 //! ```
 //!
-//! For each mode (corrected, seed) it times `from_columns` over all campaigns in one call, best of
-//! 3 (generation excluded), and prints one line per mode:
+//! For each mode (corrected, seed; then `pipeline`, corrected) it times one call over all
+//! campaigns, best of 3 (generation excluded), and prints one line per mode:
 //!
 //! ```text
 //! native mode=corrected n=1000000 seconds=0.412345 rate=2425160 checksum=3fe0...
@@ -17,7 +19,10 @@
 //! `scripts/bench-features.sh` can check that both produced the same features.
 
 use crosslearn::features::FeatureBuilder;
+use crosslearn::model::ctr::CtrModel;
+use crosslearn::model::pipeline::score_campaign_columns;
 use crosslearn::normalize::{Mode, Normalizer};
+use crosslearn::platform::Platform;
 use crosslearn::synth::{campaign_columns, DEFAULT_SEED};
 use std::time::Instant;
 
@@ -42,6 +47,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             checksum(&out).to_bits()
         );
     }
+    let model = CtrModel::from_bytes(include_bytes!("../models/ctr-inflight-v1.bin"))?;
+    let builder = FeatureBuilder::new(Normalizer::new(Mode::Corrected));
+    let mut best = f64::INFINITY;
+    let mut out = Vec::new();
+    for _ in 0..3 {
+        let t = Instant::now();
+        out = score_campaign_columns(&builder, &model, &columns, n, Platform::Meta)?;
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    println!(
+        "native mode=pipeline n={n} seconds={best:.6} rate={:.0} checksum={:016x}",
+        n as f64 / best,
+        checksum(&out).to_bits()
+    );
     Ok(())
 }
 

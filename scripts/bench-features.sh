@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Feature-building throughput, native vs wasm, side by side, on the same SYNTHETIC campaigns
+# Feature-building and whole-pipeline (normalize -> features -> CTR) throughput, native vs wasm, side by side, on the same SYNTHETIC campaigns
 # (src/synth.rs, seeded): examples/bench_features.rs (release) and tests/bench/features.mjs (the
 # npm package in pkg/, under Node). Both time one batch call over all campaigns, best of 3,
 # generation excluded. Also prints the npm .wasm size.
@@ -19,9 +19,10 @@ echo "$wasm"
 
 field() { sed -n "s/.*mode=$2 .*$3=\([^ ]*\).*/\1/p" <<<"$1"; }
 echo
-echo "unifiedFeatures batch, $N synthetic 3-platform campaigns, one call, best of 3 (cores: $(nproc))"
+echo "unifiedFeaturesBatch (corrected, seed) and the whole pipeline normalize -> features -> in-flight CTR"
+echo "(pipeline = CtrModel.scoreCampaigns), $N synthetic 3-platform campaigns, one call, best of 3 (cores: $(nproc))"
 printf '%-10s %18s %18s %12s %12s\n' mode "native campaigns/s" "wasm campaigns/s" "wasm/native" "same output"
-for mode in corrected seed; do
+for mode in corrected seed pipeline; do
   ns=$(field "$native" "$mode" seconds); ws=$(field "$wasm" "$mode" seconds)
   same=no; [ "$(field "$native" "$mode" checksum)" = "$(field "$wasm" "$mode" checksum)" ] && same=yes
   awk -v m="$mode" -v n="$N" -v ns="$ns" -v ws="$ws" -v same="$same" 'BEGIN {

@@ -2,6 +2,7 @@
 # Build the npm package `crosslearn` into pkg/ (README "The npm package").
 #
 #   wasm-pack (release, --target web, feature `wasm`) -> binaryen wasm-opt -Oz -> package.json fixes
+#   + the editor's subset `crosslearn/lite` (feature `wasm-lite`, opt-level z) into pkg/lite/
 #
 # wasm-pack uses the wasm-bindgen CLI on PATH (pinned in scripts/versions.sh); its own wasm-opt
 # step is off (Cargo.toml metadata) because it would try to download binaryen, so the npm
@@ -24,6 +25,19 @@ WASM_FEATURES="--enable-mutable-globals --enable-nontrapping-float-to-int --enab
 node_modules/.bin/wasm-opt $WASM_FEATURES -Oz "$wasm" -o "$wasm.opt"
 mv "$wasm.opt" "$wasm"
 
+# The subset the ad editor downloads (feature `wasm-lite`: normalize, copy attributes, niche
+# detection, CTR scoring, recommendations, CSV import), built for size: opt-level z (the editor
+# scores one creative per keystroke, so speed matters less than the download) in its own target
+# dir (another profile would otherwise rebuild every dependency of the full build each time).
+lite=pkg/lite/crosslearn_lite_bg.wasm
+CARGO_PROFILE_RELEASE_OPT_LEVEL=z with_simd_dir "$CARGO_TARGET_DIR/lite" \
+  wasm-pack build --release --target web --out-dir pkg/lite --out-name crosslearn_lite -- --features wasm-lite
+# shellcheck disable=SC2086
+node_modules/.bin/wasm-opt $WASM_FEATURES -Oz "$lite" -o "$lite.opt"
+mv "$lite.opt" "$lite"
+# Only the module, its JS glue and types: the package's manifest and README are the full one's.
+rm -f pkg/lite/package.json pkg/lite/README.md pkg/lite/.gitignore
+
 # The niche model is NOT compiled into the .wasm (it would add its size to every page that never
 # detects a niche): the package ships it as a file next to the wasm, and callers pass its bytes
 # to `NicheModel.load` (resolve `crosslearn/models/niche-v1.bin`).
@@ -41,6 +55,7 @@ node --input-type=module - <<'JS'
 import { readFileSync, writeFileSync } from "node:fs";
 const path = "pkg/package.json";
 const p = JSON.parse(readFileSync(path, "utf8"));
+// `crosslearn/lite`: the editor's subset (same names, fewer functions, a smaller .wasm).
 p.name = "crosslearn";
 p.type = "module";
 p.main = "crosslearn.js";
@@ -49,12 +64,15 @@ p.exports = {
   ".": { types: "./crosslearn.d.ts", default: "./crosslearn.js" },
   "./crosslearn_bg.wasm": "./crosslearn_bg.wasm",
   "./models/niche-v1.bin": "./models/niche-v1.bin",
+  "./lite": { types: "./lite/crosslearn_lite.d.ts", default: "./lite/crosslearn_lite.js" },
+  "./lite/crosslearn_lite_bg.wasm": "./lite/crosslearn_lite_bg.wasm",
   "./package.json": "./package.json",
 };
 const ctrModels = process.env.CTR_MODELS.split(" ").map((f) => `models/${f}`);
 for (const f of ctrModels) p.exports[`./${f}`] = `./${f}`;
 const files = new Set(p.files ?? []);
 for (const f of ["crosslearn_bg.wasm", "crosslearn.js", "crosslearn.d.ts", "crosslearn_bg.wasm.d.ts", "models/niche-v1.bin", ...ctrModels]) files.add(f);
+for (const f of ["crosslearn_lite_bg.wasm", "crosslearn_lite.js", "crosslearn_lite.d.ts", "crosslearn_lite_bg.wasm.d.ts"]) files.add(`lite/${f}`);
 p.files = [...files];
 writeFileSync(path, JSON.stringify(p, null, 2) + "\n");
 JS
@@ -73,19 +91,20 @@ touch pkg/.gitkeep
 # The raw wasm exports (the `InitOutput` interface and crosslearn_bg.wasm.d.ts) take JS values as
 # externrefs, which wasm-bindgen types `any`; `unknown` is the honest type and keeps the package
 # free of `any`. The public API's types come from tsify and never contain it.
-sed -E -i '/^\s*(readonly|export const) [A-Za-z0-9_]+: \(/ s/\bany\b/unknown/g' pkg/crosslearn.d.ts pkg/crosslearn_bg.wasm.d.ts
+sed -E -i '/^\s*(readonly|export const) [A-Za-z0-9_]+: \(/ s/\bany\b/unknown/g' pkg/crosslearn.d.ts pkg/crosslearn_bg.wasm.d.ts \
+  pkg/lite/crosslearn_lite.d.ts pkg/lite/crosslearn_lite_bg.wasm.d.ts
 # wasm-bindgen declares `[Symbol.dispose](): void;` on every exported class (CopyExtractor,
 # NicheModel). `Symbol.dispose` is only in TypeScript's `esnext` lib, so a strict consumer on
 # es2022 (tests/npm/tsconfig.json) fails to type-check the package; and the JS only installs the
 # method when the runtime has `Symbol.dispose`. Drop the declaration: `free()` is the documented
 # way to release an object.
-sed -E -i '/^\s*\[Symbol\.dispose\]\(\): void;$/d' pkg/crosslearn.d.ts
-if grep -n 'Symbol\.dispose' pkg/crosslearn.d.ts; then
+sed -E -i '/^\s*\[Symbol\.dispose\]\(\): void;$/d' pkg/crosslearn.d.ts pkg/lite/crosslearn_lite.d.ts
+if grep -n 'Symbol\.dispose' pkg/crosslearn.d.ts pkg/lite/crosslearn_lite.d.ts; then
   echo "build-pkg: could not remove the Symbol.dispose declarations (see above)" >&2
   exit 1
 fi
 # Doc comments may say "any" in prose; only code lines count.
-if grep -nw any pkg/*.d.ts | grep -vE '^[^:]+:[0-9]+:[[:space:]]*(\*|/\*|//)'; then
+if grep -nw any pkg/*.d.ts pkg/lite/*.d.ts | grep -vE '^[^:]+:[0-9]+:[[:space:]]*(\*|/\*|//)'; then
   echo "build-pkg: the generated .d.ts contains 'any' (see above)" >&2
   exit 1
 fi
@@ -96,6 +115,11 @@ gz=$(gzip -9 -c "$wasm" | wc -c)
 awk -v raw="$raw" -v gz="$gz" -v before="$before" 'BEGIN {
   printf "pkg/crosslearn_bg.wasm: %d bytes raw (%.1f KiB; %d before wasm-opt), %d bytes gzip -9 (%.1f KiB)\n",
     raw, raw / 1024, before, gz, gz / 1024 }'
+lraw=$(stat -c %s "$lite")
+lgz=$(gzip -9 -c "$lite" | wc -c)
+awk -v raw="$lraw" -v gz="$lgz" 'BEGIN {
+  printf "pkg/lite/crosslearn_lite_bg.wasm (the editor'"'"'s subset): %d bytes raw (%.1f KiB), %d bytes gzip -9 (%.1f KiB)\n",
+    raw, raw / 1024, gz, gz / 1024 }'
 echo "pkg/models/niche-v1.bin: $model_size bytes (shipped as a file, not in the .wasm)"
 for f in $CTR_MODELS; do
   echo "pkg/models/$f: $(stat -c %s "pkg/models/$f") bytes (shipped as a file, not in the .wasm)"

@@ -11,7 +11,12 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # dir keeps these artifacts from invalidating the other wasm32 builds (RUSTFLAGS are part of
 # cargo's fingerprint). The Worker is built without it.
 with_simd() {
-  CARGO_TARGET_DIR="$CARGO_TARGET_DIR/simd" RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+simd128" "$@"
+  with_simd_dir "$CARGO_TARGET_DIR/simd" "$@"
+}
+# with_simd_dir DIR CMD...: the same, in target dir DIR.
+with_simd_dir() {
+  local dir="$1"; shift
+  CARGO_TARGET_DIR="$dir" RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+simd128" "$@"
 }
 
 log() { printf '\n==> %s\n' "$*"; }

@@ -16,6 +16,8 @@ clippy_all() {
   cargo clippy -p crosslearn --all-targets --features wasm -- -D warnings
   cargo clippy -p crosslearn --lib --target wasm32-unknown-unknown -- -D warnings
   cargo clippy -p crosslearn --lib --features wasm --target wasm32-unknown-unknown -- -D warnings
+  # The editor's subset (npm `crosslearn/lite`): what it leaves out must not leave dead code.
+  cargo clippy -p crosslearn --lib --features wasm-lite --target wasm32-unknown-unknown -- -D warnings
   cargo clippy -p crosslearn-worker --all-targets -- -D warnings
   cargo clippy -p crosslearn-worker --lib --target wasm32-unknown-unknown -- -D warnings
 }

@@ -62,8 +62,8 @@ pub const NEUTRAL: f64 = 0.5;
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", tsify(missing_as_null))]
 pub struct CreativeDna {
     /// Overall creative score (feature 16).
     #[serde(default)]
@@ -101,8 +101,8 @@ impl CreativeDna {
 /// One platform's line in an insight's breakdown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", tsify(missing_as_null))]
 pub struct PlatformBreakdown {
     /// The platform (input key).
     pub platform: Platform,
@@ -125,8 +125,8 @@ pub struct PlatformBreakdown {
 /// A campaign aggregated across its platforms.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", tsify(missing_as_null))]
 pub struct CrossPlatformInsight {
     /// Platforms in input order.
     pub platforms: Vec<Platform>,
@@ -157,8 +157,8 @@ pub struct CrossPlatformInsight {
 /// The 19 unified features at f64 precision (see [`FEATURE_NAMES`] for the vector order).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", tsify(missing_as_null))]
 pub struct UnifiedFeatures {
     /// 0: confidence-weighted normalized CTR.
     pub normalized_ctr: f64,
@@ -210,7 +210,7 @@ impl UnifiedFeatures {
         out
     }
 
-    fn write_into(&self, out: &mut [f32]) {
+    pub(crate) fn write_into(&self, out: &mut [f32]) {
         let dna = |v: Option<f64>| -> f64 {
             match (self.mode, v) {
                 (Mode::Seed, Some(x)) if x != 0.0 => x,
@@ -249,8 +249,8 @@ impl UnifiedFeatures {
 /// One campaign: its per-platform metrics and, optionally, its creative's DNA.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", tsify(missing_as_null))]
 pub struct Campaign {
     /// Opaque campaign id.
     #[serde(default)]
@@ -567,87 +567,132 @@ impl FeatureBuilder {
     /// Build the `n x 19` features (row-major `f32`) from the columnar layout described at
     /// [`COLUMNS_PER_PLATFORM`]. Errors name the campaign and column.
     pub fn from_columns(&self, columns: &[f64], n: usize) -> Result<Vec<f32>> {
-        let expected = n
-            .checked_mul(COLUMNS)
-            .ok_or_else(|| Error::field(ErrorCode::InvalidValue, "n_campaigns", "is too large"))?;
-        if columns.len() != expected {
-            return Err(Error::field(
-                ErrorCode::InvalidValue,
-                "columns",
-                format!(
-                    "needs {COLUMNS} columns x {n} campaigns = {expected} values, got {}",
-                    columns.len()
-                ),
-            ));
-        }
-        let mut out = vec![0f32; expected / COLUMNS * N_FEATURES];
-        let col = |c: usize, i: usize| columns[c * n + i];
-        let mut data: [PlatformMetrics; 3] = std::array::from_fn(|k| {
-            PlatformMetrics::new(Platform::KNOWN[k], 0.0, 0.0, 0.0, 0, 0, 0.0)
-        });
+        check_columns(columns, n)?;
+        let mut out = vec![0f32; n * N_FEATURES];
+        let mut data = empty_platforms();
         for (i, row) in out.chunks_exact_mut(N_FEATURES).enumerate() {
-            let at = |e: Error| e.within(&format!("campaigns[{i}]"));
-            let mut len = 0;
-            for (k, platform) in Platform::KNOWN.into_iter().enumerate() {
-                let base = k * COLUMNS_PER_PLATFORM;
-                let name = |off: usize| format!("{}.{}", platform, PLATFORM_COLUMN_NAMES[off]);
-                let present = col(base, i);
-                if present == 0.0 {
-                    continue;
-                }
-                if present != 1.0 {
-                    return Err(at(Error::field(
-                        ErrorCode::InvalidValue,
-                        name(0),
-                        format!("must be 0 or 1, got {present}"),
-                    )));
-                }
-                let count = |off: usize| -> Result<u64> {
-                    let v = col(base + off, i);
-                    if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < 2f64.powi(63) {
-                        Ok(v as u64)
-                    } else {
-                        Err(at(Error::field(
-                            ErrorCode::InvalidValue,
-                            name(off),
-                            format!("must be a whole number >= 0, got {v}"),
-                        )))
-                    }
-                };
-                let opt = |off: usize| {
-                    let v = col(base + off, i);
-                    (!v.is_nan()).then_some(v)
-                };
-                let m = &mut data[len];
-                m.platform = platform;
-                m.ctr = col(base + 1, i);
-                m.cpc = col(base + 2, i);
-                m.cpm = col(base + 3, i);
-                m.impressions = count(4)?;
-                m.clicks = count(5)?;
-                m.spend = col(base + 6, i);
-                m.conversions = count(7)?;
-                m.revenue = col(base + 8, i);
-                m.engagement_rate = opt(9);
-                m.quality_score = opt(10);
-                m.relevance_score = opt(11);
-                len += 1;
-            }
-            let dna_col = |off: usize| {
-                let v = col(3 * COLUMNS_PER_PLATFORM + off, i);
-                (!v.is_nan()).then_some(v)
-            };
-            let dna = CreativeDna {
-                composite_score: dna_col(0),
-                hook_strength: dna_col(1),
-                visual_appeal: dna_col(2),
-            };
-            dna.validate().map_err(at)?;
-            let normalized = self.normalize_all(&data[..len]).map_err(at)?;
-            self.features(&normalized, Some(&dna)).write_into(row);
+            let (len, dna) = read_campaign(columns, n, i, &mut data)?;
+            self.campaign_features(&data[..len], &dna)
+                .map_err(|e| e.within(&format!("campaigns[{i}]")))?
+                .write_into(row);
         }
         Ok(out)
     }
+
+    /// The features of one campaign read by [`read_campaign`] (normalize, then aggregate).
+    pub(crate) fn campaign_features(
+        &self,
+        data: &[PlatformMetrics],
+        dna: &CreativeDna,
+    ) -> Result<UnifiedFeatures> {
+        let normalized = self.normalize_all(data)?;
+        Ok(self.features(&normalized, Some(dna)))
+    }
+}
+
+/// Checks that a column batch holds [`COLUMNS`] x `n` values.
+pub(crate) fn check_columns(columns: &[f64], n: usize) -> Result<()> {
+    let expected = n
+        .checked_mul(COLUMNS)
+        .ok_or_else(|| Error::field(ErrorCode::InvalidValue, "n_campaigns", "is too large"))?;
+    if columns.len() != expected {
+        return Err(Error::field(
+            ErrorCode::InvalidValue,
+            "columns",
+            format!(
+                "needs {COLUMNS} columns x {n} campaigns = {expected} values, got {}",
+                columns.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// 2^63: counts must be below it (they become `u64`s).
+const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
+
+#[cold]
+#[inline(never)]
+fn count_error(field: String, v: f64) -> Error {
+    Error::field(
+        ErrorCode::InvalidValue,
+        field,
+        format!("must be a whole number >= 0, got {v}"),
+    )
+}
+
+/// Reusable per-campaign storage for [`read_campaign`].
+pub(crate) fn empty_platforms() -> [PlatformMetrics; 3] {
+    std::array::from_fn(|k| PlatformMetrics::new(Platform::KNOWN[k], 0.0, 0.0, 0.0, 0, 0, 0.0))
+}
+
+/// Reads campaign `i` of a checked column batch ([`check_columns`]) into `data`: returns how
+/// many platforms are present (the first ones of `data`) and the creative DNA. Errors name the
+/// campaign and column (`campaigns[7].tiktok.impressions`).
+pub(crate) fn read_campaign(
+    columns: &[f64],
+    n: usize,
+    i: usize,
+    data: &mut [PlatformMetrics; 3],
+) -> Result<(usize, CreativeDna)> {
+    let col = |c: usize| columns[c * n + i];
+    let at = |e: Error| e.within(&format!("campaigns[{i}]"));
+    let mut len = 0;
+    for (k, platform) in Platform::KNOWN.into_iter().enumerate() {
+        let base = k * COLUMNS_PER_PLATFORM;
+        let name = |off: usize| format!("{}.{}", platform, PLATFORM_COLUMN_NAMES[off]);
+        let present = col(base);
+        if present == 0.0 {
+            continue;
+        }
+        if present != 1.0 {
+            return Err(at(Error::field(
+                ErrorCode::InvalidValue,
+                name(0),
+                format!("must be 0 or 1, got {present}"),
+            )));
+        }
+        let count = |off: usize| -> Result<u64> {
+            let v = col(base + off);
+            // Whole and in 0..2^63 (NaN fails the comparisons). `v as i64` truncates, so the
+            // round trip is exact iff `v` is whole: no `fract()` (a libm call on baseline
+            // x86-64), and i64 conversions are single instructions where u64 ones are not.
+            if (0.0..TWO_POW_63).contains(&v) && (v as i64) as f64 == v {
+                Ok(v as i64 as u64)
+            } else {
+                Err(at(count_error(name(off), v)))
+            }
+        };
+        let opt = |off: usize| {
+            let v = col(base + off);
+            (!v.is_nan()).then_some(v)
+        };
+        let m = &mut data[len];
+        m.platform = platform;
+        m.ctr = col(base + 1);
+        m.cpc = col(base + 2);
+        m.cpm = col(base + 3);
+        m.impressions = count(4)?;
+        m.clicks = count(5)?;
+        m.spend = col(base + 6);
+        m.conversions = count(7)?;
+        m.revenue = col(base + 8);
+        m.engagement_rate = opt(9);
+        m.quality_score = opt(10);
+        m.relevance_score = opt(11);
+        len += 1;
+    }
+    let dna_col = |off: usize| {
+        let v = col(3 * COLUMNS_PER_PLATFORM + off);
+        (!v.is_nan()).then_some(v)
+    };
+    let dna = CreativeDna {
+        composite_score: dna_col(0),
+        hook_strength: dna_col(1),
+        visual_appeal: dna_col(2),
+    };
+    dna.validate().map_err(at)?;
+    Ok((len, dna))
 }
 
 #[cfg(test)]

@@ -52,7 +52,7 @@ pub mod study;
 pub mod synth;
 pub mod wisdom;
 
-#[cfg(feature = "wasm")]
+#[cfg(feature = "wasm-lite")]
 pub mod wasm;
 
 pub use error::{Error, ErrorCode, Result};

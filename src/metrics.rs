@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", tsify(missing_as_null))]
 pub struct PlatformMetrics {
     /// The platform that reported these numbers.
     pub platform: Platform,
@@ -87,6 +87,21 @@ impl PlatformMetrics {
     /// This is the check both modes apply. `Corrected` mode adds range checks of its own (see
     /// [`crate::normalize`]).
     pub fn validate(&self) -> Result<()> {
+        // Fast path (it runs for every platform of every campaign): one branch-free test of all
+        // values; only a failing record walks the checks below to name the first bad field.
+        let ok = |v: f64| v.is_finite() & (v >= 0.0);
+        let ok_opt = |v: Option<f64>| v.is_none_or(ok);
+        if ok(self.ctr)
+            & ok(self.cpc)
+            & ok(self.cpm)
+            & ok(self.spend)
+            & ok(self.revenue)
+            & ok_opt(self.engagement_rate)
+            & ok_opt(self.quality_score)
+            & ok_opt(self.relevance_score)
+        {
+            return Ok(());
+        }
         check_non_negative("ctr", self.ctr)?;
         check_non_negative("cpc", self.cpc)?;
         check_non_negative("cpm", self.cpm)?;
@@ -106,6 +121,14 @@ impl PlatformMetrics {
 
     /// The stricter checks of `Corrected` mode: fractions are fractions and 1-10 scores are 1-10.
     pub(crate) fn validate_ranges(&self) -> Result<()> {
+        let score = |v: Option<f64>| v.is_none_or(|v| (1.0..=10.0).contains(&v));
+        if (self.ctr <= 1.0)
+            & self.engagement_rate.is_none_or(|v| v <= 1.0)
+            & score(self.quality_score)
+            & score(self.relevance_score)
+        {
+            return Ok(());
+        }
         fraction("ctr", self.ctr)?;
         if let Some(v) = self.engagement_rate {
             fraction("engagement_rate", v)?;

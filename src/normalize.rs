@@ -37,7 +37,7 @@ pub const COMPOSITE_WEIGHTS: [f64; 5] = [0.30, 0.25, 0.15, 0.15, 0.15];
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub enum Mode {
     /// Reproduce the original Python system exactly (for parity tests and migration).
     Seed,
@@ -49,8 +49,8 @@ pub enum Mode {
 /// The normalized view of one platform's metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", tsify(missing_as_null))]
 pub struct NormalizedMetrics {
     /// The benchmark row actually used (`meta` for `unknown` input in `Seed` mode).
     pub platform: Platform,

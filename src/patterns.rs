@@ -22,8 +22,8 @@ pub const DEFAULT_MIN_ROAS: f64 = 2.0;
 
 /// Per-platform winner statistics.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", tsify(missing_as_null))]
 pub struct PlatformStats {
     /// The platform.
     pub platform: Platform,
@@ -37,8 +37,8 @@ pub struct PlatformStats {
 
 /// The platform combination whose winners have the highest average ROAS.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", tsify(missing_as_null))]
 pub struct PlatformCombo {
     /// Sorted platform names; empty when there are no winners.
     pub combo: Vec<Platform>,
@@ -50,8 +50,8 @@ pub struct PlatformCombo {
 
 /// Summary of the winners among a set of campaigns.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", tsify(missing_as_null))]
 pub struct PatternSummary {
     /// Number of winners.
     pub total_winners: u32,

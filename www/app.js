@@ -3,7 +3,7 @@
 // niche, calibrated CTR with its interval, benchmark, recommendations, chart) within one frame.
 // The only network calls fetch public things: the page, the package, the model files and the
 // published niche wisdom (lib/config.js).
-import init, { CopyExtractor, CtrModel, NicheModel, recommend, normalize } from "./pkg/crosslearn.js";
+import init, { CopyExtractor, CtrModel, NicheModel, recommend, normalize } from "./pkg/lite/crosslearn_lite.js";
 import { CTR_MODEL_FILE, MODEL_BASE, NICHE_MODEL_FILE, USE_PRIORS } from "./lib/config.js";
 import { byId, el, errorText } from "./lib/dom.js";
 import {
@@ -15,15 +15,15 @@ import { loadReleases, describeSource } from "./lib/releases.js";
 import { isStale, percentileLabel, percentileOf, platformCtr, priorsOf, resolveWisdom } from "./lib/wisdom.js";
 import { setupImport } from "./lib/import-ui.js";
 
-/** @typedef {import("./pkg/crosslearn.js").CreativeAttributes} CreativeAttributes */
-/** @typedef {import("./pkg/crosslearn.js").Recommendations} Recommendations */
-/** @typedef {import("./pkg/crosslearn.js").Recommendation} Recommendation */
-/** @typedef {import("./pkg/crosslearn.js").Niche} Niche */
-/** @typedef {import("./pkg/crosslearn.js").Platform} Platform */
-/** @typedef {import("./pkg/crosslearn.js").HookType} HookType */
-/** @typedef {import("./pkg/crosslearn.js").CtaStyle} CtaStyle */
-/** @typedef {import("./pkg/crosslearn.js").AdFormat} AdFormat */
-/** @typedef {import("./pkg/crosslearn.js").VisualTag} VisualTag */
+/** @typedef {import("./pkg/lite/crosslearn_lite.js").CreativeAttributes} CreativeAttributes */
+/** @typedef {import("./pkg/lite/crosslearn_lite.js").Recommendations} Recommendations */
+/** @typedef {import("./pkg/lite/crosslearn_lite.js").Recommendation} Recommendation */
+/** @typedef {import("./pkg/lite/crosslearn_lite.js").Niche} Niche */
+/** @typedef {import("./pkg/lite/crosslearn_lite.js").Platform} Platform */
+/** @typedef {import("./pkg/lite/crosslearn_lite.js").HookType} HookType */
+/** @typedef {import("./pkg/lite/crosslearn_lite.js").CtaStyle} CtaStyle */
+/** @typedef {import("./pkg/lite/crosslearn_lite.js").AdFormat} AdFormat */
+/** @typedef {import("./pkg/lite/crosslearn_lite.js").VisualTag} VisualTag */
 /** @typedef {import("./lib/wisdom.js").ResolvedWisdom} ResolvedWisdom */
 /** @typedef {import("./lib/wisdom.js").ReleaseSet} ReleaseSet */
 

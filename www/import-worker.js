@@ -1,15 +1,15 @@
 // @ts-check
 // The CSV import Web Worker: parses a file with the package's importer, detects missing niches,
 // and scores the accepted records in batches, reporting progress, so the page stays responsive.
-import init, { CtrModel, NicheModel, encodeCreatives, importCsv } from "./pkg/crosslearn.js";
+import init, { CtrModel, NicheModel, encodeCreatives, importCsv } from "./pkg/lite/crosslearn_lite.js";
 import { USE_PRIORS } from "./lib/config.js";
 import { percentileLabel, percentileOf, platformCtr, priorsOf } from "./lib/wisdom.js";
 
-/** @typedef {import("./pkg/crosslearn.js").CreativeRecord} CreativeRecord */
-/** @typedef {import("./pkg/crosslearn.js").CreativeAttributes} CreativeAttributes */
-/** @typedef {import("./pkg/crosslearn.js").NicheWisdom} NicheWisdom */
-/** @typedef {import("./pkg/crosslearn.js").RejectedRecord} RejectedRecord */
-/** @typedef {import("./pkg/crosslearn.js").Niche} Niche */
+/** @typedef {import("./pkg/lite/crosslearn_lite.js").CreativeRecord} CreativeRecord */
+/** @typedef {import("./pkg/lite/crosslearn_lite.js").CreativeAttributes} CreativeAttributes */
+/** @typedef {import("./pkg/lite/crosslearn_lite.js").NicheWisdom} NicheWisdom */
+/** @typedef {import("./pkg/lite/crosslearn_lite.js").RejectedRecord} RejectedRecord */
+/** @typedef {import("./pkg/lite/crosslearn_lite.js").Niche} Niche */
 
 /**
  * A request from the page.
@@ -100,7 +100,7 @@ async function run(req) {
  * @param {CtrModel} ctr
  * @param {NicheModel} nicheModel
  * @param {Map<string, NicheWisdom>} byNiche
- * @param {import("./pkg/crosslearn.js").NichePrior[]} priors
+ * @param {import("./pkg/lite/crosslearn_lite.js").NichePrior[]} priors
  * @returns {ScoredRow[]}
  */
 function scoreChunk(chunk, ctr, nicheModel, byNiche, priors) {

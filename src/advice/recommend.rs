@@ -27,13 +27,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct RecommendOptions {
     /// Most recommendations per attribute (default 3).
-    #[cfg_attr(feature = "wasm", tsify(optional))]
+    #[cfg_attr(feature = "wasm-lite", tsify(optional))]
     pub max_per_attribute: u32,
     /// Also list lifts above 1 whose interval includes 1, labelled `weak` (default true).
-    #[cfg_attr(feature = "wasm", tsify(optional))]
+    #[cfg_attr(feature = "wasm-lite", tsify(optional))]
     pub include_weak: bool,
 }
 
@@ -50,7 +50,7 @@ impl Default for RecommendOptions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub enum Strength {
     /// The 95 % interval of the lift is entirely above 1.
     Strong,
@@ -61,7 +61,7 @@ pub enum Strength {
 /// Where a recommendation comes from: the release and the released numbers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct Evidence {
     /// Release id: `"<niche>/<period>"`.
     pub release_id: String,
@@ -85,7 +85,7 @@ pub struct Evidence {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", tag = "status")]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub enum AccountFit {
     /// No account insight was given (a new account).
     Unknown,
@@ -112,7 +112,7 @@ pub enum AccountFit {
 /// One recommendation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct Recommendation {
     /// The attribute.
     pub attribute: Attribute,
@@ -133,8 +133,8 @@ pub struct Recommendation {
 /// The seed's `recommended_patterns` (strong recommendations only).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", tsify(missing_as_null))]
 pub struct RecommendedPatterns {
     /// Hook types.
     pub hook_types: Vec<String>,
@@ -151,8 +151,8 @@ pub struct RecommendedPatterns {
 /// The niche benchmarks quoted with the recommendations.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", tsify(missing_as_null))]
 pub struct NicheBenchmarks {
     /// The release's `niche_avg_ctr`.
     pub niche_avg_ctr: Option<f64>,
@@ -163,8 +163,8 @@ pub struct NicheBenchmarks {
 /// The result of applying a release to an account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", tsify(missing_as_null))]
 pub struct Recommendations {
     /// The niche.
     pub niche: Niche,

@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 /// Ad copy to read: a headline and a body, either possibly empty.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct AdCopy {
     /// Headline.
     pub headline: String,
@@ -46,7 +46,7 @@ pub struct AdCopy {
 
 /// Attributes read from a piece of ad copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct CopyAttributes {
     /// Hook type of the opening.
     pub hook_type: HookType,

@@ -45,7 +45,7 @@ use std::collections::HashSet;
 /// A supported CSV format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub enum ImportFormat {
     /// Facebook (Meta) ads export, `src_ads_creative_facebook_all_data.csv` layout.
     FacebookExport,
@@ -71,7 +71,7 @@ impl ImportFormat {
 
 /// The result of importing one CSV text.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct ImportReport {
     /// The detected (or requested) format.
     pub format: ImportFormat,

@@ -89,7 +89,7 @@ pub fn duration_bucket(seconds: f64) -> Option<usize> {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub enum WinnerRule {
     /// CTR at least `min · (max / min)^position` of the platform's CTR benchmark range (a position
     /// on the log scale between the range's ends: 0 = its min, 0.5 = its geometric middle, 1 = its
@@ -115,8 +115,8 @@ impl Default for WinnerRule {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", tsify(missing_as_null))]
 pub struct InsightOptions {
     /// Fewest distinct campaigns for patterns (default 3, the seed's `min_campaigns_per_account`).
     pub min_campaigns: u32,
@@ -154,7 +154,7 @@ impl Default for InsightOptions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub enum Attribute {
     /// [`HookType`] (wire names as values).
     HookType,
@@ -193,8 +193,8 @@ impl Attribute {
 /// One attribute value's performance within one account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", tsify(missing_as_null))]
 pub struct AttributeStat {
     /// The value's wire name (`"question"`, `"15-30s"`, `"9"`).
     pub value: String,
@@ -231,7 +231,7 @@ pub struct AttributeStat {
 /// A duration range in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct DurationRange {
     /// Lower end (inclusive).
     pub min_s: f64,
@@ -245,8 +245,8 @@ pub struct DurationRange {
 /// is shared).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", tsify(missing_as_null))]
 pub struct AccountInsight {
     /// [`INSIGHT_VERSION`].
     pub version: u32,

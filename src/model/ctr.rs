@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub enum ModelKind {
     /// A creative's CTR before launch, from its attributes, niche and platform.
     PreLaunch,
@@ -44,7 +44,7 @@ impl ModelKind {
 
 /// Human-readable facts stored with the model.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct ModelMetadata {
     /// Column names, in order.
     pub feature_names: Vec<String>,
@@ -63,7 +63,7 @@ pub struct ModelMetadata {
 /// A probability with its 95 % interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct CtrScore {
     /// Calibrated click probability.
     pub ctr: f64,
@@ -316,19 +316,27 @@ impl CtrModel {
         }
         let mut out = Vec::with_capacity(n_rows);
         for (i, row) in x.chunks_exact(d.max(1)).take(n_rows).enumerate() {
-            // Any NaN or infinite input makes η non-finite, so the per-value check only runs
-            // then (it finds and names the value; a finite row whose η overflows passes it).
-            let eta = self.eta(row);
-            if !eta.is_finite() {
-                self.check_row(row)
-                    .map_err(|e| e.within(&format!("rows[{i}]")))?;
-            }
-            out.push(self.calibrated(eta) as f32);
+            out.push(
+                self.probability(row)
+                    .map_err(|e| e.within(&format!("rows[{i}]")))?,
+            );
         }
         if d == 0 {
             out.resize(n_rows, self.calibrated(self.eta(&[])) as f32);
         }
         Ok(out)
+    }
+
+    /// The calibrated probability of one row of exactly `n_features()` values (what
+    /// [`score_batch`](Self::score_batch) computes per row; no interval).
+    pub(crate) fn probability(&self, row: &[f32]) -> Result<f32> {
+        // Any NaN or infinite input makes η non-finite, so the per-value check only runs then
+        // (it finds and names the value; a finite row whose η overflows passes it).
+        let eta = self.eta(row);
+        if !eta.is_finite() {
+            self.check_row(row)?;
+        }
+        Ok(self.calibrated(eta) as f32)
     }
 
     /// Serialize to the versioned file format (see [`super::file`]).

@@ -92,8 +92,8 @@ pub const MAX_DURATION_S: f64 = 600.0;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", tsify(missing_as_null))]
 pub struct CreativeAttributes {
     /// Platform it will run on (`unknown` sets no platform column).
     pub platform: Platform,
@@ -466,38 +466,50 @@ impl<'a> InflightEncoder<'a> {
             .creative_dna(&on_target)
             .map_err(|e| e.within("attributes"))?;
         let f = self.builder.unified(early, Some(&dna))?;
-        let mut out = Vec::with_capacity(INFLIGHT_COLUMNS);
-        out.extend_from_slice(&f.to_array());
-        let mut own = 0.0;
-        let mut own_rel = [0.0; 3];
-        let mut other = [0.0; 3];
-        let mut other_rel = [0.0; 3];
-        for m in early {
-            if m.platform == Platform::Unknown {
-                continue;
-            }
-            let (c, n) = (m.clicks as f64, m.impressions as f64);
-            let c = c.min(n);
-            let lo = ((c + 0.5) / (n - c + 0.5)).ln();
-            let rel = c / (c + 10.0);
-            let k = m.platform.index();
-            if m.platform == target {
-                own = lo * rel;
-                own_rel[k] = rel;
-            } else {
-                other[k] = lo * rel;
-                other_rel[k] = rel;
-            }
-        }
-        for p in Platform::KNOWN {
-            out.push(if p == target { 1.0 } else { 0.0 });
-        }
-        out.push(own as f32);
-        out.extend(own_rel.iter().map(|&v| v as f32));
-        out.extend(other.iter().map(|&v| v as f32));
-        out.extend(other_rel.iter().map(|&v| v as f32));
+        let mut out = vec![0f32; INFLIGHT_COLUMNS];
+        out[..N_FEATURES].copy_from_slice(&f.to_array());
+        write_early_columns(target, early, &mut out[N_FEATURES..]);
         Ok(out)
     }
+}
+
+/// Writes the 13 early-period columns of an in-flight row (after the 19 unified features): the
+/// target's one-hot, its own smoothed log-odds x reliability, and the per-platform reliabilities
+/// and log-odds x reliability of the target and of the other platforms. `target` must be known.
+pub(crate) fn write_early_columns(target: Platform, early: &[PlatformMetrics], out: &mut [f32]) {
+    let mut own = 0.0;
+    let mut own_rel = [0.0; 3];
+    let mut other = [0.0; 3];
+    let mut other_rel = [0.0; 3];
+    for m in early {
+        if m.platform == Platform::Unknown {
+            continue;
+        }
+        let (c, n) = (m.clicks as f64, m.impressions as f64);
+        let c = c.min(n);
+        let lo = ((c + 0.5) / (n - c + 0.5)).ln();
+        let rel = c / (c + 10.0);
+        let k = m.platform.index();
+        if m.platform == target {
+            own = lo * rel;
+            own_rel[k] = rel;
+        } else {
+            other[k] = lo * rel;
+            other_rel[k] = rel;
+        }
+    }
+    let mut i = 0;
+    let mut put = |v: f32| {
+        out[i] = v;
+        i += 1;
+    };
+    for p in Platform::KNOWN {
+        put(if p == target { 1.0 } else { 0.0 });
+    }
+    put(own as f32);
+    own_rel.iter().for_each(|&v| put(v as f32));
+    other.iter().for_each(|&v| put(v as f32));
+    other_rel.iter().for_each(|&v| put(v as f32));
 }
 
 /// Per-platform metrics of a run of days (CTR, CPC and CPM derived from the counts; 0 when

@@ -19,7 +19,7 @@ const EPS: f64 = 1e-7;
 
 /// Evaluation summary of predictions against binomial outcomes.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct Evaluation {
     /// Rows evaluated.
     pub rows: u64,

@@ -7,6 +7,7 @@
 //! - [`train`]: datasets, grouped splits, over-dispersion weighting and tuning;
 //!   [`baseline`]: mean and smartcore baselines and the simulator's attribute oracle.
 //! - [`encode`]: the pre-launch and in-flight feature encoders (column layouts documented there).
+//! - [`pipeline`]: campaigns as metric columns → normalize → features → in-flight CTR, in one pass.
 
 pub mod baseline;
 pub mod ctr;
@@ -15,6 +16,7 @@ pub mod file;
 mod linalg;
 pub mod logistic;
 pub mod metrics;
+pub mod pipeline;
 pub mod train;
 
 pub use encode::{

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 /// A niche and its calibrated probability.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct NicheScore {
     /// The niche.
     pub niche: Niche,
@@ -37,7 +37,7 @@ pub struct NicheScore {
 
 /// The result of detecting one text's niche.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct NicheDetection {
     /// The detected niche; `unknown` below the model's threshold or for text with no words.
     pub niche: Niche,
@@ -49,7 +49,7 @@ pub struct NicheDetection {
 
 /// An account's niche: declared, or detected over its ad texts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct AccountNiche {
     /// The account's niche.
     pub niche: Niche,

@@ -44,7 +44,7 @@ pub const SEED_KEYWORDS: [(Niche, &[&str]); 15] = [
 
 /// A niche with a confidence in `[0, 1]`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct KeywordDetection {
     /// The detected niche, `unknown` when no keyword matched.
     pub niche: Niche,

@@ -103,7 +103,7 @@ impl Aggregate {
 
 /// Privacy parameters of one release.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct ReleaseParams {
     /// Minimum noisy number of accounts for a cell to be published.
     pub k: u32,
@@ -113,7 +113,7 @@ pub struct ReleaseParams {
 
 /// A published cell: noisy count and clipped noisy means.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct NoisyCell {
     /// Noisy number of contributing accounts ("based on N accounts").
     pub accounts: u64,

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 /// Clipping bounds and fixed-point scale of one contributed value.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct Bounds {
     /// Values below are clipped up to this.
     pub lo: f64,

@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub enum RecordSource {
     /// Entered or posted by a user or API client.
     User,
@@ -56,7 +56,7 @@ pub enum RecordSource {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub enum ConversionScope {
     /// Only conversions after a click: `conversions <= clicks` must hold. Google Ads' default.
     ClickThrough,
@@ -79,8 +79,8 @@ impl ConversionScope {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", tsify(missing_as_null))]
 pub struct CreativeRecord {
     /// Unique id of the record within its batch (opaque).
     pub record_id: String,
@@ -145,8 +145,8 @@ impl CreativeRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", tsify(missing_as_null))]
 pub struct DailyOutcome {
     /// The day, `YYYY-MM-DD`.
     pub date: String,
@@ -167,8 +167,8 @@ pub struct DailyOutcome {
 /// columns), except `date`/`date_end` for the date or range.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", tsify(missing_as_null))]
 pub struct RecordInput {
     /// Required, non-empty.
     pub record_id: Option<String>,
@@ -223,8 +223,8 @@ pub struct RecordInput {
 /// One day of a [`RecordInput`]'s series, before validation.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", tsify(missing_as_null))]
 pub struct DailyInput {
     /// `YYYY-MM-DD`.
     pub date: Option<String>,

@@ -39,7 +39,7 @@ pub const MAX_COUNT: f64 = 9_007_199_254_740_992.0;
 /// One reason a record was rejected.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct RecordIssue {
     /// Stable machine-readable code ([`ErrorCode::as_str`]), e.g. `invalid_value`.
     pub code: String,
@@ -74,8 +74,8 @@ impl RecordIssue {
 
 /// A record that was not accepted, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", tsify(missing_as_null))]
 pub struct RejectedRecord {
     /// Position in the input batch (0-based).
     pub index: usize,
@@ -89,7 +89,7 @@ pub struct RejectedRecord {
 
 /// The outcome of validating a batch: good records are never lost because of bad ones.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct ValidationReport {
     /// Records that passed, in input order.
     pub accepted: Vec<CreativeRecord>,

@@ -42,7 +42,7 @@ macro_rules! vocabulary {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case", try_from = "String")]
         #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-        #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+        #[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
         pub enum $name {
             $( $(#[$vdoc])* $var, )+
         }

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 /// Grounding figures measured from one set of records.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct Grounding {
     /// Records measured.
     pub rows: u64,

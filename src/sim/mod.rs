@@ -56,8 +56,8 @@ pub const MAX_ACCOUNTS: u32 = 10_000;
 /// What to simulate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", tsify(missing_as_null))]
 pub struct SimOptions {
     /// The seed (keep below 2^53 when passing it from JS).
     pub seed: u64,
@@ -70,7 +70,7 @@ pub struct SimOptions {
 
 /// A simulated account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct SimAccount {
     /// `sim-a0000`, ...
     pub account_id: String,
@@ -84,7 +84,7 @@ pub struct SimAccount {
 
 /// The truth about one simulated record, for evaluation only.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct OracleEntry {
     /// The record.
     pub record_id: String,
@@ -98,7 +98,7 @@ pub struct OracleEntry {
 
 /// A simulated network of accounts, creatives and their daily delivery.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct Network {
     /// "SIMULATED DATA - not real ad performance".
     pub label: String,

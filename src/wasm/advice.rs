@@ -1,7 +1,9 @@
 //! `recommend`, `dashboard`: advice from a niche-wisdom release ([`crate::advice`]) for JS.
 
 use super::convert::{from_js, from_js_opt, to_ts};
-use crate::advice::{self as core, Dashboard, DashboardOptions, RecommendOptions, Recommendations};
+use crate::advice::{self as core, RecommendOptions, Recommendations};
+#[cfg(feature = "wasm")]
+use crate::advice::{Dashboard, DashboardOptions};
 use crate::insights::AccountInsight;
 use crate::wisdom::NicheWisdom;
 use tsify::Ts;
@@ -28,6 +30,7 @@ pub fn recommend(
     )?)?)
 }
 
+#[cfg(feature = "wasm")]
 /// The cross-learning dashboard: the account against its niche's release (`wisdom`, omitted when
 /// the niche has none), improvement opportunities, and network stats from `network` (the latest
 /// release of every niche; may be empty). Total: any of the inputs may be missing.

@@ -100,6 +100,7 @@ pub(crate) fn to_ts<T: Tsify + Serialize>(value: &T) -> Result<Ts<T>, Error> {
         .map_err(|e| Error::general(ErrorCode::Unsupported, e.to_string()))
 }
 
+#[cfg(feature = "wasm")]
 /// Serialize an optional result: the value, or `null` (typed by the caller's
 /// `unchecked_return_type`, e.g. `"WisdomContribution | null"`), with the same rules as [`to_ts`].
 pub(crate) fn to_js_nullable<T: Serialize>(value: Option<&T>) -> Result<JsValue, Error> {

@@ -28,6 +28,7 @@
 //! | `accountInsights(records, options?)` | [`account_insights`](crate::insights::account_insights) |
 //! | `wisdomContribution(records, consent?, options?)`, `releaseWisdom(contributions, id, options?)`, `defaultReleaseConfig()` | [`wisdom_contribution`](crate::wisdom::wisdom_contribution), [`release_wisdom`](crate::wisdom::release_wisdom) |
 //! | `CtrModel.load(bytes, kind?)`, `.scoreCreative(creative, priors?)`, `.scoreBatch(x, nRows)`, `.scoreRow(x)`, `.toBytes()`, `CtrModel.train(columns, options)` | [`CtrModel`](crate::model::ctr::CtrModel) |
+//! | `.scoreCampaigns(columns, nCampaigns, target, options?)` | [`score_campaign_columns`](crate::model::pipeline::score_campaign_columns) |
 //! | `encodeCreatives(creatives, priors?)`, `prelaunchFeatureNames()`, `inflightFeatureNames()`, `ctrLayouts()` | [`encode_creatives`](crate::model::encode::encode_creatives), [`prelaunch_feature_names`](crate::model::encode::prelaunch_feature_names), [`inflight_feature_names`](crate::model::encode::inflight_feature_names) |
 //!
 //! Errors are thrown as real JS `Error` objects with `code` and `field` (see [`convert`]).
@@ -36,37 +37,57 @@ pub mod advice;
 pub mod convert;
 pub mod copy;
 pub mod ctr;
+#[cfg(feature = "wasm")]
 pub mod features;
 pub mod import;
+#[cfg(feature = "wasm")]
 pub mod insights;
 pub mod niche;
 pub mod normalize;
 pub mod options;
+#[cfg(feature = "wasm")]
 pub mod patterns;
+#[cfg(feature = "wasm")]
 pub mod records;
+#[cfg(feature = "wasm")]
 pub mod sim;
+#[cfg(feature = "wasm")]
 pub mod synth;
+#[cfg(feature = "wasm")]
+pub mod train;
+#[cfg(feature = "wasm")]
 pub mod wisdom;
 
-pub use advice::{dashboard, recommend};
+#[cfg(feature = "wasm")]
+pub use advice::dashboard;
+pub use advice::recommend;
 pub use copy::{extract_copy_attributes, extract_copy_batch, CopyExtractor};
 pub use ctr::{
     ctr_layouts, encode_creatives_js, inflight_feature_names_js, prelaunch_feature_names_js,
-    CtrLayouts, CtrModel, CtrTrainOptions, NichePrior, NichePriorList, TrainColumns,
+    CtrLayouts, CtrModel, NichePrior, NichePriorList,
 };
+#[cfg(feature = "wasm")]
 pub use features::{
     batch_layout, feature_names, unified_features, unified_features_batch, BatchLayout,
     UnifiedFeaturesResult,
 };
 pub use import::import_csv;
+#[cfg(feature = "wasm")]
 pub use insights::{account_insights, AccountInsightsOptions};
 pub use niche::{account_niche, niche_names, seed_keyword_niche, NicheModel};
 pub use normalize::{best_platform, meta_equivalent, normalize, BestPlatform};
 pub use options::{BestPlatformOptions, Options, DEFAULT_MIN_CONFIDENCE};
+#[cfg(feature = "wasm")]
 pub use patterns::cross_platform_patterns;
+#[cfg(feature = "wasm")]
 pub use records::{validate_json, validate_records};
+#[cfg(feature = "wasm")]
 pub use sim::{generate_network, network_digest, simulator_params_hash};
+#[cfg(feature = "wasm")]
 pub use synth::synthetic_columns;
+#[cfg(feature = "wasm")]
+pub use train::{CtrTrainOptions, TrainColumns};
+#[cfg(feature = "wasm")]
 pub use wisdom::{
     default_release_config, release_wisdom, wisdom_contribution, ReleaseWisdomOptions,
     WisdomContributionOptions,

@@ -6,7 +6,6 @@
 use super::convert::from_js_opt;
 use crate::benchmarks::Benchmarks;
 use crate::error::Error;
-use crate::features::FeatureBuilder;
 use crate::normalize::{Mode, Normalizer};
 use serde::Deserialize;
 use tsify::{Ts, Tsify};
@@ -59,9 +58,10 @@ impl Options {
         normalizer(self.mode, self.benchmarks)
     }
 
+    #[cfg(feature = "wasm")]
     /// A feature builder over [`Options::normalizer`].
-    pub(crate) fn builder(&self) -> Result<FeatureBuilder, Error> {
-        self.normalizer().map(FeatureBuilder::new)
+    pub(crate) fn builder(&self) -> Result<crate::features::FeatureBuilder, Error> {
+        self.normalizer().map(crate::features::FeatureBuilder::new)
     }
 }
 

@@ -44,7 +44,7 @@ pub const WISDOM_VERSION: u32 = 1;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct AccountConsent {
     /// The account agreed to contribute to its niche's wisdom.
     pub opted_in: bool,
@@ -55,7 +55,7 @@ pub struct AccountConsent {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct EpsilonSplit {
     /// The niche's account count ("based on N accounts", checked against `k`). Default 0.15.
     pub count: f64,
@@ -93,7 +93,7 @@ impl Default for EpsilonSplit {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct ContributionBounds {
     /// Per-value log-lifts are clipped to `[-max_log_lift, max_log_lift]` (default 0.5: lifts
     /// between 0.61 and 1.65).
@@ -126,7 +126,7 @@ impl Default for ContributionBounds {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct ReleaseConfig {
     /// Fewest accounts (by the NOISY count) for anything to be published; also the per-platform
     /// and per-value threshold. Default 5 (the seed's); use >= 50 in production (docs/privacy.md).
@@ -164,7 +164,7 @@ impl Default for ReleaseConfig {
 /// [`Layout`] order. It carries no account id and no text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct WisdomContribution {
     /// [`WISDOM_VERSION`] of the layout.
     pub version: u32,
@@ -177,7 +177,7 @@ pub struct WisdomContribution {
 /// Which release: `(period, niche)`. Exactly one release exists per id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct ReleaseId {
     /// Period index (see [`ReleaseConfig::cadence_days`]).
     pub period: u32,
@@ -188,7 +188,7 @@ pub struct ReleaseId {
 /// Privacy of one field group in a release.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct GroupPrivacy {
     /// Group name (`"ctr_histogram"`, `"lift_sum.hook_type"`, ...).
     pub group: String,
@@ -211,7 +211,7 @@ pub struct GroupPrivacy {
 /// The privacy parameters a release was made with (published with it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct PrivacyParams {
     /// Unit of privacy: always `"account"`.
     pub unit: String,
@@ -233,7 +233,7 @@ pub struct PrivacyParams {
 /// account's pooled value counts once), from a noisy histogram over fixed log-scale bins.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct MetricBenchmark {
     /// Mean of the histogram (bin geometric midpoints weighted by the noisy counts, negatives
     /// clamped to 0).
@@ -253,8 +253,8 @@ pub struct MetricBenchmark {
 /// A niche's benchmarks on one platform.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", tsify(missing_as_null))]
 pub struct PlatformWisdom {
     /// The platform.
     pub platform: Platform,
@@ -272,7 +272,7 @@ pub struct PlatformWisdom {
 /// within-account lifts).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct AttributeLift {
     /// The attribute.
     pub attribute: Attribute,
@@ -290,7 +290,7 @@ pub struct AttributeLift {
 /// One entry of a frequency list (the seed's `_rank_by_frequency` shape).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct FrequencyEntry {
     /// The value's wire name.
     pub item: String,
@@ -304,8 +304,8 @@ pub struct FrequencyEntry {
 /// account id and no text; every number is noisy or derived from noisy numbers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm", tsify(missing_as_null))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", tsify(missing_as_null))]
 pub struct NicheWisdom {
     /// [`WISDOM_VERSION`].
     pub version: u32,
@@ -355,7 +355,7 @@ impl NicheWisdom {
 /// model's niche priors read).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct WisdomBook {
     /// Releases, at most one per niche (the latest period wins on insert).
     pub releases: Vec<NicheWisdom>,

@@ -1,4 +1,6 @@
-// Throughput of `unifiedFeaturesBatch` (the npm package in pkg/, under Node) over SYNTHETIC
+// Throughput of `unifiedFeaturesBatch` and of the whole pipeline `CtrModel.scoreCampaigns`
+// (normalize -> features -> in-flight CTR; shipped in-flight model, target meta) (the npm package
+// in pkg/, under Node) over SYNTHETIC
 // campaigns from `syntheticColumns` (the same seeded generator as the native benchmark).
 //
 //   node tests/bench/features.mjs [N_CAMPAIGNS]        # default 1,000,000; needs pkg/ built
@@ -9,7 +11,7 @@
 // examples/bench_features.rs, including the same checksum of the output.
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { initSync, syntheticColumns, unifiedFeaturesBatch } from "../../pkg/crosslearn.js";
+import { CtrModel, initSync, syntheticColumns, unifiedFeaturesBatch } from "../../pkg/crosslearn.js";
 
 const DEFAULT_SEED = 20251212; // crosslearn::synth::DEFAULT_SEED
 const n = Number(process.argv[2] ?? 1_000_000);
@@ -38,3 +40,15 @@ for (const mode of ["corrected", "seed"]) {
     `wasm mode=${mode} n=${n} seconds=${best.toFixed(6)} rate=${(n / best).toFixed(0)} checksum=${checksum(out)}`,
   );
 }
+
+const model = CtrModel.load(readFileSync(new URL("../../pkg/models/ctr-inflight-v1.bin", import.meta.url)));
+let best = Infinity;
+let out;
+for (let r = 0; r < 3; r++) {
+  const t = performance.now();
+  out = model.scoreCampaigns(columns, n, "meta", { mode: "corrected" });
+  best = Math.min(best, (performance.now() - t) / 1000);
+}
+console.log(
+  `wasm mode=pipeline n=${n} seconds=${best.toFixed(6)} rate=${(n / best).toFixed(0)} checksum=${checksum(out)}`,
+);

@@ -319,6 +319,70 @@ test("insights and private niche wisdom: no consent gives null, a seeded release
   assert.throws(() => cl.releaseWisdom(food, { period: 4, niche: "travel" }), { field: "contributions[0].niche" });
 });
 
+test("CtrModel.scoreCampaigns: the whole pipeline in one call, validated", () => {
+  const inflight = cl.CtrModel.load(modelBytes("ctr-inflight-v1.bin"));
+  const pre = cl.CtrModel.load(modelBytes("ctr-prelaunch-v1.bin"));
+  try {
+    const n = 200;
+    const columns = cl.syntheticColumns(n, 9);
+    const p = inflight.scoreCampaigns(columns, n, "tiktok");
+    assert.ok(p instanceof Float32Array);
+    assert.equal(p.length, n);
+    assert.ok(p.every((v) => v > 0 && v < 1));
+    assert.deepEqual(inflight.scoreCampaigns(columns, n, "tiktok", { mode: "corrected" }), p, "corrected is the default");
+    assert.notDeepEqual(inflight.scoreCampaigns(columns, n, "meta"), p, "the target matters");
+    // Campaign 0 alone scores the same as inside the batch.
+    const layout = cl.batchLayout();
+    const one = new Float64Array(layout.columns);
+    for (let c = 0; c < layout.columns; c++) one[c] = columns[c * n];
+    assert.equal(inflight.scoreCampaigns(one, 1, "tiktok")[0], p[0]);
+    assert.throws(() => inflight.scoreCampaigns(columns, n, "unknown"), { code: "unsupported", field: "target" });
+    assert.throws(() => inflight.scoreCampaigns(columns, n + 1, "meta"), { code: "invalid_value", field: "columns" });
+    assert.throws(() => pre.scoreCampaigns(columns, n, "meta"), { code: "unsupported" });
+    const bad = columns.slice();
+    bad[4 * n + 3] = 1.5; // meta impressions of campaign 3
+    bad[3] = 1; // meta present
+    assert.throws(() => inflight.scoreCampaigns(bad, n, "meta"), { field: "campaigns[3].meta.impressions" });
+  } finally {
+    inflight.free();
+    pre.free();
+  }
+});
+
+test("crosslearn/lite (the editor's subset) is smaller and gives the full package's results", async () => {
+  const pkg = JSON.parse(readFileSync("node_modules/crosslearn/package.json", "utf8"));
+  assert.equal(pkg.exports["./lite"].types, "./lite/crosslearn_lite.d.ts");
+  const liteWasm = readFileSync(new URL(import.meta.resolve("crosslearn/lite/crosslearn_lite_bg.wasm")));
+  assert.ok(liteWasm.length < readFileSync(wasmUrl).length / 1.5, "lite is well under the full .wasm");
+  const lite = await import("crosslearn/lite");
+  lite.initSync({ module: liteWasm });
+  for (const gone of ["generateNetwork", "releaseWisdom", "unifiedFeaturesBatch", "accountInsights", "dashboard"]) {
+    assert.equal(lite[gone], undefined, `${gone} is not in lite`);
+  }
+  assert.equal(lite.CtrModel.train, undefined, "no training in lite");
+  for (const c of fixtures.cases.normalize.slice(0, 100)) {
+    assert.deepEqual(lite.normalize(c.input, { mode: "seed" }), cl.normalize(c.input, { mode: "seed" }), c.id);
+  }
+  const creative = {
+    platform: "meta", niche: "beauty", hook_type: "offer", cta_style: "shop_now",
+    visual_tags: [], format: "image", duration_s: null, posting_hour: 9,
+  };
+  const a = lite.CtrModel.load(modelBytes("ctr-prelaunch-v1.bin"));
+  const b = cl.CtrModel.load(modelBytes("ctr-prelaunch-v1.bin"));
+  assert.deepEqual(a.scoreCreative(creative), b.scoreCreative(creative));
+  a.free();
+  b.free();
+  const text = "Crush your morning workout with our new kettlebell program";
+  const na = lite.NicheModel.load(modelBytes("niche-v1.bin"));
+  const nb = cl.NicheModel.load(modelBytes("niche-v1.bin"));
+  assert.deepEqual(na.detect(text), nb.detect(text));
+  na.free();
+  nb.free();
+  const csv = new TextEncoder().encode("record_id,account_id,platform,impressions,clicks,spend\nr1,a1,meta,1000,20,15.5\nr2,a1,tiktok,100,200,3\n");
+  assert.deepEqual(lite.importCsv(csv), cl.importCsv(csv));
+  assert.throws(() => lite.normalize({ platform: "meta", ctr: -1 }), (e) => e instanceof Error && typeof e.code === "string");
+});
+
 test("types: tsc --strict --noEmit on consumer.ts against the shipped .d.ts", () => {
   try {
     execFileSync(process.env.TSC ?? "tsc", ["-p", "tsconfig.json"], { encoding: "utf8" });

@@ -2,7 +2,7 @@
 // The niche's CTR distribution on one platform as an SVG (no chart library): the released
 // quantiles p10..p90 drawn as a density in log(CTR), with the creative marked.
 
-/** @typedef {import("../pkg/crosslearn.js").MetricBenchmark} MetricBenchmark */
+/** @typedef {import("../pkg/lite/crosslearn_lite.js").MetricBenchmark} MetricBenchmark */
 
 const W = 560;
 const H = 190;

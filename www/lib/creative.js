@@ -2,14 +2,14 @@
 // The editor's vocabulary, wording and the link between a release's patterns and a creative.
 // No DOM here.
 
-/** @typedef {import("../pkg/crosslearn.js").CreativeAttributes} CreativeAttributes */
-/** @typedef {import("../pkg/crosslearn.js").Recommendation} Recommendation */
-/** @typedef {import("../pkg/crosslearn.js").HookType} HookType */
-/** @typedef {import("../pkg/crosslearn.js").CtaStyle} CtaStyle */
-/** @typedef {import("../pkg/crosslearn.js").VisualTag} VisualTag */
-/** @typedef {import("../pkg/crosslearn.js").AdFormat} AdFormat */
-/** @typedef {import("../pkg/crosslearn.js").Platform} Platform */
-/** @typedef {import("../pkg/crosslearn.js").Niche} Niche */
+/** @typedef {import("../pkg/lite/crosslearn_lite.js").CreativeAttributes} CreativeAttributes */
+/** @typedef {import("../pkg/lite/crosslearn_lite.js").Recommendation} Recommendation */
+/** @typedef {import("../pkg/lite/crosslearn_lite.js").HookType} HookType */
+/** @typedef {import("../pkg/lite/crosslearn_lite.js").CtaStyle} CtaStyle */
+/** @typedef {import("../pkg/lite/crosslearn_lite.js").VisualTag} VisualTag */
+/** @typedef {import("../pkg/lite/crosslearn_lite.js").AdFormat} AdFormat */
+/** @typedef {import("../pkg/lite/crosslearn_lite.js").Platform} Platform */
+/** @typedef {import("../pkg/lite/crosslearn_lite.js").Niche} Niche */
 
 /** @type {[Platform, string][]} */
 export const PLATFORMS = [

@@ -10,8 +10,8 @@ import { resolveWisdom } from "./wisdom.js";
 /** @typedef {import("../import-worker.js").ImportMessage} ImportMessage */
 /** @typedef {import("../import-worker.js").ImportRequest} ImportRequest */
 /** @typedef {import("./wisdom.js").ReleaseSet} ReleaseSet */
-/** @typedef {import("../pkg/crosslearn.js").NicheWisdom} NicheWisdom */
-/** @typedef {import("../pkg/crosslearn.js").RejectedRecord} RejectedRecord */
+/** @typedef {import("../pkg/lite/crosslearn_lite.js").NicheWisdom} NicheWisdom */
+/** @typedef {import("../pkg/lite/crosslearn_lite.js").RejectedRecord} RejectedRecord */
 
 /** Rows per scoring batch in the worker. */
 const BATCH = 500;

@@ -5,7 +5,7 @@ import { CACHED_RELEASE_KEY, SNAPSHOT_URL, WISDOM_URL } from "./config.js";
 import { publishedNiches } from "./wisdom.js";
 
 /** @typedef {import("./wisdom.js").ReleaseSet} ReleaseSet */
-/** @typedef {import("../pkg/crosslearn.js").NicheWisdom} NicheWisdom */
+/** @typedef {import("../pkg/lite/crosslearn_lite.js").NicheWisdom} NicheWisdom */
 
 /**
  * What the last `loadReleases` found out about the Worker.

@@ -3,11 +3,11 @@
 // is, and where a CTR sits in a release's published distribution. No DOM here (also used by the
 // import Web Worker).
 
-/** @typedef {import("../pkg/crosslearn.js").NicheWisdom} NicheWisdom */
-/** @typedef {import("../pkg/crosslearn.js").MetricBenchmark} MetricBenchmark */
-/** @typedef {import("../pkg/crosslearn.js").Niche} Niche */
-/** @typedef {import("../pkg/crosslearn.js").Platform} Platform */
-/** @typedef {import("../pkg/crosslearn.js").NichePrior} NichePrior */
+/** @typedef {import("../pkg/lite/crosslearn_lite.js").NicheWisdom} NicheWisdom */
+/** @typedef {import("../pkg/lite/crosslearn_lite.js").MetricBenchmark} MetricBenchmark */
+/** @typedef {import("../pkg/lite/crosslearn_lite.js").Niche} Niche */
+/** @typedef {import("../pkg/lite/crosslearn_lite.js").Platform} Platform */
+/** @typedef {import("../pkg/lite/crosslearn_lite.js").NichePrior} NichePrior */
 
 /**
  * Where a release came from.
