@@ -207,7 +207,7 @@ test('D1 writes failing: the read routes keep answering', async () => {
   assert.equal((await d1State()).events, 0);
 });
 
-test('a write failing after the outbox mark leaves Redis behind D1, never ahead', { skip: !WITH_REDIS && 'redis-server not installed' }, async () => {
+test('a write failing after the outbox mark leaves Redis behind D1, never ahead', { skip: !WITH_REDIS && 'no Redis (not installed, or FAULTS_D1_NO_REDIS=1)' }, async () => {
   // after:1: the outbox row is bumped, then the records batch fails.
   assert.equal((await setFault('after:1')).d1_writes, 'after:1');
   assertWriteFailed(await call('POST', '/api/accounts/fd-0/records', tokens[0], newRecords), 'records', 'ingest');
