@@ -383,6 +383,25 @@ mod tests {
         unavailable(e.unwrap_err(), "release history");
         assert_eq!(run(store.history(0, u32::MAX)).unwrap().len(), niches + 3);
 
+        // Both or neither: with one write batch left, an insight and its event go in together
+        // (as two writes, the insight would be stored and the event refused).
+        set(WriteFault::After { remaining: 1 });
+        let f1 = Caller::Account("f1".into());
+        let one = run(cl::extract_insights(
+            &store,
+            &f1,
+            model,
+            br#"{"account_id":"f1"}"#,
+            "t",
+            "evt_4".into(),
+        ));
+        let stored = (
+            run(store.insight("f1")).unwrap().is_some(),
+            run(store.events("f1")).unwrap().len(),
+        );
+        assert!(one.is_ok(), "{one:?}");
+        assert_eq!(stored, (true, 1));
+
         // Healed: retries succeed, exactly once.
         set(WriteFault::Off);
         let first_try = run(service::ingest(&store, &owner, "f0", &records(0..5), "t")).unwrap();
