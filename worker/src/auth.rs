@@ -122,9 +122,17 @@ pub fn require_operator(caller: &Caller) -> Result<(), ApiError> {
     }
 }
 
-/// A storage fault: logged by the handler, answered as a generic 500.
+/// A storage fault: logged by the handler. A failed write is answered 503
+/// `storage_unavailable` naming what was written ([`ApiError::StorageWrite`]), anything else as a
+/// generic 500.
 pub fn internal(e: StoreError) -> ApiError {
-    ApiError::Storage(e.0)
+    match e.write {
+        Some(what) => ApiError::StorageWrite {
+            what,
+            cause: e.cause,
+        },
+        None => ApiError::Storage(e.cause),
+    }
 }
 
 #[cfg(test)]

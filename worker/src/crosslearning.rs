@@ -260,28 +260,28 @@ pub async fn extract_insights<S: Accounts + Records + Insights + Events>(
         });
     };
     let insight_json = serde_json::to_string(&insight).map_err(|_| ApiError::Internal)?;
+    // The insight and its event in one transaction: a failed write stores neither (503).
     store
-        .put_insight(&StoredInsight {
-            account_id: id.clone(),
-            niche: insight.niche.as_str().to_string(),
-            insight_json,
-            extracted_at: now.to_string(),
-        })
-        .await
-        .map_err(internal)?;
-    store
-        .add_event(&Event {
-            event_id,
-            account_id: id.clone(),
-            niche: insight.niche.as_str().to_string(),
-            event_type: "insights_extracted".into(),
-            payload: serde_json::json!({
-                "enough_data": insight.enough_data,
-                "total_records": insight.total_records,
-                "total_campaigns": insight.total_campaigns,
-            }),
-            created_at: now.to_string(),
-        })
+        .put_insight(
+            &StoredInsight {
+                account_id: id.clone(),
+                niche: insight.niche.as_str().to_string(),
+                insight_json,
+                extracted_at: now.to_string(),
+            },
+            &Event {
+                event_id,
+                account_id: id.clone(),
+                niche: insight.niche.as_str().to_string(),
+                event_type: "insights_extracted".into(),
+                payload: serde_json::json!({
+                    "enough_data": insight.enough_data,
+                    "total_records": insight.total_records,
+                    "total_campaigns": insight.total_campaigns,
+                }),
+                created_at: now.to_string(),
+            },
+        )
         .await
         .map_err(internal)?;
     let message = (!insight.enough_data).then(|| {
@@ -357,6 +357,9 @@ pub enum ApplyWisdomResponse {
         recommendations: Box<Recommendations>,
         /// Whether they were recorded as applied (`auto_apply`).
         applied: bool,
+        /// Whether the `wisdom_applied` event was stored; false only while D1 refuses writes
+        /// (the recommendations are still the release's; docs/robustness.md, "D1 write faults").
+        event_recorded: bool,
     },
     /// No niche, or no published release for it.
     Failed {
@@ -451,7 +454,7 @@ pub async fn apply_wisdom<S: Accounts + Records + Events, R: Releases>(
         .iter()
         .map(|r| r.pattern.as_str())
         .collect();
-    store
+    let recorded = store
         .add_event(&Event {
             event_id,
             account_id: id.clone(),
@@ -464,8 +467,14 @@ pub async fn apply_wisdom<S: Accounts + Records + Events, R: Releases>(
             }),
             created_at: now.to_string(),
         })
-        .await
-        .map_err(internal)?;
+        .await;
+    // Degrade, don't fail: the recommendations are a read of the published release; only the
+    // event (an activity log line) is lost when D1 refuses the write, and the answer says so.
+    let event_recorded = match recorded {
+        Ok(()) => true,
+        Err(e) if e.write.is_some() => false,
+        Err(e) => return Err(internal(e)),
+    };
     Ok(ApplyWisdomResponse::Applied {
         success: true,
         account_id: id,
@@ -475,6 +484,7 @@ pub async fn apply_wisdom<S: Accounts + Records + Events, R: Releases>(
         release_id: recommendations.release_id.clone(),
         recommendations: Box::new(recommendations),
         applied: req.auto_apply,
+        event_recorded,
     })
 }
 

@@ -20,9 +20,10 @@
 //! | [`ApiError::TooLarge`] | 413 | `too_large` |
 //! | [`ApiError::RateLimited`] (a public route over its per-client limit) | 429 | `rate_limited` |
 //! | [`ApiError::ReleaseUnreadable`] (a published release in KV cannot be decoded) | 503 | `release_unavailable` |
+//! | [`ApiError::StorageWrite`] (a D1 write failed; nothing of it was stored) | 503 | `storage_unavailable` |
 //! | [`ApiError::Internal`], [`ApiError::Storage`] | 500 | `internal` |
 //!
-//! `ReleaseUnreadable`, `Internal` and `Storage` are the only 5xx. Their message is fixed: the cause (a JS runtime error, say) is logged
+//! `ReleaseUnreadable`, `StorageWrite`, `Internal` and `Storage` are the only 5xx. Their message is fixed: the cause (a JS runtime error, say) is logged
 //! by the caller and never sent to the client.
 
 use serde::Serialize;
@@ -92,6 +93,16 @@ pub enum ApiError {
         /// The decoder's complaint, for the log.
         cause: String,
     },
+    /// A D1 write failed (D1 unavailable, or the dev-only fault hook in
+    /// [`crate::store::faults`]): 503, the message names what was being written; the cause is
+    /// logged only. A failed write batch is one transaction, so nothing of it was stored and
+    /// retrying is safe (docs/robustness.md, "D1 write faults").
+    StorageWrite {
+        /// What was being written (`records`, `consent`, `account`, ...).
+        what: &'static str,
+        /// The storage layer's complaint, for the log.
+        cause: String,
+    },
     /// A fault on our side. The cause is logged, never returned.
     Internal,
     /// A storage fault (D1/KV). Answered like [`ApiError::Internal`]; the cause is logged only.
@@ -111,7 +122,7 @@ impl ApiError {
             ApiError::Conflict { .. } => 409,
             ApiError::TooLarge { .. } => 413,
             ApiError::RateLimited { .. } => 429,
-            ApiError::ReleaseUnreadable { .. } => 503,
+            ApiError::ReleaseUnreadable { .. } | ApiError::StorageWrite { .. } => 503,
             ApiError::Internal | ApiError::Storage(_) => 500,
         }
     }
@@ -130,6 +141,7 @@ impl ApiError {
             ApiError::TooLarge { .. } => "too_large",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::ReleaseUnreadable { .. } => "release_unavailable",
+            ApiError::StorageWrite { .. } => "storage_unavailable",
             ApiError::Internal | ApiError::Storage(_) => "internal",
         }
     }
@@ -167,6 +179,10 @@ impl ApiError {
                 "the published releases cannot be read; the next publication replaces them"
                     .to_string()
             }
+            ApiError::StorageWrite { what, .. } => format!(
+                "storage is unavailable: writing {what} to the database failed; that write did \
+                 not happen, retrying is safe"
+            ),
             ApiError::Internal | ApiError::Storage(_) => "internal error".to_string(),
         };
         ErrorBody {
@@ -239,6 +255,14 @@ mod tests {
             "internal error",
             "the cause is never sent"
         );
+        let w = ApiError::StorageWrite {
+            what: "records",
+            cause: "D1_ERROR: secret detail".into(),
+        };
+        assert_eq!((w.status(), w.code()), (503, "storage_unavailable"));
+        let msg = w.body().error.message;
+        assert!(msg.contains("writing records"), "{msg}");
+        assert!(!msg.contains("secret"), "the cause is never sent: {msg}");
         let u = ApiError::Unauthorized {
             message: "m".into(),
         };

@@ -252,6 +252,27 @@ pub async fn admin_publish(mut req: Request, ctx: RouteContext<()>) -> worker::R
     private_json(result, 200)
 }
 
+/// `POST /api/admin/faults` (operator, dev only): set or report this isolate's D1 write fault
+/// ([`crate::store::faults`]); 403 unless the `FAULT_INJECTION` var is `on` and `ENVIRONMENT` is
+/// not `production`.
+pub async fn admin_faults(mut req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    use crate::store::faults;
+    let result = async {
+        let (_store, caller) = connect(&req, &ctx).await?;
+        let body = read_body(&mut req).await?;
+        let var = |name: &str| ctx.env.var(name).map(|v| v.to_string()).ok();
+        let allowed = faults::injection_allowed(
+            var(faults::SWITCH_VAR).as_deref(),
+            var(faults::ENVIRONMENT_VAR).as_deref(),
+        );
+        let state = faults::apply(&caller, allowed, &body)?;
+        console_error!("fault injection: D1 writes {}", state.d1_writes);
+        Ok(state)
+    }
+    .await;
+    private_json(result, 200)
+}
+
 /// The KV binding with the published releases.
 pub const KV_BINDING: &str = "RELEASES";
 
@@ -280,6 +301,7 @@ pub async fn scheduled(env: &worker::Env, scheduled_ms: u64) {
         .await
         .map_err(|e| match e {
             ApiError::Storage(cause) => cause,
+            ApiError::StorageWrite { what, cause } => format!("writing {what}: {cause}"),
             other => other.to_string(),
         })
     };
@@ -431,6 +453,9 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
 pub fn error_response(e: &ApiError) -> worker::Result<Response> {
     if let ApiError::Storage(cause) = e {
         console_error!("storage failed: {cause}");
+    }
+    if let ApiError::StorageWrite { what, cause } = e {
+        console_error!("storage write of {what} failed: {cause}");
     }
     if let ApiError::ReleaseUnreadable { niche, cause } = e {
         console_error!("published release unreadable ({niche:?}): {cause}");

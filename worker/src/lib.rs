@@ -25,6 +25,7 @@
 //! | GET | `/api/models/{name}` | an embedded model file (`application/octet-stream`, ETag, cacheable) |
 //! | POST | `/api/score` | alias of `/api/ctr/score` |
 //! | POST | `/api/admin/publish` | operator: `{"at_ms"?}` -> the cron's publication run now (or dated `at_ms`), its report |
+//! | POST | `/api/admin/faults` | operator, dev only (`FAULT_INJECTION=on`): `{"d1_writes"?: "off" \| "all" \| "after:N"}` -> this isolate's D1 write fault ([`store::faults`]) |
 //! | GET/POST | `/api/admin/redis/*`, `/api/admin/aggregates` | operator: the Redis aggregate store ([`redis_routes`], docs/redis.md) |
 //! | POST | `/api/ctr/score` | `{"model": "pre_launch" \| "in_flight", "creatives"? \| "rows"?}` -> `{model, scores: [{ctr, low, high}]}` from the embedded model files |
 //!
@@ -90,6 +91,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     (MODEL_FILE, "GET"),
     (SCORE, "POST"),
     (ADMIN_PUBLISH, "POST"),
+    (ADMIN_FAULTS, "POST"),
     (redis_routes::REDIS_HEALTH, "GET"),
     (redis_routes::REDIS_SYNC, "POST"),
     (redis_routes::REDIS_REBUILD, "POST"),
@@ -99,6 +101,9 @@ pub const ROUTES: &[(&str, &str)] = &[
 
 /// `POST /api/admin/publish` (operator): run the publication now (or at a given time).
 pub const ADMIN_PUBLISH: &str = "/api/admin/publish";
+
+/// `POST /api/admin/faults` (operator, dev only): set or read this isolate's D1 write fault.
+pub const ADMIN_FAULTS: &str = "/api/admin/faults";
 
 /// `POST /api/cross-learning/detect-niche`.
 pub const DETECT_NICHE: &str = "/api/cross-learning/detect-niche";
@@ -157,6 +162,7 @@ pub fn router() -> Router<'static, ()> {
         .get_async(MODEL_FILE, handlers::model_file)
         .post_async(SCORE, handlers::ctr_score)
         .post_async(ADMIN_PUBLISH, handlers::admin_publish)
+        .post_async(ADMIN_FAULTS, handlers::admin_faults)
         .get_async(redis_routes::REDIS_HEALTH, redis_routes::health)
         .post_async(redis_routes::REDIS_SYNC, redis_routes::sync)
         .post_async(redis_routes::REDIS_REBUILD, redis_routes::rebuild)

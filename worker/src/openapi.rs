@@ -290,6 +290,15 @@ pub const OPERATIONS: &[Operation] = &[
         Auth::Operator,
     ),
     op(
+        "POST",
+        crate::ADMIN_FAULTS,
+        "Dev only: make this isolate's D1 writes fail (off | all | after:N); 403 unless the FAULT_INJECTION var is on",
+        Some(schema::<crate::store::faults::FaultRequest>),
+        200,
+        schema::<crate::store::faults::FaultState>,
+        Auth::Operator,
+    ),
+    op(
         "GET",
         crate::redis_routes::REDIS_HEALTH,
         "Redis aggregate store: configured, reachable, ready, outbox backlog",
@@ -425,6 +434,12 @@ fn error_statuses(op: &Operation, has_params: bool) -> Vec<(u16, &'static str)> 
             "A published release in KV cannot be read (`release_unavailable`); the next publication replaces it.",
         ));
     }
+    if WRITES_D1.contains(&(op.method, op.path)) {
+        out.push((
+            503,
+            "A D1 write failed (`storage_unavailable`, naming what was written); nothing of that write was stored and retrying is safe.",
+        ));
+    }
     out.push((500, "A fault on the server's side (generic message)."));
     if op.path.starts_with("/api/admin/redis/") || op.path == crate::redis_routes::AGGREGATES {
         out.push((
@@ -434,6 +449,19 @@ fn error_statuses(op: &Operation, has_params: bool) -> Vec<(u16, &'static str)> 
     }
     out
 }
+
+/// The operations that write D1 and answer 503 `storage_unavailable` when a write fails
+/// (docs/robustness.md, "D1 write faults"): (method, path).
+pub const WRITES_D1: &[(&str, &str)] = &[
+    ("POST", crate::ACCOUNTS),
+    ("DELETE", crate::ACCOUNT),
+    ("POST", crate::ACCOUNT_RECORDS),
+    ("PUT", crate::ACCOUNT_CONSENT),
+    ("POST", crate::EXTRACT_INSIGHTS),
+    ("POST", crate::ADMIN_PUBLISH),
+    ("POST", crate::redis_routes::REDIS_SYNC),
+    ("POST", crate::redis_routes::REDIS_REBUILD),
+];
 
 /// The routes that read published releases from KV (and answer 503 when one is unreadable).
 pub const READS_RELEASES: &[&str] = &[
@@ -445,8 +473,11 @@ pub const READS_RELEASES: &[&str] = &[
 ];
 
 /// Operations whose body may be left out (an empty body means `{}`): (method, path).
-pub const OPTIONAL_BODIES: &[(&str, &str)] =
-    &[("POST", crate::ACCOUNTS), ("POST", crate::ADMIN_PUBLISH)];
+pub const OPTIONAL_BODIES: &[(&str, &str)] = &[
+    ("POST", crate::ACCOUNTS),
+    ("POST", crate::ADMIN_PUBLISH),
+    ("POST", crate::ADMIN_FAULTS),
+];
 
 /// The pattern every account id matches ([`crate::service::check_account_id`]).
 pub const ACCOUNT_ID_PATTERN: &str = "^[A-Za-z0-9_-]{1,64}$";
@@ -554,7 +585,19 @@ pub fn generate() -> (Value, Vec<String>) {
                     "schema": {"type": "integer", "minimum": 1}
                 });
             }
-            responses_obj.insert(status.to_string(), r);
+            // Two causes of one status (a 503 of KV and of D1): one response, both descriptions.
+            match responses_obj.get_mut(&status.to_string()) {
+                Some(existing) => {
+                    let both = format!(
+                        "{} {description}",
+                        existing["description"].as_str().unwrap_or_default()
+                    );
+                    existing["description"] = json!(both);
+                }
+                None => {
+                    responses_obj.insert(status.to_string(), r);
+                }
+            }
         }
         let security = match op.auth {
             Auth::Public => json!([]),
@@ -848,7 +891,8 @@ mod tests {
                     || [
                         "CreateAccountRequest",
                         "DetectNicheRequest",
-                        "PublishRequest"
+                        "PublishRequest",
+                        "FaultRequest"
                     ]
                     .contains(&name),
                 "{name}: {s}"

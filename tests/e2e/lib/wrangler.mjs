@@ -116,6 +116,10 @@ export function applyMigrations(persistDir) {
  * e.g. that an erasure left no row). Returns the rows of the (last) statement.
  */
 export function queryD1(persistDir, sql) {
+  return retryBusy(() => queryD1Once(persistDir, sql));
+}
+
+function queryD1Once(persistDir, sql) {
   const args = ['d1', 'execute', D1_BINDING, '--local', '--persist-to', persistDir, '--json', '--command', sql];
   return new Promise((resolve, reject) => {
     execFile(WRANGLER, args, { cwd: ROOT, env: wranglerEnv(), timeout: 60_000 }, (err, stdout, stderr) => {
@@ -131,9 +135,29 @@ export function queryD1(persistDir, sql) {
 }
 
 /**
+ * Run `once` again (up to 4 tries, 0.5 s, 1 s, 1.5 s apart) while it fails with SQLITE_BUSY: the
+ * wrangler CLI reads the same local SQLite files as the running `wrangler dev`, and under load
+ * (the whole e2e suite on 2 cores) it can find them locked for a moment.
+ */
+async function retryBusy(once) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await once();
+    } catch (e) {
+      if (attempt >= 4 || !String(e.message).includes('SQLITE_BUSY')) throw e;
+      await sleep(500 * attempt);
+    }
+  }
+}
+
+/**
  * The value of `key` in the local KV namespace `binding` under `persistDir` (null if absent).
  */
 export function kvGet(persistDir, binding, key) {
+  return retryBusy(() => kvGetOnce(persistDir, binding, key));
+}
+
+function kvGetOnce(persistDir, binding, key) {
   const args = ['kv', 'key', 'get', key, '--binding', binding, '--local', '--persist-to', persistDir, '--text'];
   return new Promise((resolve, reject) => {
     execFile(WRANGLER, args, { cwd: ROOT, env: wranglerEnv(), timeout: 60_000 }, (err, stdout, stderr) => {

@@ -29,16 +29,40 @@ impl D1Store {
         self.db.prepare(sql).bind(args).map_err(fault)
     }
 
-    async fn batch(&self, statements: Vec<D1PreparedStatement>) -> StoreResult<Vec<D1Result>> {
+    /// Run a write batch of `what` (one transaction). Every D1 write goes through here or
+    /// [`D1Store::write`]: the fault hook ([`super::faults::check_write`]) may refuse it before any
+    /// SQL is sent, and a failure is a [`StoreError::write`] (503 `storage_unavailable`).
+    async fn batch(
+        &self,
+        what: &'static str,
+        statements: Vec<D1PreparedStatement>,
+    ) -> StoreResult<Vec<D1Result>> {
         if statements.is_empty() {
             return Ok(Vec::new());
         }
-        self.db.batch(statements).await.map_err(fault)
+        super::faults::check_write(what)?;
+        self.db
+            .batch(statements)
+            .await
+            .map_err(|e| StoreError::write(what, e.to_string()))
+    }
+
+    /// Run one write statement of `what` (see [`D1Store::batch`]).
+    pub(crate) async fn write(
+        &self,
+        what: &'static str,
+        statement: D1PreparedStatement,
+    ) -> StoreResult<D1Result> {
+        super::faults::check_write(what)?;
+        statement
+            .run()
+            .await
+            .map_err(|e| StoreError::write(what, e.to_string()))
     }
 }
 
 pub(crate) fn fault(e: worker::Error) -> StoreError {
-    StoreError(e.to_string())
+    StoreError::new(e.to_string())
 }
 
 pub(crate) fn text(s: &str) -> JsValue {
@@ -99,7 +123,7 @@ impl Accounts for D1Store {
                 text(&account.created_at),
             ],
         )?;
-        let results = self.batch(vec![insert, token]).await?;
+        let results = self.batch("account", vec![insert, token]).await?;
         Ok(changes(&results[0])? == 1)
     }
 
@@ -147,7 +171,7 @@ impl Accounts for D1Store {
 
     async fn set_consent(&self, account_id: &str, consent: &Consent) -> StoreResult<()> {
         let updated_at = consent.updated_at.clone().unwrap_or_default();
-        self.statement(
+        let statement = self.statement(
             "INSERT INTO consent (account_id, opted_in, updated_at) VALUES (?1, ?2, ?3) \
              ON CONFLICT(account_id) DO UPDATE SET opted_in = excluded.opted_in, \
              updated_at = excluded.updated_at",
@@ -156,10 +180,8 @@ impl Accounts for D1Store {
                 JsValue::from_f64(if consent.opted_in { 1.0 } else { 0.0 }),
                 text(&updated_at),
             ],
-        )?
-        .run()
-        .await
-        .map_err(fault)?;
+        )?;
+        self.write("consent", statement).await?;
         Ok(())
     }
 
@@ -195,7 +217,7 @@ impl Accounts for D1Store {
             .iter()
             .map(|sql| self.statement(sql, &[text(account_id)]))
             .collect::<StoreResult<Vec<_>>>()?;
-        let results = self.batch(statements).await?;
+        let results = self.batch("erasure", statements).await?;
         Ok(Erased {
             records: changes(&results[0])?,
             events: changes(&results[1])?,
@@ -213,7 +235,7 @@ impl Records for D1Store {
     ) -> StoreResult<Vec<bool>> {
         let mut statements = Vec::with_capacity(records.len());
         for r in records {
-            let json = serde_json::to_string(r).map_err(|e| StoreError(e.to_string()))?;
+            let json = serde_json::to_string(r).map_err(|e| StoreError::new(e.to_string()))?;
             let niche = r.niche.map_or(JsValue::NULL, |n| text(n.as_str()));
             statements.push(self.statement(
                 "INSERT INTO records (account_id, record_id, platform, niche, record_json, \
@@ -229,7 +251,7 @@ impl Records for D1Store {
                 ],
             )?);
         }
-        self.batch(statements)
+        self.batch("records", statements)
             .await?
             .iter()
             .map(|res| changes(res).map(|n| n == 1))
@@ -248,13 +270,15 @@ impl Records for D1Store {
             .results()
             .map_err(fault)?;
         rows.iter()
-            .map(|r| serde_json::from_str(&r.record_json).map_err(|e| StoreError(e.to_string())))
+            .map(|r| {
+                serde_json::from_str(&r.record_json).map_err(|e| StoreError::new(e.to_string()))
+            })
             .collect()
     }
 }
 
-impl Events for D1Store {
-    async fn add_event(&self, event: &Event) -> StoreResult<()> {
+impl D1Store {
+    fn event_statement(&self, event: &Event) -> StoreResult<D1PreparedStatement> {
         self.statement(
             "INSERT INTO cross_learning_events (event_id, account_id, niche, event_type, \
              payload_json, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -266,10 +290,13 @@ impl Events for D1Store {
                 text(&event.payload.to_string()),
                 text(&event.created_at),
             ],
-        )?
-        .run()
-        .await
-        .map_err(fault)?;
+        )
+    }
+}
+
+impl Events for D1Store {
+    async fn add_event(&self, event: &Event) -> StoreResult<()> {
+        self.write("event", self.event_statement(event)?).await?;
         Ok(())
     }
 
@@ -289,7 +316,7 @@ impl Events for D1Store {
             .map(|r| {
                 Ok(Event {
                     payload: serde_json::from_str(&r.payload_json)
-                        .map_err(|e| StoreError(e.to_string()))?,
+                        .map_err(|e| StoreError::new(e.to_string()))?,
                     event_id: r.event_id,
                     account_id: r.account_id,
                     niche: r.niche,
@@ -302,8 +329,8 @@ impl Events for D1Store {
 }
 
 impl Insights for D1Store {
-    async fn put_insight(&self, insight: &StoredInsight) -> StoreResult<()> {
-        self.statement(
+    async fn put_insight(&self, insight: &StoredInsight, event: &Event) -> StoreResult<()> {
+        let put = self.statement(
             "INSERT INTO account_insights (account_id, niche, insight_json, extracted_at) \
              VALUES (?1, ?2, ?3, ?4) ON CONFLICT(account_id) DO UPDATE SET \
              niche = excluded.niche, insight_json = excluded.insight_json, \
@@ -314,10 +341,10 @@ impl Insights for D1Store {
                 text(&insight.insight_json),
                 text(&insight.extracted_at),
             ],
-        )?
-        .run()
-        .await
-        .map_err(fault)?;
+        )?;
+        // One transaction: the insight and its event are stored together or not at all.
+        self.batch("insight", vec![put, self.event_statement(event)?])
+            .await?;
         Ok(())
     }
 
@@ -378,27 +405,24 @@ impl History for D1Store {
     }
 
     async fn record_release(&self, row: &HistoryRow) -> StoreResult<bool> {
-        let result = self
-            .statement(
-                "INSERT INTO release_history (release_id, niche, period, epsilon, published, \
+        let statement = self.statement(
+            "INSERT INTO release_history (release_id, niche, period, epsilon, published, \
                  sample_size, params_json, release_json, published_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(release_id) DO NOTHING",
-                &[
-                    text(&format!("{}:{}", row.period, row.niche)),
-                    text(&row.niche),
-                    JsValue::from_f64(f64::from(row.period)),
-                    JsValue::from_f64(row.epsilon),
-                    JsValue::from_f64(if row.published { 1.0 } else { 0.0 }),
-                    row.sample_size
-                        .map_or(JsValue::NULL, |n| JsValue::from_f64(n as f64)),
-                    text(&row.params_json),
-                    text(&row.release_json),
-                    text(&row.published_at),
-                ],
-            )?
-            .run()
-            .await
-            .map_err(fault)?;
+            &[
+                text(&format!("{}:{}", row.period, row.niche)),
+                text(&row.niche),
+                JsValue::from_f64(f64::from(row.period)),
+                JsValue::from_f64(row.epsilon),
+                JsValue::from_f64(if row.published { 1.0 } else { 0.0 }),
+                row.sample_size
+                    .map_or(JsValue::NULL, |n| JsValue::from_f64(n as f64)),
+                text(&row.params_json),
+                text(&row.release_json),
+                text(&row.published_at),
+            ],
+        )?;
+        let result = self.write("release history", statement).await?;
         Ok(changes(&result)? == 1)
     }
 }

@@ -30,16 +30,16 @@ impl KvReleases {
             .get(key)
             .text()
             .await
-            .map_err(|e| StoreError(e.to_string()))
+            .map_err(|e| StoreError::new(e.to_string()))
     }
 
     async fn put(&self, key: &str, value: &str) -> StoreResult<()> {
         self.kv
             .put(key, value)
-            .map_err(|e| StoreError(e.to_string()))?
+            .map_err(|e| StoreError::new(e.to_string()))?
             .execute()
             .await
-            .map_err(|e| StoreError(e.to_string()))
+            .map_err(|e| StoreError::new(e.to_string()))
     }
 }
 

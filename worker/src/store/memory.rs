@@ -58,9 +58,16 @@ impl MemoryStore {
             + self.insights.borrow().contains_key(account_id) as usize
     }
 
+    /// Before a write of `what`: [`MemoryStore::check`], then the same fault hook as the D1
+    /// adapter ([`super::faults::check_write`]), so native tests exercise D1 write faults.
+    fn check_write(&self, what: &'static str) -> StoreResult<()> {
+        self.check()?;
+        super::faults::check_write(what)
+    }
+
     fn check(&self) -> StoreResult<()> {
         if self.fail.get() {
-            Err(StoreError("injected failure".to_string()))
+            Err(StoreError::new("injected failure"))
         } else {
             Ok(())
         }
@@ -69,7 +76,7 @@ impl MemoryStore {
 
 impl Accounts for MemoryStore {
     async fn create_account(&self, account: &Account, token_hash: &str) -> StoreResult<bool> {
-        self.check()?;
+        self.check_write("account")?;
         let mut accounts = self.accounts.borrow_mut();
         if accounts.contains_key(&account.account_id) {
             return Ok(false);
@@ -102,7 +109,7 @@ impl Accounts for MemoryStore {
     }
 
     async fn set_consent(&self, account_id: &str, consent: &Consent) -> StoreResult<()> {
-        self.check()?;
+        self.check_write("consent")?;
         self.consent
             .borrow_mut()
             .insert(account_id.to_string(), consent.clone());
@@ -121,7 +128,7 @@ impl Accounts for MemoryStore {
     }
 
     async fn erase_account(&self, account_id: &str) -> StoreResult<Erased> {
-        self.check()?;
+        self.check_write("erasure")?;
         let mut records = self.records.borrow_mut();
         let before = records.len();
         records.retain(|(a, _), _| a != account_id);
@@ -147,7 +154,10 @@ impl Records for MemoryStore {
         records: &[CreativeRecord],
         _now: &str,
     ) -> StoreResult<Vec<bool>> {
-        self.check()?;
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.check_write("records")?;
         let mut stored = self.records.borrow_mut();
         Ok(records
             .iter()
@@ -178,7 +188,7 @@ impl Records for MemoryStore {
 
 impl Events for MemoryStore {
     async fn add_event(&self, event: &Event) -> StoreResult<()> {
-        self.check()?;
+        self.check_write("event")?;
         self.events.borrow_mut().push(event.clone());
         Ok(())
     }
@@ -196,11 +206,12 @@ impl Events for MemoryStore {
 }
 
 impl Insights for MemoryStore {
-    async fn put_insight(&self, insight: &StoredInsight) -> StoreResult<()> {
-        self.check()?;
+    async fn put_insight(&self, insight: &StoredInsight, event: &Event) -> StoreResult<()> {
+        self.check_write("insight")?;
         self.insights
             .borrow_mut()
             .insert(insight.account_id.clone(), insight.clone());
+        self.events.borrow_mut().push(event.clone());
         Ok(())
     }
 
@@ -223,7 +234,7 @@ impl History for MemoryStore {
     }
 
     async fn record_release(&self, row: &HistoryRow) -> StoreResult<bool> {
-        self.check()?;
+        self.check_write("release history")?;
         let key = (row.period, row.niche.clone());
         let mut history = self.history.borrow_mut();
         if history.contains_key(&key) {

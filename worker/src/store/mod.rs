@@ -10,6 +10,7 @@
 //! JS values), and the fakes are always ready.
 
 pub mod d1;
+pub mod faults;
 pub mod kv;
 pub mod memory;
 pub mod outbox;
@@ -19,13 +20,41 @@ use crosslearn::record::CreativeRecord;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A storage failure. Never caused by client input: it is logged and answered with a generic 500.
+/// A storage failure. Never caused by client input. A failed write names what it wrote
+/// ([`StoreError::write`]) and is answered 503 `storage_unavailable`; any other storage fault is
+/// logged and answered with a generic 500 (see [`crate::auth::internal`]).
 #[derive(Debug, Clone, PartialEq)]
-pub struct StoreError(pub String);
+pub struct StoreError {
+    /// What the storage layer reported (logged, never sent to a client).
+    pub cause: String,
+    /// For a failed write: what was being written (`records`, `consent`, ...), safe to show.
+    pub write: Option<&'static str>,
+}
+
+impl StoreError {
+    /// A storage fault that is not (known to be) a failed write.
+    pub fn new(cause: impl Into<String>) -> Self {
+        StoreError {
+            cause: cause.into(),
+            write: None,
+        }
+    }
+
+    /// A write of `what` that failed (D1 refused or could not run it): nothing of it was stored.
+    pub fn write(what: &'static str, cause: impl Into<String>) -> Self {
+        StoreError {
+            cause: cause.into(),
+            write: Some(what),
+        }
+    }
+}
 
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "storage error: {}", self.0)
+        match self.write {
+            Some(what) => write!(f, "storage error writing {what}: {}", self.cause),
+            None => write!(f, "storage error: {}", self.cause),
+        }
     }
 }
 
@@ -97,8 +126,9 @@ pub struct StoredInsight {
 /// Account insights: the latest one per account.
 #[allow(async_fn_in_trait)]
 pub trait Insights {
-    /// Store (replace) the account's insight.
-    async fn put_insight(&self, insight: &StoredInsight) -> StoreResult<()>;
+    /// Store (replace) the account's insight and append its `insights_extracted` event, in one
+    /// transaction (both or neither).
+    async fn put_insight(&self, insight: &StoredInsight, event: &Event) -> StoreResult<()>;
     /// The account's stored insight, if one was extracted.
     async fn insight(&self, account_id: &str) -> StoreResult<Option<StoredInsight>>;
 }

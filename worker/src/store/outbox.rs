@@ -2,7 +2,7 @@
 //! after Redis last reflected them. See `docs/redis.md`.
 
 use super::d1::{fault, text, D1Store};
-use super::StoreResult;
+use super::{StoreError, StoreResult};
 use serde::Deserialize;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -57,12 +57,16 @@ struct CountRow {
     n: f64,
 }
 
+/// What a failed outbox write names (503 `storage_unavailable`).
+const OUTBOX: &str = "redis outbox";
+
 fn num(n: u64) -> JsValue {
     JsValue::from_f64(n as f64)
 }
 
 impl Outbox for D1Store {
     async fn mark(&self, account_id: &str) -> StoreResult<u64> {
+        super::faults::check_write(OUTBOX)?;
         let row: Option<SeqRow> = self
             .statement(
                 "INSERT INTO redis_outbox (account_id, seq, synced) VALUES (?1, 1, 0) \
@@ -71,9 +75,9 @@ impl Outbox for D1Store {
             )?
             .first(None)
             .await
-            .map_err(fault)?;
+            .map_err(|e| StoreError::write(OUTBOX, e.to_string()))?;
         row.map(|r| r.seq as u64)
-            .ok_or_else(|| super::StoreError("redis_outbox: no seq returned".into()))
+            .ok_or_else(|| super::StoreError::new("redis_outbox: no seq returned"))
     }
 
     async fn pending(&self, limit: u32) -> StoreResult<Vec<(String, u64)>> {
@@ -129,24 +133,20 @@ impl Outbox for D1Store {
     }
 
     async fn synced(&self, account_id: &str, seq: u64) -> StoreResult<()> {
-        self.statement(
+        let statement = self.statement(
             "UPDATE redis_outbox SET synced = MAX(synced, ?2) WHERE account_id = ?1",
             &[text(account_id), num(seq)],
-        )?
-        .run()
-        .await
-        .map_err(fault)?;
+        )?;
+        self.write(OUTBOX, statement).await?;
         Ok(())
     }
 
     async fn forget(&self, account_id: &str, seq: u64) -> StoreResult<()> {
-        self.statement(
+        let statement = self.statement(
             "DELETE FROM redis_outbox WHERE account_id = ?1 AND seq <= ?2",
             &[text(account_id), num(seq)],
-        )?
-        .run()
-        .await
-        .map_err(fault)?;
+        )?;
+        self.write(OUTBOX, statement).await?;
         Ok(())
     }
 }
@@ -166,6 +166,7 @@ impl MemoryOutbox {
 
 impl Outbox for MemoryOutbox {
     async fn mark(&self, account_id: &str) -> StoreResult<u64> {
+        super::faults::check_write(OUTBOX)?;
         let mut rows = self.rows.borrow_mut();
         let row = rows
             .entry(account_id.to_string())
@@ -190,12 +191,14 @@ impl Outbox for MemoryOutbox {
         Ok(self.rows.borrow().clone())
     }
     async fn synced(&self, account_id: &str, seq: u64) -> StoreResult<()> {
+        super::faults::check_write(OUTBOX)?;
         if let Some(r) = self.rows.borrow_mut().get_mut(account_id) {
             r.synced = r.synced.max(seq);
         }
         Ok(())
     }
     async fn forget(&self, account_id: &str, seq: u64) -> StoreResult<()> {
+        super::faults::check_write(OUTBOX)?;
         let mut rows = self.rows.borrow_mut();
         if rows.get(account_id).is_some_and(|r| r.seq <= seq) {
             rows.remove(account_id);
