@@ -12,9 +12,8 @@ use crate::json;
 use crosslearn::features::{
     CreativeDna, CrossPlatformInsight, FeatureBuilder, UnifiedFeatures, FEATURE_NAMES, N_FEATURES,
 };
-use crosslearn::hash::fnv1a64;
 use crosslearn::metrics::PlatformMetrics;
-use crosslearn::model::ctr::{CtrModel, CtrScore, ModelKind};
+use crosslearn::model::ctr::{CtrScore, ModelKind};
 use crosslearn::model::{encode_creatives, CreativeAttributes, NoPriors};
 use crosslearn::normalize::{Mode, NormalizedMetrics, Normalizer};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -233,11 +232,8 @@ pub struct ScoreResponse {
 
 /// Score creatives or rows with an embedded model.
 pub fn score(req: ScoreRequest) -> Result<ScoreResponse, ApiError> {
-    let bytes = match req.model {
-        ModelKind::PreLaunch => PRELAUNCH_MODEL,
-        ModelKind::InFlight => INFLIGHT_MODEL,
-    };
-    let model = CtrModel::from_bytes(bytes)?;
+    let embedded = crate::models::ctr_model(req.model)?;
+    let model = &embedded.model;
     let d = model.n_features();
     let invalid = |field: &str, message: String| ApiError::Invalid {
         code: "invalid_value",
@@ -298,7 +294,7 @@ pub fn score(req: ScoreRequest) -> Result<ScoreResponse, ApiError> {
             kind: model.kind(),
             layout: model.layout(),
             n_features: d,
-            fnv1a64: format!("{:016x}", fnv1a64(bytes)),
+            fnv1a64: embedded.fnv1a64.clone(),
             trained_on: meta.trained_on.clone(),
         },
         scores,
@@ -313,6 +309,8 @@ pub fn score_body(body: &[u8]) -> Result<ScoreResponse, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crosslearn::hash::fnv1a64;
+    use crosslearn::model::ctr::CtrModel;
     use serde_json::{json, Value};
 
     fn meta() -> Value {

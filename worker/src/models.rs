@@ -12,6 +12,7 @@
 
 use crate::error::ApiError;
 use crosslearn::hash::fnv1a64;
+use crosslearn::model::ctr::{CtrModel, ModelKind};
 use crosslearn::niche::NicheModel;
 use std::sync::OnceLock;
 
@@ -83,6 +84,37 @@ pub fn get_model(name: &str, if_none_match: Option<&str>) -> Result<ModelAnswer,
     } else {
         ModelAnswer::File { etag, bytes }
     })
+}
+
+/// An embedded CTR model, decoded, with the FNV-1a 64 of its file (hex) that responses cite.
+#[derive(Debug)]
+pub struct EmbeddedCtrModel {
+    /// The decoded model.
+    pub model: CtrModel,
+    /// `fnv1a64` of the file's bytes, 16 hex digits.
+    pub fnv1a64: String,
+}
+
+/// The embedded CTR model of `kind`, decoded and hashed once per Worker instance. Decoding
+/// (checksum, weights, the covariance behind the intervals) and hashing the file were ~99 % of
+/// the score handler's instructions when done per request (docs/robustness.md "Profiling").
+pub fn ctr_model(kind: ModelKind) -> Result<&'static EmbeddedCtrModel, ApiError> {
+    type Cell = OnceLock<Result<EmbeddedCtrModel, crosslearn::Error>>;
+    static PRELAUNCH: Cell = OnceLock::new();
+    static INFLIGHT: Cell = OnceLock::new();
+    let (cell, bytes) = match kind {
+        ModelKind::PreLaunch => (&PRELAUNCH, PRELAUNCH_MODEL),
+        ModelKind::InFlight => (&INFLIGHT, INFLIGHT_MODEL),
+    };
+    cell.get_or_init(|| {
+        Ok(EmbeddedCtrModel {
+            model: CtrModel::from_bytes(bytes)?,
+            fnv1a64: format!("{:016x}", fnv1a64(bytes)),
+        })
+    })
+    .as_ref()
+    // A corrupt embedded file is our fault, not the client's.
+    .map_err(|_| ApiError::Internal)
 }
 
 /// The embedded niche classifier, decoded once per Worker instance.
