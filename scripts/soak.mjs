@@ -187,11 +187,19 @@ try {
     return [mix[0][1], mix[0][2]];
   };
 
-  // Which process is which (the legend of the per-process series).
+  // Which process is which (the legend of the per-process series). wrangler dev runs two workerd:
+  // its proxy on the public port (no inspector), and the runtime of our Worker (with the D1/KV
+  // simulators and assets), the one started with --inspector-addr.
+  const roles = {};
   try {
     const tree = execFileSync('ps', ['-o', 'pid=,ppid=,comm=,args=', '-g', String(worker.pid)], { encoding: 'utf8' });
     console.log(`Process group of wrangler (pid ${worker.pid}):`);
-    for (const line of tree.trim().split('\n')) if (!/\bps\b/.test(line.split(/\s+/).slice(0, 4).join(' '))) console.log(`  ${line.trim().slice(0, 400)}`);
+    for (const line of tree.trim().split('\n')) {
+      const [pid, , comm] = line.trim().split(/\s+/);
+      if (comm === 'ps') continue;
+      if (comm === 'workerd') roles[`workerd[${pid}]`] = line.includes('--inspector-addr') ? 'workerd (Worker runtime)' : 'workerd (wrangler proxy)';
+      console.log(`  ${line.trim().replace(/(OPERATOR_TOKEN|REDIS_PASSWORD):\S+/g, '$1:<redacted>').slice(0, 400)}`);
+    }
   } catch {
     // ps unavailable: the series keep their pids
   }
@@ -281,6 +289,7 @@ try {
     const byComm = {};
     for (const [name, kib] of Object.entries(procs)) {
       add(`${phase}:RSS ${name}`, t, kib / 1024);
+      if (roles[name]) add(`${phase}:RSS ${roles[name]}`, t, kib / 1024);
       const comm = name.slice(0, name.indexOf('['));
       byComm[comm] = (byComm[comm] ?? 0) + kib;
     }
