@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Soak bisection by workload (docs/robustness.md, Soak): several short soaks (scripts/soak.mjs),
 # each with one endpoint type or one setting changed, then one table of the memory trends:
-# workerd's RSS, wrangler's node RSS, the Worker's wasm linear memory and (SOAK_V8=1 run) the
+# workerd's RSS (both processes, and each: wrangler's proxy, the Worker's runtime), wrangler's node RSS, the Worker's wasm linear memory and (SOAK_V8=1 run) the
 # isolate's V8 heap, each as first -> last under load, least-squares MB/min, and after the idle.
 #   bash scripts/soak-bisect.sh                        # 120 s per run at 20 req/s, 60 s idle each
 #   SOAK_DURATION=30 SOAK_IDLE=10 bash scripts/soak-bisect.sh all score   # chosen runs only
@@ -35,18 +35,18 @@ const fs = require('node:fs');
 const [dir, ...runs] = process.argv.slice(2);
 const f = (x) => (Number.isFinite(x) ? (Math.round(x * 10) / 10).toString() : 'n/a');
 const cell = (s) => (s ? `${f(s.first)} -> ${f(s.last)} (${f(s.trend)}/min; idle ${f(s.afterIdle)})` : 'n/a');
-console.log('\n| run | requests | errors | workerd RSS MB | wrangler node RSS MB | wasm memory MB | V8 heap used MB |');
-console.log('|---|---|---|---|---|---|---|');
+console.log('\n| run | requests | errors | workerd RSS MB (both) | wrangler proxy workerd | Worker runtime workerd | wrangler node RSS MB | wasm memory MB | V8 heap used MB |');
+console.log('|---|---|---|---|---|---|---|---|---|');
 for (const run of runs) {
   let r;
   try {
     r = JSON.parse(fs.readFileSync(`${dir}/${run}.json`, 'utf8'));
   } catch {
-    console.log(`| ${run} | failed: see ${dir}/${run}.log | | | | | |`);
+    console.log(`| ${run} | failed: see ${dir}/${run}.log | | | | | | | |`);
     continue;
   }
   const s = r.series;
-  console.log(`| ${run} (${r.mix.join('+')}, log ${r.logLevel}) | ${r.requests} | ${r.errors} | ${cell(s['RSS workerd (all)'])} | ${cell(s['RSS node (all)'])} | ${cell(s['wasm linear memory'])} | ${cell(s['V8 heap used'])} |`);
+  console.log(`| ${run} (${r.mix.join('+')}, log ${r.logLevel}) | ${r.requests} | ${r.errors} | ${cell(s['RSS workerd (all)'])} | ${cell(s['RSS workerd (wrangler proxy)'])} | ${cell(s['RSS workerd (Worker runtime)'])} | ${cell(s['RSS node (all)'])} | ${cell(s['wasm linear memory'])} | ${cell(s['V8 heap used'])} |`);
 }
 console.log('\nEach cell: first -> last sample under load (least-squares trend MB/min; the value after the idle phase).');
 JS
