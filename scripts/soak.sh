@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Soak (issue 9): a mixed workload (score 40 %, niche-wisdom 30 %, ingest 20 %, dashboard 10 %) at a
-# fixed open-loop rate against local workerd + redis-server, workerd RSS sampled every 10 s, Redis
-# checked against D1 at the end (scripts/soak.mjs). Not part of scripts/test.sh (5 minutes).
-#   bash scripts/soak.sh                              # 300 s at 20 req/s
-#   SOAK_DURATION=30 SOAK_RATE=10 bash scripts/soak.sh   # a short check of the script
+# fixed open-loop rate against local workerd + redis-server; every 10 s the RSS of each process of
+# `wrangler dev` (wrangler's node, workerd), the Worker's wasm linear memory (GET /api/admin/runtime)
+# and, with SOAK_V8=1, the isolate's V8 heap; then 60 s idle; the summary gives each series' trend
+# (MB/min) and its value after the idle. Redis checked against D1 at the end (scripts/soak.mjs).
+# Not part of scripts/test.sh (6 minutes).
+#   bash scripts/soak.sh                              # 300 s at 20 req/s, then 60 s idle
+#   SOAK_DURATION=30 SOAK_RATE=10 SOAK_IDLE=10 bash scripts/soak.sh   # a short check of the script
+#   SOAK_MIX=score SOAK_LOG_LEVEL=none bash scripts/soak.sh   # one endpoint type, quiet wrangler
+# Several such runs tabulated: scripts/soak-bisect.sh.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 [ -f worker/build/index.js ] || { echo "worker/build missing: run scripts/build-worker.sh" >&2; exit 1; }

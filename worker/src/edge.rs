@@ -249,6 +249,11 @@ thread_local! {
     static LIMITER: RefCell<Limiter> = RefCell::new(Limiter::new());
 }
 
+/// Clients tracked by this isolate's rate limiter (for `GET /api/admin/runtime`).
+pub fn limiter_clients() -> usize {
+    LIMITER.with(|l| l.borrow().len())
+}
+
 fn var(env: &Env, name: &str) -> Option<String> {
     env.var(name).ok().map(|v| v.to_string())
 }

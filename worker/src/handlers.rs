@@ -273,6 +273,18 @@ pub async fn admin_faults(mut req: Request, ctx: RouteContext<()>) -> worker::Re
     private_json(result, 200)
 }
 
+/// `GET /api/admin/runtime` (operator): this isolate's wasm linear memory and rate-limiter size
+/// ([`crate::runtime`]).
+pub async fn runtime(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let result = async {
+        let (_store, caller) = connect(&req, &ctx).await?;
+        auth::require_operator(&caller)?;
+        Ok(crate::runtime::snapshot())
+    }
+    .await;
+    private_json(result, 200)
+}
+
 /// The KV binding with the published releases.
 pub const KV_BINDING: &str = "RELEASES";
 

@@ -27,6 +27,7 @@
 //! | POST | `/api/admin/publish` | operator: `{"at_ms"?}` -> the cron's publication run now (or dated `at_ms`), its report |
 //! | POST | `/api/admin/faults` | operator, dev only (`FAULT_INJECTION=on`): `{"d1_writes"?: "off" \| "all" \| "after:N"}` -> this isolate's D1 write fault ([`store::faults`]) |
 //! | GET/POST | `/api/admin/redis/*`, `/api/admin/aggregates` | operator: the Redis aggregate store ([`redis_routes`], docs/redis.md) |
+//! | GET | `/api/admin/runtime` | operator: this isolate's wasm linear memory and rate-limiter size ([`runtime`]) |
 //! | POST | `/api/ctr/score` | `{"model": "pre_launch" \| "in_flight", "creatives"? \| "rows"?}` -> `{model, scores: [{ctr, low, high}]}` from the embedded model files |
 //!
 //! The cron trigger (the `scheduled` event) publishes the current period's niche releases
@@ -51,6 +52,7 @@ pub mod models;
 pub mod openapi;
 pub mod publish;
 pub mod redis_routes;
+pub mod runtime;
 pub mod service;
 pub mod store;
 pub mod wisdom;
@@ -97,6 +99,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     (redis_routes::REDIS_REBUILD, "POST"),
     (redis_routes::REDIS_CHECK, "GET"),
     (redis_routes::AGGREGATES, "GET"),
+    (runtime::RUNTIME, "GET"),
 ];
 
 /// `POST /api/admin/publish` (operator): run the publication now (or at a given time).
@@ -168,6 +171,7 @@ pub fn router() -> Router<'static, ()> {
         .post_async(redis_routes::REDIS_REBUILD, redis_routes::rebuild)
         .get_async(redis_routes::REDIS_CHECK, redis_routes::check)
         .get_async(redis_routes::AGGREGATES, redis_routes::aggregates_route)
+        .get_async(runtime::RUNTIME, handlers::runtime)
         // Registered for every method, so the Router's own plain-text 404/405 never answers.
         // `/*rest` does not match `/` itself, hence two patterns.
         .on("/", handlers::fallback)

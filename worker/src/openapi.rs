@@ -300,6 +300,15 @@ pub const OPERATIONS: &[Operation] = &[
     ),
     op(
         "GET",
+        crate::runtime::RUNTIME,
+        "This isolate's wasm linear memory and rate-limiter size (soak diagnostics)",
+        None,
+        200,
+        schema::<crate::runtime::Runtime>,
+        Auth::Operator,
+    ),
+    op(
+        "GET",
         crate::redis_routes::REDIS_HEALTH,
         "Redis aggregate store: configured, reachable, ready, outbox backlog",
         None,

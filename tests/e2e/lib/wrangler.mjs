@@ -194,9 +194,10 @@ export function kvPut(persistDir, binding, key, value) {
  * @param {string} [options.persistDir] local KV/D1 state dir (default: a fresh temp dir, removed by stop())
  * @param {Record<string, string>} [options.vars] `--var KEY:VALUE` pairs (RATE_LIMIT_PER_MIN defaults to '0': off)
  * @param {number} [options.timeoutMs] how long to wait for /health (default 60 s)
- * @returns {Promise<{url: string, pid: number, port: number, persistDir: string, log: () => string, stop: () => Promise<void>}>}
+ * @param {string} [options.logLevel] wrangler's `--log-level` (default 'info': one line per request)
+ * @returns {Promise<{url: string, pid: number, port: number, inspectorPort: number, persistDir: string, log: () => string, stop: () => Promise<void>}>}
  */
-export async function startWorker({ persistDir, vars = {}, timeoutMs = 60_000 } = {}) {
+export async function startWorker({ persistDir, vars = {}, timeoutMs = 60_000, logLevel = 'info' } = {}) {
   const ownDir = !persistDir;
   const dir = persistDir ?? mkdtempSync(path.join(tmpdir(), 'crosslearn-e2e-'));
   try {
@@ -213,7 +214,7 @@ export async function startWorker({ persistDir, vars = {}, timeoutMs = 60_000 } 
     '--inspector-port', String(inspectorPort),
     '--persist-to', dir,
     '--test-scheduled', // exposes /__scheduled to trigger the cron handler
-    '--log-level', 'info',
+    '--log-level', logLevel,
   ];
   // The public routes' rate limit is off unless a test sets it (tests/e2e/edge.test.mjs does):
   // the golden-case tests send hundreds of requests from one client.
@@ -282,5 +283,5 @@ export async function startWorker({ persistDir, vars = {}, timeoutMs = 60_000 } 
     await sleep(250);
   }
 
-  return { url, pid, port, persistDir: dir, log: () => tail, stop };
+  return { url, pid, port, inspectorPort, persistDir: dir, log: () => tail, stop };
 }
