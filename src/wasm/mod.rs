@@ -32,6 +32,12 @@
 //! | `encodeCreatives(creatives, priors?)`, `prelaunchFeatureNames()`, `inflightFeatureNames()`, `ctrLayouts()` | [`encode_creatives`](crate::model::encode::encode_creatives), [`prelaunch_feature_names`](crate::model::encode::prelaunch_feature_names), [`inflight_feature_names`](crate::model::encode::inflight_feature_names) |
 //!
 //! Errors are thrown as real JS `Error` objects with `code` and `field` (see [`convert`]).
+//!
+//! Feature `wasm-lite` (npm `crosslearn/lite`, the ad editor's download) compiles only the
+//! editor's part of this table: `normalize` / `bestPlatform` / `metaEquivalent`, copy
+//! extraction, niche detection, `CtrModel` load and score (not `train` / `scoreCampaigns`,
+//! [`train`] under `wasm`), `encodeCreatives` and the layouts, `recommend`, `importCsv`. Feature
+//! `wasm` adds the rest.
 
 pub mod advice;
 pub mod convert;
