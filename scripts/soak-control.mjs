@@ -17,6 +17,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, ROOT } from '../tests/e2e/lib/wrangler.mjs';
+import { groupRssKib, slope } from './soak-lib.mjs';
 
 const DURATION_S = Number(process.env.SOAK_DURATION ?? 120);
 const RATE = Number(process.env.SOAK_RATE ?? 20);
@@ -27,36 +28,6 @@ const BYTES = Number(process.env.CONTROL_BYTES ?? 2000);
 const SAMPLE_EVERY_S = 10;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const f = (x) => (Number.isFinite(x) ? (Math.round(x * 10) / 10).toString() : 'n/a');
-
-/** RSS (KiB) of each process in process group `pgid`, keyed `comm[pid]`. */
-function groupRssKib(pgid) {
-  let out = '';
-  try {
-    out = execFileSync('ps', ['-o', 'pid=,rss=,comm=', '-g', String(pgid)], { encoding: 'utf8' });
-  } catch {
-    return {};
-  }
-  const rss = {};
-  for (const line of out.trim().split('\n')) {
-    const [pid, kib, comm] = line.trim().split(/\s+/);
-    if (comm && comm !== 'ps') rss[`${comm}[${pid}]`] = Number(kib);
-  }
-  return rss;
-}
-
-/** Least-squares slope of ys over xs. */
-function slope(xs, ys) {
-  const n = xs.length;
-  const mx = xs.reduce((a, b) => a + b, 0) / n;
-  const my = ys.reduce((a, b) => a + b, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < n; i++) {
-    num += (xs[i] - mx) * (ys[i] - my);
-    den += (xs[i] - mx) ** 2;
-  }
-  return den === 0 ? 0 : num / den;
-}
 
 const compat = /compatibility_date\s*=\s*"([^"]+)"/.exec(readFileSync(path.join(ROOT, 'wrangler.toml'), 'utf8'))?.[1] ?? '2026-04-01';
 const dir = mkdtempSync(path.join(tmpdir(), 'crosslearn-soak-control-'));

@@ -28,6 +28,7 @@ import { writeFileSync } from 'node:fs';
 import { request, startWorker } from '../tests/e2e/lib/wrangler.mjs';
 import { startRedis } from '../tests/e2e/lib/redis.mjs';
 import { seed } from './seed-demo.mjs';
+import { groupRssKib, slope } from './soak-lib.mjs';
 
 const DURATION_S = Number(process.env.SOAK_DURATION ?? 300);
 const RATE = Number(process.env.SOAK_RATE ?? 20);
@@ -47,25 +48,6 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
-
-/**
- * RSS (KiB) of each process in process group `pgid`, keyed `name[pid]` (wrangler's node process,
- * workerd, ...). Empty when ps fails.
- */
-function groupRssKib(pgid) {
-  let out = '';
-  try {
-    out = execFileSync('ps', ['-o', 'pid=,rss=,comm=', '-g', String(pgid)], { encoding: 'utf8' });
-  } catch {
-    return {};
-  }
-  const rss = {};
-  for (const line of out.trim().split('\n')) {
-    const [pid, kib, comm] = line.trim().split(/\s+/);
-    if (comm && comm !== 'ps') rss[`${comm}[${pid}]`] = Number(kib);
-  }
-  return rss;
 }
 
 /**
@@ -110,20 +92,6 @@ async function openInspector(port) {
     console.error(`inspector not reachable on ${port}: ${e.message ?? e}`);
     return null;
   }
-}
-
-/** Least-squares slope of ys over xs. */
-function slope(xs, ys) {
-  const n = xs.length;
-  const mx = xs.reduce((a, b) => a + b, 0) / n;
-  const my = ys.reduce((a, b) => a + b, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < n; i++) {
-    num += (xs[i] - mx) * (ys[i] - my);
-    den += (xs[i] - mx) ** 2;
-  }
-  return den === 0 ? 0 : num / den;
 }
 
 const redis = await startRedis();
