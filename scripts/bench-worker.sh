@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Load numbers for the Worker on local workerd (README "Performance"; docs/worker-edge.md):
+# Load numbers for the Worker on local workerd (docs/performance.md; docs/worker-edge.md):
 #   bash scripts/bench-worker.sh            # ~2 min: 3 endpoints x (20 s fixed rate + 10 s saturation)
 #   BENCH_SMOKE=1 bash scripts/bench-worker.sh   # 2 s per run: checks the script, numbers meaningless
 # Knobs: BENCH_RATE, BENCH_DURATION, BENCH_SAT_DURATION, BENCH_CONNECTIONS, BENCH_ACCOUNTS,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build the npm package `crosslearn` into pkg/ (README "The npm package").
+# Build the npm package `crosslearn` into pkg/ (docs/npm.md).
 #
 #   wasm-pack (release, --target web, feature `wasm`) -> binaryen wasm-opt -Oz -> package.json fixes
 #   + the editor's subset `crosslearn/lite` (feature `wasm-lite`, opt-level z) into pkg/lite/
@@ -77,10 +77,10 @@ p.files = [...files];
 writeFileSync(path, JSON.stringify(p, null, 2) + "\n");
 JS
 
-# The package's README is the README's npm section (wasm-pack copied the whole project README).
+# The package's README is docs/npm.md's marked section (wasm-pack copied the whole project README).
 {
   printf '# crosslearn\n\n'
-  awk '/<!-- npm:end -->/ { f = 0 } f { print } /<!-- npm:begin -->/ { f = 1 }' README.md
+  awk '/<!-- npm:end -->/ { f = 0 } f { print } /<!-- npm:begin -->/ { f = 1 }' docs/npm.md
 } > pkg/README.md
 
 # wasm-pack drops a `*` .gitignore into pkg/; the repo's own .gitignore already covers pkg/, and

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# THE main job (README "Run it"): set up, build everything, start the local Worker with the page,
+# THE main job (README "Two commands"): set up, build everything, start the local Worker with the page,
 # seed it with a SIMULATED network through the public API, publish, and keep it running.
 #
 #   PORT          (default 8787)

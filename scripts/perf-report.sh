@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# THE performance report (issue 9, README "Performance"): one command, every number side by side,
+# THE performance report (docs/performance.md): one command, every number side by side,
 # from one run on this machine. Each part is an existing bench, run in sequence (nothing in
 # parallel, so they do not disturb each other):
 #   1. features (normalize -> 19 features), native vs wasm (Node)     scripts/bench-features.sh

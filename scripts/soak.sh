@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Soak (issue 9): a mixed workload (score 40 %, niche-wisdom 30 %, ingest 20 %, dashboard 10 %) at a
+# Soak: a mixed workload (score 40 %, niche-wisdom 30 %, ingest 20 %, dashboard 10 %) at a
 # fixed open-loop rate against local workerd + redis-server; every 10 s the RSS of each process of
 # `wrangler dev` (wrangler's node, workerd), the Worker's wasm linear memory (GET /api/admin/runtime)
 # and, with SOAK_V8=1, the isolate's V8 heap; then 60 s idle; the summary gives each series' trend

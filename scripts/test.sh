@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# THE test command (README "Tests"; .ci/run calls exactly this). Installs what it needs first.
+# THE test command (README "Two commands"; .ci/run calls exactly this). Installs what it needs first.
 # Every stage prints its wall time; a summary of stage times is printed at the end.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"

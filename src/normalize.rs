@@ -21,7 +21,7 @@
 //!   engagement range. A missing signal (quality or engagement) is `None`, and the composite
 //!   re-weights the components that are present instead of scoring the missing one 0.
 //!   Fractions above 1 and scores outside 1-10 are rejected, `unknown` needs its own benchmark
-//!   row, duplicate platforms are an error. See README "Differences from the original".
+//!   row, duplicate platforms are an error. See docs/normalizer.md, "Differences from the original".
 
 use crate::benchmarks::{Benchmarks, PlatformBenchmarks};
 use crate::error::{Error, ErrorCode, Result};

@@ -391,14 +391,19 @@ test("types: tsc --strict --noEmit on consumer.ts against the shipped .d.ts", ()
   }
 });
 
-// README examples: fenced blocks with the info string exactly `js readme-test`, between the npm
-// markers of README.md, each run as its own ES module in this project.
-const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-const section = readme.split("<!-- npm:begin -->")[1]?.split("<!-- npm:end -->")[0] ?? "";
-const examples = [...section.matchAll(/^```js readme-test\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+// Documentation examples: fenced blocks with the info string exactly `js readme-test`, from the
+// project README (anywhere) and from the npm package's README (the marked section of docs/npm.md),
+// each run as its own ES module in this project.
+const blocks = (text) => [...text.matchAll(/^```js readme-test\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+const npmDoc = readFileSync(join(ROOT, "docs", "npm.md"), "utf8");
+const npmSection = npmDoc.split("<!-- npm:begin -->")[1]?.split("<!-- npm:end -->")[0] ?? "";
+const readmeExamples = blocks(readFileSync(join(ROOT, "README.md"), "utf8"));
+const npmExamples = blocks(npmSection);
+const examples = [...readmeExamples, ...npmExamples];
 
-test("the README's npm section has runnable examples", () => {
-  assert.ok(examples.length >= 3, `found ${examples.length} \`js readme-test\` blocks`);
+test("the README and the npm package's README have runnable examples", () => {
+  assert.ok(readmeExamples.length >= 1, `README.md: found ${readmeExamples.length} \`js readme-test\` blocks`);
+  assert.ok(npmExamples.length >= 3, `docs/npm.md: found ${npmExamples.length} \`js readme-test\` blocks`);
 });
 
 examples.forEach((code, i) => {
