@@ -7,6 +7,9 @@
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
+# The production environment's rules first (own name, no workers.dev, k >= 50, no fault hook).
+python3 scripts/check-deploy-config.py
+
 [ -f worker/build/index.js ] || { echo "worker/build/index.js missing; run scripts/build-worker.sh" >&2; exit 1; }
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT

@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""Checks wrangler.toml's production environment against the deployment rules (docs/worker-edge.md):
+
+- production has its own script name, different from the top level's, so a plain
+  `wrangler deploy` (no --env) can never replace it;
+- `workers_dev = false` in production (no *.workers.dev route);
+- ENVIRONMENT = "production" (dev-only routes such as the fault hook refuse to run there) and no
+  FAULT_INJECTION variable;
+- RELEASE_CONFIG sets k >= 50.
+
+Exits 1 naming every rule broken.
+"""
+import json
+import pathlib
+import sys
+import tomllib
+
+path = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else pathlib.Path(__file__).parent.parent / "wrangler.toml")
+cfg = tomllib.loads(path.read_text(encoding="utf-8"))
+prod = cfg.get("env", {}).get("production")
+errors = []
+if prod is None:
+    errors.append("[env.production] is missing")
+else:
+    top, name = cfg.get("name"), prod.get("name")
+    if not name or name == top:
+        errors.append(f"env.production.name must be set and differ from the top-level name {top!r}, got {name!r}")
+    if prod.get("workers_dev") is not False:
+        errors.append(f"env.production.workers_dev must be false, got {prod.get('workers_dev')!r}")
+    v = prod.get("vars", {})
+    if v.get("ENVIRONMENT") != "production":
+        errors.append(f"env.production.vars.ENVIRONMENT must be \"production\", got {v.get('ENVIRONMENT')!r}")
+    if "FAULT_INJECTION" in v:
+        errors.append("env.production.vars.FAULT_INJECTION must not be set")
+    try:
+        k = json.loads(v.get("RELEASE_CONFIG", "{}")).get("k")
+    except json.JSONDecodeError as e:
+        k = None
+        errors.append(f"env.production.vars.RELEASE_CONFIG: not JSON ({e})")
+    if not isinstance(k, int) or k < 50:
+        errors.append(f"env.production.vars.RELEASE_CONFIG.k must be an integer >= 50, got {k!r}")
+for e in errors:
+    print(f"{path}: {e}", file=sys.stderr)
+if errors:
+    sys.exit(1)
+print(f"{path}: production config ok (name {prod['name']!r}, workers_dev false, k {k})")
