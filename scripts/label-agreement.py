@@ -6,7 +6,7 @@ import os
 
 D = os.path.join(os.path.dirname(__file__), "..", "tests", "data")
 first = {}
-for name in ("corpus_advertisers_a.csv", "corpus_advertisers_b.csv"):
+for name in ("corpus_advertisers_a.csv", "corpus_advertisers_b.csv", "corpus_advertisers_c.csv"):
     for r in csv.DictReader(open(os.path.join(D, name), encoding="utf-8")):
         first[(r["source"], r["advertiser"])] = r["niche"]
 second = {
