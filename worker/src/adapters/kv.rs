@@ -1,7 +1,7 @@
 //! The KV adapter: published niche releases, one key per niche (`release:<niche>`) and all of
 //! them as one array (`releases:all`), so every wisdom request is one read. Written only by publication (the cron handler, a later step).
 
-use super::{Releases, StoreError, StoreResult};
+use crate::ports::{Releases, StoreError, StoreResult};
 use worker::kv::KvStore;
 
 /// Published releases in a KV namespace (binding `RELEASES`).
