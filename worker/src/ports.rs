@@ -10,11 +10,11 @@
 //! Methods are `async fn` without `Send` bounds: Worker futures are single-threaded (D1 calls hold
 //! JS values), and the fakes are always ready.
 
-use crosslearn::record::CreativeRecord;
-use serde::{Deserialize, Serialize};
 use crosslearn::niche::Niche;
 use crosslearn::privacy::aggregate::Aggregate;
+use crosslearn::record::CreativeRecord;
 use crosslearn::wisdom::WisdomContribution;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -355,4 +355,3 @@ impl fmt::Display for RedisError {
 }
 
 impl std::error::Error for RedisError {}
-

@@ -166,10 +166,10 @@ mod tests {
     /// ingest after healing is stored exactly once.
     #[test]
     fn service_under_d1_write_faults() {
+        use crate::ports::{Accounts, Events, History, Insights, Records, Releases};
         use crate::service::crosslearning::{self as cl, ApplyWisdomResponse};
         use crate::testing::fixtures::{account, NOW};
         use crate::testing::{run, MemoryStore};
-        use crate::ports::{Accounts, Events, History, Insights, Records, Releases};
         use crosslearn::wisdom::{NicheWisdom, ReleaseConfig};
 
         const WEEK_MS: u64 = 7 * 86_400_000;
@@ -185,7 +185,10 @@ mod tests {
             budget_per_window: 400.0,
             ..ReleaseConfig::default()
         };
-        let first = run(crate::service::publish::publish(&store, &store, NOW, &config, 1)).unwrap();
+        let first = run(crate::service::publish::publish(
+            &store, &store, NOW, &config, 1,
+        ))
+        .unwrap();
         let niches = first.released.len();
         let op = Caller::Operator;
         let owner = Caller::Account("f0".into());
@@ -291,7 +294,10 @@ mod tests {
             &store, &store, &owner, model, "f0", "t"
         ))
         .is_ok());
-        assert!(run(crate::service::wisdom::niche_wisdom(&store, "fitness", None)).is_ok());
+        assert!(run(crate::service::wisdom::niche_wisdom(
+            &store, "fitness", None
+        ))
+        .is_ok());
         assert!(refused() >= 6);
 
         // A publication cut off after 3 history rows: those 3 are released (D1 and KV), then 503.

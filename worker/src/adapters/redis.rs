@@ -322,7 +322,6 @@ pub fn csv(values: &[i64]) -> String {
     s
 }
 
-
 /// The `REDIS_*` configuration as the services' [`AggregatesLink`]: `Ok(None)` is D1-only mode,
 /// an error a configuration that cannot be used (changes are still counted in the outbox).
 #[derive(Debug, Clone)]
@@ -356,7 +355,9 @@ impl AggregatesLink for RedisLink {
     async fn open(&self) -> Result<RedisAggregates, RedisError> {
         match &self.config {
             Ok(Some(config)) => RedisAggregates::connect(config).await,
-            Ok(None) => Err(RedisError::Config("REDIS_HOST is not set (D1-only mode)".into())),
+            Ok(None) => Err(RedisError::Config(
+                "REDIS_HOST is not set (D1-only mode)".into(),
+            )),
             Err(e) => Err(e.clone()),
         }
     }

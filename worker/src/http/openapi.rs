@@ -132,7 +132,10 @@ fn path_param_schema(name: &str) -> Value {
         "id" | "account_id" => json!({"type": "string", "pattern": ACCOUNT_ID_PATTERN}),
         "niche" => niche_schema(),
         "name" => {
-            let names: Vec<&str> = crate::service::models::MODEL_FILES.iter().map(|(n, _)| *n).collect();
+            let names: Vec<&str> = crate::service::models::MODEL_FILES
+                .iter()
+                .map(|(n, _)| *n)
+                .collect();
             json!({"type": "string", "enum": names})
         }
         _ => json!({"type": "string"}),
@@ -673,7 +676,12 @@ mod tests {
         ok("POST", routes::FEATURES, 200, value(out));
         let score = json!({"model": "pre_launch", "creatives": [{"platform": "tiktok",
             "hook_type": "question", "cta_style": "shop_now", "visual_tags": [], "format": "video"}]});
-        check(&doc, request_schema(&doc, "POST", routes::CTR_SCORE), &score).unwrap();
+        check(
+            &doc,
+            request_schema(&doc, "POST", routes::CTR_SCORE),
+            &score,
+        )
+        .unwrap();
         let out = service::score_body(&serde_json::to_vec(&score).unwrap()).unwrap();
         ok("POST", routes::CTR_SCORE, 200, value(out));
 
@@ -781,10 +789,10 @@ mod tests {
         bad(routes::ACCOUNTS, json!({"id": "x"}));
         // And the handlers agree.
         assert!(service::normalize_body(br#"{"metrics": {}, "extra": 1}"#).is_err());
-        assert!(
-            service::normalize_body(&serde_json::to_vec(&json!({"metrics": platform})).unwrap())
-                .is_err()
-        );
+        assert!(service::normalize_body(
+            &serde_json::to_vec(&json!({"metrics": platform})).unwrap()
+        )
+        .is_err());
     }
 
     #[test]

@@ -67,7 +67,10 @@ mod tests {
         assert_eq!(r.wasm_memory_pages, Some(17));
         assert_eq!(r.wasm_memory_bytes, Some(17 * 65_536));
         assert_eq!(r.rate_limiter_clients, 3);
-        assert_eq!(r.rate_limiter_max_clients, crate::http::edge::MAX_CLIENTS as u64);
+        assert_eq!(
+            r.rate_limiter_max_clients,
+            crate::http::edge::MAX_CLIENTS as u64
+        );
         let native = report(None, 0);
         assert_eq!(native.wasm_memory_bytes, None);
         assert_eq!(report(Some(u64::MAX), 0).wasm_memory_bytes, Some(u64::MAX));

@@ -10,7 +10,8 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use worker::{Request, Response, RouteContext, Router};
 
 /// A route's handler: the request and its path parameters in, the response out.
-pub type Handler = fn(Request, RouteContext<()>) -> LocalBoxFuture<'static, worker::Result<Response>>;
+pub type Handler =
+    fn(Request, RouteContext<()>) -> LocalBoxFuture<'static, worker::Result<Response>>;
 
 /// The [`Handler`] of an `async fn(Request, RouteContext<()>) -> worker::Result<Response>`.
 #[macro_export]

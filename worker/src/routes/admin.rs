@@ -420,18 +420,20 @@ pub async fn aggregates(req: Request, ctx: RouteContext<()>) -> worker::Result<R
         })),
     };
     let elapsed_ms = Date::now().as_millis().saturating_sub(started);
-    answer(result.map(|aggs| AggregatesAnswer {
-        source,
-        elapsed_ms,
-        niches: aggs
-            .into_iter()
-            .filter(|(_, a)| a.accounts != 0)
-            .map(|(n, a)| NicheAggregate {
-                niche: n.as_str().to_string(),
-                accounts: a.accounts,
-                sums: a.sums,
-            })
-            .collect(),
+    answer(result.map(|aggs| {
+        AggregatesAnswer {
+            source,
+            elapsed_ms,
+            niches: aggs
+                .into_iter()
+                .filter(|(_, a)| a.accounts != 0)
+                .map(|(n, a)| NicheAggregate {
+                    niche: n.as_str().to_string(),
+                    accounts: a.accounts,
+                    sums: a.sums,
+                })
+                .collect(),
+        }
     }))
 }
 
@@ -439,8 +441,8 @@ pub async fn aggregates(req: Request, ctx: RouteContext<()>) -> worker::Result<R
 mod tests {
     use super::*;
     use crate::adapters::faults::{current, injection_allowed};
-    use crate::testing::fixtures::{account, DAY_MS, NOW};
     use crate::ports::History;
+    use crate::testing::fixtures::{account, DAY_MS, NOW};
     use crate::testing::{run, MemoryStore};
     use crosslearn::wisdom::{period_of_day, ReleaseConfig};
 
@@ -504,23 +506,21 @@ mod tests {
         }
         let config = ReleaseConfig::default();
         // The route's steps: its checks, then the service.
-        let publish_route = |caller: &Caller, body: &[u8], now_ms: u64, config: &ReleaseConfig, seed| {
-            publish_time(caller, body, now_ms)
-                .and_then(|at| run(publish::publish(&store, &store, at, config, seed)))
-        };
+        let publish_route =
+            |caller: &Caller, body: &[u8], now_ms: u64, config: &ReleaseConfig, seed| {
+                publish_time(caller, body, now_ms)
+                    .and_then(|at| run(publish::publish(&store, &store, at, config, seed)))
+            };
         let e = publish_route(&Caller::Account("f0".into()), b"", NOW, &config, 1).unwrap_err();
         assert_eq!(e.status(), 403);
         assert!(run(store.history(0, u32::MAX)).unwrap().is_empty());
         let later = format!(r#"{{"at_ms": {}}}"#, NOW + 7 * DAY_MS);
-        let r = publish_route(&Caller::Operator, later.as_bytes(), NOW, &config, 1)
-        .unwrap();
+        let r = publish_route(&Caller::Operator, later.as_bytes(), NOW, &config, 1).unwrap();
         assert_eq!(r.period, period_of_day(20_454, 7) + 1);
-        let r = publish_route(&Caller::Operator, b" ", NOW, &config, 1)
-        .unwrap();
+        let r = publish_route(&Caller::Operator, b" ", NOW, &config, 1).unwrap();
         assert_eq!(r.period, period_of_day(20_454, 7));
         for bad in [&br#"{"at_ms": -1}"#[..], br#"{"at": 1}"#, b"{"] {
-            let e = publish_route(&Caller::Operator, bad, NOW, &config, 1)
-            .unwrap_err();
+            let e = publish_route(&Caller::Operator, bad, NOW, &config, 1).unwrap_err();
             assert!(e.status() == 400 || e.status() == 422);
         }
     }

@@ -81,8 +81,8 @@ pub const REDIS_CHECK: &str = "/api/admin/redis/check";
 /// `GET /api/admin/aggregates`.
 pub const AGGREGATES: &str = "/api/admin/aggregates";
 
-use crate::routes::admin::{FaultRequest, FaultState};
 use crate::http::runtime::Runtime;
+use crate::routes::admin::{FaultRequest, FaultState};
 use crate::service::accounts::{
     ConsentRequest, ConsentResponse, CreateAccountRequest, CreatedAccount, Erasure, Export,
     IngestReport, IngestRequest,
@@ -279,7 +279,12 @@ mod tests {
     fn one_row_per_method_and_path() {
         let mut seen = std::collections::BTreeSet::new();
         for r in ROUTES {
-            assert!(seen.insert((r.method.as_str(), r.path)), "{} {} twice", r.method.as_str(), r.path);
+            assert!(
+                seen.insert((r.method.as_str(), r.path)),
+                "{} {} twice",
+                r.method.as_str(),
+                r.path
+            );
         }
     }
 }

@@ -71,6 +71,7 @@ pub async fn model_file(req: Request, ctx: RouteContext<()>) -> worker::Result<R
         Err(e) => return error_response(&e),
     };
     resp.headers_mut().set("etag", &etag)?;
-    resp.headers_mut().set("cache-control", models::CACHE_CONTROL)?;
+    resp.headers_mut()
+        .set("cache-control", models::CACHE_CONTROL)?;
     Ok(resp)
 }

@@ -8,12 +8,12 @@
 //! consent, erasure) run under the outbox protocol of [`sync`]: they return [`Changed`], the
 //! answer plus what happened to the aggregate store.
 
-use crate::service::auth::{authorize, internal, require_operator, Caller};
 use crate::error::ApiError;
 use crate::ports::{
     Account, Accounts, AggregatesLink, Consent, Erased, Event, Events, Insights, Outbox, Records,
     StoredInsight,
 };
+use crate::service::auth::{authorize, internal, require_operator, Caller};
 use crate::service::sync::{self, Changed, Ports};
 use crosslearn::error::ErrorCode;
 use crosslearn::record::{
@@ -439,11 +439,11 @@ pub fn iso_utc(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ports::Events;
     use crate::service::auth::{authenticate, token_hash};
     use crate::testing::requests::{create_account, erase, export, ingest, set_consent};
     use crate::testing::run;
     use crate::testing::MemoryStore;
-    use crate::ports::Events;
 
     const NOW: &str = "2026-01-02T03:04:05.006Z";
     const OP: &str = "operator-secret";

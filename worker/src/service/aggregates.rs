@@ -30,8 +30,8 @@ use crosslearn::niche::Niche;
 use crosslearn::privacy::aggregate::Aggregate;
 use crosslearn::rng::Rng;
 use crosslearn::wisdom::{
-    empty_aggregate, release_wisdom, wisdom_contribution, AccountConsent, ReleaseConfig,
-    ReleaseId, WisdomContribution,
+    empty_aggregate, release_wisdom, wisdom_contribution, AccountConsent, ReleaseConfig, ReleaseId,
+    WisdomContribution,
 };
 use serde::Serialize;
 use std::fmt;
@@ -439,10 +439,10 @@ pub async fn check<S: Accounts + Records, O: Outbox, A: AggregateStore>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ports::{Account, Consent, Releases};
     use crate::service::publish::publish_with;
     use crate::testing::{run, MemoryStore};
     use crate::testing::{MemoryAggregates, MemoryOutbox};
-    use crate::ports::{Account, Consent, Releases};
     use crosslearn::record::{validate_records, RecordInput, RecordSource};
 
     const DAY_MS: u64 = 86_400_000;
@@ -591,7 +591,10 @@ mod tests {
         assert_eq!(out, SyncOutcome::Synced);
         consistent(&store, &outbox, &mut redis);
         let config = ReleaseConfig::default();
-        let report = run(crate::service::publish::publish(&store, &store, NOW, &config, 1)).unwrap();
+        let report = run(crate::service::publish::publish(
+            &store, &store, NOW, &config, 1,
+        ))
+        .unwrap();
         assert_eq!(
             (report.opted_in_accounts, report.contributing_accounts),
             (1, 0)
@@ -682,7 +685,10 @@ mod tests {
         // D1 mode: history rows in `store`, releases in `d1_kv`; Redis mode: both in `redis_store`.
         let d1_kv = MemoryStore::new();
         let redis_store = MemoryStore::new();
-        let d1 = run(crate::service::publish::publish(&store, &d1_kv, NOW, &config, 9)).unwrap();
+        let d1 = run(crate::service::publish::publish(
+            &store, &d1_kv, NOW, &config, 9,
+        ))
+        .unwrap();
         let aggs = run(redis.read()).unwrap().unwrap();
         let n = aggs.values().map(|a| a.accounts as usize).sum();
         let via_redis = run(publish_with(

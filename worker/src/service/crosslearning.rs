@@ -15,10 +15,10 @@
 //! needs its token (or the operator's), and an `account_id` in a body or path must be the
 //! token's own (403 otherwise, whether or not that account exists).
 
-use crate::service::auth::{internal, Caller};
 use crate::error::ApiError;
-use crate::service::accounts::{check_account_id, owned};
 use crate::ports::{Accounts, Event, Events, Insights, Records, Releases, StoredInsight};
+use crate::service::accounts::{check_account_id, owned};
+use crate::service::auth::{internal, Caller};
 use crosslearn::advice::dashboard::NetworkStats;
 use crosslearn::advice::{
     dashboard, recommend, Dashboard, DashboardOptions, RecommendOptions, Recommendations,
@@ -640,6 +640,7 @@ pub async fn stats<R: Releases>(kv: &R, now: &str) -> Result<StatsResponse, ApiE
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ports::History;
     use crate::service::auth::authenticate;
     use crate::service::models::niche_model;
     use crate::testing::requests::{
@@ -647,7 +648,6 @@ mod tests {
         set_consent,
     };
     use crate::testing::{run, MemoryStore};
-    use crate::ports::History;
     use crosslearn::wisdom::{period_of_day, ReleaseConfig};
     use serde_json::{json, Value};
 
@@ -741,7 +741,14 @@ mod tests {
     }
 
     fn publish_at(store: &MemoryStore, at: u64) {
-        run(crate::service::publish::publish(store, store, at, &config(), 7)).unwrap();
+        run(crate::service::publish::publish(
+            store,
+            store,
+            at,
+            &config(),
+            7,
+        ))
+        .unwrap();
     }
 
     fn detect(

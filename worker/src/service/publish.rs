@@ -11,9 +11,9 @@
 //! from every release made after its erasure (the next period's). Time and the noise seed are
 //! passed in.
 
-use crate::service::auth::internal;
 use crate::error::ApiError;
 use crate::ports::{Accounts, History, HistoryRow, Records, Releases};
+use crate::service::auth::internal;
 use crosslearn::insights::InsightOptions;
 use crosslearn::niche::Niche;
 use crosslearn::rng::Rng;

@@ -14,12 +14,12 @@
 //! is tested natively with [`crate::testing::MemoryLink`].
 
 use crate::error::ApiError;
+use crate::ports::History;
+use crate::ports::Releases;
 use crate::ports::{Accounts, AggregateStore, AggregatesLink, LinkMode, Outbox, Records};
 use crate::service::aggregates::{self, Source, SyncOutcome};
 use crate::service::auth::internal;
 use crate::service::publish::{self, PublishReport};
-use crate::ports::Releases;
-use crate::ports::History;
 use crosslearn::wisdom::ReleaseConfig;
 
 /// The ports an account change needs: D1 (`store`), the D1 outbox and the aggregate store's link.

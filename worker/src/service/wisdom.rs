@@ -3,9 +3,9 @@
 //! are differentially private aggregates). Nothing here computes a release: that is the cron's
 //! job ([`crate::service::publish`]), so `force_refresh` only re-reads the latest published one.
 
-use crate::service::auth::internal;
 use crate::error::ApiError;
 use crate::ports::Releases;
+use crate::service::auth::internal;
 use crosslearn::niche::Niche;
 use serde::Serialize;
 use serde_json::Value;

@@ -47,4 +47,3 @@ pub fn account(store: &MemoryStore, id: &str, niche: &str, opted_in: bool) {
     };
     run(store.set_consent(id, &consent)).unwrap();
 }
-
