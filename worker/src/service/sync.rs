@@ -195,3 +195,231 @@ where
     .await?;
     Ok((report, source))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::{Accounts, Outbox};
+    use crate::service::accounts::{self, owned, ConsentRequest, IngestRequest};
+    use crate::service::auth::Caller;
+    use crate::testing::fixtures::{account, NOW};
+    use crate::testing::{run, MemoryLink, MemoryOutbox, MemoryStore};
+    use serde_json::json;
+
+    fn ingest(
+        ports: &Ports<'_, MemoryStore, MemoryOutbox, MemoryLink>,
+        id: &str,
+        n: usize,
+    ) -> Changed<accounts::IngestReport> {
+        let owner = run(owned(ports.store, &Caller::Operator, id)).unwrap();
+        let records = (0..n)
+            .map(|i| {
+                json!({"record_id": format!("{id}-new-{i}"), "platform": "meta", "niche": "fitness",
+                       "hook_type": "question", "campaign_id": "c9", "impressions": 20000,
+                       "clicks": 400, "spend": 150.0})
+            })
+            .collect();
+        run(accounts::ingest(
+            ports,
+            &owner,
+            IngestRequest { records },
+            "t",
+        ))
+        .unwrap()
+    }
+
+    fn consent(
+        ports: &Ports<'_, MemoryStore, MemoryOutbox, MemoryLink>,
+        id: &str,
+        opted_in: bool,
+    ) -> Changed<accounts::ConsentResponse> {
+        let owner = run(owned(ports.store, &Caller::Operator, id)).unwrap();
+        run(accounts::set_consent(
+            ports,
+            &owner,
+            ConsentRequest { opted_in },
+            "t",
+        ))
+        .unwrap()
+    }
+
+    /// The aggregate store equals a fresh aggregation from D1, and nothing is pending.
+    fn consistent(store: &MemoryStore, outbox: &MemoryOutbox, link: &MemoryLink) -> bool {
+        let mut conn = run(link.open()).unwrap();
+        let report = run(aggregates::check(
+            store,
+            outbox,
+            &mut conn,
+            &ReleaseConfig::default(),
+        ))
+        .unwrap();
+        report.consistent
+    }
+
+    #[test]
+    fn d1_only_mode_marks_nothing_and_reports_no_sync() {
+        let store = MemoryStore::new();
+        account(&store, "a", "fitness", true);
+        let (outbox, link) = (MemoryOutbox::new(), MemoryLink::off());
+        let ports = Ports {
+            store: &store,
+            outbox: &outbox,
+            link: &link,
+        };
+        let changed = ingest(&ports, "a", 2);
+        assert_eq!(
+            (changed.value.stored, changed.sync, changed.log),
+            (2, None, None)
+        );
+        assert!(run(outbox.rows()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn every_change_is_marked_written_and_synced() {
+        let store = MemoryStore::new();
+        let (outbox, link) = (MemoryOutbox::new(), MemoryLink::on());
+        for id in ["a", "b", "c"] {
+            account(&store, id, "fitness", false);
+        }
+        let ports = Ports {
+            store: &store,
+            outbox: &outbox,
+            link: &link,
+        };
+        // A rebuild makes the empty store ready; from then on every change keeps it exact.
+        let mut conn = run(link.open()).unwrap();
+        run(aggregates::rebuild(
+            &store,
+            &outbox,
+            &mut conn,
+            &ReleaseConfig::default(),
+        ))
+        .unwrap();
+        for id in ["a", "b", "c"] {
+            assert_eq!(consent(&ports, id, true).sync, Some(SyncOutcome::Synced));
+        }
+        assert!(consistent(&store, &outbox, &link));
+        assert_eq!(ingest(&ports, "a", 3).sync, Some(SyncOutcome::Synced));
+        assert!(consistent(&store, &outbox, &link));
+        assert_eq!(consent(&ports, "b", false).sync, Some(SyncOutcome::Synced));
+        assert!(consistent(&store, &outbox, &link));
+        let owner = run(owned(&store, &Caller::Operator, "c")).unwrap();
+        let erased = run(accounts::erase(&ports, owner)).unwrap();
+        assert_eq!(erased.sync, Some(SyncOutcome::Synced));
+        assert!(consistent(&store, &outbox, &link));
+        // The erased account's outbox row is gone once the store dropped it.
+        assert!(!run(outbox.rows()).unwrap().contains_key("c"));
+        assert_eq!(run(outbox.pending_count()).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_failing_store_never_fails_the_change_and_the_drain_catches_up() {
+        let store = MemoryStore::new();
+        let (outbox, link) = (MemoryOutbox::new(), MemoryLink::on());
+        account(&store, "a", "fitness", true);
+        let ports = Ports {
+            store: &store,
+            outbox: &outbox,
+            link: &link,
+        };
+        let mut conn = run(link.open()).unwrap();
+        run(aggregates::rebuild(
+            &store,
+            &outbox,
+            &mut conn,
+            &ReleaseConfig::default(),
+        ))
+        .unwrap();
+
+        link.store.borrow_mut().fail = true;
+        let changed = ingest(&ports, "a", 2);
+        assert_eq!(changed.value.stored, 2, "D1 has the change");
+        assert!(
+            matches!(changed.sync, Some(SyncOutcome::Queued { .. })),
+            "{:?}",
+            changed.sync
+        );
+        assert!(changed.log.is_some());
+        assert_eq!(run(outbox.pending_count()).unwrap(), 1);
+        // The publication falls back to D1 and says why.
+        let (_, source) = run(publication(
+            &ports,
+            &store,
+            NOW,
+            &ReleaseConfig::default(),
+            1,
+        ))
+        .unwrap();
+        assert_eq!(source.source, "d1");
+        assert!(source.fallback_reason.unwrap().contains("refused"));
+
+        link.store.borrow_mut().fail = false;
+        assert!(!consistent(&store, &outbox, &link));
+        let mut conn = run(link.open()).unwrap();
+        run(aggregates::drain(
+            &store,
+            &outbox,
+            &mut conn,
+            &ReleaseConfig::default(),
+            100,
+        ))
+        .unwrap();
+        assert!(consistent(&store, &outbox, &link));
+        let (_, source) = run(publication(
+            &ports,
+            &store,
+            NOW,
+            &ReleaseConfig::default(),
+            1,
+        ))
+        .unwrap();
+        assert_eq!((source.source, source.fallback_reason), ("redis", None));
+    }
+
+    #[test]
+    fn a_broken_config_still_marks_and_a_failed_write_is_the_error() {
+        let store = MemoryStore::new();
+        account(&store, "a", "fitness", true);
+        let outbox = MemoryOutbox::new();
+        let link = MemoryLink {
+            mode: Some(LinkMode::Broken("REDIS_PORT must be a port".into())),
+            ..MemoryLink::default()
+        };
+        let ports = Ports {
+            store: &store,
+            outbox: &outbox,
+            link: &link,
+        };
+        let changed = ingest(&ports, "a", 1);
+        assert_eq!(
+            changed.sync,
+            Some(SyncOutcome::Queued {
+                reason: "REDIS_PORT must be a port".into()
+            })
+        );
+        assert_eq!(run(outbox.rows()).unwrap()["a"].seq, 1);
+
+        // The write fails: the request fails with it, and the change was counted before it.
+        let e = run(change(&ports, "a", async || -> Result<(), ApiError> {
+            Err(ApiError::Internal)
+        }))
+        .unwrap_err();
+        assert_eq!(e, ApiError::Internal);
+        assert_eq!(run(outbox.rows()).unwrap()["a"].seq, 2);
+        // D1-only publication when the config is unusable, with its reason.
+        let (report, source) = run(publication(
+            &ports,
+            &store,
+            NOW,
+            &ReleaseConfig::default(),
+            1,
+        ))
+        .unwrap();
+        assert_eq!((source.source, report.opted_in_accounts), ("d1", 1));
+        assert_eq!(
+            source.fallback_reason.as_deref(),
+            Some("REDIS_PORT must be a port")
+        );
+        assert!(run(store.account("a")).unwrap().is_some());
+    }
+}
