@@ -1,5 +1,6 @@
 //! The KV adapter: published niche releases, one key per niche (`release:<niche>`) and all of
-//! them as one array (`releases:all`), so every wisdom request is one read. Written only by publication (the cron handler, a later step).
+//! them as one array (`releases:all`), so every wisdom request is one read. Written only by
+//! publication ([`crate::service::publish`], run by the cron and the operator's publish route).
 
 use crate::ports::{Releases, StoreError, StoreResult};
 use worker::kv::KvStore;

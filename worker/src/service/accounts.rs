@@ -1,4 +1,4 @@
-//! The account service: create, ingest, consent, export, erase. Generic over the storage traits
+//! The account service: create, ingest, consent, export, erase. Generic over the ports
 //! ([`crate::ports`]), so every rule here is tested natively against the in-memory fakes.
 //!
 //! Every operation on an existing account takes the proof [`Owned`] (from [`owned`]: the caller

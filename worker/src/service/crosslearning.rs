@@ -3,8 +3,8 @@
 //! reads are in [`crate::service::wisdom`].
 //!
 //! Request and response types are plain serde types (requests `deny_unknown_fields`); each
-//! service function is generic over the storage traits ([`crate::ports`]) and takes the caller,
-//! the body, the time and (where an event is recorded) the event id, so all of it runs natively
+//! service function is generic over the ports ([`crate::ports`]) and takes the caller, the typed
+//! request (parsed once by the route), the time and (where an event is recorded) the event id, so all of it runs natively
 //! against the in-memory fakes. The domain work is the core's: niche detection
 //! ([`crosslearn::niche`], the embedded `models/niche-v1.bin`), insights
 //! ([`crosslearn::insights::account_insights`]), recommendations and the dashboard

@@ -1,4 +1,5 @@
-//! Publication of niche releases (the cron handler's work), over the storage traits.
+//! Publication of niche releases (the cron's work, also the operator's publish route), over the
+//! ports.
 //!
 //! Every run: rebuild the contribution pool from D1 (only opted-in accounts, each through the
 //! core's `wisdom_contribution`: consent, data gate, clipping), then for every niche obtain the
