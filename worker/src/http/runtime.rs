@@ -11,9 +11,6 @@
 
 use serde::Serialize;
 
-/// `GET /api/admin/runtime`.
-pub const RUNTIME: &str = "/api/admin/runtime";
-
 /// Bytes in one wasm page.
 pub const WASM_PAGE_BYTES: u64 = 65_536;
 
