@@ -295,6 +295,8 @@ mod wasm_tests {
         use ErrorCode::*;
         let all = [
             InvalidValue,
+            InvalidType,
+            UnknownField,
             MissingField,
             UnknownValue,
             EmptyInput,
@@ -306,8 +308,8 @@ mod wasm_tests {
         // the `ErrorCode` union in src/wasm/convert.rs.
         for code in all {
             match code {
-                InvalidValue | MissingField | UnknownValue | EmptyInput | Duplicate | Malformed
-                | Unsupported => {}
+                InvalidValue | InvalidType | UnknownField | MissingField | UnknownValue
+                | EmptyInput | Duplicate | Malformed | Unsupported => {}
             }
             let quoted = format!("\"{}\"", code.as_str());
             assert!(wasm::convert::TS_ERROR.contains(&quoted), "{quoted}");
