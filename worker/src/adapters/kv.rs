@@ -17,26 +17,38 @@ impl KvReleases {
     }
 }
 
-/// The KV key of a niche's published release.
-pub fn release_key(niche: &str) -> String {
-    format!("release:{niche}")
+/// A key of the releases namespace: every key the adapter reads or writes is one of these, so
+/// the layout is in one place (the e2e and fault tests address the same strings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KvKey<'a> {
+    /// `release:<niche>`: a niche's latest published release.
+    Release(&'a str),
+    /// `releases:all`: every niche's release as one array.
+    AllReleases,
 }
 
-/// The KV key of the bulk array of every niche's release.
-pub const ALL_RELEASES_KEY: &str = "releases:all";
+impl KvKey<'_> {
+    /// The key as stored.
+    pub fn to_key(self) -> String {
+        match self {
+            KvKey::Release(niche) => format!("release:{niche}"),
+            KvKey::AllReleases => "releases:all".to_string(),
+        }
+    }
+}
 
 impl KvReleases {
-    async fn get(&self, key: &str) -> StoreResult<Option<String>> {
+    async fn get(&self, key: KvKey<'_>) -> StoreResult<Option<String>> {
         self.kv
-            .get(key)
+            .get(&key.to_key())
             .text()
             .await
             .map_err(|e| StoreError::new(e.to_string()))
     }
 
-    async fn put(&self, key: &str, value: &str) -> StoreResult<()> {
+    async fn put(&self, key: KvKey<'_>, value: &str) -> StoreResult<()> {
         self.kv
-            .put(key, value)
+            .put(&key.to_key(), value)
             .map_err(|e| StoreError::new(e.to_string()))?
             .execute()
             .await
@@ -46,18 +58,29 @@ impl KvReleases {
 
 impl Releases for KvReleases {
     async fn published(&self, niche: &str) -> StoreResult<Option<String>> {
-        self.get(&release_key(niche)).await
+        self.get(KvKey::Release(niche)).await
     }
 
     async fn publish(&self, niche: &str, release_json: &str) -> StoreResult<()> {
-        self.put(&release_key(niche), release_json).await
+        self.put(KvKey::Release(niche), release_json).await
     }
 
     async fn published_all(&self) -> StoreResult<Option<String>> {
-        self.get(ALL_RELEASES_KEY).await
+        self.get(KvKey::AllReleases).await
     }
 
     async fn publish_all(&self, releases_json: &str) -> StoreResult<()> {
-        self.put(ALL_RELEASES_KEY, releases_json).await
+        self.put(KvKey::AllReleases, releases_json).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_as_stored() {
+        assert_eq!(KvKey::Release("fitness").to_key(), "release:fitness");
+        assert_eq!(KvKey::AllReleases.to_key(), "releases:all");
     }
 }
