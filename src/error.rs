@@ -12,6 +12,11 @@ use std::fmt;
 pub enum ErrorCode {
     /// A value is present but not acceptable (NaN, infinite, negative, out of range).
     InvalidValue,
+    /// A value is of the wrong JSON type (a string where a number goes, a float for a whole
+    /// number, an array of the wrong length).
+    InvalidType,
+    /// An object has a key the type does not know (often a misspelt optional field).
+    UnknownField,
     /// A required value is missing.
     MissingField,
     /// A string is not one of the accepted values (unknown platform, niche, vocabulary term).
@@ -31,12 +36,45 @@ impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::InvalidValue => "invalid_value",
+            ErrorCode::InvalidType => "invalid_type",
+            ErrorCode::UnknownField => "unknown_field",
             ErrorCode::MissingField => "missing_field",
             ErrorCode::UnknownValue => "unknown_value",
             ErrorCode::EmptyInput => "empty_input",
             ErrorCode::Duplicate => "duplicate",
             ErrorCode::Malformed => "malformed",
             ErrorCode::Unsupported => "unsupported",
+        }
+    }
+}
+
+impl ErrorCode {
+    /// The code of a deserialization failure, from serde's message. serde's standard data errors
+    /// (`invalid type`, `invalid length`, `invalid value`, `unknown field`, `missing field`,
+    /// `unknown variant`, `duplicate field`) map to their codes; any other message is a core error
+    /// raised inside deserialization (an unknown platform, niche or vocabulary term, through the
+    /// type's `TryFrom<String>`), whose reason starts with `unknown` for an unknown value.
+    ///
+    /// The HTTP API and the JS bindings both classify with this, so one mistake gets one code.
+    pub fn of_serde_message(message: &str) -> ErrorCode {
+        const PREFIXES: [(&str, ErrorCode); 7] = [
+            ("invalid type", ErrorCode::InvalidType),
+            ("invalid length", ErrorCode::InvalidType),
+            ("invalid value", ErrorCode::InvalidValue),
+            ("unknown field", ErrorCode::UnknownField),
+            ("missing field", ErrorCode::MissingField),
+            ("unknown variant", ErrorCode::UnknownValue),
+            ("duplicate field", ErrorCode::Duplicate),
+        ];
+        if let Some((_, code)) = PREFIXES.iter().find(|(p, _)| message.starts_with(p)) {
+            return *code;
+        }
+        // A core error's Display is `<field>: <reason>`.
+        let reason = message.split_once(": ").map_or(message, |(_, r)| r);
+        if reason.starts_with("unknown ") {
+            ErrorCode::UnknownValue
+        } else {
+            ErrorCode::InvalidValue
         }
     }
 }
@@ -68,6 +106,49 @@ impl Error {
             code,
             field: None,
             message: message.into(),
+        }
+    }
+
+    /// The error for a value deserialization refused: `path` is where (a dotted JSON path such as
+    /// `metrics[1].ctr`; `None` for the value as a whole) and `message` is serde's (without a
+    /// position suffix). The code is [`ErrorCode::of_serde_message`]; a missing field is named by
+    /// its own path (serde reports it at its parent), and a core error raised inside
+    /// deserialization loses its repeated `<field>: ` prefix.
+    pub fn from_serde(path: Option<&str>, message: &str) -> Self {
+        let code = ErrorCode::of_serde_message(message);
+        let mut field = path.map(str::to_string);
+        let mut message = message.to_string();
+        match code {
+            ErrorCode::MissingField => {
+                let name = message
+                    .split('`')
+                    .nth(1)
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_string);
+                if let Some(name) = name {
+                    field = Some(match field {
+                        Some(parent) => format!("{parent}.{name}"),
+                        None => name,
+                    });
+                }
+            }
+            ErrorCode::InvalidValue | ErrorCode::UnknownValue => {
+                let last = field
+                    .as_deref()
+                    .and_then(|f| f.rsplit(['.', ']']).next())
+                    .unwrap_or_default();
+                if !last.is_empty() {
+                    if let Some(reason) = message.strip_prefix(&format!("{last}: ")) {
+                        message = reason.to_string();
+                    }
+                }
+            }
+            _ => {}
+        }
+        Error {
+            code,
+            field,
+            message,
         }
     }
 
@@ -128,6 +209,58 @@ mod tests {
         let e = Error::field(ErrorCode::InvalidValue, "cpc", "bad").within("platform_data[2]");
         assert_eq!(e.field.as_deref(), Some("platform_data[2].cpc"));
         assert_eq!(e.to_string(), "platform_data[2].cpc: bad");
+    }
+
+    #[test]
+    fn serde_failures_get_one_classification() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct T {
+            n: u32,
+            platform: crate::Platform,
+            #[serde(default)]
+            mode: Option<crate::normalize::Mode>,
+        }
+        // serde's message (without its position) at `path`, as the callers pass them.
+        let fail = |json: &str, path: Option<&str>| {
+            let inner = serde_json::from_str::<T>(json).unwrap_err();
+            let message = inner.to_string();
+            let suffix = format!(" at line {} column {}", inner.line(), inner.column());
+            let message = message
+                .strip_suffix(&suffix)
+                .unwrap_or(&message)
+                .to_string();
+            let e = Error::from_serde(path, &message);
+            (e.code.as_str(), e.field, e.message)
+        };
+        let ok = r#""n": 1, "platform": "meta""#;
+        let (code, field, _) = fail(r#"{"n": "one", "platform": "meta"}"#, Some("n"));
+        assert_eq!((code, field.as_deref()), ("invalid_type", Some("n")));
+        let (code, field, _) = fail(&format!("{{{ok}, \"mdoe\": 1}}"), Some("mdoe"));
+        assert_eq!((code, field.as_deref()), ("unknown_field", Some("mdoe")));
+        let (code, field, _) = fail(r#"{"platform": "meta"}"#, None);
+        assert_eq!((code, field.as_deref()), ("missing_field", Some("n")));
+        let (code, field, _) = fail(r#"{"platform": "meta"}"#, Some("x[2]"));
+        assert_eq!((code, field.as_deref()), ("missing_field", Some("x[2].n")));
+        let (code, field, _) = fail(&format!("{{{ok}, \"mode\": \"fast\"}}"), Some("mode"));
+        assert_eq!((code, field.as_deref()), ("unknown_value", Some("mode")));
+        let (code, field, message) =
+            fail(r#"{"n": 1, "platform": "myspace"}"#, Some("a[0].platform"));
+        assert_eq!(
+            (code, field.as_deref()),
+            ("unknown_value", Some("a[0].platform"))
+        );
+        assert!(
+            message.starts_with("unknown platform \"myspace\""),
+            "{message}"
+        );
+        let (code, _, _) = fail(r#"{"n": 1, "n": 2, "platform": "meta"}"#, Some("n"));
+        assert_eq!(code, "duplicate");
+        assert_eq!(
+            ErrorCode::of_serde_message("something custom"),
+            ErrorCode::InvalidValue
+        );
     }
 
     #[test]

@@ -230,13 +230,13 @@ mod wasm_tests {
                 let mut m = tiktok();
                 m["cpc"] = json!("cheap");
                 let r = wasm::normalize(ts(&m), None).map(drop);
-                (r, "invalid_value", "metrics.cpc")
+                (r, "invalid_type", "metrics.cpc")
             },
             {
                 let mut m = tiktok();
                 m["engagment_rate"] = json!(0.1);
                 let r = wasm::normalize(ts(&m), None).map(drop);
-                (r, "unknown_value", "metrics.engagment_rate")
+                (r, "unknown_field", "metrics.engagment_rate")
             },
             {
                 let mut m = tiktok();
@@ -246,7 +246,7 @@ mod wasm_tests {
             },
             (
                 wasm::normalize(ts(&tiktok()), Some(ts(&json!({ "mdoe": "seed" })))).map(drop),
-                "unknown_value",
+                "unknown_field",
                 "options.mdoe",
             ),
             (
@@ -295,6 +295,8 @@ mod wasm_tests {
         use ErrorCode::*;
         let all = [
             InvalidValue,
+            InvalidType,
+            UnknownField,
             MissingField,
             UnknownValue,
             EmptyInput,
@@ -306,8 +308,8 @@ mod wasm_tests {
         // the `ErrorCode` union in src/wasm/convert.rs.
         for code in all {
             match code {
-                InvalidValue | MissingField | UnknownValue | EmptyInput | Duplicate | Malformed
-                | Unsupported => {}
+                InvalidValue | InvalidType | UnknownField | MissingField | UnknownValue
+                | EmptyInput | Duplicate | Malformed | Unsupported => {}
             }
             let quoted = format!("\"{}\"", code.as_str());
             assert!(wasm::convert::TS_ERROR.contains(&quoted), "{quoted}");
@@ -463,14 +465,14 @@ mod wasm_tests {
         )));
         assert_eq!(
             (code.as_str(), field.as_deref()),
-            ("invalid_value", Some("options.seed"))
+            ("invalid_type", Some("options.seed"))
         );
         let (code, field, _) = thrown(wasm::generate_network(ts(
             &json!({ "seed": 1, "accounts": 1, "efect_scale": 2 }),
         )));
         assert_eq!(
             (code.as_str(), field.as_deref()),
-            ("unknown_value", Some("options.efect_scale"))
+            ("unknown_field", Some("options.efect_scale"))
         );
     }
 
@@ -510,7 +512,7 @@ mod wasm_tests {
         ));
         assert_eq!(
             (code.as_str(), field.as_deref()),
-            ("invalid_value", Some("titles[1]"))
+            ("invalid_type", Some("titles[1]"))
         );
     }
 

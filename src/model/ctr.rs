@@ -92,6 +92,37 @@ pub struct TrainOptions {
     pub trained_on: String,
 }
 
+impl TrainOptions {
+    /// Check the settings, naming the bad one by its field (`fit.l2` as `l2`, `max_iter`,
+    /// `calibration_share`, `feature_names[i]`): the one place these rules live (the JS binding
+    /// only renames the fields).
+    pub fn validate(&self) -> Result<()> {
+        self.fit.validate()?;
+        if !(0.0..0.9).contains(&self.calibration_share) {
+            return Err(Error::field(
+                ErrorCode::InvalidValue,
+                "calibration_share",
+                format!("must be in [0, 0.9), got {}", self.calibration_share),
+            ));
+        }
+        if self.feature_names.is_empty() {
+            return Err(Error::field(
+                ErrorCode::EmptyInput,
+                "feature_names",
+                "needs at least one feature name",
+            ));
+        }
+        if let Some(i) = self.feature_names.iter().position(|s| s.is_empty()) {
+            return Err(Error::field(
+                ErrorCode::InvalidValue,
+                format!("feature_names[{i}]"),
+                "must not be empty",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// A trained, calibrated linear CTR model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CtrModel {
@@ -122,6 +153,7 @@ impl CtrModel {
         impressions: &[f64],
         opts: &TrainOptions,
     ) -> Result<CtrModel> {
+        opts.validate()?;
         check_training_data(x, clicks, impressions)?;
         if opts.feature_names.len() != x.ncols() {
             return Err(Error::field(
@@ -132,13 +164,6 @@ impl CtrModel {
                     opts.feature_names.len(),
                     x.ncols()
                 ),
-            ));
-        }
-        if !(0.0..0.9).contains(&opts.calibration_share) {
-            return Err(Error::field(
-                ErrorCode::InvalidValue,
-                "calibration_share",
-                format!("must be in [0, 0.9), got {}", opts.calibration_share),
             ));
         }
         let rows: Vec<bool> = (0..x.nrows() as u64)
@@ -525,6 +550,43 @@ mod tests {
             seed: 1,
             trained_on: "toy".into(),
         }
+    }
+
+    #[test]
+    fn options_are_checked_naming_the_field() {
+        assert!(opts().validate().is_ok());
+        let field = |o: TrainOptions| {
+            let e = o.validate().unwrap_err();
+            (e.code, e.field.unwrap_or_default())
+        };
+        let mut o = opts();
+        o.fit.l2 = -1.0;
+        assert_eq!(field(o), (ErrorCode::InvalidValue, "l2".into()));
+        let mut o = opts();
+        o.fit.max_iter = 0;
+        assert_eq!(field(o), (ErrorCode::InvalidValue, "max_iter".into()));
+        for share in [0.9, -0.1, f64::NAN] {
+            let mut o = opts();
+            o.calibration_share = share;
+            assert_eq!(
+                field(o),
+                (ErrorCode::InvalidValue, "calibration_share".into())
+            );
+        }
+        let mut o = opts();
+        o.feature_names.clear();
+        assert_eq!(field(o), (ErrorCode::EmptyInput, "feature_names".into()));
+        let mut o = opts();
+        o.feature_names[1] = String::new();
+        assert_eq!(
+            field(o),
+            (ErrorCode::InvalidValue, "feature_names[1]".into())
+        );
+        // Training refuses them too, before touching the data.
+        let (x, c, n) = toy();
+        let mut o = opts();
+        o.fit.l2 = f64::INFINITY;
+        assert!(CtrModel::train(x.view(), &c, &n, &o).is_err());
     }
 
     #[test]

@@ -11,7 +11,8 @@
 //!   API's JSON.
 //! - **Errors:** a core [`Error`] becomes a real JS `Error` (`instanceof Error`, with a stack) whose
 //!   message is `"<field>: <reason>"` and which carries `code` (an [`ErrorCode`] name such as
-//!   `"invalid_value"`) and `field` (the dotted path, or `undefined`). The `CrosslearnError`
+//!   `"invalid_value"`, the same code the HTTP API answers for the same mistake) and `field` (the
+//!   dotted path, or `undefined`). The `CrosslearnError`
 //!   interface in the generated `.d.ts` describes it. Field paths start with the argument's name
 //!   (`metrics.cpc`, `list[1].spend`, `options.mode`); data keys keep the snake_case wire names.
 
@@ -37,6 +38,8 @@ pub const TS_ERROR: &str = r#"
 /** Stable machine-readable category of a {@link CrosslearnError}. */
 export type ErrorCode =
     | "invalid_value"
+    | "invalid_type"
+    | "unknown_field"
     | "missing_field"
     | "unknown_value"
     | "empty_input"
@@ -226,42 +229,12 @@ fn number(f: f64) -> Result<Value, Error> {
     Ok(serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number))
 }
 
-/// A deserialization error as a core error: code from serde's message, field = `arg` + path.
+/// A deserialization error as a core error: [`Error::from_serde`] (the classification the
+/// Worker's HTTP API uses too, so one mistake gets one code everywhere), the field prefixed with
+/// `arg`.
 fn de_error(e: serde_path_to_error::Error<serde_json::Error>, arg: &str) -> Error {
-    let mut path = e.path().to_string();
+    let path = e.path().to_string();
     let message = e.into_inner().to_string();
-    // serde reports a missing key at its parent; name the key itself.
-    let missing = message
-        .strip_prefix("missing field `")
-        .and_then(|rest| rest.split('`').next());
-    if let Some(key) = missing {
-        path = if path == "." {
-            key.to_string()
-        } else {
-            format!("{path}.{key}")
-        };
-    }
-    let code = if message.starts_with("missing field") {
-        ErrorCode::MissingField
-    } else if message.starts_with("unknown") || message.contains("unknown platform") {
-        ErrorCode::UnknownValue
-    } else {
-        ErrorCode::InvalidValue
-    };
-    // A core error raised inside deserialization (an unknown platform string) already starts
-    // with the field's own name; drop that repetition.
-    let last = path.rsplit(['.', ']']).next().unwrap_or_default();
-    let message = message
-        .strip_prefix(&format!("{last}: "))
-        .unwrap_or(&message)
-        .to_string();
-    let error = Error::general(code, message);
-    match path.as_str() {
-        "." => error.within(arg),
-        _ => Error {
-            field: Some(path),
-            ..error
-        }
-        .within(arg),
-    }
+    let path = (path != ".").then_some(path);
+    Error::from_serde(path.as_deref(), &message).within(arg)
 }

@@ -2,7 +2,7 @@
 //! (`CtrModel.scoreCampaigns`): the parts of [`CtrModel`] outside the editor's subset (feature
 //! `wasm`, not `wasm-lite`; see [`super`]).
 
-use super::convert::{finite, from_js, whole_number};
+use super::convert::{from_js, whole_number};
 use super::ctr::CtrModel;
 use crate::error::{Error, ErrorCode};
 use crate::model::ctr::{self as core, ModelKind, TrainOptions};
@@ -133,63 +133,39 @@ impl CtrModel {
     }
 }
 
-/// The core's training options from the JS ones, each checked under its camelCase name.
+/// The core's training options from the JS ones, checked by the core
+/// ([`TrainOptions::validate`]) with its errors renamed to the camelCase fields.
 fn train_options(o: &CtrTrainOptions) -> Result<TrainOptions, Error> {
     let defaults = FitOptions::default();
-    let l2 = finite("options.l2", o.l2.unwrap_or(defaults.l2))?;
-    if l2 < 0.0 {
-        return Err(Error::field(
-            ErrorCode::InvalidValue,
-            "options.l2",
-            format!("must be >= 0, got {l2}"),
-        ));
-    }
-    let max_iter = o.max_iter.map_or(defaults.max_iter, |m| m as usize);
-    if max_iter == 0 {
-        return Err(Error::field(
-            ErrorCode::InvalidValue,
-            "options.maxIter",
-            "must be >= 1",
-        ));
-    }
-    let share = finite(
-        "options.calibrationShare",
-        o.calibration_share.unwrap_or(DEFAULT_CALIBRATION_SHARE),
-    )?;
-    if !(0.0..0.9).contains(&share) {
-        return Err(Error::field(
-            ErrorCode::InvalidValue,
-            "options.calibrationShare",
-            format!("must be in [0, 0.9), got {share}"),
-        ));
-    }
-    if o.feature_names.is_empty() {
-        return Err(Error::field(
-            ErrorCode::EmptyInput,
-            "options.featureNames",
-            "needs at least one feature name",
-        ));
-    }
-    if let Some(i) = o.feature_names.iter().position(|s| s.is_empty()) {
-        return Err(Error::field(
-            ErrorCode::InvalidValue,
-            format!("options.featureNames[{i}]"),
-            "must not be empty",
-        ));
-    }
-    Ok(TrainOptions {
+    let opts = TrainOptions {
         kind: o.kind,
         layout: o.layout,
         feature_names: o.feature_names.clone(),
         fit: FitOptions {
-            l2,
-            max_iter,
+            l2: o.l2.unwrap_or(defaults.l2),
+            max_iter: o.max_iter.map_or(defaults.max_iter, |m| m as usize),
             ..defaults
         },
-        calibration_share: share,
+        calibration_share: o.calibration_share.unwrap_or(DEFAULT_CALIBRATION_SHARE),
         seed: o.seed,
         trained_on: o.trained_on.clone().unwrap_or_default(),
-    })
+    };
+    opts.validate().map_err(|e| {
+        let field = e.field.as_deref().map(|f| {
+            const NAMES: [(&str, &str); 3] = [
+                ("max_iter", "maxIter"),
+                ("calibration_share", "calibrationShare"),
+                ("feature_names", "featureNames"),
+            ];
+            let renamed = NAMES
+                .iter()
+                .find_map(|(core, js)| f.strip_prefix(core).map(|rest| format!("{js}{rest}")))
+                .unwrap_or_else(|| f.to_string());
+            format!("options.{renamed}")
+        });
+        Error { field, ..e }
+    })?;
+    Ok(opts)
 }
 
 /// Copy `columns.x` (Float32Array), `columns.clicks` and `columns.impressions` (Float64Array)
@@ -204,7 +180,7 @@ struct Columns {
 fn read_columns(columns: &JsValue) -> Result<Columns, Error> {
     if !columns.is_object() || js_sys::Array::is_array(columns) {
         return Err(Error::field(
-            ErrorCode::InvalidValue,
+            ErrorCode::InvalidType,
             "columns",
             "must be an object { x: Float32Array, clicks: Float64Array, impressions: Float64Array }",
         ));
@@ -214,7 +190,7 @@ fn read_columns(columns: &JsValue) -> Result<Columns, Error> {
         let key = key.as_string().unwrap_or_default();
         if !["x", "clicks", "impressions"].contains(&key.as_str()) {
             return Err(Error::field(
-                ErrorCode::UnknownValue,
+                ErrorCode::UnknownField,
                 format!("columns.{key}"),
                 "unknown key, expected `x`, `clicks` or `impressions`",
             ));
@@ -249,7 +225,7 @@ fn read_columns(columns: &JsValue) -> Result<Columns, Error> {
 }
 
 fn typed(field: &str, ty: &str) -> Error {
-    Error::field(ErrorCode::InvalidValue, field, format!("must be a {ty}"))
+    Error::field(ErrorCode::InvalidType, field, format!("must be a {ty}"))
 }
 
 /// Row checks with the JS column names (the core repeats them under its own names).

@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { queryD1, request, startWorker } from './lib/wrangler.mjs';
 
 const OPERATOR = `op_${randomBytes(16).toString('hex')}`;
-const MAX_BATCH_RECORDS = 500; // worker/src/service.rs
+const MAX_BATCH_RECORDS = 500; // worker/src/service/accounts.rs
 
 let worker;
 before(async () => {

@@ -1,4 +1,4 @@
-// End-to-end test of the operator route GET /api/admin/runtime (worker/src/runtime.rs) on the real
+// End-to-end test of the operator route GET /api/admin/runtime (worker/src/http/runtime.rs) on the real
 // runtime: this isolate's wasm linear memory and rate-limiter size, as sampled by the soak.
 //
 //   bash scripts/build-worker.sh && bash scripts/build-dist.sh && node --test tests/e2e/runtime.test.mjs

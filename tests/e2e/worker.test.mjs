@@ -15,7 +15,7 @@ import { ROOT, request, startWorker } from './lib/wrangler.mjs';
 
 const FIXTURES = process.env.SEED_GOLDEN ?? path.resolve(ROOT, '../shared/fixtures/seed_golden.json');
 const golden = JSON.parse(readFileSync(FIXTURES, 'utf8'));
-const MAX_BODY_BYTES = 1024 * 1024; // worker/src/body.rs
+const MAX_BODY_BYTES = 1024 * 1024; // worker/src/http/body.rs
 
 let worker;
 before(async () => {
@@ -213,7 +213,7 @@ describe('static assets', () => {
 
 describe('streamed body limit', () => {
   // The Worker reads (and drops) the rest of an oversized chunked body before answering 413
-  // (worker/src/body.rs): answering mid-upload left wrangler dev's local proxy with a stuck
+  // (worker/src/http/body.rs): answering mid-upload left wrangler dev's local proxy with a stuck
   // connection, and the next request hung. The follow-up request checks exactly that.
   test('body over 1 MiB (chunked, no Content-Length) -> 413, then the Worker still answers', async () => {
     const chunk = new TextEncoder().encode(' '.repeat(64 * 1024));

@@ -85,10 +85,10 @@ test("bad input throws a real Error naming the field, with code and field", () =
   const metrics = fixtures.cases.worked_examples.normalize[0].input;
   const cases = [
     [() => cl.normalize({ ...metrics, cpc: -1 }), "invalid_value", "metrics.cpc"],
-    [() => cl.normalize({ ...metrics, impressions: "many" }), "invalid_value", "metrics.impressions"],
+    [() => cl.normalize({ ...metrics, impressions: "many" }), "invalid_type", "metrics.impressions"],
     [() => cl.normalize({ ...metrics, ctr: undefined }), "missing_field", "metrics.ctr"],
     [() => cl.normalize({ ...metrics, platform: "myspace" }), "unknown_value", "metrics.platform"],
-    [() => cl.normalize(metrics, { mdoe: "seed" }), "unknown_value", "options.mdoe"],
+    [() => cl.normalize(metrics, { mdoe: "seed" }), "unknown_field", "options.mdoe"],
     [() => cl.bestPlatform([metrics, { ...metrics, spend: NaN }]), "invalid_value", "list[1].spend"],
     [() => cl.unifiedFeaturesBatch(new Float64Array(10), 1), "invalid_value", "columns"],
   ];

@@ -77,9 +77,9 @@ pub enum ApiError {
     /// The path exists, but not for this method.
     MethodNotAllowed {
         /// The methods the path accepts, comma-separated (the `Allow` header's value).
-        allow: &'static str,
+        allow: String,
     },
-    /// Too many requests from this client on a rate-limited public route (see [`crate::edge`]).
+    /// Too many requests from this client on a rate-limited public route (see [`crate::http::edge`]).
     RateLimited {
         /// Seconds until the next request will be accepted (the `Retry-After` header).
         retry_after_s: u64,
@@ -94,7 +94,7 @@ pub enum ApiError {
         cause: String,
     },
     /// A D1 write failed (D1 unavailable, or the dev-only fault hook in
-    /// [`crate::store::faults`]): 503, the message names what was being written; the cause is
+    /// [`crate::adapters::faults`]): 503, the message names what was being written; the cause is
     /// logged only. A failed write batch is one transaction, so nothing of it was stored and
     /// retrying is safe (docs/robustness.md, "D1 write faults").
     StorageWrite {
@@ -278,7 +278,9 @@ mod tests {
         let r = ApiError::RateLimited { retry_after_s: 3 };
         assert_eq!((r.status(), r.code()), (429, "rate_limited"));
         assert!(r.body().error.message.contains("3 s"));
-        let m = ApiError::MethodNotAllowed { allow: "POST" };
+        let m = ApiError::MethodNotAllowed {
+            allow: "POST".into(),
+        };
         assert_eq!((m.status(), m.code()), (405, "method_not_allowed"));
         let n = ApiError::NotFound { path: "/x".into() };
         assert_eq!((n.status(), n.code()), (404, "not_found"));

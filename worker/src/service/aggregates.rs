@@ -10,116 +10,31 @@
 //!   (HINCRBY; zero fields are skipped);
 //! - `{cl}:w1:ready` = set once a full rebuild finished (absent after Redis lost its data).
 //!
-//! **Updates** are one Lua script per account ([`APPLY_SCRIPT`]): it ignores a `seq` not newer
+//! **Updates** are one Lua script per account ([`crate::adapters::redis::APPLY_SCRIPT`]): it ignores a `seq` not newer
 //! than the stored one, subtracts the old vector, adds the new one and stores it, atomically.
 //!
 //! **Source of truth.** D1. Every change bumps the account's `seq` in the D1 outbox *before* the
-//! change is written ([`crate::store::outbox`]); Redis is updated after D1 acknowledged, and
+//! change is written ([`crate::adapters::outbox`]); Redis is updated after D1 acknowledged, and
 //! `synced` recorded. A Redis failure leaves the row pending; [`drain`] replays pending rows (and
 //! [`rebuild`]s everything when the `ready` marker is missing). Publication uses Redis only when it
 //! answers, is ready and nothing is pending ([`publication_aggregates`]); otherwise it aggregates
 //! from D1. [`check`] compares Redis with a fresh D1 aggregation.
 
-use crate::auth::internal;
 use crate::error::ApiError;
-use crate::store::outbox::Outbox;
-use crate::store::redis::RedisError;
-use crate::store::{Accounts, Records};
+use crate::ports::{
+    niches, Accounts, AggregateStore, Aggregates, Apply, Outbox, Records, RedisError,
+};
+use crate::service::auth::internal;
 use crosslearn::insights::InsightOptions;
 use crosslearn::niche::Niche;
 use crosslearn::privacy::aggregate::Aggregate;
 use crosslearn::rng::Rng;
 use crosslearn::wisdom::{
-    empty_aggregate, release_wisdom, wisdom_contribution, AccountConsent, Layout, ReleaseConfig,
-    ReleaseId, WisdomContribution, WISDOM_VERSION,
+    empty_aggregate, release_wisdom, wisdom_contribution, AccountConsent, ReleaseConfig, ReleaseId,
+    WisdomContribution,
 };
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::fmt;
-
-/// Exact aggregates per niche (niches nobody contributes to may be absent).
-pub type Aggregates = BTreeMap<Niche, Aggregate>;
-
-/// Key prefix: the `{cl}` hash tag keeps every key in one cluster slot (the Lua script touches
-/// several), and the layout version keeps vectors of another layout apart.
-pub fn prefix() -> String {
-    format!("{{cl}}:w{WISDOM_VERSION}:")
-}
-
-/// The niches a publication releases (all but `unknown`).
-pub fn niches() -> impl Iterator<Item = Niche> {
-    Niche::ALL.into_iter().filter(|n| *n != Niche::Unknown)
-}
-
-/// The atomic replace: `KEYS[1]` = the account key; `ARGV` = seq, niche (empty: none), the
-/// comma-separated values, `1` to delete the key instead of leaving a tombstone, the niche key
-/// prefix. Returns 1 when applied, 0 when the stored seq is as new or newer (a stale update).
-/// Values travel as decimal strings and are negated as strings, so no integer passes through a
-/// Lua double.
-pub const APPLY_SCRIPT: &str = r#"
-local seq = tonumber(ARGV[1])
-local cur = redis.call('GET', KEYS[1])
-local function each(csv, agg, negate)
-  local i = 0
-  for x in string.gmatch(csv, '[^,]+') do
-    if x ~= '0' then
-      if negate then
-        if string.sub(x, 1, 1) == '-' then x = string.sub(x, 2) else x = '-' .. x end
-      end
-      redis.call('HINCRBY', agg, tostring(i), x)
-    end
-    i = i + 1
-  end
-end
-if cur then
-  local s, n, v = string.match(cur, '^(%d+)|([^|]*)|(.*)$')
-  if s == nil then return redis.error_reply('corrupt account entry ' .. KEYS[1]) end
-  if tonumber(s) >= seq then return 0 end
-  if n ~= '' then
-    local agg = ARGV[5] .. n
-    redis.call('HINCRBY', agg, 'accounts', -1)
-    each(v, agg, true)
-  end
-end
-if ARGV[2] ~= '' then
-  local agg = ARGV[5] .. ARGV[2]
-  redis.call('HINCRBY', agg, 'accounts', 1)
-  each(ARGV[3], agg, false)
-  redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2] .. '|' .. ARGV[3])
-elseif ARGV[4] == '1' then
-  redis.call('DEL', KEYS[1])
-else
-  redis.call('SET', KEYS[1], ARGV[1] .. '||')
-end
-return 1
-"#;
-
-/// One account's update.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Apply {
-    /// The account.
-    pub account_id: String,
-    /// Its outbox seq as of which `contribution` was read from D1.
-    pub seq: u64,
-    /// Its contribution then (None: not opted in, not enough data, or erased).
-    pub contribution: Option<WisdomContribution>,
-    /// The account was erased: drop its key instead of leaving a tombstone.
-    pub erase: bool,
-}
-
-/// Where the Redis-side aggregates live ([`crate::store::redis`] in the Worker,
-/// [`MemoryAggregates`] in native tests). Must apply each [`Apply`] atomically.
-#[allow(async_fn_in_trait)]
-pub trait AggregateStore {
-    /// Apply updates in order; per update, whether it was applied (false: stale seq).
-    async fn apply(&mut self, updates: &[Apply]) -> Result<Vec<bool>, RedisError>;
-    /// The aggregates, or None when the store is not ready (never rebuilt, or lost its data).
-    async fn read(&mut self) -> Result<Option<Aggregates>, RedisError>;
-    /// Delete every key (and the ready marker).
-    async fn clear(&mut self) -> Result<(), RedisError>;
-    /// Set the ready marker.
-    async fn set_ready(&mut self) -> Result<(), RedisError>;
-}
 
 /// A failure of an aggregate operation.
 #[derive(Debug)]
@@ -521,139 +436,13 @@ pub async fn check<S: Accounts + Records, O: Outbox, A: AggregateStore>(
     })
 }
 
-/// An aggregate from a Redis hash's field/value pairs (`accounts`, `<i>`); absent fields are 0.
-pub fn aggregate_from_hash(pairs: &[(String, String)]) -> Result<Aggregate, RedisError> {
-    let mut agg = empty_aggregate();
-    let fields = Layout::field_count();
-    for (k, v) in pairs {
-        let value: i64 = v
-            .parse()
-            .map_err(|_| RedisError::Protocol(format!("aggregate field {k} = {v:?}")))?;
-        if k == "accounts" {
-            agg.accounts = value;
-        } else {
-            match k.parse::<usize>() {
-                Ok(i) if i < fields => agg.sums[i] = value,
-                _ => return Err(RedisError::Protocol(format!("unknown aggregate field {k}"))),
-            }
-        }
-    }
-    Ok(agg)
-}
-
-/// The values of a contribution as the script's comma-separated list.
-pub fn csv(values: &[i64]) -> String {
-    let mut s = String::with_capacity(values.len() * 4);
-    for (i, v) in values.iter().enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        s.push_str(&v.to_string());
-    }
-    s
-}
-
-/// [`AggregateStore`] in memory, with the script's semantics (native tests). `fail` makes every
-/// call fail, like an unreachable Redis; `lose_data` empties it, like a restart without
-/// persistence.
-#[derive(Debug, Default)]
-pub struct MemoryAggregates {
-    accounts: BTreeMap<String, (u64, Option<WisdomContribution>)>,
-    sums: Aggregates,
-    ready: bool,
-    /// When set, every call fails.
-    pub fail: bool,
-}
-
-impl MemoryAggregates {
-    /// An empty, not ready store.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Forget everything (a restarted Redis without persistence).
-    pub fn lose_data(&mut self) {
-        *self = MemoryAggregates {
-            fail: self.fail,
-            ..MemoryAggregates::default()
-        };
-    }
-
-    fn check(&self) -> Result<(), RedisError> {
-        if self.fail {
-            Err(RedisError::Io("connection refused (test)".into()))
-        } else {
-            Ok(())
-        }
-    }
-}
-
-impl AggregateStore for MemoryAggregates {
-    async fn apply(&mut self, updates: &[Apply]) -> Result<Vec<bool>, RedisError> {
-        self.check()?;
-        let mut out = Vec::new();
-        for u in updates {
-            let old = self.accounts.get(&u.account_id);
-            if old.is_some_and(|(s, _)| *s >= u.seq) {
-                out.push(false);
-                continue;
-            }
-            if let Some((_, Some(c))) = old {
-                let agg = self.sums.entry(c.niche).or_insert_with(empty_aggregate);
-                agg.remove(&crosslearn::privacy::aggregate::Contribution {
-                    values: c.values.clone(),
-                })
-                .map_err(|e| RedisError::Server(e.to_string()))?;
-            }
-            if let Some(c) = &u.contribution {
-                let agg = self.sums.entry(c.niche).or_insert_with(empty_aggregate);
-                agg.add(&crosslearn::privacy::aggregate::Contribution {
-                    values: c.values.clone(),
-                })
-                .map_err(|e| RedisError::Server(e.to_string()))?;
-            }
-            if u.erase && u.contribution.is_none() {
-                self.accounts.remove(&u.account_id);
-            } else {
-                self.accounts
-                    .insert(u.account_id.clone(), (u.seq, u.contribution.clone()));
-            }
-            out.push(true);
-        }
-        Ok(out)
-    }
-
-    async fn read(&mut self) -> Result<Option<Aggregates>, RedisError> {
-        self.check()?;
-        Ok(self.ready.then(|| {
-            self.sums
-                .iter()
-                .filter(|(_, a)| a.accounts != 0 || a.sums.iter().any(|s| *s != 0))
-                .map(|(n, a)| (*n, a.clone()))
-                .collect()
-        }))
-    }
-
-    async fn clear(&mut self) -> Result<(), RedisError> {
-        self.check()?;
-        self.lose_data();
-        Ok(())
-    }
-
-    async fn set_ready(&mut self) -> Result<(), RedisError> {
-        self.check()?;
-        self.ready = true;
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::publish::publish_with;
-    use crate::store::memory::{run, MemoryStore};
-    use crate::store::outbox::MemoryOutbox;
-    use crate::store::{Account, Consent, Releases};
+    use crate::ports::{Account, Consent, Releases};
+    use crate::service::publish::publish_with;
+    use crate::testing::{run, MemoryStore};
+    use crate::testing::{MemoryAggregates, MemoryOutbox};
     use crosslearn::record::{validate_records, RecordInput, RecordSource};
 
     const DAY_MS: u64 = 86_400_000;
@@ -802,7 +591,10 @@ mod tests {
         assert_eq!(out, SyncOutcome::Synced);
         consistent(&store, &outbox, &mut redis);
         let config = ReleaseConfig::default();
-        let report = run(crate::publish::publish(&store, &store, NOW, &config, 1)).unwrap();
+        let report = run(crate::service::publish::publish(
+            &store, &store, NOW, &config, 1,
+        ))
+        .unwrap();
         assert_eq!(
             (report.opted_in_accounts, report.contributing_accounts),
             (1, 0)
@@ -893,7 +685,10 @@ mod tests {
         // D1 mode: history rows in `store`, releases in `d1_kv`; Redis mode: both in `redis_store`.
         let d1_kv = MemoryStore::new();
         let redis_store = MemoryStore::new();
-        let d1 = run(crate::publish::publish(&store, &d1_kv, NOW, &config, 9)).unwrap();
+        let d1 = run(crate::service::publish::publish(
+            &store, &d1_kv, NOW, &config, 9,
+        ))
+        .unwrap();
         let aggs = run(redis.read()).unwrap().unwrap();
         let n = aggs.values().map(|a| a.accounts as usize).sum();
         let via_redis = run(publish_with(
@@ -913,28 +708,5 @@ mod tests {
             assert!(a.is_some());
             assert_eq!(a, b, "{niche}");
         }
-    }
-
-    #[test]
-    fn hashes_and_csv_round_trip() {
-        let mut v = vec![0i64; Layout::field_count()];
-        v[0] = -5_000_000_000_123;
-        v[3] = 42;
-        let text = csv(&v);
-        let pairs: Vec<(String, String)> = std::iter::once(("accounts".into(), "2".into()))
-            .chain(
-                text.split(',')
-                    .enumerate()
-                    .filter(|(_, x)| *x != "0")
-                    .map(|(i, x)| (i.to_string(), x.to_string())),
-            )
-            .collect();
-        let agg = aggregate_from_hash(&pairs).unwrap();
-        assert_eq!((agg.accounts, agg.sums.clone()), (2, v));
-        assert!(aggregate_from_hash(&[("x".into(), "1".into())]).is_err());
-        assert!(aggregate_from_hash(&[("0".into(), "1.5".into())]).is_err());
-        let too_far = Layout::field_count().to_string();
-        assert!(aggregate_from_hash(&[(too_far, "1".into())]).is_err());
-        assert!(prefix().starts_with("{cl}:w"));
     }
 }

@@ -1,7 +1,7 @@
 //! The D1 adapter: the only code that runs SQL, always `prepare()` + `bind()` (no string-built
 //! SQL). The schema is `worker/migrations/0001_init.sql` and `0002_insights.sql`.
 
-use super::{
+use crate::ports::{
     Account, Accounts, Consent, Erased, Event, Events, History, HistoryRow, Insights, Records,
     StoreError, StoreResult, StoredInsight,
 };

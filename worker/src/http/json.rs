@@ -1,23 +1,29 @@
 //! Request bodies from bytes to typed values, with errors that name the JSON path.
 //!
 //! The happy path is one streaming pass (`serde_json` through `serde_path_to_error`). Only when
-//! it fails is the body parsed again, into a `serde_json::Value`, to tell the two kinds of failure
-//! apart and to dig out the typed core error:
+//! it fails is the body scanned again, to tell the two kinds of failure apart:
 //!
 //! - not JSON at all (syntax, truncation, trailing bytes, bad UTF-8, empty) -> 400 `malformed`,
 //!   even when the streaming pass happened to hit a type error before the syntax error;
-//! - JSON of the wrong shape -> 422 with a code read from serde's standard messages
-//!   (`invalid type` -> `invalid_type`, `unknown field` -> `unknown_field`, ...) and `field` set to
-//!   the path (`platform_data[1].ctr`; for a missing field, the path of the field itself);
-//! - an unknown platform name is rejected inside serde by the core's `Platform: TryFrom<String>`,
-//!   which reaches us only as text; re-parsing the string at that path recovers the core's typed
-//!   error (`unknown_value`) instead of guessing from its wording.
+//! - JSON of the wrong shape -> 422 with the core's classification of serde's message
+//!   ([`crosslearn::Error::from_serde`], shared with the npm package: `invalid type` ->
+//!   `invalid_type`, `unknown field` -> `unknown_field`, an unknown platform or vocabulary term ->
+//!   `unknown_value`, ...) and `field` set to the path (`platform_data[1].ctr`; for a missing
+//!   field, the path of the field itself).
 
 use crate::error::ApiError;
-use crosslearn::Platform;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use serde_path_to_error::{Path, Segment};
+
+/// Parse an optional JSON request body: an empty (or all-whitespace) body means `{}`.
+pub fn parse_or_default<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        parse(body)
+    }
+}
 
 /// Parse a JSON request body into `T`.
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
@@ -121,57 +127,23 @@ fn kind(v: &Value) -> &'static str {
 fn explain(body: &[u8], e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     // The typed pass stops at the first problem, which may be a type error in a body that is
     // broken further on: a body that is not JSON at all is always reported as such.
-    let tree = match serde_json::from_slice::<Value>(body) {
-        Ok(tree) => tree,
-        Err(syntax) => return malformed(&syntax),
-    };
+    if let Err(syntax) = serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+        return malformed(&syntax);
+    }
     if !e.inner().is_data() {
         return malformed(e.inner());
     }
-    let path = e.path();
     let message = without_position(e.inner());
-    let field = render(path);
-    if let Some(core) = core_error_at(&tree, path) {
-        return ApiError::Core(crosslearn::Error { field, ..core });
-    }
-    let code = classify(&message);
-    let field = match code {
-        // serde reports a missing field at its parent; name the field itself.
-        "missing_field" => match (field, backticked(&message)) {
-            (Some(parent), Some(name)) => Some(format!("{parent}.{name}")),
-            (None, Some(name)) => Some(name.to_string()),
-            (parent, None) => parent,
-        },
-        _ => field,
-    };
-    ApiError::Invalid {
-        code,
-        field,
-        message,
-    }
+    ApiError::Core(crosslearn::Error::from_serde(
+        render(e.path()).as_deref(),
+        &message,
+    ))
 }
 
 fn malformed(e: &serde_json::Error) -> ApiError {
     ApiError::Malformed {
         message: format!("request body is not valid JSON: {e}"),
     }
-}
-
-/// The error code for one of serde's standard data-error messages.
-fn classify(message: &str) -> &'static str {
-    const PREFIXES: [(&str, &str); 7] = [
-        ("invalid type", "invalid_type"),
-        ("invalid length", "invalid_type"),
-        ("invalid value", "invalid_value"),
-        ("unknown field", "unknown_field"),
-        ("missing field", "missing_field"),
-        ("unknown variant", "unknown_value"),
-        ("duplicate field", "duplicate"),
-    ];
-    PREFIXES
-        .iter()
-        .find(|(prefix, _)| message.starts_with(prefix))
-        .map_or("invalid_value", |(_, code)| code)
 }
 
 /// serde_json's message without its " at line L column C" suffix (the path says where).
@@ -182,13 +154,6 @@ fn without_position(e: &serde_json::Error) -> String {
         Some(bare) => bare.to_string(),
         None => text,
     }
-}
-
-/// The first `` `name` `` in a serde message.
-fn backticked(message: &str) -> Option<&str> {
-    let start = message.find('`')? + 1;
-    let len = message[start..].find('`')?;
-    Some(&message[start..start + len])
 }
 
 /// `platform_data[1].ctr`; `None` for the body as a whole.
@@ -207,26 +172,6 @@ fn render(path: &Path) -> Option<String> {
         }
     }
     (!out.is_empty()).then_some(out)
-}
-
-/// The core's own error for the value at `path`, for the core types that validate inside serde.
-fn core_error_at(tree: &Value, path: &Path) -> Option<crosslearn::Error> {
-    let mut node = tree;
-    let mut last_key = None;
-    for segment in path {
-        node = match segment {
-            Segment::Seq { index } => node.get(*index)?,
-            Segment::Map { key } => {
-                last_key = Some(key.as_str());
-                node.get(key)?
-            }
-            Segment::Enum { .. } | Segment::Unknown => return None,
-        };
-    }
-    match (last_key, node) {
-        (Some("platform"), Value::String(s)) => s.parse::<Platform>().err(),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
@@ -313,12 +258,12 @@ mod tests {
             (r#"{"n":1e300,"d":0,"x":1,"m":[]}"#, "n"),
             (r#"{"n":1,"d":0.25,"x":1,"m":[]}"#, "d"),
         ] {
-            match parse::<Counts>(bad.as_bytes()).unwrap_err() {
-                ApiError::Invalid { code, field: f, .. } => {
-                    assert_eq!((code, f.as_deref()), ("invalid_type", Some(field)), "{bad}")
-                }
-                other => panic!("{bad}: {other:?}"),
-            }
+            let e = parse::<Counts>(bad.as_bytes()).unwrap_err();
+            assert_eq!(
+                (e.code(), e.field()),
+                ("invalid_type", Some(field)),
+                "{bad}"
+            );
         }
         // A negative integral float for an unsigned field is still refused.
         assert!(parse::<Counts>(br#"{"n":-1.0,"d":0,"x":1,"m":[]}"#).is_err());
@@ -406,9 +351,26 @@ mod tests {
 
     #[test]
     fn helpers() {
-        assert_eq!(backticked("missing field `spend`"), Some("spend"));
-        assert_eq!(backticked("no ticks"), None);
-        assert_eq!(classify("something custom"), "invalid_value");
-        assert_eq!(classify("duplicate field `ctr`"), "duplicate");
+        use crosslearn::ErrorCode;
+        assert_eq!(
+            crosslearn::Error::from_serde(None, "missing field `spend`")
+                .field
+                .as_deref(),
+            Some("spend")
+        );
+        assert_eq!(
+            crosslearn::Error::from_serde(Some("m"), "missing field")
+                .field
+                .as_deref(),
+            Some("m")
+        );
+        assert_eq!(
+            ErrorCode::of_serde_message("something custom"),
+            ErrorCode::InvalidValue
+        );
+        assert_eq!(
+            ErrorCode::of_serde_message("duplicate field `ctr`"),
+            ErrorCode::Duplicate
+        );
     }
 }

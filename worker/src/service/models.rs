@@ -17,11 +17,11 @@ use crosslearn::niche::NicheModel;
 use std::sync::OnceLock;
 
 /// The pre-launch CTR model (`models/ctr-prelaunch-v1.bin`).
-pub const PRELAUNCH_MODEL: &[u8] = include_bytes!("../../models/ctr-prelaunch-v1.bin");
+pub const PRELAUNCH_MODEL: &[u8] = include_bytes!("../../../models/ctr-prelaunch-v1.bin");
 /// The in-flight CTR model (`models/ctr-inflight-v1.bin`).
-pub const INFLIGHT_MODEL: &[u8] = include_bytes!("../../models/ctr-inflight-v1.bin");
+pub const INFLIGHT_MODEL: &[u8] = include_bytes!("../../../models/ctr-inflight-v1.bin");
 /// The niche classifier (`models/niche-v1.bin`).
-pub const NICHE_MODEL: &[u8] = include_bytes!("../../models/niche-v1.bin");
+pub const NICHE_MODEL: &[u8] = include_bytes!("../../../models/niche-v1.bin");
 
 /// `Cache-Control` of a served model file: a day, then revalidated with the ETag.
 pub const CACHE_CONTROL: &str = "public, max-age=86400";

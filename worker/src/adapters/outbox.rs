@@ -2,37 +2,10 @@
 //! after Redis last reflected them. See `docs/redis.md`.
 
 use super::d1::{fault, text, D1Store};
-use super::{StoreError, StoreResult};
+use crate::ports::{Outbox, OutboxRow, StoreError, StoreResult};
 use serde::Deserialize;
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use worker::wasm_bindgen::JsValue;
-
-/// One outbox row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OutboxRow {
-    /// Changes of the account so far.
-    pub seq: u64,
-    /// The change Redis reflects.
-    pub synced: u64,
-}
-
-/// Per-account change counters (D1: `redis_outbox`).
-#[allow(async_fn_in_trait)]
-pub trait Outbox {
-    /// Count one more change of the account (call BEFORE writing it to D1); returns its seq.
-    async fn mark(&self, account_id: &str) -> StoreResult<u64>;
-    /// Accounts with changes Redis may not have (`seq > synced`), at most `limit`, by id.
-    async fn pending(&self, limit: u32) -> StoreResult<Vec<(String, u64)>>;
-    /// How many accounts are pending.
-    async fn pending_count(&self) -> StoreResult<u64>;
-    /// Every row, by account id.
-    async fn rows(&self) -> StoreResult<BTreeMap<String, OutboxRow>>;
-    /// Redis reflects the account as of `seq` (raises `synced`, never lowers it).
-    async fn synced(&self, account_id: &str, seq: u64) -> StoreResult<()>;
-    /// Delete the row of an erased account once Redis dropped it, unless it changed after `seq`.
-    async fn forget(&self, account_id: &str, seq: u64) -> StoreResult<()>;
-}
 
 #[derive(Deserialize)]
 struct SeqRow {
@@ -77,7 +50,7 @@ impl Outbox for D1Store {
             .await
             .map_err(|e| StoreError::write(OUTBOX, e.to_string()))?;
         row.map(|r| r.seq as u64)
-            .ok_or_else(|| super::StoreError::new("redis_outbox: no seq returned"))
+            .ok_or_else(|| StoreError::new("redis_outbox: no seq returned"))
     }
 
     async fn pending(&self, limit: u32) -> StoreResult<Vec<(String, u64)>> {
@@ -147,62 +120,6 @@ impl Outbox for D1Store {
             &[text(account_id), num(seq)],
         )?;
         self.write(OUTBOX, statement).await?;
-        Ok(())
-    }
-}
-
-/// In-memory [`Outbox`] for native tests.
-#[derive(Debug, Default)]
-pub struct MemoryOutbox {
-    rows: RefCell<BTreeMap<String, OutboxRow>>,
-}
-
-impl MemoryOutbox {
-    /// An empty outbox.
-    pub fn new() -> Self {
-        Self::default()
-    }
-}
-
-impl Outbox for MemoryOutbox {
-    async fn mark(&self, account_id: &str) -> StoreResult<u64> {
-        super::faults::check_write(OUTBOX)?;
-        let mut rows = self.rows.borrow_mut();
-        let row = rows
-            .entry(account_id.to_string())
-            .or_insert(OutboxRow { seq: 0, synced: 0 });
-        row.seq += 1;
-        Ok(row.seq)
-    }
-    async fn pending(&self, limit: u32) -> StoreResult<Vec<(String, u64)>> {
-        Ok(self
-            .rows
-            .borrow()
-            .iter()
-            .filter(|(_, r)| r.seq > r.synced)
-            .take(limit as usize)
-            .map(|(a, r)| (a.clone(), r.seq))
-            .collect())
-    }
-    async fn pending_count(&self) -> StoreResult<u64> {
-        Ok(self.pending(u32::MAX).await?.len() as u64)
-    }
-    async fn rows(&self) -> StoreResult<BTreeMap<String, OutboxRow>> {
-        Ok(self.rows.borrow().clone())
-    }
-    async fn synced(&self, account_id: &str, seq: u64) -> StoreResult<()> {
-        super::faults::check_write(OUTBOX)?;
-        if let Some(r) = self.rows.borrow_mut().get_mut(account_id) {
-            r.synced = r.synced.max(seq);
-        }
-        Ok(())
-    }
-    async fn forget(&self, account_id: &str, seq: u64) -> StoreResult<()> {
-        super::faults::check_write(OUTBOX)?;
-        let mut rows = self.rows.borrow_mut();
-        if rows.get(account_id).is_some_and(|r| r.seq <= seq) {
-            rows.remove(account_id);
-        }
         Ok(())
     }
 }

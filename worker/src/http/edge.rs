@@ -15,8 +15,8 @@
 //!
 //! ## Rate limits
 //!
-//! The public routes ([`is_rate_limited`]: niche-wisdom reads, stats, normalize, features, the
-//! two score routes, detect-niche) are limited per client IP (`CF-Connecting-IP`, which
+//! The public routes (those of the route table with [`Limit::PerClient`](crate::http::table::Limit):
+//! niche-wisdom reads, stats, normalize, features, the two score routes, detect-niche) are limited per client IP (`CF-Connecting-IP`, which
 //! Cloudflare sets and clients cannot override; requests without it share one bucket) by a token
 //! bucket: `RATE_LIMIT_PER_MIN` tokens per minute (default [`DEFAULT_PER_MIN`]; `0` turns the
 //! limit off), holding at most `RATE_LIMIT_BURST` (default [`DEFAULT_BURST`]). A request
@@ -30,6 +30,8 @@
 //! `Env::rate_limiter`), whose limit is set in `wrangler.toml` rather than a var.
 
 use crate::error::ApiError;
+use crate::http::respond::error_response;
+use crate::http::table::{allowed_methods, is_rate_limited, router, unrouted, Route};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use worker::{Date, Env, Request, Response};
@@ -116,26 +118,6 @@ pub fn preflight_headers(allowed_origin: Option<&str>, allow: &str) -> Vec<(&'st
         h.push(("access-control-max-age", PREFLIGHT_MAX_AGE.to_string()));
     }
     h
-}
-
-/// Paths (prefixes) of the public routes that are rate limited.
-pub const RATE_LIMITED: &[&str] = &[
-    "/api/cross-learning/niche-wisdom",
-    "/api/cross-learning/stats",
-    "/api/cross-learning/detect-niche",
-    "/api/normalize",
-    "/api/features",
-    "/api/ctr/score",
-    "/api/score",
-];
-
-/// `path` is one of the rate-limited public routes (preflights never are).
-pub fn is_rate_limited(method: &str, path: &str) -> bool {
-    method != "OPTIONS"
-        && RATE_LIMITED.iter().any(|p| {
-            path.strip_prefix(p)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-        })
 }
 
 /// The rate limit's settings.
@@ -259,20 +241,20 @@ fn var(env: &Env, name: &str) -> Option<String> {
 }
 
 /// The router's answer; a handler that failed inside the runtime becomes the logged, generic 500
-/// here (as in [`crate::handlers::finish`]), so that it gets the CORS headers too.
-async fn route(req: Request, env: Env) -> worker::Result<Response> {
-    match crate::router().run(req, env).await {
+/// here (as in [`crate::http::respond::finish`]), so that it gets the CORS headers too.
+async fn route(req: Request, env: Env, table: &'static [Route]) -> worker::Result<Response> {
+    match router(table).run(req, env).await {
         Ok(resp) => Ok(resp),
         Err(e) => {
             worker::console_error!("handler failed: {e}");
-            crate::handlers::error_response(&ApiError::Internal)
+            error_response(&ApiError::Internal)
         }
     }
 }
 
 /// The methods the router tells apart. The `worker` crate reads any other method (`QUERY`,
 /// `PROPFIND`, a typo...) as GET, so such a request would run a GET handler: [`serve`] answers
-/// it before routing, with [`unroutable`].
+/// it before routing, with [`unrouted`].
 pub const ROUTABLE_METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
 /// `method` (as sent, before the `worker` crate's parsing) is one of [`ROUTABLE_METHODS`].
@@ -280,37 +262,28 @@ pub fn is_routable_method(method: &str) -> bool {
     ROUTABLE_METHODS.contains(&method)
 }
 
-/// The answer to a method outside [`ROUTABLE_METHODS`]: 405 with `Allow` on a known path, 404
-/// elsewhere (what the route table's fallback answers for any method without a handler).
-pub fn unroutable(path: &str) -> ApiError {
-    match crate::handlers::allowed_methods(path) {
-        Some(allow) => ApiError::MethodNotAllowed { allow },
-        None => ApiError::NotFound {
-            path: path.to_string(),
-        },
-    }
-}
-
-/// Run one request through CORS, the rate limit and the router ([`crate::router`]).
-pub async fn serve(req: Request, env: Env) -> worker::Result<Response> {
+/// Run one request through CORS, the rate limit and the router of `table`.
+pub async fn serve(req: Request, env: Env, table: &'static [Route]) -> worker::Result<Response> {
     let path = req.path();
     let method = req.method().to_string();
     let origin = req.headers().get("origin").ok().flatten();
     let allowed = Origins::parse(var(&env, CORS_VAR).as_deref()).allow(origin.as_deref());
 
     if method == "OPTIONS" {
-        if let Some(allow) = crate::handlers::allowed_methods(&path) {
+        if let Some(allow) = allowed_methods(table, &path) {
             let mut resp = Response::empty()?.with_status(204);
-            for (name, value) in preflight_headers(allowed.as_deref(), allow) {
+            for (name, value) in preflight_headers(allowed.as_deref(), &allow) {
                 resp.headers_mut().set(name, &value)?;
             }
             return Ok(resp);
         }
     }
 
+    // A method outside ROUTABLE_METHODS gets what the table's fallback answers for any method
+    // without a handler: 405 with `Allow` on a known path, 404 elsewhere.
     let mut resp = if !is_routable_method(&req.inner().method()) {
-        crate::handlers::error_response(&unroutable(&path))?
-    } else if is_rate_limited(&method, &path) {
+        error_response(&unrouted(table, path.clone()))?
+    } else if is_rate_limited(table, &method, &path) {
         let config = RateConfig::from_vars(
             var(&env, PER_MIN_VAR).as_deref(),
             var(&env, BURST_VAR).as_deref(),
@@ -327,11 +300,11 @@ pub async fn serve(req: Request, env: Env) -> worker::Result<Response> {
             .unwrap_or_default();
         let now = Date::now().as_millis();
         match LIMITER.with(|l| l.borrow_mut().check(&client, now, &config)) {
-            Ok(()) => route(req, env).await?,
-            Err(e) => crate::handlers::error_response(&e)?,
+            Ok(()) => route(req, env, table).await?,
+            Err(e) => error_response(&e)?,
         }
     } else {
-        route(req, env).await?
+        route(req, env, table).await?
     };
     for (name, value) in cors_headers(allowed.as_deref()) {
         // Best effort, as for Server-Timing: a response with immutable headers keeps its own.
@@ -352,10 +325,11 @@ mod tests {
         for m in ["QUERY", "PROPFIND", "get ", "CONNECT", "TRACE", ""] {
             assert!(!is_routable_method(m), "{m}");
         }
+        let unroutable = |path: &str| unrouted(crate::routes::ROUTES, path.to_string());
         let e = unroutable("/api/cross-learning/niche-wisdom");
         assert_eq!(e.status(), 405);
         assert!(
-            matches!(e, ApiError::MethodNotAllowed { allow: "GET" }),
+            matches!(&e, ApiError::MethodNotAllowed { allow } if allow == "GET"),
             "{e:?}"
         );
         assert_eq!(unroutable("/health").status(), 405);
@@ -405,6 +379,8 @@ mod tests {
 
     #[test]
     fn which_routes_are_limited() {
+        let is_rate_limited =
+            |method: &str, path: &str| is_rate_limited(crate::routes::ROUTES, method, path);
         assert!(is_rate_limited("GET", "/api/cross-learning/niche-wisdom"));
         assert!(is_rate_limited(
             "GET",

@@ -1,18 +1,17 @@
 //! The D1 write fault hook (dev and tests only; docs/robustness.md, "D1 write faults").
 //!
-//! Every D1 write the adapters make ([`super::d1`], [`super::outbox`]) first asks
+//! Every D1 write the adapters make ([`crate::adapters::d1`], [`crate::adapters::outbox`]) first asks
 //! [`check_write`]. While a fault is set, the asked write fails as a real D1 write failure would
 //! ([`StoreError::write`], answered 503 `storage_unavailable`) before any SQL is sent, so a
 //! failing write batch changes nothing. Reads never ask and keep working.
 //!
 //! The fault is per isolate (one `wrangler dev` = one isolate) and set by the operator route
-//! `POST /api/admin/faults` ([`FaultRequest`]), which only works when the Worker var
+//! `POST /api/admin/faults` ([`crate::routes::admin::faults`]), which only works when the Worker var
 //! [`SWITCH_VAR`] is `on` and [`ENVIRONMENT_VAR`] is not `production` ([`injection_allowed`]).
 //! Neither wrangler.toml nor its `[env.production]` sets the switch, so a deployment cannot turn a
 //! fault on; and while no fault was set the hook is one thread-local read per write.
 
-use super::{StoreError, StoreResult};
-use serde::{Deserialize, Serialize};
+use crate::ports::{StoreError, StoreResult};
 use std::cell::Cell;
 
 /// The Worker var that must be `on` for `POST /api/admin/faults` to set a fault (dev only).
@@ -119,58 +118,11 @@ pub fn injection_allowed(switch: Option<&str>, environment: Option<&str>) -> boo
     switch.map(str::trim) == Some("on") && environment.map(str::trim) != Some("production")
 }
 
-/// `POST /api/admin/faults` body.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FaultRequest {
-    /// `off`, `all` or `after:N` (fail every D1 write after N more write batches); absent: only
-    /// report the current fault.
-    #[serde(default)]
-    pub d1_writes: Option<String>,
-}
-
-/// `POST /api/admin/faults` answer: the fault now in force in this isolate.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
-pub struct FaultState {
-    /// `off`, `all` or `after:N` (N = write batches still allowed).
-    pub d1_writes: String,
-    /// D1 writes refused since the fault was set.
-    pub refused_writes: u64,
-}
-
-/// The route's logic after authentication: check the switch, apply the body, report the state.
-pub fn apply(
-    caller: &crate::auth::Caller,
-    allowed: bool,
-    body: &[u8],
-) -> Result<FaultState, crate::error::ApiError> {
-    crate::auth::require_operator(caller)?;
-    if !allowed {
-        return Err(crate::error::ApiError::Forbidden {
-            message: format!(
-                "fault injection is disabled: it needs the dev-only var {SWITCH_VAR}=on and \
-                 {ENVIRONMENT_VAR} other than production"
-            ),
-        });
-    }
-    let req: FaultRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        FaultRequest::default()
-    } else {
-        crate::json::parse(body)?
-    };
-    if let Some(mode) = req.d1_writes.as_deref() {
-        set(WriteFault::parse(mode)?);
-    }
-    Ok(FaultState {
-        d1_writes: current().label(),
-        refused_writes: refused(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::Caller;
+    use crate::service::auth::Caller;
+    use crate::testing::requests as service;
 
     #[test]
     fn modes_parse_and_refuse_writes() {
@@ -208,45 +160,16 @@ mod tests {
         assert_eq!(refused(), 0);
     }
 
-    #[test]
-    fn only_the_operator_with_the_switch_on_outside_production() {
-        assert!(injection_allowed(Some("on"), None));
-        assert!(injection_allowed(Some("on"), Some("dev")));
-        assert!(!injection_allowed(Some("on"), Some("production")));
-        assert!(!injection_allowed(None, None));
-        assert!(!injection_allowed(Some("1"), None));
-
-        let op = Caller::Operator;
-        let acc = Caller::Account("a1".into());
-        assert_eq!(apply(&acc, true, b"").unwrap_err().status(), 403);
-        let off = apply(&op, false, br#"{"d1_writes":"all"}"#).unwrap_err();
-        assert_eq!((off.status(), off.code()), (403, "forbidden"));
-        assert_eq!(current(), WriteFault::Off, "a refused request sets nothing");
-        let on = apply(&op, true, br#"{"d1_writes":"after:1"}"#).unwrap();
-        assert_eq!(on.d1_writes, "after:1");
-        assert_eq!(apply(&op, true, b"").unwrap().d1_writes, "after:1");
-        assert_eq!(
-            apply(&op, true, br#"{"d1_writes":"sometimes"}"#)
-                .unwrap_err()
-                .status(),
-            422
-        );
-        assert_eq!(apply(&op, true, br#"{"x":1}"#).unwrap_err().status(), 422);
-        apply(&op, true, br#"{"d1_writes":"off"}"#).unwrap();
-        assert_eq!(current(), WriteFault::Off);
-    }
-
     /// The service layer over the in-memory store (which asks the same hook as the D1 adapter):
     /// every write route answers 503 `storage_unavailable` and changes nothing, the read routes
     /// keep answering, a publication cut off half-way is completed by the next run, and a retried
     /// ingest after healing is stored exactly once.
     #[test]
     fn service_under_d1_write_faults() {
-        use crate::crosslearning::{self as cl, ApplyWisdomResponse};
-        use crate::publish::tests::{account, NOW};
-        use crate::service;
-        use crate::store::memory::{run, MemoryStore};
-        use crate::store::{Accounts, Events, History, Insights, Records, Releases};
+        use crate::ports::{Accounts, Events, History, Insights, Records, Releases};
+        use crate::service::crosslearning::{self as cl, ApplyWisdomResponse};
+        use crate::testing::fixtures::{account, NOW};
+        use crate::testing::{run, MemoryStore};
         use crosslearn::wisdom::{NicheWisdom, ReleaseConfig};
 
         const WEEK_MS: u64 = 7 * 86_400_000;
@@ -262,11 +185,14 @@ mod tests {
             budget_per_window: 400.0,
             ..ReleaseConfig::default()
         };
-        let first = run(crate::publish::publish(&store, &store, NOW, &config, 1)).unwrap();
+        let first = run(crate::service::publish::publish(
+            &store, &store, NOW, &config, 1,
+        ))
+        .unwrap();
         let niches = first.released.len();
         let op = Caller::Operator;
         let owner = Caller::Account("f0".into());
-        let model = crate::models::niche_model().unwrap();
+        let model = crate::service::models::niche_model().unwrap();
         let records = |ids: std::ops::Range<u32>| {
             let recs: Vec<serde_json::Value> = ids
                 .map(|i| {
@@ -310,7 +236,7 @@ mod tests {
         unavailable(e.unwrap_err(), "consent");
         assert!(run(store.consent("f0")).unwrap().opted_in);
         let body = br#"{"account_id":"f0"}"#;
-        let e = run(cl::extract_insights(
+        let e = run(service::extract_insights(
             &store,
             &owner,
             model,
@@ -325,7 +251,7 @@ mod tests {
             run(service::erase(&store, &owner, "f0")).unwrap_err(),
             "erasure",
         );
-        let e = run(crate::publish::publish(
+        let e = run(crate::service::publish::publish(
             &store,
             &store,
             NOW + WEEK_MS,
@@ -344,7 +270,7 @@ mod tests {
                 .len(),
             12
         );
-        let applied = run(cl::apply_wisdom(
+        let applied = run(service::apply_wisdom(
             &store,
             &store,
             &owner,
@@ -368,12 +294,15 @@ mod tests {
             &store, &store, &owner, model, "f0", "t"
         ))
         .is_ok());
-        assert!(run(crate::wisdom::niche_wisdom(&store, "fitness", None)).is_ok());
+        assert!(run(crate::service::wisdom::niche_wisdom(
+            &store, "fitness", None
+        ))
+        .is_ok());
         assert!(refused() >= 6);
 
         // A publication cut off after 3 history rows: those 3 are released (D1 and KV), then 503.
         set(WriteFault::After { remaining: 3 });
-        let e = run(crate::publish::publish(
+        let e = run(crate::service::publish::publish(
             &store,
             &store,
             NOW + WEEK_MS,
@@ -387,7 +316,7 @@ mod tests {
         // (as two writes, the insight would be stored and the event refused).
         set(WriteFault::After { remaining: 1 });
         let f1 = Caller::Account("f1".into());
-        let one = run(cl::extract_insights(
+        let one = run(service::extract_insights(
             &store,
             &f1,
             model,
@@ -409,7 +338,7 @@ mod tests {
         let again = run(service::ingest(&store, &owner, "f0", &records(0..5), "t")).unwrap();
         assert_eq!((again.stored, again.already_stored), (0, 5));
         assert_eq!(run(store.records("f0")).unwrap().len(), 17);
-        let done = run(crate::publish::publish(
+        let done = run(crate::service::publish::publish(
             &store,
             &store,
             NOW + WEEK_MS,
@@ -433,7 +362,7 @@ mod tests {
             let bulk = all.iter().find(|w| w.niche.as_str() == row.niche).unwrap();
             assert_eq!(serde_json::to_string(bulk).unwrap(), row.release_json);
         }
-        let extracted = run(cl::extract_insights(
+        let extracted = run(service::extract_insights(
             &store,
             &owner,
             model,

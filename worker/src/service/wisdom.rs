@@ -1,11 +1,11 @@
 //! Reading published niche wisdom: `GET /api/cross-learning/niche-wisdom/{niche}` and the bulk
 //! `GET /api/cross-learning/niche-wisdom`. One KV read each; no account token needed (releases
 //! are differentially private aggregates). Nothing here computes a release: that is the cron's
-//! job ([`crate::publish`]), so `force_refresh` only re-reads the latest published one.
+//! job ([`crate::service::publish`]), so `force_refresh` only re-reads the latest published one.
 
-use crate::auth::internal;
 use crate::error::ApiError;
-use crate::store::Releases;
+use crate::ports::Releases;
+use crate::service::auth::internal;
 use crosslearn::niche::Niche;
 use serde::Serialize;
 use serde_json::Value;
@@ -150,8 +150,8 @@ pub async fn all_wisdom<R: Releases>(kv: &R) -> Result<AllWisdom, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::memory::run;
-    use crate::store::memory::MemoryStore;
+    use crate::testing::run;
+    use crate::testing::MemoryStore;
 
     #[test]
     fn answers_only_published_releases() {

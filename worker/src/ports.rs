@@ -1,28 +1,26 @@
-//! Storage: the traits the service layer is written against, and their implementations.
+//! The ports: the typed traits the services are written against, with their own error types
+//! ([`StoreError`] for D1/KV, [`RedisError`] for the aggregate store) and the values they carry.
 //!
-//! The service ([`crate::service`]) is generic over these traits, so every rule (who may do what,
-//! idempotent ingest, erasure) is tested natively against the in-memory fakes in [`memory`]. The
-//! adapters [`d1`] (D1 = the source of truth: accounts, token hashes, consent, records, events,
-//! release history) and [`kv`] (published releases) are the only code that touches the Workers
-//! bindings; all SQL is in [`d1`], always through `prepare().bind()`.
+//! The services ([`crate::service::accounts`]) are generic over these traits, so every rule (who may do
+//! what, idempotent ingest, erasure, the outbox protocol, publication) is tested natively against
+//! the in-memory fakes in [`crate::testing`]. The adapters in [`crate::adapters`] (D1 = the source
+//! of truth; KV = published releases; Redis = niche aggregates) are the only code that touches the
+//! Workers bindings.
 //!
 //! Methods are `async fn` without `Send` bounds: Worker futures are single-threaded (D1 calls hold
 //! JS values), and the fakes are always ready.
 
-pub mod d1;
-pub mod faults;
-pub mod kv;
-pub mod memory;
-pub mod outbox;
-pub mod redis;
-
+use crosslearn::niche::Niche;
+use crosslearn::privacy::aggregate::Aggregate;
 use crosslearn::record::CreativeRecord;
+use crosslearn::wisdom::WisdomContribution;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// A storage failure. Never caused by client input. A failed write names what it wrote
 /// ([`StoreError::write`]) and is answered 503 `storage_unavailable`; any other storage fault is
-/// logged and answered with a generic 500 (see [`crate::auth::internal`]).
+/// logged and answered with a generic 500 (see [`crate::service::accounts::auth::internal`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoreError {
     /// What the storage layer reported (logged, never sent to a client).
@@ -220,3 +218,140 @@ pub trait Releases {
     /// Publish (replace) the bulk array.
     async fn publish_all(&self, releases_json: &str) -> StoreResult<()>;
 }
+
+/// One outbox row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutboxRow {
+    /// Changes of the account so far.
+    pub seq: u64,
+    /// The change Redis reflects.
+    pub synced: u64,
+}
+
+/// Per-account change counters (D1: `redis_outbox`).
+#[allow(async_fn_in_trait)]
+pub trait Outbox {
+    /// Count one more change of the account (call BEFORE writing it to D1); returns its seq.
+    async fn mark(&self, account_id: &str) -> StoreResult<u64>;
+    /// Accounts with changes Redis may not have (`seq > synced`), at most `limit`, by id.
+    async fn pending(&self, limit: u32) -> StoreResult<Vec<(String, u64)>>;
+    /// How many accounts are pending.
+    async fn pending_count(&self) -> StoreResult<u64>;
+    /// Every row, by account id.
+    async fn rows(&self) -> StoreResult<BTreeMap<String, OutboxRow>>;
+    /// Redis reflects the account as of `seq` (raises `synced`, never lowers it).
+    async fn synced(&self, account_id: &str, seq: u64) -> StoreResult<()>;
+    /// Delete the row of an erased account once Redis dropped it, unless it changed after `seq`.
+    async fn forget(&self, account_id: &str, seq: u64) -> StoreResult<()>;
+}
+
+/// Exact aggregates per niche (niches nobody contributes to may be absent).
+pub type Aggregates = BTreeMap<Niche, Aggregate>;
+
+/// The niches a publication releases (all but `unknown`).
+pub fn niches() -> impl Iterator<Item = Niche> {
+    Niche::ALL.into_iter().filter(|n| *n != Niche::Unknown)
+}
+
+/// One account's update.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Apply {
+    /// The account.
+    pub account_id: String,
+    /// Its outbox seq as of which `contribution` was read from D1.
+    pub seq: u64,
+    /// Its contribution then (None: not opted in, not enough data, or erased).
+    pub contribution: Option<WisdomContribution>,
+    /// The account was erased: drop its key instead of leaving a tombstone.
+    pub erase: bool,
+}
+
+/// Where the Redis-side aggregates live ([`crate::adapters::redis`] in the Worker,
+/// [`crate::testing::MemoryAggregates`] in native tests). Must apply each [`Apply`] atomically.
+#[allow(async_fn_in_trait)]
+pub trait AggregateStore {
+    /// Apply updates in order; per update, whether it was applied (false: stale seq).
+    async fn apply(&mut self, updates: &[Apply]) -> Result<Vec<bool>, RedisError>;
+    /// The aggregates, or None when the store is not ready (never rebuilt, or lost its data).
+    async fn read(&mut self) -> Result<Option<Aggregates>, RedisError>;
+    /// Delete every key (and the ready marker).
+    async fn clear(&mut self) -> Result<(), RedisError>;
+    /// Set the ready marker.
+    async fn set_ready(&mut self) -> Result<(), RedisError>;
+    /// Check the connection answers (`PING`).
+    async fn ping(&mut self) -> Result<(), RedisError>;
+    /// Close the connection (best effort; a no-op for stores without one).
+    async fn close(self);
+}
+
+/// Whether aggregates are kept outside D1, as the configuration says.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LinkMode {
+    /// No aggregate store configured (D1-only mode).
+    Off,
+    /// Configured.
+    On,
+    /// Configured, but the configuration is unusable (the reason). Changes are still counted in
+    /// the outbox, so a later rebuild cannot miss them.
+    Broken(String),
+}
+
+/// How the services reach the aggregate store: its mode, and a fresh connection per use (a
+/// Worker's socket cannot outlive its request).
+#[allow(async_fn_in_trait)]
+pub trait AggregatesLink {
+    /// The open store.
+    type Store: AggregateStore;
+    /// Off, on, or misconfigured.
+    fn mode(&self) -> LinkMode;
+    /// Open a connection (each step within the configured timeout).
+    async fn open(&self) -> Result<Self::Store, RedisError>;
+}
+
+/// Why a Redis call failed. Never shown to API clients except on operator routes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RedisError {
+    /// A bad `REDIS_*` var.
+    Config(String),
+    /// A step did not finish within the timeout.
+    Timeout {
+        /// Which step (`connect`, `AUTH`, a command name).
+        step: String,
+        /// The deadline, milliseconds.
+        ms: u64,
+        /// Whether TLS was on (a TLS/plain mismatch often shows as a stalled handshake).
+        tls: bool,
+    },
+    /// The socket failed (refused, reset, TLS handshake error).
+    Io(String),
+    /// `AUTH` was refused.
+    Auth(String),
+    /// The server answered with an error.
+    Server(String),
+    /// The reply was not valid RESP or not the expected shape.
+    Protocol(String),
+}
+
+impl fmt::Display for RedisError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RedisError::Config(m) => write!(f, "redis config: {m}"),
+            RedisError::Timeout { step, ms, tls } => {
+                write!(f, "redis: {step} timed out after {ms} ms")?;
+                if *tls {
+                    write!(f, " (REDIS_TLS is on: does the server speak TLS?)")?;
+                }
+                Ok(())
+            }
+            RedisError::Io(m) => write!(f, "redis connection failed: {m}"),
+            RedisError::Auth(m) => write!(
+                f,
+                "redis authentication failed (check REDIS_PASSWORD / REDIS_USERNAME): {m}"
+            ),
+            RedisError::Server(m) => write!(f, "redis error reply: {m}"),
+            RedisError::Protocol(m) => write!(f, "redis protocol error: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for RedisError {}

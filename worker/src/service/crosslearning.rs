@@ -1,25 +1,24 @@
 //! The cross-learning endpoints of seeds/000 (SEED-SPEC §4.2), fixed where the original is
 //! broken: detect-niche, extract-insights, apply-wisdom, dashboard and stats. The niche-wisdom
-//! reads are in [`crate::wisdom`].
+//! reads are in [`crate::service::wisdom`].
 //!
 //! Request and response types are plain serde types (requests `deny_unknown_fields`); each
-//! service function is generic over the storage traits ([`crate::store`]) and takes the caller,
-//! the body, the time and (where an event is recorded) the event id, so all of it runs natively
+//! service function is generic over the ports ([`crate::ports`]) and takes the caller, the typed
+//! request (parsed once by the route), the time and (where an event is recorded) the event id, so all of it runs natively
 //! against the in-memory fakes. The domain work is the core's: niche detection
 //! ([`crosslearn::niche`], the embedded `models/niche-v1.bin`), insights
 //! ([`crosslearn::insights::account_insights`]), recommendations and the dashboard
 //! ([`crosslearn::advice`]). Nothing here makes a privacy release: releases are read from KV,
-//! where only the cron publication ([`crate::publish`]) writes them.
+//! where only the cron publication ([`crate::service::publish`]) writes them.
 //!
 //! Authorization: detect-niche on ad copy and stats are public; everything about an account
 //! needs its token (or the operator's), and an `account_id` in a body or path must be the
 //! token's own (403 otherwise, whether or not that account exists).
 
-use crate::auth::{internal, Caller};
 use crate::error::ApiError;
-use crate::json;
-use crate::service::{check_account_id, owned};
-use crate::store::{Accounts, Event, Events, Insights, Records, Releases, StoredInsight};
+use crate::ports::{Accounts, Event, Events, Insights, Records, Releases, StoredInsight};
+use crate::service::accounts::{check_account_id, owned};
+use crate::service::auth::{internal, Caller};
 use crosslearn::advice::dashboard::NetworkStats;
 use crosslearn::advice::{
     dashboard, recommend, Dashboard, DashboardOptions, RecommendOptions, Recommendations,
@@ -138,10 +137,9 @@ pub async fn detect_niche<S: Accounts + Records>(
     store: &S,
     caller: Result<Caller, ApiError>,
     model: &NicheModel,
-    body: &[u8],
+    req: DetectNicheRequest,
     now: &str,
 ) -> Result<DetectNicheResponse, ApiError> {
-    let req: DetectNicheRequest = json::parse(body)?;
     let given = [
         req.text.is_some(),
         req.texts.is_some(),
@@ -239,11 +237,10 @@ pub async fn extract_insights<S: Accounts + Records + Insights + Events>(
     store: &S,
     caller: &Caller,
     model: &NicheModel,
-    body: &[u8],
+    req: ExtractInsightsRequest,
     now: &str,
     event_id: String,
 ) -> Result<ExtractInsightsResponse, ApiError> {
-    let req: ExtractInsightsRequest = json::parse(body)?;
     check_account_id("account_id", &req.account_id)?;
     let id = req.account_id;
     owned(store, caller, &id).await?;
@@ -396,16 +393,15 @@ pub async fn apply_wisdom<S: Accounts + Records + Events, R: Releases>(
     kv: &R,
     caller: &Caller,
     model: &NicheModel,
-    body: &[u8],
+    req: ApplyWisdomRequest,
     now: &str,
     event_id: String,
 ) -> Result<ApplyWisdomResponse, ApiError> {
-    let req: ApplyWisdomRequest = json::parse(body)?;
     check_account_id("account_id", &req.account_id)?;
     let requested = req
         .niche
         .as_deref()
-        .map(crate::wisdom::parse_niche)
+        .map(crate::service::wisdom::parse_niche)
         .transpose()?;
     let id = req.account_id;
     owned(store, caller, &id).await?;
@@ -644,11 +640,14 @@ pub async fn stats<R: Releases>(kv: &R, now: &str) -> Result<StatsResponse, ApiE
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::authenticate;
-    use crate::models::niche_model;
-    use crate::service::{create_account, erase, export, ingest, set_consent};
-    use crate::store::memory::{run, MemoryStore};
-    use crate::store::History;
+    use crate::ports::History;
+    use crate::service::auth::authenticate;
+    use crate::service::models::niche_model;
+    use crate::testing::requests::{
+        apply_wisdom, create_account, detect_niche, erase, export, extract_insights, ingest,
+        set_consent,
+    };
+    use crate::testing::{run, MemoryStore};
     use crosslearn::wisdom::{period_of_day, ReleaseConfig};
     use serde_json::{json, Value};
 
@@ -742,7 +741,14 @@ mod tests {
     }
 
     fn publish_at(store: &MemoryStore, at: u64) {
-        run(crate::publish::publish(store, store, at, &config(), 7)).unwrap();
+        run(crate::service::publish::publish(
+            store,
+            store,
+            at,
+            &config(),
+            7,
+        ))
+        .unwrap();
     }
 
     fn detect(

@@ -1,16 +1,20 @@
-//! The account service: create, ingest, consent, export, erase. Generic over the storage traits
-//! ([`crate::store`]), so every rule here is tested natively against the in-memory fakes.
+//! The account service: create, ingest, consent, export, erase. Generic over the ports
+//! ([`crate::ports`]), so every rule here is tested natively against the in-memory fakes.
 //!
-//! Each function takes the authenticated [`Caller`], the request body bytes and the current time
-//! (UTC ISO 8601, passed in: nothing here reads a clock or a random source), checks ownership
-//! first, then calls the core ([`crosslearn::record::validate_json_values`]) and the store.
+//! Every operation on an existing account takes the proof [`Owned`] (from [`owned`]: the caller
+//! may act on it, and it exists), its typed request (parsed once, by the route) and the current
+//! time (UTC ISO 8601, passed in: nothing here reads a clock or a random source), then calls the
+//! core ([`crosslearn::record::validate_json_values`]) and the ports. The changes (ingest,
+//! consent, erasure) run under the outbox protocol of [`sync`]: they return [`Changed`], the
+//! answer plus what happened to the aggregate store.
 
-use crate::auth::{authorize, internal, require_operator, Caller};
 use crate::error::ApiError;
-use crate::json;
-use crate::store::{
-    Account, Accounts, Consent, Erased, Event, Events, Insights, Records, StoredInsight,
+use crate::ports::{
+    Account, Accounts, AggregatesLink, Consent, Erased, Event, Events, Insights, Outbox, Records,
+    StoredInsight,
 };
+use crate::service::auth::{authorize, internal, require_operator, Caller};
+use crate::service::sync::{self, Changed, Ports};
 use crosslearn::error::ErrorCode;
 use crosslearn::record::{
     validate_json_values, CreativeRecord, RecordIssue, RecordSource, RejectedRecord,
@@ -68,22 +72,17 @@ pub fn check_account_id(field: &str, id: &str) -> Result<(), ApiError> {
     }
 }
 
-/// Create an account (operator only). `generated_id` is used when the body names none; `token`
-/// is the fresh bearer token (see [`crate::auth::new_token`]).
+/// Create an account (operator only). `generated_id` is used when the request names none;
+/// `token` is the fresh bearer token (see [`crate::service::auth::new_token`]).
 pub async fn create_account<S: Accounts>(
     store: &S,
     caller: &Caller,
-    body: &[u8],
+    req: CreateAccountRequest,
     now: &str,
     generated_id: String,
     token: String,
 ) -> Result<CreatedAccount, ApiError> {
     require_operator(caller)?;
-    let req: CreateAccountRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        CreateAccountRequest::default()
-    } else {
-        json::parse(body)?
-    };
     let account_id = req.account_id.unwrap_or(generated_id);
     check_account_id("account_id", &account_id)?;
     let account = Account {
@@ -91,7 +90,7 @@ pub async fn create_account<S: Accounts>(
         created_at: now.to_string(),
     };
     let created = store
-        .create_account(&account, &crate::auth::token_hash(&token))
+        .create_account(&account, &crate::service::auth::token_hash(&token))
         .await
         .map_err(internal)?;
     if !created {
@@ -107,18 +106,38 @@ pub async fn create_account<S: Accounts>(
     })
 }
 
+/// An existing account the caller may act on: the proof [`owned`] returns, which every account
+/// operation takes (so none can run before the caller was authorized and the account found).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Owned {
+    account: Account,
+}
+
+impl Owned {
+    /// The account's id.
+    pub fn id(&self) -> &str {
+        &self.account.account_id
+    }
+
+    /// The account.
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+}
+
 /// Authorize `caller` on `account_id` and check that the account exists (404 otherwise; an
 /// account token never gets this far for another account, so 404 reveals nothing to it).
-pub(crate) async fn owned<S: Accounts>(
+pub async fn owned<S: Accounts>(
     store: &S,
     caller: &Caller,
     account_id: &str,
-) -> Result<Account, ApiError> {
+) -> Result<Owned, ApiError> {
     authorize(caller, account_id)?;
     store
         .account(account_id)
         .await
         .map_err(internal)?
+        .map(|account| Owned { account })
         .ok_or_else(|| ApiError::NotFound {
             path: format!("/api/accounts/{account_id}"),
         })
@@ -176,16 +195,27 @@ pub struct IngestReport {
     pub results: Vec<IngestResult>,
 }
 
-/// Validate a batch with the core and store the valid records (idempotent by record id).
-pub async fn ingest<S: Accounts + Records>(
+/// Validate a batch with the core and store the valid records (idempotent by record id), as one
+/// change of the account under the outbox protocol ([`sync::change`]).
+pub async fn ingest<S: Accounts + Records, O: Outbox, L: AggregatesLink>(
+    ports: &Ports<'_, S, O, L>,
+    owner: &Owned,
+    req: IngestRequest,
+    now: &str,
+) -> Result<Changed<IngestReport>, ApiError> {
+    sync::change(ports, owner.id(), async || {
+        store_records(ports.store, owner.id(), req, now).await
+    })
+    .await
+}
+
+/// The write of [`ingest`].
+async fn store_records<S: Records>(
     store: &S,
-    caller: &Caller,
     account_id: &str,
-    body: &[u8],
+    req: IngestRequest,
     now: &str,
 ) -> Result<IngestReport, ApiError> {
-    owned(store, caller, account_id).await?;
-    let req: IngestRequest = json::parse(body)?;
     if req.records.len() > MAX_BATCH_RECORDS {
         return Err(ApiError::Invalid {
             code: "too_many",
@@ -288,29 +318,31 @@ pub struct ConsentResponse {
     pub updated_at: Option<String>,
 }
 
-/// Set the account's consent.
-pub async fn set_consent<S: Accounts>(
-    store: &S,
-    caller: &Caller,
-    account_id: &str,
-    body: &[u8],
+/// Set the account's consent: one change of the account under the outbox protocol.
+pub async fn set_consent<S: Accounts + Records, O: Outbox, L: AggregatesLink>(
+    ports: &Ports<'_, S, O, L>,
+    owner: &Owned,
+    req: ConsentRequest,
     now: &str,
-) -> Result<ConsentResponse, ApiError> {
-    owned(store, caller, account_id).await?;
-    let req: ConsentRequest = json::parse(body)?;
-    let consent = Consent {
-        opted_in: req.opted_in,
-        updated_at: Some(now.to_string()),
-    };
-    store
-        .set_consent(account_id, &consent)
-        .await
-        .map_err(internal)?;
-    Ok(ConsentResponse {
-        account_id: account_id.to_string(),
-        opted_in: consent.opted_in,
-        updated_at: consent.updated_at,
+) -> Result<Changed<ConsentResponse>, ApiError> {
+    let account_id = owner.id();
+    sync::change(ports, account_id, async || {
+        let consent = Consent {
+            opted_in: req.opted_in,
+            updated_at: Some(now.to_string()),
+        };
+        ports
+            .store
+            .set_consent(account_id, &consent)
+            .await
+            .map_err(internal)?;
+        Ok(ConsentResponse {
+            account_id: account_id.to_string(),
+            opted_in: consent.opted_in,
+            updated_at: consent.updated_at,
+        })
     })
+    .await
 }
 
 /// `GET /api/accounts/{id}/export`: everything stored about the account.
@@ -333,13 +365,12 @@ pub struct Export {
 /// Export everything of the account.
 pub async fn export<S: Accounts + Records + Events + Insights>(
     store: &S,
-    caller: &Caller,
-    account_id: &str,
+    owner: &Owned,
     now: &str,
 ) -> Result<Export, ApiError> {
-    let account = owned(store, caller, account_id).await?;
+    let account_id = owner.id();
     Ok(Export {
-        account,
+        account: owner.account().clone(),
         consent: store.consent(account_id).await.map_err(internal)?,
         records: store.records(account_id).await.map_err(internal)?,
         events: store.events(account_id).await.map_err(internal)?,
@@ -363,25 +394,32 @@ pub struct Erasure {
     pub insights: u64,
 }
 
-/// Erase the account and everything of it. Its token stops working at once.
-pub async fn erase<S: Accounts>(
-    store: &S,
-    caller: &Caller,
-    account_id: &str,
-) -> Result<Erasure, ApiError> {
-    owned(store, caller, account_id).await?;
-    let Erased {
-        records,
-        events,
-        insights,
-    } = store.erase_account(account_id).await.map_err(internal)?;
-    Ok(Erasure {
-        account_id: account_id.to_string(),
-        erased: true,
-        records,
-        events,
-        insights,
+/// Erase the account and everything of it (its token stops working at once): one change of the
+/// account under the outbox protocol, after which the aggregate store drops it.
+pub async fn erase<S: Accounts + Records, O: Outbox, L: AggregatesLink>(
+    ports: &Ports<'_, S, O, L>,
+    owner: Owned,
+) -> Result<Changed<Erasure>, ApiError> {
+    let account_id = owner.id();
+    sync::change(ports, account_id, async || {
+        let Erased {
+            records,
+            events,
+            insights,
+        } = ports
+            .store
+            .erase_account(account_id)
+            .await
+            .map_err(internal)?;
+        Ok(Erasure {
+            account_id: account_id.to_string(),
+            erased: true,
+            records,
+            events,
+            insights,
+        })
     })
+    .await
 }
 
 /// UTC ISO 8601 with milliseconds (`2026-11-21T18:12:08.123Z`) for `ms` since the Unix epoch.
@@ -401,10 +439,11 @@ pub fn iso_utc(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::{authenticate, token_hash};
-    use crate::store::memory::run;
-    use crate::store::memory::MemoryStore;
-    use crate::store::Events;
+    use crate::ports::Events;
+    use crate::service::auth::{authenticate, token_hash};
+    use crate::testing::requests::{create_account, erase, export, ingest, set_consent};
+    use crate::testing::run;
+    use crate::testing::MemoryStore;
 
     const NOW: &str = "2026-01-02T03:04:05.006Z";
     const OP: &str = "operator-secret";

@@ -2,9 +2,9 @@
 //! handlers parse and answer with (schemars derives; the core's wire types derive it behind the
 //! core's `schemars` feature).
 //!
-//! [`OPERATIONS`] is the one table: method, path (as in the route table), request body type,
-//! success status and type, and who may call it. Adding a route is one line here; a test checks
-//! that this table and [`crate::ROUTES`] list the same (path, method) pairs.
+//! Every operation is a row of the route table ([`crate::routes::ROUTES`]): method, path, request
+//! body type (required or optional), success status and type, who may call it, and the facts that
+//! add error statuses (rate limit, D1 writes, release reads, Redis).
 //!
 //! Strictness comes from the types: request bodies are described as they are *deserialized*
 //! (`required` lists exactly the fields without a default, `additionalProperties: false` where
@@ -12,350 +12,12 @@
 //! *serialized* (every field the type always writes is `required`). Every 4xx (and the generic
 //! 500) answers the error schema `{"error": {"code", "message", "field"}}`.
 //!
-//! The document is built once per isolate ([`document`]) and served as is.
+//! The route serving it builds the document once per isolate and serves it as is.
 
-use crate::api::{
-    FeaturesRequest, FeaturesResponse, Health, NormalizeRequest, NormalizeResponse, ScoreRequest,
-    ScoreResponse,
-};
-use crate::crosslearning::{
-    ApplyWisdomRequest, ApplyWisdomResponse, DashboardResponse, DetectNicheRequest,
-    DetectNicheResponse, ExtractInsightsRequest, ExtractInsightsResponse, StatsResponse,
-};
 use crate::error::ErrorBody;
-use crate::publish::{PublishReport, PublishRequest};
-use crate::service::{
-    ConsentRequest, ConsentResponse, CreateAccountRequest, CreatedAccount, Erasure, Export,
-    IngestReport, IngestRequest,
-};
-use crate::wisdom::{AllWisdom, WisdomAnswer};
+use crate::http::table::{Answer, Auth, Body, Route};
 use schemars::generate::SchemaSettings;
-use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::{json, Map, Value};
-use std::sync::OnceLock;
-
-/// Who may call an operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Auth {
-    /// Anyone, no token (public, possibly rate limited: see [`crate::edge`]).
-    Public,
-    /// The account's own token, or the operator token.
-    Account,
-    /// The operator token only.
-    Operator,
-    /// Public, but a token may be sent to act on an account (e.g. detect-niche from an
-    /// account's records): 401/403 apply when one is sent or an `account_id` needs one.
-    Optional,
-}
-
-/// Produces the schema of one type (a `$ref` to `components/schemas` for named types).
-pub type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
-
-/// The schema function of `T`.
-pub fn schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
-    generator.subschema_for::<T>()
-}
-
-/// One operation of the API.
-#[derive(Debug, Clone, Copy)]
-pub struct Operation {
-    /// HTTP method, upper case.
-    pub method: &'static str,
-    /// The route pattern, as in [`crate::ROUTES`] (`:name` segments are path parameters).
-    pub path: &'static str,
-    /// One line for the reader.
-    pub summary: &'static str,
-    /// The JSON request body's type, if the operation takes one.
-    pub request: Option<SchemaFn>,
-    /// Status of a successful answer.
-    pub status: u16,
-    /// The successful answer's type.
-    pub response: SchemaFn,
-    /// Who may call it.
-    pub auth: Auth,
-    /// Query parameters: (name, allowed values).
-    pub query: &'static [(&'static str, &'static [&'static str])],
-    /// The success body is raw bytes (`application/octet-stream`, with ETag / 304), not JSON.
-    pub binary: bool,
-}
-
-const fn op(
-    method: &'static str,
-    path: &'static str,
-    summary: &'static str,
-    request: Option<SchemaFn>,
-    status: u16,
-    response: SchemaFn,
-    auth: Auth,
-) -> Operation {
-    Operation {
-        method,
-        path,
-        summary,
-        request,
-        status,
-        response,
-        auth,
-        query: &[],
-        binary: false,
-    }
-}
-
-/// Every operation (keep in step with [`crate::ROUTES`]; a test checks).
-pub const OPERATIONS: &[Operation] = &[
-    op(
-        "GET",
-        crate::HEALTH,
-        "Liveness and version",
-        None,
-        200,
-        schema::<Health>,
-        Auth::Public,
-    ),
-    op(
-        "GET",
-        crate::OPENAPI,
-        "This document",
-        None,
-        200,
-        schema::<Value>,
-        Auth::Public,
-    ),
-    op(
-        "POST",
-        crate::NORMALIZE,
-        "Normalize one platform's metrics, or a list",
-        Some(schema::<NormalizeRequest>),
-        200,
-        schema::<NormalizeResponse>,
-        Auth::Public,
-    ),
-    op(
-        "POST",
-        crate::FEATURES,
-        "Cross-platform insight and the 19 unified features of a campaign",
-        Some(schema::<FeaturesRequest>),
-        200,
-        schema::<FeaturesResponse>,
-        Auth::Public,
-    ),
-    op(
-        "POST",
-        crate::CTR_SCORE,
-        "Calibrated CTR with a 95 % interval from an embedded model",
-        Some(schema::<ScoreRequest>),
-        200,
-        schema::<ScoreResponse>,
-        Auth::Public,
-    ),
-    op(
-        "POST",
-        crate::ACCOUNTS,
-        "Create an account; its token is returned once",
-        Some(schema::<CreateAccountRequest>),
-        201,
-        schema::<CreatedAccount>,
-        Auth::Operator,
-    ),
-    op(
-        "DELETE",
-        crate::ACCOUNT,
-        "Erase the account and all its data",
-        None,
-        200,
-        schema::<Erasure>,
-        Auth::Account,
-    ),
-    op(
-        "POST",
-        crate::ACCOUNT_RECORDS,
-        "Ingest up to 500 records (idempotent by record id)",
-        Some(schema::<IngestRequest>),
-        200,
-        schema::<IngestReport>,
-        Auth::Account,
-    ),
-    op(
-        "PUT",
-        crate::ACCOUNT_CONSENT,
-        "Opt in to or out of cross-learning",
-        Some(schema::<ConsentRequest>),
-        200,
-        schema::<ConsentResponse>,
-        Auth::Account,
-    ),
-    op(
-        "GET",
-        crate::ACCOUNT_EXPORT,
-        "Everything stored about the account",
-        None,
-        200,
-        schema::<Export>,
-        Auth::Account,
-    ),
-    Operation {
-        query: &[("force_refresh", &["true", "false", "1", "0"])],
-        ..op(
-            "GET",
-            crate::NICHE_WISDOM,
-            "The niche's latest published wisdom (re-read, never re-released)",
-            None,
-            200,
-            schema::<WisdomAnswer>,
-            Auth::Public,
-        )
-    },
-    op(
-        "GET",
-        crate::ALL_WISDOM,
-        "Every published niche's wisdom",
-        None,
-        200,
-        schema::<AllWisdom>,
-        Auth::Public,
-    ),
-    op(
-        "POST",
-        crate::DETECT_NICHE,
-        "Detect a niche from ad copy (public) or from an account's records (its token)",
-        Some(schema::<DetectNicheRequest>),
-        200,
-        schema::<DetectNicheResponse>,
-        Auth::Optional,
-    ),
-    op(
-        "POST",
-        crate::EXTRACT_INSIGHTS,
-        "Extract and store the account's insight from its records",
-        Some(schema::<ExtractInsightsRequest>),
-        200,
-        schema::<ExtractInsightsResponse>,
-        Auth::Account,
-    ),
-    op(
-        "POST",
-        crate::APPLY_WISDOM,
-        "Recommendations from the niche's latest published release",
-        Some(schema::<ApplyWisdomRequest>),
-        200,
-        schema::<ApplyWisdomResponse>,
-        Auth::Account,
-    ),
-    op(
-        "GET",
-        crate::DASHBOARD,
-        "The account against its niche's release",
-        None,
-        200,
-        schema::<DashboardResponse>,
-        Auth::Account,
-    ),
-    op(
-        "GET",
-        crate::STATS,
-        "Published niches, release ids and periods, noisy counts",
-        None,
-        200,
-        schema::<StatsResponse>,
-        Auth::Public,
-    ),
-    Operation {
-        binary: true,
-        ..op(
-            "GET",
-            crate::MODEL_FILE,
-            "A model file the Worker embeds (strong ETag; 304 on If-None-Match)",
-            None,
-            200,
-            schema::<Value>,
-            Auth::Public,
-        )
-    },
-    op(
-        "POST",
-        crate::SCORE,
-        "Alias of /api/ctr/score",
-        Some(schema::<ScoreRequest>),
-        200,
-        schema::<ScoreResponse>,
-        Auth::Public,
-    ),
-    op(
-        "POST",
-        crate::ADMIN_PUBLISH,
-        "Run the publication now (or dated at_ms), as the cron does",
-        Some(schema::<PublishRequest>),
-        200,
-        schema::<PublishReport>,
-        Auth::Operator,
-    ),
-    op(
-        "POST",
-        crate::ADMIN_FAULTS,
-        "Dev only: make this isolate's D1 writes fail (off | all | after:N); 403 unless the FAULT_INJECTION var is on",
-        Some(schema::<crate::store::faults::FaultRequest>),
-        200,
-        schema::<crate::store::faults::FaultState>,
-        Auth::Operator,
-    ),
-    op(
-        "GET",
-        crate::runtime::RUNTIME,
-        "This isolate's wasm linear memory and rate-limiter size (soak diagnostics)",
-        None,
-        200,
-        schema::<crate::runtime::Runtime>,
-        Auth::Operator,
-    ),
-    op(
-        "GET",
-        crate::redis_routes::REDIS_HEALTH,
-        "Redis aggregate store: configured, reachable, ready, outbox backlog",
-        None,
-        200,
-        schema::<crate::redis_routes::Health>,
-        Auth::Operator,
-    ),
-    op(
-        "POST",
-        crate::redis_routes::REDIS_SYNC,
-        "Drain the D1 outbox into Redis",
-        None,
-        200,
-        schema::<crate::aggregates::SyncReport>,
-        Auth::Operator,
-    ),
-    op(
-        "POST",
-        crate::redis_routes::REDIS_REBUILD,
-        "Rebuild Redis's aggregates from D1",
-        None,
-        200,
-        schema::<crate::aggregates::SyncReport>,
-        Auth::Operator,
-    ),
-    op(
-        "GET",
-        crate::redis_routes::REDIS_CHECK,
-        "Redis aggregates vs a fresh D1 aggregation (and their releases)",
-        None,
-        200,
-        schema::<crate::aggregates::CheckReport>,
-        Auth::Operator,
-    ),
-    Operation {
-        query: &[("source", &["d1", "redis"])],
-        ..op(
-            "GET",
-            crate::redis_routes::AGGREGATES,
-            "The exact pre-noise aggregates from D1 or Redis",
-            None,
-            200,
-            schema::<crate::redis_routes::AggregatesAnswer>,
-            Auth::Operator,
-        )
-    },
-];
 
 /// The OpenAPI path of a route pattern (`/api/accounts/:id` -> `/api/accounts/{id}`) and its
 /// parameter names.
@@ -397,9 +59,10 @@ fn error_response(description: &str) -> Value {
 }
 
 /// The error statuses an operation can answer, with their descriptions.
-fn error_statuses(op: &Operation, has_params: bool) -> Vec<(u16, &'static str)> {
+fn error_statuses(op: &Route, has_params: bool) -> Vec<(u16, &'static str)> {
     let mut out = Vec::new();
-    if op.request.is_some() {
+    let has_body = !matches!(op.body, Body::None);
+    if has_body {
         out.push((400, "The body is not JSON (`malformed`)."));
     }
     if op.auth != Auth::Public {
@@ -415,42 +78,42 @@ fn error_statuses(op: &Operation, has_params: bool) -> Vec<(u16, &'static str)> 
     if matches!(op.auth, Auth::Account | Auth::Optional) {
         out.push((404, "The account does not exist (operator only)."));
     }
-    if op.binary {
+    if matches!(op.answer, Answer::Binary) {
         out.push((404, "No model file of that name."));
     }
     out.push((405, "The path does not accept this method (see `Allow`)."));
     if op.auth == Auth::Operator {
         out.push((409, "The account id is taken."));
     }
-    if op.request.is_some() {
+    if has_body {
         out.push((413, "The body is larger than 1 MiB."));
     }
-    if op.request.is_some() || has_params || !op.query.is_empty() {
+    if has_body || has_params || !op.query.is_empty() {
         out.push((
             422,
             "A value of the wrong type or out of range; `field` names it.",
         ));
     }
-    if crate::edge::is_rate_limited(op.method, op.path) {
+    if op.limit == crate::http::table::Limit::PerClient {
         out.push((
             429,
             "Over this client's rate limit; retry after `Retry-After` seconds.",
         ));
     }
-    if READS_RELEASES.contains(&op.path) {
+    if op.reads_releases {
         out.push((
             503,
             "A published release in KV cannot be read (`release_unavailable`); the next publication replaces it.",
         ));
     }
-    if WRITES_D1.contains(&(op.method, op.path)) {
+    if op.writes_d1 {
         out.push((
             503,
             "A D1 write failed (`storage_unavailable`, naming what was written); nothing of that write was stored and retrying is safe.",
         ));
     }
     out.push((500, "A fault on the server's side (generic message)."));
-    if op.path.starts_with("/api/admin/redis/") || op.path == crate::redis_routes::AGGREGATES {
+    if op.needs_redis {
         out.push((
             503,
             "Redis is not configured or unreachable (`redis_unavailable`, with the reason).",
@@ -459,36 +122,7 @@ fn error_statuses(op: &Operation, has_params: bool) -> Vec<(u16, &'static str)> 
     out
 }
 
-/// The operations that write D1 and answer 503 `storage_unavailable` when a write fails
-/// (docs/robustness.md, "D1 write faults"): (method, path).
-pub const WRITES_D1: &[(&str, &str)] = &[
-    ("POST", crate::ACCOUNTS),
-    ("DELETE", crate::ACCOUNT),
-    ("POST", crate::ACCOUNT_RECORDS),
-    ("PUT", crate::ACCOUNT_CONSENT),
-    ("POST", crate::EXTRACT_INSIGHTS),
-    ("POST", crate::ADMIN_PUBLISH),
-    ("POST", crate::redis_routes::REDIS_SYNC),
-    ("POST", crate::redis_routes::REDIS_REBUILD),
-];
-
-/// The routes that read published releases from KV (and answer 503 when one is unreadable).
-pub const READS_RELEASES: &[&str] = &[
-    crate::NICHE_WISDOM,
-    crate::ALL_WISDOM,
-    crate::APPLY_WISDOM,
-    crate::DASHBOARD,
-    crate::STATS,
-];
-
-/// Operations whose body may be left out (an empty body means `{}`): (method, path).
-pub const OPTIONAL_BODIES: &[(&str, &str)] = &[
-    ("POST", crate::ACCOUNTS),
-    ("POST", crate::ADMIN_PUBLISH),
-    ("POST", crate::ADMIN_FAULTS),
-];
-
-/// The pattern every account id matches ([`crate::service::check_account_id`]).
+/// The pattern every account id matches ([`crate::service::accounts::check_account_id`]).
 pub const ACCOUNT_ID_PATTERN: &str = "^[A-Za-z0-9_-]{1,64}$";
 
 /// The schema of path parameter `name`: account ids with their pattern, niches and model files
@@ -498,7 +132,10 @@ fn path_param_schema(name: &str) -> Value {
         "id" | "account_id" => json!({"type": "string", "pattern": ACCOUNT_ID_PATTERN}),
         "niche" => niche_schema(),
         "name" => {
-            let names: Vec<&str> = crate::models::MODEL_FILES.iter().map(|(n, _)| *n).collect();
+            let names: Vec<&str> = crate::service::models::MODEL_FILES
+                .iter()
+                .map(|(n, _)| *n)
+                .collect();
             json!({"type": "string", "enum": names})
         }
         _ => json!({"type": "string"}),
@@ -537,20 +174,21 @@ fn is_plain_string(schema: &Value) -> bool {
     })
 }
 
-/// Build the document (see [`document`] for the cached one).
-pub fn build() -> Value {
-    generate().0
+/// Build the document of `table`.
+pub fn build(table: &[Route]) -> Value {
+    generate(table).0
 }
 
 /// The document, and the names of types whose request and response schemas differ (the
 /// response one is then dropped, as both would need one name: a test keeps this list empty).
-pub fn generate() -> (Value, Vec<String>) {
+pub fn generate(table: &[Route]) -> (Value, Vec<String>) {
     // Requests as deserialized, responses as serialized; the two share `components/schemas`.
     let mut requests = settings(false).into_generator();
     let mut responses = settings(true).into_generator();
     let error_schema = responses.subschema_for::<ErrorBody>();
     let mut paths = Map::new();
-    for op in OPERATIONS {
+    for op in table {
+        let method = op.method.as_str();
         let (path, params) = openapi_path(op.path);
         let mut parameters: Vec<Value> = params
             .iter()
@@ -562,7 +200,16 @@ pub fn generate() -> (Value, Vec<String>) {
             );
         }
         let mut responses_obj = Map::new();
-        if op.binary {
+        if let Answer::Json(response) = op.answer {
+            responses_obj.insert(
+                op.status.to_string(),
+                json!({
+                    "description": "Success.",
+                    "headers": {"Server-Timing": {"$ref": "#/components/headers/ServerTiming"}},
+                    "content": {"application/json": {"schema": response(&mut responses)}}
+                }),
+            );
+        } else {
             let etag = json!({"description": "Strong validator: a hash of the bytes.", "schema": {"type": "string"}});
             responses_obj.insert(
                 op.status.to_string(),
@@ -575,15 +222,6 @@ pub fn generate() -> (Value, Vec<String>) {
             responses_obj.insert(
                 "304".into(),
                 json!({"description": "Not modified (If-None-Match matched the ETag).", "headers": {"ETag": etag}}),
-            );
-        } else {
-            responses_obj.insert(
-                op.status.to_string(),
-                json!({
-                    "description": "Success.",
-                    "headers": {"Server-Timing": {"$ref": "#/components/headers/ServerTiming"}},
-                    "content": {"application/json": {"schema": (op.response)(&mut responses)}}
-                }),
             );
         }
         for (status, description) in error_statuses(op, !params.is_empty()) {
@@ -616,24 +254,28 @@ pub fn generate() -> (Value, Vec<String>) {
         };
         let mut operation = json!({
             "summary": op.summary,
-            "operationId": format!("{} {}", op.method.to_lowercase(), path),
+            "operationId": format!("{} {}", method.to_lowercase(), path),
             "security": security,
             "responses": responses_obj,
         });
         if !parameters.is_empty() {
             operation["parameters"] = Value::Array(parameters);
         }
-        if let Some(request) = op.request {
-            let optional = OPTIONAL_BODIES.contains(&(op.method, op.path));
+        let request = match op.body {
+            Body::None => None,
+            Body::Required(schema) => Some((schema, true)),
+            Body::Optional(schema) => Some((schema, false)),
+        };
+        if let Some((schema, required)) = request {
             operation["requestBody"] = json!({
-                "required": !optional,
-                "content": {"application/json": {"schema": request(&mut requests)}}
+                "required": required,
+                "content": {"application/json": {"schema": schema(&mut requests)}}
             });
         }
         let item = paths
             .entry(path)
             .or_insert_with(|| Value::Object(Map::new()));
-        item[op.method.to_lowercase()] = operation;
+        item[method.to_lowercase()] = operation;
     }
     let mut schemas = requests.take_definitions(true);
     let mut conflicts = Vec::new();
@@ -681,7 +323,7 @@ pub fn generate() -> (Value, Vec<String>) {
         "info": {
             "title": "crosslearn edge API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Cross-platform ad learning: normalizer, features, CTR scores, accounts and private niche wisdom. Generated from the Worker's Rust types (worker/src/openapi.rs). Every error is {\"error\": {\"code\", \"message\", \"field\"}}."
+            "description": "Cross-platform ad learning: normalizer, features, CTR scores, accounts and private niche wisdom. Generated from the Worker's Rust types (worker/src/routes/mod.rs, worker/src/http/openapi.rs). Every error is {\"error\": {\"code\", \"message\", \"field\"}}."
         },
         "paths": paths,
         "components": {
@@ -709,18 +351,22 @@ pub fn generate() -> (Value, Vec<String>) {
     (doc, conflicts)
 }
 
-/// The document, built on first use and kept for the isolate's lifetime.
-pub fn document() -> &'static Value {
-    static DOC: OnceLock<Value> = OnceLock::new();
-    DOC.get_or_init(build)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::Caller;
-    use crate::store::memory::{run, MemoryStore};
-    use crate::{api, service, wisdom};
+    use crate::routes::{self, ROUTES};
+    use crate::service::auth::Caller;
+    use crate::service::{self as service_mod, compute as api, wisdom};
+    use crate::testing::requests as service;
+    use crate::testing::{run, MemoryStore};
+
+    fn build() -> Value {
+        super::build(ROUTES)
+    }
+
+    fn generate() -> (Value, Vec<String>) {
+        super::generate(ROUTES)
+    }
 
     /// What schemathesis found (docs/schemathesis.md): schema-valid values the handlers refused.
     /// The document now narrows them to what the handlers accept, checked here against the
@@ -756,7 +402,7 @@ mod tests {
             (&"a".repeat(64), true),
         ] {
             assert_eq!(
-                service::check_account_id("id", value).is_ok(),
+                service_mod::accounts::check_account_id("id", value).is_ok(),
                 ok,
                 "{value:?}"
             );
@@ -795,7 +441,7 @@ mod tests {
         let model = param("/api/models/{name}", "get", "name");
         for name in model["enum"].as_array().unwrap() {
             assert!(
-                crate::models::get_model(name.as_str().unwrap(), None).is_ok(),
+                crate::service::models::get_model(name.as_str().unwrap(), None).is_ok(),
                 "{name}"
             );
         }
@@ -849,29 +495,23 @@ mod tests {
     }
 
     #[test]
-    fn table_and_route_table_list_the_same_operations() {
-        let mut routes: Vec<(String, String)> = crate::ROUTES
-            .iter()
-            .flat_map(|(path, methods)| {
-                methods
-                    .split(',')
-                    .map(|m| (path.to_string(), m.trim().to_string()))
-            })
-            .collect();
-        let mut ops: Vec<(String, String)> = OPERATIONS
-            .iter()
-            .map(|o| (o.path.to_string(), o.method.to_string()))
-            .collect();
-        routes.sort();
-        ops.sort();
-        assert_eq!(ops, routes, "OPERATIONS and ROUTES differ");
+    fn the_document_has_every_route_and_nothing_else() {
         let doc = build();
-        for (path, method) in &routes {
+        for r in ROUTES {
             assert!(
-                operation(&doc, method, path).is_object(),
-                "{method} {path} missing from the document"
+                operation(&doc, r.method.as_str(), r.path).is_object(),
+                "{} {} missing from the document",
+                r.method.as_str(),
+                r.path
             );
         }
+        let operations: usize = doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|item| item.as_object().unwrap().len())
+            .sum();
+        assert_eq!(operations, ROUTES.len());
     }
 
     #[test]
@@ -890,8 +530,8 @@ mod tests {
             assert!(schemas.contains_key(name), "dangling $ref {name}");
         }
         // Request bodies: named objects that refuse unknown fields and list what is required.
-        for op in OPERATIONS.iter().filter(|o| o.request.is_some()) {
-            let r = request_schema(&doc, op.method, op.path);
+        for op in ROUTES.iter().filter(|o| !matches!(o.body, Body::None)) {
+            let r = request_schema(&doc, op.method.as_str(), op.path);
             let name = r["$ref"].as_str().unwrap().rsplit('/').next().unwrap();
             let s = &schemas[name];
             assert_eq!(s["additionalProperties"], json!(false), "{name}");
@@ -928,8 +568,8 @@ mod tests {
             json!(false)
         );
         // Every 4xx and the 500 answer the error schema; every op has 405 and its success.
-        for op in OPERATIONS {
-            let o = operation(&doc, op.method, op.path);
+        for op in ROUTES {
+            let o = operation(&doc, op.method.as_str(), op.path);
             let responses = o["responses"].as_object().unwrap();
             assert!(responses.contains_key(&op.status.to_string()));
             assert!(responses.contains_key("405"));
@@ -939,7 +579,7 @@ mod tests {
                         r["content"]["application/json"]["schema"]["$ref"],
                         "#/components/schemas/ErrorBody",
                         "{} {} {status}",
-                        op.method,
+                        op.method.as_str(),
                         op.path
                     );
                 }
@@ -951,7 +591,7 @@ mod tests {
             doc["components"]["securitySchemes"]["accountToken"]["scheme"],
             "bearer"
         );
-        let wisdom = operation(&doc, "GET", crate::NICHE_WISDOM);
+        let wisdom = operation(&doc, "GET", routes::NICHE_WISDOM);
         assert!(wisdom["responses"]["429"]["headers"]["Retry-After"].is_object());
         assert_eq!(wisdom["parameters"][0]["name"], "niche");
         assert_eq!(wisdom["parameters"][1]["in"], "query");
@@ -966,7 +606,7 @@ mod tests {
             let schema = response_schema(&doc, method, pattern, status);
             check(&doc, schema, &v).unwrap_or_else(|e| panic!("{method} {pattern}: {e}\n{v}"));
         };
-        ok("GET", crate::HEALTH, 200, value(api::health()));
+        ok("GET", routes::HEALTH, 200, value(api::health()));
 
         // The account service over the in-memory fakes.
         let store = MemoryStore::new();
@@ -980,14 +620,14 @@ mod tests {
             "clt_x".into(),
         ))
         .unwrap();
-        ok("POST", crate::ACCOUNTS, 201, value(&created));
+        ok("POST", routes::ACCOUNTS, 201, value(&created));
         let caller = Caller::Account("acc_1".into());
         let records = json!({"records": [
             {"record_id": "r1", "platform": "meta", "niche": "fitness", "hook_type": "question",
              "impressions": 1000, "clicks": 20, "spend": 12.5},
             {"record_id": "r2", "platform": "meta", "impressions": 10, "clicks": 20, "spend": 1.0}
         ]});
-        let req = request_schema(&doc, "POST", crate::ACCOUNT_RECORDS);
+        let req = request_schema(&doc, "POST", routes::ACCOUNT_RECORDS);
         check(&doc, req, &records).unwrap();
         let report = run(service::ingest(
             &store,
@@ -998,7 +638,7 @@ mod tests {
         ))
         .unwrap();
         assert_eq!((report.stored, report.rejected), (1, 1));
-        ok("POST", crate::ACCOUNT_RECORDS, 200, value(&report));
+        ok("POST", routes::ACCOUNT_RECORDS, 200, value(&report));
         let consent = run(service::set_consent(
             &store,
             &caller,
@@ -1007,12 +647,12 @@ mod tests {
             now,
         ))
         .unwrap();
-        ok("PUT", crate::ACCOUNT_CONSENT, 200, value(&consent));
+        ok("PUT", routes::ACCOUNT_CONSENT, 200, value(&consent));
         let export = run(service::export(&store, &caller, "acc_1", now)).unwrap();
         assert_eq!(export.records.len(), 1);
-        ok("GET", crate::ACCOUNT_EXPORT, 200, value(&export));
+        ok("GET", routes::ACCOUNT_EXPORT, 200, value(&export));
         let erased = run(service::erase(&store, &caller, "acc_1")).unwrap();
-        ok("DELETE", crate::ACCOUNT, 200, value(&erased));
+        ok("DELETE", routes::ACCOUNT, 200, value(&erased));
 
         // Public routes.
         let meta = json!({"platform": "meta", "ctr": 0.025, "cpc": 1.5, "cpm": 12.0,
@@ -1021,33 +661,38 @@ mod tests {
             json!({"metrics": meta}),
             json!({"metrics": [meta, meta], "mode": "seed"}),
         ] {
-            check(&doc, request_schema(&doc, "POST", crate::NORMALIZE), &body).unwrap();
-            let out = api::normalize_body(&serde_json::to_vec(&body).unwrap()).unwrap();
-            ok("POST", crate::NORMALIZE, 200, value(out));
+            check(&doc, request_schema(&doc, "POST", routes::NORMALIZE), &body).unwrap();
+            let out = service::normalize_body(&serde_json::to_vec(&body).unwrap()).unwrap();
+            ok("POST", routes::NORMALIZE, 200, value(out));
         }
         let features = json!({"platform_data": [meta]});
         check(
             &doc,
-            request_schema(&doc, "POST", crate::FEATURES),
+            request_schema(&doc, "POST", routes::FEATURES),
             &features,
         )
         .unwrap();
-        let out = api::features_body(&serde_json::to_vec(&features).unwrap()).unwrap();
-        ok("POST", crate::FEATURES, 200, value(out));
+        let out = service::features_body(&serde_json::to_vec(&features).unwrap()).unwrap();
+        ok("POST", routes::FEATURES, 200, value(out));
         let score = json!({"model": "pre_launch", "creatives": [{"platform": "tiktok",
             "hook_type": "question", "cta_style": "shop_now", "visual_tags": [], "format": "video"}]});
-        check(&doc, request_schema(&doc, "POST", crate::CTR_SCORE), &score).unwrap();
-        let out = api::score_body(&serde_json::to_vec(&score).unwrap()).unwrap();
-        ok("POST", crate::CTR_SCORE, 200, value(out));
+        check(
+            &doc,
+            request_schema(&doc, "POST", routes::CTR_SCORE),
+            &score,
+        )
+        .unwrap();
+        let out = service::score_body(&serde_json::to_vec(&score).unwrap()).unwrap();
+        ok("POST", routes::CTR_SCORE, 200, value(out));
 
         // A real release, made by the cron's code from 8 opted-in accounts (k 3, ε 100 so the
         // small network is published), then every route that reads it.
         let kv = MemoryStore::new();
         let none = run(wisdom::niche_wisdom(&kv, "fitness", None)).unwrap();
-        ok("GET", crate::NICHE_WISDOM, 200, value(none));
+        ok("GET", routes::NICHE_WISDOM, 200, value(none));
         let net = MemoryStore::new();
         for i in 0..8 {
-            crate::publish::tests::account(&net, &format!("f{i}"), "fitness", true);
+            crate::testing::fixtures::account(&net, &format!("f{i}"), "fitness", true);
         }
         let config = crosslearn::wisdom::ReleaseConfig {
             k: 3,
@@ -1055,33 +700,33 @@ mod tests {
             budget_per_window: 400.0,
             ..Default::default()
         };
-        let report = run(crate::publish::publish(
+        let report = run(crate::service::publish::publish(
             &net,
             &kv,
-            crate::publish::tests::NOW,
+            crate::testing::fixtures::NOW,
             &config,
             7,
         ))
         .unwrap();
-        ok("POST", crate::ADMIN_PUBLISH, 200, value(&report));
+        ok("POST", routes::ADMIN_PUBLISH, 200, value(&report));
         let found = run(wisdom::niche_wisdom(&kv, "fitness", None)).unwrap();
         assert!(matches!(found, wisdom::WisdomAnswer::Found { .. }));
-        ok("GET", crate::NICHE_WISDOM, 200, value(found));
+        ok("GET", routes::NICHE_WISDOM, 200, value(found));
         ok(
             "GET",
-            crate::ALL_WISDOM,
+            routes::ALL_WISDOM,
             200,
             value(run(wisdom::all_wisdom(&kv)).unwrap()),
         );
         ok(
             "GET",
-            crate::STATS,
+            routes::STATS,
             200,
-            value(run(crate::crosslearning::stats(&kv, now)).unwrap()),
+            value(run(crate::service::crosslearning::stats(&kv, now)).unwrap()),
         );
-        let model = crate::models::niche_model().unwrap();
+        let model = crate::service::models::niche_model().unwrap();
         let f0 = Caller::Account("f0".into());
-        let applied = run(crate::crosslearning::apply_wisdom(
+        let applied = run(service::apply_wisdom(
             &net,
             &kv,
             &f0,
@@ -1091,13 +736,13 @@ mod tests {
             "ev1".into(),
         ))
         .unwrap();
-        ok("POST", crate::APPLY_WISDOM, 200, value(applied));
-        let dash = run(crate::crosslearning::account_dashboard(
+        ok("POST", routes::APPLY_WISDOM, 200, value(applied));
+        let dash = run(crate::service::crosslearning::account_dashboard(
             &net, &kv, &f0, model, "f0", now,
         ))
         .unwrap();
-        ok("GET", crate::DASHBOARD, 200, value(dash));
-        let detected = run(crate::crosslearning::detect_niche(
+        ok("GET", routes::DASHBOARD, 200, value(dash));
+        let detected = run(service::detect_niche(
             &net,
             Err(crate::error::ApiError::Unauthorized {
                 message: "no token".into(),
@@ -1107,14 +752,14 @@ mod tests {
             now,
         ))
         .unwrap();
-        ok("POST", crate::DETECT_NICHE, 200, value(detected));
-        ok("GET", crate::OPENAPI, 200, doc.clone());
+        ok("POST", routes::DETECT_NICHE, 200, value(detected));
+        ok("GET", routes::OPENAPI, 200, doc.clone());
 
         // Errors, on every 4xx of an operation.
-        let e = api::normalize_body(br#"{"metrics": 3}"#).unwrap_err();
-        ok("POST", crate::NORMALIZE, 422, value(e.body()));
+        let e = service::normalize_body(br#"{"metrics": 3}"#).unwrap_err();
+        ok("POST", routes::NORMALIZE, 422, value(e.body()));
         let e = crate::error::ApiError::RateLimited { retry_after_s: 2 };
-        ok("GET", crate::ALL_WISDOM, 429, value(e.body()));
+        ok("GET", routes::ALL_WISDOM, 429, value(e.body()));
     }
 
     #[test]
@@ -1129,25 +774,25 @@ mod tests {
         };
         let meta = json!({"platform": "meta", "ctr": 0.025, "cpc": 1.5, "cpm": 12.0,
             "impressions": 10000, "clicks": 250, "spend": 375.0});
-        bad(crate::NORMALIZE, json!({"metrics": meta, "extra": 1}));
+        bad(routes::NORMALIZE, json!({"metrics": meta, "extra": 1}));
         let mut extra = meta.clone();
         extra["bogus"] = json!(1);
-        bad(crate::NORMALIZE, json!({"metrics": [extra]}));
+        bad(routes::NORMALIZE, json!({"metrics": [extra]}));
         let mut missing = meta.clone();
         missing.as_object_mut().unwrap().remove("spend");
-        bad(crate::NORMALIZE, json!({"metrics": missing}));
-        bad(crate::NORMALIZE, json!({"metrics": meta, "mode": "fast"}));
+        bad(routes::NORMALIZE, json!({"metrics": missing}));
+        bad(routes::NORMALIZE, json!({"metrics": meta, "mode": "fast"}));
         let mut platform = meta.clone();
         platform["platform"] = json!("myspace");
-        bad(crate::NORMALIZE, json!({"metrics": platform}));
-        bad(crate::CTR_SCORE, json!({"model": "nope", "rows": []}));
-        bad(crate::ACCOUNTS, json!({"id": "x"}));
+        bad(routes::NORMALIZE, json!({"metrics": platform}));
+        bad(routes::CTR_SCORE, json!({"model": "nope", "rows": []}));
+        bad(routes::ACCOUNTS, json!({"id": "x"}));
         // And the handlers agree.
-        assert!(api::normalize_body(br#"{"metrics": {}, "extra": 1}"#).is_err());
-        assert!(
-            api::normalize_body(&serde_json::to_vec(&json!({"metrics": platform})).unwrap())
-                .is_err()
-        );
+        assert!(service::normalize_body(br#"{"metrics": {}, "extra": 1}"#).is_err());
+        assert!(service::normalize_body(
+            &serde_json::to_vec(&json!({"metrics": platform})).unwrap()
+        )
+        .is_err());
     }
 
     #[test]
@@ -1157,6 +802,7 @@ mod tests {
             ("/api/accounts/{id}/records".to_string(), vec!["id"])
         );
         assert_eq!(openapi_path("/health"), ("/health".to_string(), vec![]));
+        let document = crate::routes::public::document;
         assert!(std::ptr::eq(document(), document()));
     }
 }

@@ -11,7 +11,18 @@
 //! - One connection per request (sockets cannot outlive a request in Workers). Replies are parsed
 //!   by [`parse`], a pure function tested natively; the socket code runs only inside workerd.
 
+use crate::ports::{
+    niches, AggregateStore, Aggregates, AggregatesLink, Apply, LinkMode, RedisError,
+};
+use crosslearn::niche::Niche;
+use crosslearn::privacy::aggregate::Aggregate;
+use crosslearn::wisdom::{empty_aggregate, Layout, WISDOM_VERSION};
+use futures_util::future::{select, Either};
 use std::fmt;
+use std::future::Future;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use worker::{Delay, SecureTransport, Socket};
 
 /// Default `REDIS_PORT`.
 pub const DEFAULT_PORT: u16 = 6379;
@@ -93,54 +104,6 @@ impl RedisConfig {
         }))
     }
 }
-
-/// Why a Redis call failed. Never shown to API clients except on operator routes.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RedisError {
-    /// A bad `REDIS_*` var.
-    Config(String),
-    /// A step did not finish within the timeout.
-    Timeout {
-        /// Which step (`connect`, `AUTH`, a command name).
-        step: String,
-        /// The deadline, milliseconds.
-        ms: u64,
-        /// Whether TLS was on (a TLS/plain mismatch often shows as a stalled handshake).
-        tls: bool,
-    },
-    /// The socket failed (refused, reset, TLS handshake error).
-    Io(String),
-    /// `AUTH` was refused.
-    Auth(String),
-    /// The server answered with an error.
-    Server(String),
-    /// The reply was not valid RESP or not the expected shape.
-    Protocol(String),
-}
-
-impl fmt::Display for RedisError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RedisError::Config(m) => write!(f, "redis config: {m}"),
-            RedisError::Timeout { step, ms, tls } => {
-                write!(f, "redis: {step} timed out after {ms} ms")?;
-                if *tls {
-                    write!(f, " (REDIS_TLS is on: does the server speak TLS?)")?;
-                }
-                Ok(())
-            }
-            RedisError::Io(m) => write!(f, "redis connection failed: {m}"),
-            RedisError::Auth(m) => write!(
-                f,
-                "redis authentication failed (check REDIS_PASSWORD / REDIS_USERNAME): {m}"
-            ),
-            RedisError::Server(m) => write!(f, "redis error reply: {m}"),
-            RedisError::Protocol(m) => write!(f, "redis protocol error: {m}"),
-        }
-    }
-}
-
-impl std::error::Error for RedisError {}
 
 /// A RESP2 reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -278,21 +241,133 @@ pub fn parse(buf: &[u8]) -> Result<Option<(Reply, usize)>, RedisError> {
     }
 }
 
-#[cfg(target_arch = "wasm32")]
+/// Key prefix: the `{cl}` hash tag keeps every key in one cluster slot (the Lua script touches
+/// several), and the layout version keeps vectors of another layout apart.
+pub fn prefix() -> String {
+    format!("{{cl}}:w{WISDOM_VERSION}:")
+}
+
+/// The atomic replace: `KEYS[1]` = the account key; `ARGV` = seq, niche (empty: none), the
+/// comma-separated values, `1` to delete the key instead of leaving a tombstone, the niche key
+/// prefix. Returns 1 when applied, 0 when the stored seq is as new or newer (a stale update).
+/// Values travel as decimal strings and are negated as strings, so no integer passes through a
+/// Lua double.
+pub const APPLY_SCRIPT: &str = r#"
+local seq = tonumber(ARGV[1])
+local cur = redis.call('GET', KEYS[1])
+local function each(csv, agg, negate)
+  local i = 0
+  for x in string.gmatch(csv, '[^,]+') do
+    if x ~= '0' then
+      if negate then
+        if string.sub(x, 1, 1) == '-' then x = string.sub(x, 2) else x = '-' .. x end
+      end
+      redis.call('HINCRBY', agg, tostring(i), x)
+    end
+    i = i + 1
+  end
+end
+if cur then
+  local s, n, v = string.match(cur, '^(%d+)|([^|]*)|(.*)$')
+  if s == nil then return redis.error_reply('corrupt account entry ' .. KEYS[1]) end
+  if tonumber(s) >= seq then return 0 end
+  if n ~= '' then
+    local agg = ARGV[5] .. n
+    redis.call('HINCRBY', agg, 'accounts', -1)
+    each(v, agg, true)
+  end
+end
+if ARGV[2] ~= '' then
+  local agg = ARGV[5] .. ARGV[2]
+  redis.call('HINCRBY', agg, 'accounts', 1)
+  each(ARGV[3], agg, false)
+  redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2] .. '|' .. ARGV[3])
+elseif ARGV[4] == '1' then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('SET', KEYS[1], ARGV[1] .. '||')
+end
+return 1
+"#;
+
+/// An aggregate from a Redis hash's field/value pairs (`accounts`, `<i>`); absent fields are 0.
+pub fn aggregate_from_hash(pairs: &[(String, String)]) -> Result<Aggregate, RedisError> {
+    let mut agg = empty_aggregate();
+    let fields = Layout::field_count();
+    for (k, v) in pairs {
+        let value: i64 = v
+            .parse()
+            .map_err(|_| RedisError::Protocol(format!("aggregate field {k} = {v:?}")))?;
+        if k == "accounts" {
+            agg.accounts = value;
+        } else {
+            match k.parse::<usize>() {
+                Ok(i) if i < fields => agg.sums[i] = value,
+                _ => return Err(RedisError::Protocol(format!("unknown aggregate field {k}"))),
+            }
+        }
+    }
+    Ok(agg)
+}
+
+/// The values of a contribution as the script's comma-separated list.
+pub fn csv(values: &[i64]) -> String {
+    let mut s = String::with_capacity(values.len() * 4);
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&v.to_string());
+    }
+    s
+}
+
+/// The `REDIS_*` configuration as the services' [`AggregatesLink`]: `Ok(None)` is D1-only mode,
+/// an error a configuration that cannot be used (changes are still counted in the outbox).
+#[derive(Debug, Clone)]
+pub struct RedisLink {
+    config: Result<Option<RedisConfig>, RedisError>,
+}
+
+impl RedisLink {
+    /// The link for a configuration read by [`RedisConfig::from_vars`].
+    pub fn new(config: Result<Option<RedisConfig>, RedisError>) -> Self {
+        RedisLink { config }
+    }
+
+    /// The configuration, or why it is unusable.
+    pub fn config(&self) -> &Result<Option<RedisConfig>, RedisError> {
+        &self.config
+    }
+}
+
+impl AggregatesLink for RedisLink {
+    type Store = RedisAggregates;
+
+    fn mode(&self) -> LinkMode {
+        match &self.config {
+            Ok(None) => LinkMode::Off,
+            Ok(Some(_)) => LinkMode::On,
+            Err(e) => LinkMode::Broken(e.to_string()),
+        }
+    }
+
+    async fn open(&self) -> Result<RedisAggregates, RedisError> {
+        match &self.config {
+            Ok(Some(config)) => RedisAggregates::connect(config).await,
+            Ok(None) => Err(RedisError::Config(
+                "REDIS_HOST is not set (D1-only mode)".into(),
+            )),
+            Err(e) => Err(e.clone()),
+        }
+    }
+}
+
 pub use conn::{RedisAggregates, RedisConn};
 
-#[cfg(target_arch = "wasm32")]
+/// The socket side (runs only inside workerd; compiled everywhere so that native builds check it).
 mod conn {
-    use super::{encode, parse, RedisConfig, RedisError, Reply, MAX_REPLY_BYTES};
-    use crate::aggregates::{
-        aggregate_from_hash, csv, niches, prefix, AggregateStore, Aggregates, Apply, APPLY_SCRIPT,
-    };
-    use crosslearn::niche::Niche;
-    use futures_util::future::{select, Either};
-    use std::future::Future;
-    use std::time::Duration;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use worker::{Delay, SecureTransport, Socket};
+    use super::*;
 
     /// An open, authenticated connection.
     pub struct RedisConn {
@@ -430,7 +505,8 @@ mod conn {
         }
     }
 
-    /// The Redis side of [`crate::aggregates`]: an open connection and the script's SHA1.
+    /// The Redis side of the aggregate store ([`crate::ports::AggregateStore`]): an open
+    /// connection and the script's SHA1.
     pub struct RedisAggregates {
         conn: RedisConn,
         script_sha: Option<String>,
@@ -443,16 +519,6 @@ mod conn {
                 conn: RedisConn::connect(config).await?,
                 script_sha: None,
             })
-        }
-
-        /// `PING` (health).
-        pub async fn ping(&mut self) -> Result<(), RedisError> {
-            self.conn.command(&[b"PING"]).await.map(|_| ())
-        }
-
-        /// Close the connection.
-        pub async fn close(self) {
-            self.conn.close().await;
         }
 
         async fn sha(&mut self) -> Result<String, RedisError> {
@@ -597,6 +663,14 @@ mod conn {
                 .await
                 .map(|_| ())
         }
+
+        async fn ping(&mut self) -> Result<(), RedisError> {
+            self.conn.command(&[b"PING"]).await.map(|_| ())
+        }
+
+        async fn close(self) {
+            self.conn.close().await;
+        }
     }
 }
 
@@ -698,5 +772,28 @@ mod tests {
         assert_eq!(Reply::Int(3).int().unwrap(), 3);
         assert!(Reply::Error("E".into()).into_result().is_err());
         assert_eq!(Reply::Bulk(None).text().unwrap(), None);
+    }
+
+    #[test]
+    fn hashes_and_csv_round_trip() {
+        let mut v = vec![0i64; Layout::field_count()];
+        v[0] = -5_000_000_000_123;
+        v[3] = 42;
+        let text = csv(&v);
+        let pairs: Vec<(String, String)> = std::iter::once(("accounts".into(), "2".into()))
+            .chain(
+                text.split(',')
+                    .enumerate()
+                    .filter(|(_, x)| *x != "0")
+                    .map(|(i, x)| (i.to_string(), x.to_string())),
+            )
+            .collect();
+        let agg = aggregate_from_hash(&pairs).unwrap();
+        assert_eq!((agg.accounts, agg.sums.clone()), (2, v));
+        assert!(aggregate_from_hash(&[("x".into(), "1".into())]).is_err());
+        assert!(aggregate_from_hash(&[("0".into(), "1.5".into())]).is_err());
+        let too_far = Layout::field_count().to_string();
+        assert!(aggregate_from_hash(&[(too_far, "1".into())]).is_err());
+        assert!(prefix().starts_with("{cl}:w"));
     }
 }

@@ -1,14 +1,13 @@
 //! The API's request and response types and the pure function behind each endpoint.
 //!
-//! Every endpoint is `bytes -> Result<response, ApiError>`: parse ([`crate::json::parse`]), call
-//! the core, return a serializable value. Nothing here touches the Workers runtime, so all of it
-//! is tested natively; [`crate::handlers`] only moves bytes in and JSON out.
+//! Every endpoint is `typed request -> Result<response, ApiError>`: call the core, return a
+//! serializable value. The route parses the body once ([`crate::http::json::parse`]); nothing here
+//! touches the Workers runtime, so all of it is tested natively.
 //!
 //! Field names are the core's own (snake_case), so a response can be compared field by field
 //! with the golden fixtures.
 
 use crate::error::ApiError;
-use crate::json;
 use crosslearn::features::{
     CreativeDna, CrossPlatformInsight, FeatureBuilder, UnifiedFeatures, FEATURE_NAMES, N_FEATURES,
 };
@@ -134,11 +133,6 @@ pub fn normalize(req: NormalizeRequest) -> Result<NormalizeResponse, ApiError> {
     }
 }
 
-/// `POST /api/normalize`, from the raw body.
-pub fn normalize_body(body: &[u8]) -> Result<NormalizeResponse, ApiError> {
-    normalize(json::parse(body)?)
-}
-
 /// `POST /api/features` body.
 #[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -181,13 +175,8 @@ pub fn features(req: FeaturesRequest) -> Result<FeaturesResponse, ApiError> {
     })
 }
 
-/// `POST /api/features`, from the raw body.
-pub fn features_body(body: &[u8]) -> Result<FeaturesResponse, ApiError> {
-    features(json::parse(body)?)
-}
-
-/// The embedded CTR model files (one copy each, in [`crate::models`], which also serves them).
-pub use crate::models::{INFLIGHT_MODEL, PRELAUNCH_MODEL};
+/// The embedded CTR model files (one copy each, in [`crate::service::models`], which also serves them).
+pub use crate::service::models::{INFLIGHT_MODEL, PRELAUNCH_MODEL};
 /// Most rows or creatives one `/api/ctr/score` request may score.
 pub const MAX_SCORE_ROWS: usize = 10_000;
 
@@ -232,7 +221,7 @@ pub struct ScoreResponse {
 
 /// Score creatives or rows with an embedded model.
 pub fn score(req: ScoreRequest) -> Result<ScoreResponse, ApiError> {
-    let embedded = crate::models::ctr_model(req.model)?;
+    let embedded = crate::service::models::ctr_model(req.model)?;
     let model = &embedded.model;
     let d = model.n_features();
     let invalid = |field: &str, message: String| ApiError::Invalid {
@@ -301,14 +290,10 @@ pub fn score(req: ScoreRequest) -> Result<ScoreResponse, ApiError> {
     })
 }
 
-/// `POST /api/ctr/score`, from the raw body.
-pub fn score_body(body: &[u8]) -> Result<ScoreResponse, ApiError> {
-    score(json::parse(body)?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::requests::{features_body, normalize_body, score_body};
     use crosslearn::hash::fnv1a64;
     use crosslearn::model::ctr::CtrModel;
     use serde_json::{json, Value};

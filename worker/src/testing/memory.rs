@@ -1,15 +1,21 @@
-//! In-memory fakes of every storage trait, for native unit tests of the service layer.
+//! In-memory fakes of every port, for native unit tests of the services.
 //!
 //! One [`MemoryStore`] plays the whole D1 database plus the KV namespace, with the same semantics
-//! as the adapters (insert-or-ignore by (account, record id), erasure of every table).
+//! as the adapters (insert-or-ignore by (account, record id), erasure of every table);
+//! [`MemoryOutbox`] plays the D1 outbox table, [`MemoryAggregates`] the Redis aggregate store
+//! (with the Lua script's semantics) and [`MemoryLink`] the connection to it.
 
-use super::{
-    Account, Accounts, Consent, Erased, Event, Events, History, HistoryRow, Insights, Records,
+use crate::adapters::faults;
+use crate::ports::{
+    Account, Accounts, AggregateStore, Aggregates, AggregatesLink, Apply, Consent, Erased, Event,
+    Events, History, HistoryRow, Insights, LinkMode, Outbox, OutboxRow, Records, RedisError,
     Releases, StoreError, StoreResult, StoredInsight,
 };
 use crosslearn::record::CreativeRecord;
+use crosslearn::wisdom::{empty_aggregate, WisdomContribution};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 /// Every table as a map, behind `RefCell` (the traits take `&self`, like the bindings do).
 #[derive(Debug, Default)]
@@ -59,10 +65,10 @@ impl MemoryStore {
     }
 
     /// Before a write of `what`: [`MemoryStore::check`], then the same fault hook as the D1
-    /// adapter ([`super::faults::check_write`]), so native tests exercise D1 write faults.
+    /// adapter ([`faults::check_write`]), so native tests exercise D1 write faults.
     fn check_write(&self, what: &'static str) -> StoreResult<()> {
         self.check()?;
-        super::faults::check_write(what)
+        faults::check_write(what)
     }
 
     fn check(&self) -> StoreResult<()> {
@@ -271,9 +277,238 @@ impl Releases for MemoryStore {
     }
 }
 
+/// What a failed outbox write names, as in the D1 adapter.
+const OUTBOX: &str = "redis outbox";
+
+/// In-memory [`Outbox`] for native tests.
+#[derive(Debug, Default)]
+pub struct MemoryOutbox {
+    rows: RefCell<BTreeMap<String, OutboxRow>>,
+}
+
+impl MemoryOutbox {
+    /// An empty outbox.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Outbox for MemoryOutbox {
+    async fn mark(&self, account_id: &str) -> StoreResult<u64> {
+        faults::check_write(OUTBOX)?;
+        let mut rows = self.rows.borrow_mut();
+        let row = rows
+            .entry(account_id.to_string())
+            .or_insert(OutboxRow { seq: 0, synced: 0 });
+        row.seq += 1;
+        Ok(row.seq)
+    }
+    async fn pending(&self, limit: u32) -> StoreResult<Vec<(String, u64)>> {
+        Ok(self
+            .rows
+            .borrow()
+            .iter()
+            .filter(|(_, r)| r.seq > r.synced)
+            .take(limit as usize)
+            .map(|(a, r)| (a.clone(), r.seq))
+            .collect())
+    }
+    async fn pending_count(&self) -> StoreResult<u64> {
+        Ok(self.pending(u32::MAX).await?.len() as u64)
+    }
+    async fn rows(&self) -> StoreResult<BTreeMap<String, OutboxRow>> {
+        Ok(self.rows.borrow().clone())
+    }
+    async fn synced(&self, account_id: &str, seq: u64) -> StoreResult<()> {
+        faults::check_write(OUTBOX)?;
+        if let Some(r) = self.rows.borrow_mut().get_mut(account_id) {
+            r.synced = r.synced.max(seq);
+        }
+        Ok(())
+    }
+    async fn forget(&self, account_id: &str, seq: u64) -> StoreResult<()> {
+        faults::check_write(OUTBOX)?;
+        let mut rows = self.rows.borrow_mut();
+        if rows.get(account_id).is_some_and(|r| r.seq <= seq) {
+            rows.remove(account_id);
+        }
+        Ok(())
+    }
+}
+
+/// [`AggregateStore`] in memory, with the script's semantics (native tests). `fail` makes every
+/// call fail, like an unreachable Redis; `lose_data` empties it, like a restart without
+/// persistence.
+#[derive(Debug, Default)]
+pub struct MemoryAggregates {
+    accounts: BTreeMap<String, (u64, Option<WisdomContribution>)>,
+    sums: Aggregates,
+    ready: bool,
+    /// When set, every call fails.
+    pub fail: bool,
+}
+
+impl MemoryAggregates {
+    /// An empty, not ready store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Forget everything (a restarted Redis without persistence).
+    pub fn lose_data(&mut self) {
+        *self = MemoryAggregates {
+            fail: self.fail,
+            ..MemoryAggregates::default()
+        };
+    }
+
+    fn check(&self) -> Result<(), RedisError> {
+        if self.fail {
+            Err(RedisError::Io("connection refused (test)".into()))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl AggregateStore for MemoryAggregates {
+    async fn apply(&mut self, updates: &[Apply]) -> Result<Vec<bool>, RedisError> {
+        self.check()?;
+        let mut out = Vec::new();
+        for u in updates {
+            let old = self.accounts.get(&u.account_id);
+            if old.is_some_and(|(s, _)| *s >= u.seq) {
+                out.push(false);
+                continue;
+            }
+            if let Some((_, Some(c))) = old {
+                let agg = self.sums.entry(c.niche).or_insert_with(empty_aggregate);
+                agg.remove(&crosslearn::privacy::aggregate::Contribution {
+                    values: c.values.clone(),
+                })
+                .map_err(|e| RedisError::Server(e.to_string()))?;
+            }
+            if let Some(c) = &u.contribution {
+                let agg = self.sums.entry(c.niche).or_insert_with(empty_aggregate);
+                agg.add(&crosslearn::privacy::aggregate::Contribution {
+                    values: c.values.clone(),
+                })
+                .map_err(|e| RedisError::Server(e.to_string()))?;
+            }
+            if u.erase && u.contribution.is_none() {
+                self.accounts.remove(&u.account_id);
+            } else {
+                self.accounts
+                    .insert(u.account_id.clone(), (u.seq, u.contribution.clone()));
+            }
+            out.push(true);
+        }
+        Ok(out)
+    }
+
+    async fn read(&mut self) -> Result<Option<Aggregates>, RedisError> {
+        self.check()?;
+        Ok(self.ready.then(|| {
+            self.sums
+                .iter()
+                .filter(|(_, a)| a.accounts != 0 || a.sums.iter().any(|s| *s != 0))
+                .map(|(n, a)| (*n, a.clone()))
+                .collect()
+        }))
+    }
+
+    async fn clear(&mut self) -> Result<(), RedisError> {
+        self.check()?;
+        self.lose_data();
+        Ok(())
+    }
+
+    async fn set_ready(&mut self) -> Result<(), RedisError> {
+        self.check()?;
+        self.ready = true;
+        Ok(())
+    }
+
+    async fn ping(&mut self) -> Result<(), RedisError> {
+        self.check()
+    }
+
+    async fn close(self) {}
+}
+
+/// [`AggregatesLink`] to a shared [`MemoryAggregates`]: every [`AggregatesLink::open`] hands out
+/// a connection to the same store, so a test can look at it between requests.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryLink {
+    /// The store behind every connection.
+    pub store: Rc<RefCell<MemoryAggregates>>,
+    /// What [`AggregatesLink::mode`] answers.
+    pub mode: Option<LinkMode>,
+}
+
+impl MemoryLink {
+    /// A configured link to an empty, not ready store.
+    pub fn on() -> Self {
+        MemoryLink {
+            store: Rc::default(),
+            mode: Some(LinkMode::On),
+        }
+    }
+
+    /// No aggregate store (D1-only mode).
+    pub fn off() -> Self {
+        MemoryLink {
+            store: Rc::default(),
+            mode: Some(LinkMode::Off),
+        }
+    }
+}
+
+/// One connection of a [`MemoryLink`].
+#[derive(Debug)]
+pub struct MemoryConn(Rc<RefCell<MemoryAggregates>>);
+
+impl AggregatesLink for MemoryLink {
+    type Store = MemoryConn;
+
+    fn mode(&self) -> LinkMode {
+        self.mode.clone().unwrap_or(LinkMode::On)
+    }
+
+    async fn open(&self) -> Result<MemoryConn, RedisError> {
+        if self.mode() == LinkMode::Off {
+            return Err(RedisError::Config("no aggregate store (test)".into()));
+        }
+        self.store.borrow().check()?;
+        Ok(MemoryConn(self.store.clone()))
+    }
+}
+
+impl AggregateStore for MemoryConn {
+    async fn apply(&mut self, updates: &[Apply]) -> Result<Vec<bool>, RedisError> {
+        let mut store = self.0.borrow_mut();
+        crate::testing::run(store.apply(updates))
+    }
+    async fn read(&mut self) -> Result<Option<Aggregates>, RedisError> {
+        let mut store = self.0.borrow_mut();
+        crate::testing::run(store.read())
+    }
+    async fn clear(&mut self) -> Result<(), RedisError> {
+        let mut store = self.0.borrow_mut();
+        crate::testing::run(store.clear())
+    }
+    async fn set_ready(&mut self) -> Result<(), RedisError> {
+        let mut store = self.0.borrow_mut();
+        crate::testing::run(store.set_ready())
+    }
+    async fn ping(&mut self) -> Result<(), RedisError> {
+        self.0.borrow().check()
+    }
+    async fn close(self) {}
+}
+
 /// Run a future that never waits (the in-memory fakes are always ready), for native unit tests.
-#[cfg(test)]
-pub(crate) fn run<F: std::future::Future>(f: F) -> F::Output {
+pub fn run<F: std::future::Future>(f: F) -> F::Output {
     use std::task::{Context, Poll, Waker};
     match std::pin::pin!(f).poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(v) => v,

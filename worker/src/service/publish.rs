@@ -1,4 +1,5 @@
-//! Publication of niche releases (the cron handler's work), over the storage traits.
+//! Publication of niche releases (the cron's work, also the operator's publish route), over the
+//! ports.
 //!
 //! Every run: rebuild the contribution pool from D1 (only opted-in accounts, each through the
 //! core's `wisdom_contribution`: consent, data gate, clipping), then for every niche obtain the
@@ -11,9 +12,9 @@
 //! from every release made after its erasure (the next period's). Time and the noise seed are
 //! passed in.
 
-use crate::auth::internal;
 use crate::error::ApiError;
-use crate::store::{Accounts, History, HistoryRow, Records, Releases};
+use crate::ports::{Accounts, History, HistoryRow, Records, Releases};
+use crate::service::auth::internal;
 use crosslearn::insights::InsightOptions;
 use crosslearn::niche::Niche;
 use crosslearn::rng::Rng;
@@ -40,34 +41,6 @@ pub struct PublishReport {
     pub published: Vec<String>,
 }
 
-/// The name of the optional Worker var holding the release config as JSON (any subset of the
-/// core's `ReleaseConfig` fields, e.g. `{"k": 10}`; absent or empty = the core's defaults).
-pub const RELEASE_CONFIG_VAR: &str = "RELEASE_CONFIG";
-
-/// The release config from the `RELEASE_CONFIG` var's value: the core's defaults for fields it
-/// does not set; errors name the field (`RELEASE_CONFIG.k`) and the reason.
-pub fn release_config(raw: Option<&str>) -> Result<ReleaseConfig, ApiError> {
-    let config = match raw.map(str::trim).filter(|s| !s.is_empty()) {
-        None => ReleaseConfig::default(),
-        Some(json) => crate::json::parse(json.as_bytes()).map_err(|e| within_var(&e))?,
-    };
-    crosslearn::wisdom::layout::validate_config(&config)
-        .map_err(|e| ApiError::Core(e.within(RELEASE_CONFIG_VAR)))?;
-    Ok(config)
-}
-
-fn within_var(e: &ApiError) -> ApiError {
-    let field = match e.field() {
-        Some(f) => format!("{RELEASE_CONFIG_VAR}.{f}"),
-        None => RELEASE_CONFIG_VAR.to_string(),
-    };
-    ApiError::Invalid {
-        code: e.code(),
-        field: Some(field),
-        message: e.body().error.message,
-    }
-}
-
 /// `POST /api/admin/publish` body (operator only): run the cron's publication now.
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -76,37 +49,6 @@ pub struct PublishRequest {
     /// period, as the cron's scheduled time does; for backfills and for tests of period changes.
     #[serde(default)]
     pub at_ms: Option<u64>,
-}
-
-/// The operator's publication: the same run as the cron's, at `at_ms` from the body or `now_ms`.
-/// An empty body means `{}`.
-pub async fn publish_route<S: Accounts + Records + History, R: Releases>(
-    store: &S,
-    kv: &R,
-    caller: &crate::auth::Caller,
-    body: &[u8],
-    now_ms: u64,
-    config: &ReleaseConfig,
-    seed: u64,
-) -> Result<PublishReport, ApiError> {
-    let at_ms = publish_time(caller, body, now_ms)?;
-    publish(store, kv, at_ms, config, seed).await
-}
-
-/// The checks of `POST /api/admin/publish` before it runs: the caller must be the operator and
-/// the body a [`PublishRequest`] (an empty body means `{}`). Returns the time to publish at.
-pub fn publish_time(
-    caller: &crate::auth::Caller,
-    body: &[u8],
-    now_ms: u64,
-) -> Result<u64, ApiError> {
-    crate::auth::require_operator(caller)?;
-    let req: PublishRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        PublishRequest::default()
-    } else {
-        crate::json::parse(body)?
-    };
-    Ok(req.at_ms.unwrap_or(now_ms))
 }
 
 /// Run one publication at `now_ms` with `config`, drawing noise from `seed`.
@@ -135,7 +77,7 @@ pub async fn publish<S: Accounts + Records + History, R: Releases>(
         )?;
         pool.set(account_id, contribution)?;
     }
-    let aggregates: crate::aggregates::Aggregates = crate::aggregates::niches()
+    let aggregates: crate::ports::Aggregates = crate::ports::niches()
         .map(|n| (n, pool.aggregate(n)))
         .collect();
     publish_with(
@@ -151,17 +93,17 @@ pub async fn publish<S: Accounts + Records + History, R: Releases>(
 }
 
 /// [`publish`] with the niche aggregates already computed (from D1 or from Redis, see
-/// [`crate::aggregates::publication_aggregates`]); `counts` = (opted-in, contributing) accounts.
+/// [`crate::service::aggregates::publication_aggregates`]); `counts` = (opted-in, contributing) accounts.
 pub async fn publish_with<S: History, R: Releases>(
     store: &S,
     kv: &R,
     now_ms: u64,
     config: &ReleaseConfig,
     seed: u64,
-    aggregates: &crate::aggregates::Aggregates,
+    aggregates: &crate::ports::Aggregates,
     counts: (usize, usize),
 ) -> Result<PublishReport, ApiError> {
-    let now = crate::service::iso_utc(now_ms);
+    let now = crate::service::accounts::iso_utc(now_ms);
     let day = (now_ms / 86_400_000) as i64;
     let period = period_of_day(day, config.cadence_days);
     let window_periods = config.window_periods.max(1);
@@ -239,54 +181,12 @@ pub async fn publish_with<S: History, R: Releases>(
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::store::memory::run;
-    use crate::store::memory::MemoryStore;
-    use crate::store::{Account, Consent};
-    use crosslearn::record::{validate_records, RecordInput, RecordSource};
+    use crate::testing::run;
+    use crate::testing::MemoryStore;
 
-    const DAY_MS: u64 = 86_400_000;
-    /// A Thursday, 2026-01-01 (day 20454): period 2922 of the weekly cadence.
-    pub(crate) const NOW: u64 = 20_454 * DAY_MS + 3_600_000;
-
-    /// An account of `niche` with 12 made-up records over 3 campaigns, opted in or not.
-    pub(crate) fn account(store: &MemoryStore, id: &str, niche: &str, opted_in: bool) {
-        let account = Account {
-            account_id: id.into(),
-            created_at: "t".into(),
-        };
-        assert!(run(store.create_account(&account, &format!("h-{id}"))).unwrap());
-        let hooks = ["question", "pain_point", "offer", "social_proof"];
-        let inputs: Vec<RecordInput> = (0..12)
-            .map(|i| RecordInput {
-                record_id: Some(format!("{id}-{i}")),
-                account_id: Some(id.into()),
-                campaign_id: Some(format!("c{}", i % 3)),
-                platform: Some("meta".into()),
-                niche: Some(niche.into()),
-                hook_type: Some(hooks[i % 4].into()),
-                cta_style: Some("shop_now".into()),
-                format: Some("video".into()),
-                duration_s: Some(15.0 + i as f64),
-                posting_hour: Some((8 + i) as f64),
-                impressions: Some(20_000.0),
-                clicks: Some(300.0 + 10.0 * i as f64),
-                conversions: Some(20.0),
-                spend: Some(150.0),
-                revenue: Some(600.0),
-                ..RecordInput::default()
-            })
-            .collect();
-        let report = validate_records(&inputs, RecordSource::Simulated);
-        assert!(report.rejected.is_empty(), "{:?}", report.rejected);
-        run(store.insert_records(id, &report.accepted, "t")).unwrap();
-        let consent = Consent {
-            opted_in,
-            updated_at: None,
-        };
-        run(store.set_consent(id, &consent)).unwrap();
-    }
+    use crate::testing::fixtures::{account, DAY_MS, NOW};
 
     fn niches() -> usize {
         Niche::ALL.iter().filter(|n| **n != Niche::Unknown).count()
@@ -340,84 +240,6 @@ pub(crate) mod tests {
         assert_eq!((next.opted_in_accounts, next.contributing_accounts), (5, 5));
         assert_eq!(next.released.len(), niches());
         assert_ne!(run(store.published("fitness")).unwrap().unwrap(), fitness);
-    }
-
-    #[test]
-    fn the_operator_route_publishes_at_the_given_time() {
-        use crate::auth::Caller;
-        let store = MemoryStore::new();
-        for i in 0..3 {
-            account(&store, &format!("f{i}"), "fitness", true);
-        }
-        let config = ReleaseConfig::default();
-        let e = run(publish_route(
-            &store,
-            &store,
-            &Caller::Account("f0".into()),
-            b"",
-            NOW,
-            &config,
-            1,
-        ))
-        .unwrap_err();
-        assert_eq!(e.status(), 403);
-        assert!(run(store.history(0, u32::MAX)).unwrap().is_empty());
-        let later = format!(r#"{{"at_ms": {}}}"#, NOW + 7 * DAY_MS);
-        let r = run(publish_route(
-            &store,
-            &store,
-            &Caller::Operator,
-            later.as_bytes(),
-            NOW,
-            &config,
-            1,
-        ))
-        .unwrap();
-        assert_eq!(r.period, period_of_day(20_454, 7) + 1);
-        let r = run(publish_route(
-            &store,
-            &store,
-            &Caller::Operator,
-            b" ",
-            NOW,
-            &config,
-            1,
-        ))
-        .unwrap();
-        assert_eq!(r.period, period_of_day(20_454, 7));
-        for bad in [&br#"{"at_ms": -1}"#[..], br#"{"at": 1}"#, b"{"] {
-            let e = run(publish_route(
-                &store,
-                &store,
-                &Caller::Operator,
-                bad,
-                NOW,
-                &config,
-                1,
-            ))
-            .unwrap_err();
-            assert!(e.status() == 400 || e.status() == 422);
-        }
-    }
-
-    #[test]
-    fn release_config_from_the_var() {
-        assert_eq!(release_config(None).unwrap(), ReleaseConfig::default());
-        assert_eq!(release_config(Some(" ")).unwrap(), ReleaseConfig::default());
-        let c =
-            release_config(Some(r#"{"k": 3, "epsilon": 2.0, "budget_per_window": 8}"#)).unwrap();
-        assert_eq!((c.k, c.epsilon, c.cadence_days), (3, 2.0, 7));
-        for (raw, field) in [
-            (r#"{"k": 0}"#, "RELEASE_CONFIG.k"),
-            (r#"{"kk": 3}"#, "RELEASE_CONFIG.kk"),
-            (r#"{"k": "3"}"#, "RELEASE_CONFIG.k"),
-            (r#"{"epsilon": 5}"#, "RELEASE_CONFIG.budget_per_window"),
-            ("{", "RELEASE_CONFIG"),
-        ] {
-            let e = release_config(Some(raw)).unwrap_err();
-            assert_eq!(e.field(), Some(field), "{raw}");
-            assert!(e.status() == 422 || e.status() == 400, "{raw}");
-        }
     }
 
     #[test]

@@ -4,15 +4,12 @@
 //! - `wasm_memory_bytes`: the wasm linear memory (`memory.size` pages x 65,536). It never shrinks
 //!   (wasm has no `memory.shrink`), so a leak in Rust (or a per-request cache never pruned) shows
 //!   as a staircase here; a flat value under load means the Rust heap is bounded.
-//! - `rate_limiter_clients`: the entries of the per-isolate rate-limiter map ([`crate::edge`]),
-//!   bounded by [`crate::edge::MAX_CLIENTS`].
+//! - `rate_limiter_clients`: the entries of the per-isolate rate-limiter map ([`crate::http::edge`]),
+//!   bounded by [`crate::http::edge::MAX_CLIENTS`].
 //!
 //! Everything here is about one isolate: Cloudflare runs many, each answers for itself.
 
 use serde::Serialize;
-
-/// `GET /api/admin/runtime`.
-pub const RUNTIME: &str = "/api/admin/runtime";
 
 /// Bytes in one wasm page.
 pub const WASM_PAGE_BYTES: u64 = 65_536;
@@ -48,13 +45,13 @@ pub fn report(pages: Option<u64>, limiter_clients: usize) -> Runtime {
         wasm_memory_pages: pages,
         wasm_memory_bytes: pages.map(|p| p.saturating_mul(WASM_PAGE_BYTES)),
         rate_limiter_clients: limiter_clients as u64,
-        rate_limiter_max_clients: crate::edge::MAX_CLIENTS as u64,
+        rate_limiter_max_clients: crate::http::edge::MAX_CLIENTS as u64,
     }
 }
 
 /// This isolate's report now.
 pub fn snapshot() -> Runtime {
-    report(wasm_memory_pages(), crate::edge::limiter_clients())
+    report(wasm_memory_pages(), crate::http::edge::limiter_clients())
 }
 
 #[cfg(test)]
@@ -67,7 +64,10 @@ mod tests {
         assert_eq!(r.wasm_memory_pages, Some(17));
         assert_eq!(r.wasm_memory_bytes, Some(17 * 65_536));
         assert_eq!(r.rate_limiter_clients, 3);
-        assert_eq!(r.rate_limiter_max_clients, crate::edge::MAX_CLIENTS as u64);
+        assert_eq!(
+            r.rate_limiter_max_clients,
+            crate::http::edge::MAX_CLIENTS as u64
+        );
         let native = report(None, 0);
         assert_eq!(native.wasm_memory_bytes, None);
         assert_eq!(report(Some(u64::MAX), 0).wasm_memory_bytes, Some(u64::MAX));

@@ -13,7 +13,7 @@
 //! is 403.
 
 use crate::error::ApiError;
-use crate::store::{Accounts, StoreError};
+use crate::ports::{Accounts, StoreError};
 use sha2::{Digest, Sha256};
 
 /// Who is calling.

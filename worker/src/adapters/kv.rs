@@ -1,0 +1,86 @@
+//! The KV adapter: published niche releases, one key per niche (`release:<niche>`) and all of
+//! them as one array (`releases:all`), so every wisdom request is one read. Written only by
+//! publication ([`crate::service::publish`], run by the cron and the operator's publish route).
+
+use crate::ports::{Releases, StoreError, StoreResult};
+use worker::kv::KvStore;
+
+/// Published releases in a KV namespace (binding `RELEASES`).
+pub struct KvReleases {
+    kv: KvStore,
+}
+
+impl KvReleases {
+    /// Wrap the binding.
+    pub fn new(kv: KvStore) -> Self {
+        KvReleases { kv }
+    }
+}
+
+/// A key of the releases namespace: every key the adapter reads or writes is one of these, so
+/// the layout is in one place (the e2e and fault tests address the same strings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KvKey<'a> {
+    /// `release:<niche>`: a niche's latest published release.
+    Release(&'a str),
+    /// `releases:all`: every niche's release as one array.
+    AllReleases,
+}
+
+impl KvKey<'_> {
+    /// The key as stored.
+    pub fn to_key(self) -> String {
+        match self {
+            KvKey::Release(niche) => format!("release:{niche}"),
+            KvKey::AllReleases => "releases:all".to_string(),
+        }
+    }
+}
+
+impl KvReleases {
+    async fn get(&self, key: KvKey<'_>) -> StoreResult<Option<String>> {
+        self.kv
+            .get(&key.to_key())
+            .text()
+            .await
+            .map_err(|e| StoreError::new(e.to_string()))
+    }
+
+    async fn put(&self, key: KvKey<'_>, value: &str) -> StoreResult<()> {
+        self.kv
+            .put(&key.to_key(), value)
+            .map_err(|e| StoreError::new(e.to_string()))?
+            .execute()
+            .await
+            .map_err(|e| StoreError::new(e.to_string()))
+    }
+}
+
+impl Releases for KvReleases {
+    async fn published(&self, niche: &str) -> StoreResult<Option<String>> {
+        self.get(KvKey::Release(niche)).await
+    }
+
+    async fn publish(&self, niche: &str, release_json: &str) -> StoreResult<()> {
+        self.put(KvKey::Release(niche), release_json).await
+    }
+
+    async fn published_all(&self) -> StoreResult<Option<String>> {
+        self.get(KvKey::AllReleases).await
+    }
+
+    async fn publish_all(&self, releases_json: &str) -> StoreResult<()> {
+        self.put(KvKey::AllReleases, releases_json).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_as_stored() {
+        assert_eq!(KvKey::Release("fitness").to_key(), "release:fitness");
+        assert_eq!(KvKey::AllReleases.to_key(), "releases:all");
+    }
+}

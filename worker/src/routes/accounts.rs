@@ -1,0 +1,127 @@
+//! Account routes: create (operator), ingest, consent, export, erase. Each change answers with
+//! the [`SYNC_HEADER`] saying what happened to the aggregate store.
+
+use crate::adapters::bindings;
+use crate::error::ApiError;
+use crate::http::json::{parse, parse_or_default};
+use crate::http::read_body;
+use crate::http::respond::private_json;
+use crate::routes::{account_param, connect, now};
+use crate::service::accounts::{self as service, owned};
+use crate::service::aggregates::SyncOutcome;
+use crate::service::auth;
+use crate::service::sync::{Changed, Ports};
+use worker::{console_error, Request, Response, RouteContext};
+
+/// The response header on account changes saying what happened to Redis: `disabled`, `synced`,
+/// `superseded` or `queued`.
+pub const SYNC_HEADER: &str = "x-aggregates-sync";
+
+/// `POST /api/accounts` (operator): create an account, answer its token once (201).
+pub async fn create(mut req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let result = async {
+        let (store, caller) = connect(&req, &ctx).await?;
+        let body = read_body(&mut req).await?;
+        auth::require_operator(&caller)?;
+        let request = parse_or_default(&body)?;
+        let generated = format!("acc_{}", auth::hex(&auth::random_bytes::<8>()?));
+        let token = auth::new_token()?;
+        service::create_account(&store, &caller, request, &now(), generated, token).await
+    }
+    .await;
+    private_json(result, 201)
+}
+
+/// `POST /api/accounts/{id}/records`: batch ingest.
+pub async fn ingest(mut req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let result = async {
+        let (store, caller) = connect(&req, &ctx).await?;
+        let id = account_param(&ctx, "id")?;
+        let body = read_body(&mut req).await?;
+        let owner = owned(&store, &caller, &id).await?;
+        let request = parse(&body)?;
+        let link = bindings::redis_link(&ctx.env);
+        let ports = Ports {
+            store: &store,
+            outbox: &store,
+            link: &link,
+        };
+        service::ingest(&ports, &owner, request, &now()).await
+    }
+    .await;
+    changed(result)
+}
+
+/// `PUT /api/accounts/{id}/consent`.
+pub async fn consent(mut req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let result = async {
+        let (store, caller) = connect(&req, &ctx).await?;
+        let id = account_param(&ctx, "id")?;
+        let body = read_body(&mut req).await?;
+        let owner = owned(&store, &caller, &id).await?;
+        let request = parse(&body)?;
+        let link = bindings::redis_link(&ctx.env);
+        let ports = Ports {
+            store: &store,
+            outbox: &store,
+            link: &link,
+        };
+        service::set_consent(&ports, &owner, request, &now()).await
+    }
+    .await;
+    changed(result)
+}
+
+/// `GET /api/accounts/{id}/export`.
+pub async fn export(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let result = async {
+        let (store, caller) = connect(&req, &ctx).await?;
+        let id = account_param(&ctx, "id")?;
+        let owner = owned(&store, &caller, &id).await?;
+        service::export(&store, &owner, &now()).await
+    }
+    .await;
+    private_json(result, 200)
+}
+
+/// `DELETE /api/accounts/{id}`: erasure.
+pub async fn erase(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let result = async {
+        let (store, caller) = connect(&req, &ctx).await?;
+        let id = account_param(&ctx, "id")?;
+        let owner = owned(&store, &caller, &id).await?;
+        let link = bindings::redis_link(&ctx.env);
+        let ports = Ports {
+            store: &store,
+            outbox: &store,
+            link: &link,
+        };
+        service::erase(&ports, owner).await
+    }
+    .await;
+    changed(result)
+}
+
+/// The answer of an account change, with [`SYNC_HEADER`] when it succeeded.
+fn changed<T: serde::Serialize>(result: Result<Changed<T>, ApiError>) -> worker::Result<Response> {
+    let (result, sync) = match result {
+        Ok(Changed { value, sync, log }) => {
+            if let Some(log) = log {
+                console_error!("{log}");
+            }
+            (Ok(value), Some(sync.unwrap_or(SyncOutcome::Disabled)))
+        }
+        Err(e) => (Err(e), None),
+    };
+    let mut resp = private_json(result, 200)?;
+    if let Some(sync) = sync {
+        let value = match sync {
+            SyncOutcome::Disabled => "disabled",
+            SyncOutcome::Synced => "synced",
+            SyncOutcome::Superseded => "superseded",
+            SyncOutcome::Queued { .. } => "queued",
+        };
+        let _ = resp.headers_mut().set(SYNC_HEADER, value);
+    }
+    Ok(resp)
+}

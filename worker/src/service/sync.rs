@@ -1,0 +1,425 @@
+//! The outbox protocol that keeps the aggregate store (Redis) consistent with D1, the source of
+//! truth (design and failure model: `docs/redis.md`):
+//!
+//! 1. **mark**: when an aggregate store is configured (or configured wrongly), bump the account's
+//!    outbox `seq` *before* the change is written, so a change D1 acknowledges is never unknown to
+//!    the outbox;
+//! 2. **write** the change to D1 (the caller's closure);
+//! 3. **sync**: apply the account's contribution as of now to the aggregate store and record the
+//!    `seq` as synced. A failure here never fails the request: the change stays pending and the
+//!    next drain, rebuild or publication replays it.
+//!
+//! Every account change (ingest, consent, erasure) goes through [`change`]; the publication's
+//! choice of aggregates is [`publication`]. Both are generic over the ports, so the whole protocol
+//! is tested natively with [`crate::testing::MemoryLink`].
+
+use crate::error::ApiError;
+use crate::ports::History;
+use crate::ports::Releases;
+use crate::ports::{Accounts, AggregateStore, AggregatesLink, LinkMode, Outbox, Records};
+use crate::service::aggregates::{self, Source, SyncOutcome};
+use crate::service::auth::internal;
+use crate::service::publish::{self, PublishReport};
+use crosslearn::wisdom::ReleaseConfig;
+
+/// The ports an account change needs: D1 (`store`), the D1 outbox and the aggregate store's link.
+/// In the Worker `store` and `outbox` are one D1 database.
+#[derive(Debug)]
+pub struct Ports<'a, S, O, L> {
+    /// Accounts and records (D1).
+    pub store: &'a S,
+    /// The outbox table (D1).
+    pub outbox: &'a O,
+    /// The aggregate store (Redis), or its absence.
+    pub link: &'a L,
+}
+
+/// The answer of an account change, and what happened to the aggregate store after it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Changed<T> {
+    /// The change's answer.
+    pub value: T,
+    /// `None` in D1-only mode; otherwise synced, superseded or queued (with the reason).
+    pub sync: Option<SyncOutcome>,
+    /// A failure to log (the outbox update failed in D1); never sent to the client.
+    pub log: Option<String>,
+}
+
+/// Run `write` (the D1 write of one change of `account_id`) under the outbox protocol: mark,
+/// write, sync. An error of `mark` or `write` is the request's error (nothing was written); the
+/// sync never fails the request.
+pub async fn change<S, O, L, T>(
+    ports: &Ports<'_, S, O, L>,
+    account_id: &str,
+    write: impl AsyncFnOnce() -> Result<T, ApiError>,
+) -> Result<Changed<T>, ApiError>
+where
+    S: Accounts + Records,
+    O: Outbox,
+    L: AggregatesLink,
+{
+    let seq = match ports.link.mode() {
+        LinkMode::Off => None,
+        // A bad config still records the change: a later rebuild must not miss it.
+        LinkMode::On | LinkMode::Broken(_) => {
+            Some(ports.outbox.mark(account_id).await.map_err(internal)?)
+        }
+    };
+    let value = write().await?;
+    let Some(seq) = seq else {
+        return Ok(Changed {
+            value,
+            sync: None,
+            log: None,
+        });
+    };
+    let (sync, log) = sync_account(ports, account_id, seq).await;
+    Ok(Changed {
+        value,
+        sync: Some(sync),
+        log,
+    })
+}
+
+/// Step 3 of [`change`]: the outcome, and what to log.
+async fn sync_account<S, O, L>(
+    ports: &Ports<'_, S, O, L>,
+    account_id: &str,
+    seq: u64,
+) -> (SyncOutcome, Option<String>)
+where
+    S: Accounts + Records,
+    O: Outbox,
+    L: AggregatesLink,
+{
+    let config = ReleaseConfig::default();
+    let outcome = match ports.link.mode() {
+        LinkMode::Off => return (SyncOutcome::Disabled, None),
+        LinkMode::Broken(reason) => Ok(SyncOutcome::Queued { reason }),
+        LinkMode::On => match ports.link.open().await {
+            Ok(mut redis) => {
+                let out = aggregates::sync_account(
+                    ports.store,
+                    ports.outbox,
+                    Ok(&mut redis),
+                    account_id,
+                    seq,
+                    &config,
+                )
+                .await;
+                redis.close().await;
+                out
+            }
+            Err(e) => Ok(SyncOutcome::Queued {
+                reason: e.to_string(),
+            }),
+        },
+    };
+    match outcome {
+        Ok(SyncOutcome::Queued { reason }) => {
+            let log = format!("redis sync of {account_id} queued: {reason}");
+            (SyncOutcome::Queued { reason }, Some(log))
+        }
+        Ok(o) => (o, None),
+        Err(e) => (
+            SyncOutcome::Queued {
+                reason: "outbox update failed".into(),
+            },
+            Some(format!("redis sync of {account_id} failed in D1: {e}")),
+        ),
+    }
+}
+
+/// One publication run at `now_ms`: the aggregate store's aggregates when it is configured,
+/// answers, is ready and has nothing pending after a drain; D1's otherwise
+/// ([`aggregates::publication_aggregates`]). Returns the report and where the aggregates came
+/// from; a misconfigured link is reported as D1 with its reason.
+pub async fn publication<S, O, L, R>(
+    ports: &Ports<'_, S, O, L>,
+    kv: &R,
+    now_ms: u64,
+    config: &ReleaseConfig,
+    seed: u64,
+) -> Result<(PublishReport, Source), ApiError>
+where
+    S: Accounts + Records + History,
+    O: Outbox,
+    L: AggregatesLink,
+    R: Releases,
+{
+    let (aggs, opted, contributing, source) = match ports.link.mode() {
+        LinkMode::Off | LinkMode::Broken(_) => {
+            let report = publish::publish(ports.store, kv, now_ms, config, seed).await?;
+            let reason = match ports.link.mode() {
+                LinkMode::Broken(reason) => reason,
+                _ => "redis is not configured".into(),
+            };
+            let source = Source {
+                source: "d1",
+                fallback_reason: Some(reason),
+            };
+            return Ok((report, source));
+        }
+        LinkMode::On => match ports.link.open().await {
+            Ok(mut redis) => {
+                let out = aggregates::publication_aggregates(
+                    ports.store,
+                    ports.outbox,
+                    Some(Ok(&mut redis)),
+                    config,
+                )
+                .await;
+                redis.close().await;
+                out?
+            }
+            Err(e) => {
+                aggregates::publication_aggregates::<_, _, L::Store>(
+                    ports.store,
+                    ports.outbox,
+                    Some(Err(e)),
+                    config,
+                )
+                .await?
+            }
+        },
+    };
+    let report = publish::publish_with(
+        ports.store,
+        kv,
+        now_ms,
+        config,
+        seed,
+        &aggs,
+        (opted, contributing),
+    )
+    .await?;
+    Ok((report, source))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::{Accounts, Outbox};
+    use crate::service::accounts::{self, owned, ConsentRequest, IngestRequest};
+    use crate::service::auth::Caller;
+    use crate::testing::fixtures::{account, NOW};
+    use crate::testing::{run, MemoryLink, MemoryOutbox, MemoryStore};
+    use serde_json::json;
+
+    fn ingest(
+        ports: &Ports<'_, MemoryStore, MemoryOutbox, MemoryLink>,
+        id: &str,
+        n: usize,
+    ) -> Changed<accounts::IngestReport> {
+        let owner = run(owned(ports.store, &Caller::Operator, id)).unwrap();
+        let records = (0..n)
+            .map(|i| {
+                json!({"record_id": format!("{id}-new-{i}"), "platform": "meta", "niche": "fitness",
+                       "hook_type": "question", "campaign_id": "c9", "impressions": 20000,
+                       "clicks": 400, "spend": 150.0})
+            })
+            .collect();
+        run(accounts::ingest(
+            ports,
+            &owner,
+            IngestRequest { records },
+            "t",
+        ))
+        .unwrap()
+    }
+
+    fn consent(
+        ports: &Ports<'_, MemoryStore, MemoryOutbox, MemoryLink>,
+        id: &str,
+        opted_in: bool,
+    ) -> Changed<accounts::ConsentResponse> {
+        let owner = run(owned(ports.store, &Caller::Operator, id)).unwrap();
+        run(accounts::set_consent(
+            ports,
+            &owner,
+            ConsentRequest { opted_in },
+            "t",
+        ))
+        .unwrap()
+    }
+
+    /// The aggregate store equals a fresh aggregation from D1, and nothing is pending.
+    fn consistent(store: &MemoryStore, outbox: &MemoryOutbox, link: &MemoryLink) -> bool {
+        let mut conn = run(link.open()).unwrap();
+        let report = run(aggregates::check(
+            store,
+            outbox,
+            &mut conn,
+            &ReleaseConfig::default(),
+        ))
+        .unwrap();
+        report.consistent
+    }
+
+    #[test]
+    fn d1_only_mode_marks_nothing_and_reports_no_sync() {
+        let store = MemoryStore::new();
+        account(&store, "a", "fitness", true);
+        let (outbox, link) = (MemoryOutbox::new(), MemoryLink::off());
+        let ports = Ports {
+            store: &store,
+            outbox: &outbox,
+            link: &link,
+        };
+        let changed = ingest(&ports, "a", 2);
+        assert_eq!(
+            (changed.value.stored, changed.sync, changed.log),
+            (2, None, None)
+        );
+        assert!(run(outbox.rows()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn every_change_is_marked_written_and_synced() {
+        let store = MemoryStore::new();
+        let (outbox, link) = (MemoryOutbox::new(), MemoryLink::on());
+        for id in ["a", "b", "c"] {
+            account(&store, id, "fitness", false);
+        }
+        let ports = Ports {
+            store: &store,
+            outbox: &outbox,
+            link: &link,
+        };
+        // A rebuild makes the empty store ready; from then on every change keeps it exact.
+        let mut conn = run(link.open()).unwrap();
+        run(aggregates::rebuild(
+            &store,
+            &outbox,
+            &mut conn,
+            &ReleaseConfig::default(),
+        ))
+        .unwrap();
+        for id in ["a", "b", "c"] {
+            assert_eq!(consent(&ports, id, true).sync, Some(SyncOutcome::Synced));
+        }
+        assert!(consistent(&store, &outbox, &link));
+        assert_eq!(ingest(&ports, "a", 3).sync, Some(SyncOutcome::Synced));
+        assert!(consistent(&store, &outbox, &link));
+        assert_eq!(consent(&ports, "b", false).sync, Some(SyncOutcome::Synced));
+        assert!(consistent(&store, &outbox, &link));
+        let owner = run(owned(&store, &Caller::Operator, "c")).unwrap();
+        let erased = run(accounts::erase(&ports, owner)).unwrap();
+        assert_eq!(erased.sync, Some(SyncOutcome::Synced));
+        assert!(consistent(&store, &outbox, &link));
+        // The erased account's outbox row is gone once the store dropped it.
+        assert!(!run(outbox.rows()).unwrap().contains_key("c"));
+        assert_eq!(run(outbox.pending_count()).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_failing_store_never_fails_the_change_and_the_drain_catches_up() {
+        let store = MemoryStore::new();
+        let (outbox, link) = (MemoryOutbox::new(), MemoryLink::on());
+        account(&store, "a", "fitness", true);
+        let ports = Ports {
+            store: &store,
+            outbox: &outbox,
+            link: &link,
+        };
+        let mut conn = run(link.open()).unwrap();
+        run(aggregates::rebuild(
+            &store,
+            &outbox,
+            &mut conn,
+            &ReleaseConfig::default(),
+        ))
+        .unwrap();
+
+        link.store.borrow_mut().fail = true;
+        let changed = ingest(&ports, "a", 2);
+        assert_eq!(changed.value.stored, 2, "D1 has the change");
+        assert!(
+            matches!(changed.sync, Some(SyncOutcome::Queued { .. })),
+            "{:?}",
+            changed.sync
+        );
+        assert!(changed.log.is_some());
+        assert_eq!(run(outbox.pending_count()).unwrap(), 1);
+        // The publication falls back to D1 and says why.
+        let (_, source) = run(publication(
+            &ports,
+            &store,
+            NOW,
+            &ReleaseConfig::default(),
+            1,
+        ))
+        .unwrap();
+        assert_eq!(source.source, "d1");
+        assert!(source.fallback_reason.unwrap().contains("refused"));
+
+        link.store.borrow_mut().fail = false;
+        assert!(!consistent(&store, &outbox, &link));
+        let mut conn = run(link.open()).unwrap();
+        run(aggregates::drain(
+            &store,
+            &outbox,
+            &mut conn,
+            &ReleaseConfig::default(),
+            100,
+        ))
+        .unwrap();
+        assert!(consistent(&store, &outbox, &link));
+        let (_, source) = run(publication(
+            &ports,
+            &store,
+            NOW,
+            &ReleaseConfig::default(),
+            1,
+        ))
+        .unwrap();
+        assert_eq!((source.source, source.fallback_reason), ("redis", None));
+    }
+
+    #[test]
+    fn a_broken_config_still_marks_and_a_failed_write_is_the_error() {
+        let store = MemoryStore::new();
+        account(&store, "a", "fitness", true);
+        let outbox = MemoryOutbox::new();
+        let link = MemoryLink {
+            mode: Some(LinkMode::Broken("REDIS_PORT must be a port".into())),
+            ..MemoryLink::default()
+        };
+        let ports = Ports {
+            store: &store,
+            outbox: &outbox,
+            link: &link,
+        };
+        let changed = ingest(&ports, "a", 1);
+        assert_eq!(
+            changed.sync,
+            Some(SyncOutcome::Queued {
+                reason: "REDIS_PORT must be a port".into()
+            })
+        );
+        assert_eq!(run(outbox.rows()).unwrap()["a"].seq, 1);
+
+        // The write fails: the request fails with it, and the change was counted before it.
+        let e = run(change(&ports, "a", async || -> Result<(), ApiError> {
+            Err(ApiError::Internal)
+        }))
+        .unwrap_err();
+        assert_eq!(e, ApiError::Internal);
+        assert_eq!(run(outbox.rows()).unwrap()["a"].seq, 2);
+        // D1-only publication when the config is unusable, with its reason.
+        let (report, source) = run(publication(
+            &ports,
+            &store,
+            NOW,
+            &ReleaseConfig::default(),
+            1,
+        ))
+        .unwrap();
+        assert_eq!((source.source, report.opted_in_accounts), ("d1", 1));
+        assert_eq!(
+            source.fallback_reason.as_deref(),
+            Some("REDIS_PORT must be a port")
+        );
+        assert!(run(store.account("a")).unwrap().is_some());
+    }
+}

@@ -1,0 +1,49 @@
+//! Fixtures shared by the services' tests: a fixed "now" and accounts with made-up records
+//! (SIMULATED: generated here, not real data).
+
+use crate::ports::{Account, Accounts, Consent, Records};
+use crate::testing::{run, MemoryStore};
+use crosslearn::record::{validate_records, RecordInput, RecordSource};
+
+/// One day, ms.
+pub const DAY_MS: u64 = 86_400_000;
+/// A Thursday, 2026-01-01 (day 20454): period 2922 of the weekly cadence.
+pub const NOW: u64 = 20_454 * DAY_MS + 3_600_000;
+
+/// An account of `niche` with 12 made-up records over 3 campaigns, opted in or not.
+pub fn account(store: &MemoryStore, id: &str, niche: &str, opted_in: bool) {
+    let account = Account {
+        account_id: id.into(),
+        created_at: "t".into(),
+    };
+    assert!(run(store.create_account(&account, &format!("h-{id}"))).unwrap());
+    let hooks = ["question", "pain_point", "offer", "social_proof"];
+    let inputs: Vec<RecordInput> = (0..12)
+        .map(|i| RecordInput {
+            record_id: Some(format!("{id}-{i}")),
+            account_id: Some(id.into()),
+            campaign_id: Some(format!("c{}", i % 3)),
+            platform: Some("meta".into()),
+            niche: Some(niche.into()),
+            hook_type: Some(hooks[i % 4].into()),
+            cta_style: Some("shop_now".into()),
+            format: Some("video".into()),
+            duration_s: Some(15.0 + i as f64),
+            posting_hour: Some((8 + i) as f64),
+            impressions: Some(20_000.0),
+            clicks: Some(300.0 + 10.0 * i as f64),
+            conversions: Some(20.0),
+            spend: Some(150.0),
+            revenue: Some(600.0),
+            ..RecordInput::default()
+        })
+        .collect();
+    let report = validate_records(&inputs, RecordSource::Simulated);
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    run(store.insert_records(id, &report.accepted, "t")).unwrap();
+    let consent = Consent {
+        opted_in,
+        updated_at: None,
+    };
+    run(store.set_consent(id, &consent)).unwrap();
+}
