@@ -49,6 +49,7 @@ pub mod record;
 pub mod rng;
 pub mod sim;
 pub mod study;
+pub mod study_v2;
 pub mod synth;
 pub mod wisdom;
 
