@@ -64,7 +64,8 @@ fn main() {
     };
     let plan = release.validate().unwrap_or_else(|e| fail(e));
     let policy = BudgetPolicy::default();
-    let per_year = 365.0 / f64::from(release.period_days);
+    // The most releases one rolling window can hold at this cadence.
+    let per_year = (policy.window_days as f64 / f64::from(release.period_days)).ceil();
     println!(
         "**SIMULATED DATA - not real ad performance.** Frozen simulator `simulator-v1`, release format 2 \
          (k {}, epsilon {} at delta {:e} per release: rho {:.4}, of which the count's {:.5}; clip norm {}), \
@@ -80,7 +81,7 @@ fn main() {
         new_accounts
     );
     println!(
-        "Privacy per account: rho {:.4} per release; {:.1} releases per year -> rho {:.3}, epsilon {:.2} at delta {:e} per year (cap rho {} = epsilon {:.2}).\n",
+        "Privacy per account: rho {:.4} per release; {} releases per 365-day window -> rho {:.3}, epsilon {:.2} at delta {:e} per year (cap rho {} = epsilon {:.2}).\n",
         plan.rho,
         per_year,
         plan.rho * per_year,
