@@ -13,7 +13,11 @@
 //!    shared by the arms (common random numbers).
 //! 3. *Arms*: **unguided** (the simulator's own draws), **guided** ([`greedy_choice`]: greedy on
 //!    the posterior means, for a new account without outcomes), **oracle** (the argmax of the true
-//!    CTR, [`oracle_choice`]). Simulator v1 has no per-account heterogeneity of attribute effects,
+//!    CTR, [`oracle_choice`]), and **Thompson in a loop** ([`OwnLearner`]): the release's posteriors
+//!    are the prior of a per-account Bayesian regression that is updated with the clicks the account
+//!    observes on every creative it launches (impressions per launch: the platform's simulated
+//!    volume over 14 days); each launch draws every coefficient from its current marginal posterior
+//!    and applies [`greedy_choice`] to the draw. Simulator v1 has no per-account heterogeneity of attribute effects,
 //!    so its per-account oracle is the niche-level oracle.
 //! 4. *Measures* (true CTR): the **share of the oracle's gain** `(guided − unguided) / (oracle −
 //!    unguided)` on the mean true CTR of the first 10 launches (overall and per platform), and the
@@ -95,6 +99,10 @@ pub struct StudyV2Result {
     pub regret_cumulative: [f64; 3],
     /// The unguided arm's cumulative regret over each of [`HORIZONS`] (reference).
     pub unguided_regret_cumulative: [f64; 3],
+    /// The Thompson-in-a-loop arm's cumulative regret over each of [`HORIZONS`].
+    pub thompson_regret_cumulative: [f64; 3],
+    /// The Thompson-in-a-loop arm's share of the oracle's gain on the first 10 launches.
+    pub thompson_share: f64,
     /// Niches published.
     pub published_niches: u32,
     /// Values with a niche-level posterior (shown), summed over niches.
@@ -199,6 +207,149 @@ pub fn greedy_choice(
     s
 }
 
+const OWN_SALT: u64 = 0x5354_5544_595f_4f57; // "STUDY_OW"
+
+/// A new account's own Bayesian regression of its creatives' log-odds on the release's cells:
+/// `y = a + Σ β_cell + e`, prior `β ~ N(posterior mean, sd² + 0.02²)` for the cells of the
+/// table (`N(0, 0.1²)` otherwise; never drawn), a vague intercept `N(-4, 2²)`, observation variance
+/// `τ² + 1/expected clicks`; exact Gaussian (Kalman) updates, Thompson draws from the marginals.
+#[derive(Debug, Clone)]
+pub struct OwnLearner {
+    mean: Vec<f64>,
+    cov: Vec<f64>,
+    dim: usize,
+    creative_var: f64,
+    known: Vec<bool>,
+}
+
+impl OwnLearner {
+    /// The prior from a niche's posterior table.
+    pub fn new(table: &PosteriorTable, creative_var: f64) -> Self {
+        let nc = crate::wisdom::suffstat::cell_count();
+        let dim = nc + 1;
+        let mut mean = vec![0.0; dim];
+        let mut cov = vec![0.0; dim * dim];
+        let mut known = vec![false; nc];
+        for i in 0..nc {
+            cov[i * dim + i] = 0.01;
+        }
+        let index: BTreeMap<&crate::wisdom::suffstat::Cell, usize> =
+            crate::wisdom::suffstat::cells()
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c, i))
+                .collect();
+        for v in &table.values {
+            if let Some(&i) = index.get(&v.cell) {
+                mean[i] = v.mean;
+                cov[i * dim + i] = v.sd * v.sd + 0.0004;
+                known[i] = true;
+            }
+        }
+        mean[nc] = -4.0;
+        cov[nc * dim + nc] = 4.0;
+        OwnLearner {
+            mean,
+            cov,
+            dim,
+            creative_var,
+            known,
+        }
+    }
+
+    /// The cells of a creative (and the intercept).
+    fn features(spec: &CreativeSpec) -> Vec<usize> {
+        use crate::wisdom::suffstat::{cells, Cell};
+        let find = |factor, platform, value: String| {
+            let c = Cell {
+                factor,
+                platform,
+                value,
+            };
+            cells().iter().position(|x| *x == c)
+        };
+        let mut f = Vec::new();
+        f.extend(find(Factor::Hook, None, spec.hook.as_str().into()));
+        f.extend(find(Factor::Cta, None, spec.cta.as_str().into()));
+        for t in &spec.visual_tags {
+            f.extend(find(Factor::Visual, None, t.as_str().into()));
+        }
+        f.extend(find(
+            Factor::Format,
+            Some(spec.platform),
+            spec.format.as_str().into(),
+        ));
+        if spec.format == AdFormat::Video {
+            if let Some(l) = spec
+                .duration_s
+                .and_then(crate::insights::duration_bucket)
+                .and_then(crate::insights::duration_bucket_label)
+            {
+                f.extend(find(Factor::Duration, None, l));
+            }
+        }
+        f.extend(find(Factor::Hour, None, spec.posting_hour.to_string()));
+        f.sort_unstable();
+        f.dedup();
+        f.push(crate::wisdom::suffstat::cell_count());
+        f
+    }
+
+    /// Update with one launched creative's impressions and clicks.
+    pub fn observe(&mut self, spec: &CreativeSpec, impressions: u64, clicks: u64) {
+        if impressions == 0 {
+            return;
+        }
+        let (n, c) = (impressions as f64, clicks.min(impressions) as f64);
+        let y = ((c + 0.5) / (n - c + 0.5)).ln();
+        let e = (c + 0.5) * (n / (n + 1.0));
+        let r = self.creative_var + 1.0 / e;
+        let h = Self::features(spec);
+        let d = self.dim;
+        // ph = P h (h is a 0/1 vector over the indices in `h`).
+        let ph: Vec<f64> = (0..d)
+            .map(|i| h.iter().map(|j| self.cov[i * d + j]).sum())
+            .collect();
+        let s = h.iter().map(|j| ph[*j]).sum::<f64>() + r;
+        let resid = y - h.iter().map(|j| self.mean[*j]).sum::<f64>();
+        for (m, p) in self.mean.iter_mut().zip(&ph) {
+            *m += p / s * resid;
+        }
+        for (row, pi) in self.cov.chunks_mut(d).zip(&ph) {
+            let ki = pi / s;
+            if ki == 0.0 {
+                continue;
+            }
+            for (c, pj) in row.iter_mut().zip(&ph) {
+                *c -= ki * pj;
+            }
+        }
+    }
+
+    /// A Thompson draw as a posterior table (each coefficient of a value the release covers from
+    /// its marginal posterior; values the release says nothing about stay out, as for the greedy
+    /// policy).
+    pub fn draw(&self, like: &PosteriorTable, r: &mut Rng) -> PosteriorTable {
+        let d = self.dim;
+        let mut t = like.clone();
+        t.values.clear();
+        for (i, cell) in crate::wisdom::suffstat::cells().iter().enumerate() {
+            if !self.known[i] {
+                continue;
+            }
+            let sd = self.cov[i * d + i].max(0.0).sqrt();
+            t.values.push(crate::wisdom::suffstat::ValuePosterior {
+                cell: cell.clone(),
+                mean: self.mean[i] + sd * r.normal(),
+                sd,
+                source: crate::wisdom::suffstat::PosteriorSource::Niche,
+                release_id: like.release_id.clone(),
+            });
+        }
+        t
+    }
+}
+
 /// The posterior tables of every niche from a fresh simulated network (see the module docs), and
 /// the share of contributions that were clipped.
 pub fn build_tables(cfg: &StudyV2Config) -> Result<(BTreeMap<Niche, PosteriorTable>, f64, u32)> {
@@ -283,9 +434,9 @@ pub fn run_study_v2(cfg: &StudyV2Config) -> Result<StudyV2Result> {
     let ctas: Vec<CtaStyle> = p.cta.keys().copied().collect();
     let horizon = *HORIZONS.iter().max().unwrap_or(&10);
     // [arm][platform] sums of CTR over the first 10 launches; regret sums per horizon.
-    let mut first10 = [[0.0f64; 3]; 3];
+    let mut first10 = [[0.0f64; 3]; 4];
     let mut n10 = [0u64; 3];
-    let mut regret = [[0.0f64; 3]; 2];
+    let mut regret = [[0.0f64; 3]; 3];
     for j in 0..cfg.new_accounts {
         let niche = Niche::ALL[j as usize % Niche::ALL.len()];
         let platform = Platform::KNOWN[(j as usize / Niche::ALL.len()) % Platform::KNOWN.len()];
@@ -294,6 +445,9 @@ pub fn run_study_v2(cfg: &StudyV2Config) -> Result<StudyV2Result> {
         let account_effect = ra.normal() * p.account_ctr_sd;
         let table = &tables[&niche];
         let oracle = oracle_choice(&p, niche, platform, cfg.max_visual_tags);
+        let mut learner = OwnLearner::new(table, cfg.release.creative_var);
+        let mut ro = Rng::stream(cfg.seed ^ OWN_SALT, u64::from(j));
+        let pp = p.platform(platform);
         n10[pi] += 10;
         for i in 0..horizon {
             let creative_noise = ra.normal() * p.creative_ctr_sd;
@@ -318,13 +472,26 @@ pub fn run_study_v2(cfg: &StudyV2Config) -> Result<StudyV2Result> {
                 creative_noise,
                 ..oracle.clone()
             };
+            let ts = greedy_choice(
+                &learner.draw(table, &mut ro),
+                &unguided,
+                cfg.max_visual_tags,
+            );
             let ctr = [
                 true_ctr(&p, cfg.effect_scale, &guided)?.ctr,
                 true_ctr(&p, cfg.effect_scale, &unguided)?.ctr,
                 true_ctr(&p, cfg.effect_scale, &best)?.ctr,
+                true_ctr(&p, cfg.effect_scale, &ts)?.ctr,
             ];
+            // The account observes its Thompson creative's clicks (14 days of delivery).
+            let impressions = libm::round(
+                14.0 * libm::exp(pp.log_impressions_mean + pp.log_impressions_sd * ro.normal()),
+            )
+            .min(1e9) as u64;
+            let clicks = ro.binomial(impressions, ctr[3]);
+            learner.observe(&ts, impressions, clicks);
             if i < 10 {
-                for a in 0..3 {
+                for a in 0..4 {
                     first10[a][pi] += ctr[a];
                 }
             }
@@ -332,6 +499,7 @@ pub fn run_study_v2(cfg: &StudyV2Config) -> Result<StudyV2Result> {
                 if i < *hz {
                     regret[0][h] += ctr[2] - ctr[0];
                     regret[1][h] += ctr[2] - ctr[1];
+                    regret[2][h] += ctr[2] - ctr[3];
                 }
             }
         }
@@ -339,6 +507,7 @@ pub fn run_study_v2(cfg: &StudyV2Config) -> Result<StudyV2Result> {
     let share_of = |g: f64, u: f64, o: f64| if o > u { (g - u) / (o - u) } else { f64::NAN };
     let total10: f64 = n10.iter().sum::<u64>() as f64;
     let mean_ctr: [f64; 3] = std::array::from_fn(|a| first10[a].iter().sum::<f64>() / total10);
+    let ts_ctr = first10[3].iter().sum::<f64>() / total10;
     let share_by_platform: [f64; 3] = std::array::from_fn(|k| {
         if n10[k] == 0 {
             f64::NAN
@@ -366,6 +535,8 @@ pub fn run_study_v2(cfg: &StudyV2Config) -> Result<StudyV2Result> {
         }),
         regret_cumulative: std::array::from_fn(|h| 100.0 * regret[0][h] / accounts),
         unguided_regret_cumulative: std::array::from_fn(|h| 100.0 * regret[1][h] / accounts),
+        thompson_regret_cumulative: std::array::from_fn(|h| 100.0 * regret[2][h] / accounts),
+        thompson_share: share_of(ts_ctr, mean_ctr[1], mean_ctr[2]),
         published_niches: published,
         niche_values,
         global_values,

@@ -482,4 +482,10 @@ fn small_study_guides_new_accounts() {
     assert!(r.share > 0.0 && r.share <= 1.0, "share {}", r.share);
     assert!(r.global_values > 0 || r.niche_values > 0);
     assert!(r.epsilon <= 4.0 + 1e-9);
+    // The Thompson arm learns from its own clicks: its regret is finite and grows with launches.
+    let t = r.thompson_regret_cumulative;
+    assert!(
+        t.iter().all(|x| x.is_finite()) && t[0] < t[1] && t[1] < t[2],
+        "{t:?}"
+    );
 }

@@ -144,11 +144,11 @@ fn main() {
     println!("\n### Regret (oracle minus guided true CTR, percentage points; mean over seeds)\n");
     let hz: Vec<String> = HORIZONS.iter().map(|h| h.to_string()).collect();
     println!(
-        "| accounts per niche | per launch over {} launches | cumulative over {} launches | unguided cumulative (reference) |",
+        "| accounts per niche | greedy: per launch over {} launches | greedy: cumulative over {} launches | Thompson in a loop on own clicks: cumulative | Thompson: share of the oracle's gain, first 10 | unguided cumulative (reference) |",
         hz.join(" / "),
         hz.join(" / ")
     );
-    println!("|---|---|---|---|");
+    println!("|---|---|---|---|---|---|");
     for (size, s) in &sums {
         let f = |g: &dyn Fn(&crosslearn::study_v2::StudyV2Result) -> [f64; 3], d: usize| {
             (0..3)
@@ -157,9 +157,11 @@ fn main() {
                 .join(" / ")
         };
         println!(
-            "| {size} | {} | {} | {} |",
+            "| {size} | {} | {} | {} | {:.1} % | {} |",
             f(&|r| r.regret_per_launch, 4),
             f(&|r| r.regret_cumulative, 3),
+            f(&|r| r.thompson_regret_cumulative, 3),
+            100.0 * mean(s.runs.iter().map(|r| r.thompson_share)),
             f(&|r| r.unguided_regret_cumulative, 3),
         );
     }
