@@ -13,9 +13,9 @@ use crosslearn::record::CreativeRecord;
 use crosslearn::sim::{generate_network, SimOptions};
 use crosslearn::study_v2::{greedy_choice, run_study_v2, StudyV2Config};
 use crosslearn::wisdom::suffstat::{
-    clip_and_encode, contribute, dimension, encode_account, posteriors, release_niche,
-    release_period, Cell, Factor, PosteriorSource, PosteriorTable, RawMoments, SuffStatConfig,
-    SuffStatPool, ValuePosterior,
+    clip_and_encode, contribute, dimension, encode_account, niche_count_gate, posteriors,
+    release_niche, release_period, Cell, Factor, PosteriorSource, PosteriorTable, RawMoments,
+    SuffStatConfig, SuffStatPool, ValuePosterior,
 };
 use crosslearn::wisdom::AccountConsent;
 use std::collections::BTreeMap;
@@ -281,6 +281,8 @@ fn pool_of(
 fn erasure_consent_and_release_contents() {
     let cfg = SuffStatConfig {
         k: 5,
+        epsilon: 4.0,
+        count_epsilon: 0.5,
         ..SuffStatConfig::default()
     };
     let (accounts, by) = network(9, 120);
@@ -472,6 +474,7 @@ fn small_study_guides_new_accounts() {
         release: SuffStatConfig {
             k: 20,
             epsilon: 4.0,
+            count_epsilon: 0.5,
             ..SuffStatConfig::default()
         },
         ..StudyV2Config::default()
@@ -487,5 +490,47 @@ fn small_study_guides_new_accounts() {
     assert!(
         t.iter().all(|x| x.is_finite()) && t[0] < t[1] && t[1] < t[2],
         "{t:?}"
+    );
+}
+
+/// The niche gate: with the default count share, count noise alone would clear k = 50 for an
+/// empty niche about 4 % of the time and clears the gate (60) less than 5 % of the time
+/// (20,000 fixed-seed draws of the release's own count noise; also checked through
+/// `release_niche` on an empty aggregate).
+#[test]
+fn count_noise_rarely_publishes_an_empty_niche() {
+    let cfg = SuffStatConfig::default();
+    let plan = cfg.validate().unwrap();
+    let gate = niche_count_gate(&cfg).unwrap();
+    assert_eq!(gate, 60);
+    let mut r = noise_rng_from_seed(8);
+    let n = 20_000;
+    let draws: Vec<i128> = (0..n)
+        .map(|_| discrete_laplace(&mut r, plan.count_scale_num, plan.count_scale_den))
+        .collect();
+    let past_k = draws.iter().filter(|x| **x >= 50).count() as f64 / n as f64;
+    let past_gate = draws.iter().filter(|x| **x >= 60).count() as f64 / n as f64;
+    println!("empty niche: past k {past_k:.4}, past the gate {past_gate:.4}");
+    assert!(
+        past_gate < 0.05 && past_gate < past_k,
+        "{past_gate} {past_k}"
+    );
+    let empty = SuffStatPool::new().aggregate(Niche::Fitness);
+    let published = (0..200)
+        .filter(|s| {
+            release_niche(
+                &empty,
+                Niche::Fitness,
+                0,
+                &cfg,
+                &mut noise_rng_from_seed(*s),
+            )
+            .unwrap()
+            .published
+        })
+        .count();
+    assert!(
+        published < 20,
+        "{published} of 200 empty releases published"
     );
 }

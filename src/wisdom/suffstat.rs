@@ -33,7 +33,8 @@
 //! **2. Release** ([`release_niche`]): exact integer sums per niche ([`SuffStatPool`]), discrete
 //! Gaussian noise on every sum (`ρ_sums = Δ²/(2σ²)`), the niche count with a pure-DP discrete
 //! Laplace share (`ρ_count = ε_count²/2`); `ρ = ρ_sums + ρ_count` and `ε(δ)` follow. The niche is
-//! published when its noisy count is at least `k`; a value's own estimate is shown only when its
+//! published when its noisy count is at least [`niche_count_gate`] (`k`, or more when the count's
+//! noise could publish an empty niche); a value's own estimate is shown only when its
 //! noisy `S_x` (its *effective accounts*: each account adds at most 1, so it never exceeds the
 //! number of accounts using the value) clears `max(k, 3σ_x)`.
 //!
@@ -748,7 +749,7 @@ pub struct NicheSuffRelease {
     pub niche: Niche,
     /// The period.
     pub period: i64,
-    /// Noisy count >= k.
+    /// Noisy count >= [`niche_count_gate`].
     pub published: bool,
     /// The noisy count (only when published).
     pub noisy_count: Option<i64>,
@@ -765,6 +766,14 @@ pub struct NicheSuffRelease {
     pub delta: f64,
     /// `k`.
     pub k: u32,
+}
+
+/// The noisy niche count a release needs: `max(k, ⌈t · ln 20⌉)` with `t` the count's discrete
+/// Laplace scale, so an empty niche is published with probability below 5 % (60 at the defaults).
+pub fn niche_count_gate(cfg: &SuffStatConfig) -> Result<u64> {
+    let plan = cfg.validate()?;
+    let t = plan.count_scale_num as f64 / plan.count_scale_den as f64;
+    Ok(u64::from(cfg.k).max((t * 20f64.ln()).ceil() as u64))
 }
 
 /// Release one niche: noise is drawn for every sum and the count whatever the data, in a fixed
@@ -790,7 +799,10 @@ pub fn release_niche<R: Rng + ?Sized>(
         .iter()
         .map(|s| i128::from(*s) + discrete_gaussian(rng, plan.sigma2_num, plan.sigma2_den))
         .collect();
-    let published = noisy_count >= i128::from(cfg.k);
+    // k, and high enough that the count's noise alone publishes an empty niche with
+    // probability below 5 % (scale · ln 20; 60 at the defaults).
+    let gate = niche_count_gate(cfg)?;
+    let published = noisy_count >= i128::from(gate);
     let scales = block_scales(cfg);
     let m = &cfg.moment_scale;
     let f = cfg.fixed_point_scale;
