@@ -21,9 +21,12 @@
 //! - [`import`]: CSV import of the real exports and a generic format (bytes in, no file I/O).
 //! - [`sim`]: the seeded, frozen-parameter simulator (simulated data, labelled) and its grounding.
 //! - [`model`]: CTR model foundations (weighted logistic solver, metrics, calibration, model file).
-//! - [`privacy`]: bounded contributions, exact aggregates, discrete-Laplace releases.
+//! - [`privacy`]: bounded contributions, exact aggregates, discrete-Laplace releases; the exact
+//!   discrete Gaussian over ChaCha20 and zCDP accounting (release format 2).
 //! - [`insights`]: an account's measured patterns from its own records (lift, significance).
-//! - [`wisdom`]: private niche-wisdom releases (opt-in, bounded contributions, DP, k, budget).
+//! - [`wisdom`]: private niche-wisdom releases (opt-in, bounded contributions, DP, k, budget);
+//!   `wisdom::suffstat`: release format 2 (within-account sufficient statistics, posteriors).
+//! - [`study`], [`study_v2`]: the network-effect studies of the two release formats (simulated).
 //! - [`rng`], [`hash`]: the one seeded PRNG and the one FNV-1a hash.
 //!
 //! The data layer is described in `docs/data-layer.md`, niche detection in `docs/niche.md`.
@@ -49,6 +52,7 @@ pub mod record;
 pub mod rng;
 pub mod sim;
 pub mod study;
+pub mod study_v2;
 pub mod synth;
 pub mod wisdom;
 

@@ -24,6 +24,7 @@ pub mod contribute;
 pub mod layout;
 pub mod release;
 pub mod store;
+pub mod suffstat;
 
 pub use contribute::{contribution_from_records, wisdom_contribution, ContributionPool};
 pub use layout::{FieldGroup, Layout};

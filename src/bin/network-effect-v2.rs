@@ -1,0 +1,168 @@
+//! The network-effect study of release format 2 (logic in `crosslearn::study_v2`); prints the
+//! markdown tables of `docs/network-effect.md` ("Release format 2"). **All numbers are
+//! SIMULATED** (frozen simulator v1).
+//!
+//! `cargo run --release --bin network-effect-v2 -- [--seeds 101,102,103,104,105]
+//! [--sizes 200,2000,10000] [--new-accounts 900] [--config FILE]`
+//!
+//! `--config FILE`: a release configuration (JSON, `SuffStatConfig`; unknown keys are errors).
+
+use crosslearn::privacy::zcdp::{epsilon_of_rho, BudgetPolicy};
+use crosslearn::study_v2::{summarise, StudyV2Config, StudyV2Summary, HORIZONS};
+use crosslearn::wisdom::suffstat::SuffStatConfig;
+
+fn list(args: &[String], name: &str, default: &[u64]) -> Vec<u64> {
+    let Some(i) = args.iter().position(|a| a == name) else {
+        return default.to_vec();
+    };
+    let parsed: Option<Vec<u64>> = args
+        .get(i + 1)
+        .map(|v| v.split(',').map(|x| x.trim().parse::<u64>().ok()).collect())
+        .unwrap_or(None);
+    match parsed {
+        Some(v) if !v.is_empty() => v,
+        _ => {
+            eprintln!("{name} needs a comma-separated list of non-negative integers");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn fail(e: impl std::fmt::Display) -> ! {
+    eprintln!("network-effect-v2 failed: {e}");
+    std::process::exit(1);
+}
+
+fn ci(t: (f64, f64, f64)) -> String {
+    format!(
+        "{:.1} % [{:.1}, {:.1}]",
+        100.0 * t.0,
+        100.0 * t.1,
+        100.0 * t.2
+    )
+}
+
+fn mean(xs: impl Iterator<Item = f64>) -> f64 {
+    let v: Vec<f64> = xs.collect();
+    v.iter().sum::<f64>() / v.len().max(1) as f64
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let seeds = list(&args, "--seeds", &[101, 102, 103, 104, 105]);
+    let sizes = list(&args, "--sizes", &[200, 2000, 10000]);
+    let new_accounts = list(&args, "--new-accounts", &[900])[0] as u32;
+    let release = match args.iter().position(|a| a == "--config") {
+        Some(i) => {
+            let path = args
+                .get(i + 1)
+                .unwrap_or_else(|| fail("--config needs a file"));
+            let text = std::fs::read_to_string(path).unwrap_or_else(|e| fail(e));
+            SuffStatConfig::from_json(&text).unwrap_or_else(|e| fail(e))
+        }
+        None => SuffStatConfig::default(),
+    };
+    let plan = release.validate().unwrap_or_else(|e| fail(e));
+    let policy = BudgetPolicy::default();
+    // The most releases one rolling window can hold at this cadence.
+    let per_year = (policy.window_days as f64 / f64::from(release.period_days)).ceil();
+    println!(
+        "**SIMULATED DATA - not real ad performance.** Frozen simulator `simulator-v1`, release format 2 \
+         (k {}, epsilon {} at delta {:e} per release: rho {:.4}, of which the count's {:.5}; clip norm {}), \
+         one release per {} days; seeds {:?}; {} new accounts per seed; greedy policy on the posterior means.\n",
+        release.k,
+        release.epsilon,
+        release.delta,
+        plan.rho,
+        plan.rho_count,
+        release.clip_norm,
+        release.period_days,
+        seeds,
+        new_accounts
+    );
+    println!(
+        "Privacy per account: rho {:.4} per release; {} releases per 365-day window -> rho {:.3}, epsilon {:.2} at delta {:e} per year (cap rho {} = epsilon {:.2}).\n",
+        plan.rho,
+        per_year,
+        plan.rho * per_year,
+        epsilon_of_rho(plan.rho * per_year, release.delta),
+        release.delta,
+        policy.rho_cap,
+        epsilon_of_rho(policy.rho_cap, release.delta),
+    );
+    let mut sums: Vec<(u64, StudyV2Summary)> = Vec::new();
+    for &size in &sizes {
+        let base = StudyV2Config {
+            accounts_per_niche: size as u32,
+            new_accounts,
+            release: release.clone(),
+            ..StudyV2Config::default()
+        };
+        let s = summarise(&base, &seeds).unwrap_or_else(|e| fail(e));
+        eprintln!("size {size}: share {}", ci(s.share));
+        sums.push((size, s));
+    }
+    println!("### Share of the oracle's gain (first 10 launches)\n");
+    println!("| accounts per niche | share (mean [95 % CI] over seeds) | per seed | meta | tiktok | google_ads | guided / unguided / oracle CTR | niches published | values: niche / global-only (per niche) | contributions clipped |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for (size, s) in &sums {
+        let per_seed: Vec<String> = s
+            .runs
+            .iter()
+            .map(|r| format!("{:.1}", 100.0 * r.share))
+            .collect();
+        let plat: Vec<String> = (0..3)
+            .map(|k| {
+                format!(
+                    "{:.1} %",
+                    100.0 * mean(s.runs.iter().map(|r| r.share_by_platform[k]))
+                )
+            })
+            .collect();
+        let ctr: Vec<String> = (0..3)
+            .map(|a| {
+                format!(
+                    "{:.3} %",
+                    100.0 * mean(s.runs.iter().map(|r| r.mean_ctr[a]))
+                )
+            })
+            .collect();
+        println!(
+            "| {size} | {} | {} | {} | {} | {} | {} | {:.1}/15 | {:.1} / {:.1} | {:.1} % |",
+            ci(s.share),
+            per_seed.join(", "),
+            plat[0],
+            plat[1],
+            plat[2],
+            ctr.join(" / "),
+            mean(s.runs.iter().map(|r| f64::from(r.published_niches))),
+            mean(s.runs.iter().map(|r| f64::from(r.niche_values) / 15.0)),
+            mean(s.runs.iter().map(|r| f64::from(r.global_values) / 15.0)),
+            100.0 * mean(s.runs.iter().map(|r| r.clipped_share)),
+        );
+    }
+    println!("\n### Regret (oracle minus guided true CTR, percentage points; mean over seeds)\n");
+    let hz: Vec<String> = HORIZONS.iter().map(|h| h.to_string()).collect();
+    println!(
+        "| accounts per niche | greedy: per launch over {} launches | greedy: cumulative over {} launches | Thompson in a loop on own clicks: cumulative | Thompson: share of the oracle's gain, first 10 | unguided cumulative (reference) |",
+        hz.join(" / "),
+        hz.join(" / ")
+    );
+    println!("|---|---|---|---|---|---|");
+    for (size, s) in &sums {
+        let f = |g: &dyn Fn(&crosslearn::study_v2::StudyV2Result) -> [f64; 3], d: usize| {
+            (0..3)
+                .map(|h| format!("{:.*}", d, mean(s.runs.iter().map(|r| g(r)[h]))))
+                .collect::<Vec<_>>()
+                .join(" / ")
+        };
+        println!(
+            "| {size} | {} | {} | {} | {:.1} % | {} |",
+            f(&|r| r.regret_per_launch, 4),
+            f(&|r| r.regret_cumulative, 3),
+            f(&|r| r.thompson_regret_cumulative, 3),
+            100.0 * mean(s.runs.iter().map(|r| r.thompson_share)),
+            f(&|r| r.unguided_regret_cumulative, 3),
+        );
+    }
+}

@@ -1,0 +1,594 @@
+//! The network-effect study of release format 2 ([`crate::wisdom::suffstat`]): does the niche's
+//! posterior table make a **new** account's first creatives better? Runs on the frozen simulator
+//! v1, so **every number is SIMULATED**.
+//!
+//! **Setup** (per seed).
+//! 1. *Wisdom network*: `accounts_per_niche × 15` simulated accounts (simulator v1, chunks of
+//!    [`crate::sim::MAX_ACCOUNTS`], chunk `c` with seed `seed + c`), all opted in. Each account's
+//!    records become one [`encode_account`] contribution for its niche; one period is released
+//!    with [`release_period`] (ledger checked and charged, noise from ChaCha20 seeded by the
+//!    seed) and post-processed with [`posteriors`].
+//! 2. *New accounts*: exactly the new accounts of [`crate::study`] (same streams): niche
+//!    `j mod 15`, platform `KNOWN[(j / 15) mod 3]`, account effect and per-launch creative noise
+//!    shared by the arms (common random numbers).
+//! 3. *Arms*: **unguided** (the simulator's own draws), **guided** ([`greedy_choice`]: greedy on
+//!    the posterior means, for a new account without outcomes), **oracle** (the argmax of the true
+//!    CTR, [`oracle_choice`]), and **Thompson in a loop** ([`OwnLearner`]): the release's posteriors
+//!    are the prior of a per-account Bayesian regression that is updated with the clicks the account
+//!    observes on every creative it launches (impressions per launch: the platform's simulated
+//!    volume over 14 days); each launch draws every coefficient from its current marginal posterior
+//!    and applies [`greedy_choice`] to the draw. Simulator v1 has no per-account heterogeneity of attribute effects,
+//!    so its per-account oracle is the niche-level oracle.
+//! 4. *Measures* (true CTR): the **share of the oracle's gain** `(guided − unguided) / (oracle −
+//!    unguided)` on the mean true CTR of the first 10 launches (overall and per platform), and the
+//!    regret `oracle − guided` in CTR percentage points, per launch (mean) and cumulative (sum),
+//!    over the first 10, 30 and 100 launches.
+//!
+//! Over seeds, [`summarise`] gives the mean share and its 95 % interval (Student t over seeds).
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::niche::Niche;
+use crate::platform::Platform;
+use crate::privacy::dgauss::noise_rng_from_seed;
+use crate::privacy::zcdp::{epsilon_of_rho, BudgetPolicy, PrivacyLedger};
+use crate::record::{AdFormat, CreativeRecord, CtaStyle, HookType, VisualTag};
+use crate::rng::Rng;
+use crate::sim::truth::{draw_record_attributes, true_ctr, CreativeSpec};
+use crate::sim::{generate_network, SimOptions, SimParams};
+use crate::study::oracle_choice;
+use crate::wisdom::suffstat::{
+    encode_account, posteriors, release_period, Factor, PosteriorTable, SuffStatConfig,
+    SuffStatPool,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+/// The same stream salts as [`crate::study`]: the new accounts are the same.
+const NEW_ACCOUNT_SALT: u64 = 0x5354_5544_595f_4e45;
+const RELEASE_SALT: u64 = 0x5354_5544_595f_5232; // "STUDY_R2"
+
+/// Horizons of the regret table.
+pub const HORIZONS: [usize; 3] = [10, 30, 100];
+
+/// What to run for one seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StudyV2Config {
+    /// Seed of the network, the new accounts and the release noise.
+    pub seed: u64,
+    /// Accounts per niche in the wisdom network (15 niches).
+    pub accounts_per_niche: u32,
+    /// New accounts.
+    pub new_accounts: u32,
+    /// Simulator effect scale.
+    pub effect_scale: f64,
+    /// Most visual tags of a guided or oracle creative.
+    pub max_visual_tags: usize,
+    /// The release.
+    pub release: SuffStatConfig,
+}
+
+impl Default for StudyV2Config {
+    fn default() -> Self {
+        StudyV2Config {
+            seed: 2026,
+            accounts_per_niche: 2000,
+            new_accounts: 900,
+            effect_scale: 1.0,
+            max_visual_tags: 3,
+            release: SuffStatConfig::default(),
+        }
+    }
+}
+
+/// One seed's result (SIMULATED).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StudyV2Result {
+    /// The configuration.
+    pub config: StudyV2Config,
+    /// Mean true CTR of the first 10 launches: guided, unguided, oracle.
+    pub mean_ctr: [f64; 3],
+    /// Share of the oracle's gain on the first 10 launches.
+    pub share: f64,
+    /// The share per platform (meta, tiktok, google_ads).
+    pub share_by_platform: [f64; 3],
+    /// Regret (oracle − guided, CTR percentage points): mean per launch over each of [`HORIZONS`].
+    pub regret_per_launch: [f64; 3],
+    /// Cumulative regret (sum over launches, percentage points) over each of [`HORIZONS`].
+    pub regret_cumulative: [f64; 3],
+    /// The unguided arm's cumulative regret over each of [`HORIZONS`] (reference).
+    pub unguided_regret_cumulative: [f64; 3],
+    /// The Thompson-in-a-loop arm's cumulative regret over each of [`HORIZONS`].
+    pub thompson_regret_cumulative: [f64; 3],
+    /// The Thompson-in-a-loop arm's share of the oracle's gain on the first 10 launches.
+    pub thompson_share: f64,
+    /// Niches published.
+    pub published_niches: u32,
+    /// Values with a niche-level posterior (shown), summed over niches.
+    pub niche_values: u32,
+    /// Values with a posterior from the global release only, summed over niches.
+    pub global_values: u32,
+    /// Share of contributions whose vector was clipped (its norm reached the bound).
+    pub clipped_share: f64,
+    /// `ρ` of one release.
+    pub rho: f64,
+    /// `ε` of one release at its `δ`.
+    pub epsilon: f64,
+}
+
+fn invalid(field: &str, message: String) -> Error {
+    Error::field(ErrorCode::InvalidValue, field, message)
+}
+
+/// The greedy creative for a new account without outcomes: per factor, the value with the
+/// highest posterior mean when that mean is above the average choice (> 0), else the account's
+/// own draw. Visual tags: those with a positive mean, best first, then the own drawn tags without
+/// a posterior; at most `max_visual_tags`. Format (on the account's platform): the highest of
+/// `mean(format) + [video] · max(0, best duration mean)`; a video gets the best duration bucket's
+/// midpoint.
+pub fn greedy_choice(
+    table: &PosteriorTable,
+    own: &CreativeSpec,
+    max_visual_tags: usize,
+) -> CreativeSpec {
+    let mut s = own.clone();
+    let best = |f: Factor, p: Option<Platform>| {
+        table
+            .factor(f, p)
+            .max_by(|a, b| a.mean.total_cmp(&b.mean))
+            .filter(|v| v.mean > 0.0)
+            .map(|v| (v.cell.value.clone(), v.mean))
+    };
+    if let Some(h) = best(Factor::Hook, None).and_then(|(v, _)| HookType::from_str(&v).ok()) {
+        s.hook = h;
+    }
+    if let Some(c) = best(Factor::Cta, None).and_then(|(v, _)| CtaStyle::from_str(&v).ok()) {
+        s.cta = c;
+    }
+    let mut tags: Vec<(f64, VisualTag)> = table
+        .factor(Factor::Visual, None)
+        .filter(|v| v.mean > 0.0)
+        .filter_map(|v| VisualTag::from_str(&v.cell.value).ok().map(|t| (v.mean, t)))
+        .collect();
+    tags.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let known: Vec<VisualTag> = table
+        .factor(Factor::Visual, None)
+        .filter_map(|v| VisualTag::from_str(&v.cell.value).ok())
+        .collect();
+    let mut chosen: Vec<VisualTag> = tags.into_iter().map(|(_, t)| t).collect();
+    for t in &own.visual_tags {
+        if !known.contains(t) && !chosen.contains(t) {
+            chosen.push(*t);
+        }
+    }
+    chosen.truncate(max_visual_tags);
+    s.visual_tags = chosen;
+    let duration = best(Factor::Duration, None).and_then(|(v, m)| {
+        (0..crate::insights::DURATION_BUCKETS.len())
+            .find(|i| crate::insights::duration_bucket_label(*i).as_deref() == Some(v.as_str()))
+            .map(|i| (i, m))
+    });
+    let video_bonus = duration.map_or(0.0, |(_, m)| m);
+    let format = table
+        .factor(Factor::Format, Some(own.platform))
+        .filter_map(|v| AdFormat::from_str(&v.cell.value).ok().map(|f| (f, v.mean)))
+        .map(|(f, m)| {
+            (
+                f,
+                m + if f == AdFormat::Video {
+                    video_bonus
+                } else {
+                    0.0
+                },
+            )
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .filter(|(_, m)| *m > 0.0)
+        .map(|(f, _)| f);
+    if let Some(f) = format {
+        s.format = f;
+    }
+    if s.format == AdFormat::Video {
+        if let Some((i, _)) = duration {
+            let (lo, hi) = crate::insights::DURATION_BUCKETS[i];
+            s.duration_s = Some(libm::round((lo + hi) / 2.0).max(1.0));
+        } else if s.duration_s.is_none() {
+            s.duration_s = Some(20.0);
+        }
+    } else {
+        s.duration_s = None;
+    }
+    if let Some(h) = best(Factor::Hour, None).and_then(|(v, _)| v.parse::<u8>().ok()) {
+        if h < 24 {
+            s.posting_hour = h;
+        }
+    }
+    s
+}
+
+const OWN_SALT: u64 = 0x5354_5544_595f_4f57; // "STUDY_OW"
+
+/// A new account's own Bayesian regression of its creatives' log-odds on the release's cells:
+/// `y = a + Σ β_cell + e`, prior `β ~ N(posterior mean, sd² + 0.02²)` for the cells of the
+/// table (`N(0, 0.1²)` otherwise; never drawn), a vague intercept `N(-4, 2²)`, observation variance
+/// `τ² + 1/expected clicks`; exact Gaussian (Kalman) updates, Thompson draws from the marginals.
+#[derive(Debug, Clone)]
+pub struct OwnLearner {
+    mean: Vec<f64>,
+    cov: Vec<f64>,
+    dim: usize,
+    creative_var: f64,
+    known: Vec<bool>,
+}
+
+impl OwnLearner {
+    /// The prior from a niche's posterior table.
+    pub fn new(table: &PosteriorTable, creative_var: f64) -> Self {
+        let nc = crate::wisdom::suffstat::cell_count();
+        let dim = nc + 1;
+        let mut mean = vec![0.0; dim];
+        let mut cov = vec![0.0; dim * dim];
+        let mut known = vec![false; nc];
+        for i in 0..nc {
+            cov[i * dim + i] = 0.01;
+        }
+        let index: BTreeMap<&crate::wisdom::suffstat::Cell, usize> =
+            crate::wisdom::suffstat::cells()
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c, i))
+                .collect();
+        for v in &table.values {
+            if let Some(&i) = index.get(&v.cell) {
+                mean[i] = v.mean;
+                cov[i * dim + i] = v.sd * v.sd + 0.0004;
+                known[i] = true;
+            }
+        }
+        mean[nc] = -4.0;
+        cov[nc * dim + nc] = 4.0;
+        OwnLearner {
+            mean,
+            cov,
+            dim,
+            creative_var,
+            known,
+        }
+    }
+
+    /// The cells of a creative (and the intercept).
+    fn features(spec: &CreativeSpec) -> Vec<usize> {
+        use crate::wisdom::suffstat::{cells, Cell};
+        let find = |factor, platform, value: String| {
+            let c = Cell {
+                factor,
+                platform,
+                value,
+            };
+            cells().iter().position(|x| *x == c)
+        };
+        let mut f = Vec::new();
+        f.extend(find(Factor::Hook, None, spec.hook.as_str().into()));
+        f.extend(find(Factor::Cta, None, spec.cta.as_str().into()));
+        for t in &spec.visual_tags {
+            f.extend(find(Factor::Visual, None, t.as_str().into()));
+        }
+        f.extend(find(
+            Factor::Format,
+            Some(spec.platform),
+            spec.format.as_str().into(),
+        ));
+        if spec.format == AdFormat::Video {
+            if let Some(l) = spec
+                .duration_s
+                .and_then(crate::insights::duration_bucket)
+                .and_then(crate::insights::duration_bucket_label)
+            {
+                f.extend(find(Factor::Duration, None, l));
+            }
+        }
+        f.extend(find(Factor::Hour, None, spec.posting_hour.to_string()));
+        f.sort_unstable();
+        f.dedup();
+        f.push(crate::wisdom::suffstat::cell_count());
+        f
+    }
+
+    /// Update with one launched creative's impressions and clicks.
+    pub fn observe(&mut self, spec: &CreativeSpec, impressions: u64, clicks: u64) {
+        if impressions == 0 {
+            return;
+        }
+        let (n, c) = (impressions as f64, clicks.min(impressions) as f64);
+        let y = ((c + 0.5) / (n - c + 0.5)).ln();
+        let e = (c + 0.5) * (n / (n + 1.0));
+        let r = self.creative_var + 1.0 / e;
+        let h = Self::features(spec);
+        let d = self.dim;
+        // ph = P h (h is a 0/1 vector over the indices in `h`).
+        let ph: Vec<f64> = (0..d)
+            .map(|i| h.iter().map(|j| self.cov[i * d + j]).sum())
+            .collect();
+        let s = h.iter().map(|j| ph[*j]).sum::<f64>() + r;
+        let resid = y - h.iter().map(|j| self.mean[*j]).sum::<f64>();
+        for (m, p) in self.mean.iter_mut().zip(&ph) {
+            *m += p / s * resid;
+        }
+        for (row, pi) in self.cov.chunks_mut(d).zip(&ph) {
+            let ki = pi / s;
+            if ki == 0.0 {
+                continue;
+            }
+            for (c, pj) in row.iter_mut().zip(&ph) {
+                *c -= ki * pj;
+            }
+        }
+    }
+
+    /// A Thompson draw as a posterior table (each coefficient of a value the release covers from
+    /// its marginal posterior; values the release says nothing about stay out, as for the greedy
+    /// policy).
+    pub fn draw(&self, like: &PosteriorTable, r: &mut Rng) -> PosteriorTable {
+        let d = self.dim;
+        let mut t = like.clone();
+        t.values.clear();
+        for (i, cell) in crate::wisdom::suffstat::cells().iter().enumerate() {
+            if !self.known[i] {
+                continue;
+            }
+            let sd = self.cov[i * d + i].max(0.0).sqrt();
+            t.values.push(crate::wisdom::suffstat::ValuePosterior {
+                cell: cell.clone(),
+                mean: self.mean[i] + sd * r.normal(),
+                sd,
+                source: crate::wisdom::suffstat::PosteriorSource::Niche,
+                release_id: like.release_id.clone(),
+            });
+        }
+        t
+    }
+}
+
+/// The posterior tables of every niche from a fresh simulated network (see the module docs), and
+/// the share of contributions that were clipped.
+pub fn build_tables(cfg: &StudyV2Config) -> Result<(BTreeMap<Niche, PosteriorTable>, f64, u32)> {
+    let plan = cfg.release.validate()?;
+    let mut pool = SuffStatPool::new();
+    let total = cfg.accounts_per_niche as u64 * Niche::ALL.len() as u64;
+    let mut remaining = total;
+    let mut chunk = 0u64;
+    let (mut clipped, mut contributed) = (0u64, 0u64);
+    let bound2 = {
+        let b = plan.sensitivity.floor() as u128;
+        b * b
+    };
+    while remaining > 0 {
+        let n = remaining.min(u64::from(crate::sim::MAX_ACCOUNTS)) as u32;
+        remaining -= u64::from(n);
+        let net = generate_network(&SimOptions {
+            seed: cfg.seed.wrapping_add(chunk),
+            accounts: n,
+            effect_scale: Some(cfg.effect_scale),
+        })?;
+        let mut by_account: BTreeMap<&str, Vec<&CreativeRecord>> = BTreeMap::new();
+        for r in &net.records {
+            by_account.entry(&r.account_id).or_default().push(r);
+        }
+        for a in &net.accounts {
+            let recs = by_account
+                .get(a.account_id.as_str())
+                .cloned()
+                .unwrap_or_default();
+            let c = encode_account(&recs, &cfg.release)?;
+            contributed += 1;
+            // Clipped: the norm is within 1 % of the bound (squared: 2 %).
+            if c.norm2() as f64 >= 0.98 * bound2 as f64 {
+                clipped += 1;
+            }
+            pool.set(&format!("c{chunk}-{}", a.account_id), a.niche, c)?;
+        }
+        chunk += 1;
+    }
+    let mut ledger = PrivacyLedger::new();
+    let mut rng = noise_rng_from_seed(cfg.seed ^ RELEASE_SALT);
+    let releases = release_period(
+        &pool,
+        0,
+        &cfg.release,
+        &mut ledger,
+        &BudgetPolicy::default(),
+        &mut rng,
+    )?;
+    let published = releases.iter().filter(|r| r.published).count() as u32;
+    let tables = posteriors(&releases, &cfg.release)
+        .into_iter()
+        .map(|t| (t.niche, t))
+        .collect();
+    Ok((
+        tables,
+        if contributed == 0 {
+            0.0
+        } else {
+            clipped as f64 / contributed as f64
+        },
+        published,
+    ))
+}
+
+/// Run one seed. Deterministic in `cfg`.
+pub fn run_study_v2(cfg: &StudyV2Config) -> Result<StudyV2Result> {
+    if cfg.accounts_per_niche == 0 || cfg.accounts_per_niche > 100_000 {
+        return Err(invalid("accounts_per_niche", "must be 1..=100000".into()));
+    }
+    if cfg.new_accounts == 0 || cfg.new_accounts > 100_000 {
+        return Err(invalid("new_accounts", "must be 1..=100000".into()));
+    }
+    if !(cfg.effect_scale.is_finite() && cfg.effect_scale >= 0.0) {
+        return Err(invalid("effect_scale", "must be finite and >= 0".into()));
+    }
+    let plan = cfg.release.validate()?;
+    let p = SimParams::v1();
+    let (tables, clipped_share, published) = build_tables(cfg)?;
+    let hooks: Vec<HookType> = p.hook.keys().copied().collect();
+    let ctas: Vec<CtaStyle> = p.cta.keys().copied().collect();
+    let horizon = *HORIZONS.iter().max().unwrap_or(&10);
+    // [arm][platform] sums of CTR over the first 10 launches; regret sums per horizon.
+    let mut first10 = [[0.0f64; 3]; 4];
+    let mut n10 = [0u64; 3];
+    let mut regret = [[0.0f64; 3]; 3];
+    for j in 0..cfg.new_accounts {
+        let niche = Niche::ALL[j as usize % Niche::ALL.len()];
+        let platform = Platform::KNOWN[(j as usize / Niche::ALL.len()) % Platform::KNOWN.len()];
+        let pi = platform.index().min(2);
+        let mut ra = Rng::stream(cfg.seed ^ NEW_ACCOUNT_SALT, u64::from(j));
+        let account_effect = ra.normal() * p.account_ctr_sd;
+        let table = &tables[&niche];
+        let oracle = oracle_choice(&p, niche, platform, cfg.max_visual_tags);
+        let mut learner = OwnLearner::new(table, cfg.release.creative_var);
+        let mut ro = Rng::stream(cfg.seed ^ OWN_SALT, u64::from(j));
+        let pp = p.platform(platform);
+        n10[pi] += 10;
+        for i in 0..horizon {
+            let creative_noise = ra.normal() * p.creative_ctr_sd;
+            let hook = hooks[ra.range(0, hooks.len() as u64 - 1) as usize];
+            let cta = ctas[ra.range(0, ctas.len() as u64 - 1) as usize];
+            let d = draw_record_attributes(&p, platform, &mut ra);
+            let unguided = CreativeSpec {
+                niche,
+                platform,
+                hook,
+                cta,
+                visual_tags: d.visual_tags,
+                format: d.format,
+                duration_s: d.duration_s,
+                posting_hour: d.posting_hour,
+                account_effect,
+                creative_noise,
+            };
+            let guided = greedy_choice(table, &unguided, cfg.max_visual_tags);
+            let best = CreativeSpec {
+                account_effect,
+                creative_noise,
+                ..oracle.clone()
+            };
+            let ts = greedy_choice(
+                &learner.draw(table, &mut ro),
+                &unguided,
+                cfg.max_visual_tags,
+            );
+            let ctr = [
+                true_ctr(&p, cfg.effect_scale, &guided)?.ctr,
+                true_ctr(&p, cfg.effect_scale, &unguided)?.ctr,
+                true_ctr(&p, cfg.effect_scale, &best)?.ctr,
+                true_ctr(&p, cfg.effect_scale, &ts)?.ctr,
+            ];
+            // The account observes its Thompson creative's clicks (14 days of delivery).
+            let impressions = libm::round(
+                14.0 * libm::exp(pp.log_impressions_mean + pp.log_impressions_sd * ro.normal()),
+            )
+            .min(1e9) as u64;
+            let clicks = ro.binomial(impressions, ctr[3]);
+            learner.observe(&ts, impressions, clicks);
+            if i < 10 {
+                for a in 0..4 {
+                    first10[a][pi] += ctr[a];
+                }
+            }
+            for (h, hz) in HORIZONS.iter().enumerate() {
+                if i < *hz {
+                    regret[0][h] += ctr[2] - ctr[0];
+                    regret[1][h] += ctr[2] - ctr[1];
+                    regret[2][h] += ctr[2] - ctr[3];
+                }
+            }
+        }
+    }
+    let share_of = |g: f64, u: f64, o: f64| if o > u { (g - u) / (o - u) } else { f64::NAN };
+    let total10: f64 = n10.iter().sum::<u64>() as f64;
+    let mean_ctr: [f64; 3] = std::array::from_fn(|a| first10[a].iter().sum::<f64>() / total10);
+    let ts_ctr = first10[3].iter().sum::<f64>() / total10;
+    let share_by_platform: [f64; 3] = std::array::from_fn(|k| {
+        if n10[k] == 0 {
+            f64::NAN
+        } else {
+            share_of(first10[0][k], first10[1][k], first10[2][k])
+        }
+    });
+    let accounts = f64::from(cfg.new_accounts);
+    let (mut niche_values, mut global_values) = (0u32, 0u32);
+    for t in tables.values() {
+        for v in &t.values {
+            match v.source {
+                crate::wisdom::suffstat::PosteriorSource::Niche => niche_values += 1,
+                crate::wisdom::suffstat::PosteriorSource::Global => global_values += 1,
+            }
+        }
+    }
+    Ok(StudyV2Result {
+        config: cfg.clone(),
+        mean_ctr,
+        share: share_of(mean_ctr[0], mean_ctr[1], mean_ctr[2]),
+        share_by_platform,
+        regret_per_launch: std::array::from_fn(|h| {
+            100.0 * regret[0][h] / (accounts * HORIZONS[h] as f64)
+        }),
+        regret_cumulative: std::array::from_fn(|h| 100.0 * regret[0][h] / accounts),
+        unguided_regret_cumulative: std::array::from_fn(|h| 100.0 * regret[1][h] / accounts),
+        thompson_regret_cumulative: std::array::from_fn(|h| 100.0 * regret[2][h] / accounts),
+        thompson_share: share_of(ts_ctr, mean_ctr[1], mean_ctr[2]),
+        published_niches: published,
+        niche_values,
+        global_values,
+        clipped_share,
+        rho: plan.rho,
+        epsilon: epsilon_of_rho(plan.rho, cfg.release.delta),
+    })
+}
+
+/// Mean and 95 % interval (Student t over the values; the half-width is 0 for one value).
+pub fn mean_ci95(xs: &[f64]) -> (f64, f64, f64) {
+    let n = xs.len();
+    if n == 0 {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
+    let mean = xs.iter().sum::<f64>() / n as f64;
+    if n == 1 {
+        return (mean, mean, mean);
+    }
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    // t quantiles 0.975 for 1..=10 degrees of freedom, then the normal's.
+    const T: [f64; 10] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+    ];
+    let t = T.get(n - 2).copied().unwrap_or(1.96);
+    let h = t * (var / n as f64).sqrt();
+    (mean, mean - h, mean + h)
+}
+
+/// Summary of several seeds of one setting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StudyV2Summary {
+    /// The seeds' results.
+    pub runs: Vec<StudyV2Result>,
+    /// Share of the oracle's gain: mean, 95 % low, 95 % high.
+    pub share: (f64, f64, f64),
+}
+
+/// Run `seeds` with `base` (its seed replaced by each) and summarise.
+pub fn summarise(base: &StudyV2Config, seeds: &[u64]) -> Result<StudyV2Summary> {
+    let runs = seeds
+        .iter()
+        .map(|s| {
+            run_study_v2(&StudyV2Config {
+                seed: *s,
+                ..base.clone()
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let shares: Vec<f64> = runs.iter().map(|r| r.share).collect();
+    Ok(StudyV2Summary {
+        share: mean_ci95(&shares),
+        runs,
+    })
+}

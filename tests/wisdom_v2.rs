@@ -1,0 +1,536 @@
+//! Release format 2 (`wisdom::suffstat`): the exact discrete Gaussian, zCDP accounting, L2
+//! sensitivity after fixed-point rounding, a Clopper-Pearson audit with a negative control,
+//! erasure, consent, the release's contents, config errors and a small study.
+//! Everything random uses fixed seeds, so every outcome is deterministic.
+
+use crosslearn::niche::Niche;
+use crosslearn::privacy::dgauss::{
+    discrete_gaussian, discrete_gaussian_pmf, discrete_laplace, noise_rng_from_seed,
+    rational_at_least,
+};
+use crosslearn::privacy::zcdp::{epsilon_of_rho, BudgetPolicy, PrivacyLedger, BUDGET_EXCEEDED};
+use crosslearn::record::CreativeRecord;
+use crosslearn::sim::{generate_network, SimOptions};
+use crosslearn::study_v2::{greedy_choice, run_study_v2, StudyV2Config};
+use crosslearn::wisdom::suffstat::{
+    clip_and_encode, contribute, dimension, encode_account, niche_count_gate, posteriors,
+    release_niche, release_period, Cell, Factor, PosteriorSource, PosteriorTable, RawMoments,
+    SuffStatConfig, SuffStatPool, ValuePosterior,
+};
+use crosslearn::wisdom::AccountConsent;
+use std::collections::BTreeMap;
+
+const IN: AccountConsent = AccountConsent { opted_in: true };
+
+/// Chi-square of `counts` against `probs` over cells with expected count >= 5 (the rest pooled),
+/// and its degrees of freedom.
+fn chi_square(counts: &[u64], probs: &[f64], n: u64) -> (f64, usize) {
+    let (mut chi, mut df, mut rest_o, mut rest_e) = (0.0, 0usize, 0.0, 0.0);
+    for (c, p) in counts.iter().zip(probs) {
+        let e = p * n as f64;
+        if e >= 5.0 {
+            chi += (*c as f64 - e).powi(2) / e;
+            df += 1;
+        } else {
+            rest_o += *c as f64;
+            rest_e += e;
+        }
+    }
+    let tail = 1.0 - probs.iter().sum::<f64>();
+    rest_e += tail * n as f64;
+    if rest_e > 0.0 {
+        chi += (rest_o - rest_e).powi(2) / rest_e;
+        df += 1;
+    }
+    (chi, df.saturating_sub(1))
+}
+
+/// The exact sampler's empirical law at a fixed seed matches the exact pmf (chi-square below
+/// df + 5·sqrt(2 df), far in the upper tail), for a small and a large rational σ², and the
+/// discrete Laplace's too; a sampler with the wrong variance (σ² · 1.1) fails the same check.
+#[test]
+fn discrete_gaussian_matches_its_exact_law() {
+    let mut r = noise_rng_from_seed(11);
+    for sigma2 in [2.5f64, 40.0] {
+        let (num, den) = rational_at_least(sigma2);
+        let used = num as f64 / den as f64;
+        let support = (used.sqrt() * 6.0) as i64;
+        let n = 60_000u64;
+        let draws: Vec<i128> = (0..n)
+            .map(|_| discrete_gaussian(&mut r, num, den))
+            .collect();
+        let histogram = |xs: &[i128]| {
+            let mut c = vec![0u64; (2 * support + 1) as usize];
+            for x in xs {
+                if x.unsigned_abs() as i64 <= support {
+                    c[(*x as i64 + support) as usize] += 1;
+                }
+            }
+            c
+        };
+        let counts = histogram(&draws);
+        let (chi, df) = chi_square(&counts, &discrete_gaussian_pmf(used, support), n);
+        let bound = df as f64 + 5.0 * (2.0 * df as f64).sqrt();
+        println!("sigma2 {sigma2}: chi2 {chi:.1} on {df} df (bound {bound:.1})");
+        assert!(chi < bound, "sigma2 {sigma2}: chi2 {chi} df {df}");
+        // Negative control: the same draws against a law with 1.1x the variance fail.
+        let (chi_wrong, _) = chi_square(&counts, &discrete_gaussian_pmf(used * 1.1, support), n);
+        assert!(chi_wrong > bound, "wrong law not detected: {chi_wrong}");
+    }
+    // Discrete Laplace with scale 3/2: P(x) ∝ exp(-|x| · 2/3).
+    let n = 60_000u64;
+    let support = 15i64;
+    let mut counts = vec![0u64; (2 * support + 1) as usize];
+    for _ in 0..n {
+        let x = discrete_laplace(&mut r, 3, 2) as i64;
+        if x.abs() <= support {
+            counts[(x + support) as usize] += 1;
+        }
+    }
+    let a = (-2.0f64 / 3.0).exp();
+    let probs: Vec<f64> = (-support..=support)
+        .map(|x| (1.0 - a) / (1.0 + a) * a.powi(x.abs() as i32))
+        .collect();
+    let (chi, df) = chi_square(&counts, &probs, n);
+    assert!(
+        chi < df as f64 + 5.0 * (2.0 * df as f64).sqrt(),
+        "dlap chi2 {chi} df {df}"
+    );
+}
+
+/// ε(δ) follows analytically from the accounted ρ; the noise actually used is never weaker than
+/// requested (ρ used <= ρ requested, so ε <= the configured ε).
+#[test]
+fn epsilon_follows_from_rho() {
+    for eps in [0.5, 1.0, 2.0] {
+        let cfg = SuffStatConfig {
+            epsilon: eps,
+            ..SuffStatConfig::default()
+        };
+        let plan = cfg.validate().unwrap();
+        let expect = plan.rho + 2.0 * (plan.rho * (1.0f64 / cfg.delta).ln()).sqrt();
+        assert!((plan.epsilon - expect).abs() < 1e-12);
+        assert!(
+            plan.epsilon <= eps * (1.0 + 1e-12) && plan.epsilon > 0.999 * eps,
+            "{}",
+            plan.epsilon
+        );
+        let rho_sums = plan.sensitivity.powi(2) / (2.0 * plan.sigma * plan.sigma);
+        assert!((rho_sums + plan.rho_count - plan.rho).abs() < 1e-12);
+        assert!((plan.rho_count - cfg.count_epsilon.powi(2) / 2.0).abs() < 1e-6);
+    }
+}
+
+/// Clopper-Pearson bound at confidence 1 − alpha/2 on each side (bisection on the binomial CDF).
+fn clopper_pearson(k: u64, n: u64, alpha: f64) -> (f64, f64) {
+    let ln_pmf = |i: u64, p: f64| {
+        libm::lgamma(n as f64 + 1.0)
+            - libm::lgamma(i as f64 + 1.0)
+            - libm::lgamma((n - i) as f64 + 1.0)
+            + i as f64 * p.ln()
+            + (n - i) as f64 * (1.0 - p).ln()
+    };
+    // P(X <= k) and P(X >= k).
+    let cdf_le = |p: f64| (0..=k).map(|i| ln_pmf(i, p).exp()).sum::<f64>();
+    let cdf_ge = |p: f64| 1.0 - (0..k).map(|i| ln_pmf(i, p).exp()).sum::<f64>();
+    let solve = |f: &dyn Fn(f64) -> f64, increasing: bool| {
+        let (mut lo, mut hi) = (1e-12, 1.0 - 1e-12);
+        for _ in 0..60 {
+            let mid = 0.5 * (lo + hi);
+            let v = f(mid);
+            if (v < alpha / 2.0) == increasing {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        0.5 * (lo + hi)
+    };
+    let lower = if k == 0 { 0.0 } else { solve(&cdf_ge, true) };
+    let upper = if k == n { 1.0 } else { solve(&cdf_le, false) };
+    (lower, upper)
+}
+
+/// Lower confidence bound on ε at δ from `n` draws per neighbour: the event "noisy value of the
+/// worst-case coordinate > τ" under D (value 0) and D' (value Δ).
+fn audit_epsilon(sigma2: (u128, u128), delta_int: i128, delta: f64, n: u64, seed: u64) -> f64 {
+    let mut r = noise_rng_from_seed(seed);
+    let sd = (sigma2.0 as f64 / sigma2.1 as f64).sqrt();
+    let tau = (2.33 * sd) as i128;
+    let hits = |shift: i128, r: &mut _| {
+        (0..n)
+            .filter(|_| shift + discrete_gaussian(r, sigma2.0, sigma2.1) > tau)
+            .count() as u64
+    };
+    let k0 = hits(0, &mut r);
+    let k1 = hits(delta_int, &mut r);
+    let (_, p0_hi) = clopper_pearson(k0, n, 0.05);
+    let (p1_lo, _) = clopper_pearson(k1, n, 0.05);
+    ((p1_lo - delta) / p0_hi).max(1e-300).ln()
+}
+
+/// A 1-D projection audit on neighbouring datasets (one account whose whole clip norm sits on
+/// one coordinate: the worst case of the L2 bound) at δ 1e-3 with Clopper-Pearson bounds stays
+/// within the stated ε; the same audit of a mechanism with σ/4 exceeds it (negative control).
+#[test]
+fn clopper_pearson_audit_stays_within_epsilon_and_catches_sigma_over_4() {
+    let cfg = SuffStatConfig::default();
+    let plan = cfg.validate().unwrap();
+    let delta = 1e-3;
+    let stated = epsilon_of_rho(plan.rho, delta);
+    let d = plan.sensitivity as i128;
+    let n = 60_000;
+    let real = audit_epsilon((plan.sigma2_num, plan.sigma2_den), d, delta, n, 5);
+    let weak = audit_epsilon((plan.sigma2_num, plan.sigma2_den * 16), d, delta, n, 6);
+    println!("audit: stated eps {stated:.3} at delta {delta}; lower bound {real:.3}; sigma/4 lower bound {weak:.3}");
+    assert!(real <= stated, "audit {real} above stated {stated}");
+    assert!(weak > stated, "sigma/4 not caught: {weak} <= {stated}");
+}
+
+/// Accounts with their niche, and each account's records.
+type Network = (Vec<(String, Niche)>, BTreeMap<String, Vec<CreativeRecord>>);
+
+fn network(seed: u64, accounts: u32) -> Network {
+    let net = generate_network(&SimOptions {
+        seed,
+        accounts,
+        effect_scale: None,
+    })
+    .unwrap();
+    let mut by: BTreeMap<String, Vec<CreativeRecord>> = BTreeMap::new();
+    for r in net.records {
+        by.entry(r.account_id.clone()).or_default().push(r);
+    }
+    (
+        net.accounts
+            .iter()
+            .map(|a| (a.account_id.clone(), a.niche))
+            .collect(),
+        by,
+    )
+}
+
+/// The L2 bound holds after fixed-point rounding for every account of three simulated networks
+/// under three settings (the default; a coarse fixed point where rounding matters; a tiny clip
+/// norm), and for 2,000 random vectors placed exactly on the clip sphere; so the difference of
+/// two neighbouring aggregates never exceeds the sensitivity.
+#[test]
+fn l2_sensitivity_holds_after_rounding_exhaustively() {
+    let settings = [
+        SuffStatConfig::default(),
+        SuffStatConfig {
+            fixed_point_scale: 7.0,
+            ..SuffStatConfig::default()
+        },
+        SuffStatConfig {
+            clip_norm: 0.013,
+            fixed_point_scale: 1000.0,
+            ..SuffStatConfig::default()
+        },
+    ];
+    for cfg in &settings {
+        let plan = cfg.validate().unwrap();
+        let bound = plan.sensitivity.floor() as u128;
+        let mut checked = 0;
+        for seed in [1u64, 2, 3] {
+            let (accounts, by) = network(seed, 150);
+            for (id, _) in &accounts {
+                let recs: Vec<&CreativeRecord> = by[id].iter().collect();
+                let c = encode_account(&recs, cfg).unwrap();
+                assert_eq!(c.sums.len(), dimension());
+                assert!(
+                    c.norm2() <= bound * bound,
+                    "{id}: {} > {}",
+                    c.norm2(),
+                    bound * bound
+                );
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 450);
+        let mut r = crosslearn::rng::Rng::new(3);
+        for _ in 0..2_000 {
+            let v: Vec<f64> = (0..dimension()).map(|_| r.normal()).collect();
+            let c = clip_and_encode(&RawMoments { values: v }, cfg).unwrap();
+            assert!(c.norm2() <= bound * bound);
+        }
+    }
+}
+
+fn pool_of(
+    accounts: &[(String, Niche)],
+    by: &BTreeMap<String, Vec<CreativeRecord>>,
+    cfg: &SuffStatConfig,
+    skip: Option<&str>,
+) -> SuffStatPool {
+    let mut pool = SuffStatPool::new();
+    for (id, niche) in accounts {
+        if Some(id.as_str()) == skip {
+            continue;
+        }
+        let recs: Vec<&CreativeRecord> = by[id].iter().collect();
+        contribute(&mut pool, id, *niche, &recs, IN, cfg).unwrap();
+    }
+    pool
+}
+
+/// Erase-then-aggregate equals aggregate-without exactly (every account of a network); an
+/// erased or opted-out account never changes a release (same noise seed, identical release);
+/// neither ids nor ad text appear in any release or posterior table.
+#[test]
+fn erasure_consent_and_release_contents() {
+    let cfg = SuffStatConfig {
+        k: 5,
+        epsilon: 4.0,
+        count_epsilon: 0.5,
+        ..SuffStatConfig::default()
+    };
+    let (accounts, by) = network(9, 120);
+    let full = pool_of(&accounts, &by, &cfg, None);
+    let encoded: BTreeMap<&str, _> = accounts
+        .iter()
+        .map(|(id, _)| {
+            let recs: Vec<&CreativeRecord> = by[id].iter().collect();
+            (id.as_str(), encode_account(&recs, &cfg).unwrap())
+        })
+        .collect();
+    for (id, niche) in &accounts {
+        let mut erased = full.clone();
+        assert!(erased.erase(id));
+        let mut without = SuffStatPool::new();
+        for (other, n) in accounts.iter().filter(|(o, _)| o != id) {
+            without
+                .set(other, *n, encoded[other.as_str()].clone())
+                .unwrap();
+        }
+        assert_eq!(erased.aggregate(*niche), without.aggregate(*niche), "{id}");
+    }
+    // An opted-out account: contributing without consent removes it; releases are identical to
+    // a pool that never saw it.
+    let (victim, niche) = accounts[3].clone();
+    let mut p = full.clone();
+    let recs: Vec<&CreativeRecord> = by[&victim].iter().collect();
+    let kept = contribute(
+        &mut p,
+        &victim,
+        niche,
+        &recs,
+        AccountConsent::default(),
+        &cfg,
+    )
+    .unwrap();
+    assert!(!kept);
+    let without = pool_of(&accounts, &by, &cfg, Some(&victim));
+    let release = |pool: &SuffStatPool| {
+        release_niche(
+            &pool.aggregate(niche),
+            niche,
+            7,
+            &cfg,
+            &mut noise_rng_from_seed(42),
+        )
+        .unwrap()
+    };
+    assert_eq!(release(&p), release(&without));
+    assert_ne!(release(&full), release(&without), "the check can fail");
+    // No id or ad text in what is published.
+    let mut ledger = PrivacyLedger::new();
+    let releases = release_period(
+        &full,
+        7,
+        &cfg,
+        &mut ledger,
+        &BudgetPolicy::default(),
+        &mut noise_rng_from_seed(1),
+    )
+    .unwrap();
+    let tables = posteriors(&releases, &cfg);
+    let text = serde_json::to_string(&(&releases, &tables)).unwrap();
+    for (id, _) in &accounts {
+        assert!(!text.contains(id.as_str()), "{id} in a release");
+        for r in &by[id] {
+            assert!(!text.contains(&r.record_id));
+            assert!(!text.contains(&r.headline) || r.headline.len() < 4);
+            assert!(!text.contains(&r.body) || r.body.len() < 4);
+        }
+    }
+    assert!(!text.contains("sim-a"));
+    // The ledger shows each account the release its data entered, with its rho.
+    let e = ledger.entries(&accounts[0].0);
+    assert_eq!(e.len(), 1);
+    assert_eq!(e[0].release_id, format!("7/{}", accounts[0].1.as_str()));
+}
+
+/// Publication refuses to exceed the rolling-window cap: nothing is released or charged.
+#[test]
+fn budget_cap_refuses_publication() {
+    let cfg = SuffStatConfig::default();
+    let plan = cfg.validate().unwrap();
+    let policy = BudgetPolicy {
+        rho_cap: plan.rho * 2.5,
+        window_days: 365,
+    };
+    let (accounts, by) = network(4, 30);
+    let pool = pool_of(&accounts, &by, &cfg, None);
+    let mut ledger = PrivacyLedger::new();
+    let mut r = noise_rng_from_seed(2);
+    for period in 0..2 {
+        release_period(&pool, period, &cfg, &mut ledger, &policy, &mut r).unwrap();
+    }
+    let before = ledger.clone();
+    let e = release_period(&pool, 2, &cfg, &mut ledger, &policy, &mut r).unwrap_err();
+    assert!(e.message.starts_with(BUDGET_EXCEEDED), "{e}");
+    assert_eq!(e.field.as_deref(), Some("budget.rho_cap"));
+    assert_eq!(ledger, before);
+    // 13 periods later (390 days) the first two have left the window.
+    release_period(&pool, 15, &cfg, &mut ledger, &policy, &mut r).unwrap();
+}
+
+/// Invalid configurations are named errors.
+#[test]
+fn invalid_release_config_is_a_named_error() {
+    let cases = [
+        (r#"{"epsilon": 0}"#, "epsilon"),
+        (r#"{"epsilon": -1}"#, "epsilon"),
+        (r#"{"clip_norm": 0}"#, "clip_norm"),
+        (r#"{"k": 0}"#, "k"),
+        (r#"{"kk": 50}"#, "kk"),
+        (r#"{"moment_scale": {"x": 1, "zz": 2}}"#, "zz"),
+        (r#"{"count_epsilon": 5}"#, "count_epsilon"),
+        (r#"{"delta": 1}"#, "delta"),
+    ];
+    for (json, field) in cases {
+        let e = SuffStatConfig::from_json(json).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some(field), "{json}: {e}");
+    }
+    assert!(SuffStatConfig::from_json("{}").is_ok());
+}
+
+/// The greedy policy takes the highest posterior mean above the average and keeps the own draw
+/// otherwise.
+#[test]
+fn greedy_choice_follows_the_posterior_means() {
+    let v = |factor, value: &str, mean| ValuePosterior {
+        cell: Cell {
+            factor,
+            platform: None,
+            value: value.into(),
+        },
+        mean,
+        sd: 0.01,
+        source: PosteriorSource::Global,
+        release_id: "0/global".into(),
+    };
+    let table = PosteriorTable {
+        version: 2,
+        niche: Niche::Fitness,
+        release_id: "0/fitness".into(),
+        published: true,
+        values: vec![
+            v(Factor::Hook, "question", 0.01),
+            v(Factor::Hook, "offer", 0.2),
+            v(Factor::Cta, "shop_now", -0.1),
+            v(Factor::Hour, "19", 0.05),
+            v(Factor::Visual, "ugc", 0.1),
+            v(Factor::Visual, "lifestyle", -0.1),
+        ],
+    };
+    let own = crosslearn::sim::CreativeSpec {
+        niche: Niche::Fitness,
+        platform: crosslearn::platform::Platform::Meta,
+        hook: crosslearn::record::HookType::Story,
+        cta: crosslearn::record::CtaStyle::BookNow,
+        visual_tags: vec![
+            crosslearn::record::VisualTag::Lifestyle,
+            crosslearn::record::VisualTag::CloseUp,
+        ],
+        format: crosslearn::record::AdFormat::Image,
+        duration_s: None,
+        posting_hour: 7,
+        account_effect: 0.0,
+        creative_noise: 0.0,
+    };
+    let g = greedy_choice(&table, &own, 3);
+    assert_eq!(g.hook, crosslearn::record::HookType::Offer);
+    assert_eq!(g.cta, crosslearn::record::CtaStyle::BookNow);
+    assert_eq!(g.posting_hour, 19);
+    assert_eq!(
+        g.visual_tags,
+        vec![
+            crosslearn::record::VisualTag::Ugc,
+            crosslearn::record::VisualTag::CloseUp
+        ]
+    );
+}
+
+/// A small study (seconds): the guided arm gains on unguided and stays below the oracle; the
+/// posterior tables carry values; the release's epsilon is at most the configured one.
+#[test]
+fn small_study_guides_new_accounts() {
+    let cfg = StudyV2Config {
+        seed: 3,
+        accounts_per_niche: 60,
+        new_accounts: 45,
+        release: SuffStatConfig {
+            k: 20,
+            epsilon: 4.0,
+            count_epsilon: 0.5,
+            ..SuffStatConfig::default()
+        },
+        ..StudyV2Config::default()
+    };
+    let r = run_study_v2(&cfg).unwrap();
+    println!("small study: share {:.3}, ctr {:?}", r.share, r.mean_ctr);
+    assert!(r.mean_ctr[2] >= r.mean_ctr[0] && r.mean_ctr[2] > r.mean_ctr[1]);
+    assert!(r.share > 0.0 && r.share <= 1.0, "share {}", r.share);
+    assert!(r.global_values > 0 || r.niche_values > 0);
+    assert!(r.epsilon <= 4.0 + 1e-9);
+    // The Thompson arm learns from its own clicks: its regret is finite and grows with launches.
+    let t = r.thompson_regret_cumulative;
+    assert!(
+        t.iter().all(|x| x.is_finite()) && t[0] < t[1] && t[1] < t[2],
+        "{t:?}"
+    );
+}
+
+/// The niche gate: with the default count share, count noise alone would clear k = 50 for an
+/// empty niche about 4 % of the time and clears the gate (60) less than 5 % of the time
+/// (20,000 fixed-seed draws of the release's own count noise; also checked through
+/// `release_niche` on an empty aggregate).
+#[test]
+fn count_noise_rarely_publishes_an_empty_niche() {
+    let cfg = SuffStatConfig::default();
+    let plan = cfg.validate().unwrap();
+    let gate = niche_count_gate(&cfg).unwrap();
+    assert_eq!(gate, 60);
+    let mut r = noise_rng_from_seed(8);
+    let n = 20_000;
+    let draws: Vec<i128> = (0..n)
+        .map(|_| discrete_laplace(&mut r, plan.count_scale_num, plan.count_scale_den))
+        .collect();
+    let past_k = draws.iter().filter(|x| **x >= 50).count() as f64 / n as f64;
+    let past_gate = draws.iter().filter(|x| **x >= 60).count() as f64 / n as f64;
+    println!("empty niche: past k {past_k:.4}, past the gate {past_gate:.4}");
+    assert!(
+        past_gate < 0.05 && past_gate < past_k,
+        "{past_gate} {past_k}"
+    );
+    let empty = SuffStatPool::new().aggregate(Niche::Fitness);
+    let published = (0..200)
+        .filter(|s| {
+            release_niche(
+                &empty,
+                Niche::Fitness,
+                0,
+                &cfg,
+                &mut noise_rng_from_seed(*s),
+            )
+            .unwrap()
+            .published
+        })
+        .count();
+    assert!(
+        published < 20,
+        "{published} of 200 empty releases published"
+    );
+}
