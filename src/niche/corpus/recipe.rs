@@ -308,3 +308,28 @@ pub fn test_snippets(docs: &[Doc], cfg: &SnippetConfig) -> Vec<(String, Niche)> 
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pseudo_labels_parse_and_reject() {
+        let ok = "id,all,f0,f1\nad1,food:0.900,other:0.600,\nad2,tech:0.5,tech:0.4,saas:0.7\n";
+        let m = parse_pseudo(ok, 2).expect("parses");
+        assert_eq!(m["ad1"][0], Some((Some(Niche::Food), 0.9)));
+        assert_eq!(m["ad1"][1], Some((None, 0.6)));
+        assert_eq!(m["ad1"][2], None);
+        assert_eq!(m["ad2"][2], Some((Some(Niche::Saas), 0.7)));
+        for bad in ["food", "food:2", "crypto:0.5", "food:x"] {
+            let text = format!("id,all,f0,f1\nad1,{bad},,\n");
+            let e = parse_pseudo(&text, 2).expect_err(bad);
+            assert!(e.to_string().contains("pseudo[0]"), "{e}");
+        }
+        assert!(
+            parse_pseudo("id,all,f0\nad1,,\n", 2).is_err(),
+            "missing fold column"
+        );
+        assert!(parse_pseudo("", 5).expect("empty").is_empty());
+    }
+}
