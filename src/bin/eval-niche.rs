@@ -263,7 +263,7 @@ fn table_by(title: &str, items: &[&Item], tau: f32, key: impl Fn(&Item) -> Strin
 
 fn per_niche(items: &[&Item], tau: f32) {
     let reps = method_reports(items, tau);
-    println!("\n#### Per niche, served ad copy (P / R / F1)\n");
+    println!("\n#### Per niche, served corpus ads (P / R / F1)\n");
     println!("| niche | support | student P | student R | student F1 | teacher F1 | given model F1 | seed F1 | corrected F1 |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (i, label) in labels().iter().enumerate() {
@@ -312,7 +312,7 @@ fn confusions(items: &[&Item], tau: f32, method: usize) {
 }
 
 fn calibration(items: &[&Item], tau: f32) {
-    println!("\n#### Calibration on served ad copy (ECE, 15 bins, top real niche)\n");
+    println!("\n#### Calibration on served corpus ads (ECE, 15 bins, top real niche)\n");
     println!("| method | ECE | mean confidence | top real niche correct |\n|---|---:|---:|---:|");
     for (name, f) in [
         (
@@ -594,13 +594,14 @@ fn run() -> Result<(), String> {
         tau,
         |i| i.source.to_string(),
     );
-    per_niche(&served, tau);
-    confusions(&served, tau, 3);
+    println!("\nThe tables below are on the served corpus ads (the given model never saw them; the teacher has a prediction for each).");
+    per_niche(&corpus_served, tau);
+    confusions(&corpus_served, tau, 3);
     if !teacher.is_empty() {
-        confusions(&served, tau, 4);
+        confusions(&corpus_served, tau, 4);
     }
-    calibration(&served, tau);
-    accounts(&served, tau);
+    calibration(&corpus_served, tau);
+    accounts(&corpus_served, tau);
     Ok(())
 }
 
