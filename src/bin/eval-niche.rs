@@ -13,7 +13,8 @@
 //! 3. Account level: an advertiser's niche from 1, 3 or 10 of its served ads (advertisers with at
 //!    least that many distinct ads; 5 seeded draws each), accuracy and ECE of the confidence.
 //!
-//! `--write-folds path` writes `id,group,fold,niche` of every corpus text (the teacher's input).
+//! `--write-folds path` only writes `id,group,fold,niche` of every corpus text (the teacher's
+//! input) and exits.
 //! Set `EVAL_NICHE_DUMP=path.tsv` to also write the per-ad predictions of the cross-validation.
 
 #[path = "common/niche_cli.rs"]
@@ -507,6 +508,8 @@ fn run() -> Result<(), String> {
         }
         std::fs::write(&args.write_folds, out)
             .map_err(|e| format!("{}: {e}", args.write_folds.display()))?;
+        println!("wrote {}", args.write_folds.display());
+        return Ok(());
     }
 
     let mut held_out = Scored::new();

@@ -74,7 +74,7 @@ pub struct AccountNiche {
 
 /// Sharpening `γ` of the account pooling (see the module docs), fitted by `eval-niche` on the
 /// cross-validation predictions of the labelled corpus (advertisers with at least 3 ads).
-pub const ACCOUNT_SHARPENING: f32 = 0.9;
+pub const ACCOUNT_SHARPENING: f32 = 0.29;
 
 /// Pool per-text probability vectors (each summing to 1) into one: mean, then sharpened with
 /// exponent `1 + gamma · ln n` and renormalized. Empty input gives an empty vector.

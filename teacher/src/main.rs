@@ -271,29 +271,56 @@ fn run() -> Result<()> {
     let folds = rows.iter().map(|r| r.1).max().unwrap_or(0) + 1;
     let all_texts: Vec<String> = rows.iter().map(|r| texts[&r.0].clone()).collect();
 
-    let key = sha256(
-        &[
-            corpus_bytes.as_slice(),
-            &folds_bytes,
-            a.max_tokens.to_le_bytes().as_slice(),
-        ]
-        .concat(),
-    );
-    let cache_file = a.cache.join(format!("embeddings-{}.f32", &key[..16]));
+    // Embedding cache: records (id, first 8 bytes of sha256(text), embedding), reused by id
+    // and text whatever the labels and folds; missing texts are embedded and appended.
     let dim = enc.dim();
-    let emb = if let Ok(bytes) = std::fs::read(&cache_file) {
-        let v: Vec<f32> = bytes
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
-        Array2::from_shape_vec((rows.len(), dim), v).map_err(|e| e.to_string())?
-    } else {
-        eprintln!("embedding {} texts", rows.len());
-        let e = embed_all(&enc, &tok, &all_texts, a.max_tokens)?;
-        let bytes: Vec<u8> = e.iter().flat_map(|v| v.to_le_bytes()).collect();
-        std::fs::write(&cache_file, bytes).map_err(|e| format!("{}: {e}", cache_file.display()))?;
-        e
+    let cache_file = a.cache.join(format!("embeddings-{}tok.bin", a.max_tokens));
+    let mut cached: BTreeMap<(String, [u8; 8]), Vec<f32>> = BTreeMap::new();
+    if let Ok(bytes) = std::fs::read(&cache_file) {
+        let mut p = 0;
+        while p < bytes.len() {
+            let n = usize::from(bytes[p]);
+            let rec = 1 + n + 8 + 4 * dim;
+            let Some(r) = bytes.get(p..p + rec) else { break };
+            let id = String::from_utf8_lossy(&r[1..1 + n]).to_string();
+            let mut h = [0u8; 8];
+            h.copy_from_slice(&r[1 + n..9 + n]);
+            let v = r[9 + n..].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+            cached.insert((id, h), v);
+            p += rec;
+        }
+    }
+    let key_of = |i: usize| {
+        let mut h = [0u8; 8];
+        h.copy_from_slice(&Sha256::digest(all_texts[i].as_bytes())[..8]);
+        (rows[i].0.clone(), h)
     };
+    let missing: Vec<usize> = (0..rows.len()).filter(|&i| !cached.contains_key(&key_of(i))).collect();
+    if !missing.is_empty() {
+        eprintln!("embedding {} texts ({} cached)", missing.len(), rows.len() - missing.len());
+        let texts: Vec<String> = missing.iter().map(|&i| all_texts[i].clone()).collect();
+        let e = embed_all(&enc, &tok, &texts, a.max_tokens)?;
+        let mut out = Vec::new();
+        for (r, &i) in missing.iter().enumerate() {
+            let (id, h) = key_of(i);
+            out.push(id.len() as u8);
+            out.extend_from_slice(id.as_bytes());
+            out.extend_from_slice(&h);
+            out.extend(e.row(r).iter().flat_map(|v| v.to_le_bytes()));
+            cached.insert((id, h), e.row(r).to_vec());
+        }
+        use std::io::Write;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&cache_file)
+            .and_then(|mut f| f.write_all(&out))
+            .map_err(|e| format!("{}: {e}", cache_file.display()))?;
+    }
+    let mut emb = Array2::<f32>::zeros((rows.len(), dim));
+    for i in 0..rows.len() {
+        emb.row_mut(i).assign(&Array1::from(cached[&key_of(i)].clone()));
+    }
     let desc_ids: Vec<Vec<u32>> = DESCRIPTIONS.iter().map(|d| tok.encode(d, 128)).collect();
     let desc = enc.embed(&desc_ids)?;
     let sims = emb.dot(&desc.t());

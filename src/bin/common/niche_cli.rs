@@ -32,7 +32,7 @@ pub fn parse_args() -> Result<Args, String> {
         data: PathBuf::from("../shared/data"),
         labels: PathBuf::from("tests/data/niche_labels.csv"),
         overrides: PathBuf::from("tests/data/niche_overrides.csv"),
-        out: PathBuf::from("models/niche-v1.bin"),
+        out: PathBuf::from("models/niche-v2.bin"),
         model: PathBuf::from("models/niche-v1.bin"),
         recipe: Recipe::default(),
         corpus: None,

@@ -199,12 +199,23 @@ pub struct Recipe {
 
 impl Default for Recipe {
     fn default() -> Self {
+        // The recipe of `models/niche-v2.bin`. `models/niche-v1.bin` was trained without the
+        // corpus, with 12,000 buckets, ad-copy weight 3 and no pseudo-labels (docs/niche.md).
         Recipe {
-            train: TrainConfig::default(),
-            snippets: SnippetConfig::default(),
+            train: TrainConfig {
+                hashing: crate::niche::hashing::HashingConfig {
+                    buckets: 16_000,
+                    ..Default::default()
+                },
+                ..TrainConfig::default()
+            },
+            snippets: SnippetConfig {
+                ad_copy_weight: 6.0,
+                ..SnippetConfig::default()
+            },
             other_class: true,
             folds: 5,
-            pseudo_weight: 0.0,
+            pseudo_weight: 1.0,
             pseudo_min: 0.5,
         }
     }
