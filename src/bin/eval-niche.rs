@@ -113,6 +113,9 @@ fn summary(name: &str, s: &Scored) {
 /// 16 probabilities: the 15 niches in `Niche::ALL` order, then `other`.
 type Probs = [f32; 16];
 
+/// A named method's probabilities of an item (`None`: the method has no prediction for it).
+type Method = (&'static str, fn(&Item) -> Option<Probs>);
+
 /// The decision rule of the classifier on a 16-probability vector: the top real niche when its
 /// probability is at least `tau` and at least `p(other)`, else `unknown`. Returns the answer
 /// and the top real niche's probability.
@@ -386,7 +389,7 @@ fn accounts(items: &[&Item], tau: f32) {
     for it in items {
         by_group.entry(it.group.as_str()).or_default().push(it);
     }
-    let methods: [(&str, fn(&Item) -> Option<Probs>); 3] = [
+    let methods: [Method; 3] = [
         ("given model", |i| Some(i.shipped)),
         ("student (CV)", |i| Some(i.student)),
         ("teacher (CV)", |i| i.teacher),
@@ -418,7 +421,7 @@ fn accounts(items: &[&Item], tau: f32) {
                             None => complete = false,
                         }
                     }
-                    draws.push((h % 2 == 0, ps, gold_index(ads[0].gold)));
+                    draws.push((h.is_multiple_of(2), ps, gold_index(ads[0].gold)));
                 }
             }
             if !complete || draws.is_empty() {

@@ -57,6 +57,12 @@ pub struct Unlabelled {
     pub text: String,
 }
 
+/// One pseudo-label: the teacher's top class (`None` = other) and its probability.
+pub type PseudoLabel = (Option<Niche>, f32);
+
+/// Pseudo-labels by corpus id: column 0 = all labels, column `1 + f` = without fold `f`.
+pub type PseudoLabels = BTreeMap<String, Vec<Option<PseudoLabel>>>;
+
 /// Everything the recipe reads, parsed.
 #[derive(Debug, Clone, Default)]
 pub struct Data {
@@ -67,15 +73,12 @@ pub struct Data {
     /// Unlabelled corpus texts.
     pub unlabelled: Vec<Unlabelled>,
     /// Pseudo-labels by corpus id: column 0 = all labels, column `1 + f` = without fold `f`.
-    pub pseudo: BTreeMap<String, Vec<Option<(Option<Niche>, f32)>>>,
+    pub pseudo: PseudoLabels,
 }
 
 /// Parse the teacher's pseudo-label file `id,all,f0,..,f{k-1}`; a cell is `niche:probability`
 /// (`other` for none of ours) or empty.
-pub fn parse_pseudo(
-    text: &str,
-    folds: u64,
-) -> Result<BTreeMap<String, Vec<Option<(Option<Niche>, f32)>>>> {
+pub fn parse_pseudo(text: &str, folds: u64) -> Result<PseudoLabels> {
     let mut out = BTreeMap::new();
     if text.trim().is_empty() {
         return Ok(out);
