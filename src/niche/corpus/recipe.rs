@@ -235,7 +235,8 @@ impl Recipe {
     }
 
     /// Training and calibration examples; `keep_ad` selects the ad copy used for training and
-    /// `pseudo_column` the pseudo-label column (0 = all labels, `1 + f` = without fold `f`).
+    /// `pseudo_column` the pseudo-label column (0 = all labels, `1 + f` = without fold `f`; then
+    /// the unlabelled texts of fold `f`'s groups are left out too).
     pub fn examples(
         &self,
         data: &Data,
@@ -260,8 +261,14 @@ impl Recipe {
             .collect();
         let classes = self.classes();
         let mut train = examples(&train_docs, &classes, &self.snippets);
+        // Column `1 + f`: fold `f` is being evaluated, so an unlabelled text of one of its
+        // advertiser groups (say a slogan of a labelled tweet advertiser) must not be trained on.
+        let held_out = pseudo_column.checked_sub(1).map(|f| f as u64);
         if self.pseudo_weight > 0.0 {
             for u in &data.unlabelled {
+                if held_out.is_some_and(|f| fold_of(&u.group, self.folds) == f) {
+                    continue;
+                }
                 let cell = data
                     .pseudo
                     .get(&u.id)
