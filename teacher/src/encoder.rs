@@ -16,8 +16,11 @@ use unicode_normalization::UnicodeNormalization;
 /// Errors name the file or tensor and the reason.
 pub type Result<T> = std::result::Result<T, String>;
 
+/// Named tensors: shape and row-major values.
+pub type Tensors = HashMap<String, (Vec<usize>, Vec<f32>)>;
+
 /// Tensors of a safetensors file (F32 only; other dtypes are skipped).
-pub fn read_safetensors(bytes: &[u8]) -> Result<HashMap<String, (Vec<usize>, Vec<f32>)>> {
+pub fn read_safetensors(bytes: &[u8]) -> Result<Tensors> {
     if bytes.len() < 8 {
         return Err("safetensors: truncated header length".into());
     }
@@ -284,7 +287,7 @@ fn gelu(x: f32) -> f32 {
 impl Encoder {
     /// Build from safetensors tensors (`embeddings.*`, `encoder.layer.{i}.*`, optional `bert.`
     /// prefix). `heads` attention heads.
-    pub fn from_tensors(t: &HashMap<String, (Vec<usize>, Vec<f32>)>, heads: usize) -> Result<Self> {
+    pub fn from_tensors(t: &Tensors, heads: usize) -> Result<Self> {
         let prefix = if t.contains_key("bert.embeddings.word_embeddings.weight") {
             "bert."
         } else {
@@ -497,8 +500,8 @@ mod tests {
         let enc = Encoder::from_tensors(&t, 2).expect("builds");
         let a = vec![0u32, 3, 4, 1];
         let b = vec![0u32, 5, 1];
-        let alone = enc.embed(&[a.clone()]).unwrap();
-        let both = enc.embed(&[b.clone(), a]).unwrap();
+        let alone = enc.embed(std::slice::from_ref(&a)).unwrap();
+        let both = enc.embed(&[b, a]).unwrap();
         for j in 0..4 {
             assert!(
                 (alone[[0, j]] - both[[1, j]]).abs() < 1e-5,

@@ -281,11 +281,16 @@ fn run() -> Result<()> {
         while p < bytes.len() {
             let n = usize::from(bytes[p]);
             let rec = 1 + n + 8 + 4 * dim;
-            let Some(r) = bytes.get(p..p + rec) else { break };
+            let Some(r) = bytes.get(p..p + rec) else {
+                break;
+            };
             let id = String::from_utf8_lossy(&r[1..1 + n]).to_string();
             let mut h = [0u8; 8];
             h.copy_from_slice(&r[1 + n..9 + n]);
-            let v = r[9 + n..].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+            let v = r[9 + n..]
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect();
             cached.insert((id, h), v);
             p += rec;
         }
@@ -295,9 +300,15 @@ fn run() -> Result<()> {
         h.copy_from_slice(&Sha256::digest(all_texts[i].as_bytes())[..8]);
         (rows[i].0.clone(), h)
     };
-    let missing: Vec<usize> = (0..rows.len()).filter(|&i| !cached.contains_key(&key_of(i))).collect();
+    let missing: Vec<usize> = (0..rows.len())
+        .filter(|&i| !cached.contains_key(&key_of(i)))
+        .collect();
     if !missing.is_empty() {
-        eprintln!("embedding {} texts ({} cached)", missing.len(), rows.len() - missing.len());
+        eprintln!(
+            "embedding {} texts ({} cached)",
+            missing.len(),
+            rows.len() - missing.len()
+        );
         let texts: Vec<String> = missing.iter().map(|&i| all_texts[i].clone()).collect();
         let e = embed_all(&enc, &tok, &texts, a.max_tokens)?;
         let mut out = Vec::new();
@@ -319,7 +330,8 @@ fn run() -> Result<()> {
     }
     let mut emb = Array2::<f32>::zeros((rows.len(), dim));
     for i in 0..rows.len() {
-        emb.row_mut(i).assign(&Array1::from(cached[&key_of(i)].clone()));
+        emb.row_mut(i)
+            .assign(&Array1::from(cached[&key_of(i)].clone()));
     }
     let desc_ids: Vec<Vec<u32>> = DESCRIPTIONS.iter().map(|d| tok.encode(d, 128)).collect();
     let desc = enc.embed(&desc_ids)?;
