@@ -1,6 +1,7 @@
 //! Train the niche model and write it: `cargo run --release --bin train-niche -- --data
-//! ../shared/data --seed 7 --out models/niche-v1.bin`. Deterministic: the same data, flags and
-//! seed give the same bytes. See docs/niche.md.
+//! ../shared/data --seed 7` writes `models/niche-v2.bin` (public sources, exports, the
+//! advertiser-labelled corpus and the teacher's committed pseudo-labels). Deterministic: the same
+//! data, flags and seed give the same bytes. niche-v1's flags are in docs/niche.md.
 
 #[path = "common/niche_cli.rs"]
 #[allow(dead_code)]
