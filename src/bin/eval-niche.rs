@@ -1,22 +1,37 @@
 //! Evaluate niche detection and print markdown tables (the numbers in docs/niche.md):
 //! `cargo run --release --bin eval-niche -- --data ../shared/data --model models/niche-v1.bin`.
 //!
-//! 1. Held-out split of the public sources (snippets of the `test` groups): the shipped model vs
+//! 1. Held-out split of the public sources (snippets of the `test` groups): the given model vs
 //!    the original's keyword method (`Seed`) vs the corrected word-boundary keywords.
-//! 2. Hand-labelled ad copy, by grouped cross-validation: each fold's advertisers are scored by a
-//!    model trained (same recipe, same flags) without them.
+//! 2. Grouped cross-validation by advertiser of all hand-labelled ad copy (the Facebook/TikTok
+//!    creatives and the advertiser-labelled corpus): each fold's advertisers are scored by a
+//!    student trained (same recipe, same flags) without them. Side by side: the original keyword
+//!    method, the corrected keywords, the given model (`--model`, trained without the corpus
+//!    labels), the student and, when `--teacher` names a file, the teacher's cross-validation
+//!    predictions (written by the teacher crate from the same folds). Reported on served ad copy
+//!    per source, English / non-English, per niche (precision, recall, F1), confusion pairs, ECE.
+//! 3. Account level: an advertiser's niche from 1, 3 or 10 of its served ads (advertisers with at
+//!    least that many distinct ads; 5 seeded draws each), accuracy and ECE of the confidence.
 //!
+//! `--write-folds path` only writes `id,group,fold,niche` of every corpus text (the teacher's
+//! input) and exits.
 //! Set `EVAL_NICHE_DUMP=path.tsv` to also write the per-ad predictions of the cross-validation.
 
 #[path = "common/niche_cli.rs"]
 #[allow(dead_code)]
 mod cli;
 
-use crosslearn::niche::corpus::recipe::{load, test_snippets};
+use crosslearn::niche::corpus::adcorpus::is_english;
+use crosslearn::niche::corpus::csv::{get, Table};
+use crosslearn::niche::corpus::recipe::{load_with_pseudo, test_snippets};
 use crosslearn::niche::corpus::{fold_of, Doc, Source};
 use crosslearn::niche::eval::{ece, labels, report, Report};
 use crosslearn::niche::keyword::corrected_keyword_niche;
-use crosslearn::niche::{seed_keyword_niche, Niche, NicheDetection, NicheModel};
+use crosslearn::niche::train::SplitMix64;
+use crosslearn::niche::{
+    pool_account, seed_keyword_niche, Niche, NicheDetection, NicheModel, ACCOUNT_SHARPENING,
+};
+use std::collections::BTreeMap;
 
 /// The most likely real niche, even when the answer is `unknown`.
 fn top_niche(d: &NicheDetection) -> Niche {
@@ -64,7 +79,7 @@ impl Scored {
 
 fn summary(name: &str, s: &Scored) {
     let rows: [(&str, Report); 3] = [
-        ("classifier (shipped recipe)", report(&s.gold, &s.model)),
+        ("classifier", report(&s.gold, &s.model)),
         ("keywords, seed (original)", report(&s.gold, &s.seed)),
         ("keywords, corrected", report(&s.gold, &s.corrected)),
     ];
@@ -95,62 +110,504 @@ fn summary(name: &str, s: &Scored) {
     }
 }
 
+/// 16 probabilities: the 15 niches in `Niche::ALL` order, then `other`.
+type Probs = [f32; 16];
+
+/// A named method's probabilities of an item (`None`: the method has no prediction for it).
+type Method = (&'static str, fn(&Item) -> Option<Probs>);
+
+/// The decision rule of the classifier on a 16-probability vector: the top real niche when its
+/// probability is at least `tau` and at least `p(other)`, else `unknown`. Returns the answer
+/// and the top real niche's probability.
+fn decide16(p: &Probs, tau: f32) -> (Niche, f64) {
+    let mut best = 0;
+    for i in 1..15 {
+        if p[i] > p[best] {
+            best = i;
+        }
+    }
+    let niche = if p[best] >= tau && p[best] >= p[15] {
+        Niche::ALL[best]
+    } else {
+        Niche::Unknown
+    };
+    (niche, f64::from(p[best]))
+}
+
+fn top16(p: &Probs) -> Niche {
+    let mut best = 0;
+    for i in 1..15 {
+        if p[i] > p[best] {
+            best = i;
+        }
+    }
+    Niche::ALL[best]
+}
+
+fn model_probs(m: &NicheModel, text: &str) -> Probs {
+    let e = m.encode(text);
+    let mut out = [0f32; 16];
+    if !e.has_words {
+        return out;
+    }
+    for (class, p) in m.classes().iter().zip(m.class_probabilities(&e)) {
+        match class.and_then(Niche::index) {
+            Some(i) => out[i] = p,
+            None => out[15] += p,
+        }
+    }
+    out
+}
+
+/// Teacher cross-validation file: `id,probs` with 16 space-separated probabilities.
+fn parse_teacher(text: &str) -> Result<BTreeMap<String, Probs>, String> {
+    let mut out = BTreeMap::new();
+    if text.trim().is_empty() {
+        return Ok(out);
+    }
+    let t = Table::parse(text).map_err(|e| e.to_string())?;
+    let (i, p) = (
+        t.column("id").map_err(|e| e.to_string())?,
+        t.column("probs").map_err(|e| e.to_string())?,
+    );
+    for (n, row) in t.rows().iter().enumerate() {
+        let v: Vec<f32> = get(row, p)
+            .split(' ')
+            .map(|x| x.parse::<f32>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| format!("teacher[{n}].probs: not 16 numbers"))?;
+        let arr: Probs = v
+            .try_into()
+            .map_err(|_| format!("teacher[{n}].probs: not 16 numbers"))?;
+        out.insert(get(row, i).to_string(), arr);
+    }
+    Ok(out)
+}
+
+/// One evaluated ad of the cross-validation.
+struct Item {
+    source: &'static str,
+    served: bool,
+    english: bool,
+    group: String,
+    gold: Niche,
+    seed: Niche,
+    corrected: Niche,
+    shipped: Probs,
+    student: Probs,
+    teacher: Option<Probs>,
+}
+
+const METHODS: [&str; 5] = [
+    "keywords, seed (original)",
+    "keywords, corrected",
+    "given model (--model)",
+    "student (CV)",
+    "teacher (CV)",
+];
+
+/// Predictions of every method for the items (teacher: `None` when an item has no teacher row).
+fn predictions(items: &[&Item], tau: f32) -> [Vec<Option<(Niche, f64)>>; 5] {
+    let mut out: [Vec<Option<(Niche, f64)>>; 5] = Default::default();
+    for it in items {
+        out[0].push(Some((it.seed, 0.0)));
+        out[1].push(Some((it.corrected, 0.0)));
+        out[2].push(Some(decide16(&it.shipped, tau)));
+        out[3].push(Some(decide16(&it.student, tau)));
+        out[4].push(it.teacher.as_ref().map(|p| decide16(p, tau)));
+    }
+    out
+}
+
+fn method_reports(items: &[&Item], tau: f32) -> Vec<(usize, Report)> {
+    let gold: Vec<Niche> = items.iter().map(|i| i.gold).collect();
+    predictions(items, tau)
+        .iter()
+        .map(|preds| {
+            let (g, p): (Vec<Niche>, Vec<Niche>) = gold
+                .iter()
+                .zip(preds)
+                .filter_map(|(g, p)| p.map(|p| (*g, p.0)))
+                .unzip();
+            (g.len(), report(&g, &p))
+        })
+        .collect()
+}
+
+fn cell(n: usize, r: &Report) -> String {
+    if n == 0 {
+        "–".to_string()
+    } else {
+        format!("{:.3} / {:.3}", r.accuracy, r.macro_f1)
+    }
+}
+
+fn table_by(title: &str, items: &[&Item], tau: f32, key: impl Fn(&Item) -> String) {
+    let mut groups: BTreeMap<String, Vec<&Item>> = BTreeMap::new();
+    for it in items {
+        groups.entry(key(it)).or_default().push(it);
+    }
+    groups.insert("all".to_string(), items.to_vec());
+    println!("\n#### {title} (accuracy / macro-F1)\n");
+    println!("| subset | ads | advertisers | {} |", METHODS.join(" | "));
+    println!("|---|---:|---:|{}", "---:|".repeat(METHODS.len()));
+    for (name, its) in &groups {
+        let advertisers: std::collections::BTreeSet<&str> =
+            its.iter().map(|i| i.group.as_str()).collect();
+        let reps = method_reports(its, tau);
+        let cells: Vec<String> = reps.iter().map(|(n, r)| cell(*n, r)).collect();
+        println!(
+            "| {name} | {} | {} | {} |",
+            its.len(),
+            advertisers.len(),
+            cells.join(" | ")
+        );
+    }
+}
+
+fn per_niche(items: &[&Item], tau: f32) {
+    let reps = method_reports(items, tau);
+    println!("\n#### Per niche, served corpus ads (P / R / F1)\n");
+    println!("| niche | support | student P | student R | student F1 | teacher F1 | given model F1 | seed F1 | corrected F1 |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (i, label) in labels().iter().enumerate() {
+        let s = reps[3].1.per_label[i];
+        if s.support == 0 && s.predicted == 0 {
+            continue;
+        }
+        let teacher = if reps[4].0 == 0 {
+            "–".to_string()
+        } else {
+            format!("{:.3}", reps[4].1.per_label[i].f1)
+        };
+        println!(
+            "| {label} | {} | {:.3} | {:.3} | {:.3} | {teacher} | {:.3} | {:.3} | {:.3} |",
+            s.support,
+            s.precision,
+            s.recall,
+            s.f1,
+            reps[2].1.per_label[i].f1,
+            reps[0].1.per_label[i].f1,
+            reps[1].1.per_label[i].f1
+        );
+    }
+}
+
+fn confusions(items: &[&Item], tau: f32, method: usize) {
+    let preds = predictions(items, tau);
+    let mut pairs: BTreeMap<(Niche, Niche), usize> = BTreeMap::new();
+    for (it, p) in items.iter().zip(&preds[method]) {
+        if let Some((p, _)) = p {
+            if *p != it.gold {
+                *pairs.entry((it.gold, *p)).or_default() += 1;
+            }
+        }
+    }
+    let mut v: Vec<_> = pairs.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    println!(
+        "\n#### Most frequent confusions, {} (gold -> predicted)\n",
+        METHODS[method]
+    );
+    println!("| gold | predicted | ads |\n|---|---|---:|");
+    for ((g, p), n) in v.into_iter().take(15) {
+        println!("| {g} | {p} | {n} |");
+    }
+}
+
+fn calibration(items: &[&Item], tau: f32) {
+    println!("\n#### Calibration on served corpus ads (ECE, 15 bins, top real niche)\n");
+    println!("| method | ECE | mean confidence | top real niche correct |\n|---|---:|---:|---:|");
+    for (name, f) in [
+        (
+            "given model",
+            (|i: &Item| Some(i.shipped)) as fn(&Item) -> Option<Probs>,
+        ),
+        ("student (CV)", |i: &Item| Some(i.student)),
+        ("teacher (CV)", |i: &Item| i.teacher),
+    ] {
+        let pairs: Vec<(f64, bool)> = items
+            .iter()
+            .filter_map(|i| f(i).map(|p| (decide16(&p, tau).1, top16(&p) == i.gold)))
+            .collect();
+        if pairs.is_empty() {
+            continue;
+        }
+        let n = pairs.len() as f64;
+        println!(
+            "| {name} | {:.3} | {:.3} | {:.3} |",
+            ece(&pairs, 15),
+            pairs.iter().map(|p| p.0).sum::<f64>() / n,
+            pairs.iter().filter(|p| p.1).count() as f64 / n
+        );
+    }
+}
+
+/// One account draw: the parity of its group's hash (for cross-fitting), its ads' probabilities,
+/// the gold label index (15 = other).
+type Draw = (bool, Vec<Vec<f32>>, usize);
+
+fn gold_index(n: Niche) -> usize {
+    n.index().unwrap_or(15)
+}
+
+fn pooled(d: &Draw, gamma: f32) -> Probs {
+    let v = pool_account(&d.1, gamma);
+    let mut p = [0f32; 16];
+    p.copy_from_slice(&v);
+    p
+}
+
+fn account_nll(draws: &[&Draw], gamma: f32) -> f64 {
+    draws
+        .iter()
+        .map(|d| -f64::from(pooled(d, gamma)[d.2].max(1e-6)).ln())
+        .sum::<f64>()
+        / draws.len().max(1) as f64
+}
+
+/// The sharpening `γ` in [0, 4] minimizing the NLL of the draws (golden-section search).
+fn fit_gamma(draws: &[&Draw]) -> f32 {
+    let (mut lo, mut hi) = (0f32, 4f32);
+    let g = (5f32.sqrt() - 1.0) / 2.0;
+    for _ in 0..40 {
+        let (c, d) = (hi - g * (hi - lo), lo + g * (hi - lo));
+        if account_nll(draws, c) < account_nll(draws, d) {
+            hi = d;
+        } else {
+            lo = c;
+        }
+    }
+    (lo + hi) / 2.0
+}
+
+/// Account-level detection from `k` ads per advertiser: accuracy, ECE, answered share, with the
+/// plain mean and with the sharpened pooling (γ cross-fitted between the two halves of the
+/// advertisers, split by the parity of their hash).
+fn accounts(items: &[&Item], tau: f32) {
+    let mut by_group: BTreeMap<&str, Vec<&Item>> = BTreeMap::new();
+    for it in items {
+        by_group.entry(it.group.as_str()).or_default().push(it);
+    }
+    let methods: [Method; 3] = [
+        ("given model", |i| Some(i.shipped)),
+        ("student (CV)", |i| Some(i.student)),
+        ("teacher (CV)", |i| i.teacher),
+    ];
+    println!("\n#### Account level: an advertiser's niche from k of its served ads\n");
+    println!("Advertisers with at least k distinct labelled served ads; 5 seeded draws of k ads each; declared niche withheld. `mean`: mean probability; `pooled`: mean sharpened by `1 + γ ln k`, γ cross-fitted on the other half of the advertisers (the same decision rule then gives `unknown` when the evidence is weak).\n");
+    println!("| k | advertisers | method | accuracy (mean) | ECE (mean) | accuracy (pooled) | ECE (pooled) | answered (pooled) | accuracy when answered |");
+    println!("|---:|---:|---|---:|---:|---:|---:|---:|---:|");
+    let mut fit_draws: Vec<Vec<Draw>> = vec![Vec::new(); methods.len()];
+    for k in [1usize, 3, 10] {
+        let eligible: Vec<(&str, &Vec<&Item>)> = by_group
+            .iter()
+            .filter(|(_, v)| v.len() >= k)
+            .map(|(g, v)| (*g, v))
+            .collect();
+        for (mi, (name, f)) in methods.iter().enumerate() {
+            let mut draws: Vec<Draw> = Vec::new();
+            let mut complete = true;
+            for (g, ads) in &eligible {
+                let h = crosslearn::hash::fnv1a64(g.as_bytes());
+                let mut rng = SplitMix64::new(h);
+                for _ in 0..5 {
+                    let mut idx: Vec<usize> = (0..ads.len()).collect();
+                    rng.shuffle(&mut idx);
+                    let mut ps = Vec::new();
+                    for &i in idx.iter().take(k) {
+                        match f(ads[i]) {
+                            Some(p) => ps.push(p.to_vec()),
+                            None => complete = false,
+                        }
+                    }
+                    draws.push((h.is_multiple_of(2), ps, gold_index(ads[0].gold)));
+                }
+            }
+            if !complete || draws.is_empty() {
+                continue;
+            }
+            let half =
+                |parity: bool| -> Vec<&Draw> { draws.iter().filter(|d| d.0 == parity).collect() };
+            let gamma_for = [fit_gamma(&half(false)), fit_gamma(&half(true))];
+            let score = |gamma: Option<[f32; 2]>| {
+                let (mut right, mut answered, mut answered_right) = (0f64, 0f64, 0f64);
+                let mut pairs = Vec::new();
+                for d in &draws {
+                    // A draw of parity p is scored with the γ fitted on the other half.
+                    let g = gamma.map_or(0.0, |g| g[usize::from(!d.0)]);
+                    let p = pooled(d, g);
+                    let (pred, conf) = decide16(&p, tau);
+                    let ok = gold_index(pred) == d.2;
+                    right += f64::from(ok);
+                    if pred != Niche::Unknown {
+                        answered += 1.0;
+                        answered_right += f64::from(ok);
+                    }
+                    pairs.push((conf, gold_index(top16(&p)) == d.2));
+                }
+                let n = draws.len() as f64;
+                (
+                    right / n,
+                    ece(&pairs, 15),
+                    answered / n,
+                    answered_right / answered.max(1.0),
+                )
+            };
+            let (acc_m, ece_m, _, _) = score(None);
+            let (acc_p, ece_p, ans, acc_ans) = score(Some(gamma_for));
+            println!(
+                "| {k} | {} | {name} | {acc_m:.3} | {ece_m:.3} | {acc_p:.3} | {ece_p:.3} | {ans:.3} | {acc_ans:.3} |",
+                eligible.len()
+            );
+            if k > 1 {
+                fit_draws[mi].extend(draws);
+            }
+        }
+    }
+    for (mi, (name, _)) in methods.iter().enumerate() {
+        if !fit_draws[mi].is_empty() {
+            let all: Vec<&Draw> = fit_draws[mi].iter().collect();
+            println!("\nγ fitted on all k = 3 and k = 10 draws, {name}: {:.3} (shipped `ACCOUNT_SHARPENING` = {ACCOUNT_SHARPENING})", fit_gamma(&all));
+        }
+    }
+}
+
 fn run() -> Result<(), String> {
     let args = cli::parse_args()?;
-    let docs = load(&cli::read_files(&args)?).map_err(|e| e.to_string())?;
+    let data =
+        load_with_pseudo(&cli::read_files(&args)?, args.recipe.folds).map_err(|e| e.to_string())?;
     let bytes = std::fs::read(&args.model).map_err(|e| format!("{}: {e}", args.model.display()))?;
     let shipped = NicheModel::from_bytes(&bytes).map_err(|e| e.to_string())?;
+    let tau = args.recipe.train.threshold;
     let raw = |m: &NicheModel| m.clone().with_temperature(1.0).map_err(|e| e.to_string());
     println!(
-        "Model: {} ({} bytes), T = {:.3}, unknown threshold = {:.2}",
+        "Model: {} ({} bytes), T = {:.3}, unknown threshold = {:.2}; corpus label files: {:?}",
         args.model.display(),
         bytes.len(),
         shipped.temperature(),
-        shipped.threshold()
+        shipped.threshold(),
+        cli::corpus_label_paths(&args)?
     );
+    let teacher = parse_teacher(&cli::read_optional(&args.teacher)?)?;
+
+    if !args.write_folds.as_os_str().is_empty() {
+        let mut out = String::from("id,group,fold,niche\n");
+        let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+        for (d, id) in data.docs.iter().zip(&data.ids) {
+            if !id.is_empty() {
+                let label = if d.label == Niche::Unknown {
+                    "other"
+                } else {
+                    d.label.as_str()
+                };
+                let fold = fold_of(&d.group, args.recipe.folds);
+                out.push_str(&format!("{id},{},{fold},{label}\n", quote(&d.group)));
+            }
+        }
+        for u in &data.unlabelled {
+            let fold = fold_of(&u.group, args.recipe.folds);
+            out.push_str(&format!("{},{},{fold},\n", u.id, quote(&u.group)));
+        }
+        std::fs::write(&args.write_folds, out)
+            .map_err(|e| format!("{}: {e}", args.write_folds.display()))?;
+        println!("wrote {}", args.write_folds.display());
+        return Ok(());
+    }
 
     let mut held_out = Scored::new();
     let shipped_raw = raw(&shipped)?;
-    for (text, gold) in test_snippets(&docs, &args.recipe.snippets) {
+    for (text, gold) in test_snippets(&data.docs, &args.recipe.snippets) {
         held_out.add(&shipped, &shipped_raw, &text, gold);
     }
-    summary("Held-out split of the public sources (snippets)", &held_out);
+    summary(
+        "Held-out split of the public sources (snippets), given model",
+        &held_out,
+    );
 
-    let ads: Vec<&Doc> = docs.iter().filter(|d| d.source == Source::AdCopy).collect();
-    let mut cv = Scored::new();
-    let mut cv_text = Scored::new();
-    let mut dump = String::from("fold\tgold\tpredicted\ttop_niche\tconfidence\ttext\n");
+    let ads: Vec<(&Doc, &String)> = data
+        .docs
+        .iter()
+        .zip(&data.ids)
+        .filter(|(d, _)| d.source.is_ad_copy())
+        .collect();
+    let mut items: Vec<Item> = Vec::new();
+    let mut dump = String::from("fold\tsource\tgroup\tgold\tstudent\tconfidence\ttext\n");
     for fold in 0..args.recipe.folds {
-        let model = args.recipe.fold(&docs, fold).map_err(|e| e.to_string())?;
-        let model_raw = raw(&model)?;
-        for d in ads
+        let model = args.recipe.fold(&data, fold).map_err(|e| e.to_string())?;
+        for (d, id) in ads
             .iter()
-            .filter(|d| fold_of(&d.group, args.recipe.folds) == fold)
+            .filter(|(d, _)| fold_of(&d.group, args.recipe.folds) == fold)
         {
-            cv.add(&model, &model_raw, &d.text, d.label);
-            let p = model.detect(&d.text);
+            let student = model_probs(&model, &d.text);
+            let (pred, conf) = decide16(&student, tau);
             let one_line = d.text.replace(['\n', '\t'], " ");
             dump.push_str(&format!(
-                "{fold}\t{}\t{}\t{}\t{:.3}\t{one_line}\n",
-                d.label,
-                p.niche,
-                top_niche(&p),
-                p.confidence
+                "{fold}\t{}\t{}\t{}\t{pred}\t{conf:.3}\t{one_line}\n",
+                d.source.name(),
+                d.group,
+                d.label
             ));
-            if !d.context_only {
-                cv_text.add(&model, &model_raw, &d.text, d.label);
-            }
+            items.push(Item {
+                source: d.source.name(),
+                served: d.source.is_served() || d.source == Source::AdCopy,
+                english: is_english(&d.text),
+                group: d.group.clone(),
+                gold: d.label,
+                seed: seed_keyword_niche(&[d.text.as_str()], &[]).niche,
+                corrected: corrected_keyword_niche(&d.text).niche,
+                shipped: model_probs(&shipped, &d.text),
+                student,
+                teacher: teacher.get(id.as_str()).copied(),
+            });
         }
     }
     if let Ok(path) = std::env::var("EVAL_NICHE_DUMP") {
         std::fs::write(&path, dump).map_err(|e| format!("{path}: {e}"))?;
     }
-    let name = format!(
-        "Hand-labelled ad copy, {}-fold grouped CV",
+    let all: Vec<&Item> = items.iter().collect();
+    let served: Vec<&Item> = items.iter().filter(|i| i.served).collect();
+    let corpus_served: Vec<&Item> = items
+        .iter()
+        .filter(|i| i.served && i.source != Source::AdCopy.name())
+        .collect();
+    println!(
+        "\n### Grouped {}-fold cross-validation by advertiser, all labelled ad copy\n",
         args.recipe.folds
     );
-    summary(&name, &cv);
-    summary(&format!("{name}, niche evident from the words"), &cv_text);
+    println!("Served = the corpus's served sources plus the Facebook/TikTok exports (`ad_copy`). The given model was trained without the corpus labels; the student and the teacher score each fold with models that never saw its advertisers.");
+    table_by("Served ad copy by source", &served, tau, |i| {
+        i.source.to_string()
+    });
+    table_by(
+        "Served ad copy by language (heuristic)",
+        &served,
+        tau,
+        |i| if i.english { "English" } else { "non-English" }.to_string(),
+    );
+    table_by(
+        "Served corpus ads only (without the Facebook/TikTok exports)",
+        &corpus_served,
+        tau,
+        |i| if i.english { "English" } else { "non-English" }.to_string(),
+    );
+    table_by(
+        "Slogans and taglines (training text; for reference)",
+        &all.iter()
+            .filter(|i| !i.served)
+            .copied()
+            .collect::<Vec<_>>(),
+        tau,
+        |i| i.source.to_string(),
+    );
+    println!("\nThe tables below are on the served corpus ads (the given model never saw them; the teacher has a prediction for each).");
+    per_niche(&corpus_served, tau);
+    confusions(&corpus_served, tau, 3);
+    if !teacher.is_empty() {
+        confusions(&corpus_served, tau, 4);
+    }
+    calibration(&corpus_served, tau);
+    accounts(&corpus_served, tau);
     Ok(())
 }
 

@@ -1,18 +1,20 @@
 //! Train the niche model and write it: `cargo run --release --bin train-niche -- --data
-//! ../shared/data --seed 7 --out models/niche-v1.bin`. Deterministic: the same data, flags and
-//! seed give the same bytes. See docs/niche.md.
+//! ../shared/data --seed 7` writes `models/niche-v2.bin` (public sources, exports, the
+//! advertiser-labelled corpus and the teacher's committed pseudo-labels). Deterministic: the same
+//! data, flags and seed give the same bytes. niche-v1's flags are in docs/niche.md.
 
 #[path = "common/niche_cli.rs"]
 #[allow(dead_code)]
 mod cli;
 
-use crosslearn::niche::corpus::recipe::load;
+use crosslearn::niche::corpus::recipe::load_with_pseudo;
 use crosslearn::niche::model::crc32;
 
 fn run() -> Result<(), String> {
     let args = cli::parse_args()?;
-    let docs = load(&cli::read_files(&args)?).map_err(|e| e.to_string())?;
-    let (train, calib) = args.recipe.examples(&docs, |_| true);
+    let data =
+        load_with_pseudo(&cli::read_files(&args)?, args.recipe.folds).map_err(|e| e.to_string())?;
+    let (train, calib) = args.recipe.examples(&data, |_| true, 0);
     let classes = args.recipe.classes();
     println!(
         "examples: {} train, {} calibration",
@@ -24,7 +26,7 @@ fn run() -> Result<(), String> {
         let name = class.map_or("other", |c| c.as_str());
         println!("  {name:<14} {n:>6}");
     }
-    let model = args.recipe.shipped(&docs).map_err(|e| e.to_string())?;
+    let model = args.recipe.shipped(&data).map_err(|e| e.to_string())?;
     let bytes = model.to_bytes();
     if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;

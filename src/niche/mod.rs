@@ -25,7 +25,9 @@ pub mod model;
 pub mod text;
 pub mod train;
 
-pub use classifier::{account_niche, AccountNiche, NicheDetection, NicheScore};
+pub use classifier::{
+    account_niche, pool_account, AccountNiche, NicheDetection, NicheScore, ACCOUNT_SHARPENING,
+};
 pub use keyword::{seed_keyword_niche, KeywordDetection};
 pub use model::NicheModel;
 

@@ -11,6 +11,15 @@ pub struct Args {
     pub out: PathBuf,
     pub model: PathBuf,
     pub recipe: Recipe,
+    /// `None`: `<data>/ad_copy_corpus.csv`; `Some("")` (`--no-corpus`): no corpus.
+    pub corpus: Option<PathBuf>,
+    /// `None`: every `tests/data/corpus_advertisers_*.csv`, sorted by name.
+    pub corpus_labels: Option<Vec<PathBuf>>,
+    pub pseudo: PathBuf,
+    /// Teacher cross-validation probabilities (eval only; empty: none).
+    pub teacher: PathBuf,
+    /// Where to write `id,group,fold,niche` of every corpus text (for the teacher; empty: no).
+    pub write_folds: PathBuf,
 }
 
 fn value<T: std::str::FromStr>(flag: &str, v: Option<String>) -> Result<T, String> {
@@ -23,9 +32,14 @@ pub fn parse_args() -> Result<Args, String> {
         data: PathBuf::from("../shared/data"),
         labels: PathBuf::from("tests/data/niche_labels.csv"),
         overrides: PathBuf::from("tests/data/niche_overrides.csv"),
-        out: PathBuf::from("models/niche-v1.bin"),
+        out: PathBuf::from("models/niche-v2.bin"),
         model: PathBuf::from("models/niche-v1.bin"),
         recipe: Recipe::default(),
+        corpus: None,
+        corpus_labels: None,
+        pseudo: PathBuf::from("tests/data/niche_teacher_pseudo.csv"),
+        teacher: PathBuf::from("tests/data/niche_teacher_cv.csv"),
+        write_folds: PathBuf::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -46,6 +60,17 @@ pub fn parse_args() -> Result<Args, String> {
             "--max-snippets" => a.recipe.snippets.max_snippets = value(&flag, it.next())?,
             "--no-other" => a.recipe.other_class = false,
             "--no-keywords" => a.recipe.train.keyword_prior = false,
+            "--corpus" => a.corpus = Some(value(&flag, it.next())?),
+            "--no-corpus" => a.corpus = Some(PathBuf::new()),
+            "--corpus-labels" => {
+                let v: String = value(&flag, it.next())?;
+                a.corpus_labels = Some(v.split(',').map(PathBuf::from).collect());
+            }
+            "--pseudo" => a.pseudo = value(&flag, it.next())?,
+            "--pseudo-weight" => a.recipe.pseudo_weight = value(&flag, it.next())?,
+            "--pseudo-min" => a.recipe.pseudo_min = value(&flag, it.next())?,
+            "--teacher" => a.teacher = value(&flag, it.next())?,
+            "--write-folds" => a.write_folds = value(&flag, it.next())?,
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -56,8 +81,51 @@ fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// The corpus label files in use.
+pub fn corpus_label_paths(a: &Args) -> Result<Vec<PathBuf>, String> {
+    if let Some(p) = &a.corpus_labels {
+        return Ok(p.clone());
+    }
+    let dir = Path::new("tests/data");
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("corpus_advertisers_") && n.ends_with(".csv"))
+        })
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// Read a file that may be absent (empty string then).
+pub fn read_optional(path: &Path) -> Result<String, String> {
+    if path.as_os_str().is_empty() || !path.exists() {
+        return Ok(String::new());
+    }
+    read(path)
+}
+
 pub fn read_files(a: &Args) -> Result<Files, String> {
+    let corpus = match &a.corpus {
+        None => read(&a.data.join("ad_copy_corpus.csv"))?,
+        Some(p) if p.as_os_str().is_empty() => String::new(),
+        Some(p) => read(p)?,
+    };
+    let corpus_labels = corpus_label_paths(a)?
+        .iter()
+        .map(|p| read(p))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Files {
+        corpus,
+        corpus_labels,
+        pseudo: if a.recipe.pseudo_weight > 0.0 {
+            read(&a.pseudo)?
+        } else {
+            String::new()
+        },
         transcripts: read(&a.data.join("Advertisement_Transcripts_deduped_edited.csv"))?,
         flipkart: read(&a.data.join("flipkart_com-ecommerce_sample_1050.csv"))?,
         websites: read(&a.data.join("website_classification.csv"))?,

@@ -9,6 +9,7 @@
 //! - [`snippets`] cuts long documents into short, ad-sized pieces (sentences packed up to
 //!   `max_words`), because the detector is meant for headlines and ad bodies.
 
+pub mod adcorpus;
 pub mod csv;
 pub mod recipe;
 pub mod sources;
@@ -30,6 +31,8 @@ pub enum Source {
     Websites,
     /// Hand-labelled Facebook/TikTok ad copy.
     AdCopy,
+    /// The ad-copy corpus, labelled per advertiser.
+    Corpus(adcorpus::CorpusSource),
 }
 
 impl Source {
@@ -40,7 +43,18 @@ impl Source {
             Source::Flipkart => "flipkart",
             Source::Websites => "websites",
             Source::AdCopy => "ad_copy",
+            Source::Corpus(c) => c.name(),
         }
+    }
+
+    /// Ad copy (kept whole, weighted per advertiser) rather than a long document.
+    pub fn is_ad_copy(self) -> bool {
+        matches!(self, Source::AdCopy | Source::Corpus(_))
+    }
+
+    /// Served ad copy of the corpus (the evaluation set of the corpus labels).
+    pub fn is_served(self) -> bool {
+        matches!(self, Source::Corpus(c) if c.kind() == adcorpus::Kind::Served)
     }
 }
 
@@ -212,7 +226,7 @@ pub fn examples(docs: &[&Doc], classes: &[Option<Niche>], cfg: &SnippetConfig) -
         let Some(class) = classes.iter().position(|c| *c == want) else {
             continue;
         };
-        if d.source == Source::AdCopy {
+        if d.source.is_ad_copy() {
             let size = group_size.get(d.group.as_str()).copied().unwrap_or(1) as f32;
             out.push(Example {
                 text: d.text.clone(),

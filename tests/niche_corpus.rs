@@ -1,0 +1,146 @@
+//! The advertiser-labelled corpus, the teacher's committed pseudo-labels and a small retraining of
+//! the student recipe on them (real files: `../shared/data/ad_copy_corpus.csv`,
+//! `tests/data/corpus_advertisers_*.csv`, `tests/data/niche_teacher_pseudo.csv`).
+
+// Native only: `wasm-pack test` builds every test target for wasm32; this keeps it empty there.
+#![cfg(not(target_arch = "wasm32"))]
+
+use crosslearn::niche::corpus::recipe::{load_with_pseudo, Data, Files, Recipe};
+use crosslearn::niche::corpus::{fold_of, Source};
+use crosslearn::niche::hashing::HashingConfig;
+use crosslearn::niche::Niche;
+use std::collections::BTreeSet;
+
+fn read(path: &str) -> String {
+    let p = format!("{}/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{p}: {e}"))
+}
+
+/// Only the corpus (no public sources, no exports): keeps the test fast.
+fn corpus_only() -> Data {
+    let files = Files {
+        overrides: "source,key,niche\n".to_string(),
+        transcripts: "Category,Advertiser,Ad_copy\n".to_string(),
+        flipkart: "product_category_tree,product_name,description,brand\n".to_string(),
+        websites: "website_url,cleaned_website_text,Category\n".to_string(),
+        labels: "id,source,group,niche,evidence,text\n".to_string(),
+        corpus: read("../shared/data/ad_copy_corpus.csv"),
+        corpus_labels: vec![
+            read("tests/data/corpus_advertisers_a.csv"),
+            read("tests/data/corpus_advertisers_b.csv"),
+        ],
+        pseudo: read("tests/data/niche_teacher_pseudo.csv"),
+    };
+    load_with_pseudo(&files, 5).expect("corpus, labels and pseudo-labels load")
+}
+
+#[test]
+fn corpus_labels_and_pseudo_labels_are_consistent_and_retrain_bit_for_bit() {
+    let data = corpus_only();
+    assert!(
+        data.docs.len() > 5_000,
+        "{} labelled texts",
+        data.docs.len()
+    );
+    let niches: BTreeSet<Niche> = data.docs.iter().map(|d| d.label).collect();
+    assert_eq!(niches.len(), 16, "all 15 niches and other are labelled");
+    assert!(data
+        .docs
+        .iter()
+        .all(|d| matches!(d.source, Source::Corpus(_))));
+    // Pseudo-labels exist only for unlabelled texts: none can reach an evaluation set.
+    let labelled: BTreeSet<&str> = data.ids.iter().map(String::as_str).collect();
+    assert!(!data.pseudo.is_empty());
+    assert!(data.pseudo.keys().all(|id| !labelled.contains(id.as_str())));
+    let unlabelled: BTreeSet<&str> = data.unlabelled.iter().map(|u| u.id.as_str()).collect();
+    assert!(data
+        .pseudo
+        .keys()
+        .all(|id| unlabelled.contains(id.as_str())));
+    // No advertiser group is both labelled and in another fold than itself (groups are whole).
+    for d in &data.docs {
+        assert!(fold_of(&d.group, 5) < 5);
+    }
+
+    // A small configuration of the shipped recipe, trained twice: the same bytes.
+    let mut recipe = Recipe::default();
+    recipe.train.hashing = HashingConfig {
+        buckets: 1024,
+        ..HashingConfig::default()
+    };
+    recipe.train.epochs = 1;
+    recipe.pseudo_weight = 1.0;
+    let small = Data {
+        docs: data.docs.iter().step_by(20).cloned().collect(),
+        ids: data.ids.iter().step_by(20).cloned().collect(),
+        unlabelled: data.unlabelled.iter().step_by(20).cloned().collect(),
+        pseudo: data.pseudo.clone(),
+    };
+    let a = recipe.fold(&small, 0).expect("trains").to_bytes();
+    let b = recipe.fold(&small, 0).expect("trains").to_bytes();
+    assert_eq!(a, b);
+    let (train, _) = recipe.examples(&small, |d| fold_of(&d.group, 5) != 0, 1);
+    assert!(
+        train.len() > small.docs.len() * 4 / 5,
+        "pseudo-labelled texts are added"
+    );
+}
+
+#[test]
+fn corpus_trained_model_is_small_and_detects_plain_ads() {
+    let bytes = std::fs::read(format!(
+        "{}/models/niche-v2.bin",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("models/niche-v2.bin exists");
+    assert!(bytes.len() <= 260_000, "{} bytes", bytes.len());
+    let m = crosslearn::niche::NicheModel::from_bytes(&bytes).expect("loads");
+    let cases = [
+        (
+            "Join our gym: HIIT classes, cardio and free weights. First month free!",
+            Niche::Fitness,
+        ),
+        (
+            "New matte lipstick and mascara, shop the beauty collection",
+            Niche::Beauty,
+        ),
+        (
+            "Summer dresses, sneakers and denim jackets, new arrivals",
+            Niche::Fashion,
+        ),
+        (
+            "Craving pizza? Large 2-topping pizza for $9.99 tonight",
+            Niche::Food,
+        ),
+        (
+            "Book your beach resort getaway: flights and hotels included",
+            Niche::Travel,
+        ),
+        (
+            "Open a checking account and earn $300. Member FDIC",
+            Niche::Finance,
+        ),
+        (
+            "Earn your bachelor's degree online. Enroll for fall classes",
+            Niche::Education,
+        ),
+        (
+            "Test drive the new SUV at your local dealership today",
+            Niche::Automotive,
+        ),
+        (
+            "Schedule your annual checkup with our doctors at the clinic",
+            Niche::Health,
+        ),
+        (
+            "Stream the new season tonight, only on our app",
+            Niche::Entertainment,
+        ),
+    ];
+    let wrong: Vec<String> = cases
+        .iter()
+        .filter(|(text, want)| m.detect(text).niche != *want)
+        .map(|(text, want)| format!("{text} -> {:?}, want {want}", m.detect(text).niche))
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
