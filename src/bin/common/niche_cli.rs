@@ -13,7 +13,7 @@ pub struct Args {
     pub recipe: Recipe,
     /// `None`: `<data>/ad_copy_corpus.csv`; `Some("")` (`--no-corpus`): no corpus.
     pub corpus: Option<PathBuf>,
-    /// `None`: every `tests/data/corpus_advertisers_*.csv`, sorted by name.
+    /// `None`: [`DEFAULT_CORPUS_LABELS`] in `tests/data`.
     pub corpus_labels: Option<Vec<PathBuf>>,
     pub pseudo: PathBuf,
     /// Teacher cross-validation probabilities (eval only; empty: none).
@@ -82,22 +82,20 @@ fn read(path: &Path) -> Result<String, String> {
 }
 
 /// The corpus label files in use.
+/// The corpus label files the shipped `niche-v2` and its committed teacher outputs were made
+/// from. The later files (`corpus_advertisers_c.csv`, `_d.csv`) enter only when the teacher is
+/// rerun and the model retrained (docs/niche.md, "After new labels are merged"); `_second.csv` is the
+/// agreement check and never training data. `--corpus-labels` overrides this list.
+pub const DEFAULT_CORPUS_LABELS: [&str; 2] = ["corpus_advertisers_a.csv", "corpus_advertisers_b.csv"];
+
 pub fn corpus_label_paths(a: &Args) -> Result<Vec<PathBuf>, String> {
     if let Some(p) = &a.corpus_labels {
         return Ok(p.clone());
     }
-    let dir = Path::new("tests/data");
-    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("corpus_advertisers_") && n.ends_with(".csv"))
-        })
-        .collect();
-    out.sort();
-    Ok(out)
+    Ok(DEFAULT_CORPUS_LABELS
+        .iter()
+        .map(|n| Path::new("tests/data").join(n))
+        .collect())
 }
 
 /// Read a file that may be absent (empty string then).
