@@ -86,7 +86,8 @@ fn read(path: &Path) -> Result<String, String> {
 /// from. The later files (`corpus_advertisers_c.csv`, `_d.csv`) enter only when the teacher is
 /// rerun and the model retrained (docs/niche.md, "After new labels are merged"); `_second.csv` is the
 /// agreement check and never training data. `--corpus-labels` overrides this list.
-pub const DEFAULT_CORPUS_LABELS: [&str; 2] = ["corpus_advertisers_a.csv", "corpus_advertisers_b.csv"];
+pub const DEFAULT_CORPUS_LABELS: [&str; 2] =
+    ["corpus_advertisers_a.csv", "corpus_advertisers_b.csv"];
 
 pub fn corpus_label_paths(a: &Args) -> Result<Vec<PathBuf>, String> {
     if let Some(p) = &a.corpus_labels {
