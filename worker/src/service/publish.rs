@@ -48,8 +48,13 @@ pub struct PublishRequest {
     /// The time to publish at, in ms since the Unix epoch (default: now). It picks the release
     /// period, as the cron's scheduled time does; for backfills and for tests of period changes.
     #[serde(default)]
+    #[schemars(range(max = MAX_AT_MS))]
     pub at_ms: Option<u64>,
 }
+
+/// The latest publication time accepted in a request, in ms since the Unix epoch
+/// (9999-12-31T23:59:59.999Z): the document states it, and a later one is a 422 naming `at_ms`.
+pub const MAX_AT_MS: u64 = 253_402_300_799_999;
 
 /// Run one publication at `now_ms` with `config`, drawing noise from `seed`.
 pub async fn publish<S: Accounts + Records + History, R: Releases>(
