@@ -127,7 +127,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for file in [
         "models/ctr-prelaunch-v1.bin",
         "models/ctr-inflight-v1.bin",
-        "models/niche-v1.bin",
+        "models/niche-v2.bin",
         "tests/data/ctr_small_prelaunch.bin",
     ] {
         let Ok(bytes) = fs::read(root.join(file)) else {

@@ -40,9 +40,9 @@ rm -f pkg/lite/package.json pkg/lite/README.md pkg/lite/.gitignore
 
 # The niche model is NOT compiled into the .wasm (it would add its size to every page that never
 # detects a niche): the package ships it as a file next to the wasm, and callers pass its bytes
-# to `NicheModel.load` (resolve `crosslearn/models/niche-v1.bin`).
+# to `NicheModel.load` (resolve `crosslearn/models/niche-v2.bin`).
 mkdir -p pkg/models
-cp models/niche-v1.bin pkg/models/niche-v1.bin
+cp models/niche-v2.bin pkg/models/niche-v2.bin
 # The CTR models likewise (docs/ctr-js.md): callers pass their bytes to `CtrModel.load`.
 CTR_MODELS="ctr-prelaunch-v1.bin ctr-inflight-v1.bin"
 for f in $CTR_MODELS; do cp "models/$f" "pkg/models/$f"; done
@@ -63,7 +63,7 @@ p.types = "crosslearn.d.ts";
 p.exports = {
   ".": { types: "./crosslearn.d.ts", default: "./crosslearn.js" },
   "./crosslearn_bg.wasm": "./crosslearn_bg.wasm",
-  "./models/niche-v1.bin": "./models/niche-v1.bin",
+  "./models/niche-v2.bin": "./models/niche-v2.bin",
   "./lite": { types: "./lite/crosslearn_lite.d.ts", default: "./lite/crosslearn_lite.js" },
   "./lite/crosslearn_lite_bg.wasm": "./lite/crosslearn_lite_bg.wasm",
   "./package.json": "./package.json",
@@ -71,7 +71,7 @@ p.exports = {
 const ctrModels = process.env.CTR_MODELS.split(" ").map((f) => `models/${f}`);
 for (const f of ctrModels) p.exports[`./${f}`] = `./${f}`;
 const files = new Set(p.files ?? []);
-for (const f of ["crosslearn_bg.wasm", "crosslearn.js", "crosslearn.d.ts", "crosslearn_bg.wasm.d.ts", "models/niche-v1.bin", ...ctrModels]) files.add(f);
+for (const f of ["crosslearn_bg.wasm", "crosslearn.js", "crosslearn.d.ts", "crosslearn_bg.wasm.d.ts", "models/niche-v2.bin", ...ctrModels]) files.add(f);
 for (const f of ["crosslearn_lite_bg.wasm", "crosslearn_lite.js", "crosslearn_lite.d.ts", "crosslearn_lite_bg.wasm.d.ts"]) files.add(`lite/${f}`);
 p.files = [...files];
 writeFileSync(path, JSON.stringify(p, null, 2) + "\n");
@@ -109,7 +109,7 @@ if grep -nw any pkg/*.d.ts pkg/lite/*.d.ts | grep -vE '^[^:]+:[0-9]+:[[:space:]]
   exit 1
 fi
 
-model_size=$(stat -c %s pkg/models/niche-v1.bin)
+model_size=$(stat -c %s pkg/models/niche-v2.bin)
 raw=$(stat -c %s "$wasm")
 gz=$(gzip -9 -c "$wasm" | wc -c)
 awk -v raw="$raw" -v gz="$gz" -v before="$before" 'BEGIN {
@@ -120,7 +120,7 @@ lgz=$(gzip -9 -c "$lite" | wc -c)
 awk -v raw="$lraw" -v gz="$lgz" 'BEGIN {
   printf "pkg/lite/crosslearn_lite_bg.wasm (the editor'"'"'s subset): %d bytes raw (%.1f KiB), %d bytes gzip -9 (%.1f KiB)\n",
     raw, raw / 1024, gz, gz / 1024 }'
-echo "pkg/models/niche-v1.bin: $model_size bytes (shipped as a file, not in the .wasm)"
+echo "pkg/models/niche-v2.bin: $model_size bytes (shipped as a file, not in the .wasm)"
 for f in $CTR_MODELS; do
   echo "pkg/models/$f: $(stat -c %s "pkg/models/$f") bytes (shipped as a file, not in the .wasm)"
 done

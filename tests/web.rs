@@ -516,13 +516,13 @@ mod wasm_tests {
         );
     }
 
-    const NICHE_V1: &[u8] = include_bytes!("../models/niche-v1.bin");
+    const NICHE_MODEL: &[u8] = include_bytes!("../models/niche-v2.bin");
 
     #[wasm_bindgen_test]
     fn niche_model_binding_equals_the_core() {
         use crosslearn::niche::{account_niche, AccountNiche, Niche, NicheDetection, NicheModel};
-        let core = NicheModel::from_bytes(NICHE_V1).expect("core model");
-        let model = wasm::NicheModel::load(NICHE_V1).expect("binding model");
+        let core = NicheModel::from_bytes(NICHE_MODEL).expect("core model");
+        let model = wasm::NicheModel::load(NICHE_MODEL).expect("binding model");
         let texts = [
             "Join our gym: HIIT classes, cardio and free weights. First month free!",
             "New matte lipstick and mascara, shop the beauty collection",
@@ -555,7 +555,7 @@ mod wasm_tests {
         let acc: AccountNiche = typed(wasm::account_niche(&model, declared, list).expect("acc"));
         assert_eq!((acc.niche, acc.declared), (Niche::Travel, true));
         // Errors.
-        let (code, field, _) = thrown(wasm::NicheModel::load(&NICHE_V1[..100]));
+        let (code, field, _) = thrown(wasm::NicheModel::load(&NICHE_MODEL[..100]));
         assert_eq!(
             (code.as_str(), field.as_deref()),
             ("malformed", Some("bytes"))
@@ -990,7 +990,7 @@ mod wasm_tests {
         let (code, _, msg) = thrown(load(&flipped, None));
         assert_eq!(code, "malformed");
         assert!(msg.contains("corrupted"), "{msg}");
-        let (code, field, msg) = thrown(load(NICHE_V1, None));
+        let (code, field, msg) = thrown(load(NICHE_MODEL, None));
         assert_eq!(
             (code.as_str(), field.as_deref()),
             ("malformed", Some("bytes"))

@@ -5,7 +5,7 @@
 // `x-crosslearn-cached-at` (when it was fetched), so the page can say it is not live.
 
 const sw = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
-const CACHE = "crosslearn-editor-v1";
+const CACHE = "crosslearn-editor-v2";
 /** Fetched at install, so the page works offline after its first load. */
 const PRECACHE = [
   "./",
@@ -23,7 +23,7 @@ const PRECACHE = [
   "./pkg/lite/crosslearn_lite.js",
   "./pkg/lite/crosslearn_lite_bg.wasm",
   "/api/models/ctr-prelaunch-v1.bin",
-  "/api/models/niche-v1.bin",
+  "/api/models/niche-v2.bin",
   "./snapshot-release.json",
 ];
 const WISDOM_PATH = "/api/cross-learning/niche-wisdom";

@@ -1,8 +1,8 @@
 //! `NicheModel`, `accountNiche`, `seedKeywordNiche`, `nicheNames`: niche detection
 //! ([`crate::niche`]) for JS.
 //!
-//! The model is not compiled into the `.wasm`: the package ships it as `models/niche-v1.bin`
-//! (resolve `crosslearn/models/niche-v1.bin`), and `NicheModel.load(bytes)` reads it.
+//! The model is not compiled into the `.wasm`: the package ships it as `models/niche-v2.bin`
+//! (resolve `crosslearn/models/niche-v2.bin`), and `NicheModel.load(bytes)` reads it.
 
 use super::convert::{from_js, from_js_opt, to_js_list, to_ts};
 use crate::error::Error;
@@ -19,7 +19,7 @@ pub struct NicheModel {
 
 #[wasm_bindgen]
 impl NicheModel {
-    /// Load a model file (`models/niche-v1.bin`). Throws (`field: "bytes"`) on a corrupt or
+    /// Load a model file (`models/niche-v2.bin`). Throws (`field: "bytes"`) on a corrupt or
     /// unsupported file.
     pub fn load(bytes: &[u8]) -> Result<NicheModel, JsValue> {
         // The core names the file (`model`); here the argument is to blame.

@@ -57,7 +57,7 @@ function expectedCreative(headline, body, overrides = {}) {
 }
 
 const ctrModel = pkg.CtrModel.load(readFileSync(path.join(ROOT, 'models', 'ctr-prelaunch-v1.bin')), 'pre_launch');
-const nicheModel = pkg.NicheModel.load(readFileSync(path.join(ROOT, 'models', 'niche-v1.bin')));
+const nicheModel = pkg.NicheModel.load(readFileSync(path.join(ROOT, 'models', 'niche-v2.bin')));
 
 /**
  * A generic-format CSV of `n` rows from the simulator, with known bad rows and an unknown

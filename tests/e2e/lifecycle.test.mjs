@@ -257,7 +257,7 @@ describe('detect-niche, models and score', () => {
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.niche, 'fitness');
     assert.ok(r.json.confidence > 0.5 && r.json.confidence <= 1);
-    assert.equal(r.json.model, 'niche-v1.bin');
+    assert.equal(r.json.model, 'niche-v2.bin');
     assert.ok(r.json.alternatives.every((a) => a.niche !== 'fitness'));
   });
 
@@ -272,7 +272,7 @@ describe('detect-niche, models and score', () => {
   });
 
   test('model files: bytes, strong ETag, 304, JSON 404', async () => {
-    for (const name of ['ctr-prelaunch-v1.bin', 'ctr-inflight-v1.bin', 'niche-v1.bin']) {
+    for (const name of ['ctr-prelaunch-v1.bin', 'ctr-inflight-v1.bin', 'niche-v2.bin']) {
       const res = await fetch(`${worker.url}/api/models/${name}`);
       const bytes = new Uint8Array(await res.arrayBuffer());
       assert.equal(res.status, 200, name);

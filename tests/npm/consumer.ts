@@ -132,7 +132,7 @@ const simulated: boolean = network.simulated;
 const digest: string = networkDigest(network);
 const paramsHash: string = simulatorParamsHash();
 
-// Niche detection (the model file ships in the package: crosslearn/models/niche-v1.bin).
+// Niche detection (the model file ships in the package: crosslearn/models/niche-v2.bin).
 declare const modelBytes: Uint8Array;
 const model: NicheModel = NicheModel.load(modelBytes);
 const detection: NicheDetection = model.detect("Join our gym");

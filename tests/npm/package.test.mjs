@@ -105,8 +105,8 @@ test("bad input throws a real Error naming the field, with code and field", () =
 
 test("the niche model ships next to the wasm and detects a fitness ad", () => {
   const pkg = JSON.parse(readFileSync("node_modules/crosslearn/package.json", "utf8"));
-  assert.ok(pkg.files.includes("models/niche-v1.bin"));
-  const bytes = readFileSync(new URL(import.meta.resolve("crosslearn/models/niche-v1.bin")));
+  assert.ok(pkg.files.includes("models/niche-v2.bin"));
+  const bytes = readFileSync(new URL(import.meta.resolve("crosslearn/models/niche-v2.bin")));
   const model = cl.NicheModel.load(bytes);
   try {
     const ad = "Join our gym: HIIT classes, cardio and free weights. First month free!";
@@ -188,7 +188,7 @@ test("the CTR models ship next to the wasm and score as natively", () => {
   assert.throws(() => cl.CtrModel.load(new Uint8Array(10)), { code: "malformed", field: "bytes", message: /truncated/ });
   const cut = modelBytes("ctr-prelaunch-v1.bin").subarray(0, 1000);
   assert.throws(() => cl.CtrModel.load(cut), { code: "malformed", field: "bytes", message: /checksum/ });
-  assert.throws(() => cl.CtrModel.load(modelBytes("niche-v1.bin")), { code: "malformed", message: /not a crosslearn CTR model/ });
+  assert.throws(() => cl.CtrModel.load(modelBytes("niche-v2.bin")), { code: "malformed", message: /not a crosslearn CTR model/ });
   assert.throws(() => cl.CtrModel.load(modelBytes("ctr-inflight-v1.bin"), "pre_launch"), {
     code: "unsupported",
     field: "bytes",
@@ -373,8 +373,8 @@ test("crosslearn/lite (the editor's subset) is smaller and gives the full packag
   a.free();
   b.free();
   const text = "Crush your morning workout with our new kettlebell program";
-  const na = lite.NicheModel.load(modelBytes("niche-v1.bin"));
-  const nb = cl.NicheModel.load(modelBytes("niche-v1.bin"));
+  const na = lite.NicheModel.load(modelBytes("niche-v2.bin"));
+  const nb = cl.NicheModel.load(modelBytes("niche-v2.bin"));
   assert.deepEqual(na.detect(text), nb.detect(text));
   na.free();
   nb.free();

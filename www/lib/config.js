@@ -9,7 +9,7 @@ export const MODEL_BASE = "/api/models/";
 /** The pre-launch CTR model file (docs/ctr-js.md). */
 export const CTR_MODEL_FILE = "ctr-prelaunch-v1.bin";
 /** The niche classifier file (docs/niche.md). */
-export const NICHE_MODEL_FILE = "niche-v1.bin";
+export const NICHE_MODEL_FILE = "niche-v2.bin";
 /** The Worker's public bulk niche-wisdom route (docs/worker.md). */
 export const WISDOM_URL = "/api/cross-learning/niche-wisdom";
 /** The SIMULATED snapshot release bundled at build time (scripts/snapshot-release.mjs). */

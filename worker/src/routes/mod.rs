@@ -271,7 +271,7 @@ mod tests {
         assert_eq!(allowed_methods(&format!("{cl}/dashboard/a1")), some("GET"));
         assert_eq!(allowed_methods(&format!("{cl}/dashboard/")), None);
         assert_eq!(allowed_methods(&format!("{cl}/stats")), some("GET"));
-        assert_eq!(allowed_methods("/api/models/niche-v1.bin"), some("GET"));
+        assert_eq!(allowed_methods("/api/models/niche-v2.bin"), some("GET"));
         assert_eq!(allowed_methods("/api/score"), some("POST"));
     }
 

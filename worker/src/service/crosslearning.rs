@@ -6,7 +6,7 @@
 //! service function is generic over the ports ([`crate::ports`]) and takes the caller, the typed
 //! request (parsed once by the route), the time and (where an event is recorded) the event id, so all of it runs natively
 //! against the in-memory fakes. The domain work is the core's: niche detection
-//! ([`crosslearn::niche`], the embedded `models/niche-v1.bin`), insights
+//! ([`crosslearn::niche`], the embedded `models/niche-v2.bin`), insights
 //! ([`crosslearn::insights::account_insights`]), recommendations and the dashboard
 //! ([`crosslearn::advice`]). Nothing here makes a privacy release: releases are read from KV,
 //! where only the cron publication ([`crate::service::publish`]) writes them.
@@ -34,8 +34,8 @@ use serde::{Deserialize, Serialize};
 /// Most texts in one detect-niche request.
 pub const MAX_TEXTS: usize = 100;
 
-/// The model file detection uses (served at `/api/models/niche-v1.bin`).
-pub const NICHE_MODEL_NAME: &str = "niche-v1.bin";
+/// The model file detection uses (served at `/api/models/niche-v2.bin`).
+pub const NICHE_MODEL_NAME: &str = "niche-v2.bin";
 
 fn invalid(field: &str, message: String) -> ApiError {
     ApiError::Core(crosslearn::Error::field(
@@ -82,7 +82,7 @@ pub struct DetectNicheResponse {
     pub texts_used: u32,
     /// Up to three next most likely niches with their probabilities (empty when declared).
     pub alternatives: Vec<NicheScore>,
-    /// The model file used (`niche-v1.bin`).
+    /// The model file used (`niche-v2.bin`).
     pub model: &'static str,
     /// When the detection was made (UTC, ISO 8601).
     pub detected_at: String,

@@ -20,8 +20,8 @@ use std::sync::OnceLock;
 pub const PRELAUNCH_MODEL: &[u8] = include_bytes!("../../../models/ctr-prelaunch-v1.bin");
 /// The in-flight CTR model (`models/ctr-inflight-v1.bin`).
 pub const INFLIGHT_MODEL: &[u8] = include_bytes!("../../../models/ctr-inflight-v1.bin");
-/// The niche classifier (`models/niche-v1.bin`).
-pub const NICHE_MODEL: &[u8] = include_bytes!("../../../models/niche-v1.bin");
+/// The niche classifier (`models/niche-v2.bin`).
+pub const NICHE_MODEL: &[u8] = include_bytes!("../../../models/niche-v2.bin");
 
 /// `Cache-Control` of a served model file: a day, then revalidated with the ETag.
 pub const CACHE_CONTROL: &str = "public, max-age=86400";
@@ -30,7 +30,7 @@ pub const CACHE_CONTROL: &str = "public, max-age=86400";
 pub const MODEL_FILES: [(&str, &[u8]); 3] = [
     ("ctr-prelaunch-v1.bin", PRELAUNCH_MODEL),
     ("ctr-inflight-v1.bin", INFLIGHT_MODEL),
-    ("niche-v1.bin", NICHE_MODEL),
+    ("niche-v2.bin", NICHE_MODEL),
 ];
 
 /// The strong ETag of `bytes`: `"<16 hex digits of FNV-1a 64>"` (quotes included).
@@ -169,7 +169,7 @@ mod tests {
 
     #[test]
     fn unknown_names_are_404() {
-        for name in ["nope.bin", "", "../Cargo.toml", "niche-v1"] {
+        for name in ["nope.bin", "", "../Cargo.toml", "niche-v2"] {
             let e = get_model(name, None).unwrap_err();
             assert_eq!((e.status(), e.code()), (404, "not_found"), "{name}");
         }
