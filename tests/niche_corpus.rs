@@ -9,6 +9,9 @@ use crosslearn::niche::corpus::recipe::{load_with_pseudo, Data, Files, Recipe};
 use crosslearn::niche::corpus::{fold_of, Source};
 use crosslearn::niche::hashing::HashingConfig;
 use crosslearn::niche::Niche;
+
+#[path = "common/plain_ads.rs"]
+mod plain_ads;
 use std::collections::BTreeSet;
 
 fn read(path: &str) -> String {
@@ -95,48 +98,11 @@ fn corpus_trained_model_is_small_and_detects_plain_ads() {
     .expect("models/niche-v2.bin exists");
     assert!(bytes.len() <= 260_000, "{} bytes", bytes.len());
     let m = crosslearn::niche::NicheModel::from_bytes(&bytes).expect("loads");
-    let cases = [
-        (
-            "Join our gym: HIIT classes, cardio and free weights. First month free!",
-            Niche::Fitness,
-        ),
-        (
-            "New matte lipstick and mascara, shop the beauty collection",
-            Niche::Beauty,
-        ),
-        (
-            "Summer dresses, sneakers and denim jackets, new arrivals",
-            Niche::Fashion,
-        ),
-        (
-            "Craving pizza? Large 2-topping pizza for $9.99 tonight",
-            Niche::Food,
-        ),
-        (
-            "Book your beach resort getaway: flights and hotels included",
-            Niche::Travel,
-        ),
-        (
-            "Open a checking account and earn $300. Member FDIC",
-            Niche::Finance,
-        ),
-        (
-            "Earn your bachelor's degree online. Enroll for fall classes",
-            Niche::Education,
-        ),
-        (
-            "Test drive the new SUV at your local dealership today",
-            Niche::Automotive,
-        ),
-        (
-            "Schedule your annual checkup with our doctors at the clinic",
-            Niche::Health,
-        ),
-        (
-            "Stream the new season tonight, only on our app",
-            Niche::Entertainment,
-        ),
-    ];
+    let mut cases = plain_ads::PLAIN_ADS.to_vec();
+    cases.push((
+        "Stream the new season tonight, only on our app",
+        Niche::Entertainment,
+    ));
     let wrong: Vec<String> = cases
         .iter()
         .filter(|(text, want)| m.detect(text).niche != *want)

@@ -8,6 +8,9 @@ use crosslearn::niche::hashing::HashingConfig;
 use crosslearn::niche::model::{crc32, NicheModel, FORMAT_VERSION, MAGIC};
 use crosslearn::niche::train::{train, Example, TrainConfig};
 use crosslearn::niche::{account_niche, Niche};
+
+#[path = "common/plain_ads.rs"]
+mod plain_ads;
 use crosslearn::ErrorCode;
 
 const TINY: &[(&str, Niche)] = &[
@@ -176,44 +179,7 @@ fn shipped() -> (Vec<u8>, NicheModel) {
 fn shipped_model_is_small_and_detects_plain_ads() {
     let (bytes, m) = shipped();
     assert!(bytes.len() <= 200_000, "{} bytes", bytes.len());
-    let cases = [
-        (
-            "Join our gym: HIIT classes, cardio and free weights. First month free!",
-            Niche::Fitness,
-        ),
-        (
-            "New matte lipstick and mascara, shop the beauty collection",
-            Niche::Beauty,
-        ),
-        (
-            "Summer dresses, sneakers and denim jackets, new arrivals",
-            Niche::Fashion,
-        ),
-        (
-            "Craving pizza? Large 2-topping pizza for $9.99 tonight",
-            Niche::Food,
-        ),
-        (
-            "Book your beach resort getaway: flights and hotels included",
-            Niche::Travel,
-        ),
-        (
-            "Open a checking account and earn $300. Member FDIC",
-            Niche::Finance,
-        ),
-        (
-            "Earn your bachelor's degree online. Enroll for fall classes",
-            Niche::Education,
-        ),
-        (
-            "Test drive the new SUV at your local dealership today",
-            Niche::Automotive,
-        ),
-        (
-            "Schedule your annual checkup with our doctors at the clinic",
-            Niche::Health,
-        ),
-    ];
+    let cases = plain_ads::PLAIN_ADS;
     for (text, want) in cases {
         let d = m.detect(text);
         assert_eq!(d.niche, want, "{text}: {d:?}");
