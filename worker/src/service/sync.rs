@@ -243,6 +243,18 @@ mod tests {
         .unwrap()
     }
 
+    /// Rebuild the aggregate store from D1 (it is then ready and exact).
+    fn rebuild(store: &MemoryStore, outbox: &MemoryOutbox, link: &MemoryLink) {
+        let mut conn = run(link.open()).unwrap();
+        run(aggregates::rebuild(
+            store,
+            outbox,
+            &mut conn,
+            &ReleaseConfig::default(),
+        ))
+        .unwrap();
+    }
+
     /// The aggregate store equals a fresh aggregation from D1, and nothing is pending.
     fn consistent(store: &MemoryStore, outbox: &MemoryOutbox, link: &MemoryLink) -> bool {
         let mut conn = run(link.open()).unwrap();
@@ -287,14 +299,7 @@ mod tests {
             link: &link,
         };
         // A rebuild makes the empty store ready; from then on every change keeps it exact.
-        let mut conn = run(link.open()).unwrap();
-        run(aggregates::rebuild(
-            &store,
-            &outbox,
-            &mut conn,
-            &ReleaseConfig::default(),
-        ))
-        .unwrap();
+        rebuild(&store, &outbox, &link);
         for id in ["a", "b", "c"] {
             assert_eq!(consent(&ports, id, true).sync, Some(SyncOutcome::Synced));
         }
@@ -322,14 +327,7 @@ mod tests {
             outbox: &outbox,
             link: &link,
         };
-        let mut conn = run(link.open()).unwrap();
-        run(aggregates::rebuild(
-            &store,
-            &outbox,
-            &mut conn,
-            &ReleaseConfig::default(),
-        ))
-        .unwrap();
+        rebuild(&store, &outbox, &link);
 
         link.store.borrow_mut().fail = true;
         let changed = ingest(&ports, "a", 2);
