@@ -13,7 +13,8 @@
 use crosslearn::niche::Niche;
 use crosslearn::privacy::aggregate::Aggregate;
 use crosslearn::record::CreativeRecord;
-use crosslearn::wisdom::WisdomContribution;
+use crosslearn::wisdom::{NicheWisdom, WisdomContribution};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -147,6 +148,9 @@ pub trait Accounts {
     async fn set_consent(&self, account_id: &str, consent: &Consent) -> StoreResult<()>;
     /// Ids of the accounts that opted in to cross-learning, ordered.
     async fn opted_in_accounts(&self) -> StoreResult<Vec<String>>;
+    /// One page of [`Accounts::opted_in_accounts`]: at most `limit` ids greater than `after`
+    /// (`""` for the first page), ordered. Publication reads accounts page by page.
+    async fn opted_in_page(&self, after: &str, limit: u32) -> StoreResult<Vec<String>>;
     /// Delete everything of the account, in one transaction: records, events, insights, consent,
     /// token hashes, the account itself.
     async fn erase_account(&self, account_id: &str) -> StoreResult<Erased>;
@@ -165,12 +169,19 @@ pub trait Records {
     ) -> StoreResult<Vec<bool>>;
     /// All records of the account, ordered by record id.
     async fn records(&self, account_id: &str) -> StoreResult<Vec<CreativeRecord>>;
+    /// How many records the account has stored (for the per-account storage cap).
+    async fn record_count(&self, account_id: &str) -> StoreResult<u64>;
 }
+
+/// Most events kept per account: appending one more (apply-wisdom, extract-insights) drops the
+/// account's oldest beyond this, in the same transaction, so no client can grow the events
+/// table without bound.
+pub const MAX_EVENTS_PER_ACCOUNT: usize = 1_000;
 
 /// Cross-learning events.
 #[allow(async_fn_in_trait)]
 pub trait Events {
-    /// Append an event.
+    /// Append an event, keeping only the account's newest [`MAX_EVENTS_PER_ACCOUNT`].
     async fn add_event(&self, event: &Event) -> StoreResult<()>;
     /// All events of the account, oldest first.
     async fn events(&self, account_id: &str) -> StoreResult<Vec<Event>>;
@@ -206,17 +217,64 @@ pub trait History {
     async fn record_release(&self, row: &HistoryRow) -> StoreResult<bool>;
 }
 
+/// A release as the releases store holds it: the exact bytes that were published (served
+/// verbatim by the wisdom reads), decoded on demand. Made from typed values only
+/// ([`StoredRelease::of`]) or read back from the store ([`StoredRelease::from_text`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRelease {
+    text: String,
+}
+
+impl StoredRelease {
+    /// The JSON of `value` (a `NicheWisdom`, or the bulk array of them), as published.
+    pub fn of<T: Serialize + ?Sized>(value: &T) -> StoreResult<Self> {
+        serde_json::to_string(value)
+            .map(|text| StoredRelease { text })
+            .map_err(|e| StoreError::new(format!("release not serializable: {e}")))
+    }
+
+    /// Bytes read back from the store (not yet known to decode).
+    pub fn from_text(text: String) -> Self {
+        StoredRelease { text }
+    }
+
+    /// The stored JSON text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Decode it (a stored value may be corrupt or foreign: the caller answers 503).
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(&self.text)
+    }
+}
+
 /// Published niche releases (KV): one read per wisdom request.
 #[allow(async_fn_in_trait)]
 pub trait Releases {
-    /// The published release of `niche`, as the JSON text that was published.
-    async fn published(&self, niche: &str) -> StoreResult<Option<String>>;
-    /// Publish (replace) the release of `niche`.
-    async fn publish(&self, niche: &str, release_json: &str) -> StoreResult<()>;
+    /// The published release of `niche`, as stored.
+    async fn published(&self, niche: Niche) -> StoreResult<Option<StoredRelease>>;
+    /// Publish (replace) the release of its niche.
+    async fn publish(&self, release: &NicheWisdom) -> StoreResult<()>;
     /// Every niche's current release as one JSON array (for the bulk read), if published.
-    async fn published_all(&self) -> StoreResult<Option<String>>;
+    async fn published_all(&self) -> StoreResult<Option<StoredRelease>>;
     /// Publish (replace) the bulk array.
-    async fn publish_all(&self, releases_json: &str) -> StoreResult<()>;
+    async fn publish_all(&self, releases: &[NicheWisdom]) -> StoreResult<()>;
+}
+
+/// Niche membership frozen per release period (D1 `niche_membership`): the niche an account
+/// was first counted in during a period is the only one it can count in for that period, so an
+/// account whose records change niche between two runs of one period is counted once.
+#[allow(async_fn_in_trait)]
+pub trait Membership {
+    /// Record each (account, niche) for `period` unless the account already has a niche for it
+    /// (first write wins), forget older periods, and return each account's frozen niche, in
+    /// order.
+    async fn freeze_niches(
+        &self,
+        period: u32,
+        members: &[(String, Niche)],
+    ) -> StoreResult<Vec<Niche>>;
 }
 
 /// One outbox row.

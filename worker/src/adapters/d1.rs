@@ -1,10 +1,11 @@
 //! The D1 adapter: the only code that runs SQL, always `prepare()` + `bind()` (no string-built
-//! SQL). The schema is `worker/migrations/0001_init.sql` and `0002_insights.sql`.
+//! SQL). The schema is `worker/migrations/*.sql`.
 
 use crate::ports::{
-    Account, Accounts, Consent, Erased, Event, Events, History, HistoryRow, Insights, Records,
-    StoreError, StoreResult, StoredInsight,
+    Account, Accounts, Consent, Erased, Event, Events, History, HistoryRow, Insights, Membership,
+    Records, StoreError, StoreResult, StoredInsight, MAX_EVENTS_PER_ACCOUNT,
 };
+use crosslearn::niche::Niche;
 use crosslearn::record::CreativeRecord;
 use serde::Deserialize;
 use worker::wasm_bindgen::JsValue;
@@ -203,12 +204,36 @@ impl Accounts for D1Store {
         Ok(rows.into_iter().map(|r| r.account_id).collect())
     }
 
+    async fn opted_in_page(&self, after: &str, limit: u32) -> StoreResult<Vec<String>> {
+        #[derive(Deserialize)]
+        struct Row {
+            account_id: String,
+        }
+        let rows: Vec<Row> = self
+            .statement(
+                "SELECT account_id FROM consent WHERE opted_in = ?1 AND account_id > ?2 \
+                 ORDER BY account_id LIMIT ?3",
+                &[
+                    JsValue::from_f64(1.0),
+                    text(after),
+                    JsValue::from_f64(f64::from(limit)),
+                ],
+            )?
+            .all()
+            .await
+            .map_err(fault)?
+            .results()
+            .map_err(fault)?;
+        Ok(rows.into_iter().map(|r| r.account_id).collect())
+    }
+
     async fn erase_account(&self, account_id: &str) -> StoreResult<Erased> {
         // Children first (foreign keys); a D1 batch is one transaction.
         let tables = [
             "DELETE FROM records WHERE account_id = ?1",
             "DELETE FROM cross_learning_events WHERE account_id = ?1",
             "DELETE FROM account_insights WHERE account_id = ?1",
+            "DELETE FROM niche_membership WHERE account_id = ?1",
             "DELETE FROM consent WHERE account_id = ?1",
             "DELETE FROM account_tokens WHERE account_id = ?1",
             "DELETE FROM accounts WHERE account_id = ?1",
@@ -275,6 +300,18 @@ impl Records for D1Store {
             })
             .collect()
     }
+
+    async fn record_count(&self, account_id: &str) -> StoreResult<u64> {
+        let n: Option<f64> = self
+            .statement(
+                "SELECT COUNT(*) AS n FROM records WHERE account_id = ?1",
+                &[text(account_id)],
+            )?
+            .first(Some("n"))
+            .await
+            .map_err(fault)?;
+        Ok(n.unwrap_or(0.0) as u64)
+    }
 }
 
 impl D1Store {
@@ -292,11 +329,29 @@ impl D1Store {
             ],
         )
     }
+
+    /// Drop the account's events beyond the newest [`MAX_EVENTS_PER_ACCOUNT`] (run in the same
+    /// batch as the insert that may cross the bound).
+    fn prune_statement(&self, account_id: &str) -> StoreResult<D1PreparedStatement> {
+        self.statement(
+            "DELETE FROM cross_learning_events WHERE account_id = ?1 AND event_id NOT IN \
+             (SELECT event_id FROM cross_learning_events WHERE account_id = ?1 \
+              ORDER BY created_at DESC, rowid DESC LIMIT ?2)",
+            &[
+                text(account_id),
+                JsValue::from_f64(MAX_EVENTS_PER_ACCOUNT as f64),
+            ],
+        )
+    }
 }
 
 impl Events for D1Store {
     async fn add_event(&self, event: &Event) -> StoreResult<()> {
-        self.write("event", self.event_statement(event)?).await?;
+        let statements = vec![
+            self.event_statement(event)?,
+            self.prune_statement(&event.account_id)?,
+        ];
+        self.batch("event", statements).await?;
         Ok(())
     }
 
@@ -343,7 +398,8 @@ impl Insights for D1Store {
             ],
         )?;
         // One transaction: the insight and its event are stored together or not at all.
-        self.batch("insight", vec![put, self.event_statement(event)?])
+        let prune = self.prune_statement(&event.account_id)?;
+        self.batch("insight", vec![put, self.event_statement(event)?, prune])
             .await?;
         Ok(())
     }
@@ -424,5 +480,55 @@ impl History for D1Store {
         )?;
         let result = self.write("release history", statement).await?;
         Ok(changes(&result)? == 1)
+    }
+}
+
+impl Membership for D1Store {
+    async fn freeze_niches(
+        &self,
+        period: u32,
+        members: &[(String, Niche)],
+    ) -> StoreResult<Vec<Niche>> {
+        if members.is_empty() {
+            return Ok(Vec::new());
+        }
+        let p = JsValue::from_f64(f64::from(period));
+        let mut statements = vec![self.statement(
+            "DELETE FROM niche_membership WHERE period < ?1",
+            std::slice::from_ref(&p),
+        )?];
+        for (account_id, niche) in members {
+            statements.push(self.statement(
+                "INSERT INTO niche_membership (period, account_id, niche) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT(period, account_id) DO NOTHING",
+                &[p.clone(), text(account_id), text(niche.as_str())],
+            )?);
+        }
+        // Read back in the same transaction: the niche each account is frozen in.
+        for (account_id, _) in members {
+            statements.push(self.statement(
+                "SELECT niche FROM niche_membership WHERE period = ?1 AND account_id = ?2",
+                &[p.clone(), text(account_id)],
+            )?);
+        }
+        #[derive(Deserialize)]
+        struct Row {
+            niche: String,
+        }
+        let results = self.batch("niche membership", statements).await?;
+        results[1 + members.len()..]
+            .iter()
+            .zip(members)
+            .map(|(res, (_, asked))| {
+                let rows: Vec<Row> = res.results().map_err(fault)?;
+                match rows.first() {
+                    Some(r) => r
+                        .niche
+                        .parse()
+                        .map_err(|e: crosslearn::Error| StoreError::new(e.to_string())),
+                    None => Ok(*asked),
+                }
+            })
+            .collect()
     }
 }

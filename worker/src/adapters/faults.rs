@@ -170,6 +170,7 @@ mod tests {
         use crate::service::crosslearning::{self as cl, ApplyWisdomResponse};
         use crate::testing::fixtures::{account, NOW};
         use crate::testing::{run, MemoryStore};
+        use crosslearn::niche::Niche;
         use crosslearn::wisdom::{NicheWisdom, ReleaseConfig};
 
         const WEEK_MS: u64 = 7 * 86_400_000;
@@ -210,7 +211,7 @@ mod tests {
             assert!(e.body().error.message.contains(what), "{e}");
         };
         let rows_before = store.rows_of("f0");
-        let kv_fitness = run(store.published("fitness")).unwrap();
+        let kv_fitness = run(store.published(Niche::Fitness)).unwrap();
 
         set(WriteFault::All);
         let body = br#"{"account_id":"new"}"#;
@@ -258,10 +259,11 @@ mod tests {
             &config,
             2,
         ));
-        unavailable(e.unwrap_err(), "release history");
+        // The first write of a run freezes the period's niche membership.
+        unavailable(e.unwrap_err(), "niche membership");
         assert_eq!(store.rows_of("f0"), rows_before);
         assert_eq!(run(store.history(0, u32::MAX)).unwrap().len(), niches);
-        assert_eq!(run(store.published("fitness")).unwrap(), kv_fitness);
+        assert_eq!(run(store.published(Niche::Fitness)).unwrap(), kv_fitness);
         // Reads keep answering; apply-wisdom answers and says its event was not stored.
         assert_eq!(
             run(service::export(&store, &owner, "f0", "t"))
@@ -300,16 +302,20 @@ mod tests {
         .is_ok());
         assert!(refused() >= 6);
 
-        // A publication cut off after 3 history rows: those 3 are released (D1 and KV), then 503.
-        set(WriteFault::After { remaining: 3 });
-        let e = run(crate::service::publish::publish(
+        // A publication cut off after the membership write and 3 history rows: those 3 are
+        // released (D1 and KV), every other niche is reported failed (one niche's failure
+        // never stops the others, so the run itself answers).
+        set(WriteFault::After { remaining: 4 });
+        let cut = run(crate::service::publish::publish(
             &store,
             &store,
             NOW + WEEK_MS,
             &config,
             3,
-        ));
-        unavailable(e.unwrap_err(), "release history");
+        ))
+        .unwrap();
+        assert_eq!((cut.released.len(), cut.failed.len()), (3, niches - 3));
+        assert!(cut.failed.iter().all(|f| f.code == "storage_unavailable"));
         assert_eq!(run(store.history(0, u32::MAX)).unwrap().len(), niches + 3);
 
         // Both or neither: with one write batch left, an insight and its event go in together
@@ -350,12 +356,18 @@ mod tests {
         // D1's history of the period and KV agree, niche by niche and in the bulk value.
         let rows: Vec<_> = run(store.history(done.period, done.period + 1)).unwrap();
         assert_eq!(rows.len(), niches);
-        let all: Vec<NicheWisdom> =
-            serde_json::from_str(&run(store.published_all()).unwrap().unwrap()).unwrap();
+        let all: Vec<NicheWisdom> = run(store.published_all())
+            .unwrap()
+            .unwrap()
+            .decode()
+            .unwrap();
         for row in &rows {
+            let niche: Niche = row.niche.parse().unwrap();
             assert_eq!(
-                run(store.published(&row.niche)).unwrap().as_deref(),
-                Some(row.release_json.as_str()),
+                run(store.published(niche))
+                    .unwrap()
+                    .map(|s| s.text().to_string()),
+                Some(row.release_json.clone()),
                 "{}",
                 row.niche
             );

@@ -2,7 +2,9 @@
 //! them as one array (`releases:all`), so every wisdom request is one read. Written only by
 //! publication ([`crate::service::publish`], run by the cron and the operator's publish route).
 
-use crate::ports::{Releases, StoreError, StoreResult};
+use crate::ports::{Releases, StoreError, StoreResult, StoredRelease};
+use crosslearn::niche::Niche;
+use crosslearn::wisdom::NicheWisdom;
 use worker::kv::KvStore;
 
 /// Published releases in a KV namespace (binding `RELEASES`).
@@ -57,20 +59,29 @@ impl KvReleases {
 }
 
 impl Releases for KvReleases {
-    async fn published(&self, niche: &str) -> StoreResult<Option<String>> {
-        self.get(KvKey::Release(niche)).await
+    async fn published(&self, niche: Niche) -> StoreResult<Option<StoredRelease>> {
+        Ok(self
+            .get(KvKey::Release(niche.as_str()))
+            .await?
+            .map(StoredRelease::from_text))
     }
 
-    async fn publish(&self, niche: &str, release_json: &str) -> StoreResult<()> {
-        self.put(KvKey::Release(niche), release_json).await
+    async fn publish(&self, release: &NicheWisdom) -> StoreResult<()> {
+        let stored = StoredRelease::of(release)?;
+        self.put(KvKey::Release(release.niche.as_str()), stored.text())
+            .await
     }
 
-    async fn published_all(&self) -> StoreResult<Option<String>> {
-        self.get(KvKey::AllReleases).await
+    async fn published_all(&self) -> StoreResult<Option<StoredRelease>> {
+        Ok(self
+            .get(KvKey::AllReleases)
+            .await?
+            .map(StoredRelease::from_text))
     }
 
-    async fn publish_all(&self, releases_json: &str) -> StoreResult<()> {
-        self.put(KvKey::AllReleases, releases_json).await
+    async fn publish_all(&self, releases: &[NicheWisdom]) -> StoreResult<()> {
+        let stored = StoredRelease::of(releases)?;
+        self.put(KvKey::AllReleases, stored.text()).await
     }
 }
 

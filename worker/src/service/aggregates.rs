@@ -702,7 +702,7 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(d1.published, via_redis.published);
-        for niche in ["beauty", "travel", "fitness"] {
+        for niche in [Niche::Beauty, Niche::Travel, Niche::Fitness] {
             let a = run(d1_kv.published(niche)).unwrap();
             let b = run(redis_store.published(niche)).unwrap();
             assert!(a.is_some());

@@ -374,10 +374,11 @@ async fn latest_release<R: Releases>(
     kv: &R,
     niche: Niche,
 ) -> Result<Option<NicheWisdom>, ApiError> {
-    let Some(json) = kv.published(niche.as_str()).await.map_err(internal)? else {
+    let Some(stored) = kv.published(niche).await.map_err(internal)? else {
         return Ok(None);
     };
-    serde_json::from_str(&json)
+    stored
+        .decode()
         .map(Some)
         .map_err(|e| ApiError::ReleaseUnreadable {
             niche: Some(niche.as_str().to_string()),
@@ -501,7 +502,7 @@ pub struct DashboardResponse {
 async fn all_releases<R: Releases>(kv: &R) -> Result<Vec<NicheWisdom>, ApiError> {
     match kv.published_all().await.map_err(internal)? {
         None => Ok(Vec::new()),
-        Some(json) => serde_json::from_str(&json).map_err(|e| ApiError::ReleaseUnreadable {
+        Some(stored) => stored.decode().map_err(|e| ApiError::ReleaseUnreadable {
             niche: None,
             cause: e.to_string(),
         }),
@@ -1008,8 +1009,8 @@ mod tests {
         let store = MemoryStore::new();
         let c = network(&store, 8);
         publish_at(&store, AT);
-        let good = run(store.published("fitness")).unwrap().unwrap();
-        run(store.publish("fitness", "\u{0}not json")).unwrap();
+        let good = run(store.published(Niche::Fitness)).unwrap().unwrap();
+        store.put_raw_release(Some(Niche::Fitness), "\u{0}not json");
         let e = apply(
             &store,
             &c[0],
@@ -1030,7 +1031,7 @@ mod tests {
         };
         let e = dashboard().unwrap_err();
         assert_eq!((e.status(), e.code()), (503, "release_unavailable"));
-        run(store.publish("fitness", &good)).unwrap();
+        store.put_raw_release(Some(Niche::Fitness), good.text());
         assert!(dashboard().is_ok());
         assert!(apply(
             &store,
@@ -1097,8 +1098,11 @@ mod tests {
             .iter()
             .any(|r| r.pattern == "hook_type = question"));
         // Each item is a released lift above 1 of this very release.
-        let release: NicheWisdom =
-            serde_json::from_str(&run(store.published("fitness")).unwrap().unwrap()).unwrap();
+        let release: NicheWisdom = run(store.published(Niche::Fitness))
+            .unwrap()
+            .unwrap()
+            .decode()
+            .unwrap();
         for item in &recommendations.items {
             let lift = release
                 .lifts

@@ -1,19 +1,32 @@
 //! Publication of niche releases (the cron's work, also the operator's publish route), over the
 //! ports.
 //!
-//! Every run: rebuild the contribution pool from D1 (only opted-in accounts, each through the
-//! core's `wisdom_contribution`: consent, data gate, clipping), then for every niche obtain the
-//! release of the current period with the core's `get_or_release`. The stored history of the
-//! current budget window is loaded into the core's `MemoryReleaseStore` first, so an existing
-//! `(period, niche)` release is returned unchanged (no fresh noise) and the window's spent epsilon
-//! is respected. New releases get a history row in D1 and replace the niche's key in KV.
+//! Every run: rebuild the niche aggregates from D1, reading the opted-in accounts a page at a
+//! time ([`PAGE_ACCOUNTS`] accounts, then each one's records through the core's
+//! `wisdom_contribution`: consent, data gate, clipping), then, niche by niche, obtain the release
+//! of the current period with the core's `get_or_release`. The stored history of the current
+//! budget window is loaded into the core's `MemoryReleaseStore` first, so an existing
+//! `(period, niche)` release is returned unchanged (no fresh noise) and the window's spent
+//! epsilon is respected. New releases get a history row in D1 and replace the niche's key in KV.
 //!
-//! Because the pool is rebuilt from D1 on every run, an erased or opted-out account is absent
-//! from every release made after its erasure (the next period's). Time and the noise seed are
-//! passed in.
+//! Robustness rules:
+//! - **One niche cannot stop the others.** Each niche is released on its own; a failure (budget
+//!   spent, a storage error) is reported in [`PublishReport::failed`] with its reason and the
+//!   other niches still publish. The run fails only when every niche failed. An account whose
+//!   records the core refuses is skipped ([`PublishReport::skipped_accounts`]), not fatal.
+//! - **One noisy draw per (period, niche).** When two runs overlap (the cron and the operator's
+//!   publish route) and the other one recorded the release first, this run re-reads the stored
+//!   release and serves that, never its own draw.
+//! - **Niche membership is frozen per period** ([`Membership`]): the first niche an account is
+//!   counted in during a period is the only one it can count in for that period, so an account
+//!   whose records move to another niche between two runs of one period is counted once.
+//!
+//! Because the aggregates are rebuilt from D1 on every run, an erased or opted-out account is
+//! absent from every release made after its erasure (the next period's). Time and the noise seed
+//! are passed in.
 
 use crate::error::ApiError;
-use crate::ports::{Accounts, History, HistoryRow, Records, Releases};
+use crate::ports::{Accounts, Aggregates, History, HistoryRow, Membership, Records, Releases};
 use crate::service::auth::internal;
 use crosslearn::insights::InsightOptions;
 use crosslearn::niche::Niche;
@@ -24,6 +37,10 @@ use crosslearn::wisdom::{
 };
 use serde::Serialize;
 
+/// Opted-in accounts read per page during a publication (their records are read, turned into
+/// contributions and dropped before the next page).
+pub const PAGE_ACCOUNTS: u32 = 50;
+
 /// What one publication run did.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PublishReport {
@@ -33,12 +50,28 @@ pub struct PublishReport {
     pub opted_in_accounts: usize,
     /// Of those, accounts that contributed (passed the data gate).
     pub contributing_accounts: usize,
+    /// Opted-in accounts left out of this run: their records were refused by the core, or
+    /// their niche changed after it was frozen for the period (they count again next period).
+    pub skipped_accounts: usize,
     /// Niches released in this run (new history rows).
     pub released: Vec<String>,
     /// Niches whose release for this period already existed (left unchanged).
     pub unchanged: Vec<String>,
     /// Niches with a published (k-passing) release for this period.
     pub published: Vec<String>,
+    /// Niches that failed in this run, with why; the others were released regardless.
+    pub failed: Vec<NicheFailure>,
+}
+
+/// One niche that failed during a publication run.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct NicheFailure {
+    /// The niche.
+    pub niche: String,
+    /// The error code (`budget_exhausted`, `storage_unavailable`, `internal`, ...).
+    pub code: String,
+    /// What went wrong (storage causes are not included).
+    pub message: String,
 }
 
 /// `POST /api/admin/publish` body (operator only): run the cron's publication now.
@@ -56,45 +89,144 @@ pub struct PublishRequest {
 /// (9999-12-31T23:59:59.999Z): the document states it, and a later one is a 422 naming `at_ms`.
 pub const MAX_AT_MS: u64 = 253_402_300_799_999;
 
+/// The release period of `now_ms` under `config`.
+pub fn period_at(now_ms: u64, config: &ReleaseConfig) -> u32 {
+    period_of_day((now_ms / 86_400_000) as i64, config.cadence_days)
+}
+
+/// The niche aggregates of the period `period` from D1, read a page of opted-in accounts at a
+/// time, with niche membership frozen for the period. Returns the aggregates and the opted-in,
+/// contributing and skipped account counts.
+pub async fn frozen_aggregates<S: Accounts + Records + Membership>(
+    store: &S,
+    period: u32,
+    config: &ReleaseConfig,
+) -> Result<(Aggregates, usize, usize, usize), ApiError> {
+    let mut pool = ContributionPool::new();
+    let options = InsightOptions::default();
+    let (mut opted, mut skipped) = (0, 0);
+    let mut after = String::new();
+    loop {
+        let page = store
+            .opted_in_page(&after, PAGE_ACCOUNTS)
+            .await
+            .map_err(internal)?;
+        let Some(last) = page.last() else { break };
+        after = last.clone();
+        opted += page.len();
+        let mut contributions = Vec::new();
+        for account_id in &page {
+            let records = store.records(account_id).await.map_err(internal)?;
+            // Opted in without records yet: no contribution (the core refuses an empty list).
+            if records.is_empty() {
+                continue;
+            }
+            let consent = AccountConsent { opted_in: true };
+            match wisdom_contribution(&records, consent, &options, config) {
+                Ok(Some(c)) => contributions.push((account_id.clone(), c)),
+                Ok(None) => {}
+                // One account's data cannot stop the publication for everyone.
+                Err(_) => skipped += 1,
+            }
+        }
+        let members: Vec<(String, Niche)> = contributions
+            .iter()
+            .map(|(a, c)| (a.clone(), c.niche))
+            .collect();
+        let frozen = store
+            .freeze_niches(period, &members)
+            .await
+            .map_err(internal)?;
+        for ((account_id, c), niche) in contributions.into_iter().zip(frozen) {
+            if niche == c.niche {
+                pool.set(&account_id, Some(c))?;
+            } else {
+                skipped += 1;
+            }
+        }
+        if page.len() < PAGE_ACCOUNTS as usize {
+            break;
+        }
+    }
+    let aggregates = crate::ports::niches()
+        .map(|n| (n, pool.aggregate(n)))
+        .collect();
+    Ok((aggregates, opted, pool.len(), skipped))
+}
+
 /// Run one publication at `now_ms` with `config`, drawing noise from `seed`.
-pub async fn publish<S: Accounts + Records + History, R: Releases>(
+pub async fn publish<S: Accounts + Records + History + Membership, R: Releases>(
     store: &S,
     kv: &R,
     now_ms: u64,
     config: &ReleaseConfig,
     seed: u64,
 ) -> Result<PublishReport, ApiError> {
-    let mut pool = ContributionPool::new();
-    let accounts = store.opted_in_accounts().await.map_err(internal)?;
-    let options = InsightOptions::default();
-    for account_id in &accounts {
-        let records = store.records(account_id).await.map_err(internal)?;
-        // Opted in without records yet: no contribution (the core refuses an empty list, which
-        // would otherwise fail the whole run).
-        if records.is_empty() {
-            continue;
-        }
-        let contribution = wisdom_contribution(
-            &records,
-            AccountConsent { opted_in: true },
-            &options,
-            config,
-        )?;
-        pool.set(account_id, contribution)?;
-    }
-    let aggregates: crate::ports::Aggregates = crate::ports::niches()
-        .map(|n| (n, pool.aggregate(n)))
-        .collect();
-    publish_with(
+    let period = period_at(now_ms, config);
+    let (aggregates, opted, contributing, skipped) =
+        frozen_aggregates(store, period, config).await?;
+    let mut report = publish_with(
         store,
         kv,
         now_ms,
         config,
         seed,
         &aggregates,
-        (accounts.len(), pool.len()),
+        (opted, contributing),
     )
-    .await
+    .await?;
+    report.skipped_accounts = skipped;
+    Ok(report)
+}
+
+/// The window's history as the core's release store: existing releases and spent budget.
+async fn window_store<S: History>(
+    store: &S,
+    period: u32,
+    config: &ReleaseConfig,
+) -> Result<MemoryReleaseStore, ApiError> {
+    let window_periods = config.window_periods.max(1);
+    let window = period / window_periods;
+    let mut releases = MemoryReleaseStore::new();
+    let from = window * window_periods;
+    for row in store
+        .history(from, from.saturating_add(window_periods))
+        .await
+        .map_err(internal)?
+    {
+        let w = decode_row(&row)?;
+        releases.add_spent(w.niche, window, row.epsilon)?;
+        releases.put(&w)?;
+    }
+    Ok(releases)
+}
+
+fn decode_row(row: &HistoryRow) -> Result<NicheWisdom, ApiError> {
+    serde_json::from_str(&row.release_json)
+        .map_err(|e| ApiError::Storage(format!("release_history row unreadable: {e}")))
+}
+
+/// The release of (period, niche) another run recorded first: the one to serve.
+async fn stored_release<S: History>(
+    store: &S,
+    period: u32,
+    niche: Niche,
+) -> Result<NicheWisdom, ApiError> {
+    let rows = store
+        .history(period, period.saturating_add(1))
+        .await
+        .map_err(internal)?;
+    let row = rows
+        .iter()
+        .find(|r| r.niche == niche.as_str())
+        .ok_or_else(|| ApiError::Storage(format!("release {period}:{niche} vanished")))?;
+    decode_row(row)
+}
+
+/// What one niche's step did.
+enum Outcome {
+    Released(NicheWisdom),
+    Unchanged(NicheWisdom),
 }
 
 /// [`publish`] with the niche aggregates already computed (from D1 or from Redis, see
@@ -105,83 +237,114 @@ pub async fn publish_with<S: History, R: Releases>(
     now_ms: u64,
     config: &ReleaseConfig,
     seed: u64,
-    aggregates: &crate::ports::Aggregates,
+    aggregates: &Aggregates,
     counts: (usize, usize),
 ) -> Result<PublishReport, ApiError> {
     let now = crate::service::accounts::iso_utc(now_ms);
-    let day = (now_ms / 86_400_000) as i64;
-    let period = period_of_day(day, config.cadence_days);
-    let window_periods = config.window_periods.max(1);
-    let window = period / window_periods;
-
-    // The window's history as the core's release store: existing releases and spent budget.
-    let mut releases = MemoryReleaseStore::new();
-    let from = window * window_periods;
-    for row in store
-        .history(from, from.saturating_add(window_periods))
-        .await
-        .map_err(internal)?
-    {
-        let w: NicheWisdom = serde_json::from_str(&row.release_json)
-            .map_err(|e| ApiError::Storage(format!("release_history row unreadable: {e}")))?;
-        releases.add_spent(w.niche, window, row.epsilon)?;
-        releases.put(&w)?;
-    }
-
+    let period = period_at(now_ms, config);
+    let mut releases = window_store(store, period, config).await?;
     let mut rng = Rng::new(seed);
     let mut report = PublishReport {
         period,
         opted_in_accounts: counts.0,
         contributing_accounts: counts.1,
+        skipped_accounts: 0,
         released: Vec::new(),
         unchanged: Vec::new(),
         published: Vec::new(),
+        failed: Vec::new(),
     };
     let params_json = serde_json::to_string(config).map_err(|_| ApiError::Internal)?;
     let mut current = Vec::new();
-    for niche in Niche::ALL.into_iter().filter(|n| *n != Niche::Unknown) {
-        let id = ReleaseId { period, niche };
-        let existed = releases.get(id)?.is_some();
+    let mut first_error = None;
+    for niche in crate::ports::niches() {
         let aggregate = aggregates
             .get(&niche)
             .cloned()
             .unwrap_or_else(crosslearn::wisdom::empty_aggregate);
-        let wisdom = get_or_release(&mut releases, &aggregate, id, config, &mut rng)?;
-        let name = niche.as_str().to_string();
-        current.push(wisdom.clone());
-        if wisdom.published {
-            report.published.push(name.clone());
-        }
-        let release_json = serde_json::to_string(&wisdom).map_err(|_| ApiError::Internal)?;
-        if existed {
-            // Already released this period (D1 history): no new noise, but KV is rewritten
-            // from it, so a lost or corrupted KV value is repaired by the next run.
-            kv.publish(&name, &release_json).await.map_err(internal)?;
-            report.unchanged.push(name);
-            continue;
-        }
-        let row = HistoryRow {
-            period,
-            niche: name.clone(),
-            epsilon: config.epsilon,
-            published: wisdom.published,
-            sample_size: wisdom.sample_size,
-            params_json: params_json.clone(),
-            release_json: release_json.clone(),
-            published_at: now.clone(),
+        let step = async {
+            let id = ReleaseId { period, niche };
+            if let Some(existing) = releases.get(id)? {
+                // Already released this period (D1 history): no new noise, but KV is rewritten
+                // from it, so a lost or corrupted KV value is repaired by the next run.
+                kv.publish(&existing).await.map_err(internal)?;
+                return Ok::<Outcome, ApiError>(Outcome::Unchanged(existing));
+            }
+            let wisdom = get_or_release(&mut releases, &aggregate, id, config, &mut rng)?;
+            let row = HistoryRow {
+                period,
+                niche: niche.as_str().to_string(),
+                epsilon: config.epsilon,
+                published: wisdom.published,
+                sample_size: wisdom.sample_size,
+                params_json: params_json.clone(),
+                release_json: serde_json::to_string(&wisdom).map_err(|_| ApiError::Internal)?,
+                published_at: now.clone(),
+            };
+            // History first: a crash after it leaves the release recorded (and its budget
+            // spent), and the next run re-reads it instead of drawing new noise.
+            if store.record_release(&row).await.map_err(internal)? {
+                kv.publish(&wisdom).await.map_err(internal)?;
+                Ok(Outcome::Released(wisdom))
+            } else {
+                // Another run recorded this (period, niche) first: serve its release, never
+                // this run's own draw.
+                let stored = stored_release(store, period, niche).await?;
+                kv.publish(&stored).await.map_err(internal)?;
+                Ok(Outcome::Unchanged(stored))
+            }
         };
-        // History first: a crash after it leaves the release recorded (and its budget spent),
-        // and the next run re-reads it instead of drawing new noise.
-        if store.record_release(&row).await.map_err(internal)? {
-            kv.publish(&name, &release_json).await.map_err(internal)?;
-            report.released.push(name);
-        } else {
-            report.unchanged.push(name);
+        let name = niche.as_str().to_string();
+        let wisdom = match step.await {
+            Ok(Outcome::Released(w)) => {
+                report.released.push(name.clone());
+                w
+            }
+            Ok(Outcome::Unchanged(w)) => {
+                report.unchanged.push(name.clone());
+                w
+            }
+            Err(e) => {
+                report.failed.push(NicheFailure {
+                    niche: name,
+                    code: e.code().to_string(),
+                    message: e.body().error.message,
+                });
+                first_error.get_or_insert(e);
+                continue;
+            }
+        };
+        if wisdom.published {
+            report.published.push(name);
+        }
+        current.push(wisdom);
+    }
+    if current.is_empty() {
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+    }
+    if !report.failed.is_empty() {
+        // Keep the failed niches' previous entries in the bulk value (their KV keys are
+        // untouched), so a failure never makes a niche vanish from the bulk read.
+        if let Some(previous) = kv
+            .published_all()
+            .await
+            .ok()
+            .flatten()
+            .and_then(|s| s.decode::<Vec<NicheWisdom>>().ok())
+        {
+            let failed: Vec<&str> = report.failed.iter().map(|f| f.niche.as_str()).collect();
+            current.extend(
+                previous
+                    .into_iter()
+                    .filter(|w| failed.contains(&w.niche.as_str())),
+            );
+            current.sort_by_key(|w| w.niche);
         }
     }
     // Always rewritten (one KV write per run), for the same reason.
-    let all = serde_json::to_string(&current).map_err(|_| ApiError::Internal)?;
-    kv.publish_all(&all).await.map_err(internal)?;
+    kv.publish_all(&current).await.map_err(internal)?;
     Ok(report)
 }
 
@@ -218,24 +381,30 @@ mod tests {
         assert!(history
             .iter()
             .all(|r| r.period == first.period && r.epsilon == 1.0));
-        let fitness = run(store.published("fitness")).unwrap().unwrap();
-        let all: Vec<NicheWisdom> =
-            serde_json::from_str(&run(store.published_all()).unwrap().unwrap()).unwrap();
+        let fitness = run(store.published(Niche::Fitness)).unwrap().unwrap();
+        let all: Vec<NicheWisdom> = run(store.published_all())
+            .unwrap()
+            .unwrap()
+            .decode()
+            .unwrap();
         assert_eq!(all.len(), niches());
         let in_all = all.iter().find(|w| w.niche == Niche::Fitness).unwrap();
-        assert_eq!(serde_json::to_string(in_all).unwrap(), fitness);
+        assert_eq!(serde_json::to_string(in_all).unwrap(), fitness.text());
 
         // Same period, another seed: nothing new, no fresh noise; and KV values lost or
         // corrupted in between are rewritten from D1's history.
         let all_json = run(store.published_all()).unwrap().unwrap();
-        run(Releases::publish(&store, "fitness", "garbage")).unwrap();
-        run(store.publish_all("[]")).unwrap();
+        store.put_raw_release(Some(Niche::Fitness), "garbage");
+        store.put_raw_release(None, "[]");
         let again = run(publish(&store, &store, NOW + 3_600_000, &config, 2)).unwrap();
         assert_eq!(run(store.published_all()).unwrap().unwrap(), all_json);
         assert!(again.released.is_empty());
         assert_eq!(again.unchanged.len(), niches());
         assert_eq!(again.published, first.published);
-        assert_eq!(run(store.published("fitness")).unwrap().unwrap(), fitness);
+        assert_eq!(
+            run(store.published(Niche::Fitness)).unwrap().unwrap(),
+            fitness
+        );
         assert_eq!(run(store.history(0, u32::MAX)).unwrap().len(), niches());
 
         // After an erasure, the next period's release no longer counts the account.
@@ -244,7 +413,10 @@ mod tests {
         assert_eq!(next.period, first.period + 1);
         assert_eq!((next.opted_in_accounts, next.contributing_accounts), (5, 5));
         assert_eq!(next.released.len(), niches());
-        assert_ne!(run(store.published("fitness")).unwrap().unwrap(), fitness);
+        assert_ne!(
+            run(store.published(Niche::Fitness)).unwrap().unwrap(),
+            fitness
+        );
     }
 
     #[test]
@@ -262,5 +434,177 @@ mod tests {
         assert_eq!(e.status(), 422, "{e}");
         // The failed run released nothing.
         assert_eq!(run(store.history(0, u32::MAX)).unwrap().len(), niches());
+    }
+
+    /// A [`History`] over a [`MemoryStore`] where another publication run (seed 99) records
+    /// its releases just before this run's first `record_release`: two overlapping runs of one
+    /// (period, niche), the other one winning the insert race.
+    struct Overlapped<'a> {
+        store: &'a MemoryStore,
+        at_ms: u64,
+        raced: std::cell::Cell<bool>,
+    }
+
+    impl History for Overlapped<'_> {
+        async fn history(&self, from: u32, to: u32) -> crate::ports::StoreResult<Vec<HistoryRow>> {
+            self.store.history(from, to).await
+        }
+        async fn record_release(&self, row: &HistoryRow) -> crate::ports::StoreResult<bool> {
+            if !self.raced.replace(true) {
+                let config = ReleaseConfig::default();
+                publish(self.store, self.store, self.at_ms, &config, 99)
+                    .await
+                    .unwrap();
+            }
+            self.store.record_release(row).await
+        }
+    }
+
+    #[test]
+    fn overlapping_runs_serve_one_draw() {
+        let store = MemoryStore::new();
+        for i in 0..60 {
+            account(&store, &format!("f{i}"), "fitness", true);
+        }
+        let config = ReleaseConfig::default();
+        let (aggregates, opted, contributing, _) =
+            run(frozen_aggregates(&store, period_at(NOW, &config), &config)).unwrap();
+        let racing = Overlapped {
+            store: &store,
+            at_ms: NOW,
+            raced: false.into(),
+        };
+        let report = run(publish_with(
+            &racing,
+            &store,
+            NOW,
+            &config,
+            1,
+            &aggregates,
+            (opted, contributing),
+        ))
+        .unwrap();
+        // The other run recorded every niche first: this one released nothing of its own...
+        assert!(report.released.is_empty(), "{report:?}");
+        assert_eq!(report.unchanged.len(), niches());
+        // ...and everything served is the recorded draw, in the niche key and the bulk array.
+        let history = run(store.history(0, u32::MAX)).unwrap();
+        let all: Vec<NicheWisdom> = run(store.published_all())
+            .unwrap()
+            .unwrap()
+            .decode()
+            .unwrap();
+        assert_eq!(all.len(), niches());
+        for row in &history {
+            let niche: Niche = row.niche.parse().unwrap();
+            let served = run(store.published(niche)).unwrap().unwrap();
+            assert_eq!(served.text(), row.release_json, "{niche}");
+            let in_all = all.iter().find(|w| w.niche == niche).unwrap();
+            assert_eq!(serde_json::to_string(in_all).unwrap(), row.release_json);
+        }
+    }
+
+    /// A [`History`] whose `record_release` fails for one niche (a storage fault).
+    struct FailingNiche<'a> {
+        store: &'a MemoryStore,
+        niche: &'static str,
+    }
+
+    impl History for FailingNiche<'_> {
+        async fn history(&self, from: u32, to: u32) -> crate::ports::StoreResult<Vec<HistoryRow>> {
+            self.store.history(from, to).await
+        }
+        async fn record_release(&self, row: &HistoryRow) -> crate::ports::StoreResult<bool> {
+            if row.niche == self.niche {
+                return Err(crate::ports::StoreError::write("release history", "down"));
+            }
+            self.store.record_release(row).await
+        }
+    }
+
+    #[test]
+    fn one_failing_niche_does_not_stop_the_others() {
+        let store = MemoryStore::new();
+        for i in 0..60 {
+            account(&store, &format!("f{i}"), "fitness", true);
+            account(&store, &format!("b{i}"), "beauty", true);
+        }
+        let config = ReleaseConfig::default();
+        let (aggregates, opted, contributing, _) =
+            run(frozen_aggregates(&store, period_at(NOW, &config), &config)).unwrap();
+        let failing = FailingNiche {
+            store: &store,
+            niche: "beauty",
+        };
+        let report = run(publish_with(
+            &failing,
+            &store,
+            NOW,
+            &config,
+            1,
+            &aggregates,
+            (opted, contributing),
+        ))
+        .unwrap();
+        assert_eq!(report.failed.len(), 1, "{report:?}");
+        assert_eq!(
+            (
+                report.failed[0].niche.as_str(),
+                report.failed[0].code.as_str()
+            ),
+            ("beauty", "storage_unavailable")
+        );
+        assert_eq!(report.released.len(), niches() - 1);
+        assert!(report.published.contains(&"fitness".to_string()));
+        assert!(run(store.published(Niche::Fitness)).unwrap().is_some());
+        assert!(run(store.published(Niche::Beauty)).unwrap().is_none());
+        // The next run (same period) releases the failed niche and leaves the others alone.
+        let next = run(publish(&store, &store, NOW + 3_600_000, &config, 2)).unwrap();
+        assert_eq!(next.released, vec!["beauty".to_string()]);
+        assert!(next.failed.is_empty());
+        assert!(next.published.contains(&"beauty".to_string()));
+    }
+
+    #[test]
+    fn accounts_are_read_in_pages() {
+        let store = MemoryStore::new();
+        let n = PAGE_ACCOUNTS as usize * 2 + 7;
+        for i in 0..n {
+            account(&store, &format!("a{i:04}"), "fitness", true);
+        }
+        let config = ReleaseConfig::default();
+        let (aggs, opted, contributing, skipped) =
+            run(frozen_aggregates(&store, 1, &config)).unwrap();
+        assert_eq!((opted, contributing, skipped), (n, n, 0));
+        assert_eq!(aggs[&Niche::Fitness].accounts, n as i64);
+    }
+
+    /// An account that moves to another niche between two runs of one period (the first run
+    /// failed for the new niche) is counted once: in the niche it was first counted in.
+    #[test]
+    fn niche_membership_is_frozen_per_period() {
+        let store = MemoryStore::new();
+        for i in 0..60 {
+            account(&store, &format!("f{i:02}"), "fitness", true);
+            account(&store, &format!("b{i:02}"), "beauty", true);
+        }
+        let config = ReleaseConfig::default();
+        let period = period_at(NOW, &config);
+        let (first, ..) = run(frozen_aggregates(&store, period, &config)).unwrap();
+        assert_eq!(first[&Niche::Fitness].accounts, 60);
+        assert_eq!(first[&Niche::Beauty].accounts, 60);
+        // f00 now sends many beauty records: its records' niche becomes beauty.
+        crate::testing::fixtures::add_records(&store, "f00", "beauty", 50);
+        let (second, opted, contributing, skipped) =
+            run(frozen_aggregates(&store, period, &config)).unwrap();
+        assert_eq!((opted, contributing, skipped), (120, 119, 1));
+        assert_eq!(second[&Niche::Beauty].accounts, 60, "counted twice");
+        // Next period it counts in its new niche.
+        let (next, ..) = run(frozen_aggregates(&store, period + 1, &config)).unwrap();
+        assert_eq!(next[&Niche::Beauty].accounts, 61);
+        assert_eq!(next[&Niche::Fitness].accounts, 59);
+        // Erasure removes its frozen membership too.
+        run(store.erase_account("f00")).unwrap();
+        assert_eq!(store.rows_of("f00"), 0);
     }
 }

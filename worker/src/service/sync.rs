@@ -142,7 +142,7 @@ pub async fn publication<S, O, L, R>(
     seed: u64,
 ) -> Result<(PublishReport, Source), ApiError>
 where
-    S: Accounts + Records + History,
+    S: Accounts + Records + History + crate::ports::Membership,
     O: Outbox,
     L: AggregatesLink,
     R: Releases,

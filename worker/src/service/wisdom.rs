@@ -91,10 +91,10 @@ pub async fn niche_wisdom<R: Releases>(
     check_force_refresh(force_refresh)?;
     let niche = parse_niche(niche)?;
     let name = niche.as_str().to_string();
-    let stored = kv.published(&name).await.map_err(internal)?;
+    let stored = kv.published(niche).await.map_err(internal)?;
     let wisdom = stored
-        .as_deref()
-        .map(|json| release(json, Some(&name)))
+        .as_ref()
+        .map(|s| release(s.text(), Some(&name)))
         .transpose()?;
     if let Some(w) = &wisdom {
         // Valid JSON but not this niche's release (a foreign or truncated-to-valid value).
@@ -131,7 +131,7 @@ pub struct AllWisdom {
 pub async fn all_wisdom<R: Releases>(kv: &R) -> Result<AllWisdom, ApiError> {
     let niches = match kv.published_all().await.map_err(internal)? {
         None => Vec::new(),
-        Some(json) => match release(&json, None)? {
+        Some(stored) => match release(stored.text(), None)? {
             Value::Array(all) => all
                 .into_iter()
                 .filter(|w| w.get("published") == Some(&Value::Bool(true)))
@@ -165,12 +165,18 @@ mod tests {
             run(niche_wisdom(&kv, "fitness", None)).unwrap(),
             insufficient("fitness")
         );
-        run(kv.publish("fitness", r#"{"niche":"fitness","published":false}"#)).unwrap();
+        kv.put_raw_release(
+            Some(Niche::Fitness),
+            r#"{"niche":"fitness","published":false}"#,
+        );
         assert_eq!(
             run(niche_wisdom(&kv, "fitness", None)).unwrap(),
             insufficient("fitness")
         );
-        run(kv.publish("fitness", r#"{"niche":"fitness","published":true,"x":1}"#)).unwrap();
+        kv.put_raw_release(
+            Some(Niche::Fitness),
+            r#"{"niche":"fitness","published":true,"x":1}"#,
+        );
         let found = run(niche_wisdom(&kv, "Fitness", Some("true"))).unwrap();
         let WisdomAnswer::Found { wisdom, niche, .. } = found else {
             panic!("expected a release");
@@ -211,14 +217,17 @@ mod tests {
     #[test]
     fn a_corrupt_release_is_a_clear_503_until_replaced() {
         let kv = MemoryStore::new();
-        run(kv.publish("beauty", r#"{"niche":"beauty","published":false}"#)).unwrap();
+        kv.put_raw_release(
+            Some(Niche::Beauty),
+            r#"{"niche":"beauty","published":false}"#,
+        );
         for garbage in [
             "\u{0}garbage{",
             "",
             "[1,2]",
             r#"{"niche":"travel","published":true}"#,
         ] {
-            run(kv.publish("fitness", garbage)).unwrap();
+            kv.put_raw_release(Some(Niche::Fitness), garbage);
             let e = run(niche_wisdom(&kv, "fitness", None)).unwrap_err();
             assert_eq!(
                 (e.status(), e.code(), e.field()),
@@ -232,11 +241,14 @@ mod tests {
             );
             assert!(run(niche_wisdom(&kv, "beauty", None)).is_ok());
         }
-        run(kv.publish_all("not json")).unwrap();
+        kv.put_raw_release(None, "not json");
         let e = run(all_wisdom(&kv)).unwrap_err();
         assert_eq!((e.status(), e.code()), (503, "release_unavailable"));
-        run(kv.publish("fitness", r#"{"niche":"fitness","published":false}"#)).unwrap();
-        run(kv.publish_all("[]")).unwrap();
+        kv.put_raw_release(
+            Some(Niche::Fitness),
+            r#"{"niche":"fitness","published":false}"#,
+        );
+        kv.put_raw_release(None, "[]");
         assert!(run(niche_wisdom(&kv, "fitness", None)).is_ok());
         assert!(run(all_wisdom(&kv)).unwrap().niches.is_empty());
     }
@@ -245,14 +257,16 @@ mod tests {
     fn bulk_lists_published_niches() {
         let kv = MemoryStore::new();
         assert!(run(all_wisdom(&kv)).unwrap().niches.is_empty());
-        run(kv.publish_all(r#"[{"niche":"a","published":true},{"niche":"b","published":false}]"#))
-            .unwrap();
+        kv.put_raw_release(
+            None,
+            r#"[{"niche":"a","published":true},{"niche":"b","published":false}]"#,
+        );
         let all = run(all_wisdom(&kv)).unwrap();
         assert_eq!(
             all.niches,
             vec![serde_json::json!({"niche":"a","published":true})]
         );
-        run(kv.publish_all("{}")).unwrap();
+        kv.put_raw_release(None, "{}");
         assert_eq!(run(all_wisdom(&kv)).unwrap_err().status(), 503);
     }
 }

@@ -17,8 +17,22 @@ pub fn account(store: &MemoryStore, id: &str, niche: &str, opted_in: bool) {
         created_at: "t".into(),
     };
     assert!(run(store.create_account(&account, &format!("h-{id}"))).unwrap());
+    insert(store, id, niche, 0, 12);
+    let consent = Consent {
+        opted_in,
+        updated_at: None,
+    };
+    run(store.set_consent(id, &consent)).unwrap();
+}
+
+/// Add `n` more made-up records of `niche` to the account (ids after its first 12).
+pub fn add_records(store: &MemoryStore, id: &str, niche: &str, n: usize) {
+    insert(store, id, niche, 12, n);
+}
+
+fn insert(store: &MemoryStore, id: &str, niche: &str, from: usize, n: usize) {
     let hooks = ["question", "pain_point", "offer", "social_proof"];
-    let inputs: Vec<RecordInput> = (0..12)
+    let inputs: Vec<RecordInput> = (from..from + n)
         .map(|i| RecordInput {
             record_id: Some(format!("{id}-{i}")),
             account_id: Some(id.into()),
@@ -29,7 +43,7 @@ pub fn account(store: &MemoryStore, id: &str, niche: &str, opted_in: bool) {
             cta_style: Some("shop_now".into()),
             format: Some("video".into()),
             duration_s: Some(15.0 + i as f64),
-            posting_hour: Some((8 + i) as f64),
+            posting_hour: Some((8 + i % 12) as f64),
             impressions: Some(20_000.0),
             clicks: Some(300.0 + 10.0 * i as f64),
             conversions: Some(20.0),
@@ -41,9 +55,4 @@ pub fn account(store: &MemoryStore, id: &str, niche: &str, opted_in: bool) {
     let report = validate_records(&inputs, RecordSource::Simulated);
     assert!(report.rejected.is_empty(), "{:?}", report.rejected);
     run(store.insert_records(id, &report.accepted, "t")).unwrap();
-    let consent = Consent {
-        opted_in,
-        updated_at: None,
-    };
-    run(store.set_consent(id, &consent)).unwrap();
 }

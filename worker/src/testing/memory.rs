@@ -8,10 +8,13 @@
 use crate::adapters::faults;
 use crate::ports::{
     Account, Accounts, AggregateStore, Aggregates, AggregatesLink, Apply, Consent, Erased, Event,
-    Events, History, HistoryRow, Insights, LinkMode, Outbox, OutboxRow, Records, RedisError,
-    Releases, StoreError, StoreResult, StoredInsight,
+    Events, History, HistoryRow, Insights, LinkMode, Membership, Outbox, OutboxRow, Records,
+    RedisError, Releases, StoreError, StoreResult, StoredInsight, StoredRelease,
+    MAX_EVENTS_PER_ACCOUNT,
 };
+use crosslearn::niche::Niche;
 use crosslearn::record::CreativeRecord;
+use crosslearn::wisdom::NicheWisdom;
 use crosslearn::wisdom::{empty_aggregate, WisdomContribution};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -26,9 +29,10 @@ pub struct MemoryStore {
     records: RefCell<BTreeMap<(String, String), CreativeRecord>>,
     events: RefCell<Vec<Event>>,
     insights: RefCell<BTreeMap<String, StoredInsight>>,
-    releases: RefCell<BTreeMap<String, String>>,
+    releases: RefCell<BTreeMap<Niche, String>>,
     all_releases: RefCell<Option<String>>,
     history: RefCell<BTreeMap<(u32, String), HistoryRow>>,
+    membership: RefCell<BTreeMap<(u32, String), Niche>>,
     /// When set, every call fails (to test that storage faults become a generic 500).
     pub fail: Cell<bool>,
 }
@@ -62,6 +66,31 @@ impl MemoryStore {
                 .filter(|e| e.account_id == account_id)
                 .count()
             + self.insights.borrow().contains_key(account_id) as usize
+    }
+
+    /// Overwrite the stored release of `niche` (`None`: the bulk array) with raw text, as a
+    /// corrupt or foreign KV value would be.
+    pub fn put_raw_release(&self, niche: Option<Niche>, text: &str) {
+        match niche {
+            Some(n) => {
+                self.releases.borrow_mut().insert(n, text.to_string());
+            }
+            None => *self.all_releases.borrow_mut() = Some(text.to_string()),
+        }
+    }
+
+    /// Keep only the newest [`MAX_EVENTS_PER_ACCOUNT`] events of `account_id`.
+    fn prune_events(events: &mut Vec<Event>, account_id: &str) {
+        let mine = events.iter().filter(|e| e.account_id == account_id).count();
+        let mut drop = mine.saturating_sub(MAX_EVENTS_PER_ACCOUNT);
+        events.retain(|e| {
+            if drop > 0 && e.account_id == account_id {
+                drop -= 1;
+                false
+            } else {
+                true
+            }
+        });
     }
 
     /// Before a write of `what`: [`MemoryStore::check`], then the same fault hook as the D1
@@ -133,6 +162,16 @@ impl Accounts for MemoryStore {
             .collect())
     }
 
+    async fn opted_in_page(&self, after: &str, limit: u32) -> StoreResult<Vec<String>> {
+        Ok(self
+            .opted_in_accounts()
+            .await?
+            .into_iter()
+            .filter(|a| a.as_str() > after)
+            .take(limit as usize)
+            .collect())
+    }
+
     async fn erase_account(&self, account_id: &str) -> StoreResult<Erased> {
         self.check_write("erasure")?;
         let mut records = self.records.borrow_mut();
@@ -144,6 +183,9 @@ impl Accounts for MemoryStore {
         let insights = self.insights.borrow_mut().remove(account_id).is_some() as u64;
         self.consent.borrow_mut().remove(account_id);
         self.tokens.borrow_mut().retain(|_, a| a != account_id);
+        self.membership
+            .borrow_mut()
+            .retain(|(_, a), _| a != account_id);
         self.accounts.borrow_mut().remove(account_id);
         Ok(Erased {
             records: (before - records.len()) as u64,
@@ -190,12 +232,24 @@ impl Records for MemoryStore {
             .map(|(_, r)| r.clone())
             .collect())
     }
+
+    async fn record_count(&self, account_id: &str) -> StoreResult<u64> {
+        self.check()?;
+        Ok(self
+            .records
+            .borrow()
+            .keys()
+            .filter(|(a, _)| a == account_id)
+            .count() as u64)
+    }
 }
 
 impl Events for MemoryStore {
     async fn add_event(&self, event: &Event) -> StoreResult<()> {
         self.check_write("event")?;
-        self.events.borrow_mut().push(event.clone());
+        let mut events = self.events.borrow_mut();
+        events.push(event.clone());
+        Self::prune_events(&mut events, &event.account_id);
         Ok(())
     }
 
@@ -217,7 +271,9 @@ impl Insights for MemoryStore {
         self.insights
             .borrow_mut()
             .insert(insight.account_id.clone(), insight.clone());
-        self.events.borrow_mut().push(event.clone());
+        let mut events = self.events.borrow_mut();
+        events.push(event.clone());
+        Self::prune_events(&mut events, &event.account_id);
         Ok(())
     }
 
@@ -252,28 +308,55 @@ impl History for MemoryStore {
 }
 
 impl Releases for MemoryStore {
-    async fn published(&self, niche: &str) -> StoreResult<Option<String>> {
+    async fn published(&self, niche: Niche) -> StoreResult<Option<StoredRelease>> {
         self.check()?;
-        Ok(self.releases.borrow().get(niche).cloned())
+        Ok(self
+            .releases
+            .borrow()
+            .get(&niche)
+            .cloned()
+            .map(StoredRelease::from_text))
     }
 
-    async fn publish(&self, niche: &str, release_json: &str) -> StoreResult<()> {
+    async fn publish(&self, release: &NicheWisdom) -> StoreResult<()> {
         self.check()?;
+        let stored = StoredRelease::of(release)?;
         self.releases
             .borrow_mut()
-            .insert(niche.to_string(), release_json.to_string());
+            .insert(release.niche, stored.text().to_string());
         Ok(())
     }
 
-    async fn published_all(&self) -> StoreResult<Option<String>> {
+    async fn published_all(&self) -> StoreResult<Option<StoredRelease>> {
         self.check()?;
-        Ok(self.all_releases.borrow().clone())
+        Ok(self
+            .all_releases
+            .borrow()
+            .clone()
+            .map(StoredRelease::from_text))
     }
 
-    async fn publish_all(&self, releases_json: &str) -> StoreResult<()> {
+    async fn publish_all(&self, releases: &[NicheWisdom]) -> StoreResult<()> {
         self.check()?;
-        *self.all_releases.borrow_mut() = Some(releases_json.to_string());
+        let stored = StoredRelease::of(releases)?;
+        *self.all_releases.borrow_mut() = Some(stored.text().to_string());
         Ok(())
+    }
+}
+
+impl Membership for MemoryStore {
+    async fn freeze_niches(
+        &self,
+        period: u32,
+        members: &[(String, Niche)],
+    ) -> StoreResult<Vec<Niche>> {
+        self.check_write("niche membership")?;
+        let mut frozen = self.membership.borrow_mut();
+        frozen.retain(|(p, _), _| *p >= period);
+        Ok(members
+            .iter()
+            .map(|(a, n)| *frozen.entry((period, a.clone())).or_insert(*n))
+            .collect())
     }
 }
 
@@ -523,13 +606,43 @@ mod tests {
     #[test]
     fn releases_replace_per_niche() {
         let s = MemoryStore::new();
-        assert_eq!(run(s.published("fitness")).unwrap(), None);
-        run(s.publish("fitness", "{\"v\":1}")).unwrap();
-        run(s.publish("fitness", "{\"v\":2}")).unwrap();
-        assert_eq!(
-            run(s.published("fitness")).unwrap().as_deref(),
-            Some("{\"v\":2}")
-        );
-        assert_eq!(run(s.published("beauty")).unwrap(), None);
+        assert_eq!(run(s.published(Niche::Fitness)).unwrap(), None);
+        let id = crosslearn::wisdom::ReleaseId {
+            period: 1,
+            niche: Niche::Fitness,
+        };
+        let config = crosslearn::wisdom::ReleaseConfig::default();
+        let mut rng = crosslearn::rng::Rng::new(1);
+        let mut w =
+            crosslearn::wisdom::release_wisdom(&empty_aggregate(), id, &config, &mut rng).unwrap();
+        run(s.publish(&w)).unwrap();
+        w.period = 2;
+        run(s.publish(&w)).unwrap();
+        let stored = run(s.published(Niche::Fitness)).unwrap().unwrap();
+        assert_eq!(stored.text(), serde_json::to_string(&w).unwrap());
+        assert_eq!(stored.decode::<NicheWisdom>().unwrap(), w);
+        assert_eq!(run(s.published(Niche::Beauty)).unwrap(), None);
+    }
+
+    #[test]
+    fn events_are_bounded_per_account() {
+        let s = MemoryStore::new();
+        let event = |a: &str, i: usize| Event {
+            event_id: format!("{a}-{i}"),
+            account_id: a.into(),
+            niche: "fitness".into(),
+            event_type: "wisdom_applied".into(),
+            payload: serde_json::json!({}),
+            created_at: format!("t{i:06}"),
+        };
+        run(s.add_event(&event("other", 0))).unwrap();
+        for i in 0..MAX_EVENTS_PER_ACCOUNT + 5 {
+            run(s.add_event(&event("a", i))).unwrap();
+        }
+        let kept = run(s.events("a")).unwrap();
+        assert_eq!(kept.len(), MAX_EVENTS_PER_ACCOUNT);
+        // The oldest were dropped; another account's events were not touched.
+        assert_eq!(kept[0].event_id, "a-5");
+        assert_eq!(run(s.events("other")).unwrap().len(), 1);
     }
 }
