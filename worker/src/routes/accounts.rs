@@ -46,7 +46,14 @@ pub async fn ingest(mut req: Request, ctx: RouteContext<()>) -> worker::Result<R
             outbox: &store,
             link: &link,
         };
-        service::ingest(&ports, &owner, request, &now()).await
+        let cap = service::max_records_from_var(
+            bindings::var(&ctx.env, service::MAX_RECORDS_VAR).as_deref(),
+        )
+        .unwrap_or_else(|e| {
+            console_error!("{e}; using the default record cap");
+            service::DEFAULT_MAX_RECORDS
+        });
+        service::ingest(&ports, &owner, request, &now(), cap).await
     }
     .await;
     changed(result)

@@ -26,6 +26,30 @@ use serde_json::Value;
 /// whole with 422 `too_many`). With the 1 MiB body cap this leaves ~2 KiB per record.
 pub const MAX_BATCH_RECORDS: usize = 500;
 
+/// The var with the per-account storage cap (records).
+pub const MAX_RECORDS_VAR: &str = "MAX_RECORDS_PER_ACCOUNT";
+
+/// Records one account may store when [`MAX_RECORDS_VAR`] is unset. A batch that would take
+/// the account past its cap is refused whole (422 `record_cap_exceeded`, naming the cap, the
+/// account's count and the batch's valid records); nothing already stored is touched.
+pub const DEFAULT_MAX_RECORDS: u64 = 20_000;
+
+/// The cap from the var's value (unset: [`DEFAULT_MAX_RECORDS`]); a value that is not a whole
+/// number >= 1 is an error naming the var (the caller logs it and uses the default).
+pub fn max_records_from_var(value: Option<&str>) -> Result<u64, ApiError> {
+    match value {
+        None => Ok(DEFAULT_MAX_RECORDS),
+        Some(v) => match v.trim().parse::<u64>() {
+            Ok(n) if n >= 1 => Ok(n),
+            _ => Err(ApiError::Invalid {
+                code: "invalid_value",
+                field: Some(MAX_RECORDS_VAR.to_string()),
+                message: format!("{MAX_RECORDS_VAR} must be a whole number >= 1, got {v:?}"),
+            }),
+        },
+    }
+}
+
 /// Longest account id.
 pub const MAX_ACCOUNT_ID_CHARS: usize = 64;
 
@@ -196,15 +220,17 @@ pub struct IngestReport {
 }
 
 /// Validate a batch with the core and store the valid records (idempotent by record id), as one
-/// change of the account under the outbox protocol ([`sync::change`]).
+/// change of the account under the outbox protocol ([`sync::change`]). The account may hold at
+/// most `max_records` records ([`DEFAULT_MAX_RECORDS`]).
 pub async fn ingest<S: Accounts + Records, O: Outbox, L: AggregatesLink>(
     ports: &Ports<'_, S, O, L>,
     owner: &Owned,
     req: IngestRequest,
     now: &str,
+    max_records: u64,
 ) -> Result<Changed<IngestReport>, ApiError> {
     sync::change(ports, owner.id(), async || {
-        store_records(ports.store, owner.id(), req, now).await
+        store_records(ports.store, owner.id(), req, now, max_records).await
     })
     .await
 }
@@ -215,6 +241,7 @@ async fn store_records<S: Records>(
     account_id: &str,
     req: IngestRequest,
     now: &str,
+    max_records: u64,
 ) -> Result<IngestReport, ApiError> {
     if req.records.len() > MAX_BATCH_RECORDS {
         return Err(ApiError::Invalid {
@@ -263,6 +290,21 @@ async fn store_records<S: Records>(
         }
     }
     let records: Vec<CreativeRecord> = accepted.iter().map(|(_, r)| r.clone()).collect();
+    if !records.is_empty() {
+        let stored = store.record_count(account_id).await.map_err(internal)?;
+        let adding = records.len() as u64;
+        if stored.saturating_add(adding) > max_records {
+            return Err(ApiError::Invalid {
+                code: "record_cap_exceeded",
+                field: Some("records".to_string()),
+                message: format!(
+                    "account {account_id} stores {stored} records and this batch has {adding} \
+                     valid ones: more than the cap of {max_records} records per account \
+                     ({MAX_RECORDS_VAR}); nothing of this batch was stored"
+                ),
+            });
+        }
+    }
     let fresh = store
         .insert_records(account_id, &records, now)
         .await
@@ -662,6 +704,63 @@ mod tests {
         assert_eq!(e.code(), "invalid_type");
         let ok = run(ingest(&store, &me, "a", br#"{"records": []}"#, NOW)).unwrap();
         assert_eq!(ok.received, 0);
+    }
+
+    /// The per-account storage cap: a batch that would cross it is refused whole with a 422
+    /// naming the cap and the count; what was stored before is kept; the other accounts are
+    /// not affected.
+    #[test]
+    fn the_record_cap_refuses_a_batch_that_would_cross_it() {
+        let (store, a, b) = setup();
+        let (ca, cb) = (caller(&store, &a).unwrap(), caller(&store, &b).unwrap());
+        let (outbox, link) = (
+            crate::testing::MemoryOutbox::new(),
+            crate::testing::MemoryLink::off(),
+        );
+        let ports = Ports {
+            store: &store,
+            outbox: &outbox,
+            link: &link,
+        };
+        let batch = |from: usize, n: usize| IngestRequest {
+            records: (from..from + n).map(|i| record(&format!("r{i}"))).collect(),
+        };
+        let ingest_capped = |caller: &Caller, id: &str, req: IngestRequest| {
+            let owner = run(owned(&store, caller, id)).unwrap();
+            run(super::ingest(&ports, &owner, req, NOW, 10)).map(|c| c.value)
+        };
+        assert_eq!(ingest_capped(&ca, "a", batch(0, 8)).unwrap().stored, 8);
+        let e = ingest_capped(&ca, "a", batch(8, 3)).unwrap_err();
+        assert_eq!(
+            (e.status(), e.code(), e.field()),
+            (422, "record_cap_exceeded", Some("records"))
+        );
+        let message = e.body().error.message;
+        assert!(
+            message.contains("10") && message.contains(" 8 ") && message.contains(MAX_RECORDS_VAR),
+            "{message}"
+        );
+        // Refused whole; nothing stored before is lost.
+        assert_eq!(run(store.record_count("a")).unwrap(), 8);
+        // Up to the cap is fine; another account has its own cap.
+        assert_eq!(ingest_capped(&ca, "a", batch(8, 2)).unwrap().stored, 2);
+        assert_eq!(ingest_capped(&cb, "b", batch(0, 10)).unwrap().stored, 10);
+        // A batch of only invalid records is answered as before (nothing to store).
+        let bad = IngestRequest {
+            records: vec![serde_json::json!(7)],
+        };
+        assert_eq!(ingest_capped(&ca, "a", bad).unwrap().rejected, 1);
+        assert_eq!(run(store.record_count("a")).unwrap(), 10);
+    }
+
+    #[test]
+    fn max_records_var() {
+        assert_eq!(max_records_from_var(None), Ok(DEFAULT_MAX_RECORDS));
+        assert_eq!(max_records_from_var(Some(" 500 ")), Ok(500));
+        for bad in ["0", "-1", "lots", ""] {
+            let e = max_records_from_var(Some(bad)).unwrap_err();
+            assert_eq!(e.field(), Some(MAX_RECORDS_VAR), "{bad}");
+        }
     }
 
     #[test]

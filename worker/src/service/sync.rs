@@ -224,6 +224,7 @@ mod tests {
             &owner,
             IngestRequest { records },
             "t",
+            accounts::DEFAULT_MAX_RECORDS,
         ))
         .unwrap()
     }

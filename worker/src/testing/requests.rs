@@ -68,7 +68,8 @@ pub async fn ingest<S: Accounts + Records>(
         outbox: &outbox,
         link: &link,
     };
-    Ok(accounts::ingest(&ports, &owner, req, now).await?.value)
+    let cap = accounts::DEFAULT_MAX_RECORDS;
+    Ok(accounts::ingest(&ports, &owner, req, now, cap).await?.value)
 }
 
 /// `PUT /api/accounts/{id}/consent` in D1-only mode.
