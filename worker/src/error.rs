@@ -18,12 +18,13 @@
 //! | [`ApiError::Conflict`] (account id taken) | 409 | `conflict` |
 //! | [`ApiError::MethodNotAllowed`] | 405 | `method_not_allowed` |
 //! | [`ApiError::TooLarge`] | 413 | `too_large` |
-//! | [`ApiError::RateLimited`] (a public route over its per-client limit) | 429 | `rate_limited` |
+//! | [`ApiError::RateLimited`] (over a per-client or per-account rate limit, named) | 429 | `rate_limited` |
 //! | [`ApiError::ReleaseUnreadable`] (a published release in KV cannot be decoded) | 503 | `release_unavailable` |
 //! | [`ApiError::StorageWrite`] (a D1 write failed; nothing of it was stored) | 503 | `storage_unavailable` |
+//! | [`ApiError::Config`] (a deployment setting is unusable, e.g. a weak operator token) | 503 | `config_error` |
 //! | [`ApiError::Internal`], [`ApiError::Storage`] | 500 | `internal` |
 //!
-//! `ReleaseUnreadable`, `StorageWrite`, `Internal` and `Storage` are the only 5xx. Their message is fixed: the cause (a JS runtime error, say) is logged
+//! `ReleaseUnreadable`, `StorageWrite`, `Config`, `Internal` and `Storage` are the only 5xx. Their message is fixed: the cause (a JS runtime error, say) is logged
 //! by the caller and never sent to the client.
 
 use serde::Serialize;
@@ -79,10 +80,21 @@ pub enum ApiError {
         /// The methods the path accepts, comma-separated (the `Allow` header's value).
         allow: String,
     },
-    /// Too many requests from this client on a rate-limited public route (see [`crate::http::edge`]).
+    /// Too many requests from this client or account (see [`crate::http::edge`]).
     RateLimited {
         /// Seconds until the next request will be accepted (the `Retry-After` header).
         retry_after_s: u64,
+        /// The limit that was hit: the var that sets it (`RATE_LIMIT_PER_MIN`,
+        /// `ACCOUNT_RATE_LIMIT_PER_MIN`, `AUTH_RATE_LIMIT_PER_MIN`).
+        limit: &'static str,
+    },
+    /// A deployment setting is unusable (a weak operator token, ...): 503 naming the var; the
+    /// operator fixes the setting, the client cannot.
+    Config {
+        /// The var or secret at fault.
+        var: &'static str,
+        /// What is wrong with it (never its value).
+        message: String,
     },
     /// A published release in KV cannot be decoded (corrupt or foreign value): 503, the cause is
     /// logged only. The next publication that writes the key replaces it (docs/schemathesis.md,
@@ -122,7 +134,9 @@ impl ApiError {
             ApiError::Conflict { .. } => 409,
             ApiError::TooLarge { .. } => 413,
             ApiError::RateLimited { .. } => 429,
-            ApiError::ReleaseUnreadable { .. } | ApiError::StorageWrite { .. } => 503,
+            ApiError::ReleaseUnreadable { .. }
+            | ApiError::StorageWrite { .. }
+            | ApiError::Config { .. } => 503,
             ApiError::Internal | ApiError::Storage(_) => 500,
         }
     }
@@ -142,6 +156,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::ReleaseUnreadable { .. } => "release_unavailable",
             ApiError::StorageWrite { .. } => "storage_unavailable",
+            ApiError::Config { .. } => "config_error",
             ApiError::Internal | ApiError::Storage(_) => "internal",
         }
     }
@@ -169,8 +184,12 @@ impl ApiError {
             ApiError::MethodNotAllowed { allow } => {
                 format!("method not allowed here; allowed: {allow}")
             }
-            ApiError::RateLimited { retry_after_s } => {
-                format!("rate limit exceeded for this client; retry after {retry_after_s} s")
+            ApiError::RateLimited {
+                retry_after_s,
+                limit,
+            } => format!("rate limit {limit} exceeded; retry after {retry_after_s} s"),
+            ApiError::Config { var, message } => {
+                format!("the server's {var} setting is unusable: {message}")
             }
             ApiError::ReleaseUnreadable { niche: Some(n), .. } => format!(
                 "the published release of niche {n} cannot be read; the next publication replaces it"
@@ -275,9 +294,19 @@ mod tests {
             message: "m".into(),
         };
         assert_eq!((c.status(), c.code()), (409, "conflict"));
-        let r = ApiError::RateLimited { retry_after_s: 3 };
+        let r = ApiError::RateLimited {
+            retry_after_s: 3,
+            limit: "ACCOUNT_RATE_LIMIT_PER_MIN",
+        };
         assert_eq!((r.status(), r.code()), (429, "rate_limited"));
-        assert!(r.body().error.message.contains("3 s"));
+        let message = r.body().error.message;
+        assert!(message.contains("3 s") && message.contains("ACCOUNT_RATE_LIMIT_PER_MIN"));
+        let c = ApiError::Config {
+            var: "OPERATOR_TOKEN",
+            message: "too short".into(),
+        };
+        assert_eq!((c.status(), c.code()), (503, "config_error"));
+        assert!(c.body().error.message.contains("OPERATOR_TOKEN"));
         let m = ApiError::MethodNotAllowed {
             allow: "POST".into(),
         };

@@ -142,6 +142,10 @@ pub trait Accounts {
     async fn account(&self, account_id: &str) -> StoreResult<Option<Account>>;
     /// The id of the account whose token has this hash.
     async fn account_for_token(&self, token_hash: &str) -> StoreResult<Option<String>>;
+    /// Replace every token of the account by the one with this hash, in one transaction (the
+    /// old tokens stop working the moment the new one is stored).
+    async fn replace_token(&self, account_id: &str, token_hash: &str, now: &str)
+        -> StoreResult<()>;
     /// The account's consent (the default, not opted in, if never set).
     async fn consent(&self, account_id: &str) -> StoreResult<Consent>;
     /// Set the account's consent.

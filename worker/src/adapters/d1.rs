@@ -153,6 +153,25 @@ impl Accounts for D1Store {
         .map_err(fault)
     }
 
+    async fn replace_token(
+        &self,
+        account_id: &str,
+        token_hash: &str,
+        now: &str,
+    ) -> StoreResult<()> {
+        let revoke = self.statement(
+            "DELETE FROM account_tokens WHERE account_id = ?1",
+            &[text(account_id)],
+        )?;
+        let insert = self.statement(
+            "INSERT INTO account_tokens (token_hash, account_id, created_at) VALUES (?1, ?2, ?3)",
+            &[text(token_hash), text(account_id), text(now)],
+        )?;
+        // One transaction: never zero tokens, never old and new together.
+        self.batch("token", vec![revoke, insert]).await?;
+        Ok(())
+    }
+
     async fn consent(&self, account_id: &str) -> StoreResult<Consent> {
         let row: Option<ConsentRow> = self
             .statement(

@@ -94,10 +94,21 @@ fn error_statuses(op: &Route, has_params: bool) -> Vec<(u16, &'static str)> {
             "A value of the wrong type or out of range; `field` names it.",
         ));
     }
-    if op.limit == crate::http::table::Limit::PerClient {
-        out.push((
+    match op.limit {
+        crate::http::table::Limit::PerClient => out.push((
             429,
             "Over this client's rate limit; retry after `Retry-After` seconds.",
+        )),
+        crate::http::table::Limit::PerAccount => out.push((
+            429,
+            "Over this client's or this token's rate limit (the message names it); retry after `Retry-After` seconds.",
+        )),
+        crate::http::table::Limit::None => {}
+    }
+    if op.auth != Auth::Public {
+        out.push((
+            503,
+            "The operator token configured on the server is too weak (`config_error` naming OPERATOR_TOKEN).",
         ));
     }
     if op.reads_releases {
@@ -758,7 +769,10 @@ mod tests {
         // Errors, on every 4xx of an operation.
         let e = service::normalize_body(br#"{"metrics": 3}"#).unwrap_err();
         ok("POST", routes::NORMALIZE, 422, value(e.body()));
-        let e = crate::error::ApiError::RateLimited { retry_after_s: 2 };
+        let e = crate::error::ApiError::RateLimited {
+            retry_after_s: 2,
+            limit: "RATE_LIMIT_PER_MIN",
+        };
         ok("GET", routes::ALL_WISDOM, 429, value(e.body()));
     }
 

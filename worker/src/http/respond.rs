@@ -42,7 +42,10 @@ pub fn error_response(e: &ApiError) -> worker::Result<Response> {
     if let ApiError::MethodNotAllowed { allow } = e {
         resp.headers_mut().set("allow", allow)?;
     }
-    if let ApiError::RateLimited { retry_after_s } = e {
+    if let ApiError::Config { var, message } = e {
+        console_error!("config error in {var}: {message}");
+    }
+    if let ApiError::RateLimited { retry_after_s, .. } = e {
         resp.headers_mut()
             .set("retry-after", &retry_after_s.to_string())?;
     }

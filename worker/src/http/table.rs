@@ -82,6 +82,10 @@ pub enum Limit {
     None,
     /// The public routes' per-client token bucket ([`crate::http::edge`]).
     PerClient,
+    /// The authenticated routes' limits, checked before any token lookup
+    /// ([`crate::http::edge`]): a per-client bucket (whatever the token) and a per-token one
+    /// (a token belongs to one account, so this is the per-account limit).
+    PerAccount,
 }
 
 /// A route's JSON request body.
@@ -181,9 +185,18 @@ impl Route {
         Route::new(Method::Delete, path, summary, handler)
     }
 
-    /// Who may call it.
+    /// Who may call it. An account or operator route is limited per account
+    /// ([`Limit::PerAccount`]).
     pub const fn auth(self, auth: Auth) -> Route {
-        Route { auth, ..self }
+        let limit = match auth {
+            Auth::Account | Auth::Operator => Limit::PerAccount,
+            Auth::Public | Auth::Optional => self.limit,
+        };
+        Route {
+            auth,
+            limit,
+            ..self
+        }
     }
 
     /// Rate limited per client.
@@ -325,6 +338,18 @@ fn limit_prefix(pattern: &str) -> &str {
         Some(i) => &pattern[..i],
         None => pattern,
     }
+}
+
+/// The rate-limit class of a request: [`Limit::PerClient`] under a public limited route
+/// ([`is_rate_limited`]), else the class of the route that takes `method` and `path`.
+pub fn limit_of(table: &[Route], method: &str, path: &str) -> Limit {
+    if is_rate_limited(table, method, path) {
+        return Limit::PerClient;
+    }
+    table
+        .iter()
+        .find(|r| r.method.as_str() == method && matches(r.path, path))
+        .map_or(Limit::None, |r| r.limit)
 }
 
 /// `path` (any method but `OPTIONS`) falls under a rate-limited route of `table`: it is the

@@ -1,4 +1,4 @@
-//! Account routes: create (operator), ingest, consent, export, erase. Each change answers with
+//! Account routes: create (operator), ingest, consent, export, token rotation, erase. Each change answers with
 //! the [`SYNC_HEADER`] saying what happened to the aggregate store.
 
 use crate::adapters::bindings;
@@ -77,6 +77,18 @@ pub async fn consent(mut req: Request, ctx: RouteContext<()>) -> worker::Result<
     }
     .await;
     changed(result)
+}
+
+/// `POST /api/accounts/{id}/token`: rotate the account's token (the new one is answered once).
+pub async fn rotate_token(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let result = async {
+        let (store, caller) = connect(&req, &ctx).await?;
+        let id = account_param(&ctx, "id")?;
+        let owner = owned(&store, &caller, &id).await?;
+        service::rotate_token(&store, &owner, auth::new_token()?, &now()).await
+    }
+    .await;
+    private_json(result, 200)
 }
 
 /// `GET /api/accounts/{id}/export`.

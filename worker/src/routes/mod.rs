@@ -50,6 +50,8 @@ pub const ACCOUNT_RECORDS: &str = "/api/accounts/:id/records";
 pub const ACCOUNT_CONSENT: &str = "/api/accounts/:id/consent";
 /// `GET /api/accounts/{id}/export`.
 pub const ACCOUNT_EXPORT: &str = "/api/accounts/:id/export";
+/// `POST /api/accounts/{id}/token`.
+pub const ACCOUNT_TOKEN: &str = "/api/accounts/:id/token";
 /// `GET /api/cross-learning/niche-wisdom/{niche}`.
 pub const NICHE_WISDOM: &str = "/api/cross-learning/niche-wisdom/:niche";
 /// `GET /api/cross-learning/niche-wisdom`.
@@ -85,7 +87,7 @@ use crate::http::runtime::Runtime;
 use crate::routes::admin::{FaultRequest, FaultState};
 use crate::service::accounts::{
     ConsentRequest, ConsentResponse, CreateAccountRequest, CreatedAccount, Erasure, Export,
-    IngestReport, IngestRequest,
+    IngestReport, IngestRequest, RotatedToken,
 };
 
 /// The route table: one row per (method, path).
@@ -114,7 +116,7 @@ pub const ROUTES: &[Route] = &[
         .auth(Auth::Account)
         .writes_d1()
         .answers::<Erasure>(),
-    Route::post(ACCOUNT_RECORDS, "Ingest up to 500 records (idempotent by record id)", handler!(accounts::ingest))
+    Route::post(ACCOUNT_RECORDS, "Ingest up to 500 records (idempotent by record id; at most MAX_RECORDS_PER_ACCOUNT stored per account)", handler!(accounts::ingest))
         .auth(Auth::Account)
         .writes_d1()
         .body::<IngestRequest>()
@@ -127,6 +129,10 @@ pub const ROUTES: &[Route] = &[
     Route::get(ACCOUNT_EXPORT, "Everything stored about the account", handler!(accounts::export))
         .auth(Auth::Account)
         .answers::<Export>(),
+    Route::post(ACCOUNT_TOKEN, "Rotate the account's token: the new one is returned once, the old one stops working", handler!(accounts::rotate_token))
+        .auth(Auth::Account)
+        .writes_d1()
+        .answers::<RotatedToken>(),
     Route::get(NICHE_WISDOM, "The niche's latest published wisdom (re-read, never re-released)", handler!(crosslearning::niche_wisdom))
         .limited()
         .reads_releases()
@@ -217,7 +223,7 @@ pub async fn connect_optional(
     let store = bindings::d1(&ctx.env)?;
     let operator = bindings::operator_token(&ctx.env);
     let header = req.headers().get("authorization").ok().flatten();
-    let caller = auth::authenticate(&store, header.as_deref(), operator.as_deref()).await;
+    let caller = auth::authenticate_checked(&store, header.as_deref(), operator.as_deref()).await;
     Ok((store, caller))
 }
 
@@ -255,6 +261,7 @@ mod tests {
         assert_eq!(allowed_methods("/api/accounts/a1/records"), some("POST"));
         assert_eq!(allowed_methods("/api/accounts/a1/consent"), some("PUT"));
         assert_eq!(allowed_methods("/api/accounts/a1/export"), some("GET"));
+        assert_eq!(allowed_methods("/api/accounts/a1/token"), some("POST"));
         assert_eq!(allowed_methods("/api/accounts//export"), None);
         assert_eq!(allowed_methods("/api/accounts/a1/other"), None);
         let wisdom = "/api/cross-learning/niche-wisdom";

@@ -130,6 +130,37 @@ pub async fn create_account<S: Accounts>(
     })
 }
 
+/// `POST /api/accounts/{id}/token` response. The new token is shown here once; the old one no
+/// longer works.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct RotatedToken {
+    /// The account.
+    pub account_id: String,
+    /// Its new bearer token (store it: only its hash is kept).
+    pub token: String,
+    /// When it was issued (UTC, ISO 8601).
+    pub rotated_at: String,
+}
+
+/// Rotate the account's token: `token` (fresh, see [`crate::service::auth::new_token`])
+/// replaces every token the account had, in one transaction.
+pub async fn rotate_token<S: Accounts>(
+    store: &S,
+    owner: &Owned,
+    token: String,
+    now: &str,
+) -> Result<RotatedToken, ApiError> {
+    store
+        .replace_token(owner.id(), &crate::service::auth::token_hash(&token), now)
+        .await
+        .map_err(internal)?;
+    Ok(RotatedToken {
+        account_id: owner.id().to_string(),
+        token,
+        rotated_at: now.to_string(),
+    })
+}
+
 /// An existing account the caller may act on: the proof [`owned`] returns, which every account
 /// operation takes (so none can run before the caller was authorized and the account found).
 #[derive(Debug, Clone, PartialEq)]
@@ -751,6 +782,33 @@ mod tests {
         };
         assert_eq!(ingest_capped(&ca, "a", bad).unwrap().rejected, 1);
         assert_eq!(run(store.record_count("a")).unwrap(), 10);
+    }
+
+    #[test]
+    fn token_rotation_revokes_the_old_token() {
+        let (store, a, b) = setup();
+        let me = caller(&store, &a).unwrap();
+        let owner = run(owned(&store, &me, "a")).unwrap();
+        let rotated = run(rotate_token(&store, &owner, "clt_new".into(), NOW)).unwrap();
+        assert_eq!(
+            (rotated.account_id.as_str(), rotated.token.as_str()),
+            ("a", "clt_new")
+        );
+        assert_eq!(caller(&store, &a).unwrap_err().status(), 401);
+        assert_eq!(
+            caller(&store, "clt_new").unwrap(),
+            Caller::Account("a".into())
+        );
+        // The other account's token is untouched.
+        assert_eq!(caller(&store, &b).unwrap(), Caller::Account("b".into()));
+        // Another account's token cannot rotate this one (403, as every account route).
+        let other = caller(&store, &b).unwrap();
+        assert_eq!(run(owned(&store, &other, "a")).unwrap_err().status(), 403);
+        // A failed write changes nothing.
+        store.fail.set(true);
+        assert!(run(rotate_token(&store, &owner, "clt_x".into(), NOW)).is_err());
+        store.fail.set(false);
+        assert!(caller(&store, "clt_new").is_ok());
     }
 
     #[test]

@@ -101,6 +101,80 @@ pub async fn authenticate<S: Accounts>(
     }
 }
 
+/// Shortest operator token accepted.
+pub const MIN_OPERATOR_TOKEN_CHARS: usize = 32;
+/// Least estimated entropy of an operator token, in bits ([`estimated_bits`]).
+pub const MIN_OPERATOR_TOKEN_BITS: f64 = 100.0;
+/// Fewest distinct characters in an operator token (refuses short repeated patterns).
+pub const MIN_OPERATOR_TOKEN_DISTINCT: usize = 8;
+
+/// A token's estimated entropy: its length times the Shannon entropy of its characters'
+/// frequencies (bits per character). It cannot prove a token random, but it refuses the usual
+/// weak choices: short words, repeated characters or patterns. A random `op_` + 32 hex digits
+/// (what the scripts generate) scores about 120 bits.
+pub fn estimated_bits(token: &str) -> f64 {
+    let chars: Vec<char> = token.chars().collect();
+    if chars.is_empty() {
+        return 0.0;
+    }
+    let mut counts = std::collections::HashMap::new();
+    for c in &chars {
+        *counts.entry(*c).or_insert(0usize) += 1;
+    }
+    let n = chars.len() as f64;
+    let per_char: f64 = counts
+        .values()
+        .map(|&k| {
+            let p = k as f64 / n;
+            -p * p.log2()
+        })
+        .sum();
+    per_char * n
+}
+
+/// The configured operator token is strong enough to grant operator access: at least
+/// [`MIN_OPERATOR_TOKEN_CHARS`] characters, [`MIN_OPERATOR_TOKEN_DISTINCT`] distinct ones and
+/// [`MIN_OPERATOR_TOKEN_BITS`] estimated bits.
+/// Otherwise a 503 `config_error` naming `OPERATOR_TOKEN` (its value is never shown): the
+/// operator routes refuse to run until the secret is replaced.
+pub fn check_operator_token(token: &str) -> Result<(), ApiError> {
+    let chars = token.chars().count();
+    let bits = estimated_bits(token);
+    let distinct = token
+        .chars()
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    if chars >= MIN_OPERATOR_TOKEN_CHARS
+        && distinct >= MIN_OPERATOR_TOKEN_DISTINCT
+        && bits >= MIN_OPERATOR_TOKEN_BITS
+    {
+        return Ok(());
+    }
+    Err(ApiError::Config {
+        var: "OPERATOR_TOKEN",
+        message: format!(
+            "the operator token is too weak ({chars} characters, {distinct} distinct, about \
+             {bits:.0} bits; at least {MIN_OPERATOR_TOKEN_CHARS} characters, \
+             {MIN_OPERATOR_TOKEN_DISTINCT} distinct and {MIN_OPERATOR_TOKEN_BITS:.0} bits are \
+             needed): operator access is refused until it is replaced by a random one"
+        ),
+    })
+}
+
+/// [`authenticate`], refusing operator access while the configured operator token is weak
+/// ([`check_operator_token`]). The routes use this one.
+pub async fn authenticate_checked<S: Accounts>(
+    store: &S,
+    authorization: Option<&str>,
+    operator_token: Option<&str>,
+) -> Result<Caller, ApiError> {
+    let caller = authenticate(store, authorization, operator_token).await?;
+    if caller == Caller::Operator {
+        check_operator_token(operator_token.unwrap_or_default())?;
+    }
+    Ok(caller)
+}
+
 /// The caller may act on `account_id`'s resources.
 pub fn authorize(caller: &Caller, account_id: &str) -> Result<(), ApiError> {
     match caller {
@@ -173,6 +247,47 @@ mod tests {
         ] {
             assert_eq!(bearer(bad).unwrap_err().status(), 401, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn weak_operator_tokens_are_refused() {
+        // What the scripts and e2e tests generate: `op_` + 32 or 48 random hex digits.
+        for _ in 0..200 {
+            let strong = format!("op_{}", hex(&random_bytes::<16>().unwrap()));
+            assert!(check_operator_token(&strong).is_ok(), "{strong}");
+        }
+        for weak in [
+            "",
+            "operator-secret",
+            "password",
+            &"a".repeat(64),
+            &"abcd".repeat(16),
+            "correcthorsebatterystaple",
+        ] {
+            let e = check_operator_token(weak).unwrap_err();
+            assert_eq!((e.status(), e.code()), (503, "config_error"), "{weak}");
+            let message = e.body().error.message;
+            assert!(message.contains("OPERATOR_TOKEN"), "{message}");
+            assert!(weak.is_empty() || !message.contains(weak), "{message}");
+        }
+        // The weak token does not make anyone the operator; account tokens still work.
+        let store = crate::testing::MemoryStore::new();
+        let weak = "operator-secret";
+        let e = crate::testing::run(authenticate_checked(
+            &store,
+            Some("Bearer operator-secret"),
+            Some(weak),
+        ))
+        .unwrap_err();
+        assert_eq!(e.code(), "config_error");
+        let strong = "op_9f3c1a7e52b84d06e1c9a3f7b2d58e40";
+        assert!(check_operator_token(strong).is_ok(), "{strong}");
+        let ok = crate::testing::run(authenticate_checked(
+            &store,
+            Some(&format!("Bearer {strong}")),
+            Some(strong),
+        ));
+        assert_eq!(ok, Ok(Caller::Operator));
     }
 
     #[test]

@@ -133,6 +133,19 @@ impl Accounts for MemoryStore {
         Ok(self.tokens.borrow().get(token_hash).cloned())
     }
 
+    async fn replace_token(
+        &self,
+        account_id: &str,
+        token_hash: &str,
+        _now: &str,
+    ) -> StoreResult<()> {
+        self.check_write("token")?;
+        let mut tokens = self.tokens.borrow_mut();
+        tokens.retain(|_, a| a != account_id);
+        tokens.insert(token_hash.to_string(), account_id.to_string());
+        Ok(())
+    }
+
     async fn consent(&self, account_id: &str) -> StoreResult<Consent> {
         self.check()?;
         Ok(self
