@@ -192,7 +192,7 @@ export function kvPut(persistDir, binding, key, value) {
  *
  * @param {object} [options]
  * @param {string} [options.persistDir] local KV/D1 state dir (default: a fresh temp dir, removed by stop())
- * @param {Record<string, string>} [options.vars] `--var KEY:VALUE` pairs (RATE_LIMIT_PER_MIN defaults to '0': off)
+ * @param {Record<string, string>} [options.vars] `--var KEY:VALUE` pairs (RATE_LIMIT_PER_MIN, AUTH_RATE_LIMIT_PER_MIN and ACCOUNT_RATE_LIMIT_PER_MIN default to '0': off)
  * @param {number} [options.timeoutMs] how long to wait for /health (default 60 s)
  * @param {string} [options.logLevel] wrangler's `--log-level` (default 'info': one line per request)
  * @returns {Promise<{url: string, pid: number, port: number, inspectorPort: number, persistDir: string, log: () => string, stop: () => Promise<void>}>}
@@ -216,9 +216,9 @@ export async function startWorker({ persistDir, vars = {}, timeoutMs = 60_000, l
     '--test-scheduled', // exposes /__scheduled to trigger the cron handler
     '--log-level', logLevel,
   ];
-  // The public routes' rate limit is off unless a test sets it (tests/e2e/edge.test.mjs does):
-  // the golden-case tests send hundreds of requests from one client.
-  const allVars = { RATE_LIMIT_PER_MIN: '0', ...vars };
+  // The rate limits are off unless a test sets them (tests/e2e/edge.test.mjs, limits.test.mjs
+  // do): the golden-case tests send hundreds of requests from one client and one token.
+  const allVars = { RATE_LIMIT_PER_MIN: '0', AUTH_RATE_LIMIT_PER_MIN: '0', ACCOUNT_RATE_LIMIT_PER_MIN: '0', ...vars };
   for (const [key, value] of Object.entries(allVars)) args.push('--var', `${key}:${value}`);
 
   const child = spawn(WRANGLER, args, {

@@ -52,7 +52,7 @@
 
 use crate::error::ApiError;
 use crate::http::respond::error_response;
-use crate::http::table::{allowed_methods, limit_of, router, unrouted, Limit, Route};
+use crate::http::table::{allowed_methods, is_off, limit_of, router, unrouted, Limit, Route};
 use crate::service::auth::{bearer, token_hash};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -511,8 +511,12 @@ pub async fn serve(req: Request, env: Env, table: &'static [Route]) -> worker::R
 
     // A method outside ROUTABLE_METHODS gets what the table's fallback answers for any method
     // without a handler: 405 with `Allow` on a known path, 404 elsewhere.
+    let environment = var(&env, "ENVIRONMENT");
     let mut resp = if !is_routable_method(&req.inner().method()) {
         error_response(&unrouted(table, path.clone()))?
+    } else if is_off(table, &method, &path, environment.as_deref()) {
+        // Development aids do not exist in production.
+        error_response(&ApiError::NotFound { path: path.clone() })?
     } else {
         match limit_of(table, &method, &path) {
             Limit::None => route(req, env, table).await?,
@@ -737,6 +741,45 @@ mod tests {
         // 2 s later every bucket is full again: forgetting them changes nothing, so they go.
         l.check("late", 2_000, &config).unwrap();
         assert_eq!(l.len(), 1);
+    }
+
+    /// The production environment of wrangler.toml keeps every development-only route off.
+    #[test]
+    fn production_keeps_every_dev_only_route_off() {
+        let toml = include_str!("../../../wrangler.toml");
+        let section = toml
+            .split("\n[")
+            .find(|s| s.starts_with("env.production.vars]"))
+            .expect("wrangler.toml has [env.production.vars]");
+        let environment = section
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .find(|(k, _)| k.trim() == "ENVIRONMENT")
+            .map(|(_, v)| v.trim().trim_matches('"').to_string())
+            .expect("production sets ENVIRONMENT");
+        assert!(!section
+            .lines()
+            .any(|l| l.split('=').next().unwrap_or("").trim() == "FAULT_INJECTION"));
+        let table = crate::routes::ROUTES;
+        let dev: Vec<_> = table.iter().filter(|r| r.dev_only).collect();
+        assert!(dev.iter().any(|r| r.path == crate::routes::ADMIN_FAULTS));
+        for r in dev {
+            let path = r.path.replace(':', "x");
+            assert!(
+                is_off(table, r.method.as_str(), &path, Some(&environment)),
+                "{}",
+                r.path
+            );
+            assert!(!is_off(table, r.method.as_str(), &path, None), "{}", r.path);
+        }
+        for r in table.iter().filter(|r| !r.dev_only) {
+            let path = r.path.replace(':', "x");
+            assert!(
+                !is_off(table, r.method.as_str(), &path, Some(&environment)),
+                "{}",
+                r.path
+            );
+        }
     }
 
     #[test]

@@ -81,6 +81,12 @@ fn error_statuses(op: &Route, has_params: bool) -> Vec<(u16, &'static str)> {
     if matches!(op.answer, Answer::Binary) {
         out.push((404, "No model file of that name."));
     }
+    if op.dev_only {
+        out.push((
+            404,
+            "A development aid: absent where ENVIRONMENT is production.",
+        ));
+    }
     out.push((405, "The path does not accept this method (see `Allow`)."));
     if op.auth == Auth::Operator {
         out.push((409, "The account id is taken."));

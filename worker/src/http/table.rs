@@ -137,6 +137,9 @@ pub struct Route {
     pub answer: Answer,
     /// Query parameters: (name, allowed values).
     pub query: &'static [(&'static str, &'static [&'static str])],
+    /// A development aid (the D1 fault hook, ...): off, answered 404, where the `ENVIRONMENT`
+    /// var is `production` ([`crate::http::edge`]).
+    pub dev_only: bool,
 }
 
 impl Route {
@@ -162,6 +165,7 @@ impl Route {
             status: 200,
             answer: Answer::Json(schema::<serde_json::Value>),
             query: &[],
+            dev_only: false,
         }
     }
 
@@ -272,6 +276,14 @@ impl Route {
         }
     }
 
+    /// A development aid: off in production.
+    pub const fn dev_only(self) -> Route {
+        Route {
+            dev_only: true,
+            ..self
+        }
+    }
+
     /// Takes these query parameters.
     pub const fn query(self, query: &'static [(&'static str, &'static [&'static str])]) -> Route {
         Route { query, ..self }
@@ -340,16 +352,27 @@ fn limit_prefix(pattern: &str) -> &str {
     }
 }
 
+/// The route of `table` that takes `method` and `path`, if any.
+pub fn route_of<'a>(table: &'a [Route], method: &str, path: &str) -> Option<&'a Route> {
+    table
+        .iter()
+        .find(|r| r.method.as_str() == method && matches(r.path, path))
+}
+
+/// The request would reach a development-only route while `environment` (the `ENVIRONMENT`
+/// var) is `production`: it is answered 404 instead.
+pub fn is_off(table: &[Route], method: &str, path: &str, environment: Option<&str>) -> bool {
+    environment.map(str::trim) == Some("production")
+        && route_of(table, method, path).is_some_and(|r| r.dev_only)
+}
+
 /// The rate-limit class of a request: [`Limit::PerClient`] under a public limited route
 /// ([`is_rate_limited`]), else the class of the route that takes `method` and `path`.
 pub fn limit_of(table: &[Route], method: &str, path: &str) -> Limit {
     if is_rate_limited(table, method, path) {
         return Limit::PerClient;
     }
-    table
-        .iter()
-        .find(|r| r.method.as_str() == method && matches(r.path, path))
-        .map_or(Limit::None, |r| r.limit)
+    route_of(table, method, path).map_or(Limit::None, |r| r.limit)
 }
 
 /// `path` (any method but `OPTIONS`) falls under a rate-limited route of `table`: it is the

@@ -178,6 +178,7 @@ pub const ROUTES: &[Route] = &[
         .answers::<publish::PublishReport>(),
     Route::post(ADMIN_FAULTS, "Dev only: make this isolate's D1 writes fail (off | all | after:N); 403 unless the FAULT_INJECTION var is on", handler!(admin::faults))
         .auth(Auth::Operator)
+        .dev_only()
         .optional_body::<FaultRequest>()
         .answers::<FaultState>(),
     Route::get(REDIS_HEALTH, "Redis aggregate store: configured, reachable, ready, outbox backlog", handler!(admin::redis_health))
