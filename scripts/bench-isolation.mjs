@@ -20,6 +20,7 @@
 import autocannon from 'autocannon';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { request, startWorker } from '../tests/e2e/lib/wrangler.mjs';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 20);
@@ -27,6 +28,8 @@ const QUIET_MS = Number(process.env.BENCH_QUIET_MS ?? 250);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 20);
 const CAP = process.env.BENCH_CAP ?? '20000';
+// BENCH_ACCOUNT_LIMIT=0 turns the per-account limit off, for the comparison.
+const ACCOUNT_LIMIT = process.env.BENCH_ACCOUNT_LIMIT ?? '300';
 const OPERATOR = `op_${randomBytes(16).toString('hex')}`;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -93,7 +96,7 @@ const worker = await startWorker({
   logLevel: 'warn',
   vars: {
     OPERATOR_TOKEN: OPERATOR,
-    ACCOUNT_RATE_LIMIT_PER_MIN: '300',
+    ACCOUNT_RATE_LIMIT_PER_MIN: ACCOUNT_LIMIT,
     ACCOUNT_RATE_LIMIT_BURST: '100',
     AUTH_RATE_LIMIT_PER_MIN: '1000000',
     AUTH_RATE_LIMIT_BURST: '1000000',
@@ -135,7 +138,7 @@ try {
   const noisy = await new Promise((resolve) => hammer.on('done', resolve));
 
   const results = {
-    settings: { duration_s: DURATION, quiet_every_ms: QUIET_MS, noisy_connections: CONNECTIONS, seeded_accounts: ACCOUNTS, account_limit: '300/min, burst 100', record_cap: Number(CAP) },
+    settings: { duration_s: DURATION, quiet_every_ms: QUIET_MS, noisy_connections: CONNECTIONS, seeded_accounts: ACCOUNTS, account_limit: ACCOUNT_LIMIT === '0' ? 'off' : `${ACCOUNT_LIMIT}/min, burst 100`, load_average: os.loadavg().map((x) => Math.round(x * 100) / 100), record_cap: Number(CAP) },
     baseline: { quiet_ingest: baseline, publish: basePublish },
     under_load: {
       quiet_ingest: loaded,
