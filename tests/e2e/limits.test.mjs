@@ -3,7 +3,9 @@
 // another account unaffected), the per-client limit that answers made-up tokens before any D1
 // lookup, the per-account record cap (422 record_cap_exceeded, nothing stored lost), token
 // rotation (the old token stops working) and, with ENVIRONMENT=production, the dev-only fault
-// route answering 404 even with FAULT_INJECTION on.
+// route answering 404 even with FAULT_INJECTION on. Last, the production environment of
+// wrangler.toml (`--env production`) limits through Cloudflare's rate-limiting binding (local
+// simulation), before the in-isolate fallback would.
 //
 //   bash scripts/build-worker.sh && bash scripts/build-dist.sh && node --test tests/e2e/limits.test.mjs
 
@@ -123,4 +125,25 @@ test('made-up tokens are answered 429 by the client limit, before any token look
   assert.ok(statuses.slice(first429).every((s) => s === 429), statuses.join());
   const r = await call('GET', '/api/accounts/lim-a/export', 'clt_x');
   assert.match(r.json.error.message, /AUTH_RATE_LIMIT_PER_MIN/);
+});
+
+test('production config: the rate-limiting binding answers first (100 per 10 s, Retry-After 10)', async () => {
+  // The harness turns the limits off by default (`0` also skips the binding): production's values.
+  const prod = await startWorker({ env: 'production', vars: { OPERATOR_TOKEN: OPERATOR, RATE_LIMIT_PER_MIN: '600' } });
+  try {
+    const statuses = [];
+    let limited;
+    for (let i = 0; i < 110; i++) {
+      const r = await request(`${prod.url}/api/normalize`, { method: 'POST', body: { metrics: 3 } });
+      statuses.push(r.status);
+      if (r.status === 429 && !limited) limited = r;
+    }
+    // The binding allows 100 per 10 s; the in-isolate fallback (burst 120) would allow 120.
+    const first = statuses.indexOf(429);
+    assert.ok(first >= 50 && first <= 100, statuses.join());
+    assert.equal(limited.res.headers.get('retry-after'), '10');
+    assert.match(limited.json.error.message, /RATE_LIMIT_PER_MIN/);
+  } finally {
+    await prod.stop();
+  }
 });

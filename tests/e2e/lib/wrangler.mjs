@@ -195,9 +195,10 @@ export function kvPut(persistDir, binding, key, value) {
  * @param {Record<string, string>} [options.vars] `--var KEY:VALUE` pairs (RATE_LIMIT_PER_MIN, AUTH_RATE_LIMIT_PER_MIN and ACCOUNT_RATE_LIMIT_PER_MIN default to '0': off)
  * @param {number} [options.timeoutMs] how long to wait for /health (default 60 s)
  * @param {string} [options.logLevel] wrangler's `--log-level` (default 'info': one line per request)
+ * @param {string} [options.env] a wrangler.toml environment (`--env`, e.g. 'production'); default: the top level
  * @returns {Promise<{url: string, pid: number, port: number, inspectorPort: number, persistDir: string, log: () => string, stop: () => Promise<void>}>}
  */
-export async function startWorker({ persistDir, vars = {}, timeoutMs = 60_000, logLevel = 'info' } = {}) {
+export async function startWorker({ persistDir, vars = {}, timeoutMs = 60_000, logLevel = 'info', env } = {}) {
   const ownDir = !persistDir;
   const dir = persistDir ?? mkdtempSync(path.join(tmpdir(), 'crosslearn-e2e-'));
   try {
@@ -216,6 +217,7 @@ export async function startWorker({ persistDir, vars = {}, timeoutMs = 60_000, l
     '--test-scheduled', // exposes /__scheduled to trigger the cron handler
     '--log-level', logLevel,
   ];
+  if (env) args.push('--env', env);
   // The rate limits are off unless a test sets them (tests/e2e/edge.test.mjs, limits.test.mjs
   // do): the golden-case tests send hundreds of requests from one client and one token.
   const allVars = { RATE_LIMIT_PER_MIN: '0', AUTH_RATE_LIMIT_PER_MIN: '0', ACCOUNT_RATE_LIMIT_PER_MIN: '0', ...vars };
