@@ -21,10 +21,13 @@
 //! | [`ApiError::RateLimited`] (a public route over its per-client limit) | 429 | `rate_limited` |
 //! | [`ApiError::ReleaseUnreadable`] (a published release in KV cannot be decoded) | 503 | `release_unavailable` |
 //! | [`ApiError::StorageWrite`] (a D1 write failed; nothing of it was stored) | 503 | `storage_unavailable` |
+//! | [`ApiError::RedisUnavailable`] (operator routes: Redis not configured, unreachable or failing) | 503 | `redis_unavailable` |
 //! | [`ApiError::Internal`], [`ApiError::Storage`] | 500 | `internal` |
 //!
-//! `ReleaseUnreadable`, `StorageWrite`, `Internal` and `Storage` are the only 5xx. Their message is fixed: the cause (a JS runtime error, say) is logged
-//! by the caller and never sent to the client.
+//! `ReleaseUnreadable`, `StorageWrite`, `RedisUnavailable`, `Internal` and `Storage` are the only
+//! 5xx. Their message is fixed: the cause (a JS runtime error, say) is logged by the caller and
+//! never sent to the client, except `RedisUnavailable`, which only operator routes answer and
+//! whose message says what failed (which step timed out, refused AUTH, a TLS mismatch).
 
 use serde::Serialize;
 use std::fmt;
@@ -103,6 +106,12 @@ pub enum ApiError {
         /// The storage layer's complaint, for the log.
         cause: String,
     },
+    /// The aggregate store (Redis) is not configured, unreachable or failing, on an operator
+    /// route (account routes never fail on Redis): 503 with what failed.
+    RedisUnavailable {
+        /// What failed, for the operator.
+        message: String,
+    },
     /// A fault on our side. The cause is logged, never returned.
     Internal,
     /// A storage fault (D1/KV). Answered like [`ApiError::Internal`]; the cause is logged only.
@@ -122,7 +131,9 @@ impl ApiError {
             ApiError::Conflict { .. } => 409,
             ApiError::TooLarge { .. } => 413,
             ApiError::RateLimited { .. } => 429,
-            ApiError::ReleaseUnreadable { .. } | ApiError::StorageWrite { .. } => 503,
+            ApiError::ReleaseUnreadable { .. }
+            | ApiError::StorageWrite { .. }
+            | ApiError::RedisUnavailable { .. } => 503,
             ApiError::Internal | ApiError::Storage(_) => 500,
         }
     }
@@ -142,6 +153,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::ReleaseUnreadable { .. } => "release_unavailable",
             ApiError::StorageWrite { .. } => "storage_unavailable",
+            ApiError::RedisUnavailable { .. } => "redis_unavailable",
             ApiError::Internal | ApiError::Storage(_) => "internal",
         }
     }
@@ -162,7 +174,8 @@ impl ApiError {
             | ApiError::Invalid { message, .. }
             | ApiError::Unauthorized { message }
             | ApiError::Forbidden { message }
-            | ApiError::Conflict { message } => message.clone(),
+            | ApiError::Conflict { message }
+            | ApiError::RedisUnavailable { message } => message.clone(),
             ApiError::Core(e) => e.message.clone(),
             ApiError::TooLarge { limit } => format!("request body is larger than {limit} bytes"),
             ApiError::NotFound { path } => format!("no route for {path}"),
@@ -284,6 +297,14 @@ mod tests {
         assert_eq!((m.status(), m.code()), (405, "method_not_allowed"));
         let n = ApiError::NotFound { path: "/x".into() };
         assert_eq!((n.status(), n.code()), (404, "not_found"));
+        let r = ApiError::RedisUnavailable {
+            message: "redis: connect timed out after 300 ms".into(),
+        };
+        assert_eq!((r.status(), r.code()), (503, "redis_unavailable"));
+        assert_eq!(
+            r.body().error.message,
+            "redis: connect timed out after 300 ms"
+        );
     }
 
     #[test]
