@@ -294,12 +294,26 @@ pub struct Apply {
 pub struct StoreState {
     /// The epoch its ready marker carries (None: not ready, never rebuilt or lost its data).
     pub epoch: Option<u64>,
+    /// The fingerprint of the release config its contributions were clipped with (the ready
+    /// marker's; see [`config_fingerprint`]).
+    pub config: Option<String>,
     /// Sum of the seqs of every account entry (tombstones included).
     pub seq_sum: u64,
     /// Account entries that are opted in.
     pub opted_in: u64,
     /// The per-niche aggregates.
     pub aggregates: Aggregates,
+}
+
+/// A short fingerprint of a release config (FNV-1a 64 of its JSON, hex): Redis's contributions
+/// were clipped with the config whose fingerprint its ready marker carries, so a changed
+/// `RELEASE_CONFIG` makes Redis untrusted until it is rebuilt under the new one.
+pub fn config_fingerprint(config: &ReleaseConfig) -> String {
+    let json = serde_json::to_string(config).unwrap_or_default();
+    let hash = json.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{hash:016x}")
 }
 
 /// Where the Redis-side aggregates live ([`crate::adapters::redis`] in the Worker,
@@ -312,8 +326,8 @@ pub trait AggregateStore {
     async fn read(&mut self) -> Result<StoreState, RedisError>;
     /// Delete every key (and the ready marker).
     async fn clear(&mut self) -> Result<(), RedisError>;
-    /// Set the ready marker to `epoch`.
-    async fn set_ready(&mut self, epoch: u64) -> Result<(), RedisError>;
+    /// Set the ready marker to `epoch` and the release config's fingerprint.
+    async fn set_ready(&mut self, epoch: u64, config: &str) -> Result<(), RedisError>;
     /// Check the connection answers (`PING`).
     async fn ping(&mut self) -> Result<(), RedisError>;
     /// Close the connection (best effort; a no-op for stores without one).

@@ -296,15 +296,21 @@ redis.call('HINCRBY', KEYS[2], 'opted', tonumber(ARGV[4]) - old_opted)
 return 1
 "#;
 
-/// The epoch a ready marker carries (`epoch:<n>`); a marker of an older layout (`1`) reads as
-/// epoch 0, which no D1 epoch equals, so such a store is rebuilt.
-pub fn epoch_of(marker: &str) -> Result<u64, RedisError> {
-    match marker.strip_prefix("epoch:") {
-        None => Ok(0),
-        Some(n) => n
-            .parse::<u64>()
-            .map_err(|_| RedisError::Protocol(format!("ready marker {marker:?}"))),
-    }
+/// The epoch and the release config fingerprint a ready marker carries
+/// (`epoch:<n>:<fingerprint>`); a marker of an older layout (`1`) reads as epoch 0, which no D1
+/// epoch equals, so such a store is rebuilt.
+pub fn parse_marker(marker: &str) -> Result<(u64, Option<String>), RedisError> {
+    let Some(rest) = marker.strip_prefix("epoch:") else {
+        return Ok((0, None));
+    };
+    let (n, config) = match rest.split_once(':') {
+        Some((n, c)) => (n, Some(c.to_string())),
+        None => (rest, None),
+    };
+    let epoch = n
+        .parse::<u64>()
+        .map_err(|_| RedisError::Protocol(format!("ready marker {marker:?}")))?;
+    Ok((epoch, config))
 }
 
 /// An aggregate from a Redis hash's field/value pairs (`accounts`, `<i>`); absent fields are 0.
@@ -693,7 +699,11 @@ mod conn {
                     .next()
                     .ok_or_else(|| RedisError::Protocol("no reply".into()))
             };
-            let epoch = next()?.text()?.map(|m| epoch_of(&m)).transpose()?;
+            let marker = next()?.text()?.map(|m| parse_marker(&m)).transpose()?;
+            let (epoch, config) = match marker {
+                Some((e, c)) => (Some(e), c),
+                None => (None, None),
+            };
             let counters = next()?.items()?;
             let counter = |i: usize| -> Result<u64, RedisError> {
                 match counters.get(i).map(Reply::text).transpose()?.flatten() {
@@ -705,6 +715,7 @@ mod conn {
             };
             let mut state = StoreState {
                 epoch,
+                config,
                 seq_sum: counter(0)?,
                 opted_in: counter(1)?,
                 aggregates: Aggregates::new(),
@@ -766,9 +777,9 @@ mod conn {
             }
         }
 
-        async fn set_ready(&mut self, epoch: u64) -> Result<(), RedisError> {
+        async fn set_ready(&mut self, epoch: u64, config: &str) -> Result<(), RedisError> {
             let key = format!("{}ready", prefix());
-            let value = format!("epoch:{epoch}");
+            let value = format!("epoch:{epoch}:{config}");
             self.conn
                 .command(&[b"SET", key.as_bytes(), value.as_bytes()])
                 .await
@@ -914,10 +925,18 @@ mod tests {
     }
 
     #[test]
-    fn ready_markers_carry_the_epoch() {
-        assert_eq!(epoch_of("epoch:7").unwrap(), 7);
-        assert_eq!(epoch_of("1").unwrap(), 0, "the old marker is no epoch");
-        assert!(epoch_of("epoch:x").is_err());
+    fn ready_markers_carry_the_epoch_and_the_config() {
+        assert_eq!(
+            parse_marker("epoch:7:00ff").unwrap(),
+            (7, Some("00ff".to_string()))
+        );
+        assert_eq!(parse_marker("epoch:7").unwrap(), (7, None));
+        assert_eq!(
+            parse_marker("1").unwrap(),
+            (0, None),
+            "the old marker is no epoch"
+        );
+        assert!(parse_marker("epoch:x:1").is_err());
     }
 
     #[test]

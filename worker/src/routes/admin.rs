@@ -332,9 +332,11 @@ async fn with_redis<T>(
     let store = operator(req, ctx).await?;
     let config = release_config_of(&ctx.env)?;
     let link: RedisLink = bindings::redis_link(&ctx.env);
-    let mut redis = link.open().await?;
+    let mut redis = link.open().await.inspect_err(|_| link.outcome(false))?;
     let out = run(&store, &mut redis, &config).await;
     redis.close().await;
+    // The isolate's circuit breaker hears how Redis did (a working Redis closes it).
+    link.outcome(!matches!(out, Err(AggError::Redis(_))));
     out
 }
 

@@ -22,8 +22,8 @@
 
 use crate::error::ApiError;
 use crate::ports::{
-    niches, Accounts, AggregateStore, Aggregates, Apply, Outbox, OutboxTotals, Records, RedisError,
-    StoreState,
+    config_fingerprint, niches, Accounts, AggregateStore, Aggregates, Apply, Outbox, OutboxTotals,
+    Records, RedisError, StoreState,
 };
 use crate::service::auth::internal;
 use crosslearn::insights::InsightOptions;
@@ -222,7 +222,7 @@ pub const BATCH: usize = 200;
 
 /// D1's side of the trust check: the outbox totals and the opted-in count, read so that no
 /// change slipped in between (`stable`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct D1View {
     /// The outbox totals (after the count).
     pub totals: OutboxTotals,
@@ -230,6 +230,8 @@ pub struct D1View {
     pub opted_in: u64,
     /// The totals were the same before and after the count (no change started in between).
     pub stable: bool,
+    /// The fingerprint of the release config contributions must be clipped with.
+    pub config: String,
 }
 
 /// Whether Redis may be served.
@@ -257,10 +259,17 @@ pub fn verdict(d1: &D1View, redis: &StoreState) -> Trust {
         None => {
             return Trust::Rebuild("redis is not ready (never rebuilt, or lost its data)".into())
         }
-        Some(e) if epoch == 0 || e != epoch => return Trust::Rebuild(format!(
+        Some(e) if epoch == 0 || e != epoch => {
+            return Trust::Rebuild(format!(
             "redis holds epoch {e} but D1 is at epoch {epoch}: its data predates the last rebuild"
-        )),
+        ))
+        }
         Some(_) => {}
+    }
+    if redis.config.as_deref() != Some(d1.config.as_str()) {
+        return Trust::Rebuild(
+            "redis was built under another release config (RELEASE_CONFIG changed)".into(),
+        );
     }
     if redis.seq_sum < d1.totals.synced_sum {
         return Trust::Rebuild(format!(
@@ -292,6 +301,7 @@ async fn look<S: Accounts, O: Outbox, A: AggregateStore>(
     store: &S,
     outbox: &O,
     redis: &mut A,
+    config: &ReleaseConfig,
 ) -> Result<(D1View, StoreState), AggError> {
     let before = outbox.totals().await.map_err(internal)?;
     let opted_in = store.opted_in_count().await.map_err(internal)?;
@@ -300,6 +310,7 @@ async fn look<S: Accounts, O: Outbox, A: AggregateStore>(
         totals,
         opted_in,
         stable: before == totals,
+        config: config_fingerprint(config),
     };
     Ok((view, redis.read().await?))
 }
@@ -315,7 +326,7 @@ async fn catch_up<S: Accounts + Records, O: Outbox, A: AggregateStore>(
     config: &ReleaseConfig,
     max_rows: u32,
 ) -> Result<(SyncReport, Trust, StoreState), AggError> {
-    let (view, state) = look(store, outbox, redis).await?;
+    let (view, state) = look(store, outbox, redis, config).await?;
     let mut report = SyncReport::default();
     if let Trust::Rebuild(reason) = verdict(&view, &state) {
         report = rebuild(store, outbox, redis, config).await?;
@@ -338,13 +349,13 @@ async fn catch_up<S: Accounts + Records, O: Outbox, A: AggregateStore>(
             report.contributing += updates.iter().filter(|u| u.contribution.is_some()).count();
         }
     }
-    let (mut view, mut state) = look(store, outbox, redis).await?;
+    let (mut view, mut state) = look(store, outbox, redis, config).await?;
     let mut trust = verdict(&view, &state);
     if let (Trust::Rebuild(reason), false) = (&trust, report.rebuilt) {
         let reason = reason.clone();
         report = rebuild(store, outbox, redis, config).await?;
         report.rebuild_reason = Some(reason);
-        (view, state) = look(store, outbox, redis).await?;
+        (view, state) = look(store, outbox, redis, config).await?;
         trust = verdict(&view, &state);
     }
     report.pending = view.totals.pending;
@@ -408,7 +419,7 @@ pub async fn rebuild<S: Accounts + Records, O: Outbox, A: AggregateStore>(
             break;
         }
     }
-    redis.set_ready(epoch).await?;
+    redis.set_ready(epoch, &config_fingerprint(config)).await?;
     report.pending = outbox.pending_count().await.map_err(internal)?;
     Ok(report)
 }
@@ -509,7 +520,7 @@ pub async fn check<S: Accounts + Records, O: Outbox, A: AggregateStore>(
     config: &ReleaseConfig,
 ) -> Result<CheckReport, AggError> {
     let (d1, _, _) = d1_aggregates(store, config).await?;
-    let (view, state) = look(store, outbox, redis).await?;
+    let (view, state) = look(store, outbox, redis, config).await?;
     let trust = verdict(&view, &state);
     let pending = view.totals.pending;
     let ready = state.epoch.is_some();
@@ -917,7 +928,8 @@ mod tests {
             consent(s, "c1", true)
         });
         redis.restore(&dump);
-        let (view, state) = run(look(&store, &outbox, &mut redis)).unwrap();
+        let config = ReleaseConfig::default();
+        let (view, state) = run(look(&store, &outbox, &mut redis, &config)).unwrap();
         assert!(matches!(verdict(&view, &state), Trust::Rebuild(_)));
         let report = run(drain(
             &store,
@@ -941,9 +953,11 @@ mod tests {
             },
             opted_in,
             stable,
+            config: "c1".into(),
         };
         let state = |epoch: Option<u64>, seq_sum, opted_in| StoreState {
             epoch,
+            config: Some("c1".into()),
             seq_sum,
             opted_in,
             aggregates: Aggregates::new(),
@@ -952,6 +966,14 @@ mod tests {
             Trust::Rebuild(r) => assert!(r.contains(what), "{r}"),
             other => panic!("{other:?}"),
         };
+        let other_config = StoreState {
+            config: Some("c0".into()),
+            ..state(Some(3), 10, 2)
+        };
+        rebuild(
+            verdict(&view(3, 10, 0, 2, true), &other_config),
+            "RELEASE_CONFIG",
+        );
         assert_eq!(
             verdict(&view(3, 10, 0, 2, true), &state(Some(3), 10, 2)),
             Trust::Trusted

@@ -628,6 +628,14 @@ mod tests {
         assert!(redis_equals_d1(&store, &link, &tight));
         let report = run(aggregates::check(&store, &outbox, &mut conn, &tight)).unwrap();
         assert!(report.consistent, "{report:#?}");
+        // RELEASE_CONFIG changes: Redis, clipped under the old one, is rebuilt before any use.
+        let default = ReleaseConfig::default();
+        let report = run(aggregates::check(&store, &outbox, &mut conn, &default)).unwrap();
+        assert!(!report.consistent && !report.trusted, "{report:#?}");
+        let report = run(aggregates::drain(&store, &outbox, &mut conn, &default, 100)).unwrap();
+        assert!(report.rebuilt && report.trusted, "{report:?}");
+        assert!(report.rebuild_reason.unwrap().contains("RELEASE_CONFIG"));
+        assert!(redis_equals_d1(&store, &link, &default));
     }
 
     #[test]

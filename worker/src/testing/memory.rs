@@ -373,7 +373,7 @@ type Entry = (u64, bool, Option<WisdomContribution>);
 pub struct MemoryAggregates {
     accounts: BTreeMap<String, Entry>,
     sums: Aggregates,
-    epoch: Option<u64>,
+    epoch: Option<(u64, String)>,
     /// When set, every call fails.
     pub fail: bool,
     /// Run once at the start of the next apply through a [`MemoryConn`].
@@ -385,7 +385,7 @@ pub struct MemoryAggregates {
 pub struct Snapshot {
     accounts: BTreeMap<String, Entry>,
     sums: Aggregates,
-    epoch: Option<u64>,
+    epoch: Option<(u64, String)>,
 }
 
 impl MemoryAggregates {
@@ -407,7 +407,7 @@ impl MemoryAggregates {
         Snapshot {
             accounts: self.accounts.clone(),
             sums: self.sums.clone(),
-            epoch: self.epoch,
+            epoch: self.epoch.clone(),
         }
     }
 
@@ -415,7 +415,7 @@ impl MemoryAggregates {
     pub fn restore(&mut self, snapshot: &Snapshot) {
         self.accounts = snapshot.accounts.clone();
         self.sums = snapshot.sums.clone();
-        self.epoch = snapshot.epoch;
+        self.epoch = snapshot.epoch.clone();
     }
 
     fn check(&self) -> Result<(), RedisError> {
@@ -464,7 +464,8 @@ impl AggregateStore for MemoryAggregates {
     async fn read(&mut self) -> Result<StoreState, RedisError> {
         self.check()?;
         Ok(StoreState {
-            epoch: self.epoch,
+            epoch: self.epoch.as_ref().map(|(e, _)| *e),
+            config: self.epoch.as_ref().map(|(_, c)| c.clone()),
             seq_sum: self.accounts.values().map(|(s, _, _)| s).sum(),
             opted_in: self.accounts.values().filter(|(_, o, _)| *o).count() as u64,
             aggregates: self
@@ -482,9 +483,9 @@ impl AggregateStore for MemoryAggregates {
         Ok(())
     }
 
-    async fn set_ready(&mut self, epoch: u64) -> Result<(), RedisError> {
+    async fn set_ready(&mut self, epoch: u64, config: &str) -> Result<(), RedisError> {
         self.check()?;
-        self.epoch = Some(epoch);
+        self.epoch = Some((epoch, config.to_string()));
         Ok(())
     }
 
@@ -581,9 +582,9 @@ impl AggregateStore for MemoryConn {
         let mut store = self.0.borrow_mut();
         crate::testing::run(store.clear())
     }
-    async fn set_ready(&mut self, epoch: u64) -> Result<(), RedisError> {
+    async fn set_ready(&mut self, epoch: u64, config: &str) -> Result<(), RedisError> {
         let mut store = self.0.borrow_mut();
-        crate::testing::run(store.set_ready(epoch))
+        crate::testing::run(store.set_ready(epoch, config))
     }
     async fn ping(&mut self) -> Result<(), RedisError> {
         self.0.borrow().check()
