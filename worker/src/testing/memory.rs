@@ -286,6 +286,10 @@ const OUTBOX: &str = "redis outbox";
 pub struct MemoryOutbox {
     rows: RefCell<BTreeMap<String, OutboxRow>>,
     epoch: Cell<u64>,
+    /// Calls of [`Outbox::page`] and their largest answer (a rebuild reads in pages).
+    pub pages: Cell<(u32, usize)>,
+    /// Calls of [`Outbox::rows`] (the whole table at once).
+    pub whole_reads: Cell<u32>,
 }
 
 impl MemoryOutbox {
@@ -319,17 +323,21 @@ impl Outbox for MemoryOutbox {
         Ok(self.pending(u32::MAX).await?.len() as u64)
     }
     async fn rows(&self) -> StoreResult<BTreeMap<String, OutboxRow>> {
+        self.whole_reads.set(self.whole_reads.get() + 1);
         Ok(self.rows.borrow().clone())
     }
     async fn page(&self, after: Option<&str>, limit: u32) -> StoreResult<Vec<(String, OutboxRow)>> {
-        Ok(self
+        let page: Vec<(String, OutboxRow)> = self
             .rows
             .borrow()
             .iter()
             .filter(|(a, _)| after.is_none_or(|after| a.as_str() > after))
             .take(limit as usize)
             .map(|(a, r)| (a.clone(), *r))
-            .collect())
+            .collect();
+        let (calls, largest) = self.pages.get();
+        self.pages.set((calls + 1, largest.max(page.len())));
+        Ok(page)
     }
     async fn synced(&self, account_id: &str, seq: u64) -> StoreResult<()> {
         faults::check_write(OUTBOX)?;
