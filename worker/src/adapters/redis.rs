@@ -738,7 +738,9 @@ mod conn {
 
         async fn clear(&mut self) -> Result<(), RedisError> {
             let pattern = format!("{}*", prefix());
+            let ready = format!("{}ready", prefix());
             let mut cursor = "0".to_string();
+            let mut first = true;
             loop {
                 let reply = self
                     .conn
@@ -752,6 +754,11 @@ mod conn {
                     ])
                     .await?
                     .items()?;
+                // Once the server answered: the ready marker goes first, so a clear cut off
+                // half-way leaves a store that is not ready (rebuilt), never one that looks whole.
+                if std::mem::take(&mut first) {
+                    self.conn.command(&[b"DEL", ready.as_bytes()]).await?;
+                }
                 let mut it = reply.into_iter();
                 cursor = it
                     .next()

@@ -378,7 +378,7 @@ pub async fn drain<S: Accounts + Records, O: Outbox, A: AggregateStore>(
     Ok(catch_up(store, outbox, redis, config, max_rows).await?.0)
 }
 
-/// Rebuild Redis from D1: start a new epoch in D1, clear Redis, walk the outbox in pages of
+/// Rebuild Redis from D1: clear Redis, start a new epoch in D1, walk the outbox in pages of
 /// [`BATCH`] rows (every account that ever changed has a row; erased ones keep theirs) and apply
 /// each account's state with its seq (a contribution, or a tombstone), mark the rows read as
 /// synced, set the ready marker to the new epoch. Changes made while it runs get newer seqs and
@@ -389,8 +389,9 @@ pub async fn rebuild<S: Accounts + Records, O: Outbox, A: AggregateStore>(
     redis: &mut A,
     config: &ReleaseConfig,
 ) -> Result<SyncReport, AggError> {
-    let epoch = outbox.next_epoch().await.map_err(internal)?;
     redis.clear().await?;
+    // After the clear: a rebuild that cannot reach Redis changes nothing in D1.
+    let epoch = outbox.next_epoch().await.map_err(internal)?;
     let mut report = SyncReport {
         rebuilt: true,
         ..SyncReport::default()
@@ -1038,5 +1039,26 @@ mod tests {
         assert_eq!(outbox.whole_reads.get(), 0);
         consistent(&store, &outbox, &mut redis);
         assert_eq!(run(redis.read()).unwrap().seq_sum, 450 + 3);
+    }
+
+    #[test]
+    fn a_rebuild_that_cannot_reach_redis_changes_nothing_in_d1() {
+        let (store, outbox, mut redis) = setup();
+        change(&store, &outbox, &mut redis, "u", |s| {
+            records(s, "u", "travel", 0, 12);
+            consent(s, "u", true);
+        });
+        let before = run(outbox.totals()).unwrap();
+        redis.fail = true;
+        let e = run(rebuild(
+            &store,
+            &outbox,
+            &mut redis,
+            &ReleaseConfig::default(),
+        ));
+        assert!(matches!(e, Err(AggError::Redis(_))));
+        assert_eq!(run(outbox.totals()).unwrap(), before);
+        redis.fail = false;
+        consistent(&store, &outbox, &mut redis);
     }
 }
