@@ -52,7 +52,7 @@ pub fn operator_token(env: &Env) -> Option<String> {
 /// with the `RELEASE_CONFIG` var's release config: the one publication noises with, so
 /// contributions are clipped with it too.
 pub fn redis_link(env: &Env) -> RedisLink {
-    use crate::routes::admin::{release_config, RELEASE_CONFIG_VAR};
+    use crate::http::json::{release_config, RELEASE_CONFIG_VAR};
     let release = release_config(var(env, RELEASE_CONFIG_VAR).as_deref())
         .map_err(|e| format!("{RELEASE_CONFIG_VAR}: {e}"));
     RedisLink::new(

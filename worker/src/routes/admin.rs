@@ -18,7 +18,7 @@ use crate::adapters::d1::D1Store;
 use crate::adapters::faults::{self, WriteFault};
 use crate::adapters::redis::{RedisAggregates, RedisLink};
 use crate::error::ApiError;
-use crate::http::json::{parse, parse_or_default};
+use crate::http::json::parse_or_default;
 use crate::http::respond::private_json;
 use crate::http::{query_param, read_body, runtime};
 use crate::ports::{AggregateStore, Aggregates, AggregatesLink, LinkMode, Outbox, RedisError};
@@ -31,33 +31,8 @@ use crosslearn::wisdom::ReleaseConfig;
 use serde::{Deserialize, Serialize};
 use worker::{console_error, Date, Env, Request, Response, RouteContext};
 
-/// The name of the optional Worker var holding the release config as JSON (any subset of the
-/// core's `ReleaseConfig` fields, e.g. `{"k": 10}`; absent or empty = the core's defaults).
-pub const RELEASE_CONFIG_VAR: &str = "RELEASE_CONFIG";
-
-/// The release config from the `RELEASE_CONFIG` var's value: the core's defaults for fields it
-/// does not set; errors name the field (`RELEASE_CONFIG.k`) and the reason.
-pub fn release_config(raw: Option<&str>) -> Result<ReleaseConfig, ApiError> {
-    let config = match raw.map(str::trim).filter(|s| !s.is_empty()) {
-        None => ReleaseConfig::default(),
-        Some(json) => parse(json.as_bytes()).map_err(|e| within_var(&e))?,
-    };
-    crosslearn::wisdom::layout::validate_config(&config)
-        .map_err(|e| ApiError::Core(e.within(RELEASE_CONFIG_VAR)))?;
-    Ok(config)
-}
-
-fn within_var(e: &ApiError) -> ApiError {
-    let field = match e.field() {
-        Some(f) => format!("{RELEASE_CONFIG_VAR}.{f}"),
-        None => RELEASE_CONFIG_VAR.to_string(),
-    };
-    ApiError::Invalid {
-        code: e.code(),
-        field: Some(field),
-        message: e.body().error.message,
-    }
-}
+// The parser lives with the other JSON parsing (the Redis link needs it too, for clipping).
+pub use crate::http::json::{release_config, RELEASE_CONFIG_VAR};
 
 /// The release config of the `RELEASE_CONFIG` var (the core's defaults when unset); a bad value
 /// is a deployment fault: logged, answered with a generic 500.
