@@ -141,8 +141,9 @@ test('the hook refuses bad modes and non-operators', async () => {
 
 test('D1 writes failing: every write route answers 503 storage_unavailable and changes nothing', async () => {
   assert.deepEqual(await setFault('all'), { d1_writes: 'all', refused_writes: 0 });
-  // In Redis mode an account change first bumps its outbox row: that is the write that fails.
-  const change = WITH_REDIS ? ['redis outbox'] : [];
+  // An account change first bumps its outbox row (Redis configured or not): that is the write
+  // that fails.
+  const change = ['redis outbox'];
   assertWriteFailed(await call('POST', '/api/accounts', OPERATOR, { account_id: 'fd-new' }), 'account', 'create');
   assertWriteFailed(
     await call('POST', '/api/accounts/fd-0/records', tokens[0], newRecords),

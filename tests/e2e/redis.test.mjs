@@ -7,11 +7,18 @@
 //   catch-up Redis equals a rebuild from D1.
 // - Redis stalled (SIGSTOP): requests complete within their timeout; the outbox drains after.
 // - Wrong password / TLS against a plain server: a clear error, quickly, never a hang.
+// - Redis restarted from an older RDB snapshot (SAVE, changes, restart from the dump): detected
+//   and rebuilt, never served.
+// - Redis switched off (REDIS_HOST unset), changes, switched on again with its old data: the
+//   changes were counted in the outbox and are replayed before Redis is used.
 //
 //   bash scripts/build-worker.sh && bash scripts/build-dist.sh && node --test tests/e2e/redis.test.mjs
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { startRedis } from './lib/redis.mjs';
 import { queryD1, request, startWorker } from './lib/wrangler.mjs';
@@ -136,9 +143,10 @@ test('Redis mode and D1-only mode: the same pre-noise aggregates on the same dat
   assert.equal(fromRedis.reduce((s, n) => s + n.accounts, 0), 9); // 12 - 1 never opted in - 1 out - 1 erased
   assert.deepEqual(fromRedis, fromD1Only);
   await assertConsistent(withRedis);
-  // The erased account left no outbox row behind.
-  const rows = await queryD1(withRedis.persistDir, "SELECT COUNT(*) AS n FROM redis_outbox WHERE account_id = 'm2'");
-  assert.equal(rows[0].n, 0);
+  // The erased account's outbox row stays as its tombstone: its last seq, all synced, no data.
+  const rows = await queryD1(withRedis.persistDir, "SELECT seq, synced FROM redis_outbox WHERE account_id = 'm2'");
+  assert.equal(rows.length, 1);
+  assert.ok(rows[0].seq >= 3 && rows[0].synced === rows[0].seq, JSON.stringify(rows));
   // D1-only mode has no Redis: its operator routes say so instead of hanging.
   const noRedis = await call(d1Only, 'GET', '/api/admin/redis/check');
   assert.equal(noRedis.status, 503);
@@ -271,5 +279,114 @@ test('wrong password and TLS against a plain server: clear errors, no hang', asy
   } finally {
     await wrong.stop();
     await tls.stop();
+  }
+});
+
+/** The Worker vars for Redis mode against `server`. */
+const redisVarsFor = (server) => ({
+  OPERATOR_TOKEN: OPERATOR,
+  REDIS_HOST: '127.0.0.1',
+  REDIS_PORT: String(server.port),
+  REDIS_PASSWORD: PASSWORD,
+  REDIS_TIMEOUT_MS: String(TIMEOUT_MS),
+});
+
+/** Contributing accounts per niche, from D1 (the truth to compare with). */
+async function contributingInD1(worker) {
+  return (await aggregates(worker, 'd1')).reduce((s, n) => s + n.accounts, 0);
+}
+
+test('Redis restarted from an older RDB snapshot: detected and rebuilt from D1, never served', async () => {
+  const server = await startRedis({ password: PASSWORD });
+  let w;
+  try {
+    w = await startWorker({ vars: redisVarsFor(server) });
+    assert.equal((await call(w, 'POST', '/api/admin/redis/rebuild')).status, 200);
+    const tokens = {};
+    for (let a = 0; a < 4; a++) {
+      const { token, sync } = await seedAccount(w, `s${a}`, records(a * 4, 12)); // all `fitness`
+      assert.deepEqual(sync, ['synced', 'synced']);
+      tokens[`s${a}`] = token;
+    }
+    await server.save();
+    // After the snapshot: an erasure, an opt-out and a second batch, all synced.
+    const erased = await call(w, 'DELETE', '/api/accounts/s0', tokens.s0);
+    assert.equal(erased.res.headers.get('x-aggregates-sync'), 'synced', erased.text);
+    const out = await call(w, 'PUT', '/api/accounts/s1/consent', tokens.s1, { opted_in: false });
+    assert.equal(out.res.headers.get('x-aggregates-sync'), 'synced', out.text);
+    const more = await call(w, 'POST', '/api/accounts/s2/records', tokens.s2, { records: records(8, 6, 100) });
+    assert.equal(more.res.headers.get('x-aggregates-sync'), 'synced', more.text);
+    await assertConsistent(w);
+    assert.equal(await contributingInD1(w), 2);
+
+    // Redis restarts from the dump: its ready marker and epoch came back, nothing is pending in
+    // the outbox, and it still counts s0 and s1.
+    await server.restart();
+    const health = await call(w, 'GET', '/api/admin/redis/health');
+    assert.deepEqual([health.json.ok, health.json.ready, health.json.pending], [true, true, 0], health.text);
+    const stale = await aggregates(w, 'redis');
+    assert.equal(stale.reduce((s, n) => s + n.accounts, 0), 4, JSON.stringify(stale));
+    const check = await call(w, 'GET', '/api/admin/redis/check');
+    assert.equal(check.status, 200, check.text);
+    assert.deepEqual([check.json.consistent, check.json.trusted], [false, false], check.text);
+    assert.match(check.json.reason, /older snapshot/);
+
+    // The publication does not serve it: its counts are D1's (it rebuilt Redis on the way).
+    const pub = await call(w, 'POST', '/api/admin/publish', OPERATOR, {});
+    assert.equal(pub.status, 200, pub.text);
+    assert.equal(pub.json.contributing_accounts, 2, pub.text);
+    assert.equal(pub.json.opted_in_accounts, 2, pub.text);
+    await assertConsistent(w);
+    // The erased account is a tombstone again (not a missing key): an update older than the
+    // erasure can never re-create it.
+    assert.equal(await server.command('EXISTS {cl}:w1:a:s0'), ':1');
+  } finally {
+    await w?.stop();
+    await server.stop();
+  }
+});
+
+test('Redis switched off, changes, switched on again with its old data: replayed before use', async () => {
+  const server = await startRedis({ password: PASSWORD });
+  const dir = mkdtempSync(path.join(tmpdir(), 'crosslearn-e2e-onoff-'));
+  let w;
+  try {
+    w = await startWorker({ persistDir: dir, vars: redisVarsFor(server) });
+    assert.equal((await call(w, 'POST', '/api/admin/redis/rebuild')).status, 200);
+    const tokens = {};
+    for (let a = 0; a < 4; a++) {
+      const { token, sync } = await seedAccount(w, `o${a}`, records(a * 4 + 1, 12)); // all `beauty`
+      assert.deepEqual(sync, ['synced', 'synced']);
+      tokens[`o${a}`] = token;
+    }
+    await assertConsistent(w);
+    await w.stop();
+
+    // The same D1, REDIS_HOST unset: changes Redis cannot see.
+    w = await startWorker({ persistDir: dir, vars: { OPERATOR_TOKEN: OPERATOR } });
+    const erased = await call(w, 'DELETE', '/api/accounts/o0', tokens.o0);
+    assert.equal(erased.status, 200, erased.text);
+    assert.equal(erased.res.headers.get('x-aggregates-sync'), 'disabled');
+    assert.equal((await call(w, 'PUT', '/api/accounts/o1/consent', tokens.o1, { opted_in: false })).status, 200);
+    assert.equal(
+      (await call(w, 'POST', '/api/accounts/o2/records', tokens.o2, { records: records(9, 6, 100) })).status,
+      200,
+    );
+    const pending = await queryD1(dir, 'SELECT COUNT(*) AS n FROM redis_outbox WHERE seq > synced');
+    assert.equal(pending[0].n, 3, 'every change was counted in the outbox');
+    await w.stop();
+
+    // Redis mode again, Redis still holding the data from before.
+    w = await startWorker({ persistDir: dir, vars: redisVarsFor(server) });
+    const stale = await aggregates(w, 'redis');
+    assert.equal(stale.reduce((s, n) => s + n.accounts, 0), 4, JSON.stringify(stale));
+    const pub = await call(w, 'POST', '/api/admin/publish', OPERATOR, {});
+    assert.equal(pub.status, 200, pub.text);
+    assert.equal(pub.json.contributing_accounts, 2, pub.text);
+    await assertConsistent(w);
+  } finally {
+    await w?.stop();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -22,10 +22,13 @@
 //! | [`ApiError::ReleaseUnreadable`] (a published release in KV cannot be decoded) | 503 | `release_unavailable` |
 //! | [`ApiError::StorageWrite`] (a D1 write failed; nothing of it was stored) | 503 | `storage_unavailable` |
 //! | [`ApiError::Config`] (a deployment setting is unusable, e.g. a weak operator token) | 503 | `config_error` |
+//! | [`ApiError::RedisUnavailable`] (operator routes: Redis not configured, unreachable or failing) | 503 | `redis_unavailable` |
 //! | [`ApiError::Internal`], [`ApiError::Storage`] | 500 | `internal` |
 //!
-//! `ReleaseUnreadable`, `StorageWrite`, `Config`, `Internal` and `Storage` are the only 5xx. Their message is fixed: the cause (a JS runtime error, say) is logged
-//! by the caller and never sent to the client.
+//! `ReleaseUnreadable`, `StorageWrite`, `Config`, `RedisUnavailable`, `Internal` and `Storage` are
+//! the only 5xx. Their message is fixed: the cause (a JS runtime error, say) is logged by the
+//! caller and never sent to the client, except `RedisUnavailable`, which only operator routes
+//! answer and whose message says what failed (which step timed out, refused AUTH, a TLS mismatch).
 
 use serde::Serialize;
 use std::fmt;
@@ -115,6 +118,12 @@ pub enum ApiError {
         /// The storage layer's complaint, for the log.
         cause: String,
     },
+    /// The aggregate store (Redis) is not configured, unreachable or failing, on an operator
+    /// route (account routes never fail on Redis): 503 with what failed.
+    RedisUnavailable {
+        /// What failed, for the operator.
+        message: String,
+    },
     /// A fault on our side. The cause is logged, never returned.
     Internal,
     /// A storage fault (D1/KV). Answered like [`ApiError::Internal`]; the cause is logged only.
@@ -136,7 +145,8 @@ impl ApiError {
             ApiError::RateLimited { .. } => 429,
             ApiError::ReleaseUnreadable { .. }
             | ApiError::StorageWrite { .. }
-            | ApiError::Config { .. } => 503,
+            | ApiError::Config { .. }
+            | ApiError::RedisUnavailable { .. } => 503,
             ApiError::Internal | ApiError::Storage(_) => 500,
         }
     }
@@ -157,6 +167,7 @@ impl ApiError {
             ApiError::ReleaseUnreadable { .. } => "release_unavailable",
             ApiError::StorageWrite { .. } => "storage_unavailable",
             ApiError::Config { .. } => "config_error",
+            ApiError::RedisUnavailable { .. } => "redis_unavailable",
             ApiError::Internal | ApiError::Storage(_) => "internal",
         }
     }
@@ -177,7 +188,8 @@ impl ApiError {
             | ApiError::Invalid { message, .. }
             | ApiError::Unauthorized { message }
             | ApiError::Forbidden { message }
-            | ApiError::Conflict { message } => message.clone(),
+            | ApiError::Conflict { message }
+            | ApiError::RedisUnavailable { message } => message.clone(),
             ApiError::Core(e) => e.message.clone(),
             ApiError::TooLarge { limit } => format!("request body is larger than {limit} bytes"),
             ApiError::NotFound { path } => format!("no route for {path}"),
@@ -313,6 +325,14 @@ mod tests {
         assert_eq!((m.status(), m.code()), (405, "method_not_allowed"));
         let n = ApiError::NotFound { path: "/x".into() };
         assert_eq!((n.status(), n.code()), (404, "not_found"));
+        let r = ApiError::RedisUnavailable {
+            message: "redis: connect timed out after 300 ms".into(),
+        };
+        assert_eq!((r.status(), r.code()), (503, "redis_unavailable"));
+        assert_eq!(
+            r.body().error.message,
+            "redis: connect timed out after 300 ms"
+        );
     }
 
     #[test]

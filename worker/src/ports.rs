@@ -13,7 +13,7 @@
 use crosslearn::niche::Niche;
 use crosslearn::privacy::aggregate::Aggregate;
 use crosslearn::record::CreativeRecord;
-use crosslearn::wisdom::{NicheWisdom, WisdomContribution};
+use crosslearn::wisdom::{NicheWisdom, ReleaseConfig, WisdomContribution};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -155,6 +155,10 @@ pub trait Accounts {
     /// One page of [`Accounts::opted_in_accounts`]: at most `limit` ids greater than `after`
     /// (`""` for the first page), ordered. Publication reads accounts page by page.
     async fn opted_in_page(&self, after: &str, limit: u32) -> StoreResult<Vec<String>>;
+    /// How many accounts opted in.
+    async fn opted_in_count(&self) -> StoreResult<u64> {
+        Ok(self.opted_in_accounts().await?.len() as u64)
+    }
     /// Delete everything of the account, in one transaction: records, events, insights, consent,
     /// token hashes, the account itself.
     async fn erase_account(&self, account_id: &str) -> StoreResult<Erased>;
@@ -290,7 +294,20 @@ pub struct OutboxRow {
     pub synced: u64,
 }
 
-/// Per-account change counters (D1: `redis_outbox`).
+/// The outbox as a whole, read in one statement: what Redis must match before it is trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OutboxTotals {
+    /// The current Redis epoch (bumped by every rebuild; 0: never rebuilt).
+    pub epoch: u64,
+    /// Sum of `synced` over every row (erased accounts' tombstone rows included).
+    pub synced_sum: u64,
+    /// Rows with `seq > synced`.
+    pub pending: u64,
+}
+
+/// Per-account change counters (D1: `redis_outbox`) and the Redis epoch (D1: `redis_state`).
+/// Rows are never deleted: an erased account keeps its row (its id and last seq, no data) as a
+/// tombstone, so its seq never restarts and a stale update can never be newer than the erasure.
 #[allow(async_fn_in_trait)]
 pub trait Outbox {
     /// Count one more change of the account (call BEFORE writing it to D1); returns its seq.
@@ -299,12 +316,16 @@ pub trait Outbox {
     async fn pending(&self, limit: u32) -> StoreResult<Vec<(String, u64)>>;
     /// How many accounts are pending.
     async fn pending_count(&self) -> StoreResult<u64>;
-    /// Every row, by account id.
+    /// Every row, by account id (tests and small tables; a rebuild reads [`Outbox::page`]s).
     async fn rows(&self) -> StoreResult<BTreeMap<String, OutboxRow>>;
+    /// At most `limit` rows with an account id after `after` (from the start when None), by id.
+    async fn page(&self, after: Option<&str>, limit: u32) -> StoreResult<Vec<(String, OutboxRow)>>;
     /// Redis reflects the account as of `seq` (raises `synced`, never lowers it).
     async fn synced(&self, account_id: &str, seq: u64) -> StoreResult<()>;
-    /// Delete the row of an erased account once Redis dropped it, unless it changed after `seq`.
-    async fn forget(&self, account_id: &str, seq: u64) -> StoreResult<()>;
+    /// The epoch, the sum of `synced` and the pending count, as of one moment.
+    async fn totals(&self) -> StoreResult<OutboxTotals>;
+    /// Start a new Redis epoch (before a rebuild clears Redis); returns it.
+    async fn next_epoch(&self) -> StoreResult<u64>;
 }
 
 /// Exact aggregates per niche (niches nobody contributes to may be absent).
@@ -324,8 +345,37 @@ pub struct Apply {
     pub seq: u64,
     /// Its contribution then (None: not opted in, not enough data, or erased).
     pub contribution: Option<WisdomContribution>,
-    /// The account was erased: drop its key instead of leaving a tombstone.
-    pub erase: bool,
+    /// The account existed and was opted in then (counted in [`StoreState::opted_in`]). An
+    /// erased or opted-out account is stored as a tombstone with its seq, never deleted.
+    pub opted_in: bool,
+}
+
+/// What the aggregate store holds besides the per-account entries: its ready marker's epoch,
+/// the sum of the seqs of its account entries and how many of them are opted in.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StoreState {
+    /// The epoch its ready marker carries (None: not ready, never rebuilt or lost its data).
+    pub epoch: Option<u64>,
+    /// The fingerprint of the release config its contributions were clipped with (the ready
+    /// marker's; see [`config_fingerprint`]).
+    pub config: Option<String>,
+    /// Sum of the seqs of every account entry (tombstones included).
+    pub seq_sum: u64,
+    /// Account entries that are opted in.
+    pub opted_in: u64,
+    /// The per-niche aggregates.
+    pub aggregates: Aggregates,
+}
+
+/// A short fingerprint of a release config (FNV-1a 64 of its JSON, hex): Redis's contributions
+/// were clipped with the config whose fingerprint its ready marker carries, so a changed
+/// `RELEASE_CONFIG` makes Redis untrusted until it is rebuilt under the new one.
+pub fn config_fingerprint(config: &ReleaseConfig) -> String {
+    let json = serde_json::to_string(config).unwrap_or_default();
+    let hash = json.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{hash:016x}")
 }
 
 /// Where the Redis-side aggregates live ([`crate::adapters::redis`] in the Worker,
@@ -334,12 +384,12 @@ pub struct Apply {
 pub trait AggregateStore {
     /// Apply updates in order; per update, whether it was applied (false: stale seq).
     async fn apply(&mut self, updates: &[Apply]) -> Result<Vec<bool>, RedisError>;
-    /// The aggregates, or None when the store is not ready (never rebuilt, or lost its data).
-    async fn read(&mut self) -> Result<Option<Aggregates>, RedisError>;
+    /// The aggregates with the ready marker's epoch and the entry totals.
+    async fn read(&mut self) -> Result<StoreState, RedisError>;
     /// Delete every key (and the ready marker).
     async fn clear(&mut self) -> Result<(), RedisError>;
-    /// Set the ready marker.
-    async fn set_ready(&mut self) -> Result<(), RedisError>;
+    /// Set the ready marker to `epoch` and the release config's fingerprint.
+    async fn set_ready(&mut self, epoch: u64, config: &str) -> Result<(), RedisError>;
     /// Check the connection answers (`PING`).
     async fn ping(&mut self) -> Result<(), RedisError>;
     /// Close the connection (best effort; a no-op for stores without one).
@@ -368,6 +418,16 @@ pub trait AggregatesLink {
     fn mode(&self) -> LinkMode;
     /// Open a connection (each step within the configured timeout).
     async fn open(&self) -> Result<Self::Store, RedisError>;
+    /// The release config contributions are clipped with: the publication's (`RELEASE_CONFIG`),
+    /// so the sensitivity the noise assumes holds; an error says why it is unusable.
+    fn release_config(&self) -> Result<ReleaseConfig, String>;
+    /// Before an account change's sync: `Err(why)` to skip the store for now (its circuit
+    /// breaker is open); the change stays in the outbox.
+    fn admit(&self) -> Result<(), String> {
+        Ok(())
+    }
+    /// After a sync attempt: whether the store answered (feeds the circuit breaker).
+    fn outcome(&self, _ok: bool) {}
 }
 
 /// Why a Redis call failed. Never shown to API clients except on operator routes.

@@ -4,12 +4,17 @@
 //   ... redis.port, redis.pid ...
 //   await redis.pause(); await redis.resume();   // SIGSTOP / SIGCONT
 //   await redis.stop();                          // by pid; redis.restart() starts it again, empty
+//   await redis.save(); ...; await redis.restart(); // restarted from that older snapshot
 //
-// It listens on 127.0.0.1 on a free port, keeps nothing on disk (--save '' --appendonly no), and
-// is stopped by its pid, never by name.
+// It listens on 127.0.0.1 on a free port, writes nothing on its own (--save '' --appendonly no)
+// into its own temp dir (removed at exit), and is stopped by its pid, never by name. Only an
+// explicit save() writes a dump (dump.rdb), which the next restart() loads.
 
 import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { freePort } from './wrangler.mjs';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -49,9 +54,11 @@ export function redisCommand(port, line, password) {
  */
 export async function startRedis({ password, port } = {}) {
   port ??= await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), 'crosslearn-redis-'));
   let child = null;
   const launch = async () => {
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    args.push('--dir', dir, '--dbfilename', 'dump.rdb');
     if (password) args.push('--requirepass', password);
     child = spawn('redis-server', args, { stdio: 'ignore' });
     const deadline = Date.now() + 10_000;
@@ -86,7 +93,12 @@ export async function startRedis({ password, port } = {}) {
       }
       await exited;
     },
-    /** Start again on the same port (empty: nothing was persisted). */
+    /** SAVE: write the data as of now to the dump file (an RDB snapshot). */
+    save: async () => {
+      const reply = await redisCommand(port, 'SAVE', password);
+      if (reply !== '+OK') throw new Error(`SAVE answered ${reply}`);
+    },
+    /** Start again on the same port: empty, or from the last save()'s dump when there was one. */
     restart: async () => {
       await self.stop();
       await launch();
@@ -99,6 +111,7 @@ export async function startRedis({ password, port } = {}) {
     } catch {
       // gone
     }
+    rmSync(dir, { recursive: true, force: true });
   };
   process.on('exit', kill);
   // Interrupted runs too (a signal ends the process without 'exit'). `once`: the wrangler

@@ -48,7 +48,15 @@ pub fn operator_token(env: &Env) -> Option<String> {
     env.secret(OPERATOR_SECRET).map(|s| s.to_string()).ok()
 }
 
-/// The aggregate store's link from the `REDIS_*` vars and secrets (D1-only mode when unset).
+/// The aggregate store's link from the `REDIS_*` vars and secrets (D1-only mode when unset),
+/// with the `RELEASE_CONFIG` var's release config: the one publication noises with, so
+/// contributions are clipped with it too.
 pub fn redis_link(env: &Env) -> RedisLink {
-    RedisLink::new(RedisConfig::from_vars(|name| secret_or_var(env, name)))
+    use crate::http::json::{release_config, RELEASE_CONFIG_VAR};
+    let release = release_config(var(env, RELEASE_CONFIG_VAR).as_deref())
+        .map_err(|e| format!("{RELEASE_CONFIG_VAR}: {e}"));
+    RedisLink::new(
+        RedisConfig::from_vars(|name| secret_or_var(env, name)),
+        release,
+    )
 }

@@ -246,6 +246,22 @@ impl Accounts for D1Store {
         Ok(rows.into_iter().map(|r| r.account_id).collect())
     }
 
+    async fn opted_in_count(&self) -> StoreResult<u64> {
+        #[derive(Deserialize)]
+        struct Row {
+            n: f64,
+        }
+        let row: Option<Row> = self
+            .statement(
+                "SELECT COUNT(*) AS n FROM consent WHERE opted_in = ?1",
+                &[JsValue::from_f64(1.0)],
+            )?
+            .first(None)
+            .await
+            .map_err(fault)?;
+        Ok(row.map_or(0, |r| r.n as u64))
+    }
+
     async fn erase_account(&self, account_id: &str) -> StoreResult<Erased> {
         // Children first (foreign keys); a D1 batch is one transaction.
         let tables = [

@@ -1,8 +1,9 @@
-//! The Redis outbox in D1 (`worker/migrations/0003_outbox.sql`): which accounts changed in D1
-//! after Redis last reflected them. See `docs/redis.md`.
+//! The Redis outbox in D1 (`worker/migrations/0003_outbox.sql`, `0004_redis_epoch.sql`): which
+//! accounts changed in D1 after Redis last reflected them (rows are never deleted: an erased
+//! account's row is its tombstone), and the Redis epoch. See `docs/redis.md`.
 
 use super::d1::{fault, text, D1Store};
-use crate::ports::{Outbox, OutboxRow, StoreError, StoreResult};
+use crate::ports::{Outbox, OutboxRow, OutboxTotals, StoreError, StoreResult};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use worker::wasm_bindgen::JsValue;
@@ -23,6 +24,11 @@ struct FullRow {
     account_id: String,
     seq: f64,
     synced: f64,
+}
+
+#[derive(Deserialize)]
+struct EpochRow {
+    epoch: f64,
 }
 
 #[derive(Deserialize)]
@@ -114,12 +120,70 @@ impl Outbox for D1Store {
         Ok(())
     }
 
-    async fn forget(&self, account_id: &str, seq: u64) -> StoreResult<()> {
-        let statement = self.statement(
-            "DELETE FROM redis_outbox WHERE account_id = ?1 AND seq <= ?2",
-            &[text(account_id), num(seq)],
-        )?;
-        self.write(OUTBOX, statement).await?;
-        Ok(())
+    async fn page(&self, after: Option<&str>, limit: u32) -> StoreResult<Vec<(String, OutboxRow)>> {
+        let rows: Vec<FullRow> = self
+            .statement(
+                "SELECT account_id, seq, synced FROM redis_outbox WHERE account_id > ?1 \
+                 ORDER BY account_id LIMIT ?2",
+                &[text(after.unwrap_or("")), num(u64::from(limit))],
+            )?
+            .all()
+            .await
+            .map_err(fault)?
+            .results()
+            .map_err(fault)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                (
+                    r.account_id,
+                    OutboxRow {
+                        seq: r.seq as u64,
+                        synced: r.synced as u64,
+                    },
+                )
+            })
+            .collect())
+    }
+
+    async fn totals(&self) -> StoreResult<OutboxTotals> {
+        #[derive(Deserialize)]
+        struct Totals {
+            epoch: Option<f64>,
+            synced_sum: Option<f64>,
+            pending: Option<f64>,
+        }
+        // One statement: one consistent view of the epoch and the rows.
+        let row: Option<Totals> = self
+            .statement(
+                "SELECT (SELECT epoch FROM redis_state WHERE id = 1) AS epoch, \
+                 (SELECT SUM(synced) FROM redis_outbox) AS synced_sum, \
+                 (SELECT COUNT(*) FROM redis_outbox WHERE seq > synced) AS pending",
+                &[],
+            )?
+            .first(None)
+            .await
+            .map_err(fault)?;
+        let n = |v: Option<f64>| v.unwrap_or(0.0) as u64;
+        Ok(row.map_or(OutboxTotals::default(), |r| OutboxTotals {
+            epoch: n(r.epoch),
+            synced_sum: n(r.synced_sum),
+            pending: n(r.pending),
+        }))
+    }
+
+    async fn next_epoch(&self) -> StoreResult<u64> {
+        super::faults::check_write(OUTBOX)?;
+        let row: Option<EpochRow> = self
+            .statement(
+                "INSERT INTO redis_state (id, epoch) VALUES (1, 1) \
+                 ON CONFLICT(id) DO UPDATE SET epoch = epoch + 1 RETURNING epoch",
+                &[],
+            )?
+            .first(None)
+            .await
+            .map_err(|e| StoreError::write(OUTBOX, e.to_string()))?;
+        row.map(|r| r.epoch as u64)
+            .ok_or_else(|| StoreError::new("redis_state: no epoch returned"))
     }
 }

@@ -12,11 +12,11 @@
 //!   by [`parse`], a pure function tested natively; the socket code runs only inside workerd.
 
 use crate::ports::{
-    niches, AggregateStore, Aggregates, AggregatesLink, Apply, LinkMode, RedisError,
+    niches, AggregateStore, Aggregates, AggregatesLink, Apply, LinkMode, RedisError, StoreState,
 };
 use crosslearn::niche::Niche;
 use crosslearn::privacy::aggregate::Aggregate;
-use crosslearn::wisdom::{empty_aggregate, Layout, WISDOM_VERSION};
+use crosslearn::wisdom::{empty_aggregate, Layout, ReleaseConfig, WISDOM_VERSION};
 use futures_util::future::{select, Either};
 use std::fmt;
 use std::future::Future;
@@ -247,11 +247,15 @@ pub fn prefix() -> String {
     format!("{{cl}}:w{WISDOM_VERSION}:")
 }
 
-/// The atomic replace: `KEYS[1]` = the account key; `ARGV` = seq, niche (empty: none), the
-/// comma-separated values, `1` to delete the key instead of leaving a tombstone, the niche key
-/// prefix. Returns 1 when applied, 0 when the stored seq is as new or newer (a stale update).
-/// Values travel as decimal strings and are negated as strings, so no integer passes through a
-/// Lua double.
+/// The atomic replace: `KEYS[1]` = the account key, `KEYS[2]` = the meta hash; `ARGV` = seq,
+/// niche (empty: none), the comma-separated values, `1` when the account is opted in (else `0`),
+/// the niche key prefix. Returns 1 when applied, 0 when the stored seq is as new or newer (a stale
+/// update). The account entry is `"<seq>|<opted>|<niche>|<values>"`; an opted-out or erased
+/// account keeps `"<seq>|0||"`, a tombstone, so an older update can never re-create it. The meta
+/// hash keeps `seqsum` (the sum of every entry's seq) and `opted` (entries opted in): what the
+/// Worker compares with D1 before trusting Redis (a restart from an older snapshot loses some of
+/// the seq sum). Values travel as decimal strings and are negated as strings, so no integer
+/// passes through a Lua double.
 pub const APPLY_SCRIPT: &str = r#"
 local seq = tonumber(ARGV[1])
 local cur = redis.call('GET', KEYS[1])
@@ -267,10 +271,14 @@ local function each(csv, agg, negate)
     i = i + 1
   end
 end
+local old_seq = 0
+local old_opted = 0
 if cur then
-  local s, n, v = string.match(cur, '^(%d+)|([^|]*)|(.*)$')
-  if s == nil then return redis.error_reply('corrupt account entry ' .. KEYS[1]) end
+  local s, o, n, v = string.match(cur, '^(%d+)|([01])|([^|]*)|(.*)$')
+  if s == nil then return redis.error_reply('corrupt account entry') end
   if tonumber(s) >= seq then return 0 end
+  old_seq = tonumber(s)
+  old_opted = tonumber(o)
   if n ~= '' then
     local agg = ARGV[5] .. n
     redis.call('HINCRBY', agg, 'accounts', -1)
@@ -281,14 +289,29 @@ if ARGV[2] ~= '' then
   local agg = ARGV[5] .. ARGV[2]
   redis.call('HINCRBY', agg, 'accounts', 1)
   each(ARGV[3], agg, false)
-  redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2] .. '|' .. ARGV[3])
-elseif ARGV[4] == '1' then
-  redis.call('DEL', KEYS[1])
-else
-  redis.call('SET', KEYS[1], ARGV[1] .. '||')
 end
+redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[4] .. '|' .. ARGV[2] .. '|' .. ARGV[3])
+redis.call('HINCRBY', KEYS[2], 'seqsum', seq - old_seq)
+redis.call('HINCRBY', KEYS[2], 'opted', tonumber(ARGV[4]) - old_opted)
 return 1
 "#;
+
+/// The epoch and the release config fingerprint a ready marker carries
+/// (`epoch:<n>:<fingerprint>`); a marker of an older layout (`1`) reads as epoch 0, which no D1
+/// epoch equals, so such a store is rebuilt.
+pub fn parse_marker(marker: &str) -> Result<(u64, Option<String>), RedisError> {
+    let Some(rest) = marker.strip_prefix("epoch:") else {
+        return Ok((0, None));
+    };
+    let (n, config) = match rest.split_once(':') {
+        Some((n, c)) => (n, Some(c.to_string())),
+        None => (rest, None),
+    };
+    let epoch = n
+        .parse::<u64>()
+        .map_err(|_| RedisError::Protocol(format!("ready marker {marker:?}")))?;
+    Ok((epoch, config))
+}
 
 /// An aggregate from a Redis hash's field/value pairs (`accounts`, `<i>`); absent fields are 0.
 pub fn aggregate_from_hash(pairs: &[(String, String)]) -> Result<Aggregate, RedisError> {
@@ -322,17 +345,75 @@ pub fn csv(values: &[i64]) -> String {
     s
 }
 
+/// Consecutive failed syncs after which [`Breaker`] opens.
+pub const BREAKER_FAILURES: u32 = 3;
+/// How long an open [`Breaker`] skips Redis, milliseconds.
+pub const BREAKER_COOLDOWN_MS: u64 = 30_000;
+
+/// A circuit breaker for the account changes' syncs: after [`BREAKER_FAILURES`] consecutive
+/// failures, Redis is skipped for [`BREAKER_COOLDOWN_MS`] (the change answers at once, queued in
+/// the outbox) instead of every change waiting a full timeout for a server that is down. After
+/// the cool-down one attempt goes through: a success closes it, a failure opens it again. Pure
+/// (time passed in); the Worker keeps one per isolate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Breaker {
+    failures: u32,
+    open_until_ms: u64,
+}
+
+impl Breaker {
+    /// `Err(why)` while open at `now_ms`.
+    pub fn admit(&self, now_ms: u64) -> Result<(), String> {
+        if now_ms < self.open_until_ms {
+            Err(format!(
+                "redis skipped for {} ms more after {} consecutive failures (circuit breaker)",
+                self.open_until_ms - now_ms,
+                self.failures
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Record an attempt's outcome at `now_ms`.
+    pub fn record(&mut self, ok: bool, now_ms: u64) {
+        if ok {
+            *self = Breaker::default();
+        } else {
+            self.failures = self.failures.saturating_add(1);
+            if self.failures >= BREAKER_FAILURES {
+                self.open_until_ms = now_ms.saturating_add(BREAKER_COOLDOWN_MS);
+            }
+        }
+    }
+}
+
+thread_local! {
+    /// This isolate's breaker (a Worker isolate runs one thread).
+    static BREAKER: std::cell::Cell<Breaker> = std::cell::Cell::new(Breaker::default());
+}
+
+fn now_ms() -> u64 {
+    worker::Date::now().as_millis()
+}
+
 /// The `REDIS_*` configuration as the services' [`AggregatesLink`]: `Ok(None)` is D1-only mode,
-/// an error a configuration that cannot be used (changes are still counted in the outbox).
+/// an error a configuration that cannot be used (changes are still counted in the outbox); with
+/// the publication's release config (`RELEASE_CONFIG`), which clips the contributions.
 #[derive(Debug, Clone)]
 pub struct RedisLink {
     config: Result<Option<RedisConfig>, RedisError>,
+    release: Result<ReleaseConfig, String>,
 }
 
 impl RedisLink {
-    /// The link for a configuration read by [`RedisConfig::from_vars`].
-    pub fn new(config: Result<Option<RedisConfig>, RedisError>) -> Self {
-        RedisLink { config }
+    /// The link for a configuration read by [`RedisConfig::from_vars`] and the release config
+    /// (or why it is unusable).
+    pub fn new(
+        config: Result<Option<RedisConfig>, RedisError>,
+        release: Result<ReleaseConfig, String>,
+    ) -> Self {
+        RedisLink { config, release }
     }
 
     /// The configuration, or why it is unusable.
@@ -360,6 +441,22 @@ impl AggregatesLink for RedisLink {
             )),
             Err(e) => Err(e.clone()),
         }
+    }
+
+    fn release_config(&self) -> Result<ReleaseConfig, String> {
+        self.release.clone()
+    }
+
+    fn admit(&self) -> Result<(), String> {
+        BREAKER.with(|b| b.get().admit(now_ms()))
+    }
+
+    fn outcome(&self, ok: bool) {
+        BREAKER.with(|b| {
+            let mut breaker = b.get();
+            breaker.record(ok, now_ms());
+            b.set(breaker);
+        });
     }
 }
 
@@ -544,6 +641,7 @@ mod conn {
             let sha = self.sha().await?;
             let p = prefix();
             let niche_prefix = format!("{p}n:");
+            let meta = format!("{p}meta");
             let rows: Vec<[String; 5]> = updates
                 .iter()
                 .map(|u| {
@@ -556,7 +654,7 @@ mod conn {
                         u.contribution
                             .as_ref()
                             .map_or(String::new(), |c| csv(&c.values)),
-                        if u.erase { "1" } else { "0" }.to_string(),
+                        if u.opted_in { "1" } else { "0" }.to_string(),
                     ]
                 })
                 .collect();
@@ -566,8 +664,9 @@ mod conn {
                     vec![
                         b"EVALSHA".as_slice(),
                         sha.as_bytes(),
-                        b"1",
+                        b"2",
                         r[0].as_bytes(),
+                        meta.as_bytes(),
                         r[1].as_bytes(),
                         r[2].as_bytes(),
                         r[3].as_bytes(),
@@ -580,27 +679,49 @@ mod conn {
             replies.into_iter().map(|r| Ok(r.int()? == 1)).collect()
         }
 
-        async fn read(&mut self) -> Result<Option<Aggregates>, RedisError> {
+        async fn read(&mut self) -> Result<StoreState, RedisError> {
             let p = prefix();
             let keys: Vec<(Niche, String)> = niches()
                 .map(|n| (n, format!("{p}n:{}", n.as_str())))
                 .collect();
             let ready = format!("{p}ready");
-            let mut commands: Vec<Vec<&[u8]>> = vec![vec![b"GET", ready.as_bytes()]];
+            let meta = format!("{p}meta");
+            let mut commands: Vec<Vec<&[u8]>> = vec![
+                vec![b"GET", ready.as_bytes()],
+                vec![b"HMGET", meta.as_bytes(), b"seqsum", b"opted"],
+            ];
             for (_, k) in &keys {
                 commands.push(vec![b"HGETALL", k.as_bytes()]);
             }
             let mut replies = self.conn.pipeline(&commands).await?.into_iter();
-            let marker = replies
-                .next()
-                .ok_or_else(|| RedisError::Protocol("no reply".into()))?
-                .text()?;
-            if marker.is_none() {
-                return Ok(None);
-            }
-            let mut out = Aggregates::new();
-            for ((niche, _), reply) in keys.iter().zip(replies) {
-                let items = reply.items()?;
+            let mut next = || {
+                replies
+                    .next()
+                    .ok_or_else(|| RedisError::Protocol("no reply".into()))
+            };
+            let marker = next()?.text()?.map(|m| parse_marker(&m)).transpose()?;
+            let (epoch, config) = match marker {
+                Some((e, c)) => (Some(e), c),
+                None => (None, None),
+            };
+            let counters = next()?.items()?;
+            let counter = |i: usize| -> Result<u64, RedisError> {
+                match counters.get(i).map(Reply::text).transpose()?.flatten() {
+                    None => Ok(0),
+                    Some(v) => v
+                        .parse::<u64>()
+                        .map_err(|_| RedisError::Protocol(format!("meta counter {v:?}"))),
+                }
+            };
+            let mut state = StoreState {
+                epoch,
+                config,
+                seq_sum: counter(0)?,
+                opted_in: counter(1)?,
+                aggregates: Aggregates::new(),
+            };
+            for (niche, _) in &keys {
+                let items = next()?.items()?;
                 let mut pairs = Vec::with_capacity(items.len() / 2);
                 for kv in items.chunks(2) {
                     let k = kv[0].text()?.unwrap_or_default();
@@ -609,15 +730,17 @@ mod conn {
                 }
                 let agg = aggregate_from_hash(&pairs)?;
                 if agg.accounts != 0 || agg.sums.iter().any(|s| *s != 0) {
-                    out.insert(*niche, agg);
+                    state.aggregates.insert(*niche, agg);
                 }
             }
-            Ok(Some(out))
+            Ok(state)
         }
 
         async fn clear(&mut self) -> Result<(), RedisError> {
             let pattern = format!("{}*", prefix());
+            let ready = format!("{}ready", prefix());
             let mut cursor = "0".to_string();
+            let mut first = true;
             loop {
                 let reply = self
                     .conn
@@ -631,6 +754,11 @@ mod conn {
                     ])
                     .await?
                     .items()?;
+                // Once the server answered: the ready marker goes first, so a clear cut off
+                // half-way leaves a store that is not ready (rebuilt), never one that looks whole.
+                if std::mem::take(&mut first) {
+                    self.conn.command(&[b"DEL", ready.as_bytes()]).await?;
+                }
                 let mut it = reply.into_iter();
                 cursor = it
                     .next()
@@ -656,10 +784,11 @@ mod conn {
             }
         }
 
-        async fn set_ready(&mut self) -> Result<(), RedisError> {
+        async fn set_ready(&mut self, epoch: u64, config: &str) -> Result<(), RedisError> {
             let key = format!("{}ready", prefix());
+            let value = format!("epoch:{epoch}:{config}");
             self.conn
-                .command(&[b"SET", key.as_bytes(), b"1"])
+                .command(&[b"SET", key.as_bytes(), value.as_bytes()])
                 .await
                 .map(|_| ())
         }
@@ -772,6 +901,49 @@ mod tests {
         assert_eq!(Reply::Int(3).int().unwrap(), 3);
         assert!(Reply::Error("E".into()).into_result().is_err());
         assert_eq!(Reply::Bulk(None).text().unwrap(), None);
+    }
+
+    #[test]
+    fn the_breaker_opens_after_consecutive_failures_and_retries_after_the_cool_down() {
+        let mut b = Breaker::default();
+        let t = 1_000_000;
+        for i in 0..BREAKER_FAILURES - 1 {
+            b.record(false, t + u64::from(i));
+            assert!(b.admit(t + u64::from(i)).is_ok(), "still closed after {i}");
+        }
+        // A success in between resets the count.
+        b.record(true, t);
+        for _ in 0..BREAKER_FAILURES - 1 {
+            b.record(false, t);
+        }
+        assert!(b.admit(t).is_ok());
+        b.record(false, t);
+        let why = b.admit(t + 1).unwrap_err();
+        assert!(why.contains("circuit breaker"), "{why}");
+        assert!(b.admit(t + BREAKER_COOLDOWN_MS - 1).is_err());
+        // Half open: one attempt after the cool-down; its failure opens it again at once.
+        assert!(b.admit(t + BREAKER_COOLDOWN_MS).is_ok());
+        b.record(false, t + BREAKER_COOLDOWN_MS);
+        assert!(b.admit(t + BREAKER_COOLDOWN_MS + 1).is_err());
+        // A success closes it.
+        b.record(true, t + 2 * BREAKER_COOLDOWN_MS);
+        assert!(b.admit(t + 2 * BREAKER_COOLDOWN_MS).is_ok());
+        assert_eq!(b, Breaker::default());
+    }
+
+    #[test]
+    fn ready_markers_carry_the_epoch_and_the_config() {
+        assert_eq!(
+            parse_marker("epoch:7:00ff").unwrap(),
+            (7, Some("00ff".to_string()))
+        );
+        assert_eq!(parse_marker("epoch:7").unwrap(), (7, None));
+        assert_eq!(
+            parse_marker("1").unwrap(),
+            (0, None),
+            "the old marker is no epoch"
+        );
+        assert!(parse_marker("epoch:x:1").is_err());
     }
 
     #[test]

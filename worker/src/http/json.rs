@@ -1,4 +1,6 @@
-//! Request bodies from bytes to typed values, with errors that name the JSON path.
+//! Request bodies from bytes to typed values, with errors that name the JSON path; and the
+//! `RELEASE_CONFIG` var's JSON ([`release_config`]), the one release config that both clips
+//! contributions (D1 and Redis paths) and calibrates the publication's noise.
 //!
 //! The happy path is one streaming pass (`serde_json` through `serde_path_to_error`). Only when
 //! it fails is the body scanned again, to tell the two kinds of failure apart:
@@ -12,6 +14,7 @@
 //!   field, the path of the field itself).
 
 use crate::error::ApiError;
+use crosslearn::wisdom::ReleaseConfig;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use serde_path_to_error::{Path, Segment};
@@ -172,6 +175,34 @@ fn render(path: &Path) -> Option<String> {
         }
     }
     (!out.is_empty()).then_some(out)
+}
+
+/// The name of the optional Worker var holding the release config as JSON (any subset of the
+/// core's `ReleaseConfig` fields, e.g. `{"k": 10}`; absent or empty = the core's defaults).
+pub const RELEASE_CONFIG_VAR: &str = "RELEASE_CONFIG";
+
+/// The release config from the `RELEASE_CONFIG` var's value: the core's defaults for fields it
+/// does not set; errors name the field (`RELEASE_CONFIG.k`) and the reason.
+pub fn release_config(raw: Option<&str>) -> Result<ReleaseConfig, ApiError> {
+    let config = match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => ReleaseConfig::default(),
+        Some(json) => parse(json.as_bytes()).map_err(|e| within_var(&e))?,
+    };
+    crosslearn::wisdom::layout::validate_config(&config)
+        .map_err(|e| ApiError::Core(e.within(RELEASE_CONFIG_VAR)))?;
+    Ok(config)
+}
+
+fn within_var(e: &ApiError) -> ApiError {
+    let field = match e.field() {
+        Some(f) => format!("{RELEASE_CONFIG_VAR}.{f}"),
+        None => RELEASE_CONFIG_VAR.to_string(),
+    };
+    ApiError::Invalid {
+        code: e.code(),
+        field: Some(field),
+        message: e.body().error.message,
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! | route | answer |
 //! |---|---|
 //! | `GET /api/admin/redis/health` | `{configured, ok, ready, pending, error, elapsed_ms}` |
-//! | `POST /api/admin/redis/sync` | drain the outbox (a rebuild when Redis lost its data) -> [`SyncReport`] |
+//! | `POST /api/admin/redis/sync` | drain the outbox (a rebuild when Redis cannot be trusted) -> [`SyncReport`] |
 //! | `POST /api/admin/redis/rebuild` | clear Redis and rebuild it from D1 -> [`SyncReport`] |
 //! | `GET /api/admin/redis/check` | Redis vs a fresh D1 aggregation -> [`CheckReport`] |
 //! | `GET /api/admin/aggregates?source=d1\|redis` | the exact pre-noise aggregates per niche |
@@ -17,9 +17,9 @@ use crate::adapters::bindings;
 use crate::adapters::d1::D1Store;
 use crate::adapters::faults::{self, WriteFault};
 use crate::adapters::redis::{RedisAggregates, RedisLink};
-use crate::error::{ApiError, ErrorBody, ErrorDetail};
-use crate::http::json::{parse, parse_or_default};
-use crate::http::respond::{error_response, private_json};
+use crate::error::ApiError;
+use crate::http::json::parse_or_default;
+use crate::http::respond::private_json;
 use crate::http::{query_param, read_body, runtime};
 use crate::ports::{AggregateStore, Aggregates, AggregatesLink, LinkMode, Outbox, RedisError};
 use crate::routes::connect;
@@ -31,33 +31,8 @@ use crosslearn::wisdom::ReleaseConfig;
 use serde::{Deserialize, Serialize};
 use worker::{console_error, Date, Env, Request, Response, RouteContext};
 
-/// The name of the optional Worker var holding the release config as JSON (any subset of the
-/// core's `ReleaseConfig` fields, e.g. `{"k": 10}`; absent or empty = the core's defaults).
-pub const RELEASE_CONFIG_VAR: &str = "RELEASE_CONFIG";
-
-/// The release config from the `RELEASE_CONFIG` var's value: the core's defaults for fields it
-/// does not set; errors name the field (`RELEASE_CONFIG.k`) and the reason.
-pub fn release_config(raw: Option<&str>) -> Result<ReleaseConfig, ApiError> {
-    let config = match raw.map(str::trim).filter(|s| !s.is_empty()) {
-        None => ReleaseConfig::default(),
-        Some(json) => parse(json.as_bytes()).map_err(|e| within_var(&e))?,
-    };
-    crosslearn::wisdom::layout::validate_config(&config)
-        .map_err(|e| ApiError::Core(e.within(RELEASE_CONFIG_VAR)))?;
-    Ok(config)
-}
-
-fn within_var(e: &ApiError) -> ApiError {
-    let field = match e.field() {
-        Some(f) => format!("{RELEASE_CONFIG_VAR}.{f}"),
-        None => RELEASE_CONFIG_VAR.to_string(),
-    };
-    ApiError::Invalid {
-        code: e.code(),
-        field: Some(field),
-        message: e.body().error.message,
-    }
-}
+// The parser lives with the other JSON parsing (the Redis link needs it too, for clipping).
+pub use crate::http::json::{release_config, RELEASE_CONFIG_VAR};
 
 /// The release config of the `RELEASE_CONFIG` var (the core's defaults when unset); a bad value
 /// is a deployment fault: logged, answered with a generic 500.
@@ -238,25 +213,14 @@ pub async fn runtime(req: Request, ctx: RouteContext<()>) -> worker::Result<Resp
     private_json(result, 200)
 }
 
-fn redis_unavailable(message: String) -> worker::Result<Response> {
-    let body = ErrorBody {
-        error: ErrorDetail {
-            code: "redis_unavailable",
-            message,
-            field: None,
-        },
-    };
-    Ok(Response::from_json(&body)?.with_status(503))
-}
-
 fn answer<T: Serialize>(result: Result<T, AggError>) -> worker::Result<Response> {
-    let mut resp = match result {
-        Ok(v) => Response::from_json(&v)?,
-        Err(AggError::Redis(e)) => redis_unavailable(e.to_string())?,
-        Err(AggError::Api(e)) => error_response(&e)?,
-    };
-    resp.headers_mut().set("cache-control", "no-store")?;
-    Ok(resp)
+    let result = result.map_err(|e| match e {
+        AggError::Redis(e) => ApiError::RedisUnavailable {
+            message: e.to_string(),
+        },
+        AggError::Api(e) => e,
+    });
+    private_json(result, 200)
 }
 
 /// The D1 store, after checking the caller is the operator.
@@ -310,7 +274,7 @@ pub async fn redis_health(req: Request, ctx: RouteContext<()>) -> worker::Result
         let probe: Result<bool, RedisError> = async {
             let mut redis = link.open().await?;
             redis.ping().await?;
-            let ready = redis.read().await?.is_some();
+            let ready = redis.read().await?.epoch.is_some();
             redis.close().await;
             Ok(ready)
         }
@@ -332,48 +296,52 @@ pub async fn redis_health(req: Request, ctx: RouteContext<()>) -> worker::Result
     answer(result)
 }
 
-/// Run `run` with the operator's D1 store and an open connection to the configured Redis (a
-/// 503-worthy error when none is configured or it cannot be reached).
+/// Run `run` with the operator's D1 store, an open connection to the configured Redis (a
+/// 503-worthy error when none is configured or it cannot be reached) and the release config of
+/// the `RELEASE_CONFIG` var, the one publication clips and noises with.
 async fn with_redis<T>(
     req: &Request,
     ctx: &RouteContext<()>,
-    run: impl AsyncFnOnce(&D1Store, &mut RedisAggregates) -> Result<T, AggError>,
+    run: impl AsyncFnOnce(&D1Store, &mut RedisAggregates, &ReleaseConfig) -> Result<T, AggError>,
 ) -> Result<T, AggError> {
     let store = operator(req, ctx).await?;
+    let config = release_config_of(&ctx.env)?;
     let link: RedisLink = bindings::redis_link(&ctx.env);
-    let mut redis = link.open().await?;
-    let out = run(&store, &mut redis).await;
+    let mut redis = link.open().await.inspect_err(|_| link.outcome(false))?;
+    let out = run(&store, &mut redis, &config).await;
     redis.close().await;
+    // The isolate's circuit breaker hears how Redis did (a working Redis closes it).
+    link.outcome(!matches!(out, Err(AggError::Redis(_))));
     out
 }
 
 /// `POST /api/admin/redis/sync` (operator): drain the outbox.
 pub async fn redis_sync(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
-    let config = ReleaseConfig::default();
-    let result: Result<SyncReport, AggError> = with_redis(&req, &ctx, async |store, redis| {
-        aggregates::drain(store, store, redis, &config, 10_000).await
-    })
-    .await;
+    let result: Result<SyncReport, AggError> =
+        with_redis(&req, &ctx, async |store, redis, config| {
+            aggregates::drain(store, store, redis, config, 10_000).await
+        })
+        .await;
     answer(result)
 }
 
 /// `POST /api/admin/redis/rebuild` (operator): rebuild Redis from D1.
 pub async fn redis_rebuild(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
-    let config = ReleaseConfig::default();
-    let result: Result<SyncReport, AggError> = with_redis(&req, &ctx, async |store, redis| {
-        aggregates::rebuild(store, store, redis, &config).await
-    })
-    .await;
+    let result: Result<SyncReport, AggError> =
+        with_redis(&req, &ctx, async |store, redis, config| {
+            aggregates::rebuild(store, store, redis, config).await
+        })
+        .await;
     answer(result)
 }
 
 /// `GET /api/admin/redis/check` (operator): Redis vs D1.
 pub async fn redis_check(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
-    let config = ReleaseConfig::default();
-    let result: Result<CheckReport, AggError> = with_redis(&req, &ctx, async |store, redis| {
-        aggregates::check(store, store, redis, &config).await
-    })
-    .await;
+    let result: Result<CheckReport, AggError> =
+        with_redis(&req, &ctx, async |store, redis, config| {
+            aggregates::check(store, store, redis, config).await
+        })
+        .await;
     answer(result)
 }
 
@@ -403,23 +371,25 @@ pub struct AggregatesAnswer {
 pub async fn aggregates(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
     let url = req.inner().url();
     let source = query_param(&url, "source").unwrap_or("d1").to_string();
-    let config = ReleaseConfig::default();
     let started = Date::now().as_millis();
     let result: Result<Aggregates, AggError> = match source.as_str() {
         "d1" => {
             async {
                 let store = operator(&req, &ctx).await?;
+                let config = release_config_of(&ctx.env)?;
                 Ok(aggregates::d1_aggregates(&store, &config).await?.0)
             }
             .await
         }
         "redis" => {
-            with_redis(&req, &ctx, async |_store, redis| {
-                redis.read().await?.ok_or_else(|| {
-                    AggError::Redis(RedisError::Protocol(
+            with_redis(&req, &ctx, async |_store, redis, _config| {
+                let state = redis.read().await?;
+                match state.epoch {
+                    Some(_) => Ok(state.aggregates),
+                    None => Err(AggError::Redis(RedisError::Protocol(
                         "redis is not ready (POST /api/admin/redis/rebuild)".into(),
-                    ))
-                })
+                    ))),
+                }
             })
             .await
         }

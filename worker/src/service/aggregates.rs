@@ -22,7 +22,8 @@
 
 use crate::error::ApiError;
 use crate::ports::{
-    niches, Accounts, AggregateStore, Aggregates, Apply, Outbox, Records, RedisError,
+    config_fingerprint, niches, Accounts, AggregateStore, Aggregates, Apply, Outbox, OutboxTotals,
+    Records, RedisError, StoreState,
 };
 use crate::service::auth::internal;
 use crosslearn::insights::InsightOptions;
@@ -139,8 +140,9 @@ pub enum SyncOutcome {
 }
 
 /// After a change of `account_id` that D1 acknowledged (its seq, from [`Outbox::mark`] before the
-/// write): apply the account's contribution as of now to Redis and record it as synced. A Redis
-/// failure is not an error: the change stays pending.
+/// write): apply the account's state as of now to Redis and record it as synced. A Redis failure
+/// is not an error: the change stays pending. An erased or opted-out account is applied as a
+/// tombstone with its seq (never a deleted key), so an older update still in flight is refused.
 pub async fn sync_account<S: Accounts + Records, O: Outbox, A: AggregateStore>(
     store: &S,
     outbox: &O,
@@ -158,13 +160,9 @@ pub async fn sync_account<S: Accounts + Records, O: Outbox, A: AggregateStore>(
         }
     };
     let update = read_update(store, account_id, seq, config).await?;
-    let erased = update.erase;
     match redis.apply(std::slice::from_ref(&update)).await {
         Ok(applied) => {
             outbox.synced(account_id, seq).await.map_err(internal)?;
-            if erased {
-                outbox.forget(account_id, seq).await.map_err(internal)?;
-            }
             Ok(if applied.first() == Some(&true) {
                 SyncOutcome::Synced
             } else {
@@ -177,6 +175,8 @@ pub async fn sync_account<S: Accounts + Records, O: Outbox, A: AggregateStore>(
     }
 }
 
+/// The account's state in D1 as of `seq`: its contribution, and whether it exists and is opted
+/// in (an erased account reads as not opted in, without a contribution: a tombstone).
 async fn read_update<S: Accounts + Records>(
     store: &S,
     account_id: &str,
@@ -184,8 +184,9 @@ async fn read_update<S: Accounts + Records>(
     config: &ReleaseConfig,
 ) -> Result<Apply, ApiError> {
     let exists = store.account(account_id).await.map_err(internal)?.is_some();
-    let contribution = if exists {
-        contribution_of(store, account_id, config).await?
+    let opted_in = exists && store.consent(account_id).await.map_err(internal)?.opted_in;
+    let contribution = if opted_in {
+        opted_in_contribution(store, account_id, config).await?
     } else {
         None
     };
@@ -193,28 +194,180 @@ async fn read_update<S: Accounts + Records>(
         account_id: account_id.to_string(),
         seq,
         contribution,
-        erase: !exists,
+        opted_in,
     })
 }
 
 /// What [`drain`] or [`rebuild`] did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct SyncReport {
-    /// Whether a full rebuild ran (asked for, or Redis had lost its data).
+    /// Whether a full rebuild ran (asked for, or Redis could not be trusted).
     pub rebuilt: bool,
-    /// Accounts whose contribution was (re)applied.
+    /// Why a drain rebuilt (not ready, another epoch, behind D1, counts differ).
+    pub rebuild_reason: Option<String>,
+    /// Accounts whose state was (re)applied (tombstones included).
     pub applied: usize,
     /// Of those, contributing accounts (opted in, enough data).
     pub contributing: usize,
     /// Outbox rows still pending afterwards.
     pub pending: u64,
+    /// Redis may be served now: its epoch and totals match D1 and nothing is pending.
+    pub trusted: bool,
+    /// Why not, when it may not.
+    pub untrusted_reason: Option<String>,
 }
 
-/// Updates applied per Redis round trip.
+/// Updates applied per Redis round trip, and outbox rows read per D1 query in a rebuild.
 pub const BATCH: usize = 200;
 
-/// Catch up: when Redis is not ready, [`rebuild`]; otherwise replay the pending outbox rows
-/// (up to `max_rows`) from D1.
+/// D1's side of the trust check: the outbox totals and the opted-in count, read so that no
+/// change slipped in between (`stable`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct D1View {
+    /// The outbox totals (after the count).
+    pub totals: OutboxTotals,
+    /// Accounts opted in, in D1.
+    pub opted_in: u64,
+    /// The totals were the same before and after the count (no change started in between).
+    pub stable: bool,
+    /// The fingerprint of the release config contributions must be clipped with.
+    pub config: String,
+}
+
+/// Whether Redis may be served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trust {
+    /// Its epoch and totals match D1 and nothing is pending.
+    Trusted,
+    /// Not now (changes pending or in flight): use D1 this time; nothing to rebuild.
+    Wait(String),
+    /// It holds data D1 never confirmed or lost some it did: rebuild it, never serve it.
+    Rebuild(String),
+}
+
+/// The trust check, pure. `d1` must be read before `redis` (Redis only gains seqs between the
+/// two reads, D1's `synced` only after Redis has them), so:
+/// - no ready marker, or a marker of another epoch than D1's: rebuild (Redis lost its data, or
+///   holds data from before the last rebuild, e.g. it was switched off and came back);
+/// - Redis's seq sum below D1's `synced` sum: Redis lost changes it had confirmed (a restart
+///   from an older snapshot): rebuild;
+/// - changes pending or in flight: wait (D1 this time);
+/// - otherwise every entry is at its D1 seq, so the opted-in counts must be equal (else rebuild).
+pub fn verdict(d1: &D1View, redis: &StoreState) -> Trust {
+    let epoch = d1.totals.epoch;
+    match redis.epoch {
+        None => {
+            return Trust::Rebuild("redis is not ready (never rebuilt, or lost its data)".into())
+        }
+        Some(e) if epoch == 0 || e != epoch => {
+            return Trust::Rebuild(format!(
+            "redis holds epoch {e} but D1 is at epoch {epoch}: its data predates the last rebuild"
+        ))
+        }
+        Some(_) => {}
+    }
+    if redis.config.as_deref() != Some(d1.config.as_str()) {
+        return Trust::Rebuild(
+            "redis was built under another release config (RELEASE_CONFIG changed)".into(),
+        );
+    }
+    if redis.seq_sum < d1.totals.synced_sum {
+        return Trust::Rebuild(format!(
+            "redis is behind D1 (seq sum {} < {} confirmed): it lost changes, e.g. restarted \
+             from an older snapshot",
+            redis.seq_sum, d1.totals.synced_sum
+        ));
+    }
+    if d1.totals.pending > 0 {
+        return Trust::Wait(format!(
+            "{} accounts still pending in the outbox",
+            d1.totals.pending
+        ));
+    }
+    if !d1.stable || redis.seq_sum > d1.totals.synced_sum {
+        return Trust::Wait("changes in flight".into());
+    }
+    if redis.opted_in != d1.opted_in {
+        return Trust::Rebuild(format!(
+            "opted-in accounts differ: D1 {} vs redis {}",
+            d1.opted_in, redis.opted_in
+        ));
+    }
+    Trust::Trusted
+}
+
+/// D1's view, then Redis's state (in that order: see [`verdict`]).
+async fn look<S: Accounts, O: Outbox, A: AggregateStore>(
+    store: &S,
+    outbox: &O,
+    redis: &mut A,
+    config: &ReleaseConfig,
+) -> Result<(D1View, StoreState), AggError> {
+    let before = outbox.totals().await.map_err(internal)?;
+    let opted_in = store.opted_in_count().await.map_err(internal)?;
+    let totals = outbox.totals().await.map_err(internal)?;
+    let view = D1View {
+        totals,
+        opted_in,
+        stable: before == totals,
+        config: config_fingerprint(config),
+    };
+    Ok((view, redis.read().await?))
+}
+
+/// Catch up: when Redis cannot be trusted ([`verdict`]: not ready, another epoch, behind D1),
+/// [`rebuild`]; otherwise replay the pending outbox rows (up to `max_rows`) from D1, then check
+/// again (a rollback shows fully only once nothing is pending) and rebuild if needed. At most
+/// one rebuild per call. Returns the report, the final verdict and Redis's state.
+async fn catch_up<S: Accounts + Records, O: Outbox, A: AggregateStore>(
+    store: &S,
+    outbox: &O,
+    redis: &mut A,
+    config: &ReleaseConfig,
+    max_rows: u32,
+) -> Result<(SyncReport, Trust, StoreState), AggError> {
+    let (view, state) = look(store, outbox, redis, config).await?;
+    let mut report = SyncReport::default();
+    if let Trust::Rebuild(reason) = verdict(&view, &state) {
+        report = rebuild(store, outbox, redis, config).await?;
+        report.rebuild_reason = Some(reason);
+    } else {
+        let pending = outbox.pending(max_rows.max(1)).await.map_err(internal)?;
+        for chunk in pending.chunks(BATCH) {
+            let mut updates = Vec::with_capacity(chunk.len());
+            for (id, seq) in chunk {
+                updates.push(read_update(store, id, *seq, config).await?);
+            }
+            redis.apply(&updates).await?;
+            for u in &updates {
+                outbox
+                    .synced(&u.account_id, u.seq)
+                    .await
+                    .map_err(internal)?;
+            }
+            report.applied += updates.len();
+            report.contributing += updates.iter().filter(|u| u.contribution.is_some()).count();
+        }
+    }
+    let (mut view, mut state) = look(store, outbox, redis, config).await?;
+    let mut trust = verdict(&view, &state);
+    if let (Trust::Rebuild(reason), false) = (&trust, report.rebuilt) {
+        let reason = reason.clone();
+        report = rebuild(store, outbox, redis, config).await?;
+        report.rebuild_reason = Some(reason);
+        (view, state) = look(store, outbox, redis, config).await?;
+        trust = verdict(&view, &state);
+    }
+    report.pending = view.totals.pending;
+    report.trusted = trust == Trust::Trusted;
+    report.untrusted_reason = match &trust {
+        Trust::Trusted => None,
+        Trust::Wait(r) | Trust::Rebuild(r) => Some(r.clone()),
+    };
+    Ok((report, trust, state))
+}
+
+/// Catch up ([`catch_up`]): replay the outbox, or rebuild when Redis cannot be trusted.
 pub async fn drain<S: Accounts + Records, O: Outbox, A: AggregateStore>(
     store: &S,
     outbox: &O,
@@ -222,78 +375,52 @@ pub async fn drain<S: Accounts + Records, O: Outbox, A: AggregateStore>(
     config: &ReleaseConfig,
     max_rows: u32,
 ) -> Result<SyncReport, AggError> {
-    if redis.read().await?.is_none() {
-        return rebuild(store, outbox, redis, config).await;
-    }
-    let mut report = SyncReport::default();
-    let pending = outbox.pending(max_rows.max(1)).await.map_err(internal)?;
-    for chunk in pending.chunks(BATCH) {
-        let mut updates = Vec::with_capacity(chunk.len());
-        for (id, seq) in chunk {
-            updates.push(read_update(store, id, *seq, config).await?);
-        }
-        redis.apply(&updates).await?;
-        for u in &updates {
-            outbox
-                .synced(&u.account_id, u.seq)
-                .await
-                .map_err(internal)?;
-            if u.erase {
-                outbox
-                    .forget(&u.account_id, u.seq)
-                    .await
-                    .map_err(internal)?;
-            }
-        }
-        report.applied += updates.len();
-        report.contributing += updates.iter().filter(|u| u.contribution.is_some()).count();
-    }
-    report.pending = outbox.pending_count().await.map_err(internal)?;
-    Ok(report)
+    Ok(catch_up(store, outbox, redis, config, max_rows).await?.0)
 }
 
-/// Rebuild Redis from D1: clear it, apply every opted-in account's contribution with its current
-/// outbox seq, mark the outbox rows read before the rebuild as synced, set the ready marker.
-/// Changes made while it runs get newer seqs and stay pending for the next [`drain`].
+/// Rebuild Redis from D1: clear Redis, start a new epoch in D1, walk the outbox in pages of
+/// [`BATCH`] rows (every account that ever changed has a row; erased ones keep theirs) and apply
+/// each account's state with its seq (a contribution, or a tombstone), mark the rows read as
+/// synced, set the ready marker to the new epoch. Changes made while it runs get newer seqs and
+/// stay pending for the next [`drain`]; an older update still in flight is refused by the seqs.
 pub async fn rebuild<S: Accounts + Records, O: Outbox, A: AggregateStore>(
     store: &S,
     outbox: &O,
     redis: &mut A,
     config: &ReleaseConfig,
 ) -> Result<SyncReport, AggError> {
-    let rows = outbox.rows().await.map_err(internal)?;
-    let accounts = store.opted_in_accounts().await.map_err(internal)?;
     redis.clear().await?;
+    // After the clear: a rebuild that cannot reach Redis changes nothing in D1.
+    let epoch = outbox.next_epoch().await.map_err(internal)?;
     let mut report = SyncReport {
         rebuilt: true,
         ..SyncReport::default()
     };
-    for chunk in accounts.chunks(BATCH) {
-        let mut updates = Vec::with_capacity(chunk.len());
-        for id in chunk {
-            let seq = rows.get(id).map_or(0, |r| r.seq);
-            let contribution = opted_in_contribution(store, id, config).await?;
-            // Accounts without a contribution need nothing in a cleared store.
-            if contribution.is_some() {
-                updates.push(Apply {
-                    account_id: id.clone(),
-                    seq,
-                    contribution,
-                    erase: false,
-                });
-            }
+    let mut after: Option<String> = None;
+    loop {
+        let page = outbox
+            .page(after.as_deref(), BATCH as u32)
+            .await
+            .map_err(internal)?;
+        let Some((last, _)) = page.last() else {
+            break;
+        };
+        after = Some(last.clone());
+        let mut updates = Vec::with_capacity(page.len());
+        for (id, row) in &page {
+            updates.push(read_update(store, id, row.seq, config).await?);
         }
         redis.apply(&updates).await?;
+        for (id, row) in page.iter().filter(|(_, r)| r.seq > r.synced) {
+            outbox.synced(id, row.seq).await.map_err(internal)?;
+        }
         report.applied += updates.len();
-        report.contributing += updates.len();
-    }
-    for (id, row) in rows.iter().filter(|(_, r)| r.seq > r.synced) {
-        outbox.synced(id, row.seq).await.map_err(internal)?;
-        if store.account(id).await.map_err(internal)?.is_none() {
-            outbox.forget(id, row.seq).await.map_err(internal)?;
+        report.contributing += updates.iter().filter(|u| u.contribution.is_some()).count();
+        if page.len() < BATCH {
+            break;
         }
     }
-    redis.set_ready().await?;
+    redis.set_ready(epoch, &config_fingerprint(config)).await?;
     report.pending = outbox.pending_count().await.map_err(internal)?;
     Ok(report)
 }
@@ -303,13 +430,12 @@ pub async fn rebuild<S: Accounts + Records, O: Outbox, A: AggregateStore>(
 pub struct Source {
     /// `redis` or `d1`.
     pub source: &'static str,
-    /// Why D1 was used, when it was (Redis off, failing, not ready, or changes pending).
+    /// Why D1 was used, when it was (Redis off, failing, untrusted, or changes pending).
     pub fallback_reason: Option<String>,
 }
 
-/// The aggregates a publication should use: Redis's when it answers, is ready and has nothing
-/// pending after a [`drain`]; D1's otherwise. Returns them with the opted-in and contributing
-/// counts (from the aggregates when they come from Redis: opted-in = contributing there).
+/// The aggregates a publication should use: Redis's when it answers and, after a [`drain`], is
+/// trusted ([`verdict`]); D1's otherwise. Returns them with the opted-in and contributing counts.
 pub async fn publication_aggregates<S: Accounts + Records, O: Outbox, A: AggregateStore>(
     store: &S,
     outbox: &O,
@@ -319,12 +445,16 @@ pub async fn publication_aggregates<S: Accounts + Records, O: Outbox, A: Aggrega
     let reason = match redis {
         None => "redis is not configured".to_string(),
         Some(Err(e)) => e.to_string(),
-        Some(Ok(r)) => match redis_if_consistent(store, outbox, r, config).await {
-            Ok(aggs) => {
-                let n = aggs.values().map(|a| a.accounts.max(0) as usize).sum();
+        Some(Ok(r)) => match catch_up(store, outbox, r, config, 10_000).await {
+            Ok((_, Trust::Trusted, state)) => {
+                let n = state
+                    .aggregates
+                    .values()
+                    .map(|a| a.accounts.max(0) as usize)
+                    .sum();
                 return Ok((
-                    aggs,
-                    n,
+                    state.aggregates,
+                    state.opted_in as usize,
                     n,
                     Source {
                         source: "redis",
@@ -332,6 +462,7 @@ pub async fn publication_aggregates<S: Accounts + Records, O: Outbox, A: Aggrega
                     },
                 ));
             }
+            Ok((_, Trust::Wait(r) | Trust::Rebuild(r), _)) => r,
             Err(AggError::Api(e)) => return Err(e),
             Err(AggError::Redis(e)) => e.to_string(),
         },
@@ -346,26 +477,6 @@ pub async fn publication_aggregates<S: Accounts + Records, O: Outbox, A: Aggrega
             fallback_reason: Some(reason),
         },
     ))
-}
-
-async fn redis_if_consistent<S: Accounts + Records, O: Outbox, A: AggregateStore>(
-    store: &S,
-    outbox: &O,
-    redis: &mut A,
-    config: &ReleaseConfig,
-) -> Result<Aggregates, AggError> {
-    let report = drain(store, outbox, redis, config, 10_000).await?;
-    if report.pending > 0 {
-        return Err(RedisError::Protocol(format!(
-            "{} accounts still pending in the outbox",
-            report.pending
-        ))
-        .into());
-    }
-    redis
-        .read()
-        .await?
-        .ok_or_else(|| RedisError::Protocol("redis is not ready (rebuild it)".into()).into())
 }
 
 /// One niche in a [`CheckReport`].
@@ -386,10 +497,14 @@ pub struct NicheCheck {
 /// [`check`]'s answer.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct CheckReport {
-    /// Redis equals a rebuild from D1 in every niche, and nothing is pending.
+    /// Redis is trusted and equals a fresh aggregation from D1 in every niche.
     pub consistent: bool,
     /// Redis had its ready marker.
     pub ready: bool,
+    /// Redis's epoch and totals match D1 and nothing is pending (it may be served).
+    pub trusted: bool,
+    /// Why it may not be served, when it may not.
+    pub reason: Option<String>,
     /// Outbox rows pending.
     pub pending: u64,
     /// Per niche (all 15).
@@ -406,10 +521,11 @@ pub async fn check<S: Accounts + Records, O: Outbox, A: AggregateStore>(
     config: &ReleaseConfig,
 ) -> Result<CheckReport, AggError> {
     let (d1, _, _) = d1_aggregates(store, config).await?;
-    let pending = outbox.pending_count().await.map_err(internal)?;
-    let stored = redis.read().await?;
-    let ready = stored.is_some();
-    let stored = stored.unwrap_or_default();
+    let (view, state) = look(store, outbox, redis, config).await?;
+    let trust = verdict(&view, &state);
+    let pending = view.totals.pending;
+    let ready = state.epoch.is_some();
+    let stored = state.aggregates;
     let mut niches_out = Vec::new();
     for niche in niches() {
         let a = d1.get(&niche).cloned().unwrap_or_else(empty_aggregate);
@@ -429,8 +545,13 @@ pub async fn check<S: Accounts + Records, O: Outbox, A: AggregateStore>(
         });
     }
     Ok(CheckReport {
-        consistent: ready && pending == 0 && niches_out.iter().all(|n| n.equal && n.same_release),
+        consistent: trust == Trust::Trusted && niches_out.iter().all(|n| n.equal && n.same_release),
         ready,
+        trusted: trust == Trust::Trusted,
+        reason: match trust {
+            Trust::Trusted => None,
+            Trust::Wait(r) | Trust::Rebuild(r) => Some(r),
+        },
         pending,
         niches: niches_out,
     })
@@ -515,7 +636,9 @@ mod tests {
         let report = run(check(store, outbox, redis, &ReleaseConfig::default())).unwrap();
         assert!(report.consistent, "{report:#?}");
         let (d1, _, _) = run(d1_aggregates(store, &ReleaseConfig::default())).unwrap();
-        assert_eq!(run(redis.read()).unwrap().unwrap(), d1);
+        let state = run(redis.read()).unwrap();
+        assert!(state.epoch.is_some());
+        assert_eq!(state.aggregates, d1);
     }
 
     fn setup() -> (MemoryStore, MemoryOutbox, MemoryAggregates) {
@@ -547,7 +670,7 @@ mod tests {
             assert_eq!(out, SyncOutcome::Synced);
         }
         consistent(&store, &outbox, &mut redis);
-        let fitness = run(redis.read()).unwrap().unwrap()[&Niche::Fitness].clone();
+        let fitness = run(redis.read()).unwrap().aggregates[&Niche::Fitness].clone();
         assert_eq!(fitness.accounts, 3);
 
         // More records change a0's vector: the old one is subtracted, the new one added.
@@ -556,7 +679,7 @@ mod tests {
         });
         consistent(&store, &outbox, &mut redis);
         assert_ne!(
-            run(redis.read()).unwrap().unwrap()[&Niche::Fitness],
+            run(redis.read()).unwrap().aggregates[&Niche::Fitness],
             fitness
         );
         // a1 switches niche (its new records outnumber the old ones).
@@ -564,7 +687,7 @@ mod tests {
             records(s, "a1", "beauty", 12, 40)
         });
         consistent(&store, &outbox, &mut redis);
-        // Opt-out leaves a tombstone, erasure drops the key and the outbox row.
+        // Opt-out and erasure leave tombstones (Redis entry and outbox row keep the seq).
         change(&store, &outbox, &mut redis, "a2", |s| {
             consent(s, "a2", false)
         });
@@ -573,7 +696,8 @@ mod tests {
             run(s.erase_account("a3")).unwrap();
         });
         consistent(&store, &outbox, &mut redis);
-        assert!(!run(outbox.rows()).unwrap().contains_key("a3"));
+        let row = run(outbox.rows()).unwrap()["a3"];
+        assert_eq!((row.seq, row.synced), (2, 2), "{row:?}");
         assert_eq!(run(outbox.pending_count()).unwrap(), 0);
     }
 
@@ -664,7 +788,7 @@ mod tests {
 
         // Redis restarted empty (no persistence): not ready -> fallback until the drain rebuilds.
         redis.lose_data();
-        assert_eq!(run(redis.read()).unwrap(), None);
+        assert_eq!(run(redis.read()).unwrap().epoch, None);
         let report = run(drain(&store, &outbox, &mut redis, &config, 100)).unwrap();
         assert!(report.rebuilt);
         assert_eq!(report.contributing, 9);
@@ -689,7 +813,7 @@ mod tests {
             &store, &d1_kv, NOW, &config, 9,
         ))
         .unwrap();
-        let aggs = run(redis.read()).unwrap().unwrap();
+        let aggs = run(redis.read()).unwrap().aggregates;
         let n = aggs.values().map(|a| a.accounts as usize).sum();
         let via_redis = run(publish_with(
             &redis_store,
@@ -708,5 +832,233 @@ mod tests {
             assert!(a.is_some());
             assert_eq!(a, b, "{niche}");
         }
+    }
+
+    #[test]
+    fn an_erased_account_is_a_tombstone_no_stale_update_can_undo() {
+        let (store, outbox, mut redis) = setup();
+        let config = ReleaseConfig::default();
+        change(&store, &outbox, &mut redis, "x", |s| {
+            records(s, "x", "tech", 0, 12);
+            consent(s, "x", true);
+        });
+        // A consent change read its state from D1 (opted in) but is slow to reach Redis...
+        let seq = run(outbox.mark("x")).unwrap();
+        let stale = run(read_update(&store, "x", seq, &config)).unwrap();
+        assert!(stale.contribution.is_some());
+        // ...while the erasure runs to the end.
+        let out = change(&store, &outbox, &mut redis, "x", |s| {
+            run(s.erase_account("x")).unwrap();
+        });
+        assert_eq!(out, SyncOutcome::Synced);
+        // The late update is older than the tombstone: refused.
+        assert_eq!(run(redis.apply(&[stale])).unwrap(), vec![false]);
+        assert!(!run(redis.read())
+            .unwrap()
+            .aggregates
+            .contains_key(&Niche::Tech));
+        run(outbox.synced("x", seq)).unwrap();
+        consistent(&store, &outbox, &mut redis);
+        // A new account with the same id continues the seq (never restarts from 0).
+        assert_eq!(run(outbox.mark("x")).unwrap(), seq + 2);
+    }
+
+    #[test]
+    fn a_redis_restarted_from_an_older_snapshot_is_rebuilt_never_served() {
+        let (store, outbox, mut redis) = setup();
+        let config = ReleaseConfig::default();
+        for i in 0..4 {
+            let id = format!("s{i}");
+            change(&store, &outbox, &mut redis, &id, |s| {
+                records(s, &id, "food", 0, 12);
+                consent(s, &id, true);
+            });
+        }
+        let dump = redis.snapshot();
+        // After the dump: an erasure, an opt-out and more records, all synced.
+        change(&store, &outbox, &mut redis, "s0", |s| {
+            run(s.erase_account("s0")).unwrap();
+        });
+        change(&store, &outbox, &mut redis, "s1", |s| {
+            consent(s, "s1", false)
+        });
+        change(&store, &outbox, &mut redis, "s2", |s| {
+            records(s, "s2", "food", 12, 12)
+        });
+        assert_eq!(run(outbox.pending_count()).unwrap(), 0);
+        // Redis restarts from the dump: ready, same epoch, nothing pending, and wrong.
+        redis.restore(&dump);
+        let stale = run(redis.read()).unwrap();
+        assert_eq!(stale.aggregates[&Niche::Food].accounts, 4);
+        let report = run(check(&store, &outbox, &mut redis, &config)).unwrap();
+        assert!(!report.consistent && !report.trusted, "{report:#?}");
+        assert!(report.reason.unwrap().contains("older snapshot"));
+        // The publication does not serve it; its drain rebuilt it, so the next one does.
+        let (aggs, _, n, source) = run(publication_aggregates(
+            &store,
+            &outbox,
+            Some(Ok(&mut redis)),
+            &config,
+        ))
+        .unwrap();
+        assert_eq!((aggs[&Niche::Food].accounts, n), (2, 2));
+        assert_eq!(source.source, "redis", "{source:?}");
+        consistent(&store, &outbox, &mut redis);
+        // The erased account stays a tombstone after the rebuild: a stale update is refused.
+        let late = Apply {
+            account_id: "s0".into(),
+            seq: 1,
+            contribution: run(contribution_of(&store, "s3", &config)).unwrap(),
+            opted_in: true,
+        };
+        assert_eq!(run(redis.apply(&[late])).unwrap(), vec![false]);
+    }
+
+    #[test]
+    fn a_drain_rebuilds_a_redis_that_lost_an_opt_in_it_had_confirmed() {
+        let (store, outbox, mut redis) = setup();
+        change(&store, &outbox, &mut redis, "c0", |s| {
+            records(s, "c0", "education", 0, 12);
+            consent(s, "c0", true);
+        });
+        let dump = redis.snapshot();
+        change(&store, &outbox, &mut redis, "c1", |s| {
+            records(s, "c1", "education", 0, 12);
+        });
+        change(&store, &outbox, &mut redis, "c1", |s| {
+            consent(s, "c1", true)
+        });
+        redis.restore(&dump);
+        let config = ReleaseConfig::default();
+        let (view, state) = run(look(&store, &outbox, &mut redis, &config)).unwrap();
+        assert!(matches!(verdict(&view, &state), Trust::Rebuild(_)));
+        let report = run(drain(
+            &store,
+            &outbox,
+            &mut redis,
+            &ReleaseConfig::default(),
+            10,
+        ))
+        .unwrap();
+        assert!(report.rebuilt && report.trusted, "{report:?}");
+        consistent(&store, &outbox, &mut redis);
+    }
+
+    #[test]
+    fn the_verdict() {
+        let view = |epoch, synced_sum, pending, opted_in, stable| D1View {
+            totals: OutboxTotals {
+                epoch,
+                synced_sum,
+                pending,
+            },
+            opted_in,
+            stable,
+            config: "c1".into(),
+        };
+        let state = |epoch: Option<u64>, seq_sum, opted_in| StoreState {
+            epoch,
+            config: Some("c1".into()),
+            seq_sum,
+            opted_in,
+            aggregates: Aggregates::new(),
+        };
+        let rebuild = |t: Trust, what: &str| match t {
+            Trust::Rebuild(r) => assert!(r.contains(what), "{r}"),
+            other => panic!("{other:?}"),
+        };
+        let other_config = StoreState {
+            config: Some("c0".into()),
+            ..state(Some(3), 10, 2)
+        };
+        rebuild(
+            verdict(&view(3, 10, 0, 2, true), &other_config),
+            "RELEASE_CONFIG",
+        );
+        assert_eq!(
+            verdict(&view(3, 10, 0, 2, true), &state(Some(3), 10, 2)),
+            Trust::Trusted
+        );
+        rebuild(
+            verdict(&view(3, 10, 0, 2, true), &state(None, 10, 2)),
+            "not ready",
+        );
+        rebuild(
+            verdict(&view(3, 10, 0, 2, true), &state(Some(2), 10, 2)),
+            "epoch 2",
+        );
+        rebuild(
+            verdict(&view(0, 0, 0, 0, true), &state(Some(0), 0, 0)),
+            "epoch 0",
+        );
+        rebuild(
+            verdict(&view(3, 10, 0, 2, true), &state(Some(3), 9, 2)),
+            "behind",
+        );
+        rebuild(
+            verdict(&view(3, 10, 4, 2, true), &state(Some(3), 9, 2)),
+            "behind",
+        );
+        rebuild(
+            verdict(&view(3, 10, 0, 2, true), &state(Some(3), 10, 1)),
+            "opted-in",
+        );
+        for (v, st) in [
+            (view(3, 10, 1, 2, true), state(Some(3), 10, 1)),
+            (view(3, 10, 0, 2, false), state(Some(3), 10, 1)),
+            (view(3, 10, 0, 2, true), state(Some(3), 11, 1)),
+        ] {
+            assert!(matches!(verdict(&v, &st), Trust::Wait(_)), "{v:?} {st:?}");
+        }
+    }
+
+    #[test]
+    fn the_rebuild_reads_the_outbox_in_pages() {
+        let (store, outbox, mut redis) = setup();
+        // 450 accounts that changed (most of them erased since: tombstones) and 3 contributing.
+        for i in 0..450 {
+            run(outbox.mark(&format!("gone-{i:03}"))).unwrap();
+        }
+        for id in ["live-0", "live-1", "live-2"] {
+            change(&store, &outbox, &mut redis, id, |s| {
+                records(s, id, "finance", 0, 12);
+                consent(s, id, true);
+            });
+        }
+        outbox.pages.set((0, 0));
+        let report = run(rebuild(
+            &store,
+            &outbox,
+            &mut redis,
+            &ReleaseConfig::default(),
+        ))
+        .unwrap();
+        assert_eq!((report.applied, report.contributing), (453, 3));
+        // 453 rows: pages of 200, 200, 53; never the whole table in one read.
+        assert_eq!(outbox.pages.get(), (3, BATCH));
+        assert_eq!(outbox.whole_reads.get(), 0);
+        consistent(&store, &outbox, &mut redis);
+        assert_eq!(run(redis.read()).unwrap().seq_sum, 450 + 3);
+    }
+
+    #[test]
+    fn a_rebuild_that_cannot_reach_redis_changes_nothing_in_d1() {
+        let (store, outbox, mut redis) = setup();
+        change(&store, &outbox, &mut redis, "u", |s| {
+            records(s, "u", "travel", 0, 12);
+            consent(s, "u", true);
+        });
+        let before = run(outbox.totals()).unwrap();
+        redis.fail = true;
+        let e = run(rebuild(
+            &store,
+            &outbox,
+            &mut redis,
+            &ReleaseConfig::default(),
+        ));
+        assert!(matches!(e, Err(AggError::Redis(_))));
+        assert_eq!(run(outbox.totals()).unwrap(), before);
+        redis.fail = false;
+        consistent(&store, &outbox, &mut redis);
     }
 }

@@ -6,16 +6,17 @@
 //! (with the Lua script's semantics) and [`MemoryLink`] the connection to it.
 
 use crate::adapters::faults;
+use crate::adapters::redis::Breaker;
 use crate::ports::{
     Account, Accounts, AggregateStore, Aggregates, AggregatesLink, Apply, Consent, Erased, Event,
-    Events, History, HistoryRow, Insights, LinkMode, Membership, Outbox, OutboxRow, Records,
-    RedisError, Releases, StoreError, StoreResult, StoredInsight, StoredRelease,
-    MAX_EVENTS_PER_ACCOUNT,
+    Events, History, HistoryRow, Insights, LinkMode, Membership, Outbox, OutboxRow, OutboxTotals,
+    Records, RedisError, Releases, StoreError, StoreResult, StoreState, StoredInsight,
+    StoredRelease, MAX_EVENTS_PER_ACCOUNT,
 };
 use crosslearn::niche::Niche;
 use crosslearn::record::CreativeRecord;
 use crosslearn::wisdom::NicheWisdom;
-use crosslearn::wisdom::{empty_aggregate, WisdomContribution};
+use crosslearn::wisdom::{empty_aggregate, ReleaseConfig, WisdomContribution};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -376,10 +377,15 @@ impl Membership for MemoryStore {
 /// What a failed outbox write names, as in the D1 adapter.
 const OUTBOX: &str = "redis outbox";
 
-/// In-memory [`Outbox`] for native tests.
+/// In-memory [`Outbox`] for native tests (rows and the epoch of `redis_state`).
 #[derive(Debug, Default)]
 pub struct MemoryOutbox {
     rows: RefCell<BTreeMap<String, OutboxRow>>,
+    epoch: Cell<u64>,
+    /// Calls of [`Outbox::page`] and their largest answer (a rebuild reads in pages).
+    pub pages: Cell<(u32, usize)>,
+    /// Calls of [`Outbox::rows`] (the whole table at once).
+    pub whole_reads: Cell<u32>,
 }
 
 impl MemoryOutbox {
@@ -413,7 +419,21 @@ impl Outbox for MemoryOutbox {
         Ok(self.pending(u32::MAX).await?.len() as u64)
     }
     async fn rows(&self) -> StoreResult<BTreeMap<String, OutboxRow>> {
+        self.whole_reads.set(self.whole_reads.get() + 1);
         Ok(self.rows.borrow().clone())
+    }
+    async fn page(&self, after: Option<&str>, limit: u32) -> StoreResult<Vec<(String, OutboxRow)>> {
+        let page: Vec<(String, OutboxRow)> = self
+            .rows
+            .borrow()
+            .iter()
+            .filter(|(a, _)| after.is_none_or(|after| a.as_str() > after))
+            .take(limit as usize)
+            .map(|(a, r)| (a.clone(), *r))
+            .collect();
+        let (calls, largest) = self.pages.get();
+        self.pages.set((calls + 1, largest.max(page.len())));
+        Ok(page)
     }
     async fn synced(&self, account_id: &str, seq: u64) -> StoreResult<()> {
         faults::check_write(OUTBOX)?;
@@ -422,26 +442,54 @@ impl Outbox for MemoryOutbox {
         }
         Ok(())
     }
-    async fn forget(&self, account_id: &str, seq: u64) -> StoreResult<()> {
+    async fn totals(&self) -> StoreResult<OutboxTotals> {
+        let rows = self.rows.borrow();
+        Ok(OutboxTotals {
+            epoch: self.epoch.get(),
+            synced_sum: rows.values().map(|r| r.synced).sum(),
+            pending: rows.values().filter(|r| r.seq > r.synced).count() as u64,
+        })
+    }
+    async fn next_epoch(&self) -> StoreResult<u64> {
         faults::check_write(OUTBOX)?;
-        let mut rows = self.rows.borrow_mut();
-        if rows.get(account_id).is_some_and(|r| r.seq <= seq) {
-            rows.remove(account_id);
-        }
-        Ok(())
+        self.epoch.set(self.epoch.get() + 1);
+        Ok(self.epoch.get())
     }
 }
 
+/// Something a test runs at the start of the next [`AggregateStore::apply`] through a
+/// [`MemoryConn`] (another request's change landing mid-flight).
+pub struct Hook(pub Box<dyn FnOnce()>);
+
+impl std::fmt::Debug for Hook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hook")
+    }
+}
+
+/// One account entry: seq, opted in, contribution.
+type Entry = (u64, bool, Option<WisdomContribution>);
+
 /// [`AggregateStore`] in memory, with the script's semantics (native tests). `fail` makes every
 /// call fail, like an unreachable Redis; `lose_data` empties it, like a restart without
-/// persistence.
+/// persistence; `snapshot` / `restore` play an RDB dump and a restart from it.
 #[derive(Debug, Default)]
 pub struct MemoryAggregates {
-    accounts: BTreeMap<String, (u64, Option<WisdomContribution>)>,
+    accounts: BTreeMap<String, Entry>,
     sums: Aggregates,
-    ready: bool,
+    epoch: Option<(u64, String)>,
     /// When set, every call fails.
     pub fail: bool,
+    /// Run once at the start of the next apply through a [`MemoryConn`].
+    pub before_apply: Option<Hook>,
+}
+
+/// A copy of a [`MemoryAggregates`]' data (an RDB snapshot).
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    accounts: BTreeMap<String, Entry>,
+    sums: Aggregates,
+    epoch: Option<(u64, String)>,
 }
 
 impl MemoryAggregates {
@@ -456,6 +504,22 @@ impl MemoryAggregates {
             fail: self.fail,
             ..MemoryAggregates::default()
         };
+    }
+
+    /// The data as of now (`SAVE`).
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            accounts: self.accounts.clone(),
+            sums: self.sums.clone(),
+            epoch: self.epoch.clone(),
+        }
+    }
+
+    /// Replace the data by a snapshot (a restart from an older dump file).
+    pub fn restore(&mut self, snapshot: &Snapshot) {
+        self.accounts = snapshot.accounts.clone();
+        self.sums = snapshot.sums.clone();
+        self.epoch = snapshot.epoch.clone();
     }
 
     fn check(&self) -> Result<(), RedisError> {
@@ -473,11 +537,11 @@ impl AggregateStore for MemoryAggregates {
         let mut out = Vec::new();
         for u in updates {
             let old = self.accounts.get(&u.account_id);
-            if old.is_some_and(|(s, _)| *s >= u.seq) {
+            if old.is_some_and(|(s, _, _)| *s >= u.seq) {
                 out.push(false);
                 continue;
             }
-            if let Some((_, Some(c))) = old {
+            if let Some((_, _, Some(c))) = old {
                 let agg = self.sums.entry(c.niche).or_insert_with(empty_aggregate);
                 agg.remove(&crosslearn::privacy::aggregate::Contribution {
                     values: c.values.clone(),
@@ -491,26 +555,30 @@ impl AggregateStore for MemoryAggregates {
                 })
                 .map_err(|e| RedisError::Server(e.to_string()))?;
             }
-            if u.erase && u.contribution.is_none() {
-                self.accounts.remove(&u.account_id);
-            } else {
-                self.accounts
-                    .insert(u.account_id.clone(), (u.seq, u.contribution.clone()));
-            }
+            // Tombstones included: an entry is never deleted.
+            self.accounts.insert(
+                u.account_id.clone(),
+                (u.seq, u.opted_in, u.contribution.clone()),
+            );
             out.push(true);
         }
         Ok(out)
     }
 
-    async fn read(&mut self) -> Result<Option<Aggregates>, RedisError> {
+    async fn read(&mut self) -> Result<StoreState, RedisError> {
         self.check()?;
-        Ok(self.ready.then(|| {
-            self.sums
+        Ok(StoreState {
+            epoch: self.epoch.as_ref().map(|(e, _)| *e),
+            config: self.epoch.as_ref().map(|(_, c)| c.clone()),
+            seq_sum: self.accounts.values().map(|(s, _, _)| s).sum(),
+            opted_in: self.accounts.values().filter(|(_, o, _)| *o).count() as u64,
+            aggregates: self
+                .sums
                 .iter()
                 .filter(|(_, a)| a.accounts != 0 || a.sums.iter().any(|s| *s != 0))
                 .map(|(n, a)| (*n, a.clone()))
-                .collect()
-        }))
+                .collect(),
+        })
     }
 
     async fn clear(&mut self) -> Result<(), RedisError> {
@@ -519,9 +587,9 @@ impl AggregateStore for MemoryAggregates {
         Ok(())
     }
 
-    async fn set_ready(&mut self) -> Result<(), RedisError> {
+    async fn set_ready(&mut self, epoch: u64, config: &str) -> Result<(), RedisError> {
         self.check()?;
-        self.ready = true;
+        self.epoch = Some((epoch, config.to_string()));
         Ok(())
     }
 
@@ -540,22 +608,28 @@ pub struct MemoryLink {
     pub store: Rc<RefCell<MemoryAggregates>>,
     /// What [`AggregatesLink::mode`] answers.
     pub mode: Option<LinkMode>,
+    /// The release config contributions are clipped with (None: the core's defaults).
+    pub release: Option<ReleaseConfig>,
+    /// The circuit breaker, as the Worker keeps one per isolate.
+    pub breaker: Rc<Cell<Breaker>>,
+    /// The clock the breaker reads, milliseconds.
+    pub clock: Rc<Cell<u64>>,
 }
 
 impl MemoryLink {
     /// A configured link to an empty, not ready store.
     pub fn on() -> Self {
         MemoryLink {
-            store: Rc::default(),
             mode: Some(LinkMode::On),
+            ..MemoryLink::default()
         }
     }
 
     /// No aggregate store (D1-only mode).
     pub fn off() -> Self {
         MemoryLink {
-            store: Rc::default(),
             mode: Some(LinkMode::Off),
+            ..MemoryLink::default()
         }
     }
 }
@@ -578,14 +652,33 @@ impl AggregatesLink for MemoryLink {
         self.store.borrow().check()?;
         Ok(MemoryConn(self.store.clone()))
     }
+
+    fn release_config(&self) -> Result<ReleaseConfig, String> {
+        Ok(self.release.unwrap_or_default())
+    }
+
+    fn admit(&self) -> Result<(), String> {
+        self.breaker.get().admit(self.clock.get())
+    }
+
+    fn outcome(&self, ok: bool) {
+        let mut breaker = self.breaker.get();
+        breaker.record(ok, self.clock.get());
+        self.breaker.set(breaker);
+    }
 }
 
 impl AggregateStore for MemoryConn {
     async fn apply(&mut self, updates: &[Apply]) -> Result<Vec<bool>, RedisError> {
+        // The hook runs outside the borrow: it may apply changes through another connection.
+        let hook = self.0.borrow_mut().before_apply.take();
+        if let Some(Hook(hook)) = hook {
+            hook();
+        }
         let mut store = self.0.borrow_mut();
         crate::testing::run(store.apply(updates))
     }
-    async fn read(&mut self) -> Result<Option<Aggregates>, RedisError> {
+    async fn read(&mut self) -> Result<StoreState, RedisError> {
         let mut store = self.0.borrow_mut();
         crate::testing::run(store.read())
     }
@@ -593,9 +686,9 @@ impl AggregateStore for MemoryConn {
         let mut store = self.0.borrow_mut();
         crate::testing::run(store.clear())
     }
-    async fn set_ready(&mut self) -> Result<(), RedisError> {
+    async fn set_ready(&mut self, epoch: u64, config: &str) -> Result<(), RedisError> {
         let mut store = self.0.borrow_mut();
-        crate::testing::run(store.set_ready())
+        crate::testing::run(store.set_ready(epoch, config))
     }
     async fn ping(&mut self) -> Result<(), RedisError> {
         self.0.borrow().check()
