@@ -47,8 +47,45 @@ fn mean(xs: impl Iterator<Item = f64>) -> f64 {
     v.iter().sum::<f64>() / v.len().max(1) as f64
 }
 
+/// `--grounding DIR`: the over-dispersion of CTR in the real exports (simulator v2's prior).
+fn grounding(dir: &str) {
+    use crosslearn::import::import_csv;
+    use crosslearn::sim::v2::grounding::measure_dispersion;
+    println!("| export | units | strata | Pearson dispersion | tau (logit sd beyond binomial) | tau DL (weighted) | robust tau | excess kurtosis of z | share abs(z) > 3 | hook tau (values) | CTA tau (values) |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for file in [
+        "src_ads_creative_facebook_all_data.csv",
+        "src_ads_tiktok_ads_all_data.csv",
+        "KAG_conversion_data.csv",
+    ] {
+        let bytes = std::fs::read(format!("{dir}/{file}")).unwrap_or_else(|e| fail(e));
+        let records = import_csv(&bytes).unwrap_or_else(|e| fail(e)).accepted;
+        let d = measure_dispersion(&records, 1000);
+        println!(
+            "| {file} | {} | {} | {:.1} | {:.3} | {:.3} | {:.3} | {:.2} | {:.2} % | {:.3} ({}) | {:.3} ({}) |",
+            d.units,
+            d.strata,
+            d.pearson_dispersion,
+            d.tau,
+            d.tau_dl,
+            d.robust_tau,
+            d.excess_kurtosis,
+            100.0 * d.tail_share,
+            d.hook_tau,
+            d.hook_values,
+            d.cta_tau,
+            d.cta_values
+        );
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(i) = args.iter().position(|a| a == "--grounding") {
+        let dir = args.get(i + 1).unwrap_or_else(|| fail("--grounding needs a directory"));
+        grounding(dir);
+        return;
+    }
     let seeds = list(&args, "--seeds", &[101, 102, 103, 104, 105]);
     let sizes = list(&args, "--sizes", &[200, 2000, 10000]);
     let new_accounts = list(&args, "--new-accounts", &[900])[0] as u32;
@@ -104,7 +141,7 @@ fn main() {
     }
     println!("### Share of the oracle's gain (first 10 launches)\n");
     println!("| accounts per niche | share (mean [95 % CI] over seeds) | per seed | meta | tiktok | google_ads | guided / unguided / oracle CTR | niches published | values: niche / global-only (per niche) | contributions clipped |");
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (size, s) in &sums {
         let per_seed: Vec<String> = s
             .runs
