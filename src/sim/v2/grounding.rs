@@ -124,7 +124,11 @@ pub fn measure_dispersion(records: &[CreativeRecord], min_impressions: u64) -> D
         let stratum = if has_copy {
             r.account_id.clone()
         } else {
-            format!("{}/{}", r.account_id, r.campaign_id.as_deref().unwrap_or(""))
+            format!(
+                "{}/{}",
+                r.account_id,
+                r.campaign_id.as_deref().unwrap_or("")
+            )
         };
         let key = if has_copy { copy } else { r.record_id.clone() };
         let u = strata

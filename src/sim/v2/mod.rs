@@ -242,7 +242,10 @@ impl TruthTable {
                 {
                     return 0.0;
                 }
-                self.global[v] + self.niche[n][v] + self.niche_platform[n][s][v] + self.drift[t][n][v]
+                self.global[v]
+                    + self.niche[n][v]
+                    + self.niche_platform[n][s][v]
+                    + self.drift[t][n][v]
             })
             .collect()
     }
@@ -272,7 +275,12 @@ impl TruthTable {
     /// [`Self::ctr`] with the effects of the spec's niche, platform and period precomputed.
     pub fn ctr_with(&self, effects: &[f64], spec: &CreativeSpec, account: &AccountTruth) -> f64 {
         let base = logit(self.params.platform(spec.platform).base_ctr)
-            + self.params.niche_ctr.get(&spec.niche).copied().unwrap_or(0.0);
+            + self
+                .params
+                .niche_ctr
+                .get(&spec.niche)
+                .copied()
+                .unwrap_or(0.0);
         let attr: f64 = spec_cells(spec)
             .iter()
             .map(|&v| effects[v] + account.deviation[v])
