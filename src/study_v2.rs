@@ -1,6 +1,13 @@
 //! The network-effect study of release format 2 ([`crate::wisdom::suffstat`]): does the niche's
 //! posterior table make a **new** account's first creatives better? Runs on the frozen simulator
-//! v1, so **every number is SIMULATED**.
+//! v1 or on simulator v2 ([`crate::sim::v2`], `sim: v2`: a truth drawn from a prior by
+//! `truth_seed`), so **every number is SIMULATED**.
+//!
+//! On simulator v2 the network is [`generate_network_v2`] (period 0) under the truth, the new
+//! accounts act in period 1 with their own quality and per-value deviations and draw their
+//! unguided creatives with the same confounded choice model; the *niche-level* oracle knows the
+//! niche × platform effects of period 1, the *per-account* oracle also the account's deviations.
+//! Everything else (release, posteriors, policies, measures) is the same as below.
 //!
 //! **Setup** (per seed).
 //! 1. *Wisdom network*: `accounts_per_niche × 15` simulated accounts (simulator v1, chunks of
@@ -614,8 +621,8 @@ impl Acc {
     fn launch(&mut self, pi: usize, i: usize, ctr: [f64; 5]) {
         if i < 10 {
             self.n10[pi] += 1;
-            for a in 0..5 {
-                self.first10[a][pi] += ctr[a];
+            for (sums, c) in self.first10.iter_mut().zip(ctr) {
+                sums[pi] += c;
             }
         }
         for (h, hz) in HORIZONS.iter().enumerate() {

@@ -203,9 +203,10 @@ impl TruthTable {
             .collect();
         let mut drift = vec![vec![vec![0.0; nc]; nn]; PERIODS];
         for t in 1..PERIODS {
-            for n in 0..nn {
-                for v in 0..nc {
-                    drift[t][n][v] = drift[t - 1][n][v] + prior.drift_sd * r.normal();
+            let (before, after) = drift.split_at_mut(t);
+            for (prev, next) in before[t - 1].iter().zip(after[0].iter_mut()) {
+                for (p0, x) in prev.iter().zip(next.iter_mut()) {
+                    *x = p0 + prior.drift_sd * r.normal();
                 }
             }
         }
