@@ -138,7 +138,9 @@ fn main() {
         fail("--truth-prior and --truth-seed need --sim v2");
     }
     let truths = list(&args, "--truth-seed", &[1001, 1002, 1003, 1004, 1005]);
-    let pairs: Vec<(u64, u64)> = if truths.len() == 1 {
+    let pairs: Vec<(u64, u64)> = if sim == SimVersion::V1 {
+        seeds.iter().map(|s| (*s, 0)).collect()
+    } else if truths.len() == 1 {
         seeds.iter().map(|s| (*s, truths[0])).collect()
     } else if truths.len() == seeds.len() {
         seeds.iter().copied().zip(truths.iter().copied()).collect()
