@@ -294,3 +294,37 @@ fn tiny_v2_study_end_to_end() {
     assert_eq!(v1.mean_ctr_account_oracle, v1.mean_ctr[2]);
     assert_eq!(v1.share_account_oracle, v1.share);
 }
+
+/// The over-dispersion measure recovers a known between-creative spread: on a v2 network with no
+/// attribute effects and normal creative noise of sd `s`, `tau` is about `s` (and 0 with `s = 0`,
+/// where clicks are binomial: Pearson dispersion about 1).
+#[test]
+fn dispersion_measure_recovers_a_known_spread() {
+    use crosslearn::sim::v2::grounding::measure_dispersion;
+    let mut p = prior();
+    for s in [&mut p.global_effects, &mut p.niche_effects] {
+        s.slab_probability = 0.0;
+        s.spike_sd = 0.0;
+    }
+    p.niche_platform_sd = 0.0;
+    p.account_effect_sd = 0.0;
+    p.drift_sd = 0.0;
+    p.creative_noise.df = 100;
+    for scale in [0.0, 0.4] {
+        p.creative_noise.scale = scale;
+        let t = TruthTable::draw(&p, 1).unwrap();
+        let net = generate_network_v2(&t, 2, 0, 300).unwrap();
+        let d = measure_dispersion(&net.records, 1000);
+        let sd = scale * (100.0f64 / 98.0).sqrt();
+        assert!(d.units > 1000, "{d:?}");
+        assert!((d.tau - sd).abs() < 0.05, "tau {} vs {sd}: {d:?}", d.tau);
+        if scale == 0.0 {
+            assert!(
+                (d.pearson_dispersion - 1.0).abs() < 0.15,
+                "binomial clicks: {d:?}"
+            );
+        } else {
+            assert!(d.pearson_dispersion > 5.0, "{d:?}");
+        }
+    }
+}
