@@ -1,6 +1,13 @@
 //! The network-effect study of release format 2 ([`crate::wisdom::suffstat`]): does the niche's
 //! posterior table make a **new** account's first creatives better? Runs on the frozen simulator
-//! v1, so **every number is SIMULATED**.
+//! v1 or on simulator v2 ([`crate::sim::v2`], `sim: v2`: a truth drawn from a prior by
+//! `truth_seed`), so **every number is SIMULATED**.
+//!
+//! On simulator v2 the network is [`generate_network_v2`] (period 0) under the truth, the new
+//! accounts act in period 1 with their own quality and per-value deviations and draw their
+//! unguided creatives with the same confounded choice model; the *niche-level* oracle knows the
+//! niche × platform effects of period 1, the *per-account* oracle also the account's deviations.
+//! Everything else (release, posteriors, policies, measures) is the same as below.
 //!
 //! **Setup** (per seed).
 //! 1. *Wisdom network*: `accounts_per_niche × 15` simulated accounts (simulator v1, chunks of
@@ -34,6 +41,7 @@ use crate::privacy::zcdp::{epsilon_of_rho, BudgetPolicy, PrivacyLedger};
 use crate::record::{AdFormat, CreativeRecord, CtaStyle, HookType, VisualTag};
 use crate::rng::Rng;
 use crate::sim::truth::{draw_record_attributes, true_ctr, CreativeSpec};
+use crate::sim::v2::{draw_attributes, draw_hook_cta, generate_network_v2, SimV2Prior, TruthTable};
 use crate::sim::{generate_network, SimOptions, SimParams};
 use crate::study::oracle_choice;
 use crate::wisdom::suffstat::{
@@ -67,6 +75,23 @@ pub struct StudyV2Config {
     pub max_visual_tags: usize,
     /// The release.
     pub release: SuffStatConfig,
+    /// Which simulator draws the network and the new accounts' truth.
+    pub sim: SimVersion,
+    /// Simulator v2 only: the truth seed (which effect table is drawn from the prior).
+    pub truth_seed: u64,
+    /// Simulator v2 only: the prior (`None`: the committed `data/sim-v2-prior.json`).
+    pub prior: Option<SimV2Prior>,
+}
+
+/// The simulator of a study.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SimVersion {
+    /// The frozen simulator v1 (one hand-chosen effect table).
+    #[default]
+    V1,
+    /// Simulator v2 ([`crate::sim::v2`]): truths drawn from a prior.
+    V2,
 }
 
 impl Default for StudyV2Config {
@@ -78,6 +103,9 @@ impl Default for StudyV2Config {
             effect_scale: 1.0,
             max_visual_tags: 3,
             release: SuffStatConfig::default(),
+            sim: SimVersion::V1,
+            truth_seed: 0,
+            prior: None,
         }
     }
 }
@@ -89,8 +117,17 @@ pub struct StudyV2Result {
     pub config: StudyV2Config,
     /// Mean true CTR of the first 10 launches: guided, unguided, oracle.
     pub mean_ctr: [f64; 3],
-    /// Share of the oracle's gain on the first 10 launches.
+    /// Share of the (niche-level) oracle's gain on the first 10 launches.
     pub share: f64,
+    /// Mean true CTR of the first 10 launches of the per-account oracle (simulator v1: the
+    /// niche-level oracle, as v1 has no per-account heterogeneity of attribute effects).
+    pub mean_ctr_account_oracle: f64,
+    /// Share of the per-account oracle's gain on the first 10 launches.
+    pub share_account_oracle: f64,
+    /// The per-account share per platform.
+    pub share_account_oracle_by_platform: [f64; 3],
+    /// Cumulative regret against the per-account oracle over each of [`HORIZONS`].
+    pub account_oracle_regret_cumulative: [f64; 3],
     /// The share per platform (meta, tiktok, google_ads).
     pub share_by_platform: [f64; 3],
     /// Regret (oracle − guided, CTR percentage points): mean per launch over each of [`HORIZONS`].
@@ -208,6 +245,7 @@ pub fn greedy_choice(
 }
 
 const OWN_SALT: u64 = 0x5354_5544_595f_4f57; // "STUDY_OW"
+const V2_SALT: u64 = 0x5354_5544_595f_5632; // "STUDY_V2"
 
 /// A new account's own Bayesian regression of its creatives' log-odds on the release's cells:
 /// `y = a + Σ β_cell + e`, prior `β ~ N(posterior mean, sd² + 0.02²)` for the cells of the
@@ -350,19 +388,94 @@ impl OwnLearner {
     }
 }
 
-/// The posterior tables of every niche from a fresh simulated network (see the module docs), and
-/// the share of contributions that were clipped.
+/// The posterior tables of every niche from a fresh simulated network (see the module docs), the
+/// share of contributions that were clipped and the number of niches published. Simulator v2
+/// networks are drawn under the truth of `cfg.truth_seed`.
 pub fn build_tables(cfg: &StudyV2Config) -> Result<(BTreeMap<Niche, PosteriorTable>, f64, u32)> {
-    let plan = cfg.release.validate()?;
-    let mut pool = SuffStatPool::new();
+    match cfg.sim {
+        SimVersion::V1 => build_tables_v1(cfg),
+        SimVersion::V2 => build_tables_v2(cfg, &TruthTable::draw(&prior_of(cfg), cfg.truth_seed)?),
+    }
+}
+
+fn prior_of(cfg: &StudyV2Config) -> SimV2Prior {
+    cfg.prior.clone().unwrap_or_else(SimV2Prior::default_prior)
+}
+
+/// Adds one account's contribution to the pool and counts whether it was clipped.
+struct PoolBuilder {
+    pool: SuffStatPool,
+    bound2: f64,
+    clipped: u64,
+    contributed: u64,
+}
+
+impl PoolBuilder {
+    fn new(cfg: &StudyV2Config) -> Result<Self> {
+        let plan = cfg.release.validate()?;
+        let b = plan.sensitivity.floor();
+        Ok(PoolBuilder {
+            pool: SuffStatPool::new(),
+            bound2: b * b,
+            clipped: 0,
+            contributed: 0,
+        })
+    }
+
+    fn add(
+        &mut self,
+        key: &str,
+        niche: Niche,
+        recs: &[&CreativeRecord],
+        cfg: &StudyV2Config,
+    ) -> Result<()> {
+        let c = encode_account(recs, &cfg.release)?;
+        self.contributed += 1;
+        // Clipped: the norm is within 1 % of the bound (squared: 2 %).
+        if c.norm2() as f64 >= 0.98 * self.bound2 {
+            self.clipped += 1;
+        }
+        self.pool.set(key, niche, c)
+    }
+
+    fn release(self, cfg: &StudyV2Config) -> Result<(BTreeMap<Niche, PosteriorTable>, f64, u32)> {
+        let mut ledger = PrivacyLedger::new();
+        let mut rng = noise_rng_from_seed(cfg.seed ^ RELEASE_SALT);
+        let releases = release_period(
+            &self.pool,
+            0,
+            &cfg.release,
+            &mut ledger,
+            &BudgetPolicy::default(),
+            &mut rng,
+        )?;
+        let published = releases.iter().filter(|r| r.published).count() as u32;
+        let tables = posteriors(&releases, &cfg.release)
+            .into_iter()
+            .map(|t| (t.niche, t))
+            .collect();
+        let share = if self.contributed == 0 {
+            0.0
+        } else {
+            self.clipped as f64 / self.contributed as f64
+        };
+        Ok((tables, share, published))
+    }
+}
+
+fn group_by_account(records: &[CreativeRecord]) -> BTreeMap<&str, Vec<&CreativeRecord>> {
+    let mut by_account: BTreeMap<&str, Vec<&CreativeRecord>> = BTreeMap::new();
+    for r in records {
+        by_account.entry(&r.account_id).or_default().push(r);
+    }
+    by_account
+}
+
+fn build_tables_v1(cfg: &StudyV2Config) -> Result<(BTreeMap<Niche, PosteriorTable>, f64, u32)> {
+    let mut b = PoolBuilder::new(cfg)?;
     let total = cfg.accounts_per_niche as u64 * Niche::ALL.len() as u64;
     let mut remaining = total;
     let mut chunk = 0u64;
-    let (mut clipped, mut contributed) = (0u64, 0u64);
-    let bound2 = {
-        let b = plan.sensitivity.floor() as u128;
-        b * b
-    };
     while remaining > 0 {
         let n = remaining.min(u64::from(crate::sim::MAX_ACCOUNTS)) as u32;
         remaining -= u64::from(n);
@@ -371,49 +484,42 @@ pub fn build_tables(cfg: &StudyV2Config) -> Result<(BTreeMap<Niche, PosteriorTab
             accounts: n,
             effect_scale: Some(cfg.effect_scale),
         })?;
-        let mut by_account: BTreeMap<&str, Vec<&CreativeRecord>> = BTreeMap::new();
-        for r in &net.records {
-            by_account.entry(&r.account_id).or_default().push(r);
-        }
+        let by_account = group_by_account(&net.records);
         for a in &net.accounts {
             let recs = by_account
                 .get(a.account_id.as_str())
                 .cloned()
                 .unwrap_or_default();
-            let c = encode_account(&recs, &cfg.release)?;
-            contributed += 1;
-            // Clipped: the norm is within 1 % of the bound (squared: 2 %).
-            if c.norm2() as f64 >= 0.98 * bound2 as f64 {
-                clipped += 1;
-            }
-            pool.set(&format!("c{chunk}-{}", a.account_id), a.niche, c)?;
+            b.add(&format!("c{chunk}-{}", a.account_id), a.niche, &recs, cfg)?;
         }
         chunk += 1;
     }
-    let mut ledger = PrivacyLedger::new();
-    let mut rng = noise_rng_from_seed(cfg.seed ^ RELEASE_SALT);
-    let releases = release_period(
-        &pool,
-        0,
-        &cfg.release,
-        &mut ledger,
-        &BudgetPolicy::default(),
-        &mut rng,
-    )?;
-    let published = releases.iter().filter(|r| r.published).count() as u32;
-    let tables = posteriors(&releases, &cfg.release)
-        .into_iter()
-        .map(|t| (t.niche, t))
-        .collect();
-    Ok((
-        tables,
-        if contributed == 0 {
-            0.0
-        } else {
-            clipped as f64 / contributed as f64
-        },
-        published,
-    ))
+    b.release(cfg)
+}
+
+/// The tables from a simulator v2 network under `truth` (accounts `0..accounts_per_niche × 15`
+/// of seed `cfg.seed`, built in chunks).
+pub fn build_tables_v2(
+    cfg: &StudyV2Config,
+    truth: &TruthTable,
+) -> Result<(BTreeMap<Niche, PosteriorTable>, f64, u32)> {
+    let mut b = PoolBuilder::new(cfg)?;
+    let total = cfg.accounts_per_niche as u64 * Niche::ALL.len() as u64;
+    let mut first = 0u64;
+    while first < total {
+        let n = (total - first).min(u64::from(crate::sim::MAX_ACCOUNTS)) as u32;
+        let net = generate_network_v2(truth, cfg.seed, first, n)?;
+        let by_account = group_by_account(&net.records);
+        for a in &net.accounts {
+            let recs = by_account
+                .get(a.account_id.as_str())
+                .cloned()
+                .unwrap_or_default();
+            b.add(&a.account_id, a.niche, &recs, cfg)?;
+        }
+        first += u64::from(n);
+    }
+    b.release(cfg)
 }
 
 /// Run one seed. Deterministic in `cfg`.
@@ -428,15 +534,118 @@ pub fn run_study_v2(cfg: &StudyV2Config) -> Result<StudyV2Result> {
         return Err(invalid("effect_scale", "must be finite and >= 0".into()));
     }
     let plan = cfg.release.validate()?;
+    let (tables, clipped_share, published, acc) = match cfg.sim {
+        SimVersion::V1 => {
+            let (tables, clipped, published) = build_tables_v1(cfg)?;
+            let acc = new_accounts_v1(cfg, &tables)?;
+            (tables, clipped, published, acc)
+        }
+        SimVersion::V2 => {
+            let truth = TruthTable::draw(&prior_of(cfg), cfg.truth_seed)?;
+            let (tables, clipped, published) = build_tables_v2(cfg, &truth)?;
+            let acc = new_accounts_v2(cfg, &truth, &tables);
+            (tables, clipped, published, acc)
+        }
+    };
+    let (first10, n10, regret) = (acc.first10, acc.n10, acc.regret);
+    let share_of = |g: f64, u: f64, o: f64| if o > u { (g - u) / (o - u) } else { f64::NAN };
+    let total10: f64 = n10.iter().sum::<u64>() as f64;
+    let mean_ctr: [f64; 3] = std::array::from_fn(|a| first10[a].iter().sum::<f64>() / total10);
+    let ts_ctr = first10[3].iter().sum::<f64>() / total10;
+    let account_oracle_ctr = first10[4].iter().sum::<f64>() / total10;
+    let by_platform = |o: usize| -> [f64; 3] {
+        std::array::from_fn(|k| {
+            if n10[k] == 0 {
+                f64::NAN
+            } else {
+                share_of(first10[0][k], first10[1][k], first10[o][k])
+            }
+        })
+    };
+    let accounts = f64::from(cfg.new_accounts);
+    let (mut niche_values, mut global_values) = (0u32, 0u32);
+    for t in tables.values() {
+        for v in &t.values {
+            match v.source {
+                crate::wisdom::suffstat::PosteriorSource::Niche => niche_values += 1,
+                crate::wisdom::suffstat::PosteriorSource::Global => global_values += 1,
+            }
+        }
+    }
+    Ok(StudyV2Result {
+        config: cfg.clone(),
+        mean_ctr,
+        share: share_of(mean_ctr[0], mean_ctr[1], mean_ctr[2]),
+        mean_ctr_account_oracle: account_oracle_ctr,
+        share_account_oracle: share_of(mean_ctr[0], mean_ctr[1], account_oracle_ctr),
+        share_account_oracle_by_platform: by_platform(4),
+        account_oracle_regret_cumulative: std::array::from_fn(|h| 100.0 * regret[3][h] / accounts),
+        share_by_platform: by_platform(2),
+        regret_per_launch: std::array::from_fn(|h| {
+            100.0 * regret[0][h] / (accounts * HORIZONS[h] as f64)
+        }),
+        regret_cumulative: std::array::from_fn(|h| 100.0 * regret[0][h] / accounts),
+        unguided_regret_cumulative: std::array::from_fn(|h| 100.0 * regret[1][h] / accounts),
+        thompson_regret_cumulative: std::array::from_fn(|h| 100.0 * regret[2][h] / accounts),
+        thompson_share: share_of(ts_ctr, mean_ctr[1], mean_ctr[2]),
+        published_niches: published,
+        niche_values,
+        global_values,
+        clipped_share,
+        rho: plan.rho,
+        epsilon: epsilon_of_rho(plan.rho, cfg.release.delta),
+    })
+}
+
+/// Sums over the new accounts. Arms: 0 guided, 1 unguided, 2 niche-level oracle, 3 Thompson in
+/// a loop, 4 per-account oracle.
+struct Acc {
+    /// `[arm][platform]` sums of true CTR over the first 10 launches.
+    first10: [[f64; 3]; 5],
+    /// Launches counted per platform in `first10`.
+    n10: [u64; 3],
+    /// Regret sums per horizon: guided, unguided, Thompson vs the niche oracle; guided vs the
+    /// per-account oracle.
+    regret: [[f64; 3]; 4],
+}
+
+impl Acc {
+    fn new() -> Self {
+        Acc {
+            first10: [[0.0; 3]; 5],
+            n10: [0; 3],
+            regret: [[0.0; 3]; 4],
+        }
+    }
+
+    fn launch(&mut self, pi: usize, i: usize, ctr: [f64; 5]) {
+        if i < 10 {
+            self.n10[pi] += 1;
+            for (sums, c) in self.first10.iter_mut().zip(ctr) {
+                sums[pi] += c;
+            }
+        }
+        for (h, hz) in HORIZONS.iter().enumerate() {
+            if i < *hz {
+                self.regret[0][h] += ctr[2] - ctr[0];
+                self.regret[1][h] += ctr[2] - ctr[1];
+                self.regret[2][h] += ctr[2] - ctr[3];
+                self.regret[3][h] += ctr[4] - ctr[0];
+            }
+        }
+    }
+}
+
+fn launches() -> usize {
+    *HORIZONS.iter().max().unwrap_or(&10)
+}
+
+/// The new accounts of simulator v1 (the niche-level oracle is also the per-account one).
+fn new_accounts_v1(cfg: &StudyV2Config, tables: &BTreeMap<Niche, PosteriorTable>) -> Result<Acc> {
     let p = SimParams::v1();
-    let (tables, clipped_share, published) = build_tables(cfg)?;
     let hooks: Vec<HookType> = p.hook.keys().copied().collect();
     let ctas: Vec<CtaStyle> = p.cta.keys().copied().collect();
-    let horizon = *HORIZONS.iter().max().unwrap_or(&10);
-    // [arm][platform] sums of CTR over the first 10 launches; regret sums per horizon.
-    let mut first10 = [[0.0f64; 3]; 4];
-    let mut n10 = [0u64; 3];
-    let mut regret = [[0.0f64; 3]; 3];
+    let mut acc = Acc::new();
     for j in 0..cfg.new_accounts {
         let niche = Niche::ALL[j as usize % Niche::ALL.len()];
         let platform = Platform::KNOWN[(j as usize / Niche::ALL.len()) % Platform::KNOWN.len()];
@@ -448,8 +657,7 @@ pub fn run_study_v2(cfg: &StudyV2Config) -> Result<StudyV2Result> {
         let mut learner = OwnLearner::new(table, cfg.release.creative_var);
         let mut ro = Rng::stream(cfg.seed ^ OWN_SALT, u64::from(j));
         let pp = p.platform(platform);
-        n10[pi] += 10;
-        for i in 0..horizon {
+        for i in 0..launches() {
             let creative_noise = ra.normal() * p.creative_ctr_sd;
             let hook = hooks[ra.range(0, hooks.len() as u64 - 1) as usize];
             let cta = ctas[ra.range(0, ctas.len() as u64 - 1) as usize];
@@ -477,11 +685,13 @@ pub fn run_study_v2(cfg: &StudyV2Config) -> Result<StudyV2Result> {
                 &unguided,
                 cfg.max_visual_tags,
             );
+            let o = true_ctr(&p, cfg.effect_scale, &best)?.ctr;
             let ctr = [
                 true_ctr(&p, cfg.effect_scale, &guided)?.ctr,
                 true_ctr(&p, cfg.effect_scale, &unguided)?.ctr,
-                true_ctr(&p, cfg.effect_scale, &best)?.ctr,
+                o,
                 true_ctr(&p, cfg.effect_scale, &ts)?.ctr,
+                o,
             ];
             // The account observes its Thompson creative's clicks (14 days of delivery).
             let impressions = libm::round(
@@ -490,60 +700,77 @@ pub fn run_study_v2(cfg: &StudyV2Config) -> Result<StudyV2Result> {
             .min(1e9) as u64;
             let clicks = ro.binomial(impressions, ctr[3]);
             learner.observe(&ts, impressions, clicks);
-            if i < 10 {
-                for a in 0..4 {
-                    first10[a][pi] += ctr[a];
-                }
-            }
-            for (h, hz) in HORIZONS.iter().enumerate() {
-                if i < *hz {
-                    regret[0][h] += ctr[2] - ctr[0];
-                    regret[1][h] += ctr[2] - ctr[1];
-                    regret[2][h] += ctr[2] - ctr[3];
-                }
-            }
+            acc.launch(pi, i, ctr);
         }
     }
-    let share_of = |g: f64, u: f64, o: f64| if o > u { (g - u) / (o - u) } else { f64::NAN };
-    let total10: f64 = n10.iter().sum::<u64>() as f64;
-    let mean_ctr: [f64; 3] = std::array::from_fn(|a| first10[a].iter().sum::<f64>() / total10);
-    let ts_ctr = first10[3].iter().sum::<f64>() / total10;
-    let share_by_platform: [f64; 3] = std::array::from_fn(|k| {
-        if n10[k] == 0 {
-            f64::NAN
-        } else {
-            share_of(first10[0][k], first10[1][k], first10[2][k])
-        }
-    });
-    let accounts = f64::from(cfg.new_accounts);
-    let (mut niche_values, mut global_values) = (0u32, 0u32);
-    for t in tables.values() {
-        for v in &t.values {
-            match v.source {
-                crate::wisdom::suffstat::PosteriorSource::Niche => niche_values += 1,
-                crate::wisdom::suffstat::PosteriorSource::Global => global_values += 1,
-            }
+    Ok(acc)
+}
+
+/// The new accounts of simulator v2: they act in period 1 (after one period of drift), each with
+/// its own quality and deviations; the unguided arm draws with the same confounded choice model
+/// as the network's accounts.
+fn new_accounts_v2(
+    cfg: &StudyV2Config,
+    truth: &TruthTable,
+    tables: &BTreeMap<Niche, PosteriorTable>,
+) -> Acc {
+    let mut acc = Acc::new();
+    let mut effects: BTreeMap<(Niche, Platform), Vec<f64>> = BTreeMap::new();
+    for j in 0..cfg.new_accounts {
+        let niche = Niche::ALL[j as usize % Niche::ALL.len()];
+        let platform = Platform::KNOWN[(j as usize / Niche::ALL.len()) % Platform::KNOWN.len()];
+        let pi = platform.index().min(2);
+        let account = truth.account(cfg.seed ^ NEW_ACCOUNT_SALT, u64::from(j));
+        let q = account.quality;
+        let eff = effects
+            .entry((niche, platform))
+            .or_insert_with(|| truth.effects(niche, platform, 1));
+        let table = &tables[&niche];
+        let oracle_n = truth.oracle(niche, platform, eff, None, cfg.max_visual_tags);
+        let oracle_a = truth.oracle(
+            niche,
+            platform,
+            eff,
+            Some(&account.deviation),
+            cfg.max_visual_tags,
+        );
+        let mut ra = Rng::stream(cfg.seed ^ NEW_ACCOUNT_SALT ^ V2_SALT, u64::from(j));
+        let mut ro = Rng::stream(cfg.seed ^ OWN_SALT, u64::from(j));
+        let mut learner = OwnLearner::new(table, cfg.release.creative_var);
+        let pp = truth.params.platform(platform);
+        for i in 0..launches() {
+            let e = truth.creative_noise(&mut ra);
+            let (hook, cta) = draw_hook_cta(truth, truth.confounders(q, e), &mut ra);
+            let unguided = draw_attributes(truth, niche, platform, hook, cta, q, e, &mut ra);
+            let guided = greedy_choice(table, &unguided, cfg.max_visual_tags);
+            let ts = greedy_choice(
+                &learner.draw(table, &mut ro),
+                &unguided,
+                cfg.max_visual_tags,
+            );
+            let with_noise = |o: &CreativeSpec| CreativeSpec {
+                account_effect: q,
+                creative_noise: e,
+                ..o.clone()
+            };
+            let ctr_of = |s: &CreativeSpec| truth.ctr_with(eff, s, &account);
+            let ctr = [
+                ctr_of(&guided),
+                ctr_of(&unguided),
+                ctr_of(&with_noise(&oracle_n)),
+                ctr_of(&ts),
+                ctr_of(&with_noise(&oracle_a)),
+            ];
+            let impressions = libm::round(
+                14.0 * libm::exp(pp.log_impressions_mean + pp.log_impressions_sd * ro.normal()),
+            )
+            .min(1e9) as u64;
+            let clicks = ro.binomial(impressions, ctr[3]);
+            learner.observe(&ts, impressions, clicks);
+            acc.launch(pi, i, ctr);
         }
     }
-    Ok(StudyV2Result {
-        config: cfg.clone(),
-        mean_ctr,
-        share: share_of(mean_ctr[0], mean_ctr[1], mean_ctr[2]),
-        share_by_platform,
-        regret_per_launch: std::array::from_fn(|h| {
-            100.0 * regret[0][h] / (accounts * HORIZONS[h] as f64)
-        }),
-        regret_cumulative: std::array::from_fn(|h| 100.0 * regret[0][h] / accounts),
-        unguided_regret_cumulative: std::array::from_fn(|h| 100.0 * regret[1][h] / accounts),
-        thompson_regret_cumulative: std::array::from_fn(|h| 100.0 * regret[2][h] / accounts),
-        thompson_share: share_of(ts_ctr, mean_ctr[1], mean_ctr[2]),
-        published_niches: published,
-        niche_values,
-        global_values,
-        clipped_share,
-        rho: plan.rho,
-        epsilon: epsilon_of_rho(plan.rho, cfg.release.delta),
-    })
+    acc
 }
 
 /// Mean and 95 % interval (Student t over the values; the half-width is 0 for one value).
@@ -571,24 +798,36 @@ pub fn mean_ci95(xs: &[f64]) -> (f64, f64, f64) {
 pub struct StudyV2Summary {
     /// The seeds' results.
     pub runs: Vec<StudyV2Result>,
-    /// Share of the oracle's gain: mean, 95 % low, 95 % high.
+    /// Share of the (niche-level) oracle's gain: mean, 95 % low, 95 % high.
     pub share: (f64, f64, f64),
+    /// Share of the per-account oracle's gain: mean, 95 % low, 95 % high.
+    pub share_account_oracle: (f64, f64, f64),
 }
 
 /// Run `seeds` with `base` (its seed replaced by each) and summarise.
 pub fn summarise(base: &StudyV2Config, seeds: &[u64]) -> Result<StudyV2Summary> {
-    let runs = seeds
+    let pairs: Vec<(u64, u64)> = seeds.iter().map(|s| (*s, base.truth_seed)).collect();
+    summarise_pairs(base, &pairs)
+}
+
+/// Run each `(seed, truth_seed)` replicate with `base` and summarise (Student t over the
+/// replicates).
+pub fn summarise_pairs(base: &StudyV2Config, pairs: &[(u64, u64)]) -> Result<StudyV2Summary> {
+    let runs = pairs
         .iter()
-        .map(|s| {
+        .map(|(seed, truth_seed)| {
             run_study_v2(&StudyV2Config {
-                seed: *s,
+                seed: *seed,
+                truth_seed: *truth_seed,
                 ..base.clone()
             })
         })
         .collect::<Result<Vec<_>>>()?;
     let shares: Vec<f64> = runs.iter().map(|r| r.share).collect();
+    let account: Vec<f64> = runs.iter().map(|r| r.share_account_oracle).collect();
     Ok(StudyV2Summary {
         share: mean_ci95(&shares),
+        share_account_oracle: mean_ci95(&account),
         runs,
     })
 }

@@ -1,14 +1,20 @@
 //! The network-effect study of release format 2 (logic in `crosslearn::study_v2`); prints the
-//! markdown tables of `docs/network-effect.md` ("Release format 2"). **All numbers are
-//! SIMULATED** (frozen simulator v1).
+//! markdown tables of `docs/network-effect.md` ("Release format 2", "Simulator v2"). **All
+//! numbers are SIMULATED.**
 //!
-//! `cargo run --release --bin network-effect-v2 -- [--seeds 101,102,103,104,105]
-//! [--sizes 200,2000,10000] [--new-accounts 900] [--config FILE]`
+//! `cargo run --release --bin network-effect-v2 -- [--sim v1|v2] [--seeds 101,102,103,104,105]
+//! [--sizes 200,2000,10000] [--new-accounts 900] [--config FILE] [--truth-prior FILE]
+//! [--truth-seed 1001,1002,1003,1004,1005] [--grounding DATA_DIR]`
 //!
 //! `--config FILE`: a release configuration (JSON, `SuffStatConfig`; unknown keys are errors).
+//! `--sim v2` uses simulator v2 with the prior `--truth-prior FILE` (default: the committed
+//! `data/sim-v2-prior.json`) and the truth seeds `--truth-seed` (one seed for every replicate, or
+//! one per `--seeds` entry, paired in order; default the reporting truths 1001-1005).
+//! `--grounding DATA_DIR` prints the export over-dispersion table the prior is derived from.
 
 use crosslearn::privacy::zcdp::{epsilon_of_rho, BudgetPolicy};
-use crosslearn::study_v2::{summarise, StudyV2Config, StudyV2Summary, HORIZONS};
+use crosslearn::sim::v2::SimV2Prior;
+use crosslearn::study_v2::{summarise_pairs, SimVersion, StudyV2Config, StudyV2Summary, HORIZONS};
 use crosslearn::wisdom::suffstat::SuffStatConfig;
 
 fn list(args: &[String], name: &str, default: &[u64]) -> Vec<u64> {
@@ -47,8 +53,47 @@ fn mean(xs: impl Iterator<Item = f64>) -> f64 {
     v.iter().sum::<f64>() / v.len().max(1) as f64
 }
 
+/// `--grounding DIR`: the over-dispersion of CTR in the real exports (simulator v2's prior).
+fn grounding(dir: &str) {
+    use crosslearn::import::import_csv;
+    use crosslearn::sim::v2::grounding::measure_dispersion;
+    println!("| export | units | strata | Pearson dispersion | tau (logit sd beyond binomial) | tau DL (weighted) | robust tau | excess kurtosis of z | share abs(z) > 3 | hook tau (values) | CTA tau (values) |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for file in [
+        "src_ads_creative_facebook_all_data.csv",
+        "src_ads_tiktok_ads_all_data.csv",
+        "KAG_conversion_data.csv",
+    ] {
+        let bytes = std::fs::read(format!("{dir}/{file}")).unwrap_or_else(|e| fail(e));
+        let records = import_csv(&bytes).unwrap_or_else(|e| fail(e)).accepted;
+        let d = measure_dispersion(&records, 1000);
+        println!(
+            "| {file} | {} | {} | {:.1} | {:.3} | {:.3} | {:.3} | {:.2} | {:.2} % | {:.3} ({}) | {:.3} ({}) |",
+            d.units,
+            d.strata,
+            d.pearson_dispersion,
+            d.tau,
+            d.tau_dl,
+            d.robust_tau,
+            d.excess_kurtosis,
+            100.0 * d.tail_share,
+            d.hook_tau,
+            d.hook_values,
+            d.cta_tau,
+            d.cta_values
+        );
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(i) = args.iter().position(|a| a == "--grounding") {
+        let dir = args
+            .get(i + 1)
+            .unwrap_or_else(|| fail("--grounding needs a directory"));
+        grounding(dir);
+        return;
+    }
     let seeds = list(&args, "--seeds", &[101, 102, 103, 104, 105]);
     let sizes = list(&args, "--sizes", &[200, 2000, 10000]);
     let new_accounts = list(&args, "--new-accounts", &[900])[0] as u32;
@@ -63,11 +108,57 @@ fn main() {
         None => SuffStatConfig::default(),
     };
     let plan = release.validate().unwrap_or_else(|e| fail(e));
+    let sim = match args.iter().position(|a| a == "--sim") {
+        None => SimVersion::V1,
+        Some(i) => match args.get(i + 1).map(String::as_str) {
+            Some("v1") => SimVersion::V1,
+            Some("v2") => SimVersion::V2,
+            _ => fail("--sim needs v1 or v2"),
+        },
+    };
+    let (prior, prior_name) = match args.iter().position(|a| a == "--truth-prior") {
+        Some(i) => {
+            let path = args
+                .get(i + 1)
+                .unwrap_or_else(|| fail("--truth-prior needs a file"));
+            let text = std::fs::read_to_string(path).unwrap_or_else(|e| fail(e));
+            let p = SimV2Prior::from_json(&text).unwrap_or_else(|e| fail(e));
+            let hash = format!("{:016x}", crosslearn::sim::fnv1a64(text.as_bytes()));
+            (Some(p), format!("{path} (FNV-1a 64 {hash})"))
+        }
+        None => (
+            None,
+            format!(
+                "data/sim-v2-prior.json (FNV-1a 64 {})",
+                crosslearn::sim::v2::SIM_V2_PRIOR_HASH
+            ),
+        ),
+    };
+    if sim == SimVersion::V1 && (prior.is_some() || args.iter().any(|a| a == "--truth-seed")) {
+        fail("--truth-prior and --truth-seed need --sim v2");
+    }
+    let truths = list(&args, "--truth-seed", &[1001, 1002, 1003, 1004, 1005]);
+    let pairs: Vec<(u64, u64)> = if sim == SimVersion::V1 {
+        seeds.iter().map(|s| (*s, 0)).collect()
+    } else if truths.len() == 1 {
+        seeds.iter().map(|s| (*s, truths[0])).collect()
+    } else if truths.len() == seeds.len() {
+        seeds.iter().copied().zip(truths.iter().copied()).collect()
+    } else {
+        fail("--truth-seed needs one seed or as many as --seeds (paired in order)")
+    };
     let policy = BudgetPolicy::default();
     // The most releases one rolling window can hold at this cadence.
     let per_year = (policy.window_days as f64 / f64::from(release.period_days)).ceil();
+    let sim_name = match sim {
+        SimVersion::V1 => "frozen simulator `simulator-v1`".to_string(),
+        SimVersion::V2 => format!(
+            "simulator v2, prior {prior_name}, (network seed, truth seed) pairs {:?}",
+            pairs
+        ),
+    };
     println!(
-        "**SIMULATED DATA - not real ad performance.** Frozen simulator `simulator-v1`, release format 2 \
+        "**SIMULATED DATA - not real ad performance.** {sim_name}; release format 2 \
          (k {}, epsilon {} at delta {:e} per release: rho {:.4}, of which the count's {:.5}; clip norm {}), \
          one release per {} days; seeds {:?}; {} new accounts per seed; greedy policy on the posterior means.\n",
         release.k,
@@ -96,15 +187,23 @@ fn main() {
             accounts_per_niche: size as u32,
             new_accounts,
             release: release.clone(),
+            sim,
+            prior: prior.clone(),
             ..StudyV2Config::default()
         };
-        let s = summarise(&base, &seeds).unwrap_or_else(|e| fail(e));
-        eprintln!("size {size}: share {}", ci(s.share));
+        let started = std::time::Instant::now();
+        let s = summarise_pairs(&base, &pairs).unwrap_or_else(|e| fail(e));
+        eprintln!(
+            "size {size}: share {} (per-account oracle {}), {:.0} s",
+            ci(s.share),
+            ci(s.share_account_oracle),
+            started.elapsed().as_secs_f64()
+        );
         sums.push((size, s));
     }
     println!("### Share of the oracle's gain (first 10 launches)\n");
-    println!("| accounts per niche | share (mean [95 % CI] over seeds) | per seed | meta | tiktok | google_ads | guided / unguided / oracle CTR | niches published | values: niche / global-only (per niche) | contributions clipped |");
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("| accounts per niche | share of the niche-level oracle's gain (mean [95 % CI]) | per replicate | meta | tiktok | google_ads | share of the per-account oracle's gain | per-account: meta / tiktok / google_ads | guided / unguided / niche oracle / per-account oracle CTR | niches published | values: niche / global-only (per niche) | contributions clipped |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (size, s) in &sums {
         let per_seed: Vec<String> = s
             .runs
@@ -119,7 +218,7 @@ fn main() {
                 )
             })
             .collect();
-        let ctr: Vec<String> = (0..3)
+        let mut ctr: Vec<String> = (0..3)
             .map(|a| {
                 format!(
                     "{:.3} %",
@@ -127,13 +226,27 @@ fn main() {
                 )
             })
             .collect();
+        ctr.push(format!(
+            "{:.3} %",
+            100.0 * mean(s.runs.iter().map(|r| r.mean_ctr_account_oracle))
+        ));
+        let plat_a: Vec<String> = (0..3)
+            .map(|k| {
+                format!(
+                    "{:.1} %",
+                    100.0 * mean(s.runs.iter().map(|r| r.share_account_oracle_by_platform[k]))
+                )
+            })
+            .collect();
         println!(
-            "| {size} | {} | {} | {} | {} | {} | {} | {:.1}/15 | {:.1} / {:.1} | {:.1} % |",
+            "| {size} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1}/15 | {:.1} / {:.1} | {:.1} % |",
             ci(s.share),
             per_seed.join(", "),
             plat[0],
             plat[1],
             plat[2],
+            ci(s.share_account_oracle),
+            plat_a.join(" / "),
             ctr.join(" / "),
             mean(s.runs.iter().map(|r| f64::from(r.published_niches))),
             mean(s.runs.iter().map(|r| f64::from(r.niche_values) / 15.0)),
@@ -141,14 +254,14 @@ fn main() {
             100.0 * mean(s.runs.iter().map(|r| r.clipped_share)),
         );
     }
-    println!("\n### Regret (oracle minus guided true CTR, percentage points; mean over seeds)\n");
+    println!("\n### Regret (niche-level oracle minus guided true CTR, percentage points; mean over replicates)\n");
     let hz: Vec<String> = HORIZONS.iter().map(|h| h.to_string()).collect();
     println!(
-        "| accounts per niche | greedy: per launch over {} launches | greedy: cumulative over {} launches | Thompson in a loop on own clicks: cumulative | Thompson: share of the oracle's gain, first 10 | unguided cumulative (reference) |",
+        "| accounts per niche | greedy: per launch over {} launches | greedy: cumulative over {} launches | greedy vs the per-account oracle: cumulative | Thompson in a loop on own clicks: cumulative | Thompson: share of the oracle's gain, first 10 | unguided cumulative (reference) |",
         hz.join(" / "),
         hz.join(" / ")
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     for (size, s) in &sums {
         let f = |g: &dyn Fn(&crosslearn::study_v2::StudyV2Result) -> [f64; 3], d: usize| {
             (0..3)
@@ -157,9 +270,10 @@ fn main() {
                 .join(" / ")
         };
         println!(
-            "| {size} | {} | {} | {} | {:.1} % | {} |",
+            "| {size} | {} | {} | {} | {} | {:.1} % | {} |",
             f(&|r| r.regret_per_launch, 4),
             f(&|r| r.regret_cumulative, 3),
+            f(&|r| r.account_oracle_regret_cumulative, 3),
             f(&|r| r.thompson_regret_cumulative, 3),
             100.0 * mean(s.runs.iter().map(|r| r.thompson_share)),
             f(&|r| r.unguided_regret_cumulative, 3),

@@ -35,6 +35,7 @@ pub mod grounding;
 pub mod params;
 pub mod templates;
 pub mod truth;
+pub mod v2;
 
 pub use digest::network_digest;
 pub use params::{fnv1a64, SimParams, SIMULATOR_V1_HASH, SIMULATOR_V1_JSON};

@@ -1,0 +1,330 @@
+//! Simulator v2 (SIMULATED truths): the committed prior, its parse errors, determinism, the
+//! sparsity and tails the prior states, the confounding's sign, the oracles, and a tiny end-to-end
+//! study (debug-fast).
+
+// Native only: `wasm-pack test` builds every test target for wasm32; this keeps it empty there.
+#![cfg(not(target_arch = "wasm32"))]
+
+use crosslearn::error::ErrorCode;
+use crosslearn::niche::Niche;
+use crosslearn::rng::Rng;
+use crosslearn::sim::fnv1a64;
+use crosslearn::sim::v2::{
+    draw_attributes, draw_hook_cta, generate_network_v2, spec_cells, SimV2Prior, TruthTable,
+    SIM_V2_PRIOR_HASH, SIM_V2_PRIOR_JSON,
+};
+use crosslearn::study_v2::{run_study_v2, SimVersion, StudyV2Config};
+use crosslearn::wisdom::suffstat::cell_count;
+use crosslearn::Platform;
+
+fn prior() -> SimV2Prior {
+    SimV2Prior::default_prior()
+}
+
+#[test]
+fn prior_file_is_frozen_and_parses() {
+    let file = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/sim-v2-prior.json"
+    ))
+    .unwrap();
+    assert_eq!(file, SIM_V2_PRIOR_JSON.as_bytes());
+    assert_eq!(
+        format!("{:016x}", fnv1a64(&file)),
+        SIM_V2_PRIOR_HASH,
+        "data/sim-v2-prior.json changed: it is frozen (designs were compared on it); add a new version"
+    );
+    assert_eq!(prior().version, "sim-v2-prior-1");
+}
+
+fn with(edit: impl FnOnce(&mut serde_json::Value)) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(SIM_V2_PRIOR_JSON).unwrap();
+    edit(&mut v);
+    v.to_string()
+}
+
+#[test]
+fn bad_prior_files_are_named_errors() {
+    let cases: Vec<(String, ErrorCode, &str)> = vec![
+        (
+            with(|v| v["global_effects"]["slab_probability"] = 1.5.into()),
+            ErrorCode::InvalidValue,
+            "global_effects.slab_probability",
+        ),
+        (
+            with(|v| v["niche_effects"]["slab_df"] = 0.into()),
+            ErrorCode::InvalidValue,
+            "niche_effects.slab_df",
+        ),
+        (
+            with(|v| v["creative_noise"]["scale"] = (-0.1).into()),
+            ErrorCode::InvalidValue,
+            "creative_noise.scale",
+        ),
+        (
+            with(|v| v["confounding"]["account"] = 7.into()),
+            ErrorCode::InvalidValue,
+            "confounding.account",
+        ),
+        (
+            with(|v| v["visual_tag_probability"] = 1.into()),
+            ErrorCode::InvalidValue,
+            "visual_tag_probability",
+        ),
+        (
+            with(|v| v["drift"] = 0.1.into()),
+            ErrorCode::UnknownValue,
+            "drift",
+        ),
+        (
+            with(|v| {
+                v.as_object_mut().unwrap().remove("account_effect_sd");
+            }),
+            ErrorCode::Malformed,
+            "account_effect_sd",
+        ),
+        (
+            with(|v| v["drift_sd"] = "a lot".into()),
+            ErrorCode::Malformed,
+            "prior",
+        ),
+    ];
+    for (text, code, field) in cases {
+        let e = SimV2Prior::from_json(&text).unwrap_err();
+        assert_eq!(e.code, code, "{field}: {e}");
+        assert_eq!(e.field.as_deref(), Some(field), "{e}");
+    }
+    assert_eq!(
+        SimV2Prior::from_json("not json").unwrap_err().code,
+        ErrorCode::Malformed
+    );
+    // The study refuses a bad prior with the same named error, before simulating anything.
+    let mut bad = prior();
+    bad.drift_sd = f64::NAN;
+    let e = run_study_v2(&StudyV2Config {
+        sim: SimVersion::V2,
+        prior: Some(bad),
+        ..StudyV2Config::default()
+    })
+    .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("drift_sd"));
+}
+
+#[test]
+fn truths_and_networks_are_deterministic_and_chunkable() {
+    let p = prior();
+    let a = TruthTable::draw(&p, 7).unwrap();
+    assert_eq!(a, TruthTable::draw(&p, 7).unwrap());
+    assert_ne!(a.global, TruthTable::draw(&p, 8).unwrap().global);
+    let whole = generate_network_v2(&a, 3, 0, 30).unwrap();
+    assert_eq!(whole, generate_network_v2(&a, 3, 0, 30).unwrap());
+    let (x, y) = (
+        generate_network_v2(&a, 3, 0, 12).unwrap(),
+        generate_network_v2(&a, 3, 12, 18).unwrap(),
+    );
+    assert_eq!(whole.accounts, [x.accounts, y.accounts].concat());
+    assert_eq!(whole.records, [x.records, y.records].concat());
+    assert_ne!(
+        whole.records,
+        generate_network_v2(&a, 4, 0, 30).unwrap().records
+    );
+    assert!(whole
+        .records
+        .iter()
+        .all(|r| r.clicks <= r.impressions && r.impressions > 0));
+    assert_eq!(
+        generate_network_v2(&a, 3, 0, 0)
+            .unwrap_err()
+            .field
+            .as_deref(),
+        Some("accounts")
+    );
+}
+
+/// The shared effects are sparse as the prior states: the slab's share is within 4 binomial sd
+/// of `slab_probability`, the spike's effects stay within 5 spike sd, and the slab's effects are
+/// heavy-tailed (a Student t(3): some beyond 4 scales, which a normal almost never gives).
+#[test]
+fn effect_tables_have_the_prior_sparsity_and_tails() {
+    let p = prior();
+    let g = p.global_effects;
+    let (mut slab, mut total, mut far) = (0usize, 0usize, 0usize);
+    let mut slab_values = Vec::new();
+    for seed in 1..=60 {
+        let t = TruthTable::draw(&p, seed).unwrap();
+        for (x, s) in t.global.iter().zip(&t.slab) {
+            total += 1;
+            if *s {
+                slab += 1;
+                slab_values.push(*x);
+            } else {
+                assert!(x.abs() <= 5.0 * g.spike_sd, "spike effect {x}");
+            }
+            if x.abs() > 10.0 * g.spike_sd {
+                far += 1;
+            }
+        }
+    }
+    let n = total as f64;
+    let share = slab as f64 / n;
+    let sd = (g.slab_probability * (1.0 - g.slab_probability) / n).sqrt();
+    assert!(
+        (share - g.slab_probability).abs() < 4.0 * sd,
+        "slab share {share} vs {}",
+        g.slab_probability
+    );
+    // Most effects are near 0: only slab draws are far from it.
+    assert!(far <= slab, "{far} far effects, {slab} slab draws");
+    let beyond = slab_values
+        .iter()
+        .filter(|x| x.abs() > 4.0 * g.slab_scale)
+        .count() as f64
+        / slab_values.len() as f64;
+    assert!(beyond > 0.01, "slab tail share beyond 4 scales: {beyond}");
+}
+
+fn corr(xs: &[f64], ys: &[f64]) -> f64 {
+    let n = xs.len() as f64;
+    let (mx, my) = (xs.iter().sum::<f64>() / n, ys.iter().sum::<f64>() / n);
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (x, y) in xs.iter().zip(ys) {
+        sxy += (x - mx) * (y - my);
+        sxx += (x - mx).powi(2);
+        syy += (y - my).powi(2);
+    }
+    sxy / (sxx * syy).sqrt()
+}
+
+/// In the network, the fashion of the chosen values correlates with account quality (and with the
+/// creative's noise) with the sign of the configured confounding, and not without it.
+#[test]
+fn confounding_has_the_configured_sign() {
+    let measure = |account: f64, creative: f64| -> (f64, f64) {
+        let mut p = prior();
+        p.confounding.account = account;
+        p.confounding.creative = creative;
+        let t = TruthTable::draw(&p, 5).unwrap();
+        let net = generate_network_v2(&t, 9, 0, 300).unwrap();
+        let (mut q, mut e, mut f) = (Vec::new(), Vec::new(), Vec::new());
+        for s in &net.specs {
+            q.push(s.account_effect);
+            e.push(s.creative_noise);
+            f.push(spec_cells(s).iter().map(|v| t.fashion[*v]).sum::<f64>());
+        }
+        (corr(&q, &f), corr(&e, &f))
+    };
+    let (q_pos, _) = measure(1.0, 0.0);
+    let (q_neg, _) = measure(-1.0, 0.0);
+    let (q_none, e_none) = measure(0.0, 0.0);
+    let (_, e_pos) = measure(0.0, 1.0);
+    assert!(q_pos > 0.2, "{q_pos}");
+    assert!(q_neg < -0.2, "{q_neg}");
+    assert!(
+        q_none.abs() < 0.1 && e_none.abs() < 0.1,
+        "{q_none} {e_none}"
+    );
+    assert!(e_pos > 0.2, "{e_pos}");
+}
+
+/// The per-account oracle is the argmax of the true CTR: no drawn creative beats it, and it is at
+/// least as good as the niche-level oracle for the same account and noise.
+#[test]
+fn oracles_are_argmaxes() {
+    let t = TruthTable::draw(&prior(), 11).unwrap();
+    let mut r = Rng::new(3);
+    for j in 0..30u64 {
+        let niche = Niche::ALL[j as usize % Niche::ALL.len()];
+        let platform = Platform::KNOWN[j as usize % 3];
+        let account = t.account(77, j);
+        let eff = t.effects(niche, platform, 1);
+        assert_eq!(eff.len(), cell_count());
+        let on = t.oracle(niche, platform, &eff, None, 3);
+        let oa = t.oracle(niche, platform, &eff, Some(&account.deviation), 3);
+        for _ in 0..40 {
+            let e = t.creative_noise(&mut r);
+            let c = t.confounders(account.quality, e);
+            let (hook, cta) = draw_hook_cta(&t, c, &mut r);
+            let mut s = draw_attributes(&t, niche, platform, hook, cta, account.quality, e, &mut r);
+            s.visual_tags.truncate(3);
+            let at = |o: &crosslearn::sim::CreativeSpec| crosslearn::sim::CreativeSpec {
+                creative_noise: e,
+                ..o.clone()
+            };
+            let best = t.ctr_with(&eff, &at(&oa), &account);
+            assert!(t.ctr_with(&eff, &s, &account) <= best + 1e-15);
+            assert!(t.ctr_with(&eff, &at(&on), &account) <= best + 1e-15);
+        }
+    }
+}
+
+/// A tiny end-to-end study on simulator v2 (70 accounts per niche: niches are published):
+/// deterministic for a seed, a different truth seed
+/// gives a different result, and the per-account oracle's CTR is at least the niche-level one's.
+#[test]
+fn tiny_v2_study_end_to_end() {
+    let cfg = StudyV2Config {
+        seed: 1,
+        truth_seed: 2,
+        sim: SimVersion::V2,
+        accounts_per_niche: 70,
+        new_accounts: 45,
+        ..StudyV2Config::default()
+    };
+    let a = run_study_v2(&cfg).unwrap();
+    assert_eq!(a, run_study_v2(&cfg).unwrap());
+    assert!(a.published_niches > 0 && a.global_values > 0, "{a:?}");
+    assert!(a.mean_ctr.iter().all(|x| x.is_finite() && *x > 0.0));
+    assert!(a.mean_ctr_account_oracle >= a.mean_ctr[2]);
+    assert!(
+        a.mean_ctr[2] > a.mean_ctr[1],
+        "oracle must beat unguided on average"
+    );
+    let b = run_study_v2(&StudyV2Config {
+        truth_seed: 3,
+        ..cfg.clone()
+    })
+    .unwrap();
+    assert_ne!(a.mean_ctr, b.mean_ctr);
+    // Simulator v1 has no per-account heterogeneity: both oracles coincide.
+    let v1 = run_study_v2(&StudyV2Config {
+        sim: SimVersion::V1,
+        ..cfg
+    })
+    .unwrap();
+    assert_eq!(v1.mean_ctr_account_oracle, v1.mean_ctr[2]);
+    assert_eq!(v1.share_account_oracle, v1.share);
+}
+
+/// The over-dispersion measure recovers a known between-creative spread: on a v2 network with no
+/// attribute effects and normal creative noise of sd `s`, `tau` is about `s` (and 0 with `s = 0`,
+/// where clicks are binomial: Pearson dispersion about 1).
+#[test]
+fn dispersion_measure_recovers_a_known_spread() {
+    use crosslearn::sim::v2::grounding::measure_dispersion;
+    let mut p = prior();
+    for s in [&mut p.global_effects, &mut p.niche_effects] {
+        s.slab_probability = 0.0;
+        s.spike_sd = 0.0;
+    }
+    p.niche_platform_sd = 0.0;
+    p.account_effect_sd = 0.0;
+    p.drift_sd = 0.0;
+    p.creative_noise.df = 100;
+    for scale in [0.0, 0.4] {
+        p.creative_noise.scale = scale;
+        let t = TruthTable::draw(&p, 1).unwrap();
+        let net = generate_network_v2(&t, 2, 0, 300).unwrap();
+        let d = measure_dispersion(&net.records, 1000);
+        let sd = scale * (100.0f64 / 98.0).sqrt();
+        assert!(d.units > 1000, "{d:?}");
+        assert!((d.tau - sd).abs() < 0.05, "tau {} vs {sd}: {d:?}", d.tau);
+        if scale == 0.0 {
+            assert!(
+                (d.pearson_dispersion - 1.0).abs() < 0.15,
+                "binomial clicks: {d:?}"
+            );
+        } else {
+            assert!(d.pearson_dispersion > 5.0, "{d:?}");
+        }
+    }
+}
