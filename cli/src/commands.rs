@@ -26,7 +26,10 @@ fn emit(out: Option<&Path>, bytes: &[u8]) -> Result<(), String> {
             let mut o = std::io::stdout().lock();
             o.write_all(bytes)
                 .and_then(|_| o.flush())
-                .map_err(|e| format!("standard output: {e}"))
+                .map_err(|e| match e.kind() {
+                    std::io::ErrorKind::BrokenPipe => crate::BROKEN_PIPE.to_string(),
+                    _ => format!("standard output: {e}"),
+                })
         }
     }
 }
@@ -92,14 +95,15 @@ pub fn import(
         }
         all.extend(l.accepted);
     }
-    let write_report = |s: &str| {
+    let write_report = |s: &str| -> Result<(), String> {
         if to_stdout {
             eprint!("{s}");
+            Ok(())
         } else {
-            print!("{s}");
+            crate::out!("{s}")
         }
     };
-    write_report(&report);
+    write_report(&report)?;
     match to {
         None => Ok(()),
         Some(ImportTarget::RecordsJson) => {
@@ -109,7 +113,7 @@ pub fn import(
             json.push(b'\n');
             emit(out, &json)?;
             if let Some(p) = out {
-                write_report(&format!("wrote {} records to {}\n", all.len(), p.display()));
+                write_report(&format!("wrote {} records to {}\n", all.len(), p.display()))?;
             }
             Ok(())
         }
@@ -127,7 +131,7 @@ pub fn import(
                     t.rounded_money
                 ));
             }
-            write_report(&format!("{msg}\n"));
+            write_report(&format!("{msg}\n"))?;
             Ok(())
         }
     }
@@ -338,12 +342,12 @@ pub fn niche(
     if let Some(t) = text {
         let d = model.detect(t);
         if json {
-            println!(
+            crate::outln!(
                 "{}",
                 serde_json::to_string_pretty(&d).map_err(|e| e.to_string())?
-            );
+            )?;
         } else {
-            println!("{}", detection_line(&d));
+            crate::outln!("{}", detection_line(&d))?;
         }
         return Ok(());
     }
@@ -391,31 +395,31 @@ pub fn niche(
             .take(show)
         {
             let text: String = ad_text(r).replace('\n', " / ").chars().take(60).collect();
-            println!("{}  {:<60}  {}", r.record_id, text, detection_line(d));
+            crate::outln!("{}  {:<60}  {}", r.record_id, text, detection_line(d))?;
         }
-        println!(
+        crate::outln!(
             "per ad: {}",
             counts
                 .iter()
                 .map(|(n, c)| format!("{n} {c}"))
                 .collect::<Vec<_>>()
                 .join(", ")
-        );
-        println!(
+        )?;
+        crate::outln!(
             "account {account}: {} (confidence {:.2}, over {} ads with text of {}; alternatives: {})",
             acc.niche.as_str(),
             acc.confidence,
             acc.texts_used,
             records.len(),
             alternatives(&acc.alternatives)
-        );
+        )?;
     }
     progress.finish_and_clear();
     if json {
-        println!(
+        crate::outln!(
             "{}",
             serde_json::to_string_pretty(&out_json).map_err(|e| e.to_string())?
-        );
+        )?;
     }
     Ok(())
 }
@@ -512,14 +516,14 @@ pub fn insights(file: &Path, json: bool, min_campaigns: u32) -> Result<(), Strin
         if json {
             all.push(i);
         } else {
-            print!("{}", insight_text(&i));
+            crate::out!("{}", insight_text(&i))?;
         }
     }
     if json {
-        println!(
+        crate::outln!(
             "{}",
             serde_json::to_string_pretty(&all).map_err(|e| e.to_string())?
-        );
+        )?;
     }
     Ok(())
 }
@@ -541,7 +545,7 @@ pub fn wisdom(url: &str, niche: Option<&str>, json: bool) -> Result<(), String> 
         return Err(format!("{full}: {}", error_line(&a)));
     }
     if json {
-        println!("{}", a.body.trim_end());
+        crate::outln!("{}", a.body.trim_end())?;
         return Ok(());
     }
     let v: serde_json::Value =
@@ -551,15 +555,15 @@ pub fn wisdom(url: &str, niche: Option<&str>, json: bool) -> Result<(), String> 
             .get("message")
             .and_then(|m| m.as_str())
             .unwrap_or("no release");
-        println!("{msg}");
+        crate::outln!("{msg}")?;
         return Ok(());
     }
     let book = parse_wisdom(&a.body).map_err(|e| format!("{full}: {e}"))?;
     if book.releases.is_empty() {
-        println!("no published release in the current period");
+        crate::outln!("no published release in the current period")?;
     }
     for w in &book.releases {
-        print!("{}", wisdom_text(w));
+        crate::out!("{}", wisdom_text(w))?;
     }
     Ok(())
 }
@@ -620,21 +624,22 @@ pub fn simulate(
     .map_err(|e| e.to_string())?;
     let json = serde_json::to_vec_pretty(&net).map_err(|e| e.to_string())?;
     std::fs::write(out, json).map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
-    println!("{}", net.label);
-    println!(
+    crate::outln!("{}", net.label)?;
+    crate::outln!(
         "parameters {} (FNV-1a 64 {})",
-        net.params_version, net.params_hash
-    );
-    println!(
+        net.params_version,
+        net.params_hash
+    )?;
+    crate::outln!(
         "seed {seed}, effect_scale {}, {} accounts, {} records",
         net.effect_scale,
         net.accounts.len(),
         net.records.len()
-    );
-    println!(
+    )?;
+    crate::outln!(
         "network digest {:016x} -> {}",
         network_digest(&net),
         out.display()
-    );
+    )?;
     Ok(())
 }

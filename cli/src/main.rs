@@ -10,6 +10,19 @@
 //! are known) and exit code 1; usage errors are clap's, exit code 2. Nothing here panics on
 //! input.
 
+/// Print to standard output like `print!`, as a `Result`: a closed pipe (`crosslearn ... | head`)
+/// becomes [`BROKEN_PIPE`] (a quiet exit) instead of the panic `print!` would raise.
+#[macro_export]
+macro_rules! out {
+    ($($t:tt)*) => { $crate::write_stdout(format_args!($($t)*), false) };
+}
+
+/// [`out!`] with a line end.
+#[macro_export]
+macro_rules! outln {
+    ($($t:tt)*) => { $crate::write_stdout(format_args!($($t)*), true) };
+}
+
 mod commands;
 mod http;
 mod input;
@@ -131,6 +144,23 @@ enum Command {
     },
 }
 
+/// The error of a write to a closed standard output.
+pub const BROKEN_PIPE: &str = "standard output closed";
+
+/// Write to standard output (see [`out!`]).
+pub fn write_stdout(args: std::fmt::Arguments<'_>, newline: bool) -> Result<(), String> {
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    let r = o
+        .write_fmt(args)
+        .and_then(|_| if newline { o.write_all(b"\n") } else { Ok(()) });
+    match r {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(BROKEN_PIPE.to_string()),
+        Err(e) => Err(format!("standard output: {e}")),
+    }
+}
+
 fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Import {
@@ -168,6 +198,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`| head`): nothing more to say to anyone.
+        Err(e) if e == BROKEN_PIPE => ExitCode::SUCCESS,
         Err(e) => {
             // One line: a multi-line cause is folded so scripts can grep the message.
             eprintln!("crosslearn: error: {}", e.replace('\n', " "));

@@ -450,14 +450,14 @@ pub fn run(args: &PushArgs) -> Result<(), String> {
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
     let t = state.totals;
-    println!(
+    crate::outln!(
         "{}: {} rows, {} accepted locally, {} rejected locally",
         loaded.path,
         loaded.rows,
         loaded.accepted.len(),
         loaded.rejected.len() + too_large.len()
-    );
-    println!(
+    )?;
+    crate::outln!(
         "pushed to {url}: {} batches ({} resumed from {}), {} records received: {} stored, {} already stored, {} rejected",
         batches.len(),
         resumed,
@@ -466,15 +466,15 @@ pub fn run(args: &PushArgs) -> Result<(), String> {
         t.stored,
         t.already_stored,
         t.rejected
-    );
+    )?;
     for line in &state.rejections {
-        println!("  rejected by the Worker: {line}");
+        crate::outln!("  rejected by the Worker: {line}")?;
     }
     if secs > 0.0 && sent_now > 0 {
-        println!(
+        crate::outln!(
             "throughput: {sent_now} records in {secs:.1} s = {:.0} records/s",
             sent_now as f64 / secs
-        );
+        )?;
     }
     std::fs::remove_file(&state_path)
         .map_err(|e| format!("{}: cannot remove: {e}", state_path.display()))?;

@@ -529,3 +529,20 @@ fn simulate_matches_the_cores_network() {
         Some(2)
     );
 }
+
+#[test]
+fn a_closed_pipe_ends_quietly_without_a_panic() {
+    use std::io::Read;
+    let mut child = bin()
+        .args(["import", &data(FB), "--to", "mcdm"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 64];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap(); // then closed (`| head`)
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    assert!(first.starts_with(b"ad_id,"));
+}
