@@ -107,7 +107,10 @@ pub fn import(
     match to {
         None => Ok(()),
         Some(ImportTarget::RecordsJson) => {
-            let inputs: Vec<RecordInput> = all.iter().map(RecordInput::from).collect();
+            let inputs = all
+                .iter()
+                .map(|r| record_json(&RecordInput::from(r)))
+                .collect::<Result<Vec<_>, _>>()?;
             let mut json = serde_json::to_vec_pretty(&serde_json::json!({ "records": inputs }))
                 .map_err(|e| format!("records JSON: {e}"))?;
             json.push(b'\n');
@@ -135,6 +138,15 @@ pub fn import(
             Ok(())
         }
     }
+}
+
+/// A record input as a JSON object without its absent (null) fields: the same record, smaller.
+pub fn record_json(input: &RecordInput) -> Result<serde_json::Value, String> {
+    let mut v = serde_json::to_value(input).map_err(|e| format!("records JSON: {e}"))?;
+    if let Some(o) = v.as_object_mut() {
+        o.retain(|_, x| !x.is_null());
+    }
+    Ok(v)
 }
 
 /// Wilson score interval for `k` clicks in `n` impressions at z = 1.96.

@@ -322,10 +322,7 @@ pub fn run(args: &PushArgs) -> Result<(), String> {
         let mut input = RecordInput::from(r);
         input.account_id = None;
         // Absent fields are left out rather than sent as null: smaller bodies, same meaning.
-        let mut v = serde_json::to_value(&input).map_err(|e| format!("{}: {e}", r.record_id))?;
-        if let Some(o) = v.as_object_mut() {
-            o.retain(|_, x| !x.is_null());
-        }
+        let v = crate::commands::record_json(&input)?;
         encoded.push(serde_json::to_vec(&v).map_err(|e| format!("{}: {e}", r.record_id))?);
     }
     let (batches, too_large) = plan(&encoded, args.batch_size);
