@@ -458,6 +458,10 @@ fn stat_table(title: &str, stats: &[AttributeStat]) -> String {
             a.lift_interval[1],
             if a.significant { "yes" } else { "" }
         ));
+        // No trailing blanks when the last column is empty.
+        let trimmed = s.trim_end().len();
+        s.truncate(trimmed);
+        s.push('\n');
     }
     s
 }
