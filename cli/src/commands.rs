@@ -68,6 +68,7 @@ pub fn import(
     show: usize,
 ) -> Result<(), String> {
     let mut all: Vec<CreativeRecord> = Vec::new();
+    let (mut rows, mut rejected) = (0usize, 0usize);
     // The report goes to stderr when the records themselves go to stdout.
     let to_stdout = to.is_some() && out.is_none();
     let mut report = String::new();
@@ -93,6 +94,8 @@ pub fn import(
         for u in &l.unrecoverable {
             report.push_str(&format!("  not in this format: {u}\n"));
         }
+        rows += l.rows;
+        rejected += l.rejected.len();
         all.extend(l.accepted);
     }
     let write_report = |s: &str| -> Result<(), String> {
@@ -104,6 +107,23 @@ pub fn import(
         }
     };
     write_report(&report)?;
+    write_import(to, out, &all, write_report)?;
+    // Bad rows make the run fail (after the accepted records were written), so a script can stop.
+    if rejected > 0 {
+        return Err(format!(
+            "{rejected} of {rows} rows rejected (listed above); the {} accepted were kept",
+            all.len()
+        ));
+    }
+    Ok(())
+}
+
+fn write_import(
+    to: Option<ImportTarget>,
+    out: Option<&Path>,
+    all: &[CreativeRecord],
+    write_report: impl Fn(&str) -> Result<(), String>,
+) -> Result<(), String> {
     match to {
         None => Ok(()),
         Some(ImportTarget::RecordsJson) => {
@@ -121,7 +141,7 @@ pub fn import(
             Ok(())
         }
         Some(ImportTarget::Mcdm) => {
-            let t = write_mcdm(&all);
+            let t = write_mcdm(all);
             emit(out, t.csv.as_bytes())?;
             let dest = out.map_or("standard output".to_string(), |p| p.display().to_string());
             let mut msg = format!(

@@ -181,7 +181,10 @@ fn bad_rows_are_listed_with_file_line_and_field() {
     )
     .unwrap();
     let o = run(&["import", p.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert_one_line_error(
+        &o,
+        "3 of 4 rows rejected (listed above); the 1 accepted were kept",
+    );
     let out = stdout(&o);
     let f = p.display();
     assert!(out.contains("4 rows, 1 accepted, 3 rejected"), "{out}");
