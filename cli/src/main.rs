@@ -9,6 +9,7 @@
 //! Errors are one line on stderr (`crosslearn: error: FILE:LINE: field: reason` where those
 //! are known) and exit code 1; usage errors are clap's, exit code 2. Nothing here panics on
 //! input.
+#![deny(missing_docs)]
 
 /// Print to standard output like `print!`, as a `Result`: a closed pipe (`crosslearn ... | head`)
 /// becomes [`BROKEN_PIPE`] (a quiet exit) instead of the panic `print!` would raise.

@@ -18,7 +18,7 @@
 //! - Records go without `account_id`: they belong to the account in the URL path.
 
 use crate::http::{error_line, Answer, Client};
-use crate::input::{load, rejection_lines};
+use crate::input::{load_nonempty, rejection_lines};
 use clap::Args;
 use crosslearn::record::RecordInput;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -311,7 +311,7 @@ fn fatal_status(a: &Answer) -> String {
 pub fn run(args: &PushArgs) -> Result<(), String> {
     let url = records_url(&args.url, &args.account)?;
     let token = read_token(&args.token_file)?;
-    let loaded = load(&args.file)?;
+    let loaded = load_nonempty(&args.file)?;
     for r in &loaded.rejected {
         for line in rejection_lines(&loaded.path, r).into_iter().take(1) {
             eprintln!("skipped: {line}");
@@ -473,8 +473,12 @@ pub fn run(args: &PushArgs) -> Result<(), String> {
             sent_now as f64 / secs
         )?;
     }
-    std::fs::remove_file(&state_path)
-        .map_err(|e| format!("{}: cannot remove: {e}", state_path.display()))?;
+    match std::fs::remove_file(&state_path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(format!("{}: cannot remove: {e}", state_path.display()))
+        }
+        _ => {}
+    }
     Ok(())
 }
 
