@@ -67,6 +67,11 @@ pub struct PushArgs {
     /// Ignore (and replace) an existing state file of another push.
     #[arg(long)]
     pub restart: bool,
+    /// Declare this niche on records that declare none (`auto`: the account niche detected
+    /// from the records' copy, as `crosslearn niche --file`). The Worker's publication groups
+    /// accounts by declared niche, so records without one never reach niche wisdom.
+    #[arg(long, value_name = "NICHE|auto")]
+    pub niche: Option<String>,
 }
 
 fn batch_size(s: &str) -> Result<usize, String> {
@@ -297,6 +302,36 @@ fn send_batch(
     ))
 }
 
+/// The niche `--niche` names, or the account niche detected over the records' copy for `auto`.
+fn resolve_niche(
+    arg: &str,
+    records: &[crosslearn::record::CreativeRecord],
+) -> Result<crosslearn::niche::Niche, String> {
+    use crosslearn::niche::{account_niche, Niche};
+    if arg != "auto" {
+        let n: Niche = arg.parse().map_err(|e| format!("--niche: {e}"))?;
+        if n == Niche::Unknown {
+            return Err("--niche: name a niche (or auto), not unknown".into());
+        }
+        return Ok(n);
+    }
+    let texts: Vec<String> = records.iter().map(crate::input::ad_text).collect();
+    let a = account_niche(&crate::models::niche_model()?, None, &texts);
+    if a.niche == Niche::Unknown {
+        return Err(format!(
+            "--niche auto: no niche detected over {} ads with text (confidence {:.2}); name one with --niche NICHE",
+            a.texts_used, a.confidence
+        ));
+    }
+    eprintln!(
+        "niche {} (detected, confidence {:.2} over {} ads) declared on records without one",
+        a.niche.as_str(),
+        a.confidence,
+        a.texts_used
+    );
+    Ok(a.niche)
+}
+
 fn fatal_status(a: &Answer) -> String {
     let hint = match a.status {
         401 => " (is the token right?)",
@@ -317,9 +352,16 @@ pub fn run(args: &PushArgs) -> Result<(), String> {
             eprintln!("skipped: {line}");
         }
     }
+    let declared = match args.niche.as_deref() {
+        None => None,
+        Some(n) => Some(resolve_niche(n, &loaded.accepted)?),
+    };
     let mut encoded = Vec::with_capacity(loaded.accepted.len());
     for r in &loaded.accepted {
         let mut input = RecordInput::from(r);
+        if let (None, Some(n)) = (&input.niche, declared) {
+            input.niche = Some(n.as_str().to_string());
+        }
         input.account_id = None;
         // Absent fields are left out rather than sent as null: smaller bodies, same meaning.
         let v = crate::commands::record_json(&input)?;
@@ -454,11 +496,17 @@ pub fn run(args: &PushArgs) -> Result<(), String> {
         loaded.accepted.len(),
         loaded.rejected.len() + too_large.len()
     )?;
+    let resumed_note = if resumed > 0 {
+        format!(
+            " ({resumed} confirmed earlier, resumed from {})",
+            state_path.display()
+        )
+    } else {
+        String::new()
+    };
     crate::outln!(
-        "pushed to {url}: {} batches ({} resumed from {}), {} records received: {} stored, {} already stored, {} rejected",
+        "pushed to {url}: {} batches{resumed_note}, {} records received: {} stored, {} already stored, {} rejected",
         batches.len(),
-        resumed,
-        state_path.display(),
         t.received,
         t.stored,
         t.already_stored,

@@ -218,7 +218,7 @@ fn resumes_after_a_failure_without_resending_confirmed_batches() {
         "each record answered exactly once"
     );
     assert!(
-        stdout(&o).contains("24 batches (10 resumed"),
+        stdout(&o).contains("24 batches (10 confirmed earlier, resumed from"),
         "{}",
         stdout(&o)
     );
@@ -354,4 +354,70 @@ fn bad_arguments_and_unreachable_urls_are_one_line_errors() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "a usage error");
     assert!(stderr(&o).contains("from 1 to 500"));
+}
+
+#[test]
+fn niche_auto_declares_the_detected_account_niche_on_records_without_one() {
+    use crosslearn::niche::{account_niche, NicheModel};
+    let dir = tempdir("push-niche");
+    let input = dir.join("fb.csv");
+    std::fs::copy(
+        format!(
+            "{}/tests/data/facebook_export_sample.csv",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+        &input,
+    )
+    .unwrap();
+    let input = input.to_str().unwrap().to_string();
+    let token = token_file(&dir);
+    let ingest = Ingest::new();
+    let i2 = ingest.clone();
+    let server = serve(move |s| i2.reply(s));
+    let mut args = push_args(&input, &server.url, &token, "500");
+    args.extend(["--niche", "auto"]);
+    let o = bin().args(&args).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let core = import_csv(&std::fs::read(&input).unwrap()).unwrap();
+    let model = NicheModel::from_bytes(include_bytes!("../../models/niche-v2.bin")).unwrap();
+    let texts: Vec<String> = core
+        .accepted
+        .iter()
+        .map(
+            |r| match (r.headline.trim().is_empty(), r.body.trim().is_empty()) {
+                (false, false) => format!("{}\n{}", r.headline.trim(), r.body.trim()),
+                (false, true) => r.headline.trim().to_string(),
+                (true, _) => r.body.trim().to_string(),
+            },
+        )
+        .collect();
+    let want = account_niche(&model, None, &texts).niche;
+    let seen = server.seen.lock().unwrap().clone();
+    let body: serde_json::Value = serde_json::from_slice(&seen[0].body).unwrap();
+    let records = body["records"].as_array().unwrap();
+    assert_eq!(records.len(), core.accepted.len());
+    assert!(
+        records.iter().all(|r| r["niche"] == want.as_str()),
+        "{want:?}"
+    );
+    assert!(stderr(&o).contains(&format!("niche {} (detected", want.as_str())));
+
+    // A declared niche is kept; a named one fills the rest; a bad name is a one-line error.
+    let csv = dir.join("declared.csv");
+    std::fs::write(
+        &csv,
+        "record_id,account_id,platform,impressions,clicks,spend,niche\nx,a,meta,100,2,3,food\ny,a,meta,100,2,3,\n",
+    )
+    .unwrap();
+    let c = csv.to_str().unwrap();
+    let mut args = push_args(c, &server.url, &token, "500");
+    args.extend(["--niche", "travel"]);
+    assert!(bin().args(&args).output().unwrap().status.success());
+    let seen = server.seen.lock().unwrap().clone();
+    let body: serde_json::Value = serde_json::from_slice(&seen.last().unwrap().body).unwrap();
+    assert_eq!(body["records"][0]["niche"], "food");
+    assert_eq!(body["records"][1]["niche"], "travel");
+    let mut args = push_args(c, &server.url, &token, "500");
+    args.extend(["--niche", "astrology"]);
+    assert_one_line_error(&bin().args(&args).output().unwrap(), "--niche:");
 }

@@ -96,7 +96,7 @@ test('push 10,000 records, killed half-way, resumes with no loss and no duplicat
 
   // Second run: resumes and finishes.
   const out = execFileSync(bin, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  assert.match(out, /20 batches \(\d+ resumed/);
+  assert.match(out, /20 batches \(\d+ confirmed earlier, resumed from /);
   assert.match(out, /10000 records received: \d+ stored, \d+ already stored, 0 rejected/);
   const [, stored, already] = out.match(/(\d+) stored, (\d+) already stored/).map(Number);
   assert.equal(stored + already, N);
