@@ -333,8 +333,9 @@ pub fn score(file: &Path, out: Option<&Path>, wisdom: Option<&str>) -> Result<()
     let dest = out.map_or("standard output".to_string(), |p| p.display().to_string());
     let wisdom_note = match (&book, wisdom) {
         (Some(b), Some(src)) => format!(
-            "; wisdom {src}: {} releases, niche prior for {with_prior} creatives",
-            b.releases.len()
+            "; wisdom {src}: {} release{}, niche prior for {with_prior} creatives",
+            b.releases.len(),
+            if b.releases.len() == 1 { "" } else { "s" }
         ),
         _ => "; no wisdom (no niche priors)".to_string(),
     };
@@ -606,7 +607,7 @@ pub fn wisdom(url: &str, niche: Option<&str>, json: bool) -> Result<(), String> 
 
 fn wisdom_text(w: &NicheWisdom) -> String {
     let mut s = format!(
-        "niche {} period {}: {}, based on {} accounts (confidence {:.2}), epsilon {}\n",
+        "niche {} period {}: {}, based on {} accounts (confidence {:.2}), epsilon {:.2}\n",
         w.niche.as_str(),
         w.period,
         if w.published {
@@ -629,6 +630,12 @@ fn wisdom_text(w: &NicheWisdom) -> String {
                 p.accounts
             ));
         }
+    }
+    if w.published && w.platforms.iter().all(|p| p.ctr.is_none()) {
+        s.push_str("  no platform CTR benchmark (fewer than k accounts on every platform)\n");
+    }
+    if w.published && w.lifts.is_empty() {
+        s.push_str("  no attribute lift (no value reached k accounts)\n");
     }
     for l in w.lifts.iter().take(8) {
         s.push_str(&format!(

@@ -505,8 +505,9 @@ pub fn run(args: &PushArgs) -> Result<(), String> {
         String::new()
     };
     crate::outln!(
-        "pushed to {url}: {} batches{resumed_note}, {} records received: {} stored, {} already stored, {} rejected",
+        "pushed to {url}: {} batch{}{resumed_note}, {} records received: {} stored, {} already stored, {} rejected",
         batches.len(),
+        if batches.len() == 1 { "" } else { "es" },
         t.received,
         t.stored,
         t.already_stored,
