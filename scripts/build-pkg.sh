@@ -35,8 +35,8 @@ CARGO_PROFILE_RELEASE_OPT_LEVEL=z with_simd_dir "$CARGO_TARGET_DIR/lite" \
 # shellcheck disable=SC2086
 node_modules/.bin/wasm-opt $WASM_FEATURES -Oz "$lite" -o "$lite.opt"
 mv "$lite.opt" "$lite"
-# Only the module, its JS glue and types: the package's manifest and README are the full one's.
-rm -f pkg/lite/package.json pkg/lite/README.md pkg/lite/.gitignore
+# Only the module, its JS glue and types: the package's manifest, README and LICENSE are the full one's.
+rm -f pkg/lite/package.json pkg/lite/README.md pkg/lite/.gitignore pkg/lite/LICENSE
 
 # The niche model is NOT compiled into the .wasm (it would add its size to every page that never
 # detects a niche): the package ships it as a file next to the wasm, and callers pass its bytes
