@@ -35,8 +35,8 @@ CARGO_PROFILE_RELEASE_OPT_LEVEL=z with_simd_dir "$CARGO_TARGET_DIR/lite" \
 # shellcheck disable=SC2086
 node_modules/.bin/wasm-opt $WASM_FEATURES -Oz "$lite" -o "$lite.opt"
 mv "$lite.opt" "$lite"
-# Only the module, its JS glue and types: the package's manifest and README are the full one's.
-rm -f pkg/lite/package.json pkg/lite/README.md pkg/lite/.gitignore
+# Only the module, its JS glue and types: the package's manifest, README and LICENSE are the full one's.
+rm -f pkg/lite/package.json pkg/lite/README.md pkg/lite/.gitignore pkg/lite/LICENSE
 
 # The niche model is NOT compiled into the .wasm (it would add its size to every page that never
 # detects a niche): the package ships it as a file next to the wasm, and callers pass its bytes
@@ -73,9 +73,29 @@ for (const f of ctrModels) p.exports[`./${f}`] = `./${f}`;
 const files = new Set(p.files ?? []);
 for (const f of ["crosslearn_bg.wasm", "crosslearn.js", "crosslearn.d.ts", "crosslearn_bg.wasm.d.ts", "models/niche-v2.bin", ...ctrModels]) files.add(f);
 for (const f of ["crosslearn_lite_bg.wasm", "crosslearn_lite.js", "crosslearn_lite.d.ts", "crosslearn_lite_bg.wasm.d.ts"]) files.add(`lite/${f}`);
+files.add("LICENSE");
 p.files = [...files];
+// Publishing metadata. wasm-pack copies name, version, description, license and repository from
+// Cargo.toml (`[workspace.package]`); the rest is set here, and every field is checked below so a
+// wasm-pack change cannot drop one silently.
+p.description = "Cross-platform, cross-account ad learning in WebAssembly: metric normalizer, creative features, niche detection, calibrated CTR scoring and private niche wisdom, offline in the browser and Node";
+p.keywords = ["advertising", "ads", "ctr", "marketing", "creative", "niche", "differential-privacy", "webassembly", "wasm"];
+p.license = "MIT";
+const repo = p.repository?.url ?? p.repository;
+p.repository = { type: "git", url: repo };
+p.homepage = repo;
+p.engines = { node: ">=20" };
+for (const k of ["name", "version", "description", "license", "repository", "homepage", "keywords", "type", "main", "types", "exports", "files", "engines"]) {
+  if (p[k] === undefined || (Array.isArray(p[k]) && p[k].length === 0) || !p.repository.url) {
+    console.error(`build-pkg: package.json lacks ${k}`);
+    process.exit(1);
+  }
+}
 writeFileSync(path, JSON.stringify(p, null, 2) + "\n");
 JS
+
+# The licence text the manifest declares (MIT), shipped in the tarball.
+cp LICENSE pkg/LICENSE
 
 # The package's README is docs/npm.md's marked section (wasm-pack copied the whole project README).
 {

@@ -9,5 +9,6 @@ trap 'print_stage_times; echo "total: $((SECONDS - T0))s"' EXIT
 
 stage "fmt" cargo fmt --all --check
 stage "clippy (native)" bash -c 'cargo clippy -p crosslearn --all-targets -- -D warnings &&
-  cargo clippy -p crosslearn-worker --all-targets -- -D warnings'
+  cargo clippy -p crosslearn-worker --all-targets -- -D warnings &&
+  cargo clippy -p crosslearn-cli --all-targets -- -D warnings'
 stage "native tests" cargo test --workspace

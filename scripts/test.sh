@@ -19,6 +19,7 @@ clippy_all() {
   # The editor's subset (npm `crosslearn/lite`): what it leaves out must not leave dead code.
   cargo clippy -p crosslearn --lib --features wasm-lite --target wasm32-unknown-unknown -- -D warnings
   cargo clippy -p crosslearn-worker --all-targets -- -D warnings
+  cargo clippy -p crosslearn-cli --all-targets -- -D warnings
   cargo clippy -p crosslearn-worker --lib --target wasm32-unknown-unknown -- -D warnings
 }
 stage "clippy" clippy_all

@@ -32,6 +32,7 @@
 //! CSV (use JSON records); a repeated `record_id` is rejected.
 
 pub mod exports;
+pub mod mcdm;
 
 use crate::copy::CopyExtractor;
 use crate::error::{Error, ErrorCode, Result};

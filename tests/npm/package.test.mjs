@@ -40,6 +40,30 @@ test("the installed package is an ES module package with types and the .wasm", (
   assert.ok(readFileSync(wasmUrl).length > 1000);
 });
 
+test("the package is ready to publish: metadata, and the LICENSE its manifest declares", () => {
+  const pkg = JSON.parse(readFileSync("node_modules/crosslearn/package.json", "utf8"));
+  for (const k of ["description", "version", "homepage", "main", "types"]) {
+    assert.equal(typeof pkg[k], "string", `package.json ${k}`);
+    assert.ok(pkg[k].length > 0, `package.json ${k} is empty`);
+  }
+  assert.ok(Array.isArray(pkg.keywords) && pkg.keywords.length >= 3, "keywords");
+  assert.equal(pkg.repository.type, "git");
+  assert.ok(pkg.repository.url, "repository.url");
+  assert.ok(pkg.engines?.node, "engines.node");
+  assert.ok(pkg.files.includes("LICENSE"), "files lists LICENSE");
+  // The manifest, the crate (Cargo.toml) and the shipped text agree on the licence.
+  const cargo = readFileSync(join(ROOT, "Cargo.toml"), "utf8");
+  assert.match(cargo, new RegExp(`^license = "${pkg.license}"$`, "m"));
+  assert.equal(pkg.license, "MIT");
+  const text = readFileSync("node_modules/crosslearn/LICENSE", "utf8");
+  assert.match(text, /^MIT License\n/);
+  assert.equal(text, readFileSync(join(ROOT, "LICENSE"), "utf8"));
+  // Every file the exports map names is in the tarball.
+  for (const target of Object.values(pkg.exports).flatMap((v) => (typeof v === "string" ? [v] : Object.values(v)))) {
+    assert.ok(readFileSync(join("node_modules/crosslearn", target)).length > 0, target);
+  }
+});
+
 test("all 520 golden normalize cases match bit for bit (mode seed)", () => {
   const cases = fixtures.cases.normalize;
   for (const c of cases) assertSame(c.expected, cl.normalize(c.input, { mode: "seed" }), c.id);
