@@ -205,6 +205,74 @@ impl NichePriors for NoPriors {
     }
 }
 
+/// A benchmark CTR for one niche on one platform (e.g. published niche wisdom), fed to the
+/// pre-launch encoder's `prior_logit` / `has_prior` columns.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+pub struct NichePrior {
+    /// The niche (not `"unknown"`).
+    pub niche: Niche,
+    /// The platform.
+    pub platform: Platform,
+    /// The prior click-through rate, in (0, 1).
+    pub ctr: f64,
+}
+
+/// A checked table of [`NichePrior`]s: every rate in (0, 1), every niche known, at most one
+/// prior per (niche, platform). The only way to build one is [`PriorTable::new`], so every
+/// binding (npm, Worker, CLI) applies the same checks and names the same fields.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PriorTable(Vec<NichePrior>);
+
+impl PriorTable {
+    /// Check `priors`; an error names the entry (`priors[2].ctr`, `priors[1].niche`, `priors[3]`
+    /// for a repeated pair).
+    pub fn new(priors: Vec<NichePrior>) -> Result<Self, Error> {
+        for (i, p) in priors.iter().enumerate() {
+            if !(p.ctr.is_finite() && p.ctr > 0.0 && p.ctr < 1.0) {
+                return Err(Error::field(
+                    ErrorCode::InvalidValue,
+                    format!("priors[{i}].ctr"),
+                    format!("must be a rate in (0, 1), got {}", p.ctr),
+                ));
+            }
+            if p.niche == Niche::Unknown {
+                return Err(Error::field(
+                    ErrorCode::InvalidValue,
+                    format!("priors[{i}].niche"),
+                    "a prior needs a known niche",
+                ));
+            }
+            if priors[..i]
+                .iter()
+                .any(|q| q.niche == p.niche && q.platform == p.platform)
+            {
+                return Err(Error::field(
+                    ErrorCode::Duplicate,
+                    format!("priors[{i}]"),
+                    format!("a second prior for {} on {}", p.niche, p.platform),
+                ));
+            }
+        }
+        Ok(PriorTable(priors))
+    }
+
+    /// The checked priors, in the order given.
+    pub fn priors(&self) -> &[NichePrior] {
+        &self.0
+    }
+}
+
+impl NichePriors for PriorTable {
+    fn ctr_prior(&self, niche: Niche, platform: Platform) -> Option<f64> {
+        self.0
+            .iter()
+            .find(|p| p.niche == niche && p.platform == platform)
+            .map(|p| p.ctr)
+    }
+}
+
 /// The hooks, tags and formats that get a platform interaction (the named terms).
 const NAMED_HOOKS: usize = 10;
 const NAMED_VISUALS: usize = 12;
@@ -766,5 +834,41 @@ mod tests {
         assert_eq!(again.x, rows.x);
         assert!(enc.encode(Platform::Unknown, &[], &attrs()).is_err());
         assert!(inflight_rows(&net.records, 0, &enc).is_err());
+    }
+
+    #[test]
+    fn prior_tables_are_checked_once_in_the_core() {
+        let p = |niche, platform, ctr| NichePrior {
+            niche,
+            platform,
+            ctr,
+        };
+        let ok = PriorTable::new(vec![
+            p(Niche::Beauty, Platform::Meta, 0.02),
+            p(Niche::Beauty, Platform::Tiktok, 0.01),
+        ])
+        .unwrap();
+        assert_eq!(ok.ctr_prior(Niche::Beauty, Platform::Tiktok), Some(0.01));
+        assert_eq!(ok.ctr_prior(Niche::Fitness, Platform::Meta), None);
+        assert_eq!(ok.priors().len(), 2);
+        let field = |list| PriorTable::new(list).unwrap_err().field;
+        for bad in [0.0, 1.0, -0.1, f64::NAN, f64::INFINITY] {
+            let f = field(vec![
+                p(Niche::Beauty, Platform::Meta, 0.02),
+                p(Niche::Fitness, Platform::Meta, bad),
+            ]);
+            assert_eq!(f.as_deref(), Some("priors[1].ctr"), "{bad}");
+        }
+        let f = field(vec![p(Niche::Unknown, Platform::Meta, 0.02)]);
+        assert_eq!(f.as_deref(), Some("priors[0].niche"));
+        let e = PriorTable::new(vec![
+            p(Niche::Beauty, Platform::Meta, 0.02),
+            p(Niche::Beauty, Platform::Meta, 0.03),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            (ErrorCode::Duplicate, Some("priors[1]"))
+        );
     }
 }

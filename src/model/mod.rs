@@ -21,5 +21,6 @@ pub mod train;
 
 pub use encode::{
     encode_creative, encode_creatives, inflight_feature_names, prelaunch_feature_names,
-    CreativeAttributes, InflightEncoder, NichePriors, NoPriors, INFLIGHT_LAYOUT, PRELAUNCH_LAYOUT,
+    CreativeAttributes, InflightEncoder, NichePrior, NichePriors, NoPriors, PriorTable,
+    INFLIGHT_LAYOUT, PRELAUNCH_LAYOUT,
 };

@@ -12,10 +12,8 @@ use crate::error::{Error, ErrorCode};
 use crate::model::ctr::{self as core, CtrScore, ModelKind, ModelMetadata};
 use crate::model::encode::{
     encode_creative, encode_creatives, inflight_feature_names, prelaunch_feature_names,
-    CreativeAttributes, NichePriors, INFLIGHT_LAYOUT, PRELAUNCH_LAYOUT,
+    CreativeAttributes, NichePrior, PriorTable, INFLIGHT_LAYOUT, PRELAUNCH_LAYOUT,
 };
-use crate::niche::Niche;
-use crate::platform::Platform;
 use serde::{Deserialize, Serialize};
 use tsify::{Ts, Tsify};
 use wasm_bindgen::prelude::*;
@@ -169,67 +167,16 @@ fn rename(e: Error, core_name: &str, js_name: &str) -> Error {
     Error { field, ..e }
 }
 
-/// A benchmark CTR for one niche on one platform (e.g. published niche wisdom), fed to the
-/// pre-launch encoder's `prior_logit` / `has_prior` columns.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Tsify)]
-#[serde(deny_unknown_fields)]
-pub struct NichePrior {
-    /// The niche (not `"unknown"`).
-    pub niche: Niche,
-    /// The platform.
-    pub platform: Platform,
-    /// The prior click-through rate, in (0, 1).
-    pub ctr: f64,
-}
-
-/// The `priors` argument: at most one [`NichePrior`] per (niche, platform).
+/// The `priors` argument: at most one [`NichePrior`] per (niche, platform), checked by the core
+/// ([`PriorTable::new`]).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Tsify)]
 pub struct NichePriorList(pub Vec<NichePrior>);
 
-/// The priors a JS caller passes, checked.
-#[derive(Debug, Clone, Default)]
-struct PriorTable(Vec<NichePrior>);
-
-impl NichePriors for PriorTable {
-    fn ctr_prior(&self, niche: Niche, platform: Platform) -> Option<f64> {
-        self.0
-            .iter()
-            .find(|p| p.niche == niche && p.platform == platform)
-            .map(|p| p.ctr)
-    }
-}
-
-/// Read the optional `priors` argument, rejecting bad rates and repeated pairs.
+/// Read the optional `priors` argument; the core checks it.
 fn read_priors(js: Option<Ts<NichePriorList>>) -> Result<PriorTable, Error> {
     let list: Vec<NichePrior> =
         from_js_opt(js.map(|t| t.js_value()).as_ref(), "priors")?.unwrap_or_default();
-    for (i, p) in list.iter().enumerate() {
-        if !(p.ctr.is_finite() && p.ctr > 0.0 && p.ctr < 1.0) {
-            return Err(Error::field(
-                ErrorCode::InvalidValue,
-                format!("priors[{i}].ctr"),
-                format!("must be a rate in (0, 1), got {}", p.ctr),
-            ));
-        }
-        if p.niche == Niche::Unknown {
-            return Err(Error::field(
-                ErrorCode::InvalidValue,
-                format!("priors[{i}].niche"),
-                "a prior needs a known niche",
-            ));
-        }
-        if list[..i]
-            .iter()
-            .any(|q| q.niche == p.niche && q.platform == p.platform)
-        {
-            return Err(Error::field(
-                ErrorCode::Duplicate,
-                format!("priors[{i}]"),
-                format!("a second prior for {} on {}", p.niche, p.platform),
-            ));
-        }
-    }
-    Ok(PriorTable(list))
+    PriorTable::new(list)
 }
 
 #[wasm_bindgen]

@@ -64,13 +64,14 @@ pub mod train;
 #[cfg(feature = "wasm")]
 pub mod wisdom;
 
+pub use crate::model::encode::NichePrior;
 #[cfg(feature = "wasm")]
 pub use advice::dashboard;
 pub use advice::recommend;
 pub use copy::{extract_copy_attributes, extract_copy_batch, CopyExtractor};
 pub use ctr::{
     ctr_layouts, encode_creatives_js, inflight_feature_names_js, prelaunch_feature_names_js,
-    CtrLayouts, CtrModel, NichePrior, NichePriorList,
+    CtrLayouts, CtrModel, NichePriorList,
 };
 #[cfg(feature = "wasm")]
 pub use features::{
