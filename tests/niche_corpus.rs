@@ -6,7 +6,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use crosslearn::niche::corpus::recipe::{load_with_pseudo, Data, Files, Recipe};
-use crosslearn::niche::corpus::{fold_of, Source};
+use crosslearn::niche::corpus::{fold_of, is_holdout, Source};
 use crosslearn::niche::hashing::HashingConfig;
 use crosslearn::niche::Niche;
 
@@ -78,6 +78,7 @@ fn corpus_labels_and_pseudo_labels_are_consistent_and_retrain_bit_for_bit() {
         ids: data.ids.iter().step_by(20).cloned().collect(),
         unlabelled: data.unlabelled.iter().step_by(20).cloned().collect(),
         pseudo: data.pseudo.clone(),
+        train_ids: None,
     };
     let a = recipe.fold(&small, 0).expect("trains").to_bytes();
     let b = recipe.fold(&small, 0).expect("trains").to_bytes();
@@ -86,6 +87,38 @@ fn corpus_labels_and_pseudo_labels_are_consistent_and_retrain_bit_for_bit() {
     assert!(
         train.len() > small.docs.len() * 4 / 5,
         "pseudo-labelled texts are added"
+    );
+
+    // The fixed held-out advertisers: about one group in five; a `--holdout` recipe trains on
+    // none of their texts, labelled or pseudo-labelled.
+    let groups: BTreeSet<&str> = data.docs.iter().map(|d| d.group.as_str()).collect();
+    let held = groups.iter().filter(|g| is_holdout(g)).count();
+    let share = held as f64 / groups.len() as f64;
+    assert!((0.17..0.23).contains(&share), "held-out share {share}");
+    recipe.holdout = true;
+    let (train, _) = recipe.examples(&small, |_| true, 0);
+    let trained: BTreeSet<&str> = train.iter().map(|e| e.text.as_str()).collect();
+    let held_texts: Vec<&str> = small
+        .docs
+        .iter()
+        .map(|d| (d.group.as_str(), d.text.as_str()))
+        .chain(
+            small
+                .unlabelled
+                .iter()
+                .map(|u| (u.group.as_str(), u.text.as_str())),
+        )
+        .filter(|(g, _)| is_holdout(g))
+        .map(|(_, t)| t)
+        .collect();
+    assert!(!held_texts.is_empty());
+    assert!(held_texts.iter().all(|t| !trained.contains(t)));
+    recipe.holdout = false;
+    let (train, _) = recipe.examples(&small, |_| true, 0);
+    let trained: BTreeSet<&str> = train.iter().map(|e| e.text.as_str()).collect();
+    assert!(
+        held_texts.iter().any(|t| trained.contains(t)),
+        "the check can fail"
     );
 }
 

@@ -1,6 +1,6 @@
 //! Shared command-line plumbing of `train-niche` and `eval-niche` (included with `#[path]`).
 
-use crosslearn::niche::corpus::recipe::{Files, Recipe};
+use crosslearn::niche::corpus::recipe::{labelled_ids, load_with_pseudo, Data, Files, Recipe};
 use std::path::{Path, PathBuf};
 
 /// Parsed flags.
@@ -20,6 +20,9 @@ pub struct Args {
     pub teacher: PathBuf,
     /// Where to write `id,group,fold,niche` of every corpus text (for the teacher; empty: no).
     pub write_folds: PathBuf,
+    /// When set, only the corpus texts these label files label are trained on (the corpus label
+    /// files still decide what is evaluated).
+    pub train_labels: Option<Vec<PathBuf>>,
 }
 
 fn value<T: std::str::FromStr>(flag: &str, v: Option<String>) -> Result<T, String> {
@@ -40,6 +43,7 @@ pub fn parse_args() -> Result<Args, String> {
         pseudo: PathBuf::from("tests/data/niche_teacher_pseudo.csv"),
         teacher: PathBuf::from("tests/data/niche_teacher_cv.csv"),
         write_folds: PathBuf::new(),
+        train_labels: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -56,6 +60,7 @@ pub fn parse_args() -> Result<Args, String> {
             "--lr" => a.recipe.train.learning_rate = value(&flag, it.next())?,
             "--threshold" => a.recipe.train.threshold = value(&flag, it.next())?,
             "--ad-weight" => a.recipe.snippets.ad_copy_weight = value(&flag, it.next())?,
+            "--slogan-weight" => a.recipe.snippets.slogan_weight = value(&flag, it.next())?,
             "--max-words" => a.recipe.snippets.max_words = value(&flag, it.next())?,
             "--max-snippets" => a.recipe.snippets.max_snippets = value(&flag, it.next())?,
             "--no-other" => a.recipe.other_class = false,
@@ -71,6 +76,11 @@ pub fn parse_args() -> Result<Args, String> {
             "--pseudo-min" => a.recipe.pseudo_min = value(&flag, it.next())?,
             "--teacher" => a.teacher = value(&flag, it.next())?,
             "--write-folds" => a.write_folds = value(&flag, it.next())?,
+            "--holdout" => a.recipe.holdout = true,
+            "--train-labels" => {
+                let v: String = value(&flag, it.next())?;
+                a.train_labels = Some(v.split(',').map(PathBuf::from).collect());
+            }
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -131,4 +141,19 @@ pub fn read_files(a: &Args) -> Result<Files, String> {
         labels: read(&a.labels)?,
         overrides: read(&a.overrides)?,
     })
+}
+
+/// Read every input and parse it (labels, corpus, pseudo-labels, the `--train-labels` restriction).
+pub fn load_data(a: &Args) -> Result<Data, String> {
+    let files = read_files(a)?;
+    let mut data = load_with_pseudo(&files, a.recipe.folds).map_err(|e| e.to_string())?;
+    if let Some(paths) = &a.train_labels {
+        let texts = paths
+            .iter()
+            .map(|p| read(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        data.train_ids = Some(labelled_ids(&files.corpus, &refs).map_err(|e| e.to_string())?);
+    }
+    Ok(data)
 }
