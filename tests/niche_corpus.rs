@@ -67,6 +67,7 @@ fn corpus_labels_and_pseudo_labels_are_consistent_and_retrain_bit_for_bit() {
 
     // A small configuration of the shipped recipe, trained twice: the same bytes.
     let mut recipe = Recipe::default();
+    recipe.holdout = false;
     recipe.train.hashing = HashingConfig {
         buckets: 1024,
         ..HashingConfig::default()
@@ -136,10 +137,20 @@ fn corpus_trained_model_is_small_and_detects_plain_ads() {
         "Stream the new season tonight, only on our app",
         Niche::Entertainment,
     ));
+    // The ad editor's end-to-end copy (headline + body) must read as fitness.
+    cases.push((
+        "Build muscle and burn fat with our 20-minute home workout Personal trainer plans, gym-free strength training and protein meal guides. Start your fitness challenge today and get stronger every week.",
+        Niche::Fitness,
+    ));
     let wrong: Vec<String> = cases
         .iter()
         .filter(|(text, want)| m.detect(text).niche != *want)
         .map(|(text, want)| format!("{text} -> {:?}, want {want}", m.detect(text).niche))
         .collect();
     assert!(wrong.is_empty(), "{wrong:#?}");
+    // The npm package test's account: a gym ad, a beauty ad and an empty text.
+    let texts = [plain_ads::PLAIN_ADS[0].0, plain_ads::PLAIN_ADS[1].0, ""];
+    let account = crosslearn::niche::account_niche(&m, None, &texts);
+    assert_eq!(account.niche, Niche::Fitness, "{account:?}");
+    assert!(m.detect(plain_ads::PLAIN_ADS[0].0).confidence > 0.5);
 }

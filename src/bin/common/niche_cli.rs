@@ -77,6 +77,7 @@ pub fn parse_args() -> Result<Args, String> {
             "--teacher" => a.teacher = value(&flag, it.next())?,
             "--write-folds" => a.write_folds = value(&flag, it.next())?,
             "--holdout" => a.recipe.holdout = true,
+            "--no-holdout" => a.recipe.holdout = false,
             "--train-labels" => {
                 let v: String = value(&flag, it.next())?;
                 a.train_labels = Some(v.split(',').map(PathBuf::from).collect());
@@ -91,13 +92,17 @@ fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// The corpus label files in use.
-/// The corpus label files the shipped `niche-v2` and its committed teacher outputs were made
-/// from. The later files (`corpus_advertisers_c.csv`, `_d.csv`) enter only when the teacher is
-/// rerun and the model retrained (docs/niche.md, "After new labels are merged"); `_second.csv` is the
-/// agreement check and never training data. `--corpus-labels` overrides this list.
-pub const DEFAULT_CORPUS_LABELS: [&str; 2] =
-    ["corpus_advertisers_a.csv", "corpus_advertisers_b.csv"];
+/// The corpus label files the shipped `niche-v2` was trained on and evaluated with: served ads
+/// (a, b, c) and slogans/taglines (d, training text only, weighted by `--slogan-weight`). The
+/// committed teacher outputs were made from a and b only (their pseudo-labels of texts that c and
+/// d now label are not used). `_second.csv` is the agreement check and never training data.
+/// `--corpus-labels` overrides this list.
+pub const DEFAULT_CORPUS_LABELS: [&str; 4] = [
+    "corpus_advertisers_a.csv",
+    "corpus_advertisers_b.csv",
+    "corpus_advertisers_c.csv",
+    "corpus_advertisers_d.csv",
+];
 
 pub fn corpus_label_paths(a: &Args) -> Result<Vec<PathBuf>, String> {
     if let Some(p) = &a.corpus_labels {

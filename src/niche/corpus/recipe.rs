@@ -223,8 +223,10 @@ pub struct Recipe {
 
 impl Default for Recipe {
     fn default() -> Self {
-        // The recipe of `models/niche-v2.bin`. `models/niche-v1.bin` was trained without the
-        // corpus, with 12,000 buckets, ad-copy weight 3 and no pseudo-labels (docs/niche.md).
+        // The recipe of `models/niche-v2.bin`: trained without the fixed held-out advertisers,
+        // slogans and taglines at 5 % of a served ad's weight. `models/niche-v1.bin` was trained
+        // without the corpus or a held-out set, with 12,000 buckets, ad-copy weight 3 and no
+        // pseudo-labels (docs/niche.md).
         Recipe {
             train: TrainConfig {
                 hashing: crate::niche::hashing::HashingConfig {
@@ -235,13 +237,14 @@ impl Default for Recipe {
             },
             snippets: SnippetConfig {
                 ad_copy_weight: 6.0,
+                slogan_weight: 0.05,
                 ..SnippetConfig::default()
             },
             other_class: true,
             folds: 5,
             pseudo_weight: 1.0,
             pseudo_min: 0.5,
-            holdout: false,
+            holdout: true,
         }
     }
 }
