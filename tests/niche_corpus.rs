@@ -137,6 +137,16 @@ fn corpus_trained_model_is_small_and_detects_plain_ads() {
         "Stream the new season tonight, only on our app",
         Niche::Entertainment,
     ));
+    // Texts the Worker's and the e2e tests expect to read as fitness.
+    for text in [
+        "Crush your leg day: a 20-minute gym workout to build muscle",
+        "Crush leg day: a 20-minute gym workout to build muscle fast",
+        "Build muscle with a 20-minute gym workout",
+        "Home workout plan: burn fat and build muscle in 20 minutes",
+        "Gym workout plan 7",
+    ] {
+        cases.push((text, Niche::Fitness));
+    }
     // The ad editor's end-to-end copy (headline + body) must read as fitness.
     cases.push((
         "Build muscle and burn fat with our 20-minute home workout Personal trainer plans, gym-free strength training and protein meal guides. Start your fitness challenge today and get stronger every week.",
