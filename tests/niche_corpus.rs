@@ -66,8 +66,10 @@ fn corpus_labels_and_pseudo_labels_are_consistent_and_retrain_bit_for_bit() {
     }
 
     // A small configuration of the shipped recipe, trained twice: the same bytes.
-    let mut recipe = Recipe::default();
-    recipe.holdout = false;
+    let mut recipe = Recipe {
+        holdout: false,
+        ..Recipe::default()
+    };
     recipe.train.hashing = HashingConfig {
         buckets: 1024,
         ..HashingConfig::default()

@@ -107,7 +107,7 @@ pub const HOLDOUT_SEED: &str = "crosslearn-niche-holdout-2026";
 /// five). Used by `eval-niche --holdout` and `train-niche --holdout`: models that are compared on
 /// it never see these advertisers' labels or texts.
 pub fn is_holdout(group: &str) -> bool {
-    fnv1a(format!("{HOLDOUT_SEED}:{group}").as_bytes()) % 5 == 0
+    fnv1a(format!("{HOLDOUT_SEED}:{group}").as_bytes()).is_multiple_of(5)
 }
 
 /// Merge groups of documents that share their first 12 normalized tokens (union-find; each
