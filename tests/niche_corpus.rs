@@ -6,7 +6,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use crosslearn::niche::corpus::recipe::{load_with_pseudo, Data, Files, Recipe};
-use crosslearn::niche::corpus::{fold_of, Source};
+use crosslearn::niche::corpus::{fold_of, is_holdout, Source};
 use crosslearn::niche::hashing::HashingConfig;
 use crosslearn::niche::Niche;
 
@@ -66,7 +66,10 @@ fn corpus_labels_and_pseudo_labels_are_consistent_and_retrain_bit_for_bit() {
     }
 
     // A small configuration of the shipped recipe, trained twice: the same bytes.
-    let mut recipe = Recipe::default();
+    let mut recipe = Recipe {
+        holdout: false,
+        ..Recipe::default()
+    };
     recipe.train.hashing = HashingConfig {
         buckets: 1024,
         ..HashingConfig::default()
@@ -78,6 +81,7 @@ fn corpus_labels_and_pseudo_labels_are_consistent_and_retrain_bit_for_bit() {
         ids: data.ids.iter().step_by(20).cloned().collect(),
         unlabelled: data.unlabelled.iter().step_by(20).cloned().collect(),
         pseudo: data.pseudo.clone(),
+        train_ids: None,
     };
     let a = recipe.fold(&small, 0).expect("trains").to_bytes();
     let b = recipe.fold(&small, 0).expect("trains").to_bytes();
@@ -86,6 +90,38 @@ fn corpus_labels_and_pseudo_labels_are_consistent_and_retrain_bit_for_bit() {
     assert!(
         train.len() > small.docs.len() * 4 / 5,
         "pseudo-labelled texts are added"
+    );
+
+    // The fixed held-out advertisers: about one group in five; a `--holdout` recipe trains on
+    // none of their texts, labelled or pseudo-labelled.
+    let groups: BTreeSet<&str> = data.docs.iter().map(|d| d.group.as_str()).collect();
+    let held = groups.iter().filter(|g| is_holdout(g)).count();
+    let share = held as f64 / groups.len() as f64;
+    assert!((0.17..0.23).contains(&share), "held-out share {share}");
+    recipe.holdout = true;
+    let (train, _) = recipe.examples(&small, |_| true, 0);
+    let trained: BTreeSet<&str> = train.iter().map(|e| e.text.as_str()).collect();
+    let held_texts: Vec<&str> = small
+        .docs
+        .iter()
+        .map(|d| (d.group.as_str(), d.text.as_str()))
+        .chain(
+            small
+                .unlabelled
+                .iter()
+                .map(|u| (u.group.as_str(), u.text.as_str())),
+        )
+        .filter(|(g, _)| is_holdout(g))
+        .map(|(_, t)| t)
+        .collect();
+    assert!(!held_texts.is_empty());
+    assert!(held_texts.iter().all(|t| !trained.contains(t)));
+    recipe.holdout = false;
+    let (train, _) = recipe.examples(&small, |_| true, 0);
+    let trained: BTreeSet<&str> = train.iter().map(|e| e.text.as_str()).collect();
+    assert!(
+        held_texts.iter().any(|t| trained.contains(t)),
+        "the check can fail"
     );
 }
 
@@ -103,10 +139,30 @@ fn corpus_trained_model_is_small_and_detects_plain_ads() {
         "Stream the new season tonight, only on our app",
         Niche::Entertainment,
     ));
+    // Texts the Worker's and the e2e tests expect to read as fitness.
+    for text in [
+        "Crush your leg day: a 20-minute gym workout to build muscle",
+        "Crush leg day: a 20-minute gym workout to build muscle fast",
+        "Build muscle with a 20-minute gym workout",
+        "Home workout plan: burn fat and build muscle in 20 minutes",
+        "Gym workout plan 7",
+    ] {
+        cases.push((text, Niche::Fitness));
+    }
+    // The ad editor's end-to-end copy (headline + body) must read as fitness.
+    cases.push((
+        "Build muscle and burn fat with our 20-minute home workout Personal trainer plans, gym-free strength training and protein meal guides. Start your fitness challenge today and get stronger every week.",
+        Niche::Fitness,
+    ));
     let wrong: Vec<String> = cases
         .iter()
         .filter(|(text, want)| m.detect(text).niche != *want)
         .map(|(text, want)| format!("{text} -> {:?}, want {want}", m.detect(text).niche))
         .collect();
     assert!(wrong.is_empty(), "{wrong:#?}");
+    // The npm package test's account: a gym ad, a beauty ad and an empty text.
+    let texts = [plain_ads::PLAIN_ADS[0].0, plain_ads::PLAIN_ADS[1].0, ""];
+    let account = crosslearn::niche::account_niche(&m, None, &texts);
+    assert_eq!(account.niche, Niche::Fitness, "{account:?}");
+    assert!(m.detect(plain_ads::PLAIN_ADS[0].0).confidence > 0.5);
 }

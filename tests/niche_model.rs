@@ -7,7 +7,9 @@
 use crosslearn::niche::hashing::HashingConfig;
 use crosslearn::niche::model::{crc32, NicheModel, FORMAT_VERSION, MAGIC};
 use crosslearn::niche::train::{train, Example, TrainConfig};
-use crosslearn::niche::{account_niche, Niche};
+use crosslearn::niche::{
+    account_niche, account_niche_with_declared, combine_declared, Niche, DECLARED_TRUST,
+};
 
 #[path = "common/plain_ads.rs"]
 mod plain_ads;
@@ -166,6 +168,47 @@ fn account_niche_prefers_declared_then_aggregates() {
     assert_eq!(unknown_declared.niche, Niche::Food);
     let none = account_niche::<&str>(&m, None, &[]);
     assert_eq!((none.niche, none.texts_used), (Niche::Unknown, 0));
+}
+
+#[test]
+fn declared_niche_is_combined_with_the_ads() {
+    let m = tiny_model();
+    let food = ["Pizza for 9.99", "Fresh pasta tonight", "Morning coffee"];
+    // No text: the declaration, with its trust as the confidence.
+    let alone = account_niche_with_declared::<&str>(&m, Some(Niche::Travel), 0.8, &[]);
+    assert_eq!((alone.niche, alone.declared), (Niche::Travel, true));
+    assert!((alone.confidence - 0.8).abs() < 1e-6);
+    // No declaration (or `unknown`): the same as detecting from the ads.
+    for d in [None, Some(Niche::Unknown)] {
+        assert_eq!(
+            account_niche_with_declared(&m, d, DECLARED_TRUST, &food),
+            account_niche(&m, None, &food)
+        );
+    }
+    // A declaration that agrees with the ads is kept, more surely than the ads alone.
+    let agree = account_niche_with_declared(&m, Some(Niche::Food), DECLARED_TRUST, &food);
+    let ads = account_niche(&m, None, &food);
+    assert_eq!((agree.niche, agree.declared), (Niche::Food, true));
+    assert!(agree.confidence >= ads.confidence);
+    // A declaration the ads contradict wins at a high trust and loses at a low one.
+    let p = [0.2, 0.7, 0.1]; // fitness, food, travel: the ads lean to food
+    let q = combine_declared(m.classes(), &p, Niche::Fitness, 0.9);
+    assert!(
+        q[0] > q[1] && (q.iter().sum::<f32>() - 1.0).abs() < 1e-6,
+        "{q:?}"
+    );
+    let q = combine_declared(m.classes(), &p, Niche::Fitness, 1.0 / 3.0);
+    assert!(q[1] > q[0], "no information at trust 1/K: {q:?}");
+    let weak = account_niche_with_declared(&m, Some(Niche::Fitness), 0.1, &food);
+    assert_eq!((weak.niche, weak.declared), (Niche::Food, false));
+    assert_eq!(weak.texts_used, 3);
+    // Bad trust values never panic and still give a distribution.
+    for t in [f32::NAN, -1.0, 2.0, f32::INFINITY] {
+        let r = account_niche_with_declared(&m, Some(Niche::Fitness), t, &food);
+        assert!(r.confidence.is_finite() && (0.0..=1.0).contains(&r.confidence));
+        let q = combine_declared(m.classes(), &[0.5, 0.3, 0.2, 0.0], Niche::Fitness, t);
+        assert!((q.iter().sum::<f32>() - 1.0).abs() < 1e-5, "{t}: {q:?}");
+    }
 }
 
 fn shipped() -> (Vec<u8>, NicheModel) {

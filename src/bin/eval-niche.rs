@@ -23,13 +23,14 @@ mod cli;
 
 use crosslearn::niche::corpus::adcorpus::is_english;
 use crosslearn::niche::corpus::csv::{get, Table};
-use crosslearn::niche::corpus::recipe::{load_with_pseudo, test_snippets};
-use crosslearn::niche::corpus::{fold_of, Doc, Source};
+use crosslearn::niche::corpus::recipe::test_snippets;
+use crosslearn::niche::corpus::{fold_of, is_holdout, Doc, Source};
 use crosslearn::niche::eval::{ece, labels, report, Report};
 use crosslearn::niche::keyword::corrected_keyword_niche;
 use crosslearn::niche::train::SplitMix64;
 use crosslearn::niche::{
-    pool_account, seed_keyword_niche, Niche, NicheDetection, NicheModel, ACCOUNT_SHARPENING,
+    combine_declared, pool_account, seed_keyword_niche, Niche, NicheDetection, NicheModel,
+    ACCOUNT_SHARPENING, DECLARED_TRUST,
 };
 use std::collections::BTreeMap;
 
@@ -381,6 +382,38 @@ fn fit_gamma(draws: &[&Draw]) -> f32 {
     (lo + hi) / 2.0
 }
 
+/// One row of the declared-niche table: the draws of advertisers with a real gold niche, with the
+/// gold niche declared, then a wrong one, combined with the pooled ads at `DECLARED_TRUST`.
+fn declared_row(k: usize, _eligible: usize, draws: &[Draw], gamma: [f32; 2], tau: f32) -> String {
+    let classes: Vec<Option<Niche>> = Niche::ALL.iter().copied().map(Some).chain([None]).collect();
+    let (mut n, mut ads, mut right, mut wrong, mut kept) = (0f64, 0f64, 0f64, 0f64, 0f64);
+    for (i, d) in draws.iter().enumerate().filter(|(_, d)| d.2 < 15) {
+        let p = pooled(d, gamma[usize::from(!d.0)]);
+        let gold = Niche::ALL[d.2];
+        n += 1.0;
+        ads += f64::from(decide16(&p, tau).0 == gold);
+        let q = combine_declared(&classes, &p, gold, DECLARED_TRUST);
+        let q: Probs = q.try_into().unwrap_or([0.0; 16]);
+        right += f64::from(decide16(&q, tau).0 == gold);
+        // A wrong declaration: one of the 14 other real niches, by the draw's position.
+        let w = Niche::ALL[(d.2 + 1 + (i / 5) % 14) % 15];
+        let q = combine_declared(&classes, &p, w, DECLARED_TRUST);
+        let q: Probs = q.try_into().unwrap_or([0.0; 16]);
+        let ans = decide16(&q, tau).0;
+        wrong += f64::from(ans == gold);
+        kept += f64::from(ans == w);
+    }
+    let n_adv = n / 5.0;
+    let n = n.max(1.0);
+    format!(
+        "| {k} | {n_adv:.0} | {:.3} | {:.3} | {:.3} | {:.3} |",
+        ads / n,
+        right / n,
+        wrong / n,
+        kept / n
+    )
+}
+
 /// Account-level detection from `k` ads per advertiser: accuracy, ECE, answered share, with the
 /// plain mean and with the sharpened pooling (γ cross-fitted between the two halves of the
 /// advertisers, split by the parity of their hash).
@@ -399,6 +432,7 @@ fn accounts(items: &[&Item], tau: f32) {
     println!("| k | advertisers | method | accuracy (mean) | ECE (mean) | accuracy (pooled) | ECE (pooled) | answered (pooled) | accuracy when answered |");
     println!("|---:|---:|---|---:|---:|---:|---:|---:|---:|");
     let mut fit_draws: Vec<Vec<Draw>> = vec![Vec::new(); methods.len()];
+    let mut declared_rows: Vec<String> = Vec::new();
     for k in [1usize, 3, 10] {
         let eligible: Vec<(&str, &Vec<&Item>)> = by_group
             .iter()
@@ -460,10 +494,20 @@ fn accounts(items: &[&Item], tau: f32) {
                 "| {k} | {} | {name} | {acc_m:.3} | {ece_m:.3} | {acc_p:.3} | {ece_p:.3} | {ans:.3} | {acc_ans:.3} |",
                 eligible.len()
             );
+            if mi == 1 {
+                declared_rows.push(declared_row(k, eligible.len(), &draws, gamma_for, tau));
+            }
             if k > 1 {
                 fit_draws[mi].extend(draws);
             }
         }
+    }
+    println!("\n#### Account level with a declared niche (student, `account_niche_with_declared`, trust {DECLARED_TRUST})\n");
+    println!("The corpus has no declared niches, so declarations are simulated: `right` declares the gold niche, `wrong` a different real niche chosen by a hash of the advertiser. Advertisers labelled `other` are left out (`other` cannot be declared). Accuracy of the combined answer; `kept` = share of answers equal to the declaration.\n");
+    println!("| k | advertisers | ads only | declared right: accuracy | declared wrong: accuracy | declared wrong: kept |");
+    println!("|---:|---:|---:|---:|---:|---:|");
+    for r in &declared_rows {
+        println!("{r}");
     }
     for (mi, (name, _)) in methods.iter().enumerate() {
         if !fit_draws[mi].is_empty() {
@@ -475,8 +519,7 @@ fn accounts(items: &[&Item], tau: f32) {
 
 fn run() -> Result<(), String> {
     let args = cli::parse_args()?;
-    let data =
-        load_with_pseudo(&cli::read_files(&args)?, args.recipe.folds).map_err(|e| e.to_string())?;
+    let data = cli::load_data(&args)?;
     let bytes = std::fs::read(&args.model).map_err(|e| format!("{}: {e}", args.model.display()))?;
     let shipped = NicheModel::from_bytes(&bytes).map_err(|e| e.to_string())?;
     let tau = args.recipe.train.threshold;
@@ -531,14 +574,27 @@ fn run() -> Result<(), String> {
         .zip(&data.ids)
         .filter(|(d, _)| d.source.is_ad_copy())
         .collect();
+    let holdout = args.recipe.holdout;
+    let make_item = |d: &Doc, id: &str, student: Probs| Item {
+        source: d.source.name(),
+        served: d.source.is_served() || d.source == Source::AdCopy,
+        english: is_english(&d.text),
+        group: d.group.clone(),
+        gold: d.label,
+        seed: seed_keyword_niche(&[d.text.as_str()], &[]).niche,
+        corrected: corrected_keyword_niche(&d.text).niche,
+        shipped: model_probs(&shipped, &d.text),
+        student,
+        teacher: teacher.get(id).copied(),
+    };
     let mut items: Vec<Item> = Vec::new();
     let mut dump = String::from("fold\tsource\tgroup\tgold\tstudent\tconfidence\ttext\n");
     for fold in 0..args.recipe.folds {
         let model = args.recipe.fold(&data, fold).map_err(|e| e.to_string())?;
-        for (d, id) in ads
-            .iter()
-            .filter(|(d, _)| fold_of(&d.group, args.recipe.folds) == fold)
-        {
+        // With --holdout the folds are validation folds of the training advertisers only.
+        for (d, id) in ads.iter().filter(|(d, _)| {
+            fold_of(&d.group, args.recipe.folds) == fold && !(holdout && is_holdout(&d.group))
+        }) {
             let student = model_probs(&model, &d.text);
             let (pred, conf) = decide16(&student, tau);
             let one_line = d.text.replace(['\n', '\t'], " ");
@@ -548,18 +604,21 @@ fn run() -> Result<(), String> {
                 d.group,
                 d.label
             ));
-            items.push(Item {
-                source: d.source.name(),
-                served: d.source.is_served() || d.source == Source::AdCopy,
-                english: is_english(&d.text),
-                group: d.group.clone(),
-                gold: d.label,
-                seed: seed_keyword_niche(&[d.text.as_str()], &[]).niche,
-                corrected: corrected_keyword_niche(&d.text).niche,
-                shipped: model_probs(&shipped, &d.text),
-                student,
-                teacher: teacher.get(id.as_str()).copied(),
-            });
+            items.push(make_item(d, id, student));
+        }
+    }
+    // The fixed held-out advertisers, scored by the recipe's model trained on every other
+    // advertiser (the model `train-niche --holdout` writes with the same flags).
+    let mut held: Vec<Item> = Vec::new();
+    if holdout {
+        let model = args.recipe.shipped(&data).map_err(|e| e.to_string())?;
+        println!(
+            "\nHold-out model (every advertiser but the held-out ones): {} bytes, fnv1a64 {:016x}",
+            model.to_bytes().len(),
+            crosslearn::hash::fnv1a64(&model.to_bytes())
+        );
+        for (d, id) in ads.iter().filter(|(d, _)| is_holdout(&d.group)) {
+            held.push(make_item(d, id, model_probs(&model, &d.text)));
         }
     }
     if let Ok(path) = std::env::var("EVAL_NICHE_DUMP") {
@@ -571,6 +630,31 @@ fn run() -> Result<(), String> {
         .iter()
         .filter(|i| i.served && i.source != Source::AdCopy.name())
         .collect();
+    if holdout {
+        let held_served: Vec<&Item> = held
+            .iter()
+            .filter(|i| i.served && i.source != Source::AdCopy.name())
+            .collect();
+        println!("\n### Fixed held-out advertisers (`is_holdout`), served corpus ads\n");
+        println!("The student column is the recipe's model trained without these advertisers; the given model (`--model`) may have seen some of them.");
+        table_by(
+            "Held-out served corpus ads by source",
+            &held_served,
+            tau,
+            |i| i.source.to_string(),
+        );
+        table_by(
+            "Held-out served corpus ads by language (heuristic)",
+            &held_served,
+            tau,
+            |i| if i.english { "English" } else { "non-English" }.to_string(),
+        );
+        per_niche(&held_served, tau);
+        confusions(&held_served, tau, 3);
+        calibration(&held_served, tau);
+        accounts(&held_served, tau);
+        println!("\n### Validation folds (training advertisers only; used to choose settings)");
+    }
     println!(
         "\n### Grouped {}-fold cross-validation by advertiser, all labelled ad copy\n",
         args.recipe.folds

@@ -7,13 +7,11 @@
 #[allow(dead_code)]
 mod cli;
 
-use crosslearn::niche::corpus::recipe::load_with_pseudo;
 use crosslearn::niche::model::crc32;
 
 fn run() -> Result<(), String> {
     let args = cli::parse_args()?;
-    let data =
-        load_with_pseudo(&cli::read_files(&args)?, args.recipe.folds).map_err(|e| e.to_string())?;
+    let data = cli::load_data(&args)?;
     let (train, calib) = args.recipe.examples(&data, |_| true, 0);
     let classes = args.recipe.classes();
     println!(

@@ -25,6 +25,20 @@
 //! and decided by the same rule. Agreeing ads make the answer more certain; the mean alone stays
 //! as unsure as one ad and was badly under-confident. `γ` is fitted by the evaluation
 //! (`eval-niche`, account table) on the grouped cross-validation.
+//!
+//! [`account_niche_with_declared`] combines a declared niche `d` with the ads instead of letting
+//! it win outright: the declaration is evidence that is right with probability `trust`
+//! ([`DECLARED_TRUST`] by default) and otherwise names any of the other classes alike, so
+//!
+//! ```text
+//! q_c ∝ p_c · (trust if c = d, else (1 − trust) / (K − 1))      (K = the model's classes)
+//! ```
+//!
+//! with `p` the pooled probabilities of the ads above (Bayes' rule with the declaration as an
+//! observation; the model's classes are trained class-balanced, so `p` carries no class prior).
+//! With no ad text the answer is `d` with confidence `trust`; ads overturn a declaration only
+//! when they are strongly against it (odds beyond `trust (K − 1) / (1 − trust)`, 135 : 1 at the
+//! default with 16 classes).
 
 use super::hashing::{HashingConfig, SparseVec};
 use super::keyword::keyword_counts;
@@ -75,6 +89,11 @@ pub struct AccountNiche {
 /// Sharpening `γ` of the account pooling (see the module docs), fitted by `eval-niche` on the
 /// cross-validation predictions of the labelled corpus (advertisers with at least 3 ads).
 pub const ACCOUNT_SHARPENING: f32 = 0.29;
+
+/// The default probability that an account's declared niche is right, used by
+/// [`account_niche_with_declared`]. An assumption, not a measurement: the labelled corpus has no
+/// declared niches to measure it on (docs/niche.md, "Account level").
+pub const DECLARED_TRUST: f32 = 0.9;
 
 /// Pool per-text probability vectors (each summing to 1) into one: mean, then sharpened with
 /// exponent `1 + gamma · ln n` and renormalized. Empty input gives an empty vector.
@@ -284,15 +303,7 @@ pub fn account_niche<S: AsRef<str>>(
             alternatives: Vec::new(),
         };
     }
-    let mut probs = Vec::new();
-    for t in texts {
-        let e = model.encode(t.as_ref());
-        if e.has_words {
-            probs.push(model.class_probabilities(&e));
-        }
-    }
-    let used = probs.len() as u32;
-    if used == 0 {
+    let Some((pooled, used)) = pooled_texts(model, texts) else {
         return AccountNiche {
             niche: Niche::Unknown,
             confidence: 0.0,
@@ -300,13 +311,95 @@ pub fn account_niche<S: AsRef<str>>(
             texts_used: 0,
             alternatives: Vec::new(),
         };
-    }
-    let d = model.decide(&pool_account(&probs, ACCOUNT_SHARPENING));
+    };
+    let d = model.decide(&pooled);
     AccountNiche {
         niche: d.niche,
         confidence: d.confidence,
         declared: false,
         texts_used: used,
         alternatives: d.alternatives,
+    }
+}
+
+/// The pooled class probabilities (model class order) of an account's texts, and how many texts
+/// had words; `None` when none had.
+fn pooled_texts<S: AsRef<str>>(model: &NicheModel, texts: &[S]) -> Option<(Vec<f32>, u32)> {
+    let mut probs = Vec::new();
+    for t in texts {
+        let e = model.encode(t.as_ref());
+        if e.has_words {
+            probs.push(model.class_probabilities(&e));
+        }
+    }
+    if probs.is_empty() {
+        return None;
+    }
+    Some((pool_account(&probs, ACCOUNT_SHARPENING), probs.len() as u32))
+}
+
+/// Combine pooled class probabilities `p` (model class order) with a declared niche trusted with
+/// probability `trust` (see the module docs). `trust` is clamped to `[1/K, 1 − 1e-6]`, so a
+/// declaration never counts against its own niche and never makes the ads irrelevant.
+pub fn combine_declared(
+    classes: &[Option<Niche>],
+    p: &[f32],
+    declared: Niche,
+    trust: f32,
+) -> Vec<f32> {
+    let k = classes.len().max(2) as f32;
+    let trust = if trust.is_nan() { 1.0 / k } else { trust }.clamp(1.0 / k, 1.0 - 1e-6);
+    let other = (1.0 - trust) / (k - 1.0);
+    let mut q: Vec<f32> = classes
+        .iter()
+        .zip(p)
+        .map(|(c, &v)| v * if *c == Some(declared) { trust } else { other })
+        .collect();
+    let sum: f32 = q.iter().sum();
+    if sum > 0.0 && sum.is_finite() {
+        for v in q.iter_mut() {
+            *v /= sum;
+        }
+    }
+    q
+}
+
+/// An account's niche from its declared niche **and** its ad texts (see the module docs):
+/// `declared` (when given and not `unknown`) is combined with the ads' pooled probabilities as
+/// evidence that is right with probability `trust` ([`DECLARED_TRUST`] by default). With no
+/// declared niche this is [`account_niche`]; with no text with words the answer is the declared
+/// niche with confidence `trust`. `declared` in the result is true when the declared niche is the
+/// answer.
+pub fn account_niche_with_declared<S: AsRef<str>>(
+    model: &NicheModel,
+    declared: Option<Niche>,
+    trust: f32,
+    texts: &[S],
+) -> AccountNiche {
+    let Some(d) = declared.filter(|n| *n != Niche::Unknown) else {
+        return account_niche(model, None, texts);
+    };
+    let trust = trust.clamp(0.0, 1.0);
+    let Some((pooled, used)) = pooled_texts(model, texts) else {
+        return AccountNiche {
+            niche: d,
+            confidence: if trust.is_nan() {
+                0.0
+            } else {
+                f64::from(trust)
+            },
+            declared: true,
+            texts_used: 0,
+            alternatives: Vec::new(),
+        };
+    };
+    let q = combine_declared(model.classes(), &pooled, d, trust);
+    let r = model.decide(&q);
+    AccountNiche {
+        declared: r.niche == d,
+        niche: r.niche,
+        confidence: r.confidence,
+        texts_used: used,
+        alternatives: r.alternatives,
     }
 }

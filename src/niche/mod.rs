@@ -26,7 +26,8 @@ pub mod text;
 pub mod train;
 
 pub use classifier::{
-    account_niche, pool_account, AccountNiche, NicheDetection, NicheScore, ACCOUNT_SHARPENING,
+    account_niche, account_niche_with_declared, combine_declared, pool_account, AccountNiche,
+    NicheDetection, NicheScore, ACCOUNT_SHARPENING, DECLARED_TRUST,
 };
 pub use keyword::{seed_keyword_niche, KeywordDetection};
 pub use model::NicheModel;

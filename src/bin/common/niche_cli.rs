@@ -1,6 +1,6 @@
 //! Shared command-line plumbing of `train-niche` and `eval-niche` (included with `#[path]`).
 
-use crosslearn::niche::corpus::recipe::{Files, Recipe};
+use crosslearn::niche::corpus::recipe::{labelled_ids, load_with_pseudo, Data, Files, Recipe};
 use std::path::{Path, PathBuf};
 
 /// Parsed flags.
@@ -20,6 +20,9 @@ pub struct Args {
     pub teacher: PathBuf,
     /// Where to write `id,group,fold,niche` of every corpus text (for the teacher; empty: no).
     pub write_folds: PathBuf,
+    /// When set, only the corpus texts these label files label are trained on (the corpus label
+    /// files still decide what is evaluated).
+    pub train_labels: Option<Vec<PathBuf>>,
 }
 
 fn value<T: std::str::FromStr>(flag: &str, v: Option<String>) -> Result<T, String> {
@@ -40,6 +43,7 @@ pub fn parse_args() -> Result<Args, String> {
         pseudo: PathBuf::from("tests/data/niche_teacher_pseudo.csv"),
         teacher: PathBuf::from("tests/data/niche_teacher_cv.csv"),
         write_folds: PathBuf::new(),
+        train_labels: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -56,6 +60,7 @@ pub fn parse_args() -> Result<Args, String> {
             "--lr" => a.recipe.train.learning_rate = value(&flag, it.next())?,
             "--threshold" => a.recipe.train.threshold = value(&flag, it.next())?,
             "--ad-weight" => a.recipe.snippets.ad_copy_weight = value(&flag, it.next())?,
+            "--slogan-weight" => a.recipe.snippets.slogan_weight = value(&flag, it.next())?,
             "--max-words" => a.recipe.snippets.max_words = value(&flag, it.next())?,
             "--max-snippets" => a.recipe.snippets.max_snippets = value(&flag, it.next())?,
             "--no-other" => a.recipe.other_class = false,
@@ -71,6 +76,12 @@ pub fn parse_args() -> Result<Args, String> {
             "--pseudo-min" => a.recipe.pseudo_min = value(&flag, it.next())?,
             "--teacher" => a.teacher = value(&flag, it.next())?,
             "--write-folds" => a.write_folds = value(&flag, it.next())?,
+            "--holdout" => a.recipe.holdout = true,
+            "--no-holdout" => a.recipe.holdout = false,
+            "--train-labels" => {
+                let v: String = value(&flag, it.next())?;
+                a.train_labels = Some(v.split(',').map(PathBuf::from).collect());
+            }
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -81,13 +92,17 @@ fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// The corpus label files in use.
-/// The corpus label files the shipped `niche-v2` and its committed teacher outputs were made
-/// from. The later files (`corpus_advertisers_c.csv`, `_d.csv`) enter only when the teacher is
-/// rerun and the model retrained (docs/niche.md, "After new labels are merged"); `_second.csv` is the
-/// agreement check and never training data. `--corpus-labels` overrides this list.
-pub const DEFAULT_CORPUS_LABELS: [&str; 2] =
-    ["corpus_advertisers_a.csv", "corpus_advertisers_b.csv"];
+/// The corpus label files the shipped `niche-v2` was trained on and evaluated with: served ads
+/// (a, b, c) and slogans/taglines (d, training text only, weighted by `--slogan-weight`). The
+/// committed teacher outputs were made from a and b only (their pseudo-labels of texts that c and
+/// d now label are not used). `_second.csv` is the agreement check and never training data.
+/// `--corpus-labels` overrides this list.
+pub const DEFAULT_CORPUS_LABELS: [&str; 4] = [
+    "corpus_advertisers_a.csv",
+    "corpus_advertisers_b.csv",
+    "corpus_advertisers_c.csv",
+    "corpus_advertisers_d.csv",
+];
 
 pub fn corpus_label_paths(a: &Args) -> Result<Vec<PathBuf>, String> {
     if let Some(p) = &a.corpus_labels {
@@ -131,4 +146,19 @@ pub fn read_files(a: &Args) -> Result<Files, String> {
         labels: read(&a.labels)?,
         overrides: read(&a.overrides)?,
     })
+}
+
+/// Read every input and parse it (labels, corpus, pseudo-labels, the `--train-labels` restriction).
+pub fn load_data(a: &Args) -> Result<Data, String> {
+    let files = read_files(a)?;
+    let mut data = load_with_pseudo(&files, a.recipe.folds).map_err(|e| e.to_string())?;
+    if let Some(paths) = &a.train_labels {
+        let texts = paths
+            .iter()
+            .map(|p| read(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        data.train_ids = Some(labelled_ids(&files.corpus, &refs).map_err(|e| e.to_string())?);
+    }
+    Ok(data)
 }

@@ -98,6 +98,18 @@ pub fn fold_of(group: &str, k: u64) -> u64 {
     (fnv1a(group.as_bytes()) >> 8) % k.max(1)
 }
 
+/// Seed of the fixed held-out set of corpus advertisers ([`is_holdout`]). Chosen once, before
+/// any result on it was seen; changing it changes the held-out set.
+pub const HOLDOUT_SEED: &str = "crosslearn-niche-holdout-2026";
+
+/// Whether a split group (an advertiser, near-duplicates merged) belongs to the fixed held-out
+/// set of the ad copy: FNV-1a of `HOLDOUT_SEED + ":" + group`, mod 5, equal to 0 (one group in
+/// five). Used by `eval-niche --holdout` and `train-niche --holdout`: models that are compared on
+/// it never see these advertisers' labels or texts.
+pub fn is_holdout(group: &str) -> bool {
+    fnv1a(format!("{HOLDOUT_SEED}:{group}").as_bytes()).is_multiple_of(5)
+}
+
 /// Merge groups of documents that share their first 12 normalized tokens (union-find; each
 /// merged group takes the smallest name, so the result does not depend on input order).
 pub fn merge_near_duplicates(docs: &mut [Doc]) {
@@ -197,6 +209,8 @@ pub struct SnippetConfig {
     pub max_snippets: usize,
     /// Weight of a hand-labelled ad (divided by sqrt of its group's size).
     pub ad_copy_weight: f32,
+    /// Multiplier of that weight for labelled corpus slogans and taglines (not served ads).
+    pub slogan_weight: f32,
 }
 
 impl Default for SnippetConfig {
@@ -205,6 +219,7 @@ impl Default for SnippetConfig {
             max_words: 30,
             max_snippets: 6,
             ad_copy_weight: 3.0,
+            slogan_weight: 1.0,
         }
     }
 }
@@ -228,10 +243,14 @@ pub fn examples(docs: &[&Doc], classes: &[Option<Niche>], cfg: &SnippetConfig) -
         };
         if d.source.is_ad_copy() {
             let size = group_size.get(d.group.as_str()).copied().unwrap_or(1) as f32;
+            let kind = match d.source {
+                Source::Corpus(c) if c.kind() != adcorpus::Kind::Served => cfg.slogan_weight,
+                _ => 1.0,
+            };
             out.push(Example {
                 text: d.text.clone(),
                 class,
-                weight: cfg.ad_copy_weight / size.sqrt(),
+                weight: kind * cfg.ad_copy_weight / size.sqrt(),
             });
         } else {
             for s in snippets(&d.text, cfg.max_words)

@@ -15,13 +15,15 @@
 
 use super::adcorpus::{self, CorpusSource};
 use super::csv::{get, Table};
-use super::{examples, fold_of, merge_near_duplicates, sources, split_of, Doc, SnippetConfig};
+use super::{
+    examples, fold_of, is_holdout, merge_near_duplicates, sources, split_of, Doc, SnippetConfig,
+};
 use super::{Source, Split};
 use crate::error::{Error, ErrorCode, Result};
 use crate::niche::model::NicheModel;
 use crate::niche::train::{train, Example, TrainConfig};
 use crate::niche::Niche;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The input files' contents (the caller reads them).
 #[derive(Debug, Clone, Default)]
@@ -74,6 +76,9 @@ pub struct Data {
     pub unlabelled: Vec<Unlabelled>,
     /// Pseudo-labels by corpus id: column 0 = all labels, column `1 + f` = without fold `f`.
     pub pseudo: PseudoLabels,
+    /// When set, only the labelled corpus texts with these ids are trained on (the others are
+    /// still evaluated): lets one evaluation set compare recipes trained on fewer label files.
+    pub train_ids: Option<BTreeSet<String>>,
 }
 
 /// Parse the teacher's pseudo-label file `id,all,f0,..,f{k-1}`; a cell is `niche:probability`
@@ -173,7 +178,20 @@ pub fn load(files: &Files) -> Result<Data> {
         ids,
         unlabelled,
         pseudo: BTreeMap::new(),
+        train_ids: None,
     })
+}
+
+/// The ids of the corpus texts that `label_files` label with a niche or `other` (not `mixed`,
+/// `unclear` or empty texts): the training restriction [`Data::train_ids`].
+pub fn labelled_ids(corpus: &str, label_files: &[&str]) -> Result<BTreeSet<String>> {
+    let corpus = adcorpus::parse_corpus(corpus)?;
+    let labels = adcorpus::parse_labels(label_files)?;
+    Ok(adcorpus::labelled_docs(&corpus, &labels)
+        .0
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect())
 }
 
 /// [`load`] plus the teacher's pseudo-labels for `folds` folds.
@@ -198,12 +216,17 @@ pub struct Recipe {
     pub pseudo_weight: f32,
     /// Smallest teacher probability a pseudo-label needs to be used.
     pub pseudo_min: f32,
+    /// Leave the fixed held-out advertisers ([`is_holdout`]) out of training: their labelled ad
+    /// copy and their unlabelled texts.
+    pub holdout: bool,
 }
 
 impl Default for Recipe {
     fn default() -> Self {
-        // The recipe of `models/niche-v2.bin`. `models/niche-v1.bin` was trained without the
-        // corpus, with 12,000 buckets, ad-copy weight 3 and no pseudo-labels (docs/niche.md).
+        // The recipe of `models/niche-v2.bin`: trained without the fixed held-out advertisers,
+        // slogans and taglines at 5 % of a served ad's weight. `models/niche-v1.bin` was trained
+        // without the corpus or a held-out set, with 12,000 buckets, ad-copy weight 3 and no
+        // pseudo-labels (docs/niche.md).
         Recipe {
             train: TrainConfig {
                 hashing: crate::niche::hashing::HashingConfig {
@@ -214,12 +237,14 @@ impl Default for Recipe {
             },
             snippets: SnippetConfig {
                 ad_copy_weight: 6.0,
+                slogan_weight: 0.05,
                 ..SnippetConfig::default()
             },
             other_class: true,
             folds: 5,
             pseudo_weight: 1.0,
             pseudo_min: 0.5,
+            holdout: true,
         }
     }
 }
@@ -246,13 +271,18 @@ impl Recipe {
         let train_docs: Vec<&Doc> = data
             .docs
             .iter()
-            .filter(|d| {
+            .zip(&data.ids)
+            .filter(|(d, id)| {
                 if d.source.is_ad_copy() {
                     keep_ad(d)
+                        && !(self.holdout && is_holdout(&d.group))
+                        && (id.is_empty()
+                            || data.train_ids.as_ref().is_none_or(|t| t.contains(*id)))
                 } else {
                     split_of(&d.group) == Split::Train
                 }
             })
+            .map(|(d, _)| d)
             .collect();
         let calib_docs: Vec<&Doc> = data
             .docs
@@ -265,13 +295,25 @@ impl Recipe {
         // advertiser groups (say a slogan of a labelled tweet advertiser) must not be trained on.
         let held_out = pseudo_column.checked_sub(1).map(|f| f as u64);
         if self.pseudo_weight > 0.0 {
-            for u in &data.unlabelled {
-                if held_out.is_some_and(|f| fold_of(&u.group, self.folds) == f) {
+            // Unlabelled texts, and labelled corpus texts outside `train_ids` (which a recipe
+            // trained on fewer label files saw as unlabelled), in corpus order within each.
+            let restricted = data.docs.iter().zip(&data.ids).filter(|(_, id)| {
+                !id.is_empty() && data.train_ids.as_ref().is_some_and(|t| !t.contains(*id))
+            });
+            let candidates = data
+                .unlabelled
+                .iter()
+                .map(|u| (&u.id, &u.group, &u.text))
+                .chain(restricted.map(|(d, id)| (id, &d.group, &d.text)));
+            for (id, group, text) in candidates {
+                if held_out.is_some_and(|f| fold_of(group, self.folds) == f)
+                    || (self.holdout && is_holdout(group))
+                {
                     continue;
                 }
                 let cell = data
                     .pseudo
-                    .get(&u.id)
+                    .get(id)
                     .and_then(|cells| cells.get(pseudo_column).copied().flatten());
                 let Some((niche, p)) = cell else { continue };
                 let Some(class) = classes.iter().position(|c| *c == niche) else {
@@ -279,7 +321,7 @@ impl Recipe {
                 };
                 if p >= self.pseudo_min {
                     train.push(Example {
-                        text: u.text.clone(),
+                        text: text.clone(),
                         class,
                         weight: self.pseudo_weight * p,
                     });
