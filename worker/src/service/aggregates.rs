@@ -434,12 +434,20 @@ pub struct Source {
     pub fallback_reason: Option<String>,
 }
 
-/// The aggregates a publication should use: Redis's when it answers and, after a [`drain`], is
-/// trusted ([`verdict`]); D1's otherwise. Returns them with the opted-in and contributing counts.
-pub async fn publication_aggregates<S: Accounts + Records, O: Outbox, A: AggregateStore>(
+/// The aggregates a publication of `period` should use: Redis's when it answers and, after a
+/// [`drain`], is trusted ([`verdict`]); otherwise D1's, read a page of accounts at a time with
+/// niche membership frozen for the period, exactly as in D1-only mode
+/// ([`crate::service::publish::frozen_aggregates`]). Returns them with the opted-in and
+/// contributing counts.
+pub async fn publication_aggregates<
+    S: Accounts + Records + crate::ports::Membership,
+    O: Outbox,
+    A: AggregateStore,
+>(
     store: &S,
     outbox: &O,
     redis: Option<Result<&mut A, RedisError>>,
+    period: u32,
     config: &ReleaseConfig,
 ) -> Result<(Aggregates, usize, usize, Source), ApiError> {
     let reason = match redis {
@@ -467,7 +475,8 @@ pub async fn publication_aggregates<S: Accounts + Records, O: Outbox, A: Aggrega
             Err(AggError::Redis(e)) => e.to_string(),
         },
     };
-    let (aggs, opted, contributing) = d1_aggregates(store, config).await?;
+    let (aggs, opted, contributing, _skipped) =
+        crate::service::publish::frozen_aggregates(store, period, config).await?;
     Ok((
         aggs,
         opted,
@@ -768,6 +777,7 @@ mod tests {
             &store,
             &outbox,
             Some(Ok(&mut redis)),
+            1,
             &config,
         ))
         .unwrap();
@@ -779,11 +789,16 @@ mod tests {
             &store,
             &outbox,
             Some(Ok(&mut redis)),
+            1,
             &config,
         ))
         .unwrap();
         assert_eq!(source.source, "redis");
-        assert_eq!(aggs_r, aggs);
+        // The D1 path lists every niche, Redis only those with contributions.
+        let present = |a: Aggregates| -> Aggregates {
+            a.into_iter().filter(|(_, v)| v.accounts != 0).collect()
+        };
+        assert_eq!(present(aggs_r), present(aggs));
         consistent(&store, &outbox, &mut redis);
 
         // Redis restarted empty (no persistence): not ready -> fallback until the drain rebuilds.
@@ -898,6 +913,7 @@ mod tests {
             &store,
             &outbox,
             Some(Ok(&mut redis)),
+            1,
             &config,
         ))
         .unwrap();

@@ -171,6 +171,7 @@ where
                     ports.store,
                     ports.outbox,
                     Some(Ok(&mut redis)),
+                    publish::period_at(now_ms, config),
                     config,
                 )
                 .await;
@@ -182,6 +183,7 @@ where
                     ports.store,
                     ports.outbox,
                     Some(Err(e)),
+                    publish::period_at(now_ms, config),
                     config,
                 )
                 .await?
@@ -384,6 +386,35 @@ mod tests {
         ))
         .unwrap();
         assert_eq!((source.source, source.fallback_reason), ("redis", None));
+    }
+
+    #[test]
+    fn the_fallback_from_an_untrusted_redis_freezes_niches_like_d1_only_mode() {
+        let store = MemoryStore::new();
+        let outbox = MemoryOutbox::new();
+        for i in 0..60 {
+            account(&store, &format!("f{i:02}"), "fitness", true);
+            account(&store, &format!("b{i:02}"), "beauty", true);
+        }
+        let config = ReleaseConfig::default();
+        let period = publish::period_at(NOW, &config);
+        let down = || Some(Err(crate::ports::RedisError::Io("refused".into())));
+        let fallback = || {
+            run(aggregates::publication_aggregates::<
+                _,
+                _,
+                crate::testing::MemoryConn,
+            >(&store, &outbox, down(), period, &config))
+            .unwrap()
+        };
+        let (first, _, _, source) = fallback();
+        assert_eq!(source.source, "d1");
+        assert_eq!(first[&Niche::Beauty].accounts, 60);
+        // f00's records now say beauty; within the period it stays counted in fitness only.
+        crate::testing::fixtures::add_records(&store, "f00", "beauty", 50);
+        let (second, opted, _, _) = fallback();
+        assert_eq!(opted, 120);
+        assert_eq!(second[&Niche::Beauty].accounts, 60, "counted twice");
     }
 
     #[test]
