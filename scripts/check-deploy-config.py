@@ -6,7 +6,7 @@
 - `workers_dev = false` in production (no *.workers.dev route);
 - ENVIRONMENT = "production" (dev-only routes such as the fault hook refuse to run there) and no
   FAULT_INJECTION variable;
-- RELEASE_CONFIG sets k >= 50.
+- RELEASE_CONFIG sets k >= 50 and a monthly cadence (cadence_days >= 28).
 
 Exits 1 naming every rule broken.
 """
@@ -33,14 +33,19 @@ else:
     if "FAULT_INJECTION" in v:
         errors.append("env.production.vars.FAULT_INJECTION must not be set")
     try:
-        k = json.loads(v.get("RELEASE_CONFIG", "{}")).get("k")
+        release = json.loads(v.get("RELEASE_CONFIG", "{}"))
     except json.JSONDecodeError as e:
-        k = None
+        release = {}
         errors.append(f"env.production.vars.RELEASE_CONFIG: not JSON ({e})")
+    k = release.get("k")
     if not isinstance(k, int) or k < 50:
         errors.append(f"env.production.vars.RELEASE_CONFIG.k must be an integer >= 50, got {k!r}")
+    # The documented cadence (docs/privacy.md): monthly, so a year composes to at most ~12 releases.
+    cadence = release.get("cadence_days", 7)
+    if not isinstance(cadence, int) or cadence < 28:
+        errors.append(f"env.production.vars.RELEASE_CONFIG.cadence_days must be an integer >= 28 (monthly), got {cadence!r}")
 for e in errors:
     print(f"{path}: {e}", file=sys.stderr)
 if errors:
     sys.exit(1)
-print(f"{path}: production config ok (name {prod['name']!r}, workers_dev false, k {k})")
+print(f"{path}: production config ok (name {prod['name']!r}, workers_dev false, k {k}, cadence {cadence} days)")

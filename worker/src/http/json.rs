@@ -404,4 +404,25 @@ mod tests {
             ErrorCode::Duplicate
         );
     }
+
+    /// The production RELEASE_CONFIG in wrangler.toml is one the Worker accepts, with k >= 50
+    /// and the documented monthly cadence.
+    #[test]
+    fn the_production_release_config_parses() {
+        let toml = include_str!("../../../wrangler.toml");
+        let section = toml
+            .split("\n[")
+            .find(|s| s.starts_with("env.production.vars]"))
+            .expect("wrangler.toml has [env.production.vars]");
+        let raw = section
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .find(|(k, _)| k.trim() == RELEASE_CONFIG_VAR)
+            .map(|(_, v)| v.trim().trim_matches('\'').to_string())
+            .expect("production sets RELEASE_CONFIG");
+        let config = release_config(Some(&raw)).unwrap();
+        assert!(config.k >= 50, "{config:?}");
+        assert_eq!(config.cadence_days, 30);
+        assert!(config.budget_per_window <= config.epsilon * f64::from(config.window_periods));
+    }
 }
