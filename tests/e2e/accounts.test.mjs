@@ -57,6 +57,38 @@ async function createAccount(accountId) {
   return r.json;
 }
 
+describe('export pages', () => {
+  test('an export of 2,400 records comes in pages that together hold every record once', async () => {
+    const acc = await createAccount('pages-1');
+    const ids = Array.from({ length: 2400 }, (_, i) => `p ${String(i).padStart(4, '0')}/é`);
+    for (let i = 0; i < ids.length; i += MAX_BATCH_RECORDS) {
+      const records = ids.slice(i, i + MAX_BATCH_RECORDS).map((id) => record(id));
+      const r = await call('POST', '/api/accounts/pages-1/records', { token: acc.token, body: { records } });
+      assert.equal(r.status, 200, r.text);
+    }
+    const seen = [];
+    const sizes = [];
+    let cursor;
+    for (;;) {
+      const q = cursor ? `?cursor=${cursor}` : '';
+      const r = await call('GET', `/api/accounts/pages-1/export${q}`, { token: acc.token });
+      assert.equal(r.status, 200, r.text);
+      sizes.push(r.json.records.length);
+      seen.push(...r.json.records.map((x) => x.record_id));
+      if (!r.json.next_cursor) break;
+      assert.match(r.json.next_cursor, /^([0-9a-f]{2})+$/);
+      cursor = r.json.next_cursor;
+    }
+    assert.deepEqual(sizes, [1000, 1000, 400]);
+    assert.deepEqual(seen, [...ids].sort());
+    const small = await call('GET', '/api/accounts/pages-1/export?limit=5000', { token: acc.token });
+    assert.equal(small.json.records.length, 2400);
+    assert.equal(small.json.next_cursor, undefined);
+    assert.equal(expectError(await call('GET', '/api/accounts/pages-1/export?limit=0', { token: acc.token }), 422, 'invalid_value').field, 'limit');
+    assert.equal(expectError(await call('GET', '/api/accounts/pages-1/export?cursor=zz', { token: acc.token }), 422, 'invalid_value').field, 'cursor');
+  });
+});
+
 describe('account lifecycle', () => {
   test('create -> ingest -> consent -> export -> erase -> nothing left', async () => {
     const acc = await createAccount('life-1');

@@ -177,6 +177,14 @@ pub trait Records {
     ) -> StoreResult<Vec<bool>>;
     /// All records of the account, ordered by record id.
     async fn records(&self, account_id: &str) -> StoreResult<Vec<CreativeRecord>>;
+    /// At most `limit` records of the account whose id sorts after `after` (`""`: from the
+    /// first), ordered by record id: one page of an export.
+    async fn records_page(
+        &self,
+        account_id: &str,
+        after: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<CreativeRecord>>;
     /// How many records the account has stored (for the per-account storage cap).
     async fn record_count(&self, account_id: &str) -> StoreResult<u64>;
 }

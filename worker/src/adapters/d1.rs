@@ -336,6 +336,34 @@ impl Records for D1Store {
             .collect()
     }
 
+    async fn records_page(
+        &self,
+        account_id: &str,
+        after: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<CreativeRecord>> {
+        let rows: Vec<RecordRow> = self
+            .statement(
+                "SELECT record_json FROM records WHERE account_id = ?1 AND record_id > ?2 \
+                 ORDER BY record_id LIMIT ?3",
+                &[
+                    text(account_id),
+                    text(after),
+                    JsValue::from_f64(f64::from(limit)),
+                ],
+            )?
+            .all()
+            .await
+            .map_err(fault)?
+            .results()
+            .map_err(fault)?;
+        rows.iter()
+            .map(|r| {
+                serde_json::from_str(&r.record_json).map_err(|e| StoreError::new(e.to_string()))
+            })
+            .collect()
+    }
+
     async fn record_count(&self, account_id: &str) -> StoreResult<u64> {
         let n: Option<f64> = self
             .statement(

@@ -15,7 +15,7 @@
 //! The route serving it builds the document once per isolate and serves it as is.
 
 use crate::error::ErrorBody;
-use crate::http::table::{Answer, Auth, Body, Route};
+use crate::http::table::{Answer, Auth, Body, Query, Route};
 use schemars::generate::SchemaSettings;
 use serde_json::{json, Map, Value};
 
@@ -211,9 +211,16 @@ pub fn generate(table: &[Route]) -> (Value, Vec<String>) {
             .iter()
             .map(|name| json!({"name": name, "in": "path", "required": true, "schema": path_param_schema(name)}))
             .collect();
-        for (name, values) in op.query {
+        for q in op.query {
+            let schema = match *q {
+                Query::Enum(_, values) => json!({"type": "string", "enum": values}),
+                Query::Integer(_, min, max) => {
+                    json!({"type": "integer", "minimum": min, "maximum": max})
+                }
+                Query::Pattern(_, pattern) => json!({"type": "string", "pattern": pattern}),
+            };
             parameters.push(
-                json!({"name": name, "in": "query", "required": false, "schema": {"type": "string", "enum": values}}),
+                json!({"name": q.name(), "in": "query", "required": false, "schema": schema}),
             );
         }
         let mut responses_obj = Map::new();

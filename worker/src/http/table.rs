@@ -135,8 +135,8 @@ pub struct Route {
     pub status: u16,
     /// The successful answer.
     pub answer: Answer,
-    /// Query parameters: (name, allowed values).
-    pub query: &'static [(&'static str, &'static [&'static str])],
+    /// Query parameters, all optional.
+    pub query: &'static [Query],
     /// A development aid (the D1 fault hook, ...): off, answered 404, where the `ENVIRONMENT`
     /// var is `production` ([`crate::http::edge`]).
     pub dev_only: bool,
@@ -285,8 +285,28 @@ impl Route {
     }
 
     /// Takes these query parameters.
-    pub const fn query(self, query: &'static [(&'static str, &'static [&'static str])]) -> Route {
+    pub const fn query(self, query: &'static [Query]) -> Route {
         Route { query, ..self }
+    }
+}
+
+/// One optional query parameter of a route (its OpenAPI schema; the handler checks it).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Query {
+    /// One of these words.
+    Enum(&'static str, &'static [&'static str]),
+    /// An integer in `min..=max`.
+    Integer(&'static str, u32, u32),
+    /// A string matching this regular expression.
+    Pattern(&'static str, &'static str),
+}
+
+impl Query {
+    /// The parameter's name.
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Query::Enum(n, _) | Query::Integer(n, _, _) | Query::Pattern(n, _) => n,
+        }
     }
 }
 

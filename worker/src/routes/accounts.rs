@@ -4,8 +4,8 @@
 use crate::adapters::bindings;
 use crate::error::ApiError;
 use crate::http::json::{parse, parse_or_default};
-use crate::http::read_body;
 use crate::http::respond::private_json;
+use crate::http::{query_param, read_body};
 use crate::routes::{account_param, connect, now};
 use crate::service::accounts::{self as service, owned};
 use crate::service::aggregates::SyncOutcome;
@@ -96,8 +96,11 @@ pub async fn export(req: Request, ctx: RouteContext<()>) -> worker::Result<Respo
     let result = async {
         let (store, caller) = connect(&req, &ctx).await?;
         let id = account_param(&ctx, "id")?;
+        let url = req.inner().url();
+        let page =
+            service::ExportPage::parse(query_param(&url, "cursor"), query_param(&url, "limit"))?;
         let owner = owned(&store, &caller, &id).await?;
-        service::export(&store, &owner, &now()).await
+        service::export(&store, &owner, &page, &now()).await
     }
     .await;
     private_json(result, 200)

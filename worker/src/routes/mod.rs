@@ -20,8 +20,8 @@ use crate::adapters::bindings;
 use crate::adapters::d1::D1Store;
 use crate::error::ApiError;
 use crate::handler;
-use crate::http::table::{Auth, Route};
-use crate::service::accounts::check_account_id;
+use crate::http::table::{Auth, Query, Route};
+use crate::service::accounts::{check_account_id, EXPORT_CURSOR_PATTERN, MAX_EXPORT_PAGE};
 use crate::service::auth::{self, Caller};
 use crate::service::{aggregates, compute, crosslearning as cl, publish, wisdom};
 use worker::{Date, Request, RouteContext};
@@ -126,8 +126,12 @@ pub const ROUTES: &[Route] = &[
         .writes_d1()
         .body::<ConsentRequest>()
         .answers::<ConsentResponse>(),
-    Route::get(ACCOUNT_EXPORT, "Everything stored about the account", handler!(accounts::export))
+    Route::get(ACCOUNT_EXPORT, "Everything stored about the account, records one page at a time (follow next_cursor)", handler!(accounts::export))
         .auth(Auth::Account)
+        .query(&[
+            Query::Pattern("cursor", EXPORT_CURSOR_PATTERN),
+            Query::Integer("limit", 1, MAX_EXPORT_PAGE),
+        ])
         .answers::<Export>(),
     Route::post(ACCOUNT_TOKEN, "Rotate the account's token: the new one is returned once, the old one stops working", handler!(accounts::rotate_token))
         .auth(Auth::Account)
@@ -136,7 +140,7 @@ pub const ROUTES: &[Route] = &[
     Route::get(NICHE_WISDOM, "The niche's latest published wisdom (re-read, never re-released)", handler!(crosslearning::niche_wisdom))
         .limited()
         .reads_releases()
-        .query(&[("force_refresh", &["true", "false", "1", "0"])])
+        .query(&[Query::Enum("force_refresh", &["true", "false", "1", "0"])])
         .answers::<wisdom::WisdomAnswer>(),
     Route::get(ALL_WISDOM, "Every published niche's wisdom", handler!(crosslearning::all_wisdom))
         .limited()
@@ -202,7 +206,7 @@ pub const ROUTES: &[Route] = &[
     Route::get(AGGREGATES, "The exact pre-noise aggregates from D1 or Redis", handler!(admin::aggregates))
         .auth(Auth::Operator)
         .needs_redis()
-        .query(&[("source", &["d1", "redis"])])
+        .query(&[Query::Enum("source", &["d1", "redis"])])
         .answers::<admin::AggregatesAnswer>(),
     Route::get(RUNTIME, "This isolate's wasm linear memory and rate-limiter size (soak diagnostics)", handler!(admin::runtime))
         .auth(Auth::Operator)

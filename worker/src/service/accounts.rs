@@ -418,15 +418,104 @@ pub async fn set_consent<S: Accounts + Records, O: Outbox, L: AggregatesLink>(
     .await
 }
 
-/// `GET /api/accounts/{id}/export`: everything stored about the account.
+/// Records per export page when the request gives no `limit`.
+pub const DEFAULT_EXPORT_PAGE: u32 = 1_000;
+/// Most records per export page (`limit`): one page stays a few MB of JSON.
+pub const MAX_EXPORT_PAGE: u32 = 5_000;
+/// An export cursor: the last record id of the previous page, hex-encoded UTF-8 (opaque to the
+/// client; record ids are at most 128 characters).
+pub const EXPORT_CURSOR_PATTERN: &str = "^([0-9a-f]{2}){1,512}$";
+
+/// Which page of an export: records after the cursor, at most `limit` of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportPage {
+    /// Records whose id sorts after this one (`""`: from the first).
+    pub after: String,
+    /// Most records on the page (`1..=MAX_EXPORT_PAGE`).
+    pub limit: u32,
+}
+
+impl ExportPage {
+    /// From the `cursor` and `limit` query parameters (raw, as in the URL); an error names the
+    /// parameter and the reason.
+    pub fn parse(cursor: Option<&str>, limit: Option<&str>) -> Result<ExportPage, ApiError> {
+        let invalid = |field: &str, message: String| ApiError::Invalid {
+            code: "invalid_value",
+            field: Some(field.to_string()),
+            message,
+        };
+        let limit = match limit {
+            None => DEFAULT_EXPORT_PAGE,
+            Some(raw) => match raw.parse::<u32>() {
+                Ok(n) if (1..=MAX_EXPORT_PAGE).contains(&n) => n,
+                _ => {
+                    return Err(invalid(
+                        "limit",
+                        format!("limit must be an integer in 1..={MAX_EXPORT_PAGE}, got {raw:?}"),
+                    ))
+                }
+            },
+        };
+        let after = match cursor {
+            None => String::new(),
+            Some(raw) => decode_cursor(raw).ok_or_else(|| {
+                invalid(
+                    "cursor",
+                    "cursor must be a next_cursor value from a previous export page".to_string(),
+                )
+            })?,
+        };
+        Ok(ExportPage { after, limit })
+    }
+}
+
+impl Default for ExportPage {
+    fn default() -> Self {
+        ExportPage {
+            after: String::new(),
+            limit: DEFAULT_EXPORT_PAGE,
+        }
+    }
+}
+
+/// The cursor that continues after `record_id`.
+pub fn encode_cursor(record_id: &str) -> String {
+    record_id.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The position a cursor names, if it is one (even-length lowercase hex, at most 1,024
+/// characters). Any such value is a position: bytes that are not UTF-8 are read lossily, so a
+/// made-up cursor only starts the page elsewhere in the id order.
+fn decode_cursor(raw: &str) -> Option<String> {
+    if raw.is_empty() || !raw.len().is_multiple_of(2) || raw.len() > 1024 {
+        return None;
+    }
+    let bytes = (0..raw.len())
+        .step_by(2)
+        .map(|i| {
+            let pair = raw.get(i..i + 2)?;
+            if !pair.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+                return None;
+            }
+            u8::from_str_radix(pair, 16).ok()
+        })
+        .collect::<Option<Vec<u8>>>()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// `GET /api/accounts/{id}/export`: everything stored about the account, its records one page
+/// at a time.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Export {
     /// The account.
     pub account: Account,
     /// Its consent.
     pub consent: Consent,
-    /// Its records, by record id.
+    /// This page of its records, by record id (at most `limit`, default 1,000).
     pub records: Vec<CreativeRecord>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
     /// Its cross-learning events, oldest first.
     pub events: Vec<Event>,
     /// Its latest extracted insight (`POST /api/cross-learning/extract-insights`), if any.
@@ -435,17 +524,30 @@ pub struct Export {
     pub exported_at: String,
 }
 
-/// Export everything of the account.
+/// Export everything of the account, with one page of its records.
 pub async fn export<S: Accounts + Records + Events + Insights>(
     store: &S,
     owner: &Owned,
+    page: &ExportPage,
     now: &str,
 ) -> Result<Export, ApiError> {
     let account_id = owner.id();
+    // One more than the page: whether another page follows.
+    let mut records = store
+        .records_page(account_id, &page.after, page.limit + 1)
+        .await
+        .map_err(internal)?;
+    let next_cursor = if records.len() > page.limit as usize {
+        records.truncate(page.limit as usize);
+        records.last().map(|r| encode_cursor(&r.record_id))
+    } else {
+        None
+    };
     Ok(Export {
         account: owner.account().clone(),
         consent: store.consent(account_id).await.map_err(internal)?,
-        records: store.records(account_id).await.map_err(internal)?,
+        records,
+        next_cursor,
         events: store.events(account_id).await.map_err(internal)?,
         insight: store.insight(account_id).await.map_err(internal)?,
         exported_at: now.to_string(),
@@ -562,6 +664,79 @@ mod tests {
             Some(&format!("Bearer {token}")),
             Some(OP),
         ))
+    }
+
+    #[test]
+    fn the_export_pages_through_every_record_once_in_order() {
+        let (store, a, _) = setup();
+        let me = caller(&store, &a).unwrap();
+        // 25 records, ids with characters a URL would have to escape.
+        let ids: Vec<String> = (0..25).map(|i| format!("r {i:02}/é&?")).collect();
+        let records: Vec<Value> = ids.iter().map(|id| record(id)).collect();
+        run(ingest(
+            &store,
+            &me,
+            "a",
+            &body(serde_json::json!({ "records": records })),
+            NOW,
+        ))
+        .unwrap();
+        let owner = run(owned(&store, &me, "a")).unwrap();
+        let mut cursor: Option<String> = None;
+        let mut seen = Vec::new();
+        let mut pages = 0;
+        loop {
+            let page = ExportPage::parse(cursor.as_deref(), Some("10")).unwrap();
+            let out = run(super::export(&store, &owner, &page, NOW)).unwrap();
+            pages += 1;
+            seen.extend(out.records.iter().map(|r| r.record_id.clone()));
+            match out.next_cursor {
+                Some(c) => {
+                    assert!(regex_lite_hex(&c), "{c}");
+                    cursor = Some(c);
+                }
+                None => break,
+            }
+        }
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!((pages, seen), (3, sorted));
+        // The default page holds them all; a full last page has no cursor.
+        let all = run(super::export(&store, &owner, &ExportPage::default(), NOW)).unwrap();
+        assert_eq!((all.records.len(), all.next_cursor), (25, None));
+        let exact = ExportPage::parse(None, Some("25")).unwrap();
+        assert_eq!(
+            run(super::export(&store, &owner, &exact, NOW))
+                .unwrap()
+                .next_cursor,
+            None
+        );
+    }
+
+    /// The cursor pattern of the OpenAPI document, checked by hand.
+    fn regex_lite_hex(c: &str) -> bool {
+        !c.is_empty()
+            && c.len().is_multiple_of(2)
+            && c.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    }
+
+    #[test]
+    fn bad_export_parameters_name_the_parameter() {
+        for limit in ["0", "5001", "-1", "ten", "", "1.5"] {
+            let e = ExportPage::parse(None, Some(limit)).unwrap_err();
+            assert_eq!((e.status(), e.field()), (422, Some("limit")), "{limit}");
+        }
+        for cursor in ["", "zz", "abc", "ABCD", "+f", &"ab".repeat(513)] {
+            let e = ExportPage::parse(Some(cursor), None).unwrap_err();
+            assert_eq!((e.status(), e.field()), (422, Some("cursor")), "{cursor}");
+        }
+        let page = ExportPage::parse(Some(&encode_cursor("r 1/é")), Some("5000")).unwrap();
+        assert_eq!((page.after.as_str(), page.limit), ("r 1/é", 5000));
+        // A made-up cursor that is not UTF-8 is still a position (schema-valid input is accepted).
+        assert_eq!(
+            ExportPage::parse(Some("ff"), None).unwrap().after,
+            "\u{fffd}"
+        );
     }
 
     #[test]

@@ -247,6 +247,23 @@ impl Records for MemoryStore {
             .collect())
     }
 
+    async fn records_page(
+        &self,
+        account_id: &str,
+        after: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<CreativeRecord>> {
+        self.check()?;
+        Ok(self
+            .records
+            .borrow()
+            .iter()
+            .filter(|((a, id), _)| a == account_id && id.as_str() > after)
+            .take(limit as usize)
+            .map(|(_, r)| r.clone())
+            .collect())
+    }
+
     async fn record_count(&self, account_id: &str) -> StoreResult<u64> {
         self.check()?;
         Ok(self

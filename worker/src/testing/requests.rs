@@ -99,7 +99,7 @@ pub async fn export<S: Accounts + Records + Events + Insights>(
     now: &str,
 ) -> Result<Export, ApiError> {
     let owner = owned(store, caller, account_id).await?;
-    accounts::export(store, &owner, now).await
+    accounts::export(store, &owner, &accounts::ExportPage::default(), now).await
 }
 
 /// `DELETE /api/accounts/{id}` in D1-only mode.
