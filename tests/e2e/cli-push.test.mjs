@@ -47,7 +47,11 @@ function writeRecords(file, n) {
 
 let worker;
 let dir;
+let bin;
 before(async () => {
+  // Build the CLI before the Worker starts: the build blocks this process's event loop (tens of
+  // seconds on a cold target), which must not stall a running `wrangler dev` child.
+  bin = cliBinary();
   worker = await startWorker({ vars: { OPERATOR_TOKEN: OPERATOR } });
   dir = mkdtempSync(path.join(tmpdir(), 'crosslearn-cli-push-'));
 });
@@ -65,7 +69,6 @@ function confirmedBatches(stateFile) {
 }
 
 test('push 10,000 records, killed half-way, resumes with no loss and no duplicate', async (t) => {
-  const bin = cliBinary();
   const r = await request(`${worker.url}/api/accounts`, {
     method: 'POST',
     body: { account_id: 'cli_push' },
