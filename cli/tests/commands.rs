@@ -14,12 +14,8 @@ const FB: &str = "src_ads_creative_facebook_all_data.csv";
 const TT: &str = "src_ads_tiktok_ads_all_data.csv";
 const KAG: &str = "KAG_conversion_data.csv";
 
-/// A byte-identical prefix of a real export (cli/tests/data/README.md).
-fn sample(name: &str) -> String {
-    format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-const FB_SAMPLE: &str = "facebook_export_sample.csv";
-const TT_SAMPLE: &str = "tiktok_export_sample.csv";
+const FB_SAMPLE: &str = FB;
+const TT_SAMPLE: &str = TT;
 
 fn niche_model() -> NicheModel {
     NicheModel::from_bytes(include_bytes!("../../models/niche-v2.bin")).unwrap()

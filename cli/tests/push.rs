@@ -361,14 +361,7 @@ fn niche_auto_declares_the_detected_account_niche_on_records_without_one() {
     use crosslearn::niche::{account_niche, NicheModel};
     let dir = tempdir("push-niche");
     let input = dir.join("fb.csv");
-    std::fs::copy(
-        format!(
-            "{}/tests/data/facebook_export_sample.csv",
-            env!("CARGO_MANIFEST_DIR")
-        ),
-        &input,
-    )
-    .unwrap();
+    std::fs::copy(sample("src_ads_creative_facebook_all_data.csv"), &input).unwrap();
     let input = input.to_str().unwrap().to_string();
     let token = token_file(&dir);
     let ingest = Ingest::new();

@@ -36,6 +36,34 @@ pub fn data(name: &str) -> String {
     p
 }
 
+/// Records in a [`sample`]: the slower commands (niche, insights, score) run on a prefix of the
+/// export so the debug-build test run stays short; import, MCDM and push use the full files.
+pub const SAMPLE_RECORDS: u64 = 400;
+
+/// A byte-identical prefix of the real export `name` in `../shared/data` (its header and first
+/// [`SAMPLE_RECORDS`] records, cut at a record boundary), written to the test's temp folder: the
+/// exports' licence does not allow copies in the repository.
+pub fn sample(name: &str) -> String {
+    let bytes = std::fs::read(data(name)).unwrap();
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(bytes.as_slice());
+    let mut record = csv::ByteRecord::new();
+    let mut n = 0;
+    while n < SAMPLE_RECORDS && reader.read_byte_record(&mut record).unwrap() {
+        n += 1;
+    }
+    assert_eq!(
+        n, SAMPLE_RECORDS,
+        "{name} has fewer records than the sample"
+    );
+    let end = reader.position().byte() as usize;
+    let dir = std::env::temp_dir().join(format!("crosslearn-cli-samples-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, &bytes[..end]).unwrap();
+    path.to_str().unwrap().to_string()
+}
 /// A fresh temporary directory for one test.
 pub fn tempdir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("crosslearn-cli-{name}-{}", std::process::id()));
