@@ -30,6 +30,22 @@ impl D1Store {
         self.db.prepare(sql).bind(args).map_err(fault)
     }
 
+    /// The records a `SELECT record_json ...` statement returns, decoded.
+    async fn record_rows(&self, sql: &str, args: &[JsValue]) -> StoreResult<Vec<CreativeRecord>> {
+        let rows: Vec<RecordRow> = self
+            .statement(sql, args)?
+            .all()
+            .await
+            .map_err(fault)?
+            .results()
+            .map_err(fault)?;
+        rows.iter()
+            .map(|r| {
+                serde_json::from_str(&r.record_json).map_err(|e| StoreError::new(e.to_string()))
+            })
+            .collect()
+    }
+
     /// Run a write batch of `what` (one transaction). Every D1 write goes through here or
     /// [`D1Store::write`]: the fault hook ([`super::faults::check_write`]) may refuse it before any
     /// SQL is sent, and a failure is a [`StoreError::write`] (503 `storage_unavailable`).
@@ -319,21 +335,11 @@ impl Records for D1Store {
     }
 
     async fn records(&self, account_id: &str) -> StoreResult<Vec<CreativeRecord>> {
-        let rows: Vec<RecordRow> = self
-            .statement(
-                "SELECT record_json FROM records WHERE account_id = ?1 ORDER BY record_id",
-                &[text(account_id)],
-            )?
-            .all()
-            .await
-            .map_err(fault)?
-            .results()
-            .map_err(fault)?;
-        rows.iter()
-            .map(|r| {
-                serde_json::from_str(&r.record_json).map_err(|e| StoreError::new(e.to_string()))
-            })
-            .collect()
+        self.record_rows(
+            "SELECT record_json FROM records WHERE account_id = ?1 ORDER BY record_id",
+            &[text(account_id)],
+        )
+        .await
     }
 
     async fn records_page(
@@ -342,26 +348,16 @@ impl Records for D1Store {
         after: &str,
         limit: u32,
     ) -> StoreResult<Vec<CreativeRecord>> {
-        let rows: Vec<RecordRow> = self
-            .statement(
-                "SELECT record_json FROM records WHERE account_id = ?1 AND record_id > ?2 \
-                 ORDER BY record_id LIMIT ?3",
-                &[
-                    text(account_id),
-                    text(after),
-                    JsValue::from_f64(f64::from(limit)),
-                ],
-            )?
-            .all()
-            .await
-            .map_err(fault)?
-            .results()
-            .map_err(fault)?;
-        rows.iter()
-            .map(|r| {
-                serde_json::from_str(&r.record_json).map_err(|e| StoreError::new(e.to_string()))
-            })
-            .collect()
+        self.record_rows(
+            "SELECT record_json FROM records WHERE account_id = ?1 AND record_id > ?2 \
+             ORDER BY record_id LIMIT ?3",
+            &[
+                text(account_id),
+                text(after),
+                JsValue::from_f64(f64::from(limit)),
+            ],
+        )
+        .await
     }
 
     async fn record_count(&self, account_id: &str) -> StoreResult<u64> {
