@@ -90,25 +90,14 @@ impl Outbox for D1Store {
     }
 
     async fn rows(&self) -> StoreResult<BTreeMap<String, OutboxRow>> {
-        let rows: Vec<FullRow> = self
-            .statement("SELECT account_id, seq, synced FROM redis_outbox", &[])?
-            .all()
-            .await
-            .map_err(fault)?
-            .results()
-            .map_err(fault)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| {
-                (
-                    r.account_id,
-                    OutboxRow {
-                        seq: r.seq as u64,
-                        synced: r.synced as u64,
-                    },
-                )
-            })
-            .collect())
+        Ok(full_rows(
+            self,
+            "SELECT account_id, seq, synced FROM redis_outbox",
+            &[],
+        )
+        .await?
+        .into_iter()
+        .collect())
     }
 
     async fn synced(&self, account_id: &str, seq: u64) -> StoreResult<()> {
@@ -121,29 +110,13 @@ impl Outbox for D1Store {
     }
 
     async fn page(&self, after: Option<&str>, limit: u32) -> StoreResult<Vec<(String, OutboxRow)>> {
-        let rows: Vec<FullRow> = self
-            .statement(
-                "SELECT account_id, seq, synced FROM redis_outbox WHERE account_id > ?1 \
-                 ORDER BY account_id LIMIT ?2",
-                &[text(after.unwrap_or("")), num(u64::from(limit))],
-            )?
-            .all()
-            .await
-            .map_err(fault)?
-            .results()
-            .map_err(fault)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| {
-                (
-                    r.account_id,
-                    OutboxRow {
-                        seq: r.seq as u64,
-                        synced: r.synced as u64,
-                    },
-                )
-            })
-            .collect())
+        full_rows(
+            self,
+            "SELECT account_id, seq, synced FROM redis_outbox WHERE account_id > ?1 \
+             ORDER BY account_id LIMIT ?2",
+            &[text(after.unwrap_or("")), num(u64::from(limit))],
+        )
+        .await
     }
 
     async fn totals(&self) -> StoreResult<OutboxTotals> {
@@ -186,4 +159,29 @@ impl Outbox for D1Store {
         row.map(|r| r.epoch as u64)
             .ok_or_else(|| StoreError::new("redis_state: no epoch returned"))
     }
+}
+
+/// The `(account_id, seq, synced)` rows a `SELECT` on `redis_outbox` returns, in its order.
+async fn full_rows(
+    store: &D1Store,
+    sql: &str,
+    args: &[JsValue],
+) -> StoreResult<Vec<(String, OutboxRow)>> {
+    let rows: Vec<FullRow> = store
+        .statement(sql, args)?
+        .all()
+        .await
+        .map_err(fault)?
+        .results()
+        .map_err(fault)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let row = OutboxRow {
+                seq: r.seq as u64,
+                synced: r.synced as u64,
+            };
+            (r.account_id, row)
+        })
+        .collect())
 }
