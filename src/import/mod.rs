@@ -32,6 +32,7 @@
 //! CSV (use JSON records); a repeated `record_id` is rejected.
 
 pub mod exports;
+mod ids;
 pub mod mcdm;
 
 use crate::copy::CopyExtractor;
@@ -122,15 +123,32 @@ pub fn import_csv_as(bytes: &[u8], format: ImportFormat) -> Result<ImportReport>
     import_impl(bytes, Some(format))
 }
 
-/// One data row, as text fields, with its 1-based line.
+/// One data row, as text fields.
 pub(crate) struct Row<'a> {
     pub(crate) fields: Vec<&'a str>,
-    pub(crate) line: u64,
 }
 
 /// Maps a row of one format to a record input, collecting parse issues.
 pub(crate) trait RowMapper {
     fn map(&mut self, row: &Row<'_>, issues: &mut Vec<RecordIssue>) -> RecordInput;
+    /// The identity parts the row's id is derived from ([`ids`]); `None` when the format
+    /// carries its own `record_id` column.
+    fn id_parts(&self, _row: &Row<'_>) -> Option<ids::IdParts> {
+        None
+    }
+}
+
+/// A data row after mapping, before validation.
+enum Pending {
+    /// Unreadable (malformed CSV, wrong field count, not UTF-8): already a rejection.
+    Bad(RejectedRecord),
+    /// Mapped, with the parse issues found so far.
+    Mapped {
+        index: usize,
+        line: u64,
+        input: Box<RecordInput>,
+        issues: Vec<RecordIssue>,
+    },
 }
 
 fn import_impl(bytes: &[u8], forced: Option<ImportFormat>) -> Result<ImportReport> {
@@ -191,25 +209,31 @@ fn import_impl(bytes: &[u8], forced: Option<ImportFormat>) -> Result<ImportRepor
     };
     let mut lines = LineCounter::default();
     let mut extractor = CopyExtractor::new();
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut pending: Vec<Pending> = Vec::new();
     for (index, rec) in records.enumerate() {
         report.rows += 1;
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map(|p| lines.line_at(bytes, p.byte()));
-                report
-                    .rejected
-                    .push(reject(index, line, None, malformed(&format!("{e}"))));
+                pending.push(Pending::Bad(reject(
+                    index,
+                    line,
+                    None,
+                    malformed(&format!("{e}")),
+                )));
                 continue;
             }
         };
         let line = rec.position().map_or(0, |p| lines.line_at(bytes, p.byte()));
         if rec.len() != header.len() {
             let msg = format!("expected {} fields, got {}", header.len(), rec.len());
-            report
-                .rejected
-                .push(reject(index, Some(line), None, malformed(&msg)));
+            pending.push(Pending::Bad(reject(
+                index,
+                Some(line),
+                None,
+                malformed(&msg),
+            )));
             continue;
         }
         let mut fields = Vec::with_capacity(rec.len());
@@ -225,15 +249,52 @@ fn import_impl(bytes: &[u8], forced: Option<ImportFormat>) -> Result<ImportRepor
         }
         if let Some(i) = bad_utf8 {
             let msg = format!("column {} ({}) is not valid UTF-8", i + 1, header[i]);
-            report
-                .rejected
-                .push(reject(index, Some(line), None, malformed(&msg)));
+            pending.push(Pending::Bad(reject(
+                index,
+                Some(line),
+                None,
+                malformed(&msg),
+            )));
             continue;
         }
-        let row = Row { fields, line };
+        let row = Row { fields };
         let mut issues = Vec::new();
         let mut input = mapper.map(&row, &mut issues);
         fill_copy_attributes(&mut input, &mut extractor);
+        if let Some(parts) = mapper.id_parts(&row) {
+            input.record_id = Some(ids::base_id(&parts, &input));
+        }
+        pending.push(Pending::Mapped {
+            index,
+            line,
+            input: Box::new(input),
+            issues,
+        });
+    }
+    if format != ImportFormat::Generic {
+        let mut inputs: Vec<&mut RecordInput> = pending
+            .iter_mut()
+            .filter_map(|p| match p {
+                Pending::Mapped { input, .. } => Some(&mut **input),
+                Pending::Bad(_) => None,
+            })
+            .collect();
+        ids::assign(&mut inputs);
+    }
+    let mut seen: HashSet<String> = HashSet::new();
+    for p in pending {
+        let (index, line, input, mut issues) = match p {
+            Pending::Bad(r) => {
+                report.rejected.push(r);
+                continue;
+            }
+            Pending::Mapped {
+                index,
+                line,
+                input,
+                issues,
+            } => (index, line, input, issues),
+        };
         let id = input.record_id.clone();
         if let Some(id) = id.as_deref().filter(|id| !id.is_empty()) {
             if !seen.insert(id.to_string()) {
