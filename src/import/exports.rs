@@ -53,6 +53,26 @@ pub fn unrecoverable(format: ImportFormat) -> &'static [&'static str] {
             "not mapped: fb_campaign_id, age, gender, interest (audience, not creative), Approved_Conversion",
         ],
         ImportFormat::Generic => &["per-day series: not expressible in CSV (use JSON records)"],
+        ImportFormat::MicrosoftAds => &[
+            "platform class google_ads (search); the record keeps network microsoft_ads, which has no benchmark row (docs/normalizer.md)",
+            "engagements and video views: not in search ad reports",
+            "niche, format, visual tags, duration, posting hour: not in the report",
+            "hook type and CTA style: read from the ad title and description, not declared",
+        ],
+        ImportFormat::XAds => &[
+            "platform class meta (social feed); the record keeps network x, which has no benchmark row (docs/normalizer.md)",
+            "copy: the post text only (no headline); t.co links are dropped and text truncated by the export stays truncated",
+            "clicks are X's 'Clicks' (every click on the post, as the Facebook export's clicks), not link clicks",
+            "revenue: not in the export; niche, format, visual tags, duration, posting hour: not in the export",
+        ],
+        ImportFormat::LinkedinAds => &[
+            "platform class meta (social feed); the record keeps network linkedin, which has no benchmark row (docs/normalizer.md)",
+            "revenue: not in the export; niche, format, visual tags, duration, posting hour: not in the export",
+            "hook type and CTA style: read from the headline and introduction text, not declared",
+        ],
+        ImportFormat::Mapped => &[
+            "only the columns named in the mapping are read; niche, format, visual tags, duration and posting hour are not mapped",
+        ],
     }
 }
 
