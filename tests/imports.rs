@@ -281,3 +281,61 @@ fn records_round_trip_through_their_input_form_with_network_and_currency() {
         }
     }
 }
+
+/// Mutated samples (truncated, bytes flipped, separators and quotes inserted, encodings mixed)
+/// never panic the importer: every outcome is a report or an error naming the problem.
+#[test]
+fn mutated_samples_never_panic() {
+    let names = [
+        "bing_ad_performance_us.csv",
+        "bing_ad_performance_de_utf16.csv",
+        "x_ads_manager_export.csv",
+        "x_ads_api_promoted_tweets.csv",
+        "linkedin_campaign_manager_export.csv",
+        "unknown_shape.csv",
+    ];
+    let mapping: ColumnMapping = String::from_utf8(sample("unknown_shape.map"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let inserts: [&[u8]; 8] = [
+        b"\"",
+        b",",
+        b";",
+        b"\t",
+        b"\r\n",
+        b"\xEF\xBB\xBF",
+        b"\xFF\xFE",
+        "€&#x;".as_bytes(),
+    ];
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n.max(1) as u64) as usize
+    };
+    for name in names {
+        let base = sample(name);
+        for _ in 0..100 {
+            let mut b = base.clone();
+            for _ in 0..1 + next(4) {
+                let at = next(b.len() + 1);
+                match next(4) {
+                    0 => b.truncate(at),
+                    1 if at < b.len() => b[at] = next(256) as u8,
+                    2 => {
+                        let ins = inserts[next(inserts.len())];
+                        b.splice(at..at, ins.iter().copied());
+                    }
+                    _ => {
+                        let end = (at + next(40)).min(b.len());
+                        b.drain(at..end);
+                    }
+                }
+            }
+            let _ = import_csv(&b);
+            let _ = import_csv_mapped(&b, &mapping);
+        }
+    }
+}
