@@ -339,3 +339,27 @@ fn mutated_samples_never_panic() {
         }
     }
 }
+
+/// Excel's "Unicode text" save of the same report: UTF-16 LE, tab-separated.
+#[test]
+fn a_tab_separated_utf16_save_imports_like_the_csv() {
+    let bytes = sample("bing_ad_performance_us.csv");
+    let text = std::str::from_utf8(&bytes[3..]).unwrap();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut tsv = String::new();
+    for rec in reader.records() {
+        let rec = rec.unwrap();
+        tsv.push_str(&rec.iter().collect::<Vec<_>>().join("\t"));
+        tsv.push_str("\r\n");
+    }
+    let mut utf16 = vec![0xFF, 0xFE];
+    for u in tsv.encode_utf16() {
+        utf16.extend_from_slice(&u.to_le_bytes());
+    }
+    let r = import_csv(&utf16).unwrap();
+    assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+    assert_eq!(r.accepted, import("bing_ad_performance_us.csv").accepted);
+}
