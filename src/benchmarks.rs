@@ -78,6 +78,12 @@ pub struct Benchmarks {
     /// LinkedIn's own row; `None` in the seed table (as `microsoft_ads`).
     #[serde(default)]
     pub linkedin: Option<PlatformBenchmarks>,
+    /// Pinterest's own row; `None` in the seed table (as `microsoft_ads`).
+    #[serde(default)]
+    pub pinterest: Option<PlatformBenchmarks>,
+    /// Snapchat's own row; `None` in the seed table (as `microsoft_ads`).
+    #[serde(default)]
+    pub snapchat: Option<PlatformBenchmarks>,
 }
 
 impl Default for Benchmarks {
@@ -115,6 +121,8 @@ impl Benchmarks {
             microsoft_ads: None,
             x: None,
             linkedin: None,
+            pinterest: None,
+            snapchat: None,
         }
     }
 
@@ -127,6 +135,8 @@ impl Benchmarks {
             AdNetwork::MicrosoftAds => self.microsoft_ads.as_ref(),
             AdNetwork::X => self.x.as_ref(),
             AdNetwork::Linkedin => self.linkedin.as_ref(),
+            AdNetwork::Pinterest => self.pinterest.as_ref(),
+            AdNetwork::Snapchat => self.snapchat.as_ref(),
         }
     }
 
@@ -150,6 +160,8 @@ impl Benchmarks {
             ("microsoft_ads", self.microsoft_ads.as_ref()),
             ("x", self.x.as_ref()),
             ("linkedin", self.linkedin.as_ref()),
+            ("pinterest", self.pinterest.as_ref()),
+            ("snapchat", self.snapchat.as_ref()),
         ];
         for (name, row) in rows {
             let Some(row) = row else { continue };

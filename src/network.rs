@@ -12,6 +12,12 @@
 //! | Microsoft Advertising | `microsoft_ads`, `bing`, `microsoft` | `google_ads` | search ads |
 //! | X (Twitter) | `x`, `twitter` | `meta` | social feed |
 //! | LinkedIn | `linkedin` | `meta` | social feed |
+//! | Pinterest | `pinterest` | `meta` | social feed |
+//! | Snapchat | `snapchat` | `tiktok` | short video |
+//!
+//! Pinterest and Snapchat have no built-in export shape (their UI download column names could
+//! not be verified from public documentation); their exports import through a column-mapping
+//! file naming the network ([`crate::import::mapping`]).
 //!
 //! A record keeps both: `platform` is the class (what every model and release sees) and
 //! `network` names the real network when it is not the class itself. The normalizer reads the
@@ -43,17 +49,23 @@ pub enum AdNetwork {
     X,
     /// LinkedIn: social feed, class `meta`.
     Linkedin,
+    /// Pinterest: social feed, class `meta`.
+    Pinterest,
+    /// Snapchat: short video, class `tiktok`.
+    Snapchat,
 }
 
 impl AdNetwork {
     /// Every network, classes first.
-    pub const ALL: [AdNetwork; 6] = [
+    pub const ALL: [AdNetwork; 8] = [
         AdNetwork::Meta,
         AdNetwork::Tiktok,
         AdNetwork::GoogleAds,
         AdNetwork::MicrosoftAds,
         AdNetwork::X,
         AdNetwork::Linkedin,
+        AdNetwork::Pinterest,
+        AdNetwork::Snapchat,
     ];
 
     /// The wire name.
@@ -65,14 +77,18 @@ impl AdNetwork {
             AdNetwork::MicrosoftAds => "microsoft_ads",
             AdNetwork::X => "x",
             AdNetwork::Linkedin => "linkedin",
+            AdNetwork::Pinterest => "pinterest",
+            AdNetwork::Snapchat => "snapchat",
         }
     }
 
     /// The platform class the network maps onto (module docs).
     pub fn class(self) -> Platform {
         match self {
-            AdNetwork::Meta | AdNetwork::X | AdNetwork::Linkedin => Platform::Meta,
-            AdNetwork::Tiktok => Platform::Tiktok,
+            AdNetwork::Meta | AdNetwork::X | AdNetwork::Linkedin | AdNetwork::Pinterest => {
+                Platform::Meta
+            }
+            AdNetwork::Tiktok | AdNetwork::Snapchat => Platform::Tiktok,
             AdNetwork::GoogleAds | AdNetwork::MicrosoftAds => Platform::GoogleAds,
         }
     }
@@ -115,12 +131,14 @@ impl FromStr for AdNetwork {
             }
             "x" | "twitter" | "x_ads" | "twitter_ads" => Ok(AdNetwork::X),
             "linkedin" | "linkedin_ads" => Ok(AdNetwork::Linkedin),
+            "pinterest" | "pinterest_ads" => Ok(AdNetwork::Pinterest),
+            "snapchat" | "snapchat_ads" | "snap" => Ok(AdNetwork::Snapchat),
             _ => Err(Error::field(
                 ErrorCode::UnknownValue,
                 "platform",
                 format!(
                     "unknown ad network {s:?}; expected one of meta, tiktok, google_ads, \
-                     microsoft_ads (bing), x (twitter), linkedin"
+                     microsoft_ads (bing), x (twitter), linkedin, pinterest, snapchat"
                 ),
             )),
         }
@@ -149,6 +167,7 @@ mod tests {
         assert_eq!("twitter".parse::<AdNetwork>(), Ok(AdNetwork::X));
         assert_eq!(AdNetwork::MicrosoftAds.class(), Platform::GoogleAds);
         assert_eq!(AdNetwork::Linkedin.class(), Platform::Meta);
+        assert_eq!(AdNetwork::Snapchat.class(), Platform::Tiktok);
         let e = "myspace".parse::<AdNetwork>().unwrap_err();
         assert_eq!(e.code, ErrorCode::UnknownValue);
     }

@@ -363,3 +363,33 @@ fn a_tab_separated_utf16_save_imports_like_the_csv() {
     assert!(r.rejected.is_empty(), "{:?}", r.rejected);
     assert_eq!(r.accepted, import("bing_ad_performance_us.csv").accepted);
 }
+
+/// Pinterest and Snapchat have no built-in shape: a mapping names the network, and the records
+/// keep it under its class (Pinterest: social feed, meta; Snapchat: short video, tiktok).
+#[test]
+fn a_mapping_can_name_pinterest_or_snapchat() {
+    let csv = "Ad ID,Date,Spend,Impressions,Pin clicks,Outbound clicks\n\
+               687245109,2024-03-01,12.40,5210,88,31\n";
+    let m: ColumnMapping = "network = pinterest\nad_id = Ad ID\ndate = Date\nspend = Spend\n\
+                            impressions = Impressions\nclicks = Pin clicks\ncurrency_code = USD\n"
+        .parse()
+        .unwrap();
+    let r = import_csv_mapped(csv.as_bytes(), &m).unwrap();
+    let a = &r.accepted[0];
+    assert_eq!(
+        (a.platform, a.network),
+        (Platform::Meta, Some(AdNetwork::Pinterest))
+    );
+    let csv = "ad_id,date,spend,impressions,swipes\nA1,2024-03-01,3.00,900,12\n";
+    let m: ColumnMapping = "network = snapchat\nad_id = ad_id\ndate = date\nspend = spend\n\
+                            impressions = impressions\nclicks = swipes\n"
+        .parse()
+        .unwrap();
+    let r = import_csv_mapped(csv.as_bytes(), &m).unwrap();
+    let a = &r.accepted[0];
+    assert_eq!(
+        (a.platform, a.network),
+        (Platform::Tiktok, Some(AdNetwork::Snapchat))
+    );
+    assert!(a.record_id.starts_with("map-A1-2024-03-01-"));
+}

@@ -197,7 +197,7 @@ fn generic_format_reports_unknown_terms_columns_and_duplicates() {
                r1,acc,meta,2024-05-01,1000,20,12.5,question,fast_cuts|text_overlay,red,,\n\
                r2,acc,tiktok,2024-05-01,1000,20,12.5,jump_scare,,blue,,\n\
                r1,acc,meta,2024-05-02,10,1,1,,,,Shop now,Tired of slow Wi-Fi?\n\
-               r4,acc,snapchat,2024-13-01,-5,1,x,,sparkles,,,\n\
+               r4,acc,myspace,2024-13-01,-5,1,x,,sparkles,,,\n\
                r5,acc,google_ads,,\"1,000\",5,3,,,,,\n";
     let r = import_csv(csv.as_bytes()).unwrap();
     assert_eq!(r.format, ImportFormat::Generic);

@@ -5,7 +5,8 @@
 //!
 //! ```text
 //! # my-network.map: the "Campaign results" download of some network
-//! network = linkedin          # required: meta, tiktok, google_ads, microsoft_ads (bing), x (twitter), linkedin
+//! network = linkedin          # required: meta, tiktok, google_ads, microsoft_ads (bing), x (twitter),
+//!                             #   linkedin, pinterest, snapchat
 //! impressions = Views         # required: the header's column (case and spacing ignored)
 //! clicks = Taps               # required
 //! spend = "Cost (EUR)"        # required, or spend_micros = <column in millionths>

@@ -71,6 +71,8 @@ pub fn record_channel(r: &CreativeRecord) -> &'static str {
         Some(AdNetwork::MicrosoftAds) => "Microsoft Advertising",
         Some(AdNetwork::X) => "X Ads",
         Some(AdNetwork::Linkedin) => "LinkedIn Ads",
+        Some(AdNetwork::Pinterest) => "Pinterest Ads",
+        Some(AdNetwork::Snapchat) => "Snapchat Ads",
         _ => channel(r.platform),
     }
 }
