@@ -43,11 +43,14 @@ pub(crate) enum Field {
     Currency,
     /// The report's CTR (percent string or fraction): checked against clicks / impressions.
     Ctr,
+    /// The row's channel (MCDM `channel`: `Facebook Ads`, `Microsoft Advertising`, ...): the
+    /// row's network, overriding the spec's.
+    Channel,
 }
 
 impl Field {
     /// Every field, in the order the mapping file lists them.
-    pub(crate) const ALL: [Field; 16] = [
+    pub(crate) const ALL: [Field; 17] = [
         Field::AdId,
         Field::Date,
         Field::Account,
@@ -64,6 +67,7 @@ impl Field {
         Field::VideoViews,
         Field::Currency,
         Field::Ctr,
+        Field::Channel,
     ];
 
     /// The key of the field in a mapping file, and the record field it names in messages.
@@ -85,6 +89,7 @@ impl Field {
             Field::VideoViews => "video_views",
             Field::Currency => "currency",
             Field::Ctr => "ctr",
+            Field::Channel => "channel",
         }
     }
 }
@@ -320,6 +325,48 @@ pub(crate) fn linkedin() -> Spec {
     }
 }
 
+/// Improvado's MCDM `paid_ads__basic_performance` table (what `--to mcdm` writes): one row per
+/// ad and day, the network from each row's `channel`.
+pub(crate) fn mcdm() -> Spec {
+    Spec {
+        network: AdNetwork::Meta,
+        prefix: "mcdm",
+        account_default: "mcdm-export".into(),
+        currency_default: None,
+        strip_tco: false,
+        columns: vec![
+            (Field::AdId, names(&["ad_id"])),
+            (Field::Date, names(&["date"])),
+            (Field::Campaign, names(&["campaign_id"])),
+            (Field::Channel, names(&["channel"])),
+            (Field::Impressions, names(&["impressions"])),
+            (Field::Clicks, names(&["clicks"])),
+            (Field::Spend, names(&["spend"])),
+            (Field::Conversions, names(&["total_conversions"])),
+            (Field::Revenue, names(&["revenue"])),
+            (Field::Engagements, names(&["engagements"])),
+            (Field::VideoViews, names(&["video_views"])),
+        ],
+    }
+}
+
+/// Signature of an MCDM `paid_ads__basic_performance` table.
+pub(crate) const MCDM_SIGNATURE: &[&[&str]] = &[
+    &["channel"],
+    &["post_click_conversions"],
+    &["post_view_conversions"],
+    &["total_conversions"],
+    &["impressions"],
+];
+
+/// The network a `channel` value names: MCDM's channel names (`Facebook Ads`, `TikTok Ads`,
+/// `Google Ads`, `Microsoft Advertising`, `X Ads`, `LinkedIn Ads`, ...) or a network name.
+fn channel_network(channel: &str) -> Option<AdNetwork> {
+    let n = norm(channel);
+    let n = n.strip_suffix(" ads").unwrap_or(&n).replace(' ', "_");
+    n.parse().ok()
+}
+
 /// A [`Spec`] resolved against one header.
 pub(crate) struct Columns {
     spec: Spec,
@@ -522,13 +569,25 @@ impl RowMapper for Columns {
             self.cell(row, f)
                 .and_then(|t| clean_text(t, self.spec.strip_tco))
         };
+        let network = match self.cell(row, Field::Channel) {
+            None => self.spec.network,
+            Some(c) => channel_network(c).unwrap_or_else(|| {
+                issues.push(RecordIssue::new(
+                    ErrorCode::UnknownValue,
+                    "platform",
+                    c,
+                    "the channel names no known ad network",
+                ));
+                self.spec.network
+            }),
+        };
         RecordInput {
             account_id: Some(
                 self.cell(row, Field::Account)
                     .map_or_else(|| self.spec.account_default.clone(), str::to_string),
             ),
             campaign_id: self.cell(row, Field::Campaign).map(str::to_string),
-            platform: Some(self.spec.network.as_str().to_string()),
+            platform: Some(network.as_str().to_string()),
             currency,
             date,
             headline: text(Field::Headline),

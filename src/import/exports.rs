@@ -70,6 +70,12 @@ pub fn unrecoverable(format: ImportFormat) -> &'static [&'static str] {
             "revenue: not in the export; niche, format, visual tags, duration, posting hour: not in the export",
             "hook type and CTA style: read from the headline and introduction text, not declared",
         ],
+        ImportFormat::Mcdm => &[
+            "account: MCDM has no account column; every row is under account 'mcdm-export' (a push puts them in the account of its URL)",
+            "copy: MCDM has no headline or body, so hook type and CTA style are unknown and niches are not detected",
+            "currency: MCDM has no currency column",
+            "one record per row (ad and day); spend and revenue are whole units as MCDM types them",
+        ],
         ImportFormat::Mapped => &[
             "only the columns named in the mapping are read; niche, format, visual tags, duration and posting hour are not mapped",
         ],

@@ -71,6 +71,8 @@ pub enum ImportFormat {
     LinkedinAds,
     /// An export in no known shape, read through a column-mapping file.
     Mapped,
+    /// Improvado's MCDM `paid_ads__basic_performance` table (what `--to mcdm` writes).
+    Mcdm,
 }
 
 impl ImportFormat {
@@ -85,6 +87,7 @@ impl ImportFormat {
             ImportFormat::XAds => RecordSource::XExport,
             ImportFormat::LinkedinAds => RecordSource::LinkedinExport,
             ImportFormat::Mapped => RecordSource::MappedCsv,
+            ImportFormat::Mcdm => RecordSource::Mcdm,
         }
     }
 }
@@ -118,6 +121,8 @@ pub fn detect_format(header: &[&str]) -> Result<ImportFormat> {
         Ok(ImportFormat::KagConversion)
     } else if has("record_id") {
         Ok(ImportFormat::Generic)
+    } else if columns::matches(header, columns::MCDM_SIGNATURE) {
+        Ok(ImportFormat::Mcdm)
     } else if columns::matches(header, columns::BING_SIGNATURE) {
         Ok(ImportFormat::MicrosoftAds)
     } else if columns::matches(header, columns::X_SIGNATURE) {
@@ -384,10 +389,14 @@ fn import_impl(
             report.warnings.extend(warnings);
             Box::new(g)
         }
-        ImportFormat::MicrosoftAds | ImportFormat::XAds | ImportFormat::LinkedinAds => {
+        ImportFormat::MicrosoftAds
+        | ImportFormat::XAds
+        | ImportFormat::LinkedinAds
+        | ImportFormat::Mcdm => {
             let spec = match format {
                 ImportFormat::MicrosoftAds => columns::bing(),
                 ImportFormat::XAds => columns::x(),
+                ImportFormat::Mcdm => columns::mcdm(),
                 _ => columns::linkedin(),
             };
             let (c, warnings) = columns::Columns::new(spec, &header)?;

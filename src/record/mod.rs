@@ -56,6 +56,8 @@ pub enum RecordSource {
     LinkedinExport,
     /// Imported from an export in no known shape through a column mapping.
     MappedCsv,
+    /// Imported from an MCDM `paid_ads__basic_performance` table.
+    Mcdm,
     /// Produced by the simulator ([`crate::sim`]): not real data.
     Simulated,
 }
