@@ -135,24 +135,114 @@ fn agreement_table_and_held_out_floors() {
     let rows = rows();
     assert_eq!(rows.len(), 335);
     let show = std::env::var("SHOW_TUNE_MISSES").is_ok();
+    // While tuning, `TUNING=1` keeps the held-out figures out of sight.
+    let tuning = std::env::var("TUNING").is_ok();
     println!("copy extractor agreement with hand labels v2 (copy_labels_v2.csv):");
     println!("  rules  part      n    hook_type         cta_style");
-    let mut held = (0.0, 0.0);
+    let mut held = (0, 0, 0);
+    let mut tune = (0, 0, 0);
     for (rules, name) in [(CopyRules::V1, "v1"), (CopyRules::V2, "v2")] {
         for part in ["tune", "holdout"] {
+            if tuning && part == "holdout" {
+                continue;
+            }
             let (h, c, n) = agreement(&rows, part, rules, show && part == "tune" && name == "v2");
+            let (hl, hh) = wilson(h, n);
+            let (cl, ch) = wilson(c, n);
             println!(
-                "  {name}     {part:<8} {n:>3}   {:>5.1} % ({h:>3})   {:>5.1} % ({c:>3})",
+                "  {name}     {part:<8} {n:>3}   {:>5.1} % ({h:>3}; {hl:.0}-{hh:.0})   {:>5.1} % ({c:>3}; {cl:.0}-{ch:.0})",
                 pct(h, n),
                 pct(c, n)
             );
-            if part == "holdout" && name == "v2" {
-                held = (pct(h, n), pct(c, n));
+            if name == "v2" {
+                *(if part == "holdout" {
+                    &mut held
+                } else {
+                    &mut tune
+                }) = (h, c, n);
             }
         }
     }
-    // Floors a little below the measured held-out figures (docs/data-layer.md).
-    let (hook, cta) = held;
-    assert!(hook >= 0.0, "held-out hook agreement fell to {hook:.1} %");
-    assert!(cta >= 0.0, "held-out CTA agreement fell to {cta:.1} %");
+    for part in ["tune", "holdout"] {
+        if tuning && part == "holdout" {
+            continue;
+        }
+        let (mh, mc) = majority(&rows, part);
+        println!("  majority label on {part}: hook {mh:.1} %, cta {mc:.1} %");
+    }
+    if tuning {
+        return;
+    }
+    // Floors three texts below the measured v2 figures (held out: hook 112/131, CTA 113/131;
+    // tune: 192/204, 193/204; docs/data-layer.md): a rule change that loses more fails here.
+    let (h, c, n) = held;
+    assert_eq!(n, 131);
+    assert!(h >= 109, "held-out hook agreement fell to {h}/{n}");
+    assert!(c >= 110, "held-out CTA agreement fell to {c}/{n}");
+    let (h, c, n) = tune;
+    assert_eq!(n, 204);
+    assert!(
+        h >= 189 && c >= 190,
+        "tune agreement fell to {h}/{n}, {c}/{n}"
+    );
+}
+
+/// 95 % Wilson score interval of k/n, in percent.
+fn wilson(k: usize, n: usize) -> (f64, f64) {
+    let (k, n, z) = (k as f64, n as f64, 1.96_f64);
+    let p = k / n;
+    let d = 1.0 + z * z / n;
+    let c = p + z * z / (2.0 * n);
+    let r = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt();
+    (100.0 * (c - r) / d, 100.0 * (c + r) / d)
+}
+
+/// Agreement of "always the most frequent tune label" on `part` (hook, CTA), for context.
+fn majority(rows: &[Row], part: &str) -> (f64, f64) {
+    let top = |f: &dyn Fn(&Row) -> &str| {
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for r in rows.iter().filter(|r| r.part == "tune") {
+            *counts.entry(f(r)).or_default() += 1;
+        }
+        let best = counts
+            .into_iter()
+            .max_by_key(|&(k, n)| (n, std::cmp::Reverse(k)))
+            .map(|(k, _)| k.to_string())
+            .unwrap_or_default();
+        let hits = rows
+            .iter()
+            .filter(|r| r.part == part && f(r) == best)
+            .count();
+        let n = rows.iter().filter(|r| r.part == part).count();
+        pct(hits, n)
+    };
+    (top(&|r| &r.hook), top(&|r| &r.cta))
+}
+
+#[test]
+fn v2_also_reads_the_simulator_templates_as_intended() {
+    // v1 is what the frozen simulator is checked against (tests/simulator.rs); v2 agreeing too
+    // means switching a reader to v2 does not change the attributes of simulated copy.
+    use crosslearn::copy::extract_copy_attributes_v2;
+    use crosslearn::sim::{generate_network, SimOptions};
+    let n = generate_network(&SimOptions {
+        seed: 3,
+        accounts: 60,
+        effect_scale: None,
+    })
+    .expect("simulated network");
+    let bad: Vec<String> = n
+        .records
+        .iter()
+        .filter_map(|r| {
+            let a = extract_copy_attributes_v2(&r.headline, &r.body);
+            (a.hook_type != r.hook_type || a.cta_style != r.cta_style).then(|| {
+                format!(
+                    "{}/{} for {}/{}: {} | {}",
+                    a.hook_type, a.cta_style, r.hook_type, r.cta_style, r.headline, r.body
+                )
+            })
+        })
+        .collect();
+    assert!(bad.is_empty(), "{} disagree, first: {}", bad.len(), bad[0]);
 }
