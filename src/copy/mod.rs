@@ -24,8 +24,17 @@
 //! (pictographic code points), numbers (digit runs), prices (a currency sign next to a digit),
 //! percentages, offer and urgency terms, `!`, `?`, hashtags and mentions.
 //!
-//! Agreement with a hand-labelled sample of 120 real texts is measured by
-//! `tests/copy_agreement.rs` (figures in docs/data-layer.md).
+//! **Two rule versions** ([`CopyRules`]): the description above is `V1`, frozen because the
+//! simulator's template copy is checked against it and the importer fills records with it. `V2`
+//! (the `v2` submodule's docs list the differences) reads what a user types: positional hook
+//! cues, number lists before offers, social proof by counts and ratings, and clause-start
+//! imperatives. [`anatomy`] lays out each platform's own fields (Meta primary text / headline /
+//! description, search headlines / descriptions, TikTok ad text) so the hook is read from what
+//! the platform shows first.
+//!
+//! Agreement with hand labels: `V1` on 120 export texts, `tests/copy_agreement.rs`; both versions
+//! on 335 served ads from 317 advertiser groups with a held-out part,
+//! `tests/copy_agreement_v2.rs` (figures in docs/data-layer.md).
 
 pub mod anatomy;
 mod fold;
