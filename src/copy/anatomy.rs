@@ -28,7 +28,6 @@ pub const SEARCH_MAX_DESCRIPTIONS: usize = 4;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "platform", rename_all = "snake_case", deny_unknown_fields)]
 #[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm-lite", tsify(from_wasm_abi))]
 pub enum PlatformCopy {
     /// Meta (Facebook, Instagram).
     Meta {
@@ -69,9 +68,8 @@ pub enum PlatformCopy {
 }
 
 /// One copy field of a platform's ad, for building a form.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm-lite", tsify(into_wasm_abi))]
 pub struct CopyField {
     /// The field's key in [`PlatformCopy`] (`primary_text`, `headlines`, ...).
     pub key: String,
@@ -142,7 +140,7 @@ pub fn anatomy(platform: Platform) -> Vec<CopyField> {
 /// Attributes read from a [`PlatformCopy`], with where the hook was read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
-#[cfg_attr(feature = "wasm-lite", tsify(into_wasm_abi))]
+#[cfg_attr(feature = "wasm-lite", tsify(missing_as_null))]
 pub struct ReadCopy {
     /// Hook type, CTA style and signals.
     pub attributes: CopyAttributes,

@@ -97,6 +97,7 @@ pub struct CopyAttributes {
 /// The signals (counts, price, urgency terms, ...) are the same under both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub enum CopyRules {
     /// The first rules (labelling guide v1, strict precedence, offer first).
     #[default]
