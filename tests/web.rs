@@ -747,9 +747,15 @@ mod wasm_tests {
         assert_eq!(keys, ["primary_text", "headline", "description"]);
         let too_many = json!({ "platform": "google_ads", "headlines": vec!["h"; 16] });
         let (code, field, _) = thrown(x.read_platform_copy(js(&too_many)));
-        assert_eq!((code.as_str(), field.as_deref()), ("invalid_value", Some("copy.headlines")));
+        assert_eq!(
+            (code.as_str(), field.as_deref()),
+            ("invalid_value", Some("copy.headlines"))
+        );
         let (_, field, _) = thrown(x.read_platform_copy(js(&json!({ "platform": "fax" }))));
-        assert!(field.as_deref().is_some_and(|f| f.starts_with("copy")), "{field:?}");
+        assert!(
+            field.as_deref().is_some_and(|f| f.starts_with("copy")),
+            "{field:?}"
+        );
         let (_, field, _) = thrown(wasm::CopyExtractor::with_rules(js(&json!("v9"))));
         assert_eq!(field.as_deref(), Some("rules"));
     }
