@@ -246,3 +246,23 @@ fn v2_also_reads_the_simulator_templates_as_intended() {
         .collect();
     assert!(bad.is_empty(), "{} disagree, first: {}", bad.len(), bad[0]);
 }
+
+#[test]
+fn v2_reads_real_corpus_and_export_texts() {
+    // No panic on real texts (styled Unicode, emoji, many languages; every 8th of the 27k, in
+    // id order, to keep the debug-build test short), and the same signals as v1: only hook and
+    // CTA depend on the rules.
+    let mut v1 = CopyExtractor::with_rules(CopyRules::V1);
+    let mut v2 = CopyExtractor::with_rules(CopyRules::V2);
+    let texts = texts();
+    assert!(texts.len() > 27_000);
+    let mut ids: Vec<&String> = texts.keys().collect();
+    ids.sort();
+    for (head, body) in ids.iter().step_by(8).map(|id| &texts[*id]) {
+        let (a, b) = (v1.extract(head, body), v2.extract(head, body));
+        assert_eq!(
+            (a.char_count, a.word_count, a.emoji_count, a.has_urgency),
+            (b.char_count, b.word_count, b.emoji_count, b.has_urgency)
+        );
+    }
+}
