@@ -37,6 +37,10 @@ test('releases: published only, live before snapshot, staleness by period', () =
   assert.deepEqual(w.publishedNiches({ niches: [release('fitness', 1), release('beauty', 1, false)] }).map((r) => r.niche), ['fitness']);
   assert.deepEqual(w.publishedNiches({ success: false }), []);
   assert.deepEqual(w.publishedNiches(null), []);
+  // Versioned: format 1 with or without `version` is read; another format in the list is skipped.
+  const v2 = { version: 2, niche: 'travel', release_id: '7/travel', published: true, values: [] };
+  const mixed = { niches: [{ ...release('fitness', 1), version: 1 }, release('beauty', 1), v2], format: 2, posteriors: [v2] };
+  assert.deepEqual(w.publishedNiches(mixed).map((r) => r.niche), ['fitness', 'beauty']);
   const sets = [
     { source: 'live', niches: [release('beauty', 700)], asOf: null, label: null },
     { source: 'snapshot', niches: [release('fitness', 741), release('beauty', 741)], asOf: '2026-11-16', label: 'SIMULATED' },

@@ -36,8 +36,11 @@
  */
 
 /**
- * The published releases of a parsed JSON body (`{ niches: NicheWisdom[] }`, the Worker's bulk
- * route and the snapshot file). Anything else gives an empty list.
+ * The published format-1 releases of a parsed JSON body (`{ niches: NicheWisdom[] }`, the
+ * Worker's bulk route, a cached copy of it and the snapshot file). Versioned: an entry's format is
+ * its `version` (absent: 1); the editor reads format 1 and skips any other (the Worker sends the
+ * format-2 posteriors beside it, under `posteriors`, which the editor does not use yet). Anything
+ * else gives an empty list.
  * @param {unknown} body
  * @returns {NicheWisdom[]}
  */
@@ -46,7 +49,14 @@ export function publishedNiches(body) {
   const list = /** @type {{ niches: unknown }} */ (body).niches;
   if (!Array.isArray(list)) return [];
   return /** @type {NicheWisdom[]} */ (
-    list.filter((w) => typeof w === "object" && w !== null && w.published === true && typeof w.niche === "string")
+    list.filter(
+      (w) =>
+        typeof w === "object" &&
+        w !== null &&
+        w.published === true &&
+        typeof w.niche === "string" &&
+        (w.version === undefined || w.version === 1),
+    )
   );
 }
 

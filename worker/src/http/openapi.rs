@@ -760,7 +760,10 @@ mod tests {
         assert_eq!(privacy.releases.len(), 1);
         ok("GET", routes::ACCOUNT_PRIVACY, 200, value(privacy));
         let found = run(wisdom::niche_wisdom(&kv, "fitness", None)).unwrap();
-        assert!(matches!(found, wisdom::WisdomAnswer::Found { .. }));
+        assert!(
+            matches!(found, wisdom::WisdomAnswer::Found { format: 2, .. }),
+            "{found:?}"
+        );
         ok("GET", routes::NICHE_WISDOM, 200, value(found));
         ok(
             "GET",
