@@ -61,10 +61,10 @@ fn noise_seed() -> Result<u64, ApiError> {
     Ok(u64::from_le_bytes(auth::random_bytes::<8>()?))
 }
 
-/// One publication run over the Worker's bindings: release format 2 from D1 with noise from
-/// ChaCha20 seeded by the OS ([`crate::service::format2`]), then format 1 from the aggregate
-/// store's aggregates when it is configured and consistent, D1's otherwise
-/// ([`sync::publication`]).
+/// One publication run over the Worker's bindings: format 1 from the aggregate store's
+/// aggregates when it is configured and consistent, D1's otherwise ([`sync::publication`]),
+/// then release format 2 from D1 with noise from ChaCha20 seeded by the OS
+/// ([`crate::service::format2`]).
 async fn publish_run(
     env: &Env,
     store: &D1Store,
@@ -82,11 +82,12 @@ async fn publish_run(
         outbox: store,
         link: &link,
     };
-    // Format 2 first: it freezes the period's niche membership that format 1 then follows.
+    let (mut report, source) = sync::publication(&ports, &kv, at_ms, &config.release, seed).await?;
+    // Format 2 after format 1 (it follows the niche membership format 1 froze for the period).
+    // Its failure never fails the run: it is reported per niche under `format2.failed`.
     let mut rng = noise_rng_from_entropy()?;
     let format2 = format2::publish_format2(store, &kv, at_ms, config, &mut rng).await;
-    let (mut report, source) = sync::publication(&ports, &kv, at_ms, &config.release, seed).await?;
-    report.format2 = Some(format2?);
+    report.format2 = Some(format2.unwrap_or_else(|e| format2::failed_run(at_ms, config, &e)));
     Ok((report, source))
 }
 

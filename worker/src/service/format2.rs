@@ -5,7 +5,8 @@
 //! One run at `now_ms`, for the period of the configured cadence (`cadence_days`):
 //! 1. **Contributions from D1**, a page of [`PAGE_ACCOUNTS`] opted-in accounts at a time: each
 //!    account's niche is the one its records give (the same rule and data gate as format 1), frozen
-//!    for the period in `niche_membership` (first write wins, shared with format 1), and its
+//!    for the period in `niche_membership` (first write wins, shared with format 1, which runs
+//!    first), and its
 //!    records are encoded with `encode_account` (clipped to the L2 norm, fixed-point integers).
 //!    The niche sums are exact integer sums of the pool rebuilt from D1 on every run, so an erased
 //!    or opted-out account never changes a later release.
@@ -24,7 +25,8 @@
 //!    `PosteriorTable` goes to KV (`release2:<niche>`, `releases2:all`).
 //!
 //! The noise generator is passed in: ChaCha20 seeded from the OS in the Worker
-//! (`noise_rng_from_entropy`), a seeded one in tests.
+//! (`noise_rng_from_entropy`), a seeded one in tests. The Worker runs this after format 1 in the
+//! same publication; a run that fails as a whole is reported ([`failed_run`]), never fatal.
 
 use crate::error::ApiError;
 use crate::ports::{
@@ -282,6 +284,20 @@ where
     Ok(report)
 }
 
+/// The report of a format-2 run that failed as a whole (e.g. D1 refused the membership write):
+/// every niche listed under `failed` with the error's code and message; nothing was released.
+pub fn failed_run(now_ms: u64, config: &PublishConfig, e: &ApiError) -> Format2Report {
+    Format2Report {
+        period: period_at(now_ms, &config.release),
+        rho_per_release: config.format2.validate().map_or(0.0, |p| p.rho),
+        contributing_accounts: 0,
+        released: Vec::new(),
+        unchanged: Vec::new(),
+        published: Vec::new(),
+        failed: crate::ports::niches().map(|n| failure(n, e)).collect(),
+    }
+}
+
 /// What `GET /api/accounts/{id}/privacy` answers: the releases the account's data entered and
 /// the `ρ` each spent, its window's total as `ρ` and as `ε` at `δ`, and the cap.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
@@ -529,5 +545,25 @@ mod tests {
         // A year later the release has left the window (still listed).
         let later = run(account_privacy(&store, "f00", NOW + 366 * DAY_MS, &c)).unwrap();
         assert_eq!((later.releases.len(), later.window_rho), (1, 0.0));
+    }
+
+    /// A run that fails as a whole (storage down) is a report listing every niche, not an error.
+    #[test]
+    fn a_failed_run_is_reported_per_niche() {
+        let store = store_with(3);
+        let c = config("");
+        store.fail.set(true);
+        let e = run(publish_format2(
+            &store,
+            &store,
+            NOW,
+            &c,
+            &mut noise_rng_from_seed(1),
+        ))
+        .unwrap_err();
+        let r = failed_run(NOW, &c, &e);
+        assert_eq!(r.failed.len(), niches());
+        assert!(r.failed.iter().all(|f| f.code == e.code()));
+        assert!(r.released.is_empty() && r.rho_per_release > 0.0);
     }
 }
