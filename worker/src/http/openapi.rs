@@ -794,6 +794,10 @@ mod tests {
             &net, &kv, &f0, model, "f0", now,
         ))
         .unwrap();
+        assert!(
+            dash.posteriors.is_some(),
+            "the dashboard carries the format-2 posteriors"
+        );
         ok("GET", routes::DASHBOARD, 200, value(dash));
         let detected = run(service::detect_niche(
             &net,
