@@ -159,7 +159,9 @@ test('format 2: one release per period and niche, charged once, read back with p
   const again = await call('POST', '/api/admin/publish', OPERATOR, {});
   assert.deepEqual(again.json.format2.released, []);
   assert.equal(again.json.format2.unchanged.length, NICHES);
-  assert.equal(await kvGet(dir, 'RELEASES', 'release2:fitness'), JSON.stringify(stored));
+  assert.deepEqual(JSON.parse(await kvGet(dir, 'RELEASES', 'release2:fitness')), stored);
+  const relog = await queryD1(dir, `SELECT release_json FROM release_log WHERE period = ${period} ORDER BY niche`);
+  assert.deepEqual(relog.map((r) => r.release_json), log.map((r) => r.release_json), 'the noisy sums were not drawn again');
   assert.equal((await queryD1(dir, 'SELECT COUNT(*) AS n FROM privacy_ledger'))[0].n, ACCOUNTS);
 });
 
