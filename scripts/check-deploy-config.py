@@ -6,7 +6,9 @@
 - `workers_dev = false` in production (no *.workers.dev route);
 - ENVIRONMENT = "production" (dev-only routes such as the fault hook refuse to run there) and no
   FAULT_INJECTION variable;
-- RELEASE_CONFIG sets k >= 50 and a monthly cadence (cadence_days >= 28).
+- RELEASE_CONFIG sets k >= 50 and a monthly cadence (cadence_days >= 28); its format-2 release
+  ("format2") has k >= 50 (default 50) and no period other than the cadence, and its per-account
+  budget ("privacy_budget") caps rho at most 1.35 (epsilon 10 at delta 1e-6) over >= 365 days.
 
 Exits 1 naming every rule broken.
 """
@@ -44,6 +46,24 @@ else:
     cadence = release.get("cadence_days", 7)
     if not isinstance(cadence, int) or cadence < 28:
         errors.append(f"env.production.vars.RELEASE_CONFIG.cadence_days must be an integer >= 28 (monthly), got {cadence!r}")
+    f2 = release.get("format2", {})
+    if not isinstance(f2, dict):
+        errors.append(f"env.production.vars.RELEASE_CONFIG.format2 must be an object, got {f2!r}")
+        f2 = {}
+    k2 = f2.get("k", 50)
+    if not isinstance(k2, int) or k2 < 50:
+        errors.append(f"env.production.vars.RELEASE_CONFIG.format2.k must be an integer >= 50, got {k2!r}")
+    if "period_days" in f2 and f2["period_days"] != cadence:
+        errors.append(f"env.production.vars.RELEASE_CONFIG.format2.period_days must equal cadence_days ({cadence!r}), got {f2['period_days']!r}")
+    budget = release.get("privacy_budget", {})
+    if not isinstance(budget, dict):
+        errors.append(f"env.production.vars.RELEASE_CONFIG.privacy_budget must be an object, got {budget!r}")
+        budget = {}
+    cap, window = budget.get("rho_cap", 1.35), budget.get("window_days", 365)
+    if not isinstance(cap, (int, float)) or not 0 < cap <= 1.35:
+        errors.append(f"env.production.vars.RELEASE_CONFIG.privacy_budget.rho_cap must be in (0, 1.35] (epsilon <= 10 at delta 1e-6), got {cap!r}")
+    if not isinstance(window, int) or window < 365:
+        errors.append(f"env.production.vars.RELEASE_CONFIG.privacy_budget.window_days must be an integer >= 365, got {window!r}")
 for e in errors:
     print(f"{path}: {e}", file=sys.stderr)
 if errors:

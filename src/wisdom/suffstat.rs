@@ -64,6 +64,8 @@ use std::sync::OnceLock;
 pub const SUFFSTAT_VERSION: u32 = 2;
 
 /// A factor: a creative attribute whose values are compared within accounts.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Factor {
@@ -111,6 +113,8 @@ impl Factor {
 }
 
 /// One cell of the layout: a factor's value (format values per platform).
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Cell {
     /// The factor.
@@ -861,6 +865,8 @@ pub fn release_period<R: Rng + ?Sized>(
 }
 
 /// Where a value's posterior comes from.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PosteriorSource {
@@ -871,6 +877,8 @@ pub enum PosteriorSource {
 }
 
 /// One value's posterior contrast against the average choice, on the log-odds scale.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ValuePosterior {
     /// The cell.
@@ -886,6 +894,8 @@ pub struct ValuePosterior {
 }
 
 /// The posteriors of one niche: the contract the CTR model and the recommendations consume.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PosteriorTable {
     /// Release format version ([`SUFFSTAT_VERSION`]).

@@ -37,11 +37,22 @@ test('releases: published only, live before snapshot, staleness by period', () =
   assert.deepEqual(w.publishedNiches({ niches: [release('fitness', 1), release('beauty', 1, false)] }).map((r) => r.niche), ['fitness']);
   assert.deepEqual(w.publishedNiches({ success: false }), []);
   assert.deepEqual(w.publishedNiches(null), []);
+  // Versioned: format 1 with or without `version` is read; another format in the list is skipped.
+  const v2 = { version: 2, niche: 'travel', release_id: '7/travel', published: true, values: [] };
+  const mixed = { niches: [{ ...release('fitness', 1), version: 1 }, release('beauty', 1), v2], format: 2, posteriors: [v2] };
+  assert.deepEqual(w.publishedNiches(mixed).map((r) => r.niche), ['fitness', 'beauty']);
+  // ...and the format-2 posteriors are read beside them (a cached or live copy), format 2 only.
+  const posteriors = w.publishedPosteriors({ ...mixed, posteriors: [v2, { ...v2, version: 1 }, { ...v2, niche: 'beauty', published: false }] });
+  assert.deepEqual(posteriors, [v2]);
+  assert.deepEqual(w.publishedPosteriors({ niches: [] }), []);
+  const withPosteriors = [{ source: 'live', niches: [release('travel', 7)], posteriors, asOf: null, label: null }];
+  assert.equal(w.resolveWisdom(withPosteriors, 'travel').posteriors, v2);
   const sets = [
     { source: 'live', niches: [release('beauty', 700)], asOf: null, label: null },
     { source: 'snapshot', niches: [release('fitness', 741), release('beauty', 741)], asOf: '2026-11-16', label: 'SIMULATED' },
   ];
   assert.equal(w.resolveWisdom(sets, 'beauty').source, 'live');
+  assert.equal(w.resolveWisdom(sets, 'beauty').posteriors, null);
   assert.equal(w.resolveWisdom(sets, 'fitness').source, 'snapshot');
   assert.equal(w.resolveWisdom(sets, 'travel'), null);
   const r = release('fitness', 741); // days [741*28, 742*28)

@@ -44,7 +44,7 @@ test('before any publication, wisdom reads answer "insufficient data" (no token 
   const r = await get('/api/cross-learning/niche-wisdom/fitness');
   assert.equal(r.status, 200);
   assert.deepEqual(r.json, { success: false, message: 'Insufficient data for niche fitness', niche: 'fitness' });
-  assert.deepEqual((await get('/api/cross-learning/niche-wisdom')).json, { niches: [] });
+  assert.deepEqual((await get('/api/cross-learning/niche-wisdom')).json, { niches: [], format: 1, posteriors: [] });
 });
 
 test('bad wisdom requests are 4xx JSON errors naming the field', async () => {

@@ -12,7 +12,9 @@
 
 use crosslearn::niche::Niche;
 use crosslearn::privacy::aggregate::Aggregate;
+use crosslearn::privacy::zcdp::BudgetPolicy;
 use crosslearn::record::CreativeRecord;
+use crosslearn::wisdom::suffstat::{PosteriorTable, SuffStatConfig};
 use crosslearn::wisdom::{NicheWisdom, ReleaseConfig, WisdomContribution};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -233,6 +235,93 @@ pub trait History {
     async fn record_release(&self, row: &HistoryRow) -> StoreResult<bool>;
 }
 
+/// Everything `RELEASE_CONFIG` configures: the format-1 (lift) release, the format-2
+/// (sufficient statistics) release and the per-account budget format 2 is held to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublishConfig {
+    /// The format-1 release config (every key but `format2` and `privacy_budget`).
+    pub release: ReleaseConfig,
+    /// The format-2 release config, its `period_days` equal to `release.cadence_days`.
+    pub format2: SuffStatConfig,
+    /// The per-account zCDP cap over the rolling window.
+    pub budget: BudgetPolicy,
+}
+
+/// The kind of a format-2 release in the release log and the ledger.
+pub const KIND_SUFFSTAT: &str = "suffstat";
+
+/// One row of the release log (D1 `release_log`): a release with its kind and the zCDP `ρ` it
+/// spent on every account in it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReleaseLogRow {
+    /// `"<period>/<niche>"`.
+    pub release_id: String,
+    /// [`KIND_SUFFSTAT`].
+    pub kind: String,
+    /// The niche (snake_case).
+    pub niche: String,
+    /// The period.
+    pub period: u32,
+    /// The period's first day (days since 1970-01-01): the day the ledger charges.
+    pub day: i64,
+    /// `ρ` spent on every account in it.
+    pub rho: f64,
+    /// `ε` at `delta` of the release.
+    pub epsilon: f64,
+    /// The `δ`.
+    pub delta: f64,
+    /// Passed the noisy niche count gate.
+    pub published: bool,
+    /// The noisy count, when published.
+    pub noisy_count: Option<i64>,
+    /// Id of the run that drew its noise: the ledger is charged only by the run whose draw was
+    /// recorded.
+    pub draw: String,
+    /// The release parameters as JSON (`crosslearn::wisdom::suffstat::SuffStatConfig`).
+    pub params_json: String,
+    /// The noisy release (`crosslearn::wisdom::suffstat::NicheSuffRelease`) as JSON.
+    pub release_json: String,
+    /// When it was made (UTC, ISO 8601).
+    pub published_at: String,
+}
+
+/// One release an account's data entered, as the account reads it (D1 `privacy_ledger`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct LedgerRow {
+    /// The release (`"<period>/<niche>"`).
+    pub release_id: String,
+    /// The release kind (`suffstat`: format 2).
+    pub kind: String,
+    /// The niche it was counted in.
+    pub niche: String,
+    /// The period.
+    pub period: u32,
+    /// The day charged (the period's first day, days since 1970-01-01).
+    pub day: i64,
+    /// The zCDP `ρ` it spent.
+    pub rho: f64,
+}
+
+/// The release log and the per-account privacy ledger (D1 `release_log`, `privacy_ledger`).
+#[allow(async_fn_in_trait)]
+pub trait Ledger {
+    /// The releases of `kind` made for `period`, by niche.
+    async fn release_log(&self, kind: &str, period: u32) -> StoreResult<Vec<ReleaseLogRow>>;
+    /// Record the release and charge its `ρ` to each of `accounts`, in one transaction.
+    /// `Ok(false)` (nothing recorded, nobody charged) if the release id is already recorded.
+    async fn record_charged(&self, row: &ReleaseLogRow, accounts: &[String]) -> StoreResult<bool>;
+    /// Each of `accounts`' total `ρ` over ledger days `from_day < day <= to_day` (accounts
+    /// with nothing spent may be absent).
+    async fn spent(
+        &self,
+        accounts: &[String],
+        from_day: i64,
+        to_day: i64,
+    ) -> StoreResult<BTreeMap<String, f64>>;
+    /// The account's ledger, oldest first.
+    async fn ledger(&self, account_id: &str) -> StoreResult<Vec<LedgerRow>>;
+}
+
 /// A release as the releases store holds it: the exact bytes that were published (served
 /// verbatim by the wisdom reads), decoded on demand. Made from typed values only
 /// ([`StoredRelease::of`]) or read back from the store ([`StoredRelease::from_text`]).
@@ -276,6 +365,14 @@ pub trait Releases {
     async fn published_all(&self) -> StoreResult<Option<StoredRelease>>;
     /// Publish (replace) the bulk array.
     async fn publish_all(&self, releases: &[NicheWisdom]) -> StoreResult<()>;
+    /// The published format-2 posteriors of `niche`, as stored.
+    async fn published_v2(&self, niche: Niche) -> StoreResult<Option<StoredRelease>>;
+    /// Publish (replace) the format-2 posteriors of its niche.
+    async fn publish_v2(&self, table: &PosteriorTable) -> StoreResult<()>;
+    /// Every niche's format-2 posteriors as one JSON array, if published.
+    async fn published_v2_all(&self) -> StoreResult<Option<StoredRelease>>;
+    /// Publish (replace) the format-2 bulk array.
+    async fn publish_v2_all(&self, tables: &[PosteriorTable]) -> StoreResult<()>;
 }
 
 /// Niche membership frozen per release period (D1 `niche_membership`): the niche an account

@@ -2,7 +2,7 @@
 // Loading the niche wisdom the page uses, in preference order: the Worker's published releases
 // (live, or the last copy when the Worker is unreachable), then the bundled SIMULATED snapshot.
 import { CACHED_RELEASE_KEY, SNAPSHOT_URL, WISDOM_URL } from "./config.js";
-import { publishedNiches } from "./wisdom.js";
+import { publishedNiches, publishedPosteriors } from "./wisdom.js";
 
 /** @typedef {import("./wisdom.js").ReleaseSet} ReleaseSet */
 /** @typedef {import("../pkg/lite/crosslearn_lite.js").NicheWisdom} NicheWisdom */
@@ -24,7 +24,8 @@ function cachedSet() {
     const v = /** @type {unknown} */ (JSON.parse(raw));
     if (typeof v !== "object" || v === null || !("fetchedAt" in v) || !("body" in v)) return null;
     const fetchedAt = /** @type {{ fetchedAt: unknown }} */ (v).fetchedAt;
-    return { source: "cached", niches: publishedNiches(/** @type {{ body: unknown }} */ (v).body), asOf: typeof fetchedAt === "string" ? fetchedAt : null, label: null };
+    const body = /** @type {{ body: unknown }} */ (v).body;
+    return { source: "cached", niches: publishedNiches(body), posteriors: publishedPosteriors(body), asOf: typeof fetchedAt === "string" ? fetchedAt : null, label: null };
   } catch {
     return null;
   }
@@ -45,11 +46,11 @@ export async function loadReleases() {
     const cachedAt = res.headers.get("x-crosslearn-cached-at");
     if (cachedAt) {
       workerState.reachable = false;
-      sets.push({ source: "cached", niches: publishedNiches(body), asOf: cachedAt, label: null });
+      sets.push({ source: "cached", niches: publishedNiches(body), posteriors: publishedPosteriors(body), asOf: cachedAt, label: null });
     } else {
       workerState.reachable = true;
       const fetchedAt = new Date().toISOString();
-      sets.push({ source: "live", niches: publishedNiches(body), asOf: fetchedAt, label: null });
+      sets.push({ source: "live", niches: publishedNiches(body), posteriors: publishedPosteriors(body), asOf: fetchedAt, label: null });
       try {
         localStorage.setItem(CACHED_RELEASE_KEY, JSON.stringify({ fetchedAt, body }));
       } catch {
@@ -70,6 +71,7 @@ export async function loadReleases() {
       sets.push({
         source: "snapshot",
         niches: publishedNiches(body),
+        posteriors: publishedPosteriors(body),
         asOf: typeof meta.date === "string" ? meta.date : null,
         label: typeof meta.label === "string" ? meta.label : "SIMULATED",
       });

@@ -8,6 +8,7 @@
 /** @typedef {import("../pkg/lite/crosslearn_lite.js").Niche} Niche */
 /** @typedef {import("../pkg/lite/crosslearn_lite.js").Platform} Platform */
 /** @typedef {import("../pkg/lite/crosslearn_lite.js").NichePrior} NichePrior */
+/** @typedef {import("../pkg/lite/crosslearn_lite.js").PosteriorTable} PosteriorTable */
 
 /**
  * Where a release came from.
@@ -21,7 +22,8 @@
  * A set of releases from one source.
  * @typedef {object} ReleaseSet
  * @property {WisdomSource} source
- * @property {NicheWisdom[]} niches published releases only
+ * @property {NicheWisdom[]} niches published releases only (format 1)
+ * @property {PosteriorTable[]} [posteriors] published format-2 posteriors (absent: none)
  * @property {string | null} asOf ISO date-time of the fetch (live/cached) or the snapshot's date
  * @property {string | null} label the snapshot's SIMULATED label
  */
@@ -30,14 +32,18 @@
  * The release for one niche, with where it came from.
  * @typedef {object} ResolvedWisdom
  * @property {NicheWisdom} wisdom
+ * @property {PosteriorTable | null} posteriors the same source's format-2 posteriors of the niche
  * @property {WisdomSource} source
  * @property {string | null} asOf
  * @property {string | null} label
  */
 
 /**
- * The published releases of a parsed JSON body (`{ niches: NicheWisdom[] }`, the Worker's bulk
- * route and the snapshot file). Anything else gives an empty list.
+ * The published format-1 releases of a parsed JSON body (`{ niches: NicheWisdom[] }`, the
+ * Worker's bulk route, a cached copy of it and the snapshot file). Versioned: an entry's format is
+ * its `version` (absent: 1); the editor reads format 1 and skips any other (the Worker sends the
+ * format-2 posteriors beside it, under `posteriors`, which the editor does not use yet). Anything
+ * else gives an empty list.
  * @param {unknown} body
  * @returns {NicheWisdom[]}
  */
@@ -46,7 +52,38 @@ export function publishedNiches(body) {
   const list = /** @type {{ niches: unknown }} */ (body).niches;
   if (!Array.isArray(list)) return [];
   return /** @type {NicheWisdom[]} */ (
-    list.filter((w) => typeof w === "object" && w !== null && w.published === true && typeof w.niche === "string")
+    list.filter(
+      (w) =>
+        typeof w === "object" &&
+        w !== null &&
+        w.published === true &&
+        typeof w.niche === "string" &&
+        (w.version === undefined || w.version === 1),
+    )
+  );
+}
+
+/**
+ * The published format-2 posterior tables of a parsed JSON body (`{ posteriors: PosteriorTable[] }`
+ * beside `niches` in the Worker's bulk answer and its cached copies; a snapshot without it gives
+ * none). Only entries of format 2 (`version` 2) are kept.
+ * @param {unknown} body
+ * @returns {PosteriorTable[]}
+ */
+export function publishedPosteriors(body) {
+  if (typeof body !== "object" || body === null || !("posteriors" in body)) return [];
+  const list = /** @type {{ posteriors: unknown }} */ (body).posteriors;
+  if (!Array.isArray(list)) return [];
+  return /** @type {PosteriorTable[]} */ (
+    list.filter(
+      (t) =>
+        typeof t === "object" &&
+        t !== null &&
+        t.version === 2 &&
+        t.published === true &&
+        typeof t.niche === "string" &&
+        Array.isArray(t.values),
+    )
   );
 }
 
@@ -59,7 +96,10 @@ export function publishedNiches(body) {
 export function resolveWisdom(sets, niche) {
   for (const set of sets) {
     const wisdom = set.niches.find((w) => w.niche === niche);
-    if (wisdom) return { wisdom, source: set.source, asOf: set.asOf, label: set.label };
+    if (wisdom) {
+      const posteriors = (set.posteriors ?? []).find((t) => t.niche === niche) ?? null;
+      return { wisdom, posteriors, source: set.source, asOf: set.asOf, label: set.label };
+    }
   }
   return null;
 }

@@ -2,12 +2,14 @@
 //! SQL). The schema is `worker/migrations/*.sql`.
 
 use crate::ports::{
-    Account, Accounts, Consent, Erased, Event, Events, History, HistoryRow, Insights, Membership,
-    Records, StoreError, StoreResult, StoredInsight, MAX_EVENTS_PER_ACCOUNT,
+    Account, Accounts, Consent, Erased, Event, Events, History, HistoryRow, Insights, Ledger,
+    LedgerRow, Membership, Records, ReleaseLogRow, StoreError, StoreResult, StoredInsight,
+    MAX_EVENTS_PER_ACCOUNT,
 };
 use crosslearn::niche::Niche;
 use crosslearn::record::CreativeRecord;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, D1Result};
 
@@ -285,6 +287,7 @@ impl Accounts for D1Store {
             "DELETE FROM cross_learning_events WHERE account_id = ?1",
             "DELETE FROM account_insights WHERE account_id = ?1",
             "DELETE FROM niche_membership WHERE account_id = ?1",
+            "DELETE FROM privacy_ledger WHERE account_id = ?1",
             "DELETE FROM consent WHERE account_id = ?1",
             "DELETE FROM account_tokens WHERE account_id = ?1",
             "DELETE FROM accounts WHERE account_id = ?1",
@@ -589,5 +592,186 @@ impl Membership for D1Store {
                 }
             })
             .collect()
+    }
+}
+
+/// Accounts charged per ledger statement (their ids travel as one JSON array parameter).
+const LEDGER_CHUNK: usize = 200;
+
+#[derive(Deserialize)]
+struct ReleaseLogDbRow {
+    release_id: String,
+    kind: String,
+    niche: String,
+    period: f64,
+    day: f64,
+    rho: f64,
+    epsilon: f64,
+    delta: f64,
+    published: f64,
+    noisy_count: Option<f64>,
+    draw: String,
+    params_json: String,
+    release_json: String,
+    published_at: String,
+}
+
+#[derive(Deserialize)]
+struct LedgerDbRow {
+    release_id: String,
+    kind: String,
+    niche: String,
+    period: f64,
+    day: f64,
+    rho: f64,
+}
+
+#[derive(Deserialize)]
+struct SpentDbRow {
+    account_id: String,
+    rho: f64,
+}
+
+fn ids_json(ids: &[String]) -> StoreResult<JsValue> {
+    serde_json::to_string(ids)
+        .map(|s| text(&s))
+        .map_err(|e| StoreError::new(e.to_string()))
+}
+
+impl Ledger for D1Store {
+    async fn release_log(&self, kind: &str, period: u32) -> StoreResult<Vec<ReleaseLogRow>> {
+        let rows: Vec<ReleaseLogDbRow> = self
+            .statement(
+                "SELECT release_id, kind, niche, period, day, rho, epsilon, delta, published, \
+                 noisy_count, draw, params_json, release_json, published_at FROM release_log \
+                 WHERE kind = ?1 AND period = ?2 ORDER BY niche",
+                &[text(kind), JsValue::from_f64(f64::from(period))],
+            )?
+            .all()
+            .await
+            .map_err(fault)?
+            .results()
+            .map_err(fault)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| ReleaseLogRow {
+                release_id: r.release_id,
+                kind: r.kind,
+                niche: r.niche,
+                period: r.period as u32,
+                day: r.day as i64,
+                rho: r.rho,
+                epsilon: r.epsilon,
+                delta: r.delta,
+                published: r.published != 0.0,
+                noisy_count: r.noisy_count.map(|n| n as i64),
+                draw: r.draw,
+                params_json: r.params_json,
+                release_json: r.release_json,
+                published_at: r.published_at,
+            })
+            .collect())
+    }
+
+    async fn record_charged(&self, row: &ReleaseLogRow, accounts: &[String]) -> StoreResult<bool> {
+        let mut statements = vec![self.statement(
+            "INSERT INTO release_log (release_id, kind, niche, period, day, rho, epsilon, delta, \
+             published, noisy_count, draw, params_json, release_json, published_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
+             ON CONFLICT(release_id) DO NOTHING",
+            &[
+                text(&row.release_id),
+                text(&row.kind),
+                text(&row.niche),
+                JsValue::from_f64(f64::from(row.period)),
+                JsValue::from_f64(row.day as f64),
+                JsValue::from_f64(row.rho),
+                JsValue::from_f64(row.epsilon),
+                JsValue::from_f64(row.delta),
+                JsValue::from_f64(if row.published { 1.0 } else { 0.0 }),
+                row.noisy_count
+                    .map_or(JsValue::NULL, |n| JsValue::from_f64(n as f64)),
+                text(&row.draw),
+                text(&row.params_json),
+                text(&row.release_json),
+                text(&row.published_at),
+            ],
+        )?];
+        // Charged only when this run's draw is the recorded one (same transaction), so a run
+        // that lost the insert race charges nobody.
+        for chunk in accounts.chunks(LEDGER_CHUNK) {
+            statements.push(self.statement(
+                "INSERT INTO privacy_ledger (account_id, release_id, kind, niche, period, day, rho) \
+                 SELECT j.value, ?1, ?2, ?3, ?4, ?5, ?6 FROM json_each(?7) AS j \
+                 WHERE EXISTS (SELECT 1 FROM release_log WHERE release_id = ?1 AND draw = ?8) \
+                 ON CONFLICT(account_id, release_id) DO NOTHING",
+                &[
+                    text(&row.release_id),
+                    text(&row.kind),
+                    text(&row.niche),
+                    JsValue::from_f64(f64::from(row.period)),
+                    JsValue::from_f64(row.day as f64),
+                    JsValue::from_f64(row.rho),
+                    ids_json(chunk)?,
+                    text(&row.draw),
+                ],
+            )?);
+        }
+        let results = self.batch("release log", statements).await?;
+        Ok(changes(&results[0])? == 1)
+    }
+
+    async fn spent(
+        &self,
+        accounts: &[String],
+        from_day: i64,
+        to_day: i64,
+    ) -> StoreResult<BTreeMap<String, f64>> {
+        let mut out = BTreeMap::new();
+        for chunk in accounts.chunks(LEDGER_CHUNK) {
+            let rows: Vec<SpentDbRow> = self
+                .statement(
+                    "SELECT account_id, SUM(rho) AS rho FROM privacy_ledger \
+                     WHERE account_id IN (SELECT value FROM json_each(?1)) \
+                     AND day > ?2 AND day <= ?3 GROUP BY account_id",
+                    &[
+                        ids_json(chunk)?,
+                        JsValue::from_f64(from_day as f64),
+                        JsValue::from_f64(to_day as f64),
+                    ],
+                )?
+                .all()
+                .await
+                .map_err(fault)?
+                .results()
+                .map_err(fault)?;
+            out.extend(rows.into_iter().map(|r| (r.account_id, r.rho)));
+        }
+        Ok(out)
+    }
+
+    async fn ledger(&self, account_id: &str) -> StoreResult<Vec<LedgerRow>> {
+        let rows: Vec<LedgerDbRow> = self
+            .statement(
+                "SELECT release_id, kind, niche, period, day, rho FROM privacy_ledger \
+                 WHERE account_id = ?1 ORDER BY day, release_id",
+                &[text(account_id)],
+            )?
+            .all()
+            .await
+            .map_err(fault)?
+            .results()
+            .map_err(fault)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| LedgerRow {
+                release_id: r.release_id,
+                kind: r.kind,
+                niche: r.niche,
+                period: r.period as u32,
+                day: r.day as i64,
+                rho: r.rho,
+            })
+            .collect())
     }
 }

@@ -1,9 +1,11 @@
 //! The KV adapter: published niche releases, one key per niche (`release:<niche>`) and all of
-//! them as one array (`releases:all`), so every wisdom request is one read. Written only by
+//! them as one array (`releases:all`), so every wisdom request is one read per format; the
+//! format-2 posteriors likewise (`release2:<niche>`, `releases2:all`). Written only by
 //! publication ([`crate::service::publish`], run by the cron and the operator's publish route).
 
 use crate::ports::{Releases, StoreError, StoreResult, StoredRelease};
 use crosslearn::niche::Niche;
+use crosslearn::wisdom::suffstat::PosteriorTable;
 use crosslearn::wisdom::NicheWisdom;
 use worker::kv::KvStore;
 
@@ -27,6 +29,10 @@ pub enum KvKey<'a> {
     Release(&'a str),
     /// `releases:all`: every niche's release as one array.
     AllReleases,
+    /// `release2:<niche>`: a niche's latest format-2 posteriors.
+    ReleaseV2(&'a str),
+    /// `releases2:all`: every niche's format-2 posteriors as one array.
+    AllReleasesV2,
 }
 
 impl KvKey<'_> {
@@ -35,6 +41,8 @@ impl KvKey<'_> {
         match self {
             KvKey::Release(niche) => format!("release:{niche}"),
             KvKey::AllReleases => "releases:all".to_string(),
+            KvKey::ReleaseV2(niche) => format!("release2:{niche}"),
+            KvKey::AllReleasesV2 => "releases2:all".to_string(),
         }
     }
 }
@@ -83,6 +91,31 @@ impl Releases for KvReleases {
         let stored = StoredRelease::of(releases)?;
         self.put(KvKey::AllReleases, stored.text()).await
     }
+
+    async fn published_v2(&self, niche: Niche) -> StoreResult<Option<StoredRelease>> {
+        Ok(self
+            .get(KvKey::ReleaseV2(niche.as_str()))
+            .await?
+            .map(StoredRelease::from_text))
+    }
+
+    async fn publish_v2(&self, table: &PosteriorTable) -> StoreResult<()> {
+        let stored = StoredRelease::of(table)?;
+        self.put(KvKey::ReleaseV2(table.niche.as_str()), stored.text())
+            .await
+    }
+
+    async fn published_v2_all(&self) -> StoreResult<Option<StoredRelease>> {
+        Ok(self
+            .get(KvKey::AllReleasesV2)
+            .await?
+            .map(StoredRelease::from_text))
+    }
+
+    async fn publish_v2_all(&self, tables: &[PosteriorTable]) -> StoreResult<()> {
+        let stored = StoredRelease::of(tables)?;
+        self.put(KvKey::AllReleasesV2, stored.text()).await
+    }
 }
 
 #[cfg(test)]
@@ -93,5 +126,7 @@ mod tests {
     fn keys_as_stored() {
         assert_eq!(KvKey::Release("fitness").to_key(), "release:fitness");
         assert_eq!(KvKey::AllReleases.to_key(), "releases:all");
+        assert_eq!(KvKey::ReleaseV2("fitness").to_key(), "release2:fitness");
+        assert_eq!(KvKey::AllReleasesV2.to_key(), "releases2:all");
     }
 }

@@ -619,6 +619,7 @@ mod tests {
             ("GET", "/api/accounts/a/export"),
             ("DELETE", "/api/accounts/a"),
             ("POST", "/api/accounts/a/token"),
+            ("GET", "/api/accounts/a/privacy"),
             ("POST", "/api/cross-learning/apply-wisdom"),
             ("GET", "/api/cross-learning/dashboard/a"),
             ("POST", "/api/admin/publish"),

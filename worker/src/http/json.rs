@@ -14,6 +14,9 @@
 //!   field, the path of the field itself).
 
 use crate::error::ApiError;
+pub use crate::ports::PublishConfig;
+use crosslearn::privacy::zcdp::BudgetPolicy;
+use crosslearn::wisdom::suffstat::SuffStatConfig;
 use crosslearn::wisdom::ReleaseConfig;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -181,16 +184,135 @@ fn render(path: &Path) -> Option<String> {
 /// core's `ReleaseConfig` fields, e.g. `{"k": 10}`; absent or empty = the core's defaults).
 pub const RELEASE_CONFIG_VAR: &str = "RELEASE_CONFIG";
 
+/// The key of `RELEASE_CONFIG` holding the format-2 release's config (the core's
+/// `SuffStatConfig` fields; absent = its defaults). Its `period_days` is the cadence
+/// (`cadence_days`): set it only to the same value.
+pub const FORMAT2_KEY: &str = "format2";
+
+/// The key of `RELEASE_CONFIG` holding the per-account privacy budget (the core's
+/// `BudgetPolicy`: `rho_cap`, `window_days`; absent = its defaults, rho 1.35 over 365 days).
+pub const BUDGET_KEY: &str = "privacy_budget";
+
 /// The release config from the `RELEASE_CONFIG` var's value: the core's defaults for fields it
 /// does not set; errors name the field (`RELEASE_CONFIG.k`) and the reason.
 pub fn release_config(raw: Option<&str>) -> Result<ReleaseConfig, ApiError> {
-    let config = match raw.map(str::trim).filter(|s| !s.is_empty()) {
-        None => ReleaseConfig::default(),
-        Some(json) => parse(json.as_bytes()).map_err(|e| within_var(&e))?,
+    publish_config(raw).map(|c| c.release)
+}
+
+/// Every part of the `RELEASE_CONFIG` var's value ([`PublishConfig`]), each validated: an
+/// invalid value (`epsilon <= 0`, a zero `clip_norm`, `k` 0, an unknown key, a cap below one
+/// release's rho, ...) is an error naming the field (`RELEASE_CONFIG.format2.clip_norm`).
+pub fn publish_config(raw: Option<&str>) -> Result<PublishConfig, ApiError> {
+    let Some(json) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return checked(ReleaseConfig::default(), None, None);
     };
-    crosslearn::wisdom::layout::validate_config(&config)
+    let Ok(mut map) = serde_json::from_str::<serde_json::Map<String, Value>>(json) else {
+        // Not an object: the format-1 parser names what is wrong.
+        return Err(parse::<ReleaseConfig>(json.as_bytes())
+            .map(|_| ApiError::Internal)
+            .unwrap_or_else(|e| within_var(&e)));
+    };
+    let format2 = map.remove(FORMAT2_KEY);
+    let budget = map.remove(BUDGET_KEY);
+    let rest = serde_json::to_vec(&map).map_err(|_| ApiError::Internal)?;
+    let release: ReleaseConfig = parse(&rest).map_err(|e| within_var(&e))?;
+    checked(release, format2, budget)
+}
+
+fn checked(
+    release: ReleaseConfig,
+    format2: Option<Value>,
+    budget: Option<Value>,
+) -> Result<PublishConfig, ApiError> {
+    crosslearn::wisdom::layout::validate_config(&release)
         .map_err(|e| ApiError::Core(e.within(RELEASE_CONFIG_VAR)))?;
-    Ok(config)
+    let in_var =
+        |key: &str, e: crosslearn::Error| ApiError::Core(e.within(key).within(RELEASE_CONFIG_VAR));
+    let format2 =
+        match format2 {
+            None => SuffStatConfig {
+                period_days: release.cadence_days,
+                ..SuffStatConfig::default()
+            },
+            Some(value) if !value.is_object() => return Err(in_var(
+                FORMAT2_KEY,
+                crosslearn::Error::general(
+                    crosslearn::ErrorCode::Malformed,
+                    "must be an object of format-2 settings ({\"k\": .., \"epsilon\": .., ...})",
+                ),
+            )),
+            Some(value) => {
+                let explicit = value.get("period_days").is_some();
+                let mut c = SuffStatConfig::from_json(&value.to_string())
+                    .map_err(|e| in_var(FORMAT2_KEY, e))?;
+                if explicit && c.period_days != release.cadence_days {
+                    return Err(in_var(
+                        FORMAT2_KEY,
+                        crosslearn::Error::field(
+                            crosslearn::ErrorCode::InvalidValue,
+                            "period_days",
+                            format!(
+                                "must equal cadence_days ({}): one release per period and niche, \
+                             got {}",
+                                release.cadence_days, c.period_days
+                            ),
+                        ),
+                    ));
+                }
+                c.period_days = release.cadence_days;
+                c
+            }
+        };
+    let plan = format2.validate().map_err(|e| in_var(FORMAT2_KEY, e))?;
+    let budget: BudgetPolicy = match budget {
+        None => BudgetPolicy::default(),
+        Some(value) => {
+            if !value.is_object() {
+                return Err(in_var(
+                    BUDGET_KEY,
+                    crosslearn::Error::general(
+                        crosslearn::ErrorCode::Malformed,
+                        "must be an object {\"rho_cap\": .., \"window_days\": ..}",
+                    ),
+                ));
+            }
+            let bytes = serde_json::to_vec(&value).map_err(|_| ApiError::Internal)?;
+            parse(&bytes).map_err(|e| {
+                within_var(&ApiError::Invalid {
+                    code: e.code(),
+                    field: Some(match e.field() {
+                        Some(f) => format!("{BUDGET_KEY}.{f}"),
+                        None => BUDGET_KEY.to_string(),
+                    }),
+                    message: e.body().error.message,
+                })
+            })?
+        }
+    };
+    // The core names the budget's fields `budget.*`; here they live under BUDGET_KEY.
+    budget.validate().map_err(|mut e| {
+        e.field = e.field.map(|f| f.replacen("budget.", "", 1));
+        in_var(BUDGET_KEY, e)
+    })?;
+    if plan.rho > budget.rho_cap {
+        return Err(in_var(
+            BUDGET_KEY,
+            crosslearn::Error::field(
+                crosslearn::ErrorCode::InvalidValue,
+                "rho_cap",
+                format!(
+                    "{} is below the rho of one format-2 release ({}): nothing could ever be \
+                     published",
+                    budget.rho_cap, plan.rho
+                ),
+            ),
+        ));
+    }
+    Ok(PublishConfig {
+        release,
+        format2,
+        budget,
+    })
 }
 
 fn within_var(e: &ApiError) -> ApiError {
@@ -405,6 +527,72 @@ mod tests {
         );
     }
 
+    /// The format-2 keys: defaults when absent, every bad value a named error, the format-1
+    /// keys still read beside them.
+    #[test]
+    fn format2_and_budget_keys() {
+        let c = publish_config(None).unwrap();
+        assert_eq!(c.format2.period_days, c.release.cadence_days);
+        assert_eq!(c.budget, BudgetPolicy::default());
+        let c = publish_config(Some(
+            r#"{"k": 7, "cadence_days": 30, "format2": {"k": 60, "clip_norm": 2.0},
+                "privacy_budget": {"rho_cap": 1.0}}"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            (c.release.k, c.format2.k, c.format2.period_days),
+            (7, 60, 30)
+        );
+        assert_eq!((c.format2.clip_norm, c.budget.rho_cap), (2.0, 1.0));
+        for (raw, field) in [
+            (
+                r#"{"format2": {"epsilon": 0}}"#,
+                "RELEASE_CONFIG.format2.epsilon",
+            ),
+            (
+                r#"{"format2": {"epsilon": -1}}"#,
+                "RELEASE_CONFIG.format2.epsilon",
+            ),
+            (
+                r#"{"format2": {"clip_norm": 0}}"#,
+                "RELEASE_CONFIG.format2.clip_norm",
+            ),
+            (r#"{"format2": {"k": 0}}"#, "RELEASE_CONFIG.format2.k"),
+            (r#"{"format2": {"kk": 3}}"#, "RELEASE_CONFIG.format2.kk"),
+            (
+                r#"{"format2": {"period_days": 30}}"#,
+                "RELEASE_CONFIG.format2.period_days",
+            ),
+            (r#"{"format2": 3}"#, "RELEASE_CONFIG.format2"),
+            (
+                r#"{"privacy_budget": {"cap": 1}}"#,
+                "RELEASE_CONFIG.privacy_budget.cap",
+            ),
+            (
+                r#"{"privacy_budget": {"rho_cap": 0}}"#,
+                "RELEASE_CONFIG.privacy_budget.rho_cap",
+            ),
+            (
+                r#"{"privacy_budget": {"rho_cap": 0.001}}"#,
+                "RELEASE_CONFIG.privacy_budget.rho_cap",
+            ),
+            (
+                r#"{"privacy_budget": {"window_days": 0}}"#,
+                "RELEASE_CONFIG.privacy_budget.window_days",
+            ),
+            (r#"{"privacy_budget": []}"#, "RELEASE_CONFIG.privacy_budget"),
+            (r#"{"format_2": {}}"#, "RELEASE_CONFIG.format_2"),
+            (r#"{"k": 0, "format2": {}}"#, "RELEASE_CONFIG.k"),
+        ] {
+            let e = publish_config(Some(raw)).unwrap_err();
+            assert_eq!(e.field(), Some(field), "{raw}: {e}");
+            assert!(e.status() == 422 || e.status() == 400, "{raw}");
+        }
+        // The format-1 reader ignores the format-2 keys (Redis clips with it).
+        let raw = r#"{"k": 9, "format2": {"k": 60}}"#;
+        assert_eq!(release_config(Some(raw)).unwrap().k, 9);
+    }
+
     /// The production RELEASE_CONFIG in wrangler.toml is one the Worker accepts, with k >= 50
     /// and the documented monthly cadence.
     #[test]
@@ -424,5 +612,13 @@ mod tests {
         assert!(config.k >= 50, "{config:?}");
         assert_eq!(config.cadence_days, 30);
         assert!(config.budget_per_window <= config.epsilon * f64::from(config.window_periods));
+        // Format 2: k >= 50, one release per 30 days, and a year of them within the cap.
+        let all = publish_config(Some(&raw)).unwrap();
+        assert!(all.format2.k >= 50, "{all:?}");
+        assert_eq!(all.format2.period_days, 30);
+        let rho = all.format2.validate().unwrap().rho;
+        // A 365-day window holds at most 13 period starts 30 days apart.
+        assert!(13.0 * rho <= all.budget.rho_cap, "{all:?}");
+        assert!(crosslearn::privacy::zcdp::epsilon_of_rho(all.budget.rho_cap, 1e-6) <= 10.0);
     }
 }

@@ -744,8 +744,37 @@ mod tests {
         ))
         .unwrap();
         ok("POST", routes::ADMIN_PUBLISH, 200, value(&report));
+        // The same run's format-2 release, and the ledger an account reads.
+        let c2 = crate::http::json::publish_config(Some(
+            r#"{"k": 3, "epsilon": 100.0, "budget_per_window": 400.0,
+                "format2": {"k": 3, "epsilon": 5.0, "count_epsilon": 0.5}}"#,
+        ))
+        .unwrap();
+        let f2 = run(crate::service::format2::publish_format2(
+            &net,
+            &kv,
+            crate::testing::fixtures::NOW,
+            &c2,
+            &mut crosslearn::privacy::dgauss::noise_rng_from_seed(7),
+        ))
+        .unwrap();
+        let mut both = report.clone();
+        both.format2 = Some(f2);
+        ok("POST", routes::ADMIN_PUBLISH, 200, value(&both));
+        let privacy = run(crate::service::format2::account_privacy(
+            &net,
+            "f0",
+            crate::testing::fixtures::NOW,
+            &c2,
+        ))
+        .unwrap();
+        assert_eq!(privacy.releases.len(), 1);
+        ok("GET", routes::ACCOUNT_PRIVACY, 200, value(privacy));
         let found = run(wisdom::niche_wisdom(&kv, "fitness", None)).unwrap();
-        assert!(matches!(found, wisdom::WisdomAnswer::Found { .. }));
+        assert!(
+            matches!(found, wisdom::WisdomAnswer::Found { format: 2, .. }),
+            "{found:?}"
+        );
         ok("GET", routes::NICHE_WISDOM, 200, value(found));
         ok(
             "GET",
@@ -776,6 +805,10 @@ mod tests {
             &net, &kv, &f0, model, "f0", now,
         ))
         .unwrap();
+        assert!(
+            dash.posteriors.is_some(),
+            "the dashboard carries the format-2 posteriors"
+        );
         ok("GET", routes::DASHBOARD, 200, value(dash));
         let detected = run(service::detect_niche(
             &net,

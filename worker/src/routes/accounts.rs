@@ -1,5 +1,6 @@
-//! Account routes: create (operator), ingest, consent, export, token rotation, erase. Each change answers with
-//! the [`SYNC_HEADER`] saying what happened to the aggregate store.
+//! Account routes: create (operator), ingest, consent, export, token rotation, privacy ledger,
+//! erase. Each change answers with the [`SYNC_HEADER`] saying what happened to the aggregate
+//! store.
 
 use crate::adapters::bindings;
 use crate::error::ApiError;
@@ -115,6 +116,21 @@ pub async fn export(req: Request, ctx: RouteContext<()>) -> worker::Result<Respo
             service::ExportPage::parse(query_param(&url, "cursor"), query_param(&url, "limit"))?;
         let owner = owned(&store, &caller, &id).await?;
         service::export(&store, &owner, &page, &now()).await
+    }
+    .await;
+    private_json(result, 200)
+}
+
+/// `GET /api/accounts/{id}/privacy`: the account's privacy ledger (its own token or the
+/// operator's).
+pub async fn privacy(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let result = async {
+        let (store, caller) = connect(&req, &ctx).await?;
+        let id = account_param(&ctx, "id")?;
+        let owner = owned(&store, &caller, &id).await?;
+        let config = crate::routes::admin::publish_config_of(&ctx.env)?;
+        let now_ms = worker::Date::now().as_millis();
+        crate::service::format2::account_privacy(&store, owner.id(), now_ms, &config).await
     }
     .await;
     private_json(result, 200)

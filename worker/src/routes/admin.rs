@@ -25,14 +25,16 @@ use crate::ports::{AggregateStore, Aggregates, AggregatesLink, LinkMode, Outbox,
 use crate::routes::connect;
 use crate::service::aggregates::{self, AggError, CheckReport, SyncReport};
 use crate::service::auth::{self, internal, Caller};
+use crate::service::format2;
 use crate::service::publish::{self, PublishReport};
 use crate::service::sync::{self, Ports};
+use crosslearn::privacy::dgauss::noise_rng_from_entropy;
 use crosslearn::wisdom::ReleaseConfig;
 use serde::{Deserialize, Serialize};
 use worker::{console_error, Date, Env, Request, Response, RouteContext};
 
 // The parser lives with the other JSON parsing (the Redis link needs it too, for clipping).
-pub use crate::http::json::{release_config, RELEASE_CONFIG_VAR};
+pub use crate::http::json::{publish_config, release_config, PublishConfig, RELEASE_CONFIG_VAR};
 
 /// The release config of the `RELEASE_CONFIG` var (the core's defaults when unset); a bad value
 /// is a deployment fault: logged, answered with a generic 500.
@@ -44,18 +46,30 @@ fn release_config_of(env: &Env) -> Result<ReleaseConfig, ApiError> {
     })
 }
 
+/// Every part of the `RELEASE_CONFIG` var (formats 1 and 2, the privacy budget); a bad value is
+/// a deployment fault: logged, answered with a generic 500.
+pub fn publish_config_of(env: &Env) -> Result<PublishConfig, ApiError> {
+    let raw = bindings::var(env, RELEASE_CONFIG_VAR);
+    publish_config(raw.as_deref()).map_err(|e| {
+        console_error!("{}: {e}", RELEASE_CONFIG_VAR);
+        ApiError::Internal
+    })
+}
+
 /// A fresh noise seed for a publication.
 fn noise_seed() -> Result<u64, ApiError> {
     Ok(u64::from_le_bytes(auth::random_bytes::<8>()?))
 }
 
-/// One publication run over the Worker's bindings: the aggregate store's aggregates when it is
-/// configured and consistent, D1's otherwise ([`sync::publication`]).
+/// One publication run over the Worker's bindings: format 1 from the aggregate store's
+/// aggregates when it is configured and consistent, D1's otherwise ([`sync::publication`]),
+/// then release format 2 from D1 with noise from ChaCha20 seeded by the OS
+/// ([`crate::service::format2`]).
 async fn publish_run(
     env: &Env,
     store: &D1Store,
     at_ms: u64,
-    config: &ReleaseConfig,
+    config: &PublishConfig,
     seed: u64,
 ) -> Result<(PublishReport, aggregates::Source), ApiError> {
     let kv = bindings::releases(env)?;
@@ -68,7 +82,13 @@ async fn publish_run(
         outbox: store,
         link: &link,
     };
-    sync::publication(&ports, &kv, at_ms, config, seed).await
+    let (mut report, source) = sync::publication(&ports, &kv, at_ms, &config.release, seed).await?;
+    // Format 2 after format 1 (it follows the niche membership format 1 froze for the period).
+    // Its failure never fails the run: it is reported per niche under `format2.failed`.
+    let mut rng = noise_rng_from_entropy()?;
+    let format2 = format2::publish_format2(store, &kv, at_ms, config, &mut rng).await;
+    report.format2 = Some(format2.unwrap_or_else(|e| format2::failed_run(at_ms, config, &e)));
+    Ok((report, source))
 }
 
 /// `POST /api/admin/publish` (operator): the cron's publication, now or at `at_ms`.
@@ -77,7 +97,7 @@ pub async fn publish(mut req: Request, ctx: RouteContext<()>) -> worker::Result<
         let (store, caller) = connect(&req, &ctx).await?;
         let body = read_body(&mut req).await?;
         bindings::releases(&ctx.env)?;
-        let config = release_config_of(&ctx.env)?;
+        let config = publish_config_of(&ctx.env)?;
         let seed = noise_seed()?;
         let at_ms = publish_time(&caller, &body, Date::now().as_millis())?;
         publish_run(&ctx.env, &store, at_ms, &config, seed)
@@ -116,7 +136,7 @@ pub async fn scheduled(env: &Env, scheduled_ms: u64) {
         bindings::releases(env).map_err(|_| "KV binding missing".to_string())?;
         let seed = noise_seed().map_err(|e| e.to_string())?;
         let raw = bindings::var(env, RELEASE_CONFIG_VAR);
-        let config = release_config(raw.as_deref()).map_err(|e| e.to_string())?;
+        let config = publish_config(raw.as_deref()).map_err(|e| e.to_string())?;
         publish_run(env, &store, scheduled_ms, &config, seed)
             .await
             .map_err(|e| match e {

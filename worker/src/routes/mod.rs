@@ -52,6 +52,8 @@ pub const ACCOUNT_CONSENT: &str = "/api/accounts/:id/consent";
 pub const ACCOUNT_EXPORT: &str = "/api/accounts/:id/export";
 /// `POST /api/accounts/{id}/token`.
 pub const ACCOUNT_TOKEN: &str = "/api/accounts/:id/token";
+/// `GET /api/accounts/{id}/privacy`.
+pub const ACCOUNT_PRIVACY: &str = "/api/accounts/:id/privacy";
 /// `GET /api/cross-learning/niche-wisdom/{niche}`.
 pub const NICHE_WISDOM: &str = "/api/cross-learning/niche-wisdom/:niche";
 /// `GET /api/cross-learning/niche-wisdom`.
@@ -138,6 +140,9 @@ pub const ROUTES: &[Route] = &[
         .auth(Auth::Account)
         .writes_d1()
         .answers::<RotatedToken>(),
+    Route::get(ACCOUNT_PRIVACY, "The account's privacy ledger: the format-2 releases its data entered, the zCDP rho each spent, the rolling window's total (rho, and epsilon at delta 1e-6) and the cap", handler!(accounts::privacy))
+        .auth(Auth::Account)
+        .answers::<crate::service::format2::PrivacyAnswer>(),
     Route::get(NICHE_WISDOM, "The niche's latest published wisdom (re-read, never re-released)", handler!(crosslearning::niche_wisdom))
         .limited()
         .reads_releases()
@@ -268,6 +273,7 @@ mod tests {
         assert_eq!(allowed_methods("/api/accounts/a1/consent"), some("PUT"));
         assert_eq!(allowed_methods("/api/accounts/a1/export"), some("GET"));
         assert_eq!(allowed_methods("/api/accounts/a1/token"), some("POST"));
+        assert_eq!(allowed_methods("/api/accounts/a1/privacy"), some("GET"));
         assert_eq!(allowed_methods("/api/accounts//export"), None);
         assert_eq!(allowed_methods("/api/accounts/a1/other"), None);
         let wisdom = "/api/cross-learning/niche-wisdom";

@@ -28,6 +28,7 @@ use crosslearn::insights::{account_insights, AccountInsight, InsightOptions};
 use crosslearn::niche::{account_niche, AccountNiche, Niche, NicheModel, NicheScore};
 use crosslearn::record::validate::MAX_COPY_CHARS;
 use crosslearn::record::{format_day, CreativeRecord};
+use crosslearn::wisdom::suffstat::PosteriorTable;
 use crosslearn::wisdom::NicheWisdom;
 use serde::{Deserialize, Serialize};
 
@@ -494,8 +495,30 @@ pub struct DashboardResponse {
     /// The dashboard (`crosslearn::advice::Dashboard`).
     #[serde(flatten)]
     pub dashboard: Dashboard,
+    /// The niche's format-2 posteriors (per value: posterior mean and sd on the log-odds scale
+    /// and the release id), when its latest format-2 release passed its gate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub posteriors: Option<PosteriorTable>,
     /// When it was generated (UTC, ISO 8601).
     pub generated_at: String,
+}
+
+/// The niche's published format-2 posteriors, read with the versioned reader (None: none
+/// published yet, or below its gate).
+async fn latest_posteriors<R: Releases>(
+    kv: &R,
+    niche: Niche,
+) -> Result<Option<PosteriorTable>, ApiError> {
+    let Some(stored) = kv.published_v2(niche).await.map_err(internal)? else {
+        return Ok(None);
+    };
+    let (_, value) = crate::service::wisdom::read_release(stored.text(), niche.as_str())?;
+    let table: PosteriorTable =
+        serde_json::from_value(value).map_err(|e| ApiError::ReleaseUnreadable {
+            niche: Some(niche.as_str().to_string()),
+            cause: e.to_string(),
+        })?;
+    Ok(table.published.then_some(table))
 }
 
 /// All latest releases (the bulk KV value), decoded; empty before the first publication.
@@ -529,6 +552,11 @@ pub async fn account_dashboard<S: Accounts + Records, R: Releases>(
     } else {
         latest_release(kv, niche).await?
     };
+    let posteriors = if niche == Niche::Unknown {
+        None
+    } else {
+        latest_posteriors(kv, niche).await?
+    };
     let network = all_releases(kv).await?;
     let dashboard = dashboard(
         wisdom.as_ref(),
@@ -538,6 +566,7 @@ pub async fn account_dashboard<S: Accounts + Records, R: Releases>(
     )?;
     Ok(DashboardResponse {
         dashboard,
+        posteriors,
         generated_at: now.to_string(),
     })
 }

@@ -6,7 +6,8 @@
 //! - [`sync`]: the outbox protocol (mark -> D1 write -> Redis sync) and the publication's choice
 //!   of aggregates;
 //! - [`aggregates`]: the Redis aggregate store's maintenance (sync, drain, rebuild, check);
-//! - [`publish`]: the publication of niche releases;
+//! - [`publish`]: the publication of niche releases (format 1); [`format2`]: release format 2
+//!   and the per-account privacy ledger it is held to;
 //! - [`crosslearning`], [`wisdom`]: niche detection, insights, applying and reading wisdom;
 //! - [`compute`]: the pure endpoints (normalize, features, CTR scores) and [`models`], the
 //!   embedded model files;
@@ -17,6 +18,7 @@ pub mod aggregates;
 pub mod auth;
 pub mod compute;
 pub mod crosslearning;
+pub mod format2;
 pub mod models;
 pub mod publish;
 pub mod sync;

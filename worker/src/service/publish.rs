@@ -61,6 +61,9 @@ pub struct PublishReport {
     pub published: Vec<String>,
     /// Niches that failed in this run, with why; the others were released regardless.
     pub failed: Vec<NicheFailure>,
+    /// The format-2 release of the same run (absent when only format 1 was run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format2: Option<crate::service::format2::Format2Report>,
 }
 
 /// One niche that failed during a publication run.
@@ -253,6 +256,7 @@ pub async fn publish_with<S: History, R: Releases>(
         unchanged: Vec::new(),
         published: Vec::new(),
         failed: Vec::new(),
+        format2: None,
     };
     let params_json = serde_json::to_string(config).map_err(|_| ApiError::Internal)?;
     let mut current = Vec::new();

@@ -1,7 +1,14 @@
 //! Reading published niche wisdom: `GET /api/cross-learning/niche-wisdom/{niche}` and the bulk
-//! `GET /api/cross-learning/niche-wisdom`. One KV read each; no account token needed (releases
-//! are differentially private aggregates). Nothing here computes a release: that is the cron's
-//! job ([`crate::service::publish`]), so `force_refresh` only re-reads the latest published one.
+//! `GET /api/cross-learning/niche-wisdom`. One KV read per release format; no account token
+//! needed (releases are differentially private aggregates). Nothing here computes a release: that
+//! is the cron's job ([`crate::service::publish`], [`crate::service::format2`]), so
+//! `force_refresh` only re-reads the latest published one.
+//!
+//! **Versioned reader** ([`read_release`]): a stored value's format is its `version` field
+//! (absent: format 1, as values written before the field existed). Format 1 is the lift release
+//! (`NicheWisdom`, KV `release:<niche>`, answered as `wisdom`); format 2 the per-value posteriors
+//! (`PosteriorTable`: posterior mean and sd on the log-odds scale and the release id per value,
+//! KV `release2:<niche>`, answered as `posteriors`). Any other version is a 503 naming the niche.
 
 use crate::error::ApiError;
 use crate::ports::Releases;
@@ -10,7 +17,11 @@ use crosslearn::niche::Niche;
 use serde::Serialize;
 use serde_json::Value;
 
-/// `GET /api/cross-learning/niche-wisdom/{niche}` answer (the seed's shape).
+/// The newest release format this Worker reads and publishes.
+pub const NEWEST_FORMAT: u32 = 2;
+
+/// `GET /api/cross-learning/niche-wisdom/{niche}` answer (the seed's shape, plus `format` and
+/// `posteriors`).
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum WisdomAnswer {
@@ -20,9 +31,17 @@ pub enum WisdomAnswer {
         success: bool,
         /// The niche.
         niche: String,
-        /// The release (`crosslearn::wisdom::NicheWisdom`), exactly as published to KV.
+        /// The newest release format in this answer: 2 when `posteriors` is present, else 1.
+        format: u32,
+        /// The format-1 release (`crosslearn::wisdom::NicheWisdom`), exactly as published to KV.
         #[schemars(with = "crosslearn::wisdom::NicheWisdom")]
         wisdom: Value,
+        /// The format-2 release of the niche when it passed its gate: per value, the posterior
+        /// mean and sd on the log-odds scale and the release id
+        /// (`crosslearn::wisdom::suffstat::PosteriorTable`), as published.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        #[schemars(with = "Option<crosslearn::wisdom::suffstat::PosteriorTable>")]
+        posteriors: Option<Value>,
     },
     /// Nothing published for the niche (no release yet, or below the noisy k).
     Insufficient {
@@ -82,7 +101,39 @@ fn release(json: &str, niche: Option<&str>) -> Result<Value, ApiError> {
     })
 }
 
-/// One niche's published wisdom.
+/// The release format of a stored release object: its `version` (absent: 1).
+pub fn release_format(value: &Value) -> Option<u32> {
+    match value.get("version") {
+        None => Some(1),
+        Some(v) => v.as_u64().and_then(|v| u32::try_from(v).ok()),
+    }
+}
+
+/// One niche's stored release of either format (the versioned reader): `(format, value)`. A value
+/// that is not this niche's release object, or of a format this Worker does not know, is a 503
+/// naming the niche.
+pub fn read_release(json: &str, niche: &str) -> Result<(u32, Value), ApiError> {
+    let value = release(json, Some(niche))?;
+    if !value.is_object() || value.get("niche").is_some_and(|n| n != niche) {
+        return Err(ApiError::ReleaseUnreadable {
+            niche: Some(niche.to_string()),
+            cause: "not a release of this niche".into(),
+        });
+    }
+    match release_format(&value) {
+        Some(f @ 1..=NEWEST_FORMAT) => Ok((f, value)),
+        other => Err(ApiError::ReleaseUnreadable {
+            niche: Some(niche.to_string()),
+            cause: format!("release format {other:?} is not supported"),
+        }),
+    }
+}
+
+fn published(v: &Value) -> bool {
+    v.get("published") == Some(&Value::Bool(true))
+}
+
+/// One niche's published wisdom: the format-1 release with the format-2 posteriors beside it.
 pub async fn niche_wisdom<R: Releases>(
     kv: &R,
     niche: &str,
@@ -91,26 +142,29 @@ pub async fn niche_wisdom<R: Releases>(
     check_force_refresh(force_refresh)?;
     let niche = parse_niche(niche)?;
     let name = niche.as_str().to_string();
-    let stored = kv.published(niche).await.map_err(internal)?;
-    let wisdom = stored
-        .as_ref()
-        .map(|s| release(s.text(), Some(&name)))
-        .transpose()?;
-    if let Some(w) = &wisdom {
-        // Valid JSON but not this niche's release (a foreign or truncated-to-valid value).
-        if !w.is_object() || w.get("niche").is_some_and(|n| n != name.as_str()) {
-            return Err(ApiError::ReleaseUnreadable {
-                niche: Some(name),
-                cause: "not a release of this niche".into(),
-            });
-        }
+    let mut by_format: [Option<Value>; 2] = [None, None];
+    for stored in [
+        kv.published(niche).await.map_err(internal)?,
+        kv.published_v2(niche).await.map_err(internal)?,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let (format, value) = read_release(stored.text(), &name)?;
+        by_format[format as usize - 1] = Some(value);
     }
-    Ok(match wisdom {
-        Some(w) if w.get("published") == Some(&Value::Bool(true)) => WisdomAnswer::Found {
-            success: true,
-            niche: name,
-            wisdom: w,
-        },
+    let [v1, v2] = by_format;
+    Ok(match v1 {
+        Some(w) if published(&w) => {
+            let posteriors = v2.filter(published);
+            WisdomAnswer::Found {
+                success: true,
+                niche: name,
+                format: if posteriors.is_some() { 2 } else { 1 },
+                wisdom: w,
+                posteriors,
+            }
+        }
         _ => WisdomAnswer::Insufficient {
             success: false,
             message: format!("Insufficient data for niche {name}"),
@@ -119,32 +173,47 @@ pub async fn niche_wisdom<R: Releases>(
     })
 }
 
-/// `GET /api/cross-learning/niche-wisdom` answer: every published niche.
+/// `GET /api/cross-learning/niche-wisdom` answer: every published niche, in both formats.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct AllWisdom {
-    /// The releases that passed the noisy k gate, in niche order (`NicheWisdom`s, as published).
+    /// The format-1 releases that passed the noisy k gate, in niche order (`NicheWisdom`s, as
+    /// published).
     #[schemars(with = "Vec<crosslearn::wisdom::NicheWisdom>")]
     pub niches: Vec<Value>,
+    /// The newest release format in this answer: 2 when `posteriors` is not empty, else 1.
+    pub format: u32,
+    /// The format-2 posteriors of the niches that passed their gate, in niche order
+    /// (`PosteriorTable`s, as published).
+    #[schemars(with = "Vec<crosslearn::wisdom::suffstat::PosteriorTable>")]
+    pub posteriors: Vec<Value>,
 }
 
-/// Every published niche's wisdom (one KV read).
-pub async fn all_wisdom<R: Releases>(kv: &R) -> Result<AllWisdom, ApiError> {
-    let niches = match kv.published_all().await.map_err(internal)? {
-        None => Vec::new(),
-        Some(stored) => match release(stored.text(), None)? {
-            Value::Array(all) => all
-                .into_iter()
-                .filter(|w| w.get("published") == Some(&Value::Bool(true)))
-                .collect(),
-            _ => {
-                return Err(ApiError::ReleaseUnreadable {
-                    niche: None,
-                    cause: "releases:all is not an array".into(),
-                })
-            }
-        },
+/// The published entries of a bulk value (an array), of the given format.
+fn bulk(stored: Option<crate::ports::StoredRelease>, format: u32) -> Result<Vec<Value>, ApiError> {
+    let Some(stored) = stored else {
+        return Ok(Vec::new());
     };
-    Ok(AllWisdom { niches })
+    match release(stored.text(), None)? {
+        Value::Array(all) => Ok(all
+            .into_iter()
+            .filter(|w| published(w) && release_format(w) == Some(format))
+            .collect()),
+        _ => Err(ApiError::ReleaseUnreadable {
+            niche: None,
+            cause: "the bulk release value is not an array".into(),
+        }),
+    }
+}
+
+/// Every published niche's wisdom (one KV read per format).
+pub async fn all_wisdom<R: Releases>(kv: &R) -> Result<AllWisdom, ApiError> {
+    let niches = bulk(kv.published_all().await.map_err(internal)?, 1)?;
+    let posteriors = bulk(kv.published_v2_all().await.map_err(internal)?, 2)?;
+    Ok(AllWisdom {
+        niches,
+        format: if posteriors.is_empty() { 1 } else { 2 },
+        posteriors,
+    })
 }
 
 #[cfg(test)]
@@ -268,5 +337,50 @@ mod tests {
         );
         kv.put_raw_release(None, "{}");
         assert_eq!(run(all_wisdom(&kv)).unwrap_err().status(), 503);
+    }
+
+    /// The versioned reader: format-1 values (with or without `version`) and format-2 values are
+    /// read, each where it belongs; an unknown format is a 503 naming the niche.
+    #[test]
+    fn both_formats_are_read_and_unknown_ones_refused() {
+        let kv = MemoryStore::new();
+        kv.put_raw_release(
+            Some(Niche::Fitness),
+            r#"{"niche":"fitness","published":true}"#,
+        );
+        let WisdomAnswer::Found {
+            format, posteriors, ..
+        } = run(niche_wisdom(&kv, "fitness", None)).unwrap()
+        else {
+            panic!("expected a release");
+        };
+        assert_eq!((format, posteriors), (1, None));
+        let table = r#"{"version":2,"niche":"fitness","release_id":"7/fitness","published":true,"values":[]}"#;
+        kv.put_raw_release_v2(Some(Niche::Fitness), table);
+        kv.put_raw_release(
+            Some(Niche::Fitness),
+            r#"{"version":1,"niche":"fitness","published":true}"#,
+        );
+        let WisdomAnswer::Found {
+            format, posteriors, ..
+        } = run(niche_wisdom(&kv, "fitness", None)).unwrap()
+        else {
+            panic!("expected a release");
+        };
+        assert_eq!(format, 2);
+        assert_eq!(posteriors.unwrap()["release_id"], "7/fitness");
+        kv.put_raw_release_v2(
+            Some(Niche::Fitness),
+            r#"{"version":3,"niche":"fitness","published":true}"#,
+        );
+        let e = run(niche_wisdom(&kv, "fitness", None)).unwrap_err();
+        assert_eq!((e.status(), e.code()), (503, "release_unavailable"));
+        kv.put_raw_release(None, r#"[{"niche":"fitness","published":true}]"#);
+        kv.put_raw_release_v2(None, &format!("[{table}]"));
+        let all = run(all_wisdom(&kv)).unwrap();
+        assert_eq!(
+            (all.niches.len(), all.posteriors.len(), all.format),
+            (1, 1, 2)
+        );
     }
 }

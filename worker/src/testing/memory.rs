@@ -9,12 +9,13 @@ use crate::adapters::faults;
 use crate::adapters::redis::Breaker;
 use crate::ports::{
     Account, Accounts, AggregateStore, Aggregates, AggregatesLink, Apply, Consent, Erased, Event,
-    Events, History, HistoryRow, Insights, LinkMode, Membership, Outbox, OutboxRow, OutboxTotals,
-    Records, RedisError, Releases, StoreError, StoreResult, StoreState, StoredInsight,
-    StoredRelease, MAX_EVENTS_PER_ACCOUNT,
+    Events, History, HistoryRow, Insights, Ledger, LedgerRow, LinkMode, Membership, Outbox,
+    OutboxRow, OutboxTotals, Records, RedisError, ReleaseLogRow, Releases, StoreError, StoreResult,
+    StoreState, StoredInsight, StoredRelease, MAX_EVENTS_PER_ACCOUNT,
 };
 use crosslearn::niche::Niche;
 use crosslearn::record::CreativeRecord;
+use crosslearn::wisdom::suffstat::PosteriorTable;
 use crosslearn::wisdom::NicheWisdom;
 use crosslearn::wisdom::{empty_aggregate, ReleaseConfig, WisdomContribution};
 use std::cell::{Cell, RefCell};
@@ -34,6 +35,10 @@ pub struct MemoryStore {
     all_releases: RefCell<Option<String>>,
     history: RefCell<BTreeMap<(u32, String), HistoryRow>>,
     membership: RefCell<BTreeMap<(u32, String), Niche>>,
+    release_log: RefCell<BTreeMap<String, ReleaseLogRow>>,
+    ledger: RefCell<BTreeMap<(String, String), LedgerRow>>,
+    releases_v2: RefCell<BTreeMap<Niche, String>>,
+    all_releases_v2: RefCell<Option<String>>,
     /// When set, every call fails (to test that storage faults become a generic 500).
     pub fail: Cell<bool>,
 }
@@ -67,6 +72,23 @@ impl MemoryStore {
                 .filter(|e| e.account_id == account_id)
                 .count()
             + self.insights.borrow().contains_key(account_id) as usize
+            + self
+                .ledger
+                .borrow()
+                .keys()
+                .filter(|(a, _)| a == account_id)
+                .count()
+    }
+
+    /// Overwrite the stored format-2 posteriors of `niche` (`None`: the bulk array) with raw
+    /// text.
+    pub fn put_raw_release_v2(&self, niche: Option<Niche>, text: &str) {
+        match niche {
+            Some(n) => {
+                self.releases_v2.borrow_mut().insert(n, text.to_string());
+            }
+            None => *self.all_releases_v2.borrow_mut() = Some(text.to_string()),
+        }
     }
 
     /// Overwrite the stored release of `niche` (`None`: the bulk array) with raw text, as a
@@ -200,6 +222,7 @@ impl Accounts for MemoryStore {
         self.membership
             .borrow_mut()
             .retain(|(_, a), _| a != account_id);
+        self.ledger.borrow_mut().retain(|(a, _), _| a != account_id);
         self.accounts.borrow_mut().remove(account_id);
         Ok(Erased {
             records: (before - records.len()) as u64,
@@ -372,6 +395,112 @@ impl Releases for MemoryStore {
         let stored = StoredRelease::of(releases)?;
         *self.all_releases.borrow_mut() = Some(stored.text().to_string());
         Ok(())
+    }
+
+    async fn published_v2(&self, niche: Niche) -> StoreResult<Option<StoredRelease>> {
+        self.check()?;
+        Ok(self
+            .releases_v2
+            .borrow()
+            .get(&niche)
+            .cloned()
+            .map(StoredRelease::from_text))
+    }
+
+    async fn publish_v2(&self, table: &PosteriorTable) -> StoreResult<()> {
+        self.check()?;
+        let stored = StoredRelease::of(table)?;
+        self.releases_v2
+            .borrow_mut()
+            .insert(table.niche, stored.text().to_string());
+        Ok(())
+    }
+
+    async fn published_v2_all(&self) -> StoreResult<Option<StoredRelease>> {
+        self.check()?;
+        Ok(self
+            .all_releases_v2
+            .borrow()
+            .clone()
+            .map(StoredRelease::from_text))
+    }
+
+    async fn publish_v2_all(&self, tables: &[PosteriorTable]) -> StoreResult<()> {
+        self.check()?;
+        let stored = StoredRelease::of(tables)?;
+        *self.all_releases_v2.borrow_mut() = Some(stored.text().to_string());
+        Ok(())
+    }
+}
+
+impl Ledger for MemoryStore {
+    async fn release_log(&self, kind: &str, period: u32) -> StoreResult<Vec<ReleaseLogRow>> {
+        self.check()?;
+        let mut rows: Vec<ReleaseLogRow> = self
+            .release_log
+            .borrow()
+            .values()
+            .filter(|r| r.kind == kind && r.period == period)
+            .cloned()
+            .collect();
+        rows.sort_by(|a, b| a.niche.cmp(&b.niche));
+        Ok(rows)
+    }
+
+    async fn record_charged(&self, row: &ReleaseLogRow, accounts: &[String]) -> StoreResult<bool> {
+        self.check_write("release log")?;
+        let mut log = self.release_log.borrow_mut();
+        if log.contains_key(&row.release_id) {
+            return Ok(false);
+        }
+        log.insert(row.release_id.clone(), row.clone());
+        let mut ledger = self.ledger.borrow_mut();
+        for a in accounts {
+            ledger
+                .entry((a.clone(), row.release_id.clone()))
+                .or_insert_with(|| LedgerRow {
+                    release_id: row.release_id.clone(),
+                    kind: row.kind.clone(),
+                    niche: row.niche.clone(),
+                    period: row.period,
+                    day: row.day,
+                    rho: row.rho,
+                });
+        }
+        Ok(true)
+    }
+
+    async fn spent(
+        &self,
+        accounts: &[String],
+        from_day: i64,
+        to_day: i64,
+    ) -> StoreResult<BTreeMap<String, f64>> {
+        self.check()?;
+        let mut out = BTreeMap::new();
+        for ((a, _), row) in self.ledger.borrow().iter() {
+            if accounts.contains(a) && row.day > from_day && row.day <= to_day {
+                *out.entry(a.clone()).or_insert(0.0) += row.rho;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn ledger(&self, account_id: &str) -> StoreResult<Vec<LedgerRow>> {
+        self.check()?;
+        let mut rows: Vec<LedgerRow> = self
+            .ledger
+            .borrow()
+            .iter()
+            .filter(|((a, _), _)| a == account_id)
+            .map(|(_, r)| r.clone())
+            .collect();
+        rows.sort_by(|a, b| {
+            a.day
+                .cmp(&b.day)
+                .then_with(|| a.release_id.cmp(&b.release_id))
+        });
+        Ok(rows)
     }
 }
 

@@ -1,0 +1,575 @@
+//! Publication of release format 2 (the core's `crosslearn::wisdom::suffstat`: within-account
+//! sufficient statistics, discrete Gaussian noise, zCDP accounting) and the per-account privacy
+//! ledger it is held to (docs/privacy.md, "Release format 2").
+//!
+//! One run at `now_ms`, for the period of the configured cadence (`cadence_days`):
+//! 1. **Contributions from D1**, a page of [`PAGE_ACCOUNTS`] opted-in accounts at a time: each
+//!    account's niche is the one its records give (the same rule and data gate as format 1), frozen
+//!    for the period in `niche_membership` (first write wins, shared with format 1, which runs
+//!    first), and its
+//!    records are encoded with `encode_account` (clipped to the L2 norm, fixed-point integers).
+//!    The niche sums are exact integer sums of the pool rebuilt from D1 on every run, so an erased
+//!    or opted-out account never changes a later release.
+//! 2. **Budget from D1**: each page's accounts' `ρ` spent within the rolling window
+//!    (`privacy_budget.window_days`, days `today - window < day <= today`) is read from
+//!    `privacy_ledger`. A niche whose release would take any of its accounts past
+//!    `privacy_budget.rho_cap` is refused with `privacy_budget_exceeded` and listed under
+//!    [`Format2Report::failed`]: nothing of it is released, recorded or charged.
+//! 3. **One noisy draw per release id** (`"<period>/<niche>"`): a release already in
+//!    `release_log` is left as it is (no new noise, nobody charged again); otherwise
+//!    `release_niche` draws, and the release row and its accounts' ledger rows are written in one
+//!    transaction, only by the run whose draw was recorded (an overlapping run that lost the
+//!    insert serves the recorded one).
+//! 4. **Posteriors** (free post-processing of the recorded releases of the period): the global
+//!    release from the published niches, each niche shrunk towards it; each niche's
+//!    `PosteriorTable` goes to KV (`release2:<niche>`, `releases2:all`).
+//!
+//! The noise generator is passed in: ChaCha20 seeded from the OS in the Worker
+//! (`noise_rng_from_entropy`), a seeded one in tests. The Worker runs this after format 1 in the
+//! same publication; a run that fails as a whole is reported ([`failed_run`]), never fatal.
+
+use crate::error::ApiError;
+use crate::ports::{
+    Accounts, Ledger, Membership, PublishConfig, Records, ReleaseLogRow, Releases, KIND_SUFFSTAT,
+};
+use crate::service::auth::internal;
+use crate::service::publish::{period_at, NicheFailure, PAGE_ACCOUNTS};
+use crosslearn::insights::InsightOptions;
+use crosslearn::niche::Niche;
+use crosslearn::privacy::zcdp::{epsilon_of_rho, BUDGET_EXCEEDED};
+use crosslearn::wisdom::suffstat::{
+    encode_account, posteriors, release_niche, NicheSuffRelease, PosteriorTable, SuffStatPool,
+};
+use crosslearn::wisdom::{wisdom_contribution, AccountConsent};
+use rand_core::Rng;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// What one format-2 publication did.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct Format2Report {
+    /// The release period.
+    pub period: u32,
+    /// `ρ` one release spends on each of its accounts.
+    pub rho_per_release: f64,
+    /// Accounts in the period's pool (opted in, enough data, niche frozen for the period).
+    pub contributing_accounts: usize,
+    /// Niches released in this run (new `release_log` rows, their accounts charged).
+    pub released: Vec<String>,
+    /// Niches whose release for this period already existed (left unchanged).
+    pub unchanged: Vec<String>,
+    /// Niches whose release passed the noisy niche-count gate.
+    pub published: Vec<String>,
+    /// Niches refused or failed in this run (`privacy_budget_exceeded`, `storage_unavailable`,
+    /// ...), with why; nothing of them was released.
+    pub failed: Vec<NicheFailure>,
+}
+
+/// The period's pool: contributions, each account's window spend, and the skipped count.
+struct Pool {
+    pool: SuffStatPool,
+    spent: BTreeMap<String, f64>,
+}
+
+/// The first day of `period` (days since 1970-01-01): the day the ledger charges.
+pub fn period_day(period: u32, cadence_days: u32) -> i64 {
+    i64::from(period) * i64::from(cadence_days)
+}
+
+/// The format-2 pool of `period` from D1, read a page of opted-in accounts at a time, with
+/// niche membership frozen for the period, and each account's `ρ` spent in the window ending
+/// on `day`.
+async fn period_pool<S: Accounts + Records + Membership + Ledger>(
+    store: &S,
+    period: u32,
+    day: i64,
+    config: &PublishConfig,
+) -> Result<Pool, ApiError> {
+    let options = InsightOptions::default();
+    let mut pool = SuffStatPool::new();
+    let mut spent = BTreeMap::new();
+    let mut after = String::new();
+    loop {
+        let page = store
+            .opted_in_page(&after, PAGE_ACCOUNTS)
+            .await
+            .map_err(internal)?;
+        let Some(last) = page.last() else { break };
+        after = last.clone();
+        let mut members = Vec::new();
+        let mut encoded = Vec::new();
+        for account_id in &page {
+            let records = store.records(account_id).await.map_err(internal)?;
+            if records.is_empty() {
+                continue;
+            }
+            let consent = AccountConsent { opted_in: true };
+            // The niche (and data gate) of format 1: one niche per account and period.
+            let Ok(Some(c)) = wisdom_contribution(&records, consent, &options, &config.release)
+            else {
+                continue;
+            };
+            let refs: Vec<_> = records.iter().collect();
+            // One account's data cannot stop the publication for everyone.
+            let Ok(contribution) = encode_account(&refs, &config.format2) else {
+                continue;
+            };
+            members.push((account_id.clone(), c.niche));
+            encoded.push(contribution);
+        }
+        let frozen = store
+            .freeze_niches(period, &members)
+            .await
+            .map_err(internal)?;
+        let mut ids = Vec::new();
+        for (((account_id, niche), c), frozen) in members.into_iter().zip(encoded).zip(frozen) {
+            if niche == frozen {
+                pool.set(&account_id, niche, c)?;
+                ids.push(account_id);
+            }
+        }
+        let from = day - config.budget.window_days;
+        spent.extend(store.spent(&ids, from, day).await.map_err(internal)?);
+        if page.len() < PAGE_ACCOUNTS as usize {
+            break;
+        }
+    }
+    Ok(Pool { pool, spent })
+}
+
+fn decode(row: &ReleaseLogRow) -> Result<NicheSuffRelease, ApiError> {
+    serde_json::from_str(&row.release_json)
+        .map_err(|e| ApiError::Storage(format!("release_log row unreadable: {e}")))
+}
+
+fn failure(niche: Niche, e: &ApiError) -> NicheFailure {
+    NicheFailure {
+        niche: niche.as_str().to_string(),
+        code: e.code().to_string(),
+        message: e.body().error.message,
+    }
+}
+
+/// Run one format-2 publication at `now_ms` (see the module docs), drawing noise from `rng`.
+pub async fn publish_format2<S, R, G>(
+    store: &S,
+    kv: &R,
+    now_ms: u64,
+    config: &PublishConfig,
+    rng: &mut G,
+) -> Result<Format2Report, ApiError>
+where
+    S: Accounts + Records + Membership + Ledger,
+    R: Releases,
+    G: Rng + ?Sized,
+{
+    let cfg = &config.format2;
+    let plan = cfg.validate()?;
+    let period = period_at(now_ms, &config.release);
+    let day = period_day(period, config.release.cadence_days);
+    let Pool { pool, spent } = period_pool(store, period, day, config).await?;
+    let existing: BTreeMap<String, ReleaseLogRow> = store
+        .release_log(KIND_SUFFSTAT, period)
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .map(|r| (r.niche.clone(), r))
+        .collect();
+    let params_json = serde_json::to_string(cfg).map_err(|_| ApiError::Internal)?;
+    let now = crate::service::accounts::iso_utc(now_ms);
+    let draw = format!("{:016x}{:016x}", rng.next_u64(), rng.next_u64());
+    let mut report = Format2Report {
+        period,
+        rho_per_release: plan.rho,
+        contributing_accounts: pool.len(),
+        released: Vec::new(),
+        unchanged: Vec::new(),
+        published: Vec::new(),
+        failed: Vec::new(),
+    };
+    let cap = config.budget.rho_cap * (1.0 + 1e-12);
+    for niche in crate::ports::niches() {
+        let name = niche.as_str().to_string();
+        if existing.contains_key(&name) {
+            report.unchanged.push(name);
+            continue;
+        }
+        let accounts: Vec<String> = pool.accounts(niche).map(str::to_string).collect();
+        let over = accounts
+            .iter()
+            .filter(|a| spent.get(*a).copied().unwrap_or(0.0) + plan.rho > cap)
+            .count();
+        if over > 0 {
+            report.failed.push(NicheFailure {
+                niche: name,
+                code: BUDGET_EXCEEDED.to_string(),
+                message: format!(
+                    "the release (rho {:.6}) would take {over} account(s) past rho {} within {} \
+                     days; nothing is published for this niche",
+                    plan.rho, config.budget.rho_cap, config.budget.window_days
+                ),
+            });
+            continue;
+        }
+        let step = async {
+            let release =
+                release_niche(&pool.aggregate(niche), niche, i64::from(period), cfg, rng)?;
+            let row = ReleaseLogRow {
+                release_id: release.release_id.clone(),
+                kind: KIND_SUFFSTAT.to_string(),
+                niche: name.clone(),
+                period,
+                day,
+                rho: release.rho,
+                epsilon: release.epsilon,
+                delta: release.delta,
+                published: release.published,
+                noisy_count: release.noisy_count,
+                draw: draw.clone(),
+                params_json: params_json.clone(),
+                release_json: serde_json::to_string(&release).map_err(|_| ApiError::Internal)?,
+                published_at: now.clone(),
+            };
+            store
+                .record_charged(&row, &accounts)
+                .await
+                .map_err(internal)
+        };
+        match step.await {
+            Ok(true) => report.released.push(name),
+            // Another run recorded this release first: its draw is the one served.
+            Ok(false) => report.unchanged.push(name),
+            Err(e) => report.failed.push(failure(niche, &e)),
+        }
+    }
+    // Post-processing of what is recorded for the period (whoever drew it).
+    let releases: Vec<NicheSuffRelease> = store
+        .release_log(KIND_SUFFSTAT, period)
+        .await
+        .map_err(internal)?
+        .iter()
+        .map(decode)
+        .collect::<Result<_, _>>()?;
+    report.published = releases
+        .iter()
+        .filter(|r| r.published)
+        .map(|r| r.niche.as_str().to_string())
+        .collect();
+    if !releases.is_empty() {
+        let mut tables = posteriors(&releases, cfg);
+        for t in &tables {
+            kv.publish_v2(t).await.map_err(internal)?;
+        }
+        // A refused or failed niche keeps its previous entry in the bulk value (its own key is
+        // untouched), so a refusal never makes a niche vanish from the bulk read.
+        if !report.failed.is_empty() {
+            if let Some(previous) = kv
+                .published_v2_all()
+                .await
+                .ok()
+                .flatten()
+                .and_then(|s| s.decode::<Vec<PosteriorTable>>().ok())
+            {
+                let failed: Vec<&str> = report.failed.iter().map(|f| f.niche.as_str()).collect();
+                tables.extend(
+                    previous
+                        .into_iter()
+                        .filter(|t| failed.contains(&t.niche.as_str())),
+                );
+                tables.sort_by_key(|t| t.niche);
+            }
+        }
+        kv.publish_v2_all(&tables).await.map_err(internal)?;
+    }
+    Ok(report)
+}
+
+/// The report of a format-2 run that failed as a whole (e.g. D1 refused the membership write):
+/// every niche listed under `failed` with the error's code and message; nothing was released.
+pub fn failed_run(now_ms: u64, config: &PublishConfig, e: &ApiError) -> Format2Report {
+    Format2Report {
+        period: period_at(now_ms, &config.release),
+        rho_per_release: config.format2.validate().map_or(0.0, |p| p.rho),
+        contributing_accounts: 0,
+        released: Vec::new(),
+        unchanged: Vec::new(),
+        published: Vec::new(),
+        failed: crate::ports::niches().map(|n| failure(n, e)).collect(),
+    }
+}
+
+/// What `GET /api/accounts/{id}/privacy` answers: the releases the account's data entered and
+/// the `ρ` each spent, its window's total as `ρ` and as `ε` at `δ`, and the cap.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct PrivacyAnswer {
+    /// The account.
+    pub account_id: String,
+    /// Every release its data entered, oldest first.
+    pub releases: Vec<crate::ports::LedgerRow>,
+    /// The rolling window's length in days.
+    pub window_days: i64,
+    /// `ρ` spent within the window ending today.
+    pub window_rho: f64,
+    /// The window's `ρ` as `ε` at [`PrivacyAnswer::delta`].
+    pub window_epsilon: f64,
+    /// The cap on `ρ` within any window.
+    pub rho_cap: f64,
+    /// The cap as `ε` at [`PrivacyAnswer::delta`].
+    pub epsilon_cap: f64,
+    /// The `δ` the `ε` values are stated at (1e-6).
+    pub delta: f64,
+}
+
+/// The `δ` at which the privacy route states `ε`.
+pub const PRIVACY_DELTA: f64 = 1e-6;
+
+/// The account's privacy ledger as of `now_ms` (the caller is its owner).
+pub async fn account_privacy<S: Ledger>(
+    store: &S,
+    account_id: &str,
+    now_ms: u64,
+    config: &PublishConfig,
+) -> Result<PrivacyAnswer, ApiError> {
+    let releases = store.ledger(account_id).await.map_err(internal)?;
+    let today = (now_ms / 86_400_000) as i64;
+    let window = config.budget.window_days;
+    let window_rho: f64 = releases
+        .iter()
+        .filter(|r| r.day > today - window && r.day <= today)
+        .map(|r| r.rho)
+        .sum();
+    Ok(PrivacyAnswer {
+        account_id: account_id.to_string(),
+        releases,
+        window_days: window,
+        window_rho,
+        window_epsilon: if window_rho > 0.0 {
+            epsilon_of_rho(window_rho, PRIVACY_DELTA)
+        } else {
+            0.0
+        },
+        rho_cap: config.budget.rho_cap,
+        epsilon_cap: epsilon_of_rho(config.budget.rho_cap, PRIVACY_DELTA),
+        delta: PRIVACY_DELTA,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::json::publish_config;
+    use crate::ports::Membership;
+    use crate::testing::fixtures::{account, DAY_MS, NOW};
+    use crate::testing::{run, MemoryStore};
+    use crosslearn::privacy::dgauss::noise_rng_from_seed;
+
+    /// Small enough gates for a few identical test accounts to show values; rho 4.40 per
+    /// release (epsilon 20 at 1e-6), under a cap of 10 unless `extra` sets another.
+    fn config(extra: &str) -> PublishConfig {
+        let budget = if extra.is_empty() {
+            r#", "privacy_budget": {"rho_cap": 10}"#
+        } else {
+            extra
+        };
+        let raw =
+            format!(r#"{{"format2": {{"k": 1, "epsilon": 20.0, "count_epsilon": 0.5}}{budget}}}"#);
+        publish_config(Some(&raw)).unwrap()
+    }
+
+    fn store_with(n: usize) -> MemoryStore {
+        let store = MemoryStore::new();
+        for i in 0..n {
+            account(&store, &format!("f{i:02}"), "fitness", true);
+        }
+        account(&store, "out", "fitness", false);
+        store
+    }
+
+    fn publish(store: &MemoryStore, at: u64, c: &PublishConfig, seed: u64) -> Format2Report {
+        run(publish_format2(
+            store,
+            store,
+            at,
+            c,
+            &mut noise_rng_from_seed(seed),
+        ))
+        .unwrap()
+    }
+
+    fn niches() -> usize {
+        crate::ports::niches().count()
+    }
+
+    #[test]
+    fn one_release_per_period_and_niche_charged_once() {
+        let store = store_with(60);
+        let c = config("");
+        let first = publish(&store, NOW, &c, 1);
+        assert_eq!(first.released.len(), niches(), "{first:?}");
+        assert_eq!(first.contributing_accounts, 60);
+        assert!(
+            first.published.contains(&"fitness".to_string()),
+            "{first:?}"
+        );
+        let id = format!("{}/fitness", first.period);
+        let table = run(store.published_v2(Niche::Fitness)).unwrap().unwrap();
+        let decoded: PosteriorTable = table.decode().unwrap();
+        assert_eq!(
+            (decoded.version, decoded.release_id.as_str()),
+            (2, id.as_str())
+        );
+        assert!(!decoded.values.is_empty());
+        assert!(decoded.values.iter().all(|v| v.sd > 0.0
+            && v.mean.is_finite()
+            && (v.release_id == id || v.release_id.ends_with("/global"))));
+        let ledger = run(store.ledger("f00")).unwrap();
+        assert_eq!(ledger.len(), 1);
+        assert_eq!(
+            (ledger[0].release_id.as_str(), ledger[0].kind.as_str()),
+            (id.as_str(), "suffstat")
+        );
+        assert!((ledger[0].rho - first.rho_per_release).abs() < 1e-12);
+        assert!(
+            run(store.ledger("out")).unwrap().is_empty(),
+            "opted out: never charged"
+        );
+
+        // A second publication of the same period (another seed): the stored draw, nobody
+        // charged again.
+        let again = publish(&store, NOW + 3_600_000, &c, 2);
+        assert!(again.released.is_empty(), "{again:?}");
+        assert_eq!(again.unchanged.len(), niches());
+        assert_eq!(
+            run(store.published_v2(Niche::Fitness)).unwrap().unwrap(),
+            table
+        );
+        assert_eq!(run(store.ledger("f00")).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_release_past_an_accounts_cap_is_refused() {
+        let store = store_with(60);
+        // Two releases fit under the cap (2 x 4.40), a third does not.
+        let c = config(r#", "privacy_budget": {"rho_cap": 10, "window_days": 365}"#);
+        let p0 = publish(&store, NOW, &c, 1);
+        publish(&store, NOW + 7 * DAY_MS, &c, 2);
+        let bulk = run(store.published_v2_all()).unwrap().unwrap();
+        let kept = run(store.published_v2(Niche::Fitness)).unwrap().unwrap();
+        let third = publish(&store, NOW + 14 * DAY_MS, &c, 3);
+        assert_eq!(third.failed.len(), 1, "{third:?}");
+        assert_eq!(
+            (
+                third.failed[0].niche.as_str(),
+                third.failed[0].code.as_str()
+            ),
+            ("fitness", BUDGET_EXCEEDED)
+        );
+        assert!(third.failed[0].message.contains("60 account(s)"));
+        // Nothing of it released, recorded or charged; the niches without accounts released.
+        assert_eq!(third.released.len(), niches() - 1);
+        assert!(run(store.release_log(KIND_SUFFSTAT, third.period))
+            .unwrap()
+            .iter()
+            .all(|r| r.niche != "fitness"));
+        assert_eq!(run(store.ledger("f00")).unwrap().len(), 2);
+        assert_eq!(
+            run(store.published_v2(Niche::Fitness)).unwrap().unwrap(),
+            kept
+        );
+        // The bulk value still carries the refused niche's previous table.
+        let all: Vec<PosteriorTable> = run(store.published_v2_all())
+            .unwrap()
+            .unwrap()
+            .decode()
+            .unwrap();
+        assert_ne!(run(store.published_v2_all()).unwrap().unwrap(), bulk);
+        assert_eq!(
+            serde_json::to_string(all.iter().find(|t| t.niche == Niche::Fitness).unwrap()).unwrap(),
+            kept.text()
+        );
+        // Once the first release leaves the 365-day window, the niche is released again.
+        let later = publish(&store, NOW + 53 * 7 * DAY_MS, &c, 4);
+        assert!(later.failed.is_empty(), "{later:?}");
+        assert!(later.released.contains(&"fitness".to_string()));
+        assert_eq!(run(store.ledger("f00")).unwrap().len(), 3);
+        assert!(later.period > p0.period + 52);
+    }
+
+    /// Erasing an account, then publishing, gives exactly the release made without it.
+    #[test]
+    fn erase_then_publish_equals_publish_without() {
+        let c = config("");
+        let with = store_with(60);
+        account(&with, "x", "fitness", true);
+        let first = publish(&with, NOW, &c, 1);
+        assert_eq!(first.contributing_accounts, 61);
+        assert_eq!(run(with.ledger("x")).unwrap().len(), 1);
+        run(with.erase_account("x")).unwrap();
+        assert_eq!(with.rows_of("x"), 0, "ledger rows go with the account");
+        let without = store_with(60);
+        let next = NOW + 7 * DAY_MS;
+        let a = publish(&with, next, &c, 9);
+        let b = publish(&without, next, &c, 9);
+        assert_eq!((a.contributing_accounts, b.contributing_accounts), (60, 60));
+        let rows = |s: &MemoryStore| -> Vec<String> {
+            run(s.release_log(KIND_SUFFSTAT, a.period))
+                .unwrap()
+                .into_iter()
+                .map(|r| r.release_json)
+                .collect()
+        };
+        assert_eq!(rows(&with), rows(&without));
+        assert_eq!(
+            run(with.published_v2_all()).unwrap(),
+            run(without.published_v2_all()).unwrap()
+        );
+    }
+
+    /// The niche an account is frozen in for the period is the one it is charged in.
+    #[test]
+    fn membership_is_shared_with_format_one() {
+        let store = store_with(3);
+        let c = config("");
+        let period = period_at(NOW, &c.release);
+        // Frozen earlier in the period (as a format-1 run would have) in another niche.
+        run(store.freeze_niches(period, &[("f00".to_string(), Niche::Beauty)])).unwrap();
+        let r = publish(&store, NOW, &c, 1);
+        assert_eq!(r.contributing_accounts, 2);
+        assert!(run(store.ledger("f00")).unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_privacy_answer_sums_the_window() {
+        let store = store_with(60);
+        let c = config("");
+        let r = publish(&store, NOW, &c, 1);
+        let answer = run(account_privacy(&store, "f00", NOW, &c)).unwrap();
+        assert_eq!(answer.releases.len(), 1);
+        assert!((answer.window_rho - r.rho_per_release).abs() < 1e-12);
+        assert!((answer.window_epsilon - 20.0).abs() < 1e-6, "{answer:?}");
+        assert!((answer.epsilon_cap - epsilon_of_rho(10.0, 1e-6)).abs() < 1e-12);
+        // A year later the release has left the window (still listed).
+        let later = run(account_privacy(&store, "f00", NOW + 366 * DAY_MS, &c)).unwrap();
+        assert_eq!((later.releases.len(), later.window_rho), (1, 0.0));
+    }
+
+    /// A run that fails as a whole (storage down) is a report listing every niche, not an error.
+    #[test]
+    fn a_failed_run_is_reported_per_niche() {
+        let store = store_with(3);
+        let c = config("");
+        store.fail.set(true);
+        let e = run(publish_format2(
+            &store,
+            &store,
+            NOW,
+            &c,
+            &mut noise_rng_from_seed(1),
+        ))
+        .unwrap_err();
+        let r = failed_run(NOW, &c, &e);
+        assert_eq!(r.failed.len(), niches());
+        assert!(r.failed.iter().all(|f| f.code == e.code()));
+        assert!(r.released.is_empty() && r.rho_per_release > 0.0);
+    }
+}
