@@ -8,11 +8,15 @@
   FAULT_INJECTION variable;
 - RELEASE_CONFIG sets k >= 50 and a monthly cadence (cadence_days >= 28); its format-2 release
   ("format2") has k >= 50 (default 50) and no period other than the cadence, and its per-account
-  budget ("privacy_budget") caps rho at most 1.35 (epsilon 10 at delta 1e-6) over >= 365 days.
+  budget ("privacy_budget") caps rho at most 1.35 (epsilon 10 at delta 1e-6) over >= 365 days;
+- an account's total yearly loss while both formats are published stays within epsilon 10 at delta
+  1e-6: 13 format-1 releases (at most 13 periods start in 365 days, one niche per period) at the
+  format-1 epsilon, plus 13 format-2 releases converted from rho (basic composition).
 
 Exits 1 naming every rule broken.
 """
 import json
+import math
 import pathlib
 import sys
 import tomllib
@@ -64,6 +68,26 @@ else:
         errors.append(f"env.production.vars.RELEASE_CONFIG.privacy_budget.rho_cap must be in (0, 1.35] (epsilon <= 10 at delta 1e-6), got {cap!r}")
     if not isinstance(window, int) or window < 365:
         errors.append(f"env.production.vars.RELEASE_CONFIG.privacy_budget.window_days must be an integer >= 365, got {window!r}")
+    # Total per-account loss over any 365 days (docs/privacy.md, "An account's total loss").
+    per_year = -(-365 // cadence) if isinstance(cadence, int) and cadence > 0 else 13
+    eps1 = release.get("epsilon", 1.0)
+    eps2, delta2 = f2.get("epsilon", 1.0), f2.get("delta", 1e-6)
+    if all(isinstance(x, (int, float)) and x > 0 for x in (eps1, eps2, delta2)):
+        # rho of one format-2 release from (epsilon, delta): the smallest rho whose epsilon(delta) reaches eps2.
+        lo, hi = 0.0, eps2
+        for _ in range(200):
+            mid = (lo + hi) / 2
+            if mid + 2 * math.sqrt(mid * math.log(1 / delta2)) < eps2:
+                lo = mid
+            else:
+                hi = mid
+        rho_year = per_year * lo
+        total = per_year * eps1 + rho_year + 2 * math.sqrt(rho_year * math.log(1 / 1e-6))
+        if total > 10.0:
+            errors.append(
+                f"env.production.vars.RELEASE_CONFIG: an account's yearly loss would be epsilon {total:.2f} at delta 1e-6 "
+                f"({per_year} format-1 releases at epsilon {eps1} plus {per_year} format-2 releases); it must be <= 10"
+            )
 for e in errors:
     print(f"{path}: {e}", file=sys.stderr)
 if errors:

@@ -620,5 +620,14 @@ mod tests {
         // A 365-day window holds at most 13 period starts 30 days apart.
         assert!(13.0 * rho <= all.budget.rho_cap, "{all:?}");
         assert!(crosslearn::privacy::zcdp::epsilon_of_rho(all.budget.rho_cap, 1e-6) <= 10.0);
+        // Both formats together (docs/privacy.md, "An account's total loss"): an account is in
+        // one niche per period, so any 365 days hold at most 13 format-1 releases of its data at
+        // the format-1 epsilon; basic composition with 13 format-2 releases.
+        let total =
+            13.0 * config.epsilon + crosslearn::privacy::zcdp::epsilon_of_rho(13.0 * rho, 1e-6);
+        assert!(
+            total <= 10.0,
+            "yearly epsilon {total} at delta 1e-6: {all:?}"
+        );
     }
 }
