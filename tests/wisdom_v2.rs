@@ -534,3 +534,41 @@ fn count_noise_rarely_publishes_an_empty_niche() {
         "{published} of 200 empty releases published"
     );
 }
+
+/// A release whose values all show the same rate (no between-value variance: the moment estimate
+/// of the global prior variance is 0) still gives every shown value an honest, positive sd: the
+/// degenerate empirical-Bayes prior would otherwise claim the contrast is exactly 0.
+#[test]
+fn no_between_value_variance_still_gives_positive_posterior_sds() {
+    let cfg = SuffStatConfig::default();
+    let nc = crosslearn::wisdom::suffstat::cell_count();
+    let mut sums = vec![0.0; dimension()];
+    for i in 0..nc {
+        sums[i] = 200.0; // S_x: 200 effective accounts, above every gate
+        sums[nc + i] = 60.0; // S_xx
+        sums[2 * nc + i] = 0.0; // S_xy: no contrast at all
+    }
+    sums[3 * nc] = 400.0; // W
+    sums[3 * nc + 1] = 100.0; // S_yy
+    sums[3 * nc + 2] = 20.0; // S_uu
+    let release = crosslearn::wisdom::suffstat::NicheSuffRelease {
+        release_id: "7/fitness".into(),
+        niche: Niche::Fitness,
+        period: 7,
+        published: true,
+        noisy_count: Some(400),
+        sums,
+        noise_sd: [1.0, 1.0, 1.0, 1.0],
+        rho: 0.0175,
+        epsilon: 1.0,
+        delta: 1e-6,
+        k: cfg.k,
+    };
+    let tables = posteriors(&[release], &cfg);
+    assert_eq!(tables.len(), 1);
+    assert!(!tables[0].values.is_empty());
+    for v in &tables[0].values {
+        assert!(v.mean.abs() < 1e-12, "{v:?}");
+        assert!(v.sd > 0.0 && v.sd.is_finite(), "{v:?}");
+    }
+}

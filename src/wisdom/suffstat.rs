@@ -1031,7 +1031,10 @@ pub fn posteriors(releases: &[NicheSuffRelease], cfg: &SuffStatConfig) -> Vec<Po
                     let s = tau2 / (tau2 + e.v);
                     (e.d * s, (e.v * s).sqrt())
                 } else {
-                    (0.0, 0.0)
+                    // The moment estimate of the between-value variance is 0: the values are
+                    // indistinguishable from the average choice, so the mean shrinks to 0; the sd
+                    // stays the estimate's own (the limit of an unknown prior variance), never 0.
+                    (0.0, e.v.sqrt())
                 };
                 global_post[i] = Some(post);
             }
