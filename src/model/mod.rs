@@ -13,10 +13,12 @@ pub mod baseline;
 pub mod ctr;
 pub mod encode;
 pub mod file;
+pub mod grounded;
 mod linalg;
 pub mod logistic;
 pub mod metrics;
 pub mod pipeline;
+pub mod real;
 pub mod train;
 
 pub use encode::{

@@ -1,0 +1,1180 @@
+//! The grounded CTR model: a multilevel (partially pooled) logistic model fitted to real
+//! exports, with attribute priors from a wisdom release, over-dispersion, honest predictive
+//! intervals and on-device personalisation.
+//!
+//! **Model.** For a creative `i` of account `a` on platform `p` in niche `n`,
+//!
+//! ```text
+//! clicks_i ~ Binomial(impressions_i, σ(η_i + e_i)),   e_i ~ N(0, σ_c²)       (creative effect)
+//! η_i = μ_p + δ_{p,n} + u_a + Σ_k β_k x_ik                                   (x: hook, CTA, format, visual tags)
+//! δ_{p,n} ~ N(0, σ_n²),  u_a ~ N(0, σ_a²),  β_k ~ N(m_k, s_k²),  μ_p ~ N(logit 1 %, 3²)
+//! ```
+//!
+//! `m_k, s_k` come from a release's per-value posterior ([`EffectPriors::from_posteriors`]) when
+//! one is given, else `0` and the wide [`GroundedConfig::effect_sd`]. `δ` pools sparse
+//! platform x niche cells towards the platform rate; `u_a` separates the accounts in the
+//! training data (each real export is one advertiser) from the platform rate a new account
+//! starts from.
+//!
+//! **Fit** ([`fit_grounded`]): the maximum a posteriori estimate by Newton's method, with the
+//! creative effect integrated out approximately: each creative's binomial likelihood is scaled
+//! by `s_i = 1/(1 + n_i p_i (1 − p_i) σ_c²)` (a creative with a million impressions still carries
+//! one draw of `e_i`). `σ_c²` is re-estimated by moments from the creatives' empirical log-odds
+//! residuals (`mean(r_i² − v_i)`, `v_i` their binomial variance; creatives with at least
+//! [`GroundedConfig::min_impressions`]), and `σ_a²` by the empirical-Bayes update
+//! `mean(u_a² + var u_a)` floored at [`GroundedConfig::account_sd_floor`]; four rounds. Parameter
+//! sds are the square roots of the diagonal of the inverse Hessian. Every `exp`/`ln` is `libm`, so
+//! the fit is bit-for-bit identical on every platform and in wasm.
+//!
+//! **Prediction** ([`GroundedModel::predict`]): the logit `η` and its sd
+//! `√(var η + σ_c² + σ_a²)` for a new account (`σ_a²` is dropped for a known or personalised
+//! account); the CTR is the predictive mean `E[σ(η + Z·sd)]` (Gauss-Hermite), the 95 % interval
+//! `σ(η ± 1.96 sd)`. [`click_interval`] gives the 95 % interval of a creative's clicks given its
+//! impressions (a logit-normal mixture of binomials).
+//!
+//! **Personalisation** ([`personalise`], a pure function): an account's own records give the
+//! posterior of its intercept `u ~ N(0, σ_a²)` and of deviations `d_k ~ N(0, deviation_sd²)` of
+//! the attribute values it used, with the population model as an offset. No usable record → the
+//! model unchanged and the reason.
+
+use super::baseline::gauss_hermite;
+use super::encode::CreativeAttributes;
+use super::linalg::{cholesky, cholesky_inverse, cholesky_solve};
+use crate::error::{Error, ErrorCode, Result};
+use crate::niche::Niche;
+use crate::platform::Platform;
+use crate::record::{AdFormat, CtaStyle, HookType, VisualTag};
+use crate::wisdom::suffstat::{Factor, PosteriorTable};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Version tag of the model file format.
+pub const GROUNDED_VERSION: &str = "ctr-grounded-v1";
+
+/// `z` of a central 95 % interval.
+const Z95: f64 = 1.959_963_984_540_054;
+
+/// Platforms with an intercept (in this order).
+const PLATFORMS: [Platform; 3] = [Platform::Meta, Platform::Tiktok, Platform::GoogleAds];
+
+fn sig(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + libm::exp(-z))
+    } else {
+        let e = libm::exp(z);
+        e / (1.0 + e)
+    }
+}
+
+fn logit(p: f64) -> f64 {
+    libm::log(p / (1.0 - p))
+}
+
+/// Which attribute an effect belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EffectFactor {
+    /// Hook type.
+    Hook,
+    /// CTA style.
+    Cta,
+    /// Format.
+    Format,
+    /// A visual tag (present or not).
+    Visual,
+}
+
+impl EffectFactor {
+    /// Whether `value` is a known, non-`unknown` wire name of this factor.
+    fn accepts(self, value: &str) -> bool {
+        match self {
+            EffectFactor::Hook => value
+                .parse::<HookType>()
+                .is_ok_and(|v| v != HookType::Unknown && v.as_str() == value),
+            EffectFactor::Cta => value
+                .parse::<CtaStyle>()
+                .is_ok_and(|v| v != CtaStyle::Unknown && v.as_str() == value),
+            EffectFactor::Format => value
+                .parse::<AdFormat>()
+                .is_ok_and(|v| v != AdFormat::Unknown && v.as_str() == value),
+            EffectFactor::Visual => value
+                .parse::<VisualTag>()
+                .is_ok_and(|v| v.as_str() == value),
+        }
+    }
+}
+
+/// The attribute values of a creative that carry an effect (`unknown` values carry none).
+fn effect_keys(a: &CreativeAttributes) -> Vec<(EffectFactor, &'static str)> {
+    let mut k = Vec::with_capacity(3 + a.visual_tags.len());
+    if a.hook_type != HookType::Unknown {
+        k.push((EffectFactor::Hook, a.hook_type.as_str()));
+    }
+    if a.cta_style != CtaStyle::Unknown {
+        k.push((EffectFactor::Cta, a.cta_style.as_str()));
+    }
+    if a.format != AdFormat::Unknown {
+        k.push((EffectFactor::Format, a.format.as_str()));
+    }
+    for t in &a.visual_tags {
+        k.push((EffectFactor::Visual, t.as_str()));
+    }
+    k.sort_unstable();
+    k.dedup();
+    k
+}
+
+/// A prior on one attribute value's effect, on the log-odds scale.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EffectPrior {
+    /// The attribute.
+    pub factor: EffectFactor,
+    /// The value's wire name (`"question"`, `"shop_now"`).
+    pub value: String,
+    /// Prior mean (log-odds).
+    pub mean: f64,
+    /// Prior sd (log-odds, > 0).
+    pub sd: f64,
+}
+
+/// A checked set of [`EffectPrior`]s with the release they come from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EffectPriors {
+    release_id: Option<String>,
+    priors: BTreeMap<(EffectFactor, String), (f64, f64)>,
+}
+
+impl EffectPriors {
+    /// No release: every effect gets the wide prior.
+    pub fn none() -> Self {
+        EffectPriors::default()
+    }
+
+    /// Check `priors` (finite mean, finite sd > 0, a known value of the factor, no repeats); an
+    /// error names the entry (`effect_priors[2].sd`).
+    pub fn new(release_id: Option<String>, priors: Vec<EffectPrior>) -> Result<Self> {
+        let mut map = BTreeMap::new();
+        for (i, p) in priors.into_iter().enumerate() {
+            let f = |name: &str| format!("effect_priors[{i}].{name}");
+            if !p.mean.is_finite() {
+                return Err(Error::field(
+                    ErrorCode::InvalidValue,
+                    f("mean"),
+                    format!("must be a finite log-odds, got {}", p.mean),
+                ));
+            }
+            if !(p.sd.is_finite() && p.sd > 0.0) {
+                return Err(Error::field(
+                    ErrorCode::InvalidValue,
+                    f("sd"),
+                    format!("must be a finite sd > 0, got {}", p.sd),
+                ));
+            }
+            if !p.factor.accepts(&p.value) {
+                return Err(Error::field(
+                    ErrorCode::UnknownValue,
+                    f("value"),
+                    format!("{:?} is not a known {:?} value", p.value, p.factor),
+                ));
+            }
+            if map.insert((p.factor, p.value), (p.mean, p.sd)).is_some() {
+                return Err(Error::field(
+                    ErrorCode::Duplicate,
+                    format!("effect_priors[{i}]"),
+                    "a second prior for the same value",
+                ));
+            }
+        }
+        Ok(EffectPriors {
+            release_id,
+            priors: map,
+        })
+    }
+
+    /// Priors from a release's posterior table (hook, CTA and visual values; format cells, which
+    /// a release states per platform, are skipped because the model's format effect is shared).
+    pub fn from_posteriors(table: &PosteriorTable) -> Result<Self> {
+        let mut v = Vec::new();
+        for p in &table.values {
+            let factor = match p.cell.factor {
+                Factor::Hook => EffectFactor::Hook,
+                Factor::Cta => EffectFactor::Cta,
+                Factor::Visual => EffectFactor::Visual,
+                _ => continue,
+            };
+            v.push(EffectPrior {
+                factor,
+                value: p.cell.value.clone(),
+                mean: p.mean,
+                sd: p.sd,
+            });
+        }
+        EffectPriors::new(Some(table.release_id.clone()), v)
+    }
+
+    /// The release id, when the priors come from one.
+    pub fn release_id(&self) -> Option<&str> {
+        self.release_id.as_deref()
+    }
+
+    /// Number of priors.
+    pub fn len(&self) -> usize {
+        self.priors.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.priors.is_empty()
+    }
+}
+
+/// One creative's outcome: what the fit and the personalisation consume.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreativeObs {
+    /// The advertiser account.
+    pub account: String,
+    /// Its attributes.
+    pub attrs: CreativeAttributes,
+    /// Impressions.
+    pub impressions: u64,
+    /// Clicks (`<= impressions`).
+    pub clicks: u64,
+}
+
+impl CreativeObs {
+    /// Why this observation cannot be used, if it cannot.
+    fn unusable(&self) -> Option<&'static str> {
+        if self.impressions == 0 {
+            Some("no impressions")
+        } else if self.clicks > self.impressions {
+            Some("more clicks than impressions")
+        } else if !PLATFORMS.contains(&self.attrs.platform) {
+            Some("unknown platform")
+        } else {
+            None
+        }
+    }
+}
+
+/// Fit settings (all sds on the log-odds scale).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroundedConfig {
+    /// Prior sd of an attribute effect without a release prior (the "wide" prior).
+    pub effect_sd: f64,
+    /// Prior sd of a platform x niche deviation from the platform rate.
+    pub niche_sd: f64,
+    /// Prior sd of a platform rate around logit(1 %).
+    pub platform_sd: f64,
+    /// Floor of the between-account sd `σ_a` (estimated from the training accounts above it).
+    pub account_sd_floor: f64,
+    /// Prior sd of an account's deviation from an attribute effect (personalisation).
+    pub deviation_sd: f64,
+    /// Creatives with fewer impressions do not enter the `σ_c` estimate.
+    pub min_impressions: u64,
+    /// Alternating rounds of (fit, variance update).
+    pub rounds: usize,
+}
+
+impl Default for GroundedConfig {
+    fn default() -> Self {
+        GroundedConfig {
+            effect_sd: 0.5,
+            niche_sd: 0.5,
+            platform_sd: 3.0,
+            account_sd_floor: 0.5,
+            deviation_sd: 0.25,
+            min_impressions: 100,
+            rounds: 4,
+        }
+    }
+}
+
+impl GroundedConfig {
+    /// Reject a non-positive or non-finite sd or zero rounds, naming the field.
+    pub fn validate(&self) -> Result<()> {
+        for (name, v) in [
+            ("effect_sd", self.effect_sd),
+            ("niche_sd", self.niche_sd),
+            ("platform_sd", self.platform_sd),
+            ("account_sd_floor", self.account_sd_floor),
+            ("deviation_sd", self.deviation_sd),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(Error::field(
+                    ErrorCode::InvalidValue,
+                    name,
+                    format!("must be a finite sd > 0, got {v}"),
+                ));
+            }
+        }
+        if self.rounds == 0 {
+            return Err(Error::field(
+                ErrorCode::InvalidValue,
+                "rounds",
+                "must be at least 1",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A fitted coefficient: posterior mean and sd (log-odds).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Coef {
+    /// Posterior mean.
+    pub mean: f64,
+    /// Posterior sd.
+    pub sd: f64,
+}
+
+/// A platform's base rate (logit).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformCoef {
+    /// The platform.
+    pub platform: Platform,
+    /// Its logit base rate.
+    pub coef: Coef,
+}
+
+/// A platform x niche deviation from the platform rate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CellCoef {
+    /// The platform.
+    pub platform: Platform,
+    /// The niche.
+    pub niche: Niche,
+    /// The deviation.
+    pub coef: Coef,
+    /// Training creatives in the cell.
+    pub creatives: u64,
+}
+
+/// An attribute value's effect.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EffectCoef {
+    /// The attribute.
+    pub factor: EffectFactor,
+    /// The value's wire name.
+    pub value: String,
+    /// Posterior effect.
+    pub coef: Coef,
+    /// The prior it was fitted with.
+    pub prior: Coef,
+    /// Whether the prior came from a release (else the wide prior).
+    pub prior_from_release: bool,
+    /// Training creatives with the value.
+    pub creatives: u64,
+}
+
+/// A training account's intercept (deviation from the platform rate).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountCoef {
+    /// The account id.
+    pub account: String,
+    /// Its intercept.
+    pub coef: Coef,
+    /// Its training creatives.
+    pub creatives: u64,
+}
+
+/// One data source of the fit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceNote {
+    /// Name (file name of a real export).
+    pub name: String,
+    /// Whether the source is real data (`false`: simulated).
+    pub real: bool,
+    /// Creatives from it.
+    pub creatives: u64,
+    /// Their impressions.
+    pub impressions: u64,
+    /// Their clicks.
+    pub clicks: u64,
+}
+
+/// Where a model's numbers come from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provenance {
+    /// Data sources.
+    pub sources: Vec<SourceNote>,
+    /// Parts that are assumptions or simulated, not measured.
+    pub assumptions: Vec<String>,
+    /// The release of the effect priors, when any.
+    pub release_id: Option<String>,
+    /// The command that reproduces the file.
+    pub command: String,
+}
+
+/// An account's personal deviations (see [`personalise`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Personal {
+    /// Records used.
+    pub records: u64,
+    /// The account's intercept.
+    pub intercept: Coef,
+    /// Deviations of the attribute values it used.
+    pub deviations: Vec<EffectCoef>,
+}
+
+/// The grounded model (serialised as JSON: [`GroundedModel::to_json`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroundedModel {
+    /// [`GROUNDED_VERSION`].
+    pub version: String,
+    /// Sources and assumptions.
+    pub provenance: Provenance,
+    /// The settings it was fitted with.
+    pub config: GroundedConfig,
+    /// Platform base rates (logit).
+    pub platforms: Vec<PlatformCoef>,
+    /// Platform x niche deviations.
+    pub cells: Vec<CellCoef>,
+    /// Attribute effects.
+    pub effects: Vec<EffectCoef>,
+    /// Training accounts' intercepts.
+    pub accounts: Vec<AccountCoef>,
+    /// Posterior covariance of all coefficients, row-major, in the order platforms, cells,
+    /// effects, accounts (the platform and account intercepts are strongly anti-correlated when a
+    /// platform has one account, so prediction variances need it).
+    pub covariance: Vec<f64>,
+    /// Between-creative sd `σ_c` (log-odds).
+    pub creative_sd: f64,
+    /// Between-account sd `σ_a` (log-odds).
+    pub account_sd: f64,
+    /// Personal deviations of the account this copy was personalised for.
+    #[serde(default)]
+    pub personal: Option<Personal>,
+}
+
+/// A prediction for one creative.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GroundedPrediction {
+    /// Predictive mean CTR.
+    pub ctr: f64,
+    /// Lower end of the 95 % predictive interval of the creative's CTR.
+    pub low: f64,
+    /// Upper end.
+    pub high: f64,
+    /// Linear predictor (logit).
+    pub eta: f64,
+    /// Predictive sd of the creative's logit CTR.
+    pub sd: f64,
+}
+
+/// Whose creative is predicted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience<'a> {
+    /// A new account: between-account variation is in the interval (or the personal deviations
+    /// when the model was personalised).
+    New,
+    /// A training account (its fitted intercept; falls back to [`Audience::New`] when unknown).
+    Account(&'a str),
+}
+
+impl GroundedModel {
+    /// The model as pretty JSON (stable field order).
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    /// Parse and check a model file; a malformed file is an error naming the field.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let m: GroundedModel = serde_json::from_str(text).map_err(|e| {
+            Error::field(
+                ErrorCode::Malformed,
+                "ctr_grounded_model",
+                format!("not a grounded CTR model file: {e}"),
+            )
+        })?;
+        m.check()?;
+        Ok(m)
+    }
+
+    fn check(&self) -> Result<()> {
+        let bad =
+            |field: String, why: String| Err(Error::field(ErrorCode::InvalidValue, field, why));
+        if self.version != GROUNDED_VERSION {
+            return Err(Error::field(
+                ErrorCode::Unsupported,
+                "version",
+                format!("expected {GROUNDED_VERSION:?}, got {:?}", self.version),
+            ));
+        }
+        self.config.validate()?;
+        let coef_ok = |c: &Coef| c.mean.is_finite() && c.sd.is_finite() && c.sd >= 0.0;
+        for (i, p) in self.platforms.iter().enumerate() {
+            if !coef_ok(&p.coef) {
+                return bad(format!("platforms[{i}].coef"), "not finite".into());
+            }
+        }
+        for (i, c) in self.cells.iter().enumerate() {
+            if !coef_ok(&c.coef) {
+                return bad(format!("cells[{i}].coef"), "not finite".into());
+            }
+        }
+        for (i, e) in self.effects.iter().enumerate() {
+            if !coef_ok(&e.coef) {
+                return bad(format!("effects[{i}].coef"), "not finite".into());
+            }
+            if !e.factor.accepts(&e.value) {
+                return bad(
+                    format!("effects[{i}].value"),
+                    format!("{:?} is not a known {:?} value", e.value, e.factor),
+                );
+            }
+        }
+        for (i, a) in self.accounts.iter().enumerate() {
+            if !coef_ok(&a.coef) {
+                return bad(format!("accounts[{i}].coef"), "not finite".into());
+            }
+        }
+        for (name, v) in [
+            ("creative_sd", self.creative_sd),
+            ("account_sd", self.account_sd),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return bad(name.into(), format!("must be a finite sd >= 0, got {v}"));
+            }
+        }
+        let d = self.dimension();
+        if self.covariance.len() != d * d || self.covariance.iter().any(|x| !x.is_finite()) {
+            return bad(
+                "covariance".into(),
+                format!(
+                    "needs {d} x {d} finite entries, got {}",
+                    self.covariance.len()
+                ),
+            );
+        }
+        if PLATFORMS
+            .iter()
+            .any(|p| !self.platforms.iter().any(|c| c.platform == *p))
+        {
+            return bad(
+                "platforms".into(),
+                "needs a rate for meta, tiktok and google_ads".into(),
+            );
+        }
+        Ok(())
+    }
+
+    fn dimension(&self) -> usize {
+        self.platforms.len() + self.cells.len() + self.effects.len() + self.accounts.len()
+    }
+
+    /// The logit, its parameter variance, and the random-effect variance to add.
+    fn linear(&self, a: &CreativeAttributes, who: Audience<'_>) -> Result<(f64, f64, f64)> {
+        a.validate()?;
+        let mut cols = Vec::with_capacity(8);
+        let p = self
+            .platforms
+            .iter()
+            .position(|c| c.platform == a.platform)
+            .ok_or_else(|| {
+                Error::field(
+                    ErrorCode::InvalidValue,
+                    "platform",
+                    format!("no base rate for platform {}", a.platform),
+                )
+            })?;
+        cols.push(p);
+        let mut off = self.platforms.len();
+        if let Some(n) = a.niche {
+            if let Some(j) = self
+                .cells
+                .iter()
+                .position(|c| c.platform == a.platform && c.niche == n)
+            {
+                cols.push(off + j);
+            }
+        }
+        off += self.cells.len();
+        let keys = effect_keys(a);
+        for (f, v) in &keys {
+            if let Some(j) = self
+                .effects
+                .iter()
+                .position(|e| e.factor == *f && e.value == *v)
+            {
+                cols.push(off + j);
+            }
+        }
+        off += self.effects.len();
+        let known = match who {
+            Audience::Account(id) => self.accounts.iter().position(|c| c.account == id),
+            Audience::New => None,
+        };
+        if let Some(j) = known {
+            cols.push(off + j);
+        }
+        let coefs: Vec<f64> = self
+            .platforms
+            .iter()
+            .map(|c| c.coef.mean)
+            .chain(self.cells.iter().map(|c| c.coef.mean))
+            .chain(self.effects.iter().map(|c| c.coef.mean))
+            .chain(self.accounts.iter().map(|c| c.coef.mean))
+            .collect();
+        let d = coefs.len();
+        let mut eta: f64 = cols.iter().map(|&j| coefs[j]).sum();
+        let mut var: f64 = cols
+            .iter()
+            .flat_map(|&i| cols.iter().map(move |&j| (i, j)))
+            .map(|(i, j)| self.covariance.get(i * d + j).copied().unwrap_or(0.0))
+            .sum();
+        let mut random = self.creative_sd * self.creative_sd;
+        match (known, &self.personal) {
+            // A training account: its fitted intercept is in `cols`.
+            (Some(_), _) => {}
+            (None, Some(p)) => {
+                eta += p.intercept.mean;
+                var += p.intercept.sd * p.intercept.sd;
+                for dv in &p.deviations {
+                    if keys.iter().any(|(f, v)| dv.factor == *f && dv.value == *v) {
+                        eta += dv.coef.mean;
+                        var += dv.coef.sd * dv.coef.sd;
+                    }
+                }
+            }
+            (None, None) => random += self.account_sd * self.account_sd,
+        }
+        Ok((eta, var.max(0.0), random))
+    }
+
+    /// Predict one creative (see the module docs).
+    pub fn predict_for(
+        &self,
+        a: &CreativeAttributes,
+        who: Audience<'_>,
+    ) -> Result<GroundedPrediction> {
+        let (eta, var, random) = self.linear(a, who)?;
+        let sd = (var + random).sqrt();
+        let nodes = gauss_hermite(24);
+        let ctr = nodes
+            .iter()
+            .map(|&(x, w)| w * sig(eta + std::f64::consts::SQRT_2 * sd * x))
+            .sum::<f64>()
+            / std::f64::consts::PI.sqrt();
+        Ok(GroundedPrediction {
+            ctr,
+            low: sig(eta - Z95 * sd),
+            high: sig(eta + Z95 * sd),
+            eta,
+            sd,
+        })
+    }
+
+    /// Predict one creative of a new account (or of the personalised account).
+    pub fn predict(&self, a: &CreativeAttributes) -> Result<GroundedPrediction> {
+        self.predict_for(a, Audience::New)
+    }
+
+    /// Predict a slice of creatives; an error names the row (`creatives[3].duration_s`).
+    pub fn predict_batch(&self, a: &[CreativeAttributes]) -> Result<Vec<GroundedPrediction>> {
+        a.iter()
+            .enumerate()
+            .map(|(i, c)| {
+                self.predict(c)
+                    .map_err(|e| e.within(&format!("creatives[{i}]")))
+            })
+            .collect()
+    }
+}
+
+/// `P(X <= k)` for `X ~ Binomial(n, p)`: exact summation when `n p (1 − p) < 30`, else the normal
+/// approximation with continuity correction.
+fn binom_cdf(k: i64, n: u64, p: f64) -> f64 {
+    if k < 0 {
+        return 0.0;
+    }
+    let nf = n as f64;
+    if k as f64 >= nf {
+        return 1.0;
+    }
+    let var = nf * p * (1.0 - p);
+    if var >= 30.0 {
+        let z = (k as f64 + 0.5 - nf * p) / var.sqrt();
+        return 0.5 * libm::erfc(-z / std::f64::consts::SQRT_2);
+    }
+    // pmf(0) = (1-p)^n; recurrence pmf(j+1) = pmf(j) (n-j)/(j+1) p/(1-p).
+    let mut pmf = libm::exp(nf * libm::log1p(-p));
+    let mut s = pmf;
+    let r = p / (1.0 - p);
+    for j in 0..k {
+        pmf *= (nf - j as f64) / (j as f64 + 1.0) * r;
+        s += pmf;
+        if s >= 1.0 {
+            return 1.0;
+        }
+    }
+    s.min(1.0)
+}
+
+/// `P(clicks <= k)` for a creative with logit CTR `~ N(eta, sd²)` and `impressions` trials.
+pub fn click_cdf(eta: f64, sd: f64, impressions: u64, k: i64) -> f64 {
+    let nodes = gauss_hermite(24);
+    nodes
+        .iter()
+        .map(|&(x, w)| w * binom_cdf(k, impressions, sig(eta + std::f64::consts::SQRT_2 * sd * x)))
+        .sum::<f64>()
+        / std::f64::consts::PI.sqrt()
+}
+
+/// The central 95 % predictive interval `[low, high]` of a creative's clicks given its
+/// impressions (`low` the smallest `k` with `P(C <= k) >= 0.025`, `high` with `>= 0.975`).
+pub fn click_interval(pred: &GroundedPrediction, impressions: u64) -> (u64, u64) {
+    let q = |target: f64| {
+        let (mut lo, mut hi) = (0u64, impressions);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if click_cdf(pred.eta, pred.sd, impressions, mid as i64) >= target {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        lo
+    };
+    (q(0.025), q(0.975))
+}
+
+/// Whether `clicks` lies in the central 95 % predictive interval (without computing it).
+pub fn click_covered(pred: &GroundedPrediction, impressions: u64, clicks: u64) -> bool {
+    let k = clicks as i64;
+    click_cdf(pred.eta, pred.sd, impressions, k) >= 0.025
+        && click_cdf(pred.eta, pred.sd, impressions, k - 1) < 0.975
+}
+
+/// Penalised, over-dispersion-weighted binomial MAP by Newton's method. Rows are sparse
+/// (column indices with value 1) plus an offset; updates the estimate in place and returns the
+/// inverse Hessian (row-major), the posterior covariance.
+struct Problem<'a> {
+    rows: &'a [Vec<usize>],
+    offset: &'a [f64],
+    clicks: &'a [f64],
+    imps: &'a [f64],
+    prior_mean: &'a [f64],
+    prior_prec: &'a [f64],
+    creative_var: f64,
+}
+
+fn newton(pb: &Problem<'_>, theta: &mut [f64]) -> Result<Vec<f64>> {
+    let d = theta.len();
+    let eta =
+        |theta: &[f64], i: usize| pb.offset[i] + pb.rows[i].iter().map(|&j| theta[j]).sum::<f64>();
+    // Weights from the current estimate, fixed within a Newton solve.
+    let weights: Vec<f64> = (0..pb.rows.len())
+        .map(|i| {
+            let p = sig(eta(theta, i));
+            1.0 / (1.0 + pb.imps[i] * p * (1.0 - p) * pb.creative_var)
+        })
+        .collect();
+    let mut h = vec![0.0; d * d];
+    for _ in 0..100 {
+        let mut g = vec![0.0; d];
+        h.iter_mut().for_each(|x| *x = 0.0);
+        for j in 0..d {
+            g[j] = -pb.prior_prec[j] * (theta[j] - pb.prior_mean[j]);
+            h[j * d + j] = pb.prior_prec[j];
+        }
+        for (i, row) in pb.rows.iter().enumerate() {
+            let p = sig(eta(theta, i));
+            let s = weights[i];
+            let r = s * (pb.clicks[i] - pb.imps[i] * p);
+            let w = s * pb.imps[i] * p * (1.0 - p);
+            for &a in row {
+                g[a] += r;
+                for &b in row {
+                    h[a * d + b] += w;
+                }
+            }
+        }
+        let l = cholesky(&h, d)?;
+        cholesky_solve(&l, d, &mut g);
+        let mut step = 0.0f64;
+        for j in 0..d {
+            // Damped: a logit step above 5 is never needed from a sane start.
+            let s = g[j].clamp(-5.0, 5.0);
+            theta[j] += s;
+            step = step.max(s.abs());
+        }
+        if step < 1e-10 {
+            break;
+        }
+    }
+    let l = cholesky(&h, d)?;
+    Ok(cholesky_inverse(&l, d))
+}
+
+/// Empirical log-odds residual variance beyond binomial noise (moments; 0 when negative).
+fn creative_variance(obs: &[&CreativeObs], eta: &[f64], min_impressions: u64) -> f64 {
+    let (mut s, mut n) = (0.0, 0.0);
+    for (o, &e) in obs.iter().zip(eta) {
+        if o.impressions < min_impressions.max(1) {
+            continue;
+        }
+        let (c, m) = (o.clicks as f64, o.impressions as f64);
+        let y = libm::log((c + 0.5) / (m - c + 0.5));
+        let v = 1.0 / (c + 0.5) + 1.0 / (m - c + 0.5);
+        s += (y - e) * (y - e) - v;
+        n += 1.0;
+    }
+    if n > 0.0 {
+        (s / n).max(0.0)
+    } else {
+        0.0
+    }
+}
+
+/// Fit the grounded model to `obs` (see the module docs). Unusable observations (no impressions,
+/// more clicks than impressions, unknown platform) are an error naming the row.
+pub fn fit_grounded(
+    obs: &[CreativeObs],
+    priors: &EffectPriors,
+    cfg: &GroundedConfig,
+    provenance: Provenance,
+) -> Result<GroundedModel> {
+    cfg.validate()?;
+    for (i, o) in obs.iter().enumerate() {
+        if let Some(why) = o.unusable() {
+            return Err(Error::field(
+                ErrorCode::InvalidValue,
+                format!("creatives[{i}]"),
+                why,
+            ));
+        }
+        o.attrs
+            .validate()
+            .map_err(|e| e.within(&format!("creatives[{i}]")))?;
+    }
+    if obs.is_empty() {
+        return Err(Error::field(
+            ErrorCode::InvalidValue,
+            "creatives",
+            "no creative to fit",
+        ));
+    }
+    // Column layout: platforms, cells, effects, accounts (BTreeMaps: deterministic order).
+    let mut cells: BTreeMap<(Platform, Niche), (usize, u64)> = BTreeMap::new();
+    let mut effects: BTreeMap<(EffectFactor, String), (usize, u64)> = BTreeMap::new();
+    let mut accounts: BTreeMap<String, (usize, u64)> = BTreeMap::new();
+    for o in obs {
+        if let Some(n) = o.attrs.niche.filter(|n| *n != Niche::Unknown) {
+            cells.entry((o.attrs.platform, n)).or_default().1 += 1;
+        }
+        for (f, v) in effect_keys(&o.attrs) {
+            effects.entry((f, v.to_string())).or_default().1 += 1;
+        }
+        accounts.entry(o.account.clone()).or_default().1 += 1;
+    }
+    for k in priors.priors.keys() {
+        effects.entry(k.clone()).or_default();
+    }
+    let mut d = PLATFORMS.len();
+    for v in cells.values_mut() {
+        v.0 = d;
+        d += 1;
+    }
+    for v in effects.values_mut() {
+        v.0 = d;
+        d += 1;
+    }
+    for v in accounts.values_mut() {
+        v.0 = d;
+        d += 1;
+    }
+    let rows: Vec<Vec<usize>> = obs
+        .iter()
+        .map(|o| {
+            let mut r = vec![PLATFORMS
+                .iter()
+                .position(|p| *p == o.attrs.platform)
+                .unwrap_or(0)];
+            if let Some(n) = o.attrs.niche.filter(|n| *n != Niche::Unknown) {
+                r.push(cells[&(o.attrs.platform, n)].0);
+            }
+            for (f, v) in effect_keys(&o.attrs) {
+                r.push(effects[&(f, v.to_string())].0);
+            }
+            r.push(accounts[&o.account].0);
+            r
+        })
+        .collect();
+    let clicks: Vec<f64> = obs.iter().map(|o| o.clicks as f64).collect();
+    let imps: Vec<f64> = obs.iter().map(|o| o.impressions as f64).collect();
+    let offset = vec![0.0; obs.len()];
+    let mut prior_mean = vec![0.0; d];
+    let mut prior_prec = vec![0.0; d];
+    let base0 = logit(0.01);
+    for j in 0..PLATFORMS.len() {
+        prior_mean[j] = base0;
+        prior_prec[j] = 1.0 / (cfg.platform_sd * cfg.platform_sd);
+    }
+    for &(j, _) in cells.values() {
+        prior_prec[j] = 1.0 / (cfg.niche_sd * cfg.niche_sd);
+    }
+    for (k, &(j, _)) in &effects {
+        let (m, s) = priors
+            .priors
+            .get(k)
+            .copied()
+            .unwrap_or((0.0, cfg.effect_sd));
+        prior_mean[j] = m;
+        prior_prec[j] = 1.0 / (s * s);
+    }
+    let acc_cols: Vec<usize> = accounts.values().map(|v| v.0).collect();
+    let mut account_var = cfg.account_sd_floor * cfg.account_sd_floor;
+    let mut creative_var = 0.25;
+    let mut theta = prior_mean.clone();
+    let mut cov = vec![0.0; d * d];
+    for _ in 0..cfg.rounds {
+        for &j in &acc_cols {
+            prior_prec[j] = 1.0 / account_var;
+        }
+        let pb = Problem {
+            rows: &rows,
+            offset: &offset,
+            clicks: &clicks,
+            imps: &imps,
+            prior_mean: &prior_mean,
+            prior_prec: &prior_prec,
+            creative_var,
+        };
+        cov = newton(&pb, &mut theta)?;
+        let eta: Vec<f64> = rows
+            .iter()
+            .map(|r| r.iter().map(|&j| theta[j]).sum())
+            .collect();
+        let refs: Vec<&CreativeObs> = obs.iter().collect();
+        creative_var = creative_variance(&refs, &eta, cfg.min_impressions);
+        let ea = acc_cols
+            .iter()
+            .map(|&j| theta[j] * theta[j] + cov[j * d + j])
+            .sum::<f64>()
+            / acc_cols.len() as f64;
+        account_var = ea.max(cfg.account_sd_floor * cfg.account_sd_floor);
+    }
+    let coef = |j: usize| Coef {
+        mean: theta[j],
+        sd: cov[j * d + j].max(0.0).sqrt(),
+    };
+    Ok(GroundedModel {
+        version: GROUNDED_VERSION.to_string(),
+        provenance: Provenance {
+            release_id: priors.release_id.clone(),
+            ..provenance
+        },
+        config: cfg.clone(),
+        platforms: PLATFORMS
+            .iter()
+            .enumerate()
+            .map(|(j, p)| PlatformCoef {
+                platform: *p,
+                coef: coef(j),
+            })
+            .collect(),
+        cells: cells
+            .iter()
+            .map(|(&(platform, niche), &(j, n))| CellCoef {
+                platform,
+                niche,
+                coef: coef(j),
+                creatives: n,
+            })
+            .collect(),
+        effects: effects
+            .iter()
+            .map(|((f, v), &(j, n))| {
+                let pr = priors.priors.get(&(*f, v.clone())).copied();
+                let (m, s) = pr.unwrap_or((0.0, cfg.effect_sd));
+                EffectCoef {
+                    factor: *f,
+                    value: v.clone(),
+                    coef: coef(j),
+                    prior: Coef { mean: m, sd: s },
+                    prior_from_release: pr.is_some(),
+                    creatives: n,
+                }
+            })
+            .collect(),
+        accounts: accounts
+            .iter()
+            .map(|(a, &(j, n))| AccountCoef {
+                account: a.clone(),
+                coef: coef(j),
+                creatives: n,
+            })
+            .collect(),
+        covariance: cov,
+        creative_sd: creative_var.sqrt(),
+        account_sd: account_var.sqrt(),
+        personal: None,
+    })
+}
+
+/// The result of [`personalise`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Personalisation {
+    /// The personalised model (the input model unchanged when no record was usable).
+    pub model: GroundedModel,
+    /// Records used.
+    pub used: usize,
+    /// Records skipped, with the reason of each (`records[3]: no impressions`).
+    pub skipped: Vec<String>,
+    /// Why the prediction did not change, when it did not.
+    pub unchanged_reason: Option<String>,
+}
+
+/// Personalise `model` with an account's own records (a pure function; the records stay where
+/// they are): the posterior of the account's intercept and of its deviations from the effects
+/// of the attribute values it used (see the module docs).
+pub fn personalise(model: &GroundedModel, records: &[CreativeObs]) -> Result<Personalisation> {
+    let mut skipped = Vec::new();
+    let mut usable = Vec::new();
+    for (i, r) in records.iter().enumerate() {
+        match r
+            .unusable()
+            .map(str::to_string)
+            .or_else(|| r.attrs.validate().err().map(|e| e.to_string()))
+        {
+            Some(why) => skipped.push(format!("records[{i}]: {why}")),
+            None => usable.push(r),
+        }
+    }
+    if usable.is_empty() {
+        let why = if records.is_empty() {
+            "no records given".to_string()
+        } else {
+            format!(
+                "none of the {} records is usable (each needs impressions, clicks <= impressions and a known platform)",
+                records.len()
+            )
+        };
+        return Ok(Personalisation {
+            model: model.clone(),
+            used: 0,
+            skipped,
+            unchanged_reason: Some(why),
+        });
+    }
+    let mut keys: BTreeMap<(EffectFactor, &'static str), usize> = BTreeMap::new();
+    for r in &usable {
+        for k in effect_keys(&r.attrs) {
+            keys.entry(k).or_default();
+        }
+    }
+    let mut d = 1;
+    for v in keys.values_mut() {
+        *v = d;
+        d += 1;
+    }
+    let mut offset = Vec::with_capacity(usable.len());
+    let mut rows = Vec::with_capacity(usable.len());
+    let base = GroundedModel {
+        personal: None,
+        ..model.clone()
+    };
+    for r in &usable {
+        let (eta, _, _) = base.linear(&r.attrs, Audience::New)?;
+        offset.push(eta);
+        let mut row = vec![0];
+        row.extend(effect_keys(&r.attrs).iter().map(|k| keys[k]));
+        rows.push(row);
+    }
+    let clicks: Vec<f64> = usable.iter().map(|o| o.clicks as f64).collect();
+    let imps: Vec<f64> = usable.iter().map(|o| o.impressions as f64).collect();
+    let prior_mean = vec![0.0; d];
+    let mut prior_prec = vec![1.0 / (model.config.deviation_sd * model.config.deviation_sd); d];
+    prior_prec[0] = 1.0 / (model.account_sd * model.account_sd).max(1e-6);
+    let pb = Problem {
+        rows: &rows,
+        offset: &offset,
+        clicks: &clicks,
+        imps: &imps,
+        prior_mean: &prior_mean,
+        prior_prec: &prior_prec,
+        creative_var: model.creative_sd * model.creative_sd,
+    };
+    let mut theta = vec![0.0; d];
+    newton(&pb, &mut theta)?;
+    // Second pass: over-dispersion weights at the personalised estimate.
+    let cov = newton(&pb, &mut theta)?;
+    let coef = |j: usize| Coef {
+        mean: theta[j],
+        sd: cov[j * d + j].max(0.0).sqrt(),
+    };
+    let deviations = keys
+        .iter()
+        .map(|(&(f, v), &j)| EffectCoef {
+            factor: f,
+            value: v.to_string(),
+            coef: coef(j),
+            prior: Coef {
+                mean: 0.0,
+                sd: model.config.deviation_sd,
+            },
+            prior_from_release: false,
+            creatives: rows.iter().filter(|r| r.contains(&j)).count() as u64,
+        })
+        .collect();
+    Ok(Personalisation {
+        model: GroundedModel {
+            personal: Some(Personal {
+                records: usable.len() as u64,
+                intercept: coef(0),
+                deviations,
+            }),
+            ..base
+        },
+        used: usable.len(),
+        skipped,
+        unchanged_reason: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binomial_cdf_matches_small_exact_values() {
+        // Binomial(4, 0.5): P(X <= 1) = 5/16.
+        assert!((binom_cdf(1, 4, 0.5) - 5.0 / 16.0).abs() < 1e-12);
+        assert_eq!(binom_cdf(-1, 4, 0.5), 0.0);
+        assert_eq!(binom_cdf(4, 4, 0.5), 1.0);
+        // Normal branch: symmetric around the mean.
+        let c = binom_cdf(5000, 10_000, 0.5);
+        assert!((c - 0.5).abs() < 0.01, "{c}");
+    }
+
+    #[test]
+    fn click_interval_contains_the_mean_and_widens_with_sd() {
+        let p = GroundedPrediction {
+            ctr: 0.01,
+            low: 0.0,
+            high: 0.0,
+            eta: logit(0.01),
+            sd: 0.1,
+        };
+        let (lo, hi) = click_interval(&p, 10_000);
+        assert!(lo < 100 && hi > 100, "{lo}..{hi}");
+        let wide = GroundedPrediction { sd: 1.0, ..p };
+        let (lo2, hi2) = click_interval(&wide, 10_000);
+        assert!(lo2 < lo && hi2 > hi);
+        assert!(click_covered(&p, 10_000, 100));
+        assert!(!click_covered(&p, 10_000, 400));
+    }
+}
