@@ -25,14 +25,13 @@ use crosslearn::model::grounded::{
     click_covered, Audience, EffectPriors, GroundedConfig, GroundedModel,
 };
 use crosslearn::model::metrics::auc;
-use crosslearn::model::real::{fit_real, real_creatives, RealCreatives, REAL_EXPORTS};
+use crosslearn::model::real::{
+    fit_real, real_creatives, RealCreatives, REAL_EXPORTS, REPRO_COMMAND,
+};
 use crosslearn::model::{encode_creative, NoPriors};
 use crosslearn::niche::NicheModel;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-
-/// The reproduction command of the shipped file.
-const COMMAND: &str = "cargo run --release --example ctr-eval -- --data ../shared/data --seed 7 --write models/ctr-grounded-v1.json";
 
 /// Impression strata for coverage (lower bounds; the first is the floor).
 const STRATA: [u64; 4] = [100, 1_000, 10_000, 100_000];
@@ -195,6 +194,7 @@ fn run(a: &Args) -> Result<(), String> {
         "platform mean",
         "platform x niche mean",
         "shipped ctr-prelaunch-v1 (simulator-trained)",
+        "grounded model, point = σ(η) (median creative)",
     ];
     let mut res: BTreeMap<(usize, usize), Fold> = BTreeMap::new();
     let mut totals: Vec<SourceTotals> = sources.iter().map(|_| SourceTotals::default()).collect();
@@ -209,8 +209,8 @@ fn run(a: &Args) -> Result<(), String> {
                 .collect(),
             rows: data.rows.clone(),
         };
-        let model =
-            fit_real(&train, &EffectPriors::none(), &cfg, COMMAND).map_err(|e| e.to_string())?;
+        let model = fit_real(&train, &EffectPriors::none(), &cfg, REPRO_COMMAND)
+            .map_err(|e| e.to_string())?;
         for (s, src) in sources.iter().enumerate() {
             let test: Vec<_> = data
                 .creatives
@@ -244,12 +244,14 @@ fn run(a: &Args) -> Result<(), String> {
             totals[s].impressions += test.iter().map(|c| c.obs.impressions).sum::<u64>();
             // (prediction, covered, relative interval width) per creative and predictor.
             let mut preds: Vec<Vec<Pred>> = vec![Vec::new(); names.len()];
+            let mut median = Vec::new();
             for c in &test {
                 let o = &c.obs;
                 let g = model
                     .predict_for(&o.attrs, Audience::Account(&o.account))
                     .map_err(|e| e.to_string())?;
                 let cov = click_covered(&g, o.impressions, o.clicks);
+                median.push(1.0 / (1.0 + (-g.eta).exp()));
                 preds[0].push((g.ctr, cov, (g.high - g.low) / g.ctr));
                 preds[1].push((pmean, false, f64::NAN));
                 let (cc, cn) = cell.get(&o.attrs.niche).copied().unwrap_or((0.0, 0.0));
@@ -267,6 +269,7 @@ fn run(a: &Args) -> Result<(), String> {
                     ));
                 }
             }
+            preds[4] = median.iter().map(|&m| (m, false, f64::NAN)).collect();
             let p_pn: Vec<f64> = preds[2].iter().map(|x| x.0).collect();
             let p_p: Vec<f64> = preds[1].iter().map(|x| x.0).collect();
             let (ll_pn, ll_p) = (ll(&p_pn, &clicks, &imps), ll(&p_p, &clicks, &imps));
@@ -364,7 +367,8 @@ fn run(a: &Args) -> Result<(), String> {
             println!("\nOurs, coverage by impressions (fold means over folds with creatives in the stratum): {}", strata.join("; "));
         }
     }
-    let full = fit_real(&data, &EffectPriors::none(), &cfg, COMMAND).map_err(|e| e.to_string())?;
+    let full =
+        fit_real(&data, &EffectPriors::none(), &cfg, REPRO_COMMAND).map_err(|e| e.to_string())?;
     summary(&full);
     if let Some(p) = &a.write {
         std::fs::write(p, full.to_json()).map_err(|e| format!("{}: {e}", p.display()))?;

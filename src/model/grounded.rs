@@ -19,9 +19,10 @@
 //! **Fit** ([`fit_grounded`]): the maximum a posteriori estimate by Newton's method, with the
 //! creative effect integrated out approximately: each creative's binomial likelihood is scaled
 //! by `s_i = 1/(1 + n_i p_i (1 − p_i) σ_c²)` (a creative with a million impressions still carries
-//! one draw of `e_i`). `σ_c²` is re-estimated by moments from the creatives' empirical log-odds
-//! residuals (`mean(r_i² − v_i)`, `v_i` their binomial variance; creatives with at least
-//! [`GroundedConfig::min_impressions`]), and `σ_a²` by the empirical-Bayes update
+//! one draw of `e_i`). `σ_c` is re-estimated per account by maximum marginal likelihood on a grid
+//! (0-2 by 0.025; the logit-normal binomial likelihood of the account's creatives with at least
+//! [`GroundedConfig::min_impressions`], plus the pooled likelihood with the weight of 10
+//! creatives), and `σ_a²` by the empirical-Bayes update
 //! `mean(u_a² + var u_a)` floored at [`GroundedConfig::account_sd_floor`]; four rounds. Parameter
 //! sds are the square roots of the diagonal of the inverse Hessian. Every `exp`/`ln` is `libm`, so
 //! the fit is bit-for-bit identical on every platform and in wasm.
@@ -382,6 +383,9 @@ pub struct AccountCoef {
     pub coef: Coef,
     /// Its training creatives.
     pub creatives: u64,
+    /// Its between-creative sd (its own moment estimate shrunk towards the pooled one with the
+    /// weight of 10 creatives).
+    pub creative_sd: f64,
 }
 
 /// One data source of the fit.
@@ -537,6 +541,12 @@ impl GroundedModel {
             }
         }
         for (i, a) in self.accounts.iter().enumerate() {
+            if !(a.creative_sd.is_finite() && a.creative_sd >= 0.0) {
+                return bad(
+                    format!("accounts[{i}].creative_sd"),
+                    "not a finite sd".into(),
+                );
+            }
             if !coef_ok(&a.coef) {
                 return bad(format!("accounts[{i}].coef"), "not finite".into());
             }
@@ -637,8 +647,8 @@ impl GroundedModel {
             .sum();
         let mut random = self.creative_sd * self.creative_sd;
         match (known, &self.personal) {
-            // A training account: its fitted intercept is in `cols`.
-            (Some(_), _) => {}
+            // A training account: its fitted intercept is in `cols`, its own creative sd.
+            (Some(j), _) => random = self.accounts[j].creative_sd.powi(2),
             (None, Some(p)) => {
                 eta += p.intercept.mean;
                 var += p.intercept.sd * p.intercept.sd;
@@ -768,7 +778,8 @@ struct Problem<'a> {
     imps: &'a [f64],
     prior_mean: &'a [f64],
     prior_prec: &'a [f64],
-    creative_var: f64,
+    /// Per row: the creative-effect variance of its account.
+    creative_var: &'a [f64],
 }
 
 fn newton(pb: &Problem<'_>, theta: &mut [f64]) -> Result<Vec<f64>> {
@@ -779,7 +790,7 @@ fn newton(pb: &Problem<'_>, theta: &mut [f64]) -> Result<Vec<f64>> {
     let weights: Vec<f64> = (0..pb.rows.len())
         .map(|i| {
             let p = sig(eta(theta, i));
-            1.0 / (1.0 + pb.imps[i] * p * (1.0 - p) * pb.creative_var)
+            1.0 / (1.0 + pb.imps[i] * p * (1.0 - p) * pb.creative_var[i])
         })
         .collect();
     let mut h = vec![0.0; d * d];
@@ -819,25 +830,61 @@ fn newton(pb: &Problem<'_>, theta: &mut [f64]) -> Result<Vec<f64>> {
     Ok(cholesky_inverse(&l, d))
 }
 
-/// Empirical log-odds residual variance beyond binomial noise (moments; 0 when negative).
-fn creative_variance(obs: &[&CreativeObs], eta: &[f64], min_impressions: u64) -> f64 {
-    let (mut s, mut n) = (0.0, 0.0);
+/// Grid of creative sds searched by [`creative_loglik`].
+const SD_GRID: usize = 81;
+const SD_STEP: f64 = 0.025;
+
+/// Marginal log likelihood (up to a constant per creative) of each sd on the grid
+/// `0, 0.025, ..., 2`: `Σ_i ln E_z[p_i(z)^c (1 − p_i(z))^(n−c)]`, `p_i(z) = σ(η_i + sd·z)`,
+/// 24-point Gauss-Hermite. Creatives under `min_impressions` are left out.
+fn creative_loglik(obs: &[&CreativeObs], eta: &[f64], min_impressions: u64) -> Vec<f64> {
+    let nodes = gauss_hermite(24);
+    let mut ll = vec![0.0; SD_GRID];
+    let mut terms = vec![0.0; nodes.len()];
     for (o, &e) in obs.iter().zip(eta) {
         if o.impressions < min_impressions.max(1) {
             continue;
         }
-        let (c, m) = (o.clicks as f64, o.impressions as f64);
-        let y = libm::log((c + 0.5) / (m - c + 0.5));
-        let v = 1.0 / (c + 0.5) + 1.0 / (m - c + 0.5);
-        s += (y - e) * (y - e) - v;
-        n += 1.0;
+        let (c, n) = (o.clicks as f64, o.impressions as f64);
+        for (g, l) in ll.iter_mut().enumerate() {
+            let sd = g as f64 * SD_STEP;
+            let mut mx = f64::NEG_INFINITY;
+            for (t, &(x, w)) in terms.iter_mut().zip(&nodes) {
+                let z = e + std::f64::consts::SQRT_2 * sd * x;
+                // ln σ(z) = −softplus(−z), ln(1 − σ(z)) = −softplus(z).
+                let lp = -softplus(-z);
+                let lq = -softplus(z);
+                *t = libm::log(w) + c * lp + (n - c) * lq;
+                mx = mx.max(*t);
+            }
+            *l += mx + libm::log(terms.iter().map(|t| libm::exp(t - mx)).sum::<f64>());
+        }
     }
-    if n > 0.0 {
-        (s / n).max(0.0)
+    ll
+}
+
+fn softplus(z: f64) -> f64 {
+    if z > 0.0 {
+        z + libm::log1p(libm::exp(-z))
     } else {
-        0.0
+        libm::log1p(libm::exp(z))
     }
 }
+
+/// The grid sd with the largest value of `ll`.
+fn argmax_sd(ll: &[f64]) -> f64 {
+    let mut best = 0;
+    for (g, v) in ll.iter().enumerate() {
+        if *v > ll[best] {
+            best = g;
+        }
+    }
+    best as f64 * SD_STEP
+}
+
+/// Creatives' worth of pooled log likelihood added to each account's own when its creative sd
+/// is chosen (shrinks a small account's sd towards the pooled one).
+const CREATIVE_VAR_POOL: f64 = 10.0;
 
 /// Fit the grounded model to `obs` (see the module docs). Unusable observations (no impressions,
 /// more clicks than impressions, unknown platform) are an error naming the row.
@@ -938,6 +985,11 @@ pub fn fit_grounded(
     let acc_cols: Vec<usize> = accounts.values().map(|v| v.0).collect();
     let mut account_var = cfg.account_sd_floor * cfg.account_sd_floor;
     let mut creative_var = 0.25;
+    let mut account_cvar = vec![creative_var; acc_cols.len()];
+    let acc_of: Vec<usize> = obs
+        .iter()
+        .map(|o| accounts.keys().position(|a| *a == o.account).unwrap_or(0))
+        .collect();
     let mut theta = prior_mean.clone();
     let mut cov = vec![0.0; d * d];
     for _ in 0..cfg.rounds {
@@ -951,7 +1003,10 @@ pub fn fit_grounded(
             imps: &imps,
             prior_mean: &prior_mean,
             prior_prec: &prior_prec,
-            creative_var,
+            creative_var: &acc_of
+                .iter()
+                .map(|&a| account_cvar[a])
+                .collect::<Vec<f64>>(),
         };
         cov = newton(&pb, &mut theta)?;
         let eta: Vec<f64> = rows
@@ -959,7 +1014,34 @@ pub fn fit_grounded(
             .map(|r| r.iter().map(|&j| theta[j]).sum())
             .collect();
         let refs: Vec<&CreativeObs> = obs.iter().collect();
-        creative_var = creative_variance(&refs, &eta, cfg.min_impressions);
+        let mut per: Vec<(Vec<f64>, f64)> = Vec::with_capacity(account_cvar.len());
+        for a in 0..account_cvar.len() {
+            let (o, e): (Vec<&CreativeObs>, Vec<f64>) = refs
+                .iter()
+                .zip(&eta)
+                .zip(&acc_of)
+                .filter(|(_, &k)| k == a)
+                .map(|((o, e), _)| (*o, *e))
+                .unzip();
+            let n = o
+                .iter()
+                .filter(|o| o.impressions >= cfg.min_impressions.max(1))
+                .count() as f64;
+            per.push((creative_loglik(&o, &e, cfg.min_impressions), n));
+        }
+        let pooled: Vec<f64> = (0..SD_GRID)
+            .map(|g| per.iter().map(|(l, _)| l[g]).sum())
+            .collect();
+        let n_all: f64 = per.iter().map(|(_, n)| n).sum::<f64>().max(1.0);
+        creative_var = argmax_sd(&pooled).powi(2);
+        for (v, (l, _)) in account_cvar.iter_mut().zip(&per) {
+            let shrunk: Vec<f64> = l
+                .iter()
+                .zip(&pooled)
+                .map(|(a, p)| a + CREATIVE_VAR_POOL / n_all * p)
+                .collect();
+            *v = argmax_sd(&shrunk).powi(2);
+        }
         let ea = acc_cols
             .iter()
             .map(|&j| theta[j] * theta[j] + cov[j * d + j])
@@ -1012,10 +1094,12 @@ pub fn fit_grounded(
             .collect(),
         accounts: accounts
             .iter()
-            .map(|(a, &(j, n))| AccountCoef {
+            .enumerate()
+            .map(|(k, (a, &(j, n)))| AccountCoef {
                 account: a.clone(),
                 coef: coef(j),
                 creatives: n,
+                creative_sd: account_cvar[k].sqrt(),
             })
             .collect(),
         covariance: cov,
@@ -1106,7 +1190,7 @@ pub fn personalise(model: &GroundedModel, records: &[CreativeObs]) -> Result<Per
         imps: &imps,
         prior_mean: &prior_mean,
         prior_prec: &prior_prec,
-        creative_var: model.creative_sd * model.creative_sd,
+        creative_var: &vec![model.creative_sd * model.creative_sd; rows.len()],
     };
     let mut theta = vec![0.0; d];
     newton(&pb, &mut theta)?;

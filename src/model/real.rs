@@ -17,6 +17,9 @@ use crate::import::import_csv;
 use crate::niche::{Niche, NicheModel};
 use std::collections::BTreeMap;
 
+/// The command that reproduces `models/ctr-grounded-v1.json` (stated in its provenance).
+pub const REPRO_COMMAND: &str = "cargo run --release --example ctr-eval -- --data ../shared/data --seed 7 --write models/ctr-grounded-v1.json";
+
 /// The export files the grounded model is fitted to, in this order.
 pub const REAL_EXPORTS: [&str; 3] = [
     "src_ads_creative_facebook_all_data.csv",
