@@ -428,6 +428,8 @@ pub struct Personal {
     pub intercept: Coef,
     /// Deviations of the attribute values it used.
     pub deviations: Vec<EffectCoef>,
+    /// Posterior covariance of (intercept, deviations...), row-major.
+    pub covariance: Vec<f64>,
 }
 
 /// The grounded model (serialised as JSON: [`GroundedModel::to_json`]).
@@ -559,6 +561,15 @@ impl GroundedModel {
                 return bad(name.into(), format!("must be a finite sd >= 0, got {v}"));
             }
         }
+        if let Some(p) = &self.personal {
+            let pd = p.deviations.len() + 1;
+            if p.covariance.len() != pd * pd || p.covariance.iter().any(|x| !x.is_finite()) {
+                return bad(
+                    "personal.covariance".into(),
+                    format!("needs {pd} x {pd} finite entries"),
+                );
+            }
+        }
         let d = self.dimension();
         if self.covariance.len() != d * d || self.covariance.iter().any(|x| !x.is_finite()) {
             return bad(
@@ -650,14 +661,20 @@ impl GroundedModel {
             // A training account: its fitted intercept is in `cols`, its own creative sd.
             (Some(j), _) => random = self.accounts[j].creative_sd.powi(2),
             (None, Some(p)) => {
+                let mut pc = vec![0];
                 eta += p.intercept.mean;
-                var += p.intercept.sd * p.intercept.sd;
-                for dv in &p.deviations {
+                for (j, dv) in p.deviations.iter().enumerate() {
                     if keys.iter().any(|(f, v)| dv.factor == *f && dv.value == *v) {
                         eta += dv.coef.mean;
-                        var += dv.coef.sd * dv.coef.sd;
+                        pc.push(j + 1);
                     }
                 }
+                let pd = p.deviations.len() + 1;
+                var += pc
+                    .iter()
+                    .flat_map(|&i| pc.iter().map(move |&j| (i, j)))
+                    .map(|(i, j)| p.covariance.get(i * pd + j).copied().unwrap_or(0.0))
+                    .sum::<f64>();
             }
             (None, None) => random += self.account_sd * self.account_sd,
         }
@@ -815,19 +832,41 @@ fn newton(pb: &Problem<'_>, theta: &mut [f64]) -> Result<Vec<f64>> {
         }
         let l = cholesky(&h, d)?;
         cholesky_solve(&l, d, &mut g);
-        let mut step = 0.0f64;
-        for j in 0..d {
-            // Damped: a logit step above 5 is never needed from a sane start.
-            let s = g[j].clamp(-5.0, 5.0);
-            theta[j] += s;
-            step = step.max(s.abs());
+        // Step halving on the penalised objective (pure Newton overshoots on rare events with
+        // very many impressions).
+        let f0 = objective(pb, &weights, theta);
+        let mut t = 1.0;
+        let mut trial = vec![0.0; d];
+        loop {
+            for j in 0..d {
+                trial[j] = theta[j] + t * g[j];
+            }
+            if objective(pb, &weights, &trial) >= f0 || t < 1e-6 {
+                break;
+            }
+            t *= 0.5;
         }
+        let step = g.iter().fold(0.0f64, |m, x| m.max((t * x).abs()));
+        theta.copy_from_slice(&trial);
         if step < 1e-10 {
             break;
         }
     }
     let l = cholesky(&h, d)?;
     Ok(cholesky_inverse(&l, d))
+}
+
+/// The penalised, weighted binomial log likelihood that [`newton`] maximises.
+fn objective(pb: &Problem<'_>, weights: &[f64], theta: &[f64]) -> f64 {
+    let mut f = 0.0;
+    for (i, row) in pb.rows.iter().enumerate() {
+        let z = pb.offset[i] + row.iter().map(|&j| theta[j]).sum::<f64>();
+        f -= weights[i] * (pb.clicks[i] * softplus(-z) + (pb.imps[i] - pb.clicks[i]) * softplus(z));
+    }
+    for ((t, m), q) in theta.iter().zip(pb.prior_mean).zip(pb.prior_prec) {
+        f -= 0.5 * q * (t - m) * (t - m);
+    }
+    f
 }
 
 /// Grid of creative sds searched by [`creative_loglik`].
@@ -1220,6 +1259,7 @@ pub fn personalise(model: &GroundedModel, records: &[CreativeObs]) -> Result<Per
                 records: usable.len() as u64,
                 intercept: coef(0),
                 deviations,
+                covariance: cov,
             }),
             ..base
         },
