@@ -194,7 +194,7 @@ fn run(a: &Args) -> Result<(), String> {
         "platform mean",
         "platform x niche mean",
         "shipped ctr-prelaunch-v1 (simulator-trained)",
-        "grounded model, point = σ(η) (median creative)",
+        "grounded model, point = predictive mean",
     ];
     let mut res: BTreeMap<(usize, usize), Fold> = BTreeMap::new();
     let mut totals: Vec<SourceTotals> = sources.iter().map(|_| SourceTotals::default()).collect();
@@ -251,7 +251,7 @@ fn run(a: &Args) -> Result<(), String> {
                     .predict_for(&o.attrs, Audience::Account(&o.account))
                     .map_err(|e| e.to_string())?;
                 let cov = click_covered(&g, o.impressions, o.clicks);
-                median.push(1.0 / (1.0 + (-g.eta).exp()));
+                median.push(g.mean);
                 preds[0].push((g.ctr, cov, (g.high - g.low) / g.ctr));
                 preds[1].push((pmean, false, f64::NAN));
                 let (cc, cn) = cell.get(&o.attrs.niche).copied().unwrap_or((0.0, 0.0));

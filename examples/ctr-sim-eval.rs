@@ -212,7 +212,7 @@ fn run(a: &Args) -> Result<(), String> {
                     let p = m.predict(&c.attrs).map_err(e)?;
                     cov[j].0 += usize::from(p.low <= c.ctr && c.ctr <= p.high);
                     cov[j].1 += 1;
-                    l += xent(c.ctr, p.ctr);
+                    l += xent(c.ctr, p.mean);
                 }
                 ll[j] += l / TEST as f64;
             }

@@ -29,8 +29,10 @@
 //!
 //! **Prediction** ([`GroundedModel::predict`]): the logit `η` and its sd
 //! `√(var η + σ_c² + σ_a²)` for a new account (`σ_a²` is dropped for a known or personalised
-//! account); the CTR is the predictive mean `E[σ(η + Z·sd)]` (Gauss-Hermite), the 95 % interval
-//! `σ(η ± 1.96 sd)`. [`click_interval`] gives the 95 % interval of a creative's clicks given its
+//! account); the CTR shown is the predictive median `σ(η)` (the typical creative, the centre of
+//! its interval; on the real exports it is better calibrated and has lower log loss than the
+//! mean, docs/ctr.md), the predictive mean `E[σ(η + Z·sd)]` (Gauss-Hermite) is `mean`, the 95 %
+//! interval `σ(η ± 1.96 sd)`. [`click_interval`] gives the 95 % interval of a creative's clicks given its
 //! impressions (a logit-normal mixture of binomials).
 //!
 //! **Personalisation** ([`personalise`], a pure function): an account's own records give the
@@ -466,8 +468,12 @@ pub struct GroundedModel {
 /// A prediction for one creative.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct GroundedPrediction {
-    /// Predictive mean CTR.
+    /// The CTR of the typical creative like this one: the predictive median `σ(η)`, the centre
+    /// of the interval (the number to show).
     pub ctr: f64,
+    /// The predictive mean `E[σ(η + sd·Z)]` (expected clicks per impression, for sums over
+    /// creatives; above `ctr` by the spread of the creative effect).
+    pub mean: f64,
     /// Lower end of the 95 % predictive interval of the creative's CTR.
     pub low: f64,
     /// Upper end.
@@ -690,13 +696,14 @@ impl GroundedModel {
         let (eta, var, random) = self.linear(a, who)?;
         let sd = (var + random).sqrt();
         let nodes = gauss_hermite(24);
-        let ctr = nodes
+        let mean = nodes
             .iter()
             .map(|&(x, w)| w * sig(eta + std::f64::consts::SQRT_2 * sd * x))
             .sum::<f64>()
             / std::f64::consts::PI.sqrt();
         Ok(GroundedPrediction {
-            ctr,
+            ctr: sig(eta),
+            mean,
             low: sig(eta - Z95 * sd),
             high: sig(eta + Z95 * sd),
             eta,
@@ -1288,6 +1295,7 @@ mod tests {
     fn click_interval_contains_the_mean_and_widens_with_sd() {
         let p = GroundedPrediction {
             ctr: 0.01,
+            mean: 0.01,
             low: 0.0,
             high: 0.0,
             eta: logit(0.01),
