@@ -41,6 +41,7 @@ struct Args {
     seed: u64,
     accounts: u32,
     new: u64,
+    deviation_sd: Option<f64>,
 }
 
 fn parse() -> Result<Args, String> {
@@ -50,6 +51,7 @@ fn parse() -> Result<Args, String> {
         seed: 7,
         accounts: 600,
         new: 150,
+        deviation_sd: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -65,6 +67,9 @@ fn parse() -> Result<Args, String> {
             "--seed" => a.seed = val()?.parse().map_err(|e| format!("--seed: {e}"))?,
             "--accounts" => a.accounts = val()?.parse().map_err(|e| format!("--accounts: {e}"))?,
             "--new" => a.new = val()?.parse().map_err(|e| format!("--new: {e}"))?,
+            "--deviation-sd" => {
+                a.deviation_sd = Some(val()?.parse().map_err(|e| format!("--deviation-sd: {e}"))?)
+            }
             x => return Err(format!("unknown flag {x}")),
         }
     }
@@ -130,7 +135,12 @@ fn run(a: &Args) -> Result<(), String> {
         let model = fit_grounded(
             &obs,
             &EffectPriors::none(),
-            &GroundedConfig::default(),
+            &GroundedConfig {
+                deviation_sd: a
+                    .deviation_sd
+                    .unwrap_or(GroundedConfig::default().deviation_sd),
+                ..GroundedConfig::default()
+            },
             Provenance {
                 sources: vec![SourceNote {
                     name: format!("simulator v2 truth {ts}"),

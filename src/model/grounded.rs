@@ -37,7 +37,8 @@
 //!
 //! **Personalisation** ([`personalise`], a pure function): an account's own records give the
 //! posterior of its intercept `u ~ N(0, σ_a²)` and of deviations `d_k ~ N(0, deviation_sd²)` of
-//! the attribute values it used, with the population model as an offset. No usable record → the
+//! the attribute values it used, with the population model as an offset, and its own creative
+//! sd (maximum likelihood on its records, shrunk towards `σ_c` with the weight of 10 creatives). No usable record → the
 //! model unchanged and the reason.
 
 use super::baseline::gauss_hermite;
@@ -287,7 +288,7 @@ impl Default for GroundedConfig {
             niche_sd: 0.5,
             platform_sd: 3.0,
             account_sd_floor: 0.5,
-            deviation_sd: 0.25,
+            deviation_sd: 0.1,
             min_impressions: 100,
             rounds: 4,
         }
@@ -432,6 +433,9 @@ pub struct Personal {
     pub deviations: Vec<EffectCoef>,
     /// Posterior covariance of (intercept, deviations...), row-major.
     pub covariance: Vec<f64>,
+    /// The account's between-creative sd: its own maximum-likelihood estimate shrunk towards the
+    /// population's with the weight of 10 creatives.
+    pub creative_sd: f64,
 }
 
 /// The grounded model (serialised as JSON: [`GroundedModel::to_json`]).
@@ -569,6 +573,9 @@ impl GroundedModel {
         }
         if let Some(p) = &self.personal {
             let pd = p.deviations.len() + 1;
+            if !(p.creative_sd.is_finite() && p.creative_sd >= 0.0) {
+                return bad("personal.creative_sd".into(), "not a finite sd".into());
+            }
             if p.covariance.len() != pd * pd || p.covariance.iter().any(|x| !x.is_finite()) {
                 return bad(
                     "personal.covariance".into(),
@@ -667,6 +674,7 @@ impl GroundedModel {
             // A training account: its fitted intercept is in `cols`, its own creative sd.
             (Some(j), _) => random = self.accounts[j].creative_sd.powi(2),
             (None, Some(p)) => {
+                random = p.creative_sd * p.creative_sd;
                 let mut pc = vec![0];
                 eta += p.intercept.mean;
                 for (j, dv) in p.deviations.iter().enumerate() {
@@ -1242,6 +1250,24 @@ pub fn personalise(model: &GroundedModel, records: &[CreativeObs]) -> Result<Per
     newton(&pb, &mut theta)?;
     // Second pass: over-dispersion weights at the personalised estimate.
     let cov = newton(&pb, &mut theta)?;
+    let eta: Vec<f64> = rows
+        .iter()
+        .zip(&offset)
+        .map(|(r, o)| o + r.iter().map(|&j| theta[j]).sum::<f64>())
+        .collect();
+    let own = creative_loglik(&usable, &eta, model.config.min_impressions);
+    let n_own = usable
+        .iter()
+        .filter(|o| o.impressions >= model.config.min_impressions.max(1))
+        .count() as f64;
+    let pop_var = model.creative_sd * model.creative_sd;
+    let creative_sd = if n_own > 0.0 {
+        ((n_own * argmax_sd(&own).powi(2) + CREATIVE_VAR_POOL * pop_var)
+            / (n_own + CREATIVE_VAR_POOL))
+            .sqrt()
+    } else {
+        model.creative_sd
+    };
     let coef = |j: usize| Coef {
         mean: theta[j],
         sd: cov[j * d + j].max(0.0).sqrt(),
@@ -1267,6 +1293,7 @@ pub fn personalise(model: &GroundedModel, records: &[CreativeObs]) -> Result<Per
                 intercept: coef(0),
                 deviations,
                 covariance: cov,
+                creative_sd,
             }),
             ..base
         },
