@@ -7,6 +7,7 @@
 //! 1-10); TikTok's `quality` row (0.3-1.0) is only used in `Seed` mode.
 
 use crate::error::{Error, ErrorCode, Result};
+use crate::network::AdNetwork;
 use crate::platform::Platform;
 use serde::{Deserialize, Serialize};
 
@@ -66,6 +67,23 @@ pub struct Benchmarks {
     /// and `Corrected` mode rejects `unknown` input.
     #[serde(default)]
     pub unknown: Option<PlatformBenchmarks>,
+    /// Microsoft Advertising's own row. `None` in the seed table: no public min/max ranges
+    /// were found (docs/normalizer.md, "Networks beyond the three classes"), and the normalizer
+    /// reports "no benchmark" rather than using the `google_ads` class row silently.
+    #[serde(default)]
+    pub microsoft_ads: Option<PlatformBenchmarks>,
+    /// X (Twitter)'s own row; `None` in the seed table (as `microsoft_ads`).
+    #[serde(default)]
+    pub x: Option<PlatformBenchmarks>,
+    /// LinkedIn's own row; `None` in the seed table (as `microsoft_ads`).
+    #[serde(default)]
+    pub linkedin: Option<PlatformBenchmarks>,
+    /// Pinterest's own row; `None` in the seed table (as `microsoft_ads`).
+    #[serde(default)]
+    pub pinterest: Option<PlatformBenchmarks>,
+    /// Snapchat's own row; `None` in the seed table (as `microsoft_ads`).
+    #[serde(default)]
+    pub snapchat: Option<PlatformBenchmarks>,
 }
 
 impl Default for Benchmarks {
@@ -100,6 +118,25 @@ impl Benchmarks {
                 quality: Range::new(1.0, 10.0),
             },
             unknown: None,
+            microsoft_ads: None,
+            x: None,
+            linkedin: None,
+            pinterest: None,
+            snapchat: None,
+        }
+    }
+
+    /// The network's own row, if the table has one (the three classes always do).
+    pub fn get_network(&self, network: AdNetwork) -> Option<&PlatformBenchmarks> {
+        match network {
+            AdNetwork::Meta => Some(&self.meta),
+            AdNetwork::Tiktok => Some(&self.tiktok),
+            AdNetwork::GoogleAds => Some(&self.google_ads),
+            AdNetwork::MicrosoftAds => self.microsoft_ads.as_ref(),
+            AdNetwork::X => self.x.as_ref(),
+            AdNetwork::Linkedin => self.linkedin.as_ref(),
+            AdNetwork::Pinterest => self.pinterest.as_ref(),
+            AdNetwork::Snapchat => self.snapchat.as_ref(),
         }
     }
 
@@ -120,6 +157,11 @@ impl Benchmarks {
             ("tiktok", Some(&self.tiktok)),
             ("google_ads", Some(&self.google_ads)),
             ("unknown", self.unknown.as_ref()),
+            ("microsoft_ads", self.microsoft_ads.as_ref()),
+            ("x", self.x.as_ref()),
+            ("linkedin", self.linkedin.as_ref()),
+            ("pinterest", self.pinterest.as_ref()),
+            ("snapchat", self.snapchat.as_ref()),
         ];
         for (name, row) in rows {
             let Some(row) = row else { continue };

@@ -42,6 +42,7 @@ pub mod import;
 pub mod insights;
 pub mod metrics;
 pub mod model;
+pub mod network;
 pub mod niche;
 pub mod normalize;
 mod numeric;

@@ -26,6 +26,7 @@
 use crate::benchmarks::{Benchmarks, PlatformBenchmarks};
 use crate::error::{Error, ErrorCode, Result};
 use crate::metrics::PlatformMetrics;
+use crate::network::AdNetwork;
 use crate::numeric::clamp_unit;
 use crate::platform::Platform;
 use serde::{Deserialize, Serialize};
@@ -80,6 +81,34 @@ pub struct NormalizedMetrics {
     pub spend: f64,
     /// Conversions, unchanged.
     pub conversions: u64,
+}
+
+/// Whether a network had its own benchmark row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+pub enum BenchmarkState {
+    /// Normalized against the network's own row.
+    Own,
+    /// The table has no row for the network: nothing was normalized (shown as "no benchmark").
+    NoBenchmark,
+}
+
+/// The normalized view of one network's metrics ([`Normalizer::normalize_network`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+#[cfg_attr(feature = "wasm-lite", tsify(missing_as_null))]
+pub struct NetworkNormalized {
+    /// The network the metrics came from.
+    pub network: AdNetwork,
+    /// Its platform class.
+    pub class: Platform,
+    /// Whether the network had its own benchmark row.
+    pub benchmark: BenchmarkState,
+    /// The normalized metrics; `None` exactly when `benchmark` is `no_benchmark`.
+    pub metrics: Option<NormalizedMetrics>,
 }
 
 /// Confidence in a platform's numbers, from impressions only (SEED-SPEC §1.4 step 9).
@@ -168,6 +197,67 @@ impl Normalizer {
             m.validate_ranges()?;
         }
         let (used, b) = self.row(m.platform)?;
+        Ok(self.normalize_row(m, used, b))
+    }
+
+    /// Normalize one network's metrics against the network's own benchmark row.
+    ///
+    /// `m.platform` must be the network's class. A network that is its own class behaves as
+    /// [`Normalizer::normalize`]. A network without a row in the table (Microsoft Advertising, X
+    /// and LinkedIn in the seed table) gives [`BenchmarkState::NoBenchmark`] and no normalized
+    /// metrics: the class's row is never used in its place silently. Seed mode is untouched
+    /// (it only ever sees the three classes).
+    pub fn normalize_network(
+        &self,
+        network: AdNetwork,
+        m: &PlatformMetrics,
+    ) -> Result<NetworkNormalized> {
+        if m.platform != network.class() {
+            return Err(Error::field(
+                ErrorCode::InvalidValue,
+                "platform",
+                format!(
+                    "network {network} maps onto the {} class, but the metrics say {}",
+                    network.class(),
+                    m.platform
+                ),
+            ));
+        }
+        let class = network.class();
+        if network.is_class() {
+            return Ok(NetworkNormalized {
+                network,
+                class,
+                benchmark: BenchmarkState::Own,
+                metrics: Some(self.normalize(m)?),
+            });
+        }
+        m.validate()?;
+        if self.mode == Mode::Corrected {
+            m.validate_ranges()?;
+        }
+        Ok(match self.benchmarks.get_network(network) {
+            Some(b) => NetworkNormalized {
+                network,
+                class,
+                benchmark: BenchmarkState::Own,
+                metrics: Some(self.normalize_row(m, class, b)),
+            },
+            None => NetworkNormalized {
+                network,
+                class,
+                benchmark: BenchmarkState::NoBenchmark,
+                metrics: None,
+            },
+        })
+    }
+
+    fn normalize_row(
+        &self,
+        m: &PlatformMetrics,
+        used: Platform,
+        b: &PlatformBenchmarks,
+    ) -> NormalizedMetrics {
         let n_ctr = clamp_unit(m.ctr, b.ctr.min, b.ctr.max);
         let n_cpc = 1.0 - clamp_unit(m.cpc, b.cpc.min, b.cpc.max);
         let n_cpm = 1.0 - clamp_unit(m.cpm, b.cpm.min, b.cpm.max);
@@ -196,7 +286,7 @@ impl Normalizer {
                 (n_eng, n_q, (sum / wsum).clamp(0.0, 1.0))
             }
         };
-        Ok(NormalizedMetrics {
+        NormalizedMetrics {
             platform: used,
             normalized_ctr: n_ctr,
             normalized_cpc: n_cpc,
@@ -211,7 +301,7 @@ impl Normalizer {
             original_cpm: m.cpm,
             spend: m.spend,
             conversions: m.conversions,
-        })
+        }
     }
 
     /// The original's quality branch (SEED-SPEC §1.4 step 6), reproduced as is.
@@ -462,5 +552,37 @@ mod tests {
         assert_eq!(impression_confidence(10_000), 0.9);
         assert_eq!(impression_confidence(50_000), 1.0);
         assert_eq!(impression_confidence(u64::MAX), 1.0);
+    }
+
+    #[test]
+    fn a_network_without_a_row_is_no_benchmark_never_its_class_row() {
+        let n = Normalizer::new(Mode::Corrected);
+        let mut m = meta();
+        m.platform = Platform::GoogleAds;
+        m.relevance_score = None;
+        m.quality_score = Some(7.0);
+        let bing = n.normalize_network(AdNetwork::MicrosoftAds, &m).unwrap();
+        assert_eq!(
+            (bing.class, bing.benchmark, bing.metrics),
+            (Platform::GoogleAds, BenchmarkState::NoBenchmark, None)
+        );
+        // The class itself is normalized as before.
+        let google = n.normalize_network(AdNetwork::GoogleAds, &m).unwrap();
+        assert_eq!(google.metrics, Some(n.normalize(&m).unwrap()));
+        // A deployment's own row is used when given.
+        let mut table = Benchmarks::seed();
+        let mut row = table.google_ads;
+        row.ctr.max = 0.05;
+        table.microsoft_ads = Some(row);
+        let with_row = Normalizer::with_benchmarks(table, Mode::Corrected).unwrap();
+        let own = with_row
+            .normalize_network(AdNetwork::MicrosoftAds, &m)
+            .unwrap();
+        assert_eq!(own.benchmark, BenchmarkState::Own);
+        let got = own.metrics.unwrap().normalized_ctr;
+        assert!(got > google.metrics.unwrap().normalized_ctr, "{got}");
+        // The metrics must be of the network's class.
+        let e = n.normalize_network(AdNetwork::X, &m).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("platform"));
     }
 }

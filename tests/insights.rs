@@ -32,6 +32,8 @@ fn rec(
         campaign_id: Some(campaign.into()),
         source: RecordSource::User,
         platform,
+        network: None,
+        currency: None,
         date_start: None,
         date_end: None,
         niche: Some(Niche::Fitness),

@@ -26,7 +26,11 @@ fn facebook_export_golden() {
         (3212, 3212, 0)
     );
     let first = &r.accepted[0];
-    assert_eq!(first.record_id, "fb-L2-id27");
+    assert!(
+        first.record_id.starts_with("fb-27-2023-02-07-"),
+        "{}",
+        first.record_id
+    );
     assert_eq!(first.account_id, "facebook-export");
     assert_eq!(
         (first.platform, first.source),
@@ -50,8 +54,9 @@ fn facebook_export_golden() {
     let earrings = r
         .accepted
         .iter()
-        .find(|x| x.record_id == "fb-L8-id31")
+        .find(|x| x.headline == "Shop Earrings" && x.impressions == 88)
         .unwrap();
+    assert!(earrings.record_id.starts_with("fb-31-"));
     assert_eq!(earrings.headline, "Shop Earrings");
     assert!(earrings.body.starts_with("The new ear candy"));
     assert_eq!(
@@ -60,7 +65,7 @@ fn facebook_export_golden() {
     );
     assert_eq!(earrings.cta_style, CtaStyle::ShopNow);
     let last = r.accepted.last().unwrap();
-    assert_eq!(last.record_id, "fb-L3213-id22");
+    assert!(last.record_id.starts_with("fb-22-"));
     assert_eq!(
         (last.impressions, last.clicks, last.spend),
         (2770, 10, 52.0)
@@ -83,7 +88,7 @@ fn tiktok_export_golden() {
         (2345, 2345, 0)
     );
     let first = &r.accepted[0];
-    assert_eq!(first.record_id, "tt-L2-id33");
+    assert!(first.record_id.starts_with("tt-33-2023-02-07-"));
     assert_eq!(
         (first.platform, first.format),
         (Platform::Tiktok, AdFormat::Video)
@@ -95,7 +100,7 @@ fn tiktok_export_golden() {
     assert_eq!(first.revenue, None);
     assert!(first.body.starts_with("Don’t miss a chance to win!"));
     let last = r.accepted.last().unwrap();
-    assert_eq!(last.record_id, "tt-L2346-id8");
+    assert!(last.record_id.starts_with("tt-8-2023-01-08-"));
     assert_eq!(last.date_start.as_deref(), Some("2023-01-08"));
     assert_eq!(
         (last.impressions, last.clicks, last.spend, last.video_views),
@@ -180,7 +185,10 @@ fn malformed_rows_are_reported_with_line_numbers_and_good_rows_kept() {
     assert!(r.rejected[3].issues[0]
         .message
         .contains("must not exceed impressions (20)"));
-    assert_eq!(r.rejected[3].record_id.as_deref(), Some("fb-L8-id27"));
+    assert!(r.rejected[3]
+        .record_id
+        .as_deref()
+        .is_some_and(|id| id.starts_with("fb-27-2023-02-07-")));
 }
 
 #[test]
@@ -189,7 +197,7 @@ fn generic_format_reports_unknown_terms_columns_and_duplicates() {
                r1,acc,meta,2024-05-01,1000,20,12.5,question,fast_cuts|text_overlay,red,,\n\
                r2,acc,tiktok,2024-05-01,1000,20,12.5,jump_scare,,blue,,\n\
                r1,acc,meta,2024-05-02,10,1,1,,,,Shop now,Tired of slow Wi-Fi?\n\
-               r4,acc,snapchat,2024-13-01,-5,1,x,,sparkles,,,\n\
+               r4,acc,myspace,2024-13-01,-5,1,x,,sparkles,,,\n\
                r5,acc,google_ads,,\"1,000\",5,3,,,,,\n";
     let r = import_csv(csv.as_bytes()).unwrap();
     assert_eq!(r.format, ImportFormat::Generic);
@@ -235,4 +243,92 @@ fn file_level_errors() {
     bytes.extend_from_slice(b",1,0,0\n");
     let r = import_csv(&bytes).unwrap();
     assert_eq!((r.accepted.len(), r.rejected[0].line), (1, Some(3)));
+}
+
+/// The rows of a CSV text (header first), split at record boundaries (quoted fields may hold
+/// line breaks), each with its line end.
+fn csv_rows(bytes: &[u8]) -> Vec<Vec<u8>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut rec = csv::ByteRecord::new();
+    let mut starts = Vec::new();
+    loop {
+        let pos = reader.position().byte() as usize;
+        if !reader.read_byte_record(&mut rec).unwrap() {
+            break;
+        }
+        starts.push(pos);
+    }
+    starts.push(bytes.len());
+    starts
+        .windows(2)
+        .map(|w| bytes[w[0]..w[1]].to_vec())
+        .collect()
+}
+
+/// A deterministic shuffle (splitmix64-driven Fisher-Yates): the test needs a fixed permutation.
+fn shuffled<T>(mut v: Vec<T>, seed: u64) -> Vec<T> {
+    let mut s = seed;
+    for i in (1..v.len()).rev() {
+        s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = s;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        v.swap(i, (z % (i as u64 + 1)) as usize);
+    }
+    v
+}
+
+#[test]
+fn record_ids_are_the_same_set_after_the_rows_are_shuffled() {
+    for name in [FB, TT, KAG] {
+        let bytes = data(name);
+        let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+        let mut rows = csv_rows(body);
+        // Every row ends with a line break except possibly the last: give it one.
+        if let Some(last) = rows.last_mut() {
+            if !last.ends_with(b"\n") {
+                last.extend_from_slice(b"\r\n");
+            }
+        }
+        let header = rows.remove(0);
+        let original = import_csv(&bytes).unwrap();
+        let ids = |r: &crosslearn::import::ImportReport| {
+            let mut by_id: Vec<(String, String)> = r
+                .accepted
+                .iter()
+                .map(|x| {
+                    let mut c = x.clone();
+                    c.record_id.clear();
+                    (x.record_id.clone(), serde_json::to_string(&c).unwrap())
+                })
+                .collect();
+            by_id.sort();
+            by_id
+        };
+        let want = ids(&original);
+        assert_eq!(want.len(), original.rows, "{name}: every row accepted");
+        let unique: std::collections::HashSet<&String> = want.iter().map(|(i, _)| i).collect();
+        assert_eq!(unique.len(), want.len(), "{name}: ids are unique");
+        assert!(
+            want.iter().all(|(id, _)| !id.contains("-L")),
+            "{name}: no line numbers in ids"
+        );
+        for seed in [1, 2] {
+            let mut text = header.clone();
+            for row in shuffled(rows.clone(), seed) {
+                text.extend_from_slice(&row);
+            }
+            let r = import_csv(&text).unwrap();
+            assert_ne!(
+                r.accepted[0].record_id, original.accepted[0].record_id,
+                "{name}: the shuffle moved the first row"
+            );
+            // The same ids, each naming the same record.
+            assert_eq!(ids(&r), want, "{name}, shuffle {seed}");
+        }
+    }
 }

@@ -723,6 +723,43 @@ mod wasm_tests {
         assert_eq!(field.as_deref(), Some("items[0].title"));
     }
 
+    #[wasm_bindgen_test]
+    fn platform_copy_reads_the_field_shown_first() {
+        use crosslearn::copy::anatomy::{read_platform_copy, CopyField, PlatformCopy, ReadCopy};
+        use crosslearn::record::HookType;
+        let ad = json!({
+            "platform": "google_ads",
+            "headlines": ["Still paying too much for car insurance?", "Compare 40 insurers"],
+            "descriptions": ["Get a quote in 2 minutes."],
+        });
+        let core_copy: PlatformCopy = serde_json::from_value(ad.clone()).expect("copy");
+        let core = read_platform_copy(&core_copy).expect("core read");
+        assert_eq!(core.attributes.hook_type, HookType::PainPoint);
+        let mut x = wasm::CopyExtractor::with_rules(js(&json!("v2"))).expect("v2");
+        let read: ReadCopy = typed(x.read_platform_copy(js(&ad)).expect("read"));
+        assert_eq!(read, core);
+        assert_eq!(read.hook_field.as_deref(), Some("headlines"));
+        let fields: Vec<CopyField> = serde_wasm_bindgen::from_value(
+            wasm::copy_anatomy(js(&json!("meta"))).expect("anatomy"),
+        )
+        .expect("fields");
+        let keys: Vec<&str> = fields.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(keys, ["primary_text", "headline", "description"]);
+        let too_many = json!({ "platform": "google_ads", "headlines": vec!["h"; 16] });
+        let (code, field, _) = thrown(x.read_platform_copy(js(&too_many)));
+        assert_eq!(
+            (code.as_str(), field.as_deref()),
+            ("invalid_value", Some("copy.headlines"))
+        );
+        let (_, field, _) = thrown(x.read_platform_copy(js(&json!({ "platform": "fax" }))));
+        assert!(
+            field.as_deref().is_some_and(|f| f.starts_with("copy")),
+            "{field:?}"
+        );
+        let (_, field, _) = thrown(wasm::CopyExtractor::with_rules(js(&json!("v9"))));
+        assert_eq!(field.as_deref(), Some("rules"));
+    }
+
     fn advice_wisdom() -> Value {
         json!({
             "version": 1, "niche": "fitness", "period": 2900, "published": true,

@@ -3,7 +3,7 @@
 // niche, calibrated CTR with its interval, benchmark, recommendations, chart) within one frame.
 // The only network calls fetch public things: the page, the package, the model files and the
 // published niche wisdom (lib/config.js).
-import init, { CopyExtractor, CtrModel, NicheModel, recommend, normalize } from "./pkg/lite/crosslearn_lite.js";
+import init, { CopyExtractor, CtrModel, NicheModel, copyAnatomy, recommend, normalize } from "./pkg/lite/crosslearn_lite.js";
 import { CTR_MODEL_FILE, MODEL_BASE, NICHE_MODEL_FILE, USE_PRIORS } from "./lib/config.js";
 import { byId, el, errorText } from "./lib/dom.js";
 import {
@@ -23,6 +23,8 @@ import { setupImport } from "./lib/import-ui.js";
 /** @typedef {import("./pkg/lite/crosslearn_lite.js").HookType} HookType */
 /** @typedef {import("./pkg/lite/crosslearn_lite.js").CtaStyle} CtaStyle */
 /** @typedef {import("./pkg/lite/crosslearn_lite.js").AdFormat} AdFormat */
+/** @typedef {import("./pkg/lite/crosslearn_lite.js").PlatformCopy} PlatformCopy */
+/** @typedef {import("./pkg/lite/crosslearn_lite.js").ReadCopy} ReadCopy */
 /** @typedef {import("./pkg/lite/crosslearn_lite.js").VisualTag} VisualTag */
 /** @typedef {import("./lib/wisdom.js").ResolvedWisdom} ResolvedWisdom */
 /** @typedef {import("./lib/wisdom.js").ReleaseSet} ReleaseSet */
@@ -30,8 +32,9 @@ import { setupImport } from "./lib/import-ui.js";
 /**
  * One scored draft (the editor's current state, or a saved variant).
  * @typedef {object} Scored
- * @property {string} headline
- * @property {string} body
+ * @property {string} headline the copy after the field shown first, one field per line
+ * @property {string} body the field shown first
+ * @property {PlatformCopy} copy the fields as typed
  * @property {CreativeAttributes} creative
  * @property {{ niche: Niche, confidence: number, detected: boolean }} niche
  * @property {{ ctr: number, low: number, high: number }} score
@@ -54,6 +57,10 @@ const f = {
   platform: byId("platform", HTMLSelectElement),
   headline: byId("headline", HTMLInputElement),
   body: byId("body", HTMLTextAreaElement),
+  description: byId("description", HTMLInputElement),
+  headlines: byId("headlines", HTMLTextAreaElement),
+  descriptions: byId("descriptions", HTMLTextAreaElement),
+  copyFields: byId("copy-fields", HTMLDivElement),
   hook: byId("hook", HTMLSelectElement),
   cta: byId("cta", HTMLSelectElement),
   format: byId("format", HTMLSelectElement),
@@ -65,6 +72,8 @@ const f = {
 const out = {
   status: byId("wisdom-status", HTMLDivElement),
   error: byId("editor-error", HTMLParagraphElement),
+  hookReadout: byId("hook-readout", HTMLSpanElement),
+  ctaReadout: byId("cta-readout", HTMLSpanElement),
   ctr: byId("ctr", HTMLParagraphElement),
   ctrInterval: byId("ctr-interval", HTMLParagraphElement),
   percentile: byId("percentile", HTMLSpanElement),
@@ -118,7 +127,8 @@ const [, ctrBytes, nicheBytes] = await Promise.all([
 ]);
 const ctrModel = CtrModel.load(ctrBytes, "pre_launch");
 const nicheModel = NicheModel.load(nicheBytes);
-const extractor = new CopyExtractor();
+// Rules v2 read what a user types (docs/data-layer.md); imports keep v1 like the rest of the data.
+const extractor = CopyExtractor.withRules("v2");
 fill(f.niche, [["", "Auto-detect"], ...nicheNamesSorted().map((n) => /** @type {[string, string]} */ ([n, human(n)]))]);
 out.modelInfo.textContent = `CTR model: ${CTR_MODEL_FILE} (${ctrModel.metadata.trained_on}). Niche model: ${NICHE_MODEL_FILE}.`;
 
@@ -165,14 +175,111 @@ function recommendationsOf(rw) {
   return r;
 }
 
+// --- Copy fields: each platform's ad anatomy -------------------------------------------------
+
+/** The form element holding each anatomy field (`primary_text` and `ad_text` share the text box). */
+const FIELD_ELEMENT = /** @type {Record<string, "body" | "headline" | "description" | "headlines" | "descriptions">} */ ({
+  primary_text: "body", ad_text: "body", body: "body", headline: "headline", description: "description",
+  headlines: "headlines", descriptions: "descriptions",
+});
+/** @type {Record<string, string>} */
+const PLACEHOLDER = {
+  primary_text: "e.g. Tired of dull, dry skin? Our serum restores it overnight.",
+  ad_text: "e.g. 5 ways to save on your electric bill",
+  body: "What the ad says…",
+  headline: "e.g. Glow in 7 days",
+  description: "e.g. Free shipping over $30",
+  headlines: "One per line, e.g.\nStill paying too much for car insurance?\nCompare 40 insurers",
+  descriptions: "One per line, e.g.\nGet a quote in 2 minutes.",
+};
+
+/**
+ * Show, order and label the copy fields the platform's ads have (the package's anatomy).
+ * @param {Platform} platform
+ */
+function applyAnatomy(platform) {
+  const fields = /** @type {import("./pkg/lite/crosslearn_lite.js").CopyField[]} */ (copyAnatomy(platform));
+  const wrappers = /** @type {HTMLElement[]} */ ([...f.copyFields.querySelectorAll("[data-copy]")]);
+  for (const w of wrappers) w.hidden = true;
+  for (const field of fields) {
+    const id = FIELD_ELEMENT[field.key];
+    const wrap = wrappers.find((w) => w.dataset.copy === id);
+    if (!wrap) continue;
+    wrap.hidden = false;
+    f.copyFields.append(wrap); // the order the platform shows them
+    byId(`${id}-label`, HTMLLabelElement).textContent = field.shown_first ? `${field.label} (shown first)` : field.label;
+    const input = /** @type {HTMLInputElement | HTMLTextAreaElement} */ (f[id]);
+    input.placeholder = PLACEHOLDER[field.key] ?? "";
+    input.dataset.field = field.key;
+    const list = field.max_entries > 1;
+    if (!list) input.maxLength = field.hard_limit ? field.max_chars : id === "body" ? 5000 : 300;
+    const limit = list
+      ? `Up to ${field.max_entries}, ${field.max_chars} characters each.`
+      : field.hard_limit ? `Up to ${field.max_chars} characters.` : `About ${field.max_chars} characters show before the text is cut.`;
+    byId(`${id}-hint`, HTMLParagraphElement).textContent = field.shown_first ? `${limit} The hook is read from its opening.` : limit;
+  }
+}
+
+/**
+ * The copy as the platform's own fields, from the visible inputs.
+ * @param {Platform} platform
+ * @returns {PlatformCopy}
+ */
+function platformCopy(platform) {
+  /** @param {string} t */
+  const lines = (t) => t.split("\n").map((x) => x.trim()).filter((x) => x !== "");
+  switch (platform) {
+    case "meta": return { platform, primary_text: f.body.value, headline: f.headline.value, description: f.description.value };
+    case "google_ads": return { platform, headlines: lines(f.headlines.value), descriptions: lines(f.descriptions.value) };
+    case "tiktok": return { platform, ad_text: f.body.value };
+    default: return { platform: "unknown", headline: f.headline.value, body: f.body.value };
+  }
+}
+
+/**
+ * Fill the inputs from saved copy (a variant).
+ * @param {PlatformCopy} copy
+ */
+function fillCopy(copy) {
+  switch (copy.platform) {
+    case "meta": f.body.value = copy.primary_text ?? ""; f.headline.value = copy.headline ?? ""; f.description.value = copy.description ?? ""; break;
+    case "google_ads": f.headlines.value = (copy.headlines ?? []).join("\n"); f.descriptions.value = (copy.descriptions ?? []).join("\n"); break;
+    case "tiktok": f.body.value = copy.ad_text ?? ""; break;
+    default: f.headline.value = copy.headline ?? ""; f.body.value = copy.body ?? "";
+  }
+}
+
+/**
+ * Say what the hook and CTA were read from, in the user's own words.
+ * @param {ReadCopy} read
+ * @param {Platform} platform
+ */
+function renderReadout(read, platform) {
+  const a = read.attributes;
+  if (!read.hook_field) {
+    out.hookReadout.textContent = "Hook: — (type the copy)";
+  } else {
+    const field = copyAnatomy(platform).find((x) => x.key === read.hook_field);
+    const name = (field ? field.label : read.hook_field).toLowerCase();
+    const where = field && field.max_entries > 1 ? `${name.replace(/s$/, "")} ${read.hook_index + 1}` : `the ${name}`;
+    out.hookReadout.replaceChildren(`Hook: ${human(a.hook_type)}, read from ${where}: `, el("q", read.opening));
+  }
+  out.hookReadout.dataset.hook = a.hook_type;
+  out.ctaReadout.textContent = `Call to action: ${a.cta_style === "none" ? "none found" : human(a.cta_style)}`;
+  out.ctaReadout.dataset.cta = a.cta_style;
+}
+
 /**
  * Read the form, fill the "Auto" options from the copy, and score the draft.
  * @returns {Scored}
  */
 function scoreForm() {
-  const headline = f.headline.value;
-  const body = f.body.value;
-  const copy = extractor.extract(headline, body);
+  const platform = /** @type {Platform} */ (f.platform.value);
+  const copyIn = platformCopy(platform);
+  const read = extractor.readPlatformCopy(copyIn);
+  const { headline, body } = read;
+  const copy = read.attributes;
+  renderReadout(read, platform);
   setAutoText(f.hook, `Auto: ${human(copy.hook_type)}`);
   setAutoText(f.cta, `Auto: ${human(copy.cta_style)}`);
   const text = `${headline}\n${body}`;
@@ -202,7 +309,7 @@ function scoreForm() {
   const score = ctrModel.scoreCreative(creative, priors);
   const bench = wisdom ? platformCtr(wisdom.wisdom, creative.platform) : null;
   const percentile = bench ? percentileOf(bench.ctr, score.ctr) : null;
-  return { headline, body, creative, niche, score, percentile, wisdom };
+  return { headline, body, copy: copyIn, creative, niche, score, percentile, wisdom };
 }
 
 /**
@@ -453,9 +560,9 @@ function renderVariants() {
 
 /** @param {Scored} v */
 function loadVariant(v) {
-  f.headline.value = v.headline;
-  f.body.value = v.body;
   f.platform.value = v.creative.platform;
+  applyAnatomy(v.creative.platform);
+  fillCopy(v.copy);
   f.hook.value = v.creative.hook_type;
   f.cta.value = v.creative.cta_style;
   f.format.value = v.creative.format;
@@ -467,7 +574,8 @@ function loadVariant(v) {
     b.checked = (v.creative.visual_tags ?? []).some((t) => t === b.value);
   }
   update();
-  f.headline.focus();
+  const first = f.copyFields.querySelector("[data-copy]:not([hidden]) input, [data-copy]:not([hidden]) textarea");
+  if (first instanceof HTMLElement) first.focus();
 }
 
 byId("add-variant", HTMLButtonElement).addEventListener("click", () => {
@@ -483,7 +591,11 @@ form.addEventListener("input", (e) => {
   update();
   perf.latencies.push(performance.now() - t0);
 });
-form.addEventListener("change", () => update());
+form.addEventListener("change", (e) => {
+  if (e.target === f.platform) applyAnatomy(/** @type {Platform} */ (f.platform.value));
+  update();
+});
+applyAnatomy(/** @type {Platform} */ (f.platform.value));
 form.addEventListener("submit", (e) => e.preventDefault());
 update();
 await releaseLoad;

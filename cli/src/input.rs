@@ -5,7 +5,7 @@
 //! File-level problems are errors naming the file; row problems are kept in the report with
 //! the row's line (CSV) or index (JSON), never an abort.
 
-use crosslearn::import::{import_csv, ImportReport};
+use crosslearn::import::{import_csv, import_csv_mapped, ColumnMapping, ImportReport};
 use crosslearn::record::{validate_json_values, CreativeRecord, RecordSource, RejectedRecord};
 use std::path::Path;
 
@@ -31,6 +31,20 @@ pub struct Loaded {
 
 /// Read and import one file.
 pub fn load(path: &Path) -> Result<Loaded, String> {
+    load_with(path, None)
+}
+
+/// Read a column-mapping file (docs/data-layer.md, "Column-mapping files").
+pub fn read_mapping(path: &Path) -> Result<ColumnMapping, String> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
+    text.parse().map_err(|e: crosslearn::Error| {
+        format!("{name}: {}: {}", e.field.unwrap_or_default(), e.message)
+    })
+}
+
+/// Read and import one file, through a column mapping when given (CSV only).
+pub fn load_with(path: &Path, mapping: Option<&ColumnMapping>) -> Result<Loaded, String> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
     let digest = crosslearn::hash::fnv1a64(&bytes);
@@ -42,7 +56,11 @@ pub fn load(path: &Path) -> Result<Loaded, String> {
     if matches!(first, Some(b'{') | Some(b'[')) {
         return load_json(name, &bytes, digest);
     }
-    let r: ImportReport = import_csv(&bytes).map_err(|e| format!("{name}: {e}"))?;
+    let r: ImportReport = match mapping {
+        Some(m) => import_csv_mapped(&bytes, m),
+        None => import_csv(&bytes),
+    }
+    .map_err(|e| format!("{name}: {e}"))?;
     let format = serde_json::to_value(r.format)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))

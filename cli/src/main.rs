@@ -42,7 +42,8 @@ use std::process::ExitCode;
     about = "Cross-platform ad learning on your own exports: import, score, niche, insights, push, wisdom",
     long_about = "Cross-platform ad learning on your own exports.\n\n\
         Input files are CSV exports in a detected format (Facebook / TikTok ads exports, \
-        KAG_conversion_data.csv, the generic record CSV) or a records JSON file written by \
+        KAG_conversion_data.csv, Microsoft Advertising, X and LinkedIn reports, the generic \
+        record CSV; `import --mapping` for any other shape) or a records JSON file written by \
         `crosslearn import --to records-json`. See docs/cli.md."
 )]
 struct Cli {
@@ -75,6 +76,10 @@ enum Command {
         /// How many rejected rows to list (all are counted).
         #[arg(long, default_value_t = 20)]
         show: usize,
+        /// A column-mapping file for exports in no known shape (docs/data-layer.md,
+        /// "Column-mapping files"); applies to every CSV file given.
+        #[arg(long, value_name = "MAP")]
+        mapping: Option<PathBuf>,
     },
     /// Score every creative: niche, hook and CTA read from the copy, observed CTR and the
     /// pre-launch model's CTR, each with a 95 % interval; writes a scored CSV.
@@ -169,7 +174,8 @@ fn run(cli: Cli) -> Result<(), String> {
             to,
             out,
             show,
-        } => commands::import(&files, to, out.as_deref(), show),
+            mapping,
+        } => commands::import(&files, to, out.as_deref(), show, mapping.as_deref()),
         Command::Score { file, out, wisdom } => {
             commands::score(&file, out.as_deref(), wisdom.as_deref())
         }

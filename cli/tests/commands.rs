@@ -545,3 +545,85 @@ fn a_closed_pipe_ends_quietly_without_a_panic() {
     assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
     assert!(first.starts_with(b"ad_id,"));
 }
+
+/// A constructed sample of another network's export (`tests/data/imports`, see its construct.py).
+fn network_sample(name: &str) -> String {
+    format!(
+        "{}/../tests/data/imports/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn import_detects_bing_x_and_linkedin_reports_and_warns_on_mixed_currencies() {
+    let files = [
+        ("bing_ad_performance_us.csv", "microsoft_ads"),
+        ("bing_ad_performance_de_utf16.csv", "microsoft_ads"),
+        ("x_ads_manager_export.csv", "x_ads"),
+        ("linkedin_campaign_manager_export.csv", "linkedin_ads"),
+    ];
+    let paths: Vec<String> = files.iter().map(|(f, _)| network_sample(f)).collect();
+    let args: Vec<&str> = std::iter::once("import")
+        .chain(paths.iter().map(String::as_str))
+        .collect();
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for (p, (_, format)) in paths.iter().zip(files) {
+        let r = import_csv(&std::fs::read(p).unwrap()).unwrap();
+        let line = format!(
+            "{p}: format {format}, {} rows, {} accepted, 0 rejected",
+            r.rows,
+            r.accepted.len()
+        );
+        assert!(out.contains(&line), "{line} not in {out}");
+    }
+    assert!(
+        out.contains("currency: EUR, USD (kept on each record)"),
+        "{out}"
+    );
+    // MCDM has no currency column: writing two currencies says so.
+    let o = run(&["import", &paths[3], "--to", "mcdm"]);
+    assert!(o.status.success());
+    assert!(stderr(&o).contains("WARNING: the records are in 2 currencies (EUR, USD)"));
+}
+
+#[test]
+fn import_with_a_mapping_reads_an_export_in_no_known_shape() {
+    let csv = network_sample("unknown_shape.csv");
+    let map = network_sample("unknown_shape.map");
+    assert_one_line_error(&run(&["import", &csv]), "unrecognised CSV header");
+    let o = run(&["import", &csv, "--mapping", &map]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("format mapped, 3 rows, 3 accepted, 0 rejected"));
+    let dir = tempdir("bad-map");
+    let bad = dir.join("bad.map");
+    std::fs::write(&bad, "network = myspace\n").unwrap();
+    assert_one_line_error(
+        &run(&["import", &csv, "--mapping", bad.to_str().unwrap()]),
+        "mapping line 1",
+    );
+}
+
+#[test]
+fn score_shows_the_network_and_its_missing_benchmark() {
+    let o = run(&["score", &network_sample("bing_ad_performance_us.csv")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut r = csv::Reader::from_reader(o.stdout.as_slice());
+    let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    let c = |n: &str| h.iter().position(|x| x == n).unwrap();
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    assert_eq!(rows.len(), 5);
+    for row in &rows {
+        assert_eq!(&row[c("platform")], "google_ads");
+        assert_eq!(&row[c("network")], "microsoft_ads");
+        assert_eq!(&row[c("benchmark")], "none");
+    }
+    let o = run(&["score", &sample(TT_SAMPLE)]);
+    let mut r = csv::Reader::from_reader(o.stdout.as_slice());
+    let first = r.records().next().unwrap().unwrap();
+    assert_eq!(
+        (&first[c("network")], &first[c("benchmark")]),
+        ("tiktok", "own")
+    );
+}

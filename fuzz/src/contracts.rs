@@ -9,7 +9,10 @@
 
 #![allow(dead_code)] // each user calls a subset
 
-use crosslearn::copy::{extract_copy_attributes, CopyAttributes, CopyExtractor};
+use crosslearn::copy::anatomy::{read_platform_copy, PlatformCopy};
+use crosslearn::copy::{
+    extract_copy_attributes, extract_copy_attributes_v2, CopyAttributes, CopyExtractor,
+};
 use crosslearn::error::{Error, ErrorCode};
 use crosslearn::features::{
     CreativeDna, CrossPlatformInsight, FeatureBuilder, UnifiedFeatures, COLUMNS, N_FEATURES,
@@ -394,6 +397,28 @@ pub fn text(model: &NicheModel, extractor: &mut CopyExtractor, headline: &str, b
         extract_copy_attributes(headline, body),
         "extractor state leaks"
     );
+    // Rules v2 and the platform anatomy read any text too; the signals do not depend on rules.
+    let v2 = extract_copy_attributes_v2(headline, body);
+    copy_attributes(&v2);
+    assert_eq!(
+        (v2.char_count, v2.emoji_count, v2.number_count, v2.has_price),
+        (a.char_count, a.emoji_count, a.number_count, a.has_price),
+        "v2 changed a signal"
+    );
+    for copy in [
+        PlatformCopy::Meta {
+            primary_text: body.to_string(),
+            headline: headline.to_string(),
+            description: String::new(),
+        },
+        PlatformCopy::GoogleAds {
+            headlines: vec![headline.to_string(), body.to_string()],
+            descriptions: vec![body.to_string()],
+        },
+    ] {
+        let r = read_platform_copy(&copy).expect("within the platform's entry limits");
+        copy_attributes(&r.attributes);
+    }
 }
 
 /// The source stamped on records validated from JSON in the targets.

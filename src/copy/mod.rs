@@ -24,11 +24,22 @@
 //! (pictographic code points), numbers (digit runs), prices (a currency sign next to a digit),
 //! percentages, offer and urgency terms, `!`, `?`, hashtags and mentions.
 //!
-//! Agreement with a hand-labelled sample of 120 real texts is measured by
-//! `tests/copy_agreement.rs` (figures in docs/data-layer.md).
+//! **Two rule versions** ([`CopyRules`]): the description above is `V1`, frozen because the
+//! simulator's template copy is checked against it and the importer fills records with it. `V2`
+//! (the `v2` submodule's docs list the differences) reads what a user types: positional hook
+//! cues, number lists before offers, social proof by counts and ratings, and clause-start
+//! imperatives. [`anatomy`] lays out each platform's own fields (Meta primary text / headline /
+//! description, search headlines / descriptions, TikTok ad text) so the hook is read from what
+//! the platform shows first.
+//!
+//! Agreement with hand labels: `V1` on 120 export texts, `tests/copy_agreement.rs`; both versions
+//! on 335 served ads from 317 advertiser groups with a held-out part,
+//! `tests/copy_agreement_v2.rs` (figures in docs/data-layer.md).
 
+pub mod anatomy;
 mod fold;
 pub mod rules;
+mod v2;
 
 use crate::record::{CtaStyle, HookType};
 use serde::{Deserialize, Serialize};
@@ -78,17 +89,49 @@ pub struct CopyAttributes {
     pub mention_count: u32,
 }
 
+/// Which version of the hook and CTA rules to apply.
+///
+/// `V1` is frozen: the simulator's templates are written to read back under it and the importer
+/// uses it, so its output never changes. `V2` reads what a user types (the editor, the platform
+/// anatomy in [`anatomy`]); it was tuned on the `tune` part of `tests/data/copy_labels_v2.csv`.
+/// The signals (counts, price, urgency terms, ...) are the same under both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+pub enum CopyRules {
+    /// The first rules (labelling guide v1, strict precedence, offer first).
+    #[default]
+    V1,
+    /// Rules v2: positional cues (the earliest cue in the opening wins, number lists before
+    /// offers), social proof by counts and ratings, urgency, a wider CTA vocabulary.
+    V2,
+}
+
 /// A reusable extractor: keeps its folding buffer between calls, so steady-state extraction
 /// does not allocate.
 #[derive(Debug, Default)]
 pub struct CopyExtractor {
     buf: String,
+    rules: CopyRules,
 }
 
 impl CopyExtractor {
-    /// A new extractor.
+    /// A new extractor with the frozen `V1` rules.
     pub fn new() -> Self {
         CopyExtractor::default()
+    }
+
+    /// A new extractor applying `rules`.
+    pub fn with_rules(rules: CopyRules) -> Self {
+        CopyExtractor {
+            buf: String::new(),
+            rules,
+        }
+    }
+
+    /// The rules this extractor applies.
+    pub fn rules(&self) -> CopyRules {
+        self.rules
     }
 
     /// Read the attributes of one piece of copy.
@@ -101,24 +144,30 @@ impl CopyExtractor {
         let text = self.buf.as_str();
         let (body_f, head_f) = (&text[..body_len], &text[body_len + 1..]);
         let empty = body_f.trim().is_empty() && head_f.trim().is_empty();
-        let opening = if body_f.trim().is_empty() {
-            opening_of(head_f)
+        let source = if body_f.trim().is_empty() {
+            head_f
         } else {
-            opening_of(body_f)
+            body_f
+        };
+        let v2 = self.rules == CopyRules::V2;
+        let opening = if v2 {
+            v2::opening_of(source)
+        } else {
+            opening_of(source)
         };
         let mut a = signals(text);
         a.char_count = a.char_count.saturating_sub(1); // the joining newline
         a.has_offer_terms = rules::any(text, rules::OFFER);
         a.has_urgency = rules::any(text, rules::URGENCY);
-        a.hook_type = if empty {
-            HookType::Unknown
-        } else {
-            hook_of(opening)
+        a.hook_type = match (empty, v2) {
+            (true, _) => HookType::Unknown,
+            (false, false) => hook_of(opening),
+            (false, true) => v2::hook_of(opening),
         };
-        a.cta_style = if empty {
-            CtaStyle::Unknown
-        } else {
-            cta_of(text)
+        a.cta_style = match (empty, v2) {
+            (true, _) => CtaStyle::Unknown,
+            (false, false) => cta_of(text),
+            (false, true) => v2::cta_of(text),
         };
         a
     }
@@ -127,6 +176,11 @@ impl CopyExtractor {
 /// Read the attributes of one piece of copy (convenience; allocates one buffer).
 pub fn extract_copy_attributes(headline: &str, body: &str) -> CopyAttributes {
     CopyExtractor::new().extract(headline, body)
+}
+
+/// Read the attributes of one piece of copy under rules `V2` (what the editor shows a user).
+pub fn extract_copy_attributes_v2(headline: &str, body: &str) -> CopyAttributes {
+    CopyExtractor::with_rules(CopyRules::V2).extract(headline, body)
 }
 
 /// Read the attributes of many pieces of copy, reusing one buffer.
@@ -139,7 +193,7 @@ pub fn extract_copy_batch(items: &[AdCopy]) -> Vec<CopyAttributes> {
 }
 
 /// The first sentence of folded text.
-fn opening_of(text: &str) -> &str {
+pub(crate) fn opening_of(text: &str) -> &str {
     let t = text.trim_start();
     let b = t.as_bytes();
     for (i, &c) in b.iter().enumerate() {
@@ -165,7 +219,7 @@ fn opening_of(text: &str) -> &str {
     t
 }
 
-fn hook_of(opening: &str) -> HookType {
+pub(crate) fn hook_of(opening: &str) -> HookType {
     for &h in rules::HOOK_ORDER {
         let fired = match h {
             HookType::Offer => {
@@ -209,7 +263,7 @@ fn is_list_opener(opening: &str) -> bool {
     is_count && (rules::LIST_NOUNS.contains(&second) || (first == "top" && second_is_count))
 }
 
-fn cta_of(text: &str) -> CtaStyle {
+pub(crate) fn cta_of(text: &str) -> CtaStyle {
     let mut best: Option<(usize, usize, CtaStyle)> = None;
     let mut consider = |pos: usize, len: usize, style: CtaStyle| {
         if best.is_none_or(|(p, l, _)| pos > p || (pos == p && len > l)) {
@@ -242,7 +296,7 @@ fn cta_of(text: &str) -> CtaStyle {
     best.map_or(CtaStyle::None, |(_, _, s)| s)
 }
 
-fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+pub(crate) fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     while i > 0 && !s.is_char_boundary(i) {
         i -= 1;
     }
@@ -253,7 +307,7 @@ fn is_currency(c: char) -> bool {
     matches!(c, '$' | '¢' | '€' | '£')
 }
 
-fn has_price(text: &str) -> bool {
+pub(crate) fn has_price(text: &str) -> bool {
     let mut prev: Option<char> = None;
     let mut it = text.chars().peekable();
     while let Some(c) = it.next() {
@@ -269,7 +323,7 @@ fn has_price(text: &str) -> bool {
     false
 }
 
-fn has_percent(text: &str) -> bool {
+pub(crate) fn has_percent(text: &str) -> bool {
     text.as_bytes()
         .windows(2)
         .any(|w| w[0].is_ascii_digit() && w[1] == b'%')

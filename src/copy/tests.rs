@@ -116,3 +116,76 @@ fn batch_equals_single_calls() {
     assert_eq!(out[0], extract_copy_attributes("Shop now", "New arrivals!"));
     assert_eq!(out[1].hook_type, HookType::Unknown);
 }
+
+fn hook2(body: &str) -> HookType {
+    extract_copy_attributes_v2("", body).hook_type
+}
+
+#[test]
+fn v2_reads_the_openings_a_user_would_agree_with() {
+    assert_eq!(hook2("Tired of dull, dry skin?"), HookType::PainPoint);
+    assert_eq!(
+        hook2("Still paying too much for car insurance?"),
+        HookType::PainPoint
+    );
+    // Number lists before offers; v1 read this as an offer.
+    assert_eq!(
+        hook2("5 ways to save on your electric bill"),
+        HookType::NumberList
+    );
+    assert_eq!(
+        hook("5 ways to save on your electric bill"),
+        HookType::Offer
+    );
+    assert_eq!(hook2("Over 10,000 happy customers"), HookType::SocialProof);
+    assert_eq!(hook2("Rated 4.8 by our guests."), HookType::SocialProof);
+    assert_eq!(
+        hook2("Join 20 million players today!"),
+        HookType::SocialProof
+    );
+    // The earliest cue wins: urgency leads here, the offer leads in the next one.
+    assert_eq!(
+        hook2("Last chance: 50% off ends tonight"),
+        HookType::Urgency
+    );
+    assert_eq!(hook2("50% off, last chance!"), HookType::Offer);
+    assert_eq!(hook2("Top 10 FREE antivirus tools"), HookType::NumberList);
+    // A bought quantity is an offer, a percentage alone is not.
+    assert_eq!(hook2("Get 2 sessions for $40 today!"), HookType::Offer);
+    assert_eq!(hook2("Finish your degree 100% online."), HookType::Other);
+    assert_eq!(hook2("Dare to be free."), HookType::Other);
+    // An emoji between phrases ends the opening.
+    assert_eq!(
+        hook2("📣 Calling all fans 📣 Win a chance at free tickets!"),
+        HookType::Other
+    );
+    assert_eq!(
+        hook2("How to repaint a kitchen in a day"),
+        HookType::Question
+    );
+    assert_eq!(hook2("\"I lost 10 kilos.\" Anna's story"), HookType::Story);
+    assert_eq!(hook2("   "), HookType::Unknown);
+}
+
+#[test]
+fn v2_cta_reads_imperatives_at_a_clause_start() {
+    let cta2 = |body: &str| extract_copy_attributes_v2("", body).cta_style;
+    assert_eq!(cta2("Get a quote in 2 minutes."), CtaStyle::GetQuote);
+    assert_eq!(cta2("New season. Watch it on Friday."), CtaStyle::WatchMore);
+    // "watch" inside a sentence is not the instruction.
+    assert_eq!(cta2("A smart watch for runners."), CtaStyle::None);
+    assert_eq!(cta2("Play live-stream claw machines!"), CtaStyle::Download);
+    assert_eq!(cta2("Join Nathan on an adventure."), CtaStyle::None);
+    assert_eq!(cta2("Join today and save."), CtaStyle::SignUp);
+    assert_eq!(cta2("Get the Olympics app today."), CtaStyle::Download);
+    assert_eq!(cta2("20% off with code SPRING."), CtaStyle::GetOffer);
+    assert_eq!(cta2("Pure water, nothing else."), CtaStyle::None);
+    assert_eq!(cta2(""), CtaStyle::Unknown);
+}
+
+#[test]
+fn v1_stays_the_default_and_unchanged() {
+    assert_eq!(CopyExtractor::new().rules(), CopyRules::V1);
+    // v1 reads any "join" as sign-up; v2 does not.
+    assert_eq!(cta("", "Join Nathan on an adventure."), CtaStyle::SignUp);
+}

@@ -4,7 +4,7 @@
 //! so a reordered export still maps correctly; a missing column is a file-level error.
 //!
 //! **Facebook export** (`src_ads_creative_facebook_all_data.csv`), platform `meta`:
-//! `record_id` = `fb-L<line>-id<ad_id>`, `account_id` = `facebook-export`, `date` = `date`,
+//! `record_id` = `fb-<ad_id>-<date>-<copy hash>` (the rule in [`super::ids`]), `account_id` = `facebook-export`, `date` = `date`,
 //! `headline` = `creative_title`, `body` = `creative_body`, `impressions` = `impressions`,
 //! `clicks` = `clicks`, `conversions` = `purchase`, `revenue` = `purchase_value`, `spend` =
 //! `spend`, `engagements` = `likes + comments + shares`, `video_views` = `views`. The five
@@ -12,7 +12,7 @@
 //! positions and a row whose copies disagree is rejected.
 //!
 //! **TikTok export** (`src_ads_tiktok_ads_all_data.csv`), platform `tiktok`, format `video`:
-//! `record_id` = `tt-L<line>-id<ad_id>`, `account_id` = `tiktok-export`, `date` = `date`, `body` =
+//! `record_id` = `tt-<ad_id>-<date>-<copy hash>`, `account_id` = `tiktok-export`, `date` = `date`, `body` =
 //! `ad_text`, `impressions`, `clicks`, `conversions` = `conversions`, `spend`, `video_views` =
 //! `video_views`.
 //!
@@ -21,6 +21,7 @@
 //! `impressions` = `Impressions`, `clicks` = `Clicks`, `spend` = `Spent`, `conversions` =
 //! `Total_Conversion` (includes view-through: it exceeds clicks in 218 rows).
 
+use super::ids::IdParts;
 use super::{ImportFormat, Row, RowMapper};
 use crate::error::{Error, ErrorCode, Result};
 use crate::record::{RecordInput, RecordIssue};
@@ -52,6 +53,32 @@ pub fn unrecoverable(format: ImportFormat) -> &'static [&'static str] {
             "not mapped: fb_campaign_id, age, gender, interest (audience, not creative), Approved_Conversion",
         ],
         ImportFormat::Generic => &["per-day series: not expressible in CSV (use JSON records)"],
+        ImportFormat::MicrosoftAds => &[
+            "platform class google_ads (search); the record keeps network microsoft_ads, which has no benchmark row (docs/normalizer.md)",
+            "engagements and video views: not in search ad reports",
+            "niche, format, visual tags, duration, posting hour: not in the report",
+            "hook type and CTA style: read from the ad title and description, not declared",
+        ],
+        ImportFormat::XAds => &[
+            "platform class meta (social feed); the record keeps network x, which has no benchmark row (docs/normalizer.md)",
+            "copy: the post text only (no headline); t.co links are dropped and text truncated by the export stays truncated",
+            "clicks are X's 'Clicks' (every click on the post, as the Facebook export's clicks), not link clicks",
+            "revenue: not in the export; niche, format, visual tags, duration, posting hour: not in the export",
+        ],
+        ImportFormat::LinkedinAds => &[
+            "platform class meta (social feed); the record keeps network linkedin, which has no benchmark row (docs/normalizer.md)",
+            "revenue: not in the export; niche, format, visual tags, duration, posting hour: not in the export",
+            "hook type and CTA style: read from the headline and introduction text, not declared",
+        ],
+        ImportFormat::Mcdm => &[
+            "account: MCDM has no account column; every row is under account 'mcdm-export' (a push puts them in the account of its URL)",
+            "copy: MCDM has no headline or body, so hook type and CTA style are unknown and niches are not detected",
+            "currency: MCDM has no currency column",
+            "one record per row (ad and day); spend and revenue are whole units as MCDM types them",
+        ],
+        ImportFormat::Mapped => &[
+            "only the columns named in the mapping are read; niche, format, visual tags, duration and posting hour are not mapped",
+        ],
     }
 }
 
@@ -142,6 +169,14 @@ impl Facebook {
 }
 
 impl RowMapper for Facebook {
+    fn id_parts(&self, row: &Row<'_>) -> Option<IdParts> {
+        Some(IdParts {
+            prefix: "fb",
+            ad_id: text(row, self.ad_id),
+            hash_text: true,
+        })
+    }
+
     fn map(&mut self, row: &Row<'_>, issues: &mut Vec<RecordIssue>) -> RecordInput {
         let mut d = [None; 5];
         for (k, &(name, a, b)) in self.dups.iter().enumerate() {
@@ -169,9 +204,7 @@ impl RowMapper for Facebook {
             (Some(l), Some(c), Some(s)) => Some(l + c + s),
             _ => None,
         };
-        let ad_id = row.fields[self.ad_id].trim();
         RecordInput {
-            record_id: Some(format!("fb-L{}-id{}", row.line, ad_id)),
             account_id: Some("facebook-export".into()),
             platform: Some("meta".into()),
             date: text(row, self.date),
@@ -223,13 +256,16 @@ impl Tiktok {
 }
 
 impl RowMapper for Tiktok {
+    fn id_parts(&self, row: &Row<'_>) -> Option<IdParts> {
+        Some(IdParts {
+            prefix: "tt",
+            ad_id: text(row, self.ad_id),
+            hash_text: true,
+        })
+    }
+
     fn map(&mut self, row: &Row<'_>, issues: &mut Vec<RecordIssue>) -> RecordInput {
         RecordInput {
-            record_id: Some(format!(
-                "tt-L{}-id{}",
-                row.line,
-                row.fields[self.ad_id].trim()
-            )),
             account_id: Some("tiktok-export".into()),
             platform: Some("tiktok".into()),
             format: Some("video".into()),
@@ -269,9 +305,16 @@ impl Kag {
 }
 
 impl RowMapper for Kag {
+    fn id_parts(&self, row: &Row<'_>) -> Option<IdParts> {
+        Some(IdParts {
+            prefix: "kag",
+            ad_id: text(row, self.ad_id),
+            hash_text: false,
+        })
+    }
+
     fn map(&mut self, row: &Row<'_>, issues: &mut Vec<RecordIssue>) -> RecordInput {
         RecordInput {
-            record_id: text(row, self.ad_id).map(|id| format!("kag-{id}")),
             account_id: Some("kag-xyz".into()),
             campaign_id: text(row, self.campaign),
             platform: Some("meta".into()),

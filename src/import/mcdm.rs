@@ -10,7 +10,7 @@
 //! | `ad_id`, `creative_id` | `record_id` (the exports' own ad ids are not join keys, see [`super::exports`]) |
 //! | `campaign_id` | `campaign_id` |
 //! | `adset_id`, `placement_id` | empty (not kept by the importers) |
-//! | `channel` | [`channel`] of the platform (`Facebook Ads`, `TikTok Ads`, `Google Ads`) |
+//! | `channel` | [`record_channel`]: the platform's (`Facebook Ads`, `TikTok Ads`, `Google Ads`) or the network's (`Microsoft Advertising`, `X Ads`, `LinkedIn Ads`) |
 //! | `date` | the day; a multi-day record without a series is written at its first day |
 //! | `impressions`, `clicks`, `spend`, `revenue` | the same (per day from the series) |
 //! | `total_conversions` | `conversions` |
@@ -22,6 +22,7 @@
 //! (half away from zero); [`McdmTable::rounded_money`] counts the values that changed, so the
 //! caller can say so. The exact amounts stay in the records (`--to records-json`).
 
+use crate::network::AdNetwork;
 use crate::platform::Platform;
 use crate::record::{ConversionScope, CreativeRecord};
 
@@ -64,6 +65,18 @@ pub fn channel(p: Platform) -> &'static str {
     }
 }
 
+/// The MCDM `channel` value of a record: its network's when it is not the class itself.
+pub fn record_channel(r: &CreativeRecord) -> &'static str {
+    match r.network {
+        Some(AdNetwork::MicrosoftAds) => "Microsoft Advertising",
+        Some(AdNetwork::X) => "X Ads",
+        Some(AdNetwork::Linkedin) => "LinkedIn Ads",
+        Some(AdNetwork::Pinterest) => "Pinterest Ads",
+        Some(AdNetwork::Snapchat) => "Snapchat Ads",
+        _ => channel(r.platform),
+    }
+}
+
 /// A written table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct McdmTable {
@@ -73,6 +86,10 @@ pub struct McdmTable {
     pub rows: usize,
     /// Money values (spend, revenue) that had a fractional part and were rounded.
     pub rounded_money: usize,
+    /// The distinct currencies of the records (sorted; empty when none states one). MCDM has
+    /// no currency column: more than one here means the table's money columns mix
+    /// currencies, which the caller must say (the CLI does).
+    pub currencies: Vec<String>,
 }
 
 fn money(v: f64, rounded: &mut usize) -> String {
@@ -113,7 +130,7 @@ pub fn write_mcdm(records: &[CreativeRecord]) -> McdmTable {
                 String::new(),
                 String::new(),
                 r.campaign_id.clone().unwrap_or_default(),
-                channel(r.platform).to_string(),
+                record_channel(r).to_string(),
                 clicks.to_string(),
                 String::new(),
                 r.record_id.clone(),
@@ -173,6 +190,12 @@ pub fn write_mcdm(records: &[CreativeRecord]) -> McdmTable {
         csv: String::from_utf8(bytes).unwrap_or_default(),
         rows,
         rounded_money: rounded,
+        currencies: records
+            .iter()
+            .filter_map(|r| r.currency.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect(),
     }
 }
 

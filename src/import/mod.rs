@@ -31,8 +31,14 @@
 //! value the importer reads it from `headline`/`body`, as for the exports. Per-day series are not expressible in
 //! CSV (use JSON records); a repeated `record_id` is rejected.
 
+mod columns;
 pub mod exports;
+mod ids;
+mod locale;
+pub mod mapping;
 pub mod mcdm;
+
+pub use mapping::ColumnMapping;
 
 use crate::copy::CopyExtractor;
 use crate::error::{Error, ErrorCode, Result};
@@ -41,6 +47,7 @@ use crate::record::{
     RejectedRecord,
 };
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 /// A supported CSV format.
@@ -56,6 +63,16 @@ pub enum ImportFormat {
     KagConversion,
     /// The documented generic format (module docs).
     Generic,
+    /// Microsoft Advertising (Bing) ad performance report: UI download or Reporting API.
+    MicrosoftAds,
+    /// X (Twitter) Ads export: Ads Manager CSV, Ads API analytics or a connector dump.
+    XAds,
+    /// LinkedIn ad performance: Campaign Manager export, `adAnalytics` API or a connector dump.
+    LinkedinAds,
+    /// An export in no known shape, read through a column-mapping file.
+    Mapped,
+    /// Improvado's MCDM `paid_ads__basic_performance` table (what `--to mcdm` writes).
+    Mcdm,
 }
 
 impl ImportFormat {
@@ -66,6 +83,11 @@ impl ImportFormat {
             ImportFormat::TiktokExport => RecordSource::TiktokExport,
             ImportFormat::KagConversion => RecordSource::KagConversion,
             ImportFormat::Generic => RecordSource::GenericCsv,
+            ImportFormat::MicrosoftAds => RecordSource::MicrosoftAdsExport,
+            ImportFormat::XAds => RecordSource::XExport,
+            ImportFormat::LinkedinAds => RecordSource::LinkedinExport,
+            ImportFormat::Mapped => RecordSource::MappedCsv,
+            ImportFormat::Mcdm => RecordSource::Mcdm,
         }
     }
 }
@@ -99,12 +121,22 @@ pub fn detect_format(header: &[&str]) -> Result<ImportFormat> {
         Ok(ImportFormat::KagConversion)
     } else if has("record_id") {
         Ok(ImportFormat::Generic)
+    } else if columns::matches(header, columns::MCDM_SIGNATURE) {
+        Ok(ImportFormat::Mcdm)
+    } else if columns::matches(header, columns::BING_SIGNATURE) {
+        Ok(ImportFormat::MicrosoftAds)
+    } else if columns::matches(header, columns::X_SIGNATURE) {
+        Ok(ImportFormat::XAds)
+    } else if columns::matches(header, columns::LINKEDIN_SIGNATURE) {
+        Ok(ImportFormat::LinkedinAds)
     } else {
         Err(Error::general(
             ErrorCode::Unsupported,
             format!(
                 "unrecognised CSV header ({}); expected a Facebook or TikTok ads export, \
-                 KAG_conversion_data.csv, or the generic format (a record_id column)",
+                 KAG_conversion_data.csv, a Microsoft Advertising, X or LinkedIn report, \
+                 or the generic format (a record_id column); for any other shape, pass a \
+                 column mapping",
                 header.join(",")
             ),
         ))
@@ -114,45 +146,198 @@ pub fn detect_format(header: &[&str]) -> Result<ImportFormat> {
 /// Import CSV bytes, detecting the format from the header. Fails only when the text has no
 /// header or the header is not a supported format; row problems are reported in the result.
 pub fn import_csv(bytes: &[u8]) -> Result<ImportReport> {
-    import_impl(bytes, None)
+    import_impl(bytes, None, None)
+}
+
+/// Import CSV bytes in no known shape, read through a column mapping ([`mapping`]).
+pub fn import_csv_mapped(bytes: &[u8], mapping: &ColumnMapping) -> Result<ImportReport> {
+    import_impl(bytes, None, Some(mapping))
 }
 
 /// Import CSV bytes in a given format (the header must still have that format's columns).
 pub fn import_csv_as(bytes: &[u8], format: ImportFormat) -> Result<ImportReport> {
-    import_impl(bytes, Some(format))
+    import_impl(bytes, Some(format), None)
 }
 
-/// One data row, as text fields, with its 1-based line.
+/// One data row, as text fields.
 pub(crate) struct Row<'a> {
     pub(crate) fields: Vec<&'a str>,
-    pub(crate) line: u64,
 }
 
 /// Maps a row of one format to a record input, collecting parse issues.
 pub(crate) trait RowMapper {
     fn map(&mut self, row: &Row<'_>, issues: &mut Vec<RecordIssue>) -> RecordInput;
+    /// File-level remarks found while mapping (added to the report's warnings).
+    fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// Look at every row once before mapping (a report's locale is decided per file).
+    fn prepare(&mut self, _rows: &[&Row<'_>]) {}
+    /// The identity parts the row's id is derived from ([`ids`]); `None` when the format
+    /// carries its own `record_id` column.
+    fn id_parts(&self, _row: &Row<'_>) -> Option<ids::IdParts> {
+        None
+    }
 }
 
-fn import_impl(bytes: &[u8], forced: Option<ImportFormat>) -> Result<ImportReport> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+/// A data row after mapping, before validation.
+enum Pending {
+    /// Unreadable (malformed CSV, wrong field count, not UTF-8): already a rejection.
+    Bad(RejectedRecord),
+    /// Mapped, with the parse issues found so far.
+    Mapped {
+        index: usize,
+        line: u64,
+        input: Box<RecordInput>,
+        issues: Vec<RecordIssue>,
+    },
+}
+
+/// How many leading lines may be a report preamble (`Report Name: ...`, `Report Time: ...`)
+/// before the header.
+const MAX_PREAMBLE: usize = 30;
+
+/// The text as UTF-8: a UTF-8 byte-order mark is skipped; UTF-16 (LE or BE, recognised by its
+/// byte-order mark, as Excel's "Unicode text" and some report downloads write it) is decoded.
+fn decode(bytes: &[u8]) -> Result<Cow<'_, [u8]>> {
+    let utf16 = |b: &[u8], le: bool| -> Result<Cow<'_, [u8]>> {
+        if !b.len().is_multiple_of(2) {
+            return Err(Error::general(
+                ErrorCode::Malformed,
+                "the UTF-16 text has an odd number of bytes",
+            ));
+        }
+        let units = b.chunks_exact(2).map(|c| {
+            if le {
+                u16::from_le_bytes([c[0], c[1]])
+            } else {
+                u16::from_be_bytes([c[0], c[1]])
+            }
+        });
+        let text: String = char::decode_utf16(units)
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| {
+                Error::general(
+                    ErrorCode::Malformed,
+                    format!("the text is not valid UTF-16: {e}"),
+                )
+            })?;
+        Ok(Cow::Owned(text.into_bytes()))
+    };
+    if let Some(b) = bytes.strip_prefix(b"\xFF\xFE") {
+        utf16(b, true)
+    } else if let Some(b) = bytes.strip_prefix(b"\xFE\xFF") {
+        utf16(b, false)
+    } else {
+        Ok(Cow::Borrowed(
+            bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes),
+        ))
+    }
+}
+
+/// The field delimiter: tab or semicolon when the first lines have more of them than commas
+/// (tab-separated downloads, Excel's semicolon CSV in decimal-comma locales), else comma.
+fn delimiter(bytes: &[u8]) -> u8 {
+    let head = &bytes[..bytes.len().min(8192)];
+    let count = |c: u8| head.iter().filter(|&&b| b == c).count();
+    let (commas, tabs, semis) = (count(b','), count(b'\t'), count(b';'));
+    if tabs > commas && tabs >= semis {
+        b'\t'
+    } else if semis > commas {
+        b';'
+    } else {
+        b','
+    }
+}
+
+/// Whether a row after the header is report chrome: a totals line or a footer such as
+/// `©2024 Microsoft Corporation. All rights reserved.`
+fn is_footer(fields: &[&str], header_len: usize) -> bool {
+    let first = fields
+        .iter()
+        .map(|f| f.trim())
+        .find(|f| !f.is_empty())
+        .unwrap_or_default()
+        .to_lowercase();
+    let chrome = [
+        "total",
+        "overall total",
+        "grand total",
+        "©",
+        "(c)",
+        "copyright",
+    ]
+    .iter()
+    .any(|p| first.starts_with(p));
+    chrome || (fields.len() == 1 && header_len > 1)
+}
+
+/// The formats whose files are report downloads (preamble, footer, locale numbers).
+fn has_report_chrome(format: ImportFormat) -> bool {
+    matches!(
+        format,
+        ImportFormat::MicrosoftAds
+            | ImportFormat::XAds
+            | ImportFormat::LinkedinAds
+            | ImportFormat::Mapped
+    )
+}
+
+fn import_impl(
+    bytes: &[u8],
+    forced: Option<ImportFormat>,
+    mapping: Option<&ColumnMapping>,
+) -> Result<ImportReport> {
+    let decoded = decode(bytes)?;
+    let bytes: &[u8] = &decoded;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
+        .delimiter(delimiter(bytes))
         .from_reader(bytes);
     let mut records = reader.byte_records();
-    let header_rec = match records.next() {
-        Some(Ok(h)) => h,
-        Some(Err(e)) => {
-            return Err(Error::general(
-                ErrorCode::Malformed,
-                format!("unreadable CSV header: {e}"),
-            ))
-        }
-        None => {
-            return Err(Error::general(
-                ErrorCode::EmptyInput,
-                "the CSV text is empty",
-            ))
+    // The header: the first line, or after a report preamble, the first line in a known shape.
+    let mut preamble: Vec<String> = Vec::new();
+    let mut first_error: Option<Error> = None;
+    let (header_rec, detected) = loop {
+        let rec = match records.next() {
+            Some(Ok(h)) => h,
+            Some(Err(e)) => {
+                return Err(first_error.unwrap_or_else(|| {
+                    Error::general(ErrorCode::Malformed, format!("unreadable CSV header: {e}"))
+                }))
+            }
+            None => {
+                return Err(first_error.unwrap_or_else(|| match mapping {
+                    Some(m) if !preamble.is_empty() => m.no_header_error(),
+                    _ => Error::general(ErrorCode::EmptyInput, "the CSV text is empty"),
+                }))
+            }
+        };
+        let header: Vec<&str> = rec
+            .iter()
+            .map(std::str::from_utf8)
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|_| Error::general(ErrorCode::Malformed, "the CSV header is not UTF-8"))?;
+        let found = match mapping {
+            Some(m) => m.matches(&header).then_some(ImportFormat::Mapped),
+            None => match detect_format(&header) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                    None
+                }
+            },
+        };
+        match found {
+            Some(f) => break (rec, f),
+            None if preamble.len() < MAX_PREAMBLE => preamble.push(header.join(",")),
+            None => {
+                return Err(first_error.unwrap_or_else(|| match mapping {
+                    Some(m) => m.no_header_error(),
+                    None => Error::general(ErrorCode::Unsupported, "no known header found"),
+                }))
+            }
         }
     };
     let header: Vec<&str> = header_rec
@@ -160,13 +345,22 @@ fn import_impl(bytes: &[u8], forced: Option<ImportFormat>) -> Result<ImportRepor
         .map(std::str::from_utf8)
         .collect::<std::result::Result<_, _>>()
         .map_err(|_| Error::general(ErrorCode::Malformed, "the CSV header is not UTF-8"))?;
-    let detected = detect_format(&header)?;
     let format = forced.unwrap_or(detected);
     if forced.is_some_and(|f| f != detected) {
         return Err(Error::general(
             ErrorCode::Unsupported,
             format!("the header is {detected:?}, not the requested {format:?}"),
         ));
+    }
+    let chrome = has_report_chrome(format);
+    if !preamble.is_empty() && !chrome {
+        // The three seed exports and the generic format have their header on line 1.
+        return Err(first_error.unwrap_or_else(|| {
+            Error::general(
+                ErrorCode::Unsupported,
+                "the header is not on the first line",
+            )
+        }));
     }
     let mut report = ImportReport {
         format,
@@ -179,37 +373,105 @@ fn import_impl(bytes: &[u8], forced: Option<ImportFormat>) -> Result<ImportRepor
             .map(|s| s.to_string())
             .collect(),
     };
+    if !preamble.is_empty() {
+        report.warnings.push(format!(
+            "skipped {} report preamble line(s) before the header (first: '{}')",
+            preamble.len(),
+            preamble[0].chars().take(60).collect::<String>()
+        ));
+    }
     let mut mapper: Box<dyn RowMapper> = match format {
         ImportFormat::FacebookExport => Box::new(exports::Facebook::new(&header)?),
         ImportFormat::TiktokExport => Box::new(exports::Tiktok::new(&header)?),
         ImportFormat::KagConversion => Box::new(exports::Kag::new(&header)?),
         ImportFormat::Generic => {
             let (g, warnings) = exports::Generic::new(&header)?;
-            report.warnings = warnings;
+            report.warnings.extend(warnings);
             Box::new(g)
+        }
+        ImportFormat::MicrosoftAds
+        | ImportFormat::XAds
+        | ImportFormat::LinkedinAds
+        | ImportFormat::Mcdm => {
+            let spec = match format {
+                ImportFormat::MicrosoftAds => columns::bing(),
+                ImportFormat::XAds => columns::x(),
+                ImportFormat::Mcdm => columns::mcdm(),
+                _ => columns::linkedin(),
+            };
+            let (c, warnings) = columns::Columns::new(spec, &header)?;
+            report.warnings.extend(warnings);
+            Box::new(c)
+        }
+        ImportFormat::Mapped => {
+            let spec = mapping
+                .map(|m| m.spec())
+                .ok_or_else(|| Error::general(ErrorCode::Unsupported, "no column mapping given"))?;
+            let (c, warnings) = columns::Columns::new(spec, &header)?;
+            report.warnings.extend(warnings);
+            Box::new(c)
         }
     };
     let mut lines = LineCounter::default();
-    let mut extractor = CopyExtractor::new();
-    let mut seen: HashSet<String> = HashSet::new();
+    // Read every row first: a report's locale is decided from all of its money and dates.
+    let mut raw: Vec<(
+        usize,
+        Option<u64>,
+        std::result::Result<csv::ByteRecord, String>,
+    )> = Vec::new();
+    let mut footers: Vec<u64> = Vec::new();
     for (index, rec) in records.enumerate() {
+        match rec {
+            Ok(r) => {
+                let line = r.position().map_or(0, |p| lines.line_at(bytes, p.byte()));
+                if chrome {
+                    let texts: Vec<&str> = r
+                        .iter()
+                        .map(|f| std::str::from_utf8(f).unwrap_or("?"))
+                        .collect();
+                    if texts.iter().all(|t| t.trim().is_empty()) {
+                        continue;
+                    }
+                    if is_footer(&texts, header.len()) {
+                        footers.push(line);
+                        continue;
+                    }
+                }
+                raw.push((index, Some(line), Ok(r)));
+            }
+            Err(e) => {
+                let line = e.position().map(|p| lines.line_at(bytes, p.byte()));
+                raw.push((index, line, Err(format!("{e}"))));
+            }
+        }
+    }
+    if let Some(first) = footers.first() {
+        report.warnings.push(format!(
+            "skipped {} total/footer line(s) after the data (first at line {first})",
+            footers.len()
+        ));
+    }
+    let mut rows: Vec<(usize, u64, Row<'_>)> = Vec::new();
+    let mut pending: Vec<Pending> = Vec::new();
+    for (index, line, rec) in &raw {
+        let index = *index;
         report.rows += 1;
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| lines.line_at(bytes, p.byte()));
-                report
-                    .rejected
-                    .push(reject(index, line, None, malformed(&format!("{e}"))));
+                pending.push(Pending::Bad(reject(index, *line, None, malformed(e))));
                 continue;
             }
         };
-        let line = rec.position().map_or(0, |p| lines.line_at(bytes, p.byte()));
+        let line = line.unwrap_or(0);
         if rec.len() != header.len() {
             let msg = format!("expected {} fields, got {}", header.len(), rec.len());
-            report
-                .rejected
-                .push(reject(index, Some(line), None, malformed(&msg)));
+            pending.push(Pending::Bad(reject(
+                index,
+                Some(line),
+                None,
+                malformed(&msg),
+            )));
             continue;
         }
         let mut fields = Vec::with_capacity(rec.len());
@@ -225,15 +487,63 @@ fn import_impl(bytes: &[u8], forced: Option<ImportFormat>) -> Result<ImportRepor
         }
         if let Some(i) = bad_utf8 {
             let msg = format!("column {} ({}) is not valid UTF-8", i + 1, header[i]);
-            report
-                .rejected
-                .push(reject(index, Some(line), None, malformed(&msg)));
+            pending.push(Pending::Bad(reject(
+                index,
+                Some(line),
+                None,
+                malformed(&msg),
+            )));
             continue;
         }
-        let row = Row { fields, line };
+        rows.push((index, line, Row { fields }));
+    }
+    let only_rows: Vec<&Row<'_>> = rows.iter().map(|(_, _, r)| r).collect();
+    mapper.prepare(&only_rows);
+    let mut extractor = CopyExtractor::new();
+    for (index, line, row) in &rows {
         let mut issues = Vec::new();
-        let mut input = mapper.map(&row, &mut issues);
+        let mut input = mapper.map(row, &mut issues);
         fill_copy_attributes(&mut input, &mut extractor);
+        if let Some(parts) = mapper.id_parts(row) {
+            input.record_id = Some(ids::base_id(&parts, &input));
+        }
+        pending.push(Pending::Mapped {
+            index: *index,
+            line: *line,
+            input: Box::new(input),
+            issues,
+        });
+    }
+    report.warnings.extend(mapper.warnings());
+    // Rejections of unreadable rows and mapped rows, back in file order.
+    pending.sort_by_key(|p| match p {
+        Pending::Bad(r) => r.index,
+        Pending::Mapped { index, .. } => *index,
+    });
+    if format != ImportFormat::Generic {
+        let mut inputs: Vec<&mut RecordInput> = pending
+            .iter_mut()
+            .filter_map(|p| match p {
+                Pending::Mapped { input, .. } => Some(&mut **input),
+                Pending::Bad(_) => None,
+            })
+            .collect();
+        ids::assign(&mut inputs);
+    }
+    let mut seen: HashSet<String> = HashSet::new();
+    for p in pending {
+        let (index, line, input, mut issues) = match p {
+            Pending::Bad(r) => {
+                report.rejected.push(r);
+                continue;
+            }
+            Pending::Mapped {
+                index,
+                line,
+                input,
+                issues,
+            } => (index, line, input, issues),
+        };
         let id = input.record_id.clone();
         if let Some(id) = id.as_deref().filter(|id| !id.is_empty()) {
             if !seen.insert(id.to_string()) {

@@ -3,6 +3,7 @@
 use super::validate::{RecordIssue, MAX_COPY_CHARS, MAX_COUNT, MAX_DURATION_S};
 use super::{date::parse_day, AdFormat, ConversionScope, DailyInput, DailyOutcome, VisualTag};
 use crate::error::{Error, ErrorCode};
+use crate::network::AdNetwork;
 use crate::platform::Platform;
 use std::str::FromStr;
 
@@ -42,27 +43,53 @@ impl Checker {
         }
     }
 
-    pub(super) fn platform(&mut self, v: Option<&str>) -> Option<Platform> {
-        match v.map(Platform::from_str) {
-            None => {
-                self.push(ErrorCode::MissingField, "platform", "", "is required");
-                None
-            }
-            Some(Ok(Platform::Unknown)) => {
+    /// The platform class and, for a network beyond the classes, the network.
+    pub(super) fn platform(&mut self, v: Option<&str>) -> (Option<Platform>, Option<AdNetwork>) {
+        let Some(v) = v else {
+            self.push(ErrorCode::MissingField, "platform", "", "is required");
+            return (None, None);
+        };
+        if let Ok(n) = AdNetwork::from_str(v) {
+            return (Some(n.class()), (!n.is_class()).then_some(n));
+        }
+        match Platform::from_str(v) {
+            Ok(Platform::Unknown) => {
                 self.push(
                     ErrorCode::InvalidValue,
                     "platform",
                     "unknown",
-                    "must be a known platform: meta, tiktok or google_ads",
+                    "must be a known platform: meta, tiktok or google_ads, or a network \
+                     mapped onto one (microsoft_ads, x, linkedin)",
                 );
-                None
+                (None, None)
             }
-            Some(Ok(p)) => Some(p),
-            Some(Err(e)) => {
-                self.issues
-                    .push(RecordIssue::from_error(e, v.unwrap_or_default()));
-                None
+            Ok(p) => (Some(p), None),
+            Err(_) => {
+                let e = AdNetwork::from_str(v).err().unwrap_or_else(|| {
+                    Error::field(ErrorCode::UnknownValue, "platform", "unknown platform")
+                });
+                self.issues.push(RecordIssue::from_error(e, v));
+                (None, None)
             }
+        }
+    }
+
+    /// An ISO 4217 currency code: three ASCII letters, stored upper-case.
+    pub(super) fn currency(&mut self, v: Option<&str>) -> Option<String> {
+        let v = v?.trim();
+        if v.is_empty() {
+            return None;
+        }
+        if v.len() == 3 && v.bytes().all(|b| b.is_ascii_alphabetic()) {
+            Some(v.to_ascii_uppercase())
+        } else {
+            self.push(
+                ErrorCode::InvalidValue,
+                "currency",
+                v,
+                "must be a three-letter ISO 4217 code such as USD or EUR",
+            );
+            None
         }
     }
 

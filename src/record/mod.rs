@@ -26,6 +26,7 @@ pub use validate::{
 };
 pub use vocab::{AdFormat, CtaStyle, HookType, VisualTag};
 
+use crate::network::AdNetwork;
 use crate::niche::Niche;
 use crate::platform::Platform;
 use serde::{Deserialize, Serialize};
@@ -47,6 +48,16 @@ pub enum RecordSource {
     KagConversion,
     /// Imported from the documented generic CSV format.
     GenericCsv,
+    /// Imported from a Microsoft Advertising (Bing) report.
+    MicrosoftAdsExport,
+    /// Imported from an X (Twitter) Ads export.
+    XExport,
+    /// Imported from a LinkedIn ad performance export.
+    LinkedinExport,
+    /// Imported from an export in no known shape through a column mapping.
+    MappedCsv,
+    /// Imported from an MCDM `paid_ads__basic_performance` table.
+    Mcdm,
     /// Produced by the simulator ([`crate::sim`]): not real data.
     Simulated,
 }
@@ -90,8 +101,16 @@ pub struct CreativeRecord {
     pub campaign_id: Option<String>,
     /// Where the record came from.
     pub source: RecordSource,
-    /// The platform the creative ran on (never `unknown`).
+    /// The platform class the creative ran on (never `unknown`); for a network beyond the three
+    /// classes, the class it maps onto ([`crate::network`]).
     pub platform: Platform,
+    /// The ad network, when it is not the class itself (`microsoft_ads`, `x`, `linkedin`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<AdNetwork>,
+    /// ISO 4217 code of `spend` and `revenue`, when the source states it. Records of one
+    /// account in different currencies are never summed silently (see docs/data-layer.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
     /// First day (`YYYY-MM-DD`), when known.
     pub date_start: Option<String>,
     /// Last day (`YYYY-MM-DD`, inclusive; equals `date_start` for a single day), when known.
@@ -176,8 +195,12 @@ pub struct RecordInput {
     pub account_id: Option<String>,
     /// Optional.
     pub campaign_id: Option<String>,
-    /// Required: `meta`, `tiktok` or `google_ads` (aliases `facebook`, `google`).
+    /// Required: `meta`, `tiktok` or `google_ads` (aliases `facebook`, `google`), or a network
+    /// beyond them, `microsoft_ads` (`bing`), `x` (`twitter`), `linkedin`, stored under its class.
     pub platform: Option<String>,
+    /// ISO 4217 code of `spend`/`revenue` (three letters), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
     /// The day, or the first day of a range (`YYYY-MM-DD`).
     pub date: Option<String>,
     /// The last day of a range (inclusive); requires `date`.
@@ -247,7 +270,12 @@ impl From<&CreativeRecord> for RecordInput {
             record_id: Some(r.record_id.clone()),
             account_id: Some(r.account_id.clone()),
             campaign_id: r.campaign_id.clone(),
-            platform: Some(r.platform.as_str().to_string()),
+            platform: Some(
+                r.network
+                    .map_or(r.platform.as_str(), AdNetwork::as_str)
+                    .to_string(),
+            ),
+            currency: r.currency.clone(),
             date: r.date_start.clone(),
             date_end: r.date_end.clone(),
             niche: r.niche.map(|n| n.as_str().to_string()),

@@ -189,7 +189,8 @@ pub fn validate_record(
     let record_id = c.id("record_id", input.record_id.as_deref());
     let account_id = c.id("account_id", input.account_id.as_deref());
     let campaign_id = input.campaign_id.clone().filter(|s| !s.trim().is_empty());
-    let platform = c.platform(input.platform.as_deref());
+    let (platform, network) = c.platform(input.platform.as_deref());
+    let currency = c.currency(input.currency.as_deref());
     let (mut date_start, mut date_end) = c.dates(input.date.as_deref(), input.date_end.as_deref());
     let niche = c
         .term::<Niche>("niche", input.niche.as_deref())
@@ -252,6 +253,8 @@ pub fn validate_record(
             campaign_id,
             source,
             platform,
+            network,
+            currency,
             date_start,
             date_end,
             niche,

@@ -304,6 +304,8 @@ fn simulate_record(
         campaign_id: Some(format!("{}-{}", account.account_id, platform.as_str())),
         source: RecordSource::Simulated,
         platform,
+        network: None,
+        currency: None,
         date_start: daily.first().map(|x| x.date.clone()),
         date_end: daily.last().map(|x| x.date.clone()),
         niche: Some(niche),

@@ -20,6 +20,7 @@
 //! | `validateRecords(records, source?)`, `validateJsonRecords(json, source?)` | [`validate_json_values`](crate::record::validate_json_values), [`validate_json_records`](crate::record::validate_json_records) |
 //! | `new CopyExtractor()`, `.extract(headline, body)` | [`CopyExtractor`](crate::copy::CopyExtractor) |
 //! | `extractCopyAttributes(headline, body)`, `extractCopyBatch(items)` | [`extract_copy_attributes`](crate::copy::extract_copy_attributes), [`extract_copy_batch`](crate::copy::extract_copy_batch) |
+//! | `CopyExtractor.withRules(rules)`, `.readPlatformCopy(copy)`, `copyAnatomy(platform)` | [`CopyExtractor::with_rules`](crate::copy::CopyExtractor::with_rules), [`PlatformCopy::read`](crate::copy::anatomy::PlatformCopy::read), [`anatomy`](crate::copy::anatomy::anatomy) |
 //! | `importCsv(bytes, format?)` | [`import_csv`](crate::import::import_csv), [`import_csv_as`](crate::import::import_csv_as) |
 //! | `generateNetwork(options)`, `networkDigest(network)`, `simulatorParamsHash()` | [`generate_network`](crate::sim::generate_network), [`network_digest`](crate::sim::network_digest), [`SIMULATOR_V1_HASH`](crate::sim::SIMULATOR_V1_HASH) |
 //! | `NicheModel.load(bytes)`, `.detect(text)`, `.detectBatch(texts)`, `.probabilitiesBatch(texts)` | [`NicheModel`](crate::niche::NicheModel) |
@@ -68,7 +69,7 @@ pub use crate::model::encode::NichePrior;
 #[cfg(feature = "wasm")]
 pub use advice::dashboard;
 pub use advice::recommend;
-pub use copy::{extract_copy_attributes, extract_copy_batch, CopyExtractor};
+pub use copy::{copy_anatomy, extract_copy_attributes, extract_copy_batch, CopyExtractor};
 pub use ctr::{
     ctr_layouts, encode_creatives_js, inflight_feature_names_js, prelaunch_feature_names_js,
     CtrLayouts, CtrModel, NichePriorList,

@@ -39,10 +39,15 @@ const quantile = (xs, q) => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 };
 
+// The page reads copy with rules v2 from the platform's own fields (Meta by default: the body box
+// is the primary text, shown first).
+const copyReader = pkg.CopyExtractor.withRules('v2');
+
 /** The creative the page should score for the default form and this copy (computed here). */
 function expectedCreative(headline, body, overrides = {}) {
-  const copy = pkg.extractCopyAttributes(headline, body);
-  const niche = nicheModel.detect(`${headline}\n${body}`);
+  const read = copyReader.readPlatformCopy({ platform: 'meta', primary_text: body, headline, description: '' });
+  const copy = read.attributes;
+  const niche = nicheModel.detect(`${read.headline}\n${read.body}`);
   return {
     platform: 'meta',
     niche: niche.niche === 'unknown' ? null : niche.niche,
@@ -218,6 +223,51 @@ describe('ad editor in Chromium', () => {
     assert.match(ctrRow[0], new RegExp(`^${(Number(before.ctr) * 100).toFixed(2)} %`));
     assert.match(ctrRow[1], new RegExp(`^${(want.ctr * 100).toFixed(2)} %`));
     await page.locator('#compare').screenshot({ path: path.join(SHOTS, 'variants.png') });
+  });
+
+  test('copy fields follow each platform\'s anatomy; the hook is read from what it shows first', async () => {
+    const visible = () => page.$$eval('#copy-fields [data-copy]', (ws) => ws.filter((w) => !w.hidden).map((w) => w.dataset.copy));
+    assert.deepEqual(await visible(), ['body', 'headline', 'description']);
+    assert.match(await page.textContent('#body-label'), /Primary text \(shown first\)/);
+    // Meta: the headline is read only when there is no primary text.
+    await page.fill('#body', '');
+    await page.fill('#headline', 'Tired of dull, dry skin?');
+    assert.equal(await page.getAttribute('#hook-readout', 'data-hook'), 'pain_point');
+    assert.match(await page.textContent('#hook-readout'), /read from the headline: .*Tired of dull, dry skin\?/);
+    await page.fill('#body', 'Over 10,000 happy customers. Shop now.');
+    assert.equal(await page.getAttribute('#hook-readout', 'data-hook'), 'social_proof');
+    assert.equal(await page.getAttribute('#cta-readout', 'data-cta'), 'shop_now');
+
+    // Search: headlines and descriptions, the first headline shown first.
+    await page.selectOption('#platform', 'google_ads');
+    assert.deepEqual(await visible(), ['headlines', 'descriptions']);
+    await page.fill('#headlines', 'Still paying too much for car insurance?\nCompare 40 insurers');
+    await page.fill('#descriptions', 'Get a quote in 2 minutes.');
+    const want = copyReader.readPlatformCopy({
+      platform: 'google_ads',
+      headlines: ['Still paying too much for car insurance?', 'Compare 40 insurers'],
+      descriptions: ['Get a quote in 2 minutes.'],
+    });
+    assert.equal(want.attributes.hook_type, 'pain_point');
+    assert.equal(await page.getAttribute('#hook-readout', 'data-hook'), want.attributes.hook_type);
+    assert.equal(await page.getAttribute('#cta-readout', 'data-cta'), 'get_quote');
+    assert.match(await page.textContent('#hook-readout'), /read from headline 1/);
+    // The score uses what was read (the hook and CTA selects are on "Auto").
+    assert.equal(await page.$eval('#hook option', (o) => o.textContent), 'Auto: Pain point');
+    assert.equal(await page.$eval('#cta option', (o) => o.textContent), 'Auto: Get quote');
+    // More headlines than a search ad takes is a named error on the page.
+    await page.fill('#headlines', Array.from({ length: 16 }, (_, i) => `Headline ${i}`).join('\n'));
+    assert.match(await page.textContent('#editor-error'), /copy\.headlines: a search ad takes at most 15 headlines/);
+
+    // TikTok: one ad text.
+    await page.selectOption('#platform', 'tiktok');
+    assert.deepEqual(await visible(), ['body']);
+    await page.fill('#body', '5 ways to save on your electric bill');
+    assert.equal(await page.getAttribute('#hook-readout', 'data-hook'), 'number_list');
+    await page.screenshot({ path: path.join(SHOTS, 'anatomy-tiktok.png'), fullPage: false });
+    await page.selectOption('#platform', 'meta');
+    await page.fill('#headline', HEADLINE);
+    await page.fill('#body', BODY);
   });
 
   test('keystroke-to-score latency over 200 edits', async () => {

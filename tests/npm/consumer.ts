@@ -3,6 +3,7 @@
 // which proves the API is typed, not `any`.
 import init, {
   CopyExtractor,
+  copyAnatomy,
   CtrModel,
   ctrLayouts,
   encodeCreatives,
@@ -42,6 +43,9 @@ import type {
   TrainColumns,
   AccountNiche,
   AdCopy,
+  CopyField,
+  PlatformCopy,
+  ReadCopy,
   BatchLayout,
   CopyAttributes,
   CreativeRecord,
@@ -126,6 +130,15 @@ const cta: CtaStyle = attrs.cta_style;
 const copies: AdCopy[] = [{ headline: "Hi" }, { body: "there" }];
 const attrList: CopyAttributes[] = extractCopyBatch(copies);
 const single: CopyAttributes = extractCopyAttributes("Hi", "");
+const reader = CopyExtractor.withRules("v2");
+const searchAd: PlatformCopy = { platform: "google_ads", headlines: ["Still paying too much?"], descriptions: [] };
+const read: ReadCopy = reader.readPlatformCopy(searchAd);
+const readHook: HookType = read.attributes.hook_type;
+const hookField: string | null = read.hook_field;
+const fields: CopyField[] = copyAnatomy("meta");
+const shownFirst: boolean = fields[0].shown_first;
+// @ts-expect-error: a TikTok ad has no headlines
+const badCopy: PlatformCopy = { platform: "tiktok", headlines: ["x"] };
 const simOptions: SimOptions = { seed: 7, accounts: 15 };
 const network: Network = generateNetwork(simOptions);
 const simulated: boolean = network.simulated;

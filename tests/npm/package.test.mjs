@@ -311,6 +311,13 @@ test("data layer: validation, CSV import with line numbers, copy attributes, sim
   assert.equal(editor.extract("Shop now", "Get 50% off today").cta_style, "shop_now");
   editor.free();
   assert.deepEqual(cl.extractCopyBatch([{ body: "Looking for a new coffee shop?" }]).map((a) => a.hook_type), ["question"]);
+  const reader = cl.CopyExtractor.withRules("v2");
+  const read = reader.readPlatformCopy({ platform: "meta", primary_text: "", headline: "Tired of dull, dry skin?" });
+  assert.equal(read.attributes.hook_type, "pain_point");
+  assert.equal(read.hook_field, "headline");
+  assert.deepEqual(cl.copyAnatomy("tiktok").map((f) => f.key), ["ad_text"]);
+  assert.throws(() => reader.readPlatformCopy({ platform: "google_ads", headlines: Array(16).fill("h") }), { code: "invalid_value", field: "copy.headlines" });
+  reader.free();
 
   const net = cl.generateNetwork({ seed: 7, accounts: 15 });
   assert.equal(net.simulated, true);

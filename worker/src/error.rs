@@ -17,7 +17,7 @@
 //! | [`ApiError::NotFound`] | 404 | `not_found` |
 //! | [`ApiError::Conflict`] (account id taken) | 409 | `conflict` |
 //! | [`ApiError::MethodNotAllowed`] | 405 | `method_not_allowed` |
-//! | [`ApiError::TooLarge`] | 413 | `too_large` |
+//! | [`ApiError::TooLarge`], [`ApiError::TooManyRows`] (a CSV upload over its row limit) | 413 | `too_large` |
 //! | [`ApiError::RateLimited`] (over a per-client or per-account rate limit, named) | 429 | `rate_limited` |
 //! | [`ApiError::ReleaseUnreadable`] (a published release in KV cannot be decoded) | 503 | `release_unavailable` |
 //! | [`ApiError::StorageWrite`] (a D1 write failed; nothing of it was stored) | 503 | `storage_unavailable` |
@@ -56,6 +56,13 @@ pub enum ApiError {
     /// The body is longer than the limit.
     TooLarge {
         /// The limit in bytes.
+        limit: usize,
+    },
+    /// A CSV upload with more data rows than one request may store (413 `too_large`).
+    TooManyRows {
+        /// Data rows in the upload.
+        rows: usize,
+        /// The limit.
         limit: usize,
     },
     /// No route has this path, or the resource it names does not exist.
@@ -141,7 +148,7 @@ impl ApiError {
             ApiError::NotFound { .. } => 404,
             ApiError::MethodNotAllowed { .. } => 405,
             ApiError::Conflict { .. } => 409,
-            ApiError::TooLarge { .. } => 413,
+            ApiError::TooLarge { .. } | ApiError::TooManyRows { .. } => 413,
             ApiError::RateLimited { .. } => 429,
             ApiError::ReleaseUnreadable { .. }
             | ApiError::StorageWrite { .. }
@@ -162,7 +169,7 @@ impl ApiError {
             ApiError::NotFound { .. } => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Conflict { .. } => "conflict",
-            ApiError::TooLarge { .. } => "too_large",
+            ApiError::TooLarge { .. } | ApiError::TooManyRows { .. } => "too_large",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::ReleaseUnreadable { .. } => "release_unavailable",
             ApiError::StorageWrite { .. } => "storage_unavailable",
@@ -192,6 +199,10 @@ impl ApiError {
             | ApiError::RedisUnavailable { message } => message.clone(),
             ApiError::Core(e) => e.message.clone(),
             ApiError::TooLarge { limit } => format!("request body is larger than {limit} bytes"),
+            ApiError::TooManyRows { rows, limit } => format!(
+                "the CSV has {rows} data rows; at most {limit} are accepted in one upload \
+                 (split the file)"
+            ),
             ApiError::NotFound { path } => format!("no route for {path}"),
             ApiError::MethodNotAllowed { allow } => {
                 format!("method not allowed here; allowed: {allow}")

@@ -5,6 +5,7 @@
 import { byId, el, int } from "./dom.js";
 import { ctrPct, human, ordinal } from "./creative.js";
 import { resolveWisdom } from "./wisdom.js";
+import { MAX_UPLOAD_ROWS, consentText, describeUpload, uploadCsv } from "./upload.js";
 
 /** @typedef {import("../import-worker.js").ScoredRow} ScoredRow */
 /** @typedef {import("../import-worker.js").ImportMessage} ImportMessage */
@@ -66,6 +67,33 @@ export function setupImport(deps) {
   const filterPlatform = byId("filter-platform", HTMLSelectElement);
   const filterLabel = byId("filter-label", HTMLSelectElement);
   const exportButton = byId("export", HTMLButtonElement);
+  const uploadConsent = byId("upload-consent", HTMLParagraphElement);
+  const uploadAccount = byId("upload-account", HTMLInputElement);
+  const uploadToken = byId("upload-token", HTMLInputElement);
+  const uploadAgree = byId("upload-agree", HTMLInputElement);
+  const uploadGo = byId("upload-go", HTMLButtonElement);
+  const uploadStatus = byId("upload-status", HTMLParagraphElement);
+  /** The last imported file's bytes (a copy: the original is handed to the import worker). */
+  let lastBytes = new ArrayBuffer(0);
+  let lastRows = 0;
+  const showConsent = () => {
+    uploadConsent.textContent = consentText(lastRows, uploadAccount.value) +
+      (lastRows > MAX_UPLOAD_ROWS ? ` The server takes ${MAX_UPLOAD_ROWS} rows per upload: split the file, or use \`crosslearn push\`.` : "");
+  };
+  uploadAccount.addEventListener("input", showConsent);
+  uploadGo.addEventListener("click", async () => {
+    uploadGo.disabled = true;
+    uploadStatus.textContent = "Uploading…";
+    const r = await uploadCsv({
+      base: location.origin,
+      account: uploadAccount.value,
+      token: uploadToken.value,
+      bytes: lastBytes,
+      agreed: uploadAgree.checked,
+    });
+    uploadStatus.textContent = describeUpload(r);
+    uploadGo.disabled = false;
+  });
 
   /** @type {ScoredRow[]} */
   let rows = [];
@@ -88,6 +116,9 @@ export function setupImport(deps) {
 
   /** @param {ArrayBuffer} bytes */
   function start(bytes) {
+    lastBytes = bytes.slice(0);
+    uploadStatus.textContent = "";
+    uploadAgree.checked = false;
     worker?.terminate();
     worker = new Worker(new URL("../import-worker.js", import.meta.url), { type: "module" });
     rows = [];
@@ -125,6 +156,8 @@ export function setupImport(deps) {
         stats.parseMs = m.parseMs;
         stats.rows = m.rows;
         stats.accepted = m.accepted;
+        lastRows = m.rows;
+        showConsent();
         stats.rejected = m.rejected.length;
         rejected = m.rejected;
         showReport(m);

@@ -4,7 +4,9 @@ use super::{bar, emit};
 use crate::http::{error_line, Client};
 use crate::input::{ad_text, load_nonempty};
 use crate::models::{niche_model, prelaunch_model, NICHE_MODEL_NAME, PRELAUNCH_MODEL_NAME};
+use crosslearn::benchmarks::Benchmarks;
 use crosslearn::model::{encode_creative, CreativeAttributes, NichePriors, NoPriors};
+use crosslearn::network::AdNetwork;
 use crosslearn::niche::Niche;
 use crosslearn::wisdom::{NicheWisdom, WisdomBook};
 use std::path::Path;
@@ -116,6 +118,8 @@ pub fn score(file: &Path, out: Option<&Path>, wisdom: Option<&str>) -> Result<()
         "predicted_ctr_low",
         "predicted_ctr_high",
         "niche_prior_ctr",
+        "network",
+        "benchmark",
         "headline",
         "body",
     ];
@@ -136,6 +140,16 @@ pub fn score(file: &Path, out: Option<&Path>, wisdom: Option<&str>) -> Result<()
             .score(&row)
             .map_err(|e| format!("{}: record {}: {e}", l.path, r.record_id))?;
         let [lo, hi] = wilson(r.clicks, r.impressions);
+        // The network's own normalizer row, or an explicit "none" (never the class's row).
+        let network = r
+            .network
+            .or_else(|| AdNetwork::of_class(r.platform))
+            .unwrap_or(AdNetwork::Meta);
+        let benchmark = if Benchmarks::seed().get_network(network).is_some() {
+            "own"
+        } else {
+            "none"
+        };
         let f = |x: f64| format!("{x:.6}");
         w.write_record([
             r.record_id.clone(),
@@ -162,6 +176,8 @@ pub fn score(file: &Path, out: Option<&Path>, wisdom: Option<&str>) -> Result<()
             f(s.low),
             f(s.high),
             prior.map(f).unwrap_or_default(),
+            network.as_str().to_string(),
+            benchmark.to_string(),
             r.headline.clone(),
             r.body.clone(),
         ])

@@ -628,6 +628,8 @@ pub fn generate_network_v2(
                     campaign_id: Some(format!("{}-{}", account.account_id, platform.as_str())),
                     source: RecordSource::Simulated,
                     platform,
+                    network: None,
+                    currency: None,
                     date_start: None,
                     date_end: None,
                     niche: Some(niche),

@@ -295,6 +295,17 @@ pub fn generate(table: &[Route]) -> (Value, Vec<String>) {
                 "required": required,
                 "content": {"application/json": {"schema": schema(&mut requests)}}
             });
+            if op.accepts_csv {
+                operation["requestBody"]["content"]["text/csv"] = json!({
+                    "schema": {
+                        "type": "string",
+                        "description": "A CSV export in any format the core imports (Facebook, \
+                            TikTok, KAG, Microsoft Advertising, X, LinkedIn, the generic record \
+                            CSV; docs/data-layer.md), at most 500 data rows and 1 MiB (413 \
+                            too_large). Rejected rows are answered with their line."
+                    }
+                });
+            }
         }
         let item = paths
             .entry(path)

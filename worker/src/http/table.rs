@@ -131,6 +131,8 @@ pub struct Route {
     pub needs_redis: bool,
     /// The request body.
     pub body: Body,
+    /// The body may also be a CSV export (`Content-Type: text/csv`), read by the core's importer.
+    pub accepts_csv: bool,
     /// Status of a successful answer.
     pub status: u16,
     /// The successful answer.
@@ -162,6 +164,7 @@ impl Route {
             reads_releases: false,
             needs_redis: false,
             body: Body::None,
+            accepts_csv: false,
             status: 200,
             answer: Answer::Json(schema::<serde_json::Value>),
             query: &[],
@@ -187,6 +190,14 @@ impl Route {
     /// `DELETE`.
     pub const fn delete(path: &'static str, summary: &'static str, handler: Handler) -> Route {
         Route::new(Method::Delete, path, summary, handler)
+    }
+
+    /// The body may also be `text/csv` (a CSV export in any format the core imports).
+    pub const fn accepts_csv(self) -> Route {
+        Route {
+            accepts_csv: true,
+            ..self
+        }
     }
 
     /// Who may call it. An account or operator route is limited per account

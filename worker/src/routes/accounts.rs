@@ -32,14 +32,15 @@ pub async fn create(mut req: Request, ctx: RouteContext<()>) -> worker::Result<R
     private_json(result, 201)
 }
 
-/// `POST /api/accounts/{id}/records`: batch ingest.
+/// `POST /api/accounts/{id}/records`: batch ingest, as JSON (`{"records": [...]}`) or, with
+/// `Content-Type: text/csv`, as a CSV export in any format the core imports.
 pub async fn ingest(mut req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
     let result = async {
         let (store, caller) = connect(&req, &ctx).await?;
         let id = account_param(&ctx, "id")?;
+        let csv = is_csv(req.headers().get("content-type").ok().flatten().as_deref());
         let body = read_body(&mut req).await?;
         let owner = owned(&store, &caller, &id).await?;
-        let request = parse(&body)?;
         let link = bindings::redis_link(&ctx.env);
         let ports = Ports {
             store: &store,
@@ -53,10 +54,23 @@ pub async fn ingest(mut req: Request, ctx: RouteContext<()>) -> worker::Result<R
             console_error!("{e}; using the default record cap");
             service::DEFAULT_MAX_RECORDS
         });
+        if csv {
+            return service::ingest_csv(&ports, &owner, &body, &now(), cap).await;
+        }
+        let request = parse(&body)?;
         service::ingest(&ports, &owner, request, &now(), cap).await
     }
     .await;
     changed(result)
+}
+
+/// Whether a `Content-Type` names CSV (`text/csv`, with or without parameters).
+fn is_csv(content_type: Option<&str>) -> bool {
+    content_type.is_some_and(|t| {
+        t.split(';')
+            .next()
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("text/csv"))
+    })
 }
 
 /// `PUT /api/accounts/{id}/consent`.

@@ -116,10 +116,11 @@ pub const ROUTES: &[Route] = &[
         .auth(Auth::Account)
         .writes_d1()
         .answers::<Erasure>(),
-    Route::post(ACCOUNT_RECORDS, "Ingest up to 500 records (idempotent by record id; at most MAX_RECORDS_PER_ACCOUNT stored per account)", handler!(accounts::ingest))
+    Route::post(ACCOUNT_RECORDS, "Ingest up to 500 records as JSON or a CSV export (idempotent by record id; at most MAX_RECORDS_PER_ACCOUNT stored per account)", handler!(accounts::ingest))
         .auth(Auth::Account)
         .writes_d1()
         .body::<IngestRequest>()
+        .accepts_csv()
         .answers::<IngestReport>(),
     Route::put(ACCOUNT_CONSENT, "Opt in to or out of cross-learning", handler!(accounts::consent))
         .auth(Auth::Account)

@@ -26,6 +26,17 @@ use serde_json::Value;
 /// whole with 422 `too_many`). With the 1 MiB body cap this leaves ~2 KiB per record.
 pub const MAX_BATCH_RECORDS: usize = 500;
 
+/// Most data rows in one CSV upload (`Content-Type: text/csv`); more is refused whole with 413
+/// `too_large` before anything is stored. Derived from D1's limits
+/// (https://developers.cloudflare.com/d1/platform/limits/): every row becomes one `INSERT` of 6
+/// bound parameters (under the 100 per statement), and the statements of one upload run in one
+/// batch, each counting against the 1,000 queries per Worker invocation (Workers Paid); the
+/// ingest's own lookups (token, account, record count, outbox) take a handful more, so 500
+/// rows leaves half the budget free. The same number bounds a JSON batch
+/// ([`MAX_BATCH_RECORDS`]). The body is capped at 1 MiB like every body
+/// ([`crate::http::body::MAX_BODY_BYTES`]).
+pub const MAX_CSV_ROWS: usize = MAX_BATCH_RECORDS;
+
 /// The var with the per-account storage cap (records).
 pub const MAX_RECORDS_VAR: &str = "MAX_RECORDS_PER_ACCOUNT";
 
@@ -223,8 +234,11 @@ pub enum IngestStatus {
 /// One record's outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct IngestResult {
-    /// Position in the batch (0-based).
+    /// Position in the batch (0-based; for a CSV upload, the data row's position).
     pub index: usize,
+    /// For a CSV upload: the 1-based line of the row in the file (absent for JSON).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
     /// The record's id, when it had one.
     pub record_id: Option<String>,
     /// The outcome.
@@ -266,6 +280,93 @@ pub async fn ingest<S: Accounts + Records, O: Outbox, L: AggregatesLink>(
     .await
 }
 
+/// `POST /api/accounts/{id}/records` with `Content-Type: text/csv`: the body is a CSV export in
+/// any format the core imports ([`crosslearn::import::import_csv`]: Facebook, TikTok, KAG,
+/// Microsoft Advertising, X, LinkedIn, the generic record CSV), stored like a JSON batch
+/// (idempotent by the importer's content-derived record ids, the per-account cap applies).
+/// Rows the importer rejects are answered with their line numbers. An export's records belong
+/// to the account in the path (the platform's own account column names the ad account there,
+/// not this service's); a generic CSV row naming another `account_id` is rejected, as in JSON.
+/// More than [`MAX_CSV_ROWS`] data rows is 413 `too_large`; an unrecognised header is 422.
+pub async fn ingest_csv<S: Accounts + Records, O: Outbox, L: AggregatesLink>(
+    ports: &Ports<'_, S, O, L>,
+    owner: &Owned,
+    csv: &[u8],
+    now: &str,
+    max_records: u64,
+) -> Result<Changed<IngestReport>, ApiError> {
+    let batch = csv_batch(owner.id(), csv)?;
+    sync::change(ports, owner.id(), async || {
+        store_batch(ports.store, owner.id(), batch.clone(), now, max_records).await
+    })
+    .await
+}
+
+/// A validated batch: its size, the accepted records and the rejections, by batch index.
+#[derive(Debug, Clone)]
+struct Batch {
+    received: usize,
+    accepted: Vec<(usize, CreativeRecord)>,
+    rejected: Vec<RejectedRecord>,
+}
+
+/// Import a CSV body into a batch for `account_id` ([`ingest_csv`]).
+fn csv_batch(account_id: &str, csv: &[u8]) -> Result<Batch, ApiError> {
+    let report = crosslearn::import::import_csv(csv)?;
+    if report.rows > MAX_CSV_ROWS {
+        return Err(ApiError::TooManyRows {
+            rows: report.rows,
+            limit: MAX_CSV_ROWS,
+        });
+    }
+    let generic = report.format == crosslearn::import::ImportFormat::Generic;
+    // Batch indexes are data-row positions: the importer's `index` for rejections; accepted
+    // records fill the positions no rejection took, in file order.
+    let rejected_at: std::collections::HashSet<usize> =
+        report.rejected.iter().map(|r| r.index).collect();
+    let mut next = (0..report.rows).filter(|i| !rejected_at.contains(i));
+    let mut batch = Batch {
+        received: report.rows,
+        accepted: Vec::new(),
+        rejected: report.rejected,
+    };
+    for mut record in report.accepted {
+        let index = next.next().ok_or(ApiError::Internal)?;
+        if !generic {
+            record.account_id = account_id.to_string();
+        }
+        batch.accepted.push((index, record));
+    }
+    Ok(own_account(account_id, batch))
+}
+
+/// Move accepted records of another account to the rejections.
+fn own_account(account_id: &str, batch: Batch) -> Batch {
+    let mut out = Batch {
+        received: batch.received,
+        accepted: Vec::new(),
+        rejected: batch.rejected,
+    };
+    for (index, record) in batch.accepted {
+        if record.account_id == account_id {
+            out.accepted.push((index, record));
+        } else {
+            out.rejected.push(RejectedRecord {
+                index,
+                line: None,
+                record_id: Some(record.record_id.clone()),
+                issues: vec![RecordIssue::new(
+                    ErrorCode::InvalidValue,
+                    "account_id",
+                    record.account_id.as_str(),
+                    "a record may only be ingested into its own account (the one in the path)",
+                )],
+            });
+        }
+    }
+    out
+}
+
 /// The write of [`ingest`].
 async fn store_records<S: Records>(
     store: &S,
@@ -298,28 +399,35 @@ async fn store_records<S: Records>(
         .collect();
     let report = validate_json_values(values, RecordSource::User);
     // Per batch index: the accepted record, or why it was rejected.
-    let mut rejected: Vec<RejectedRecord> = report.rejected;
-    let mut accepted: Vec<(usize, CreativeRecord)> = Vec::new();
-    let rejected_at: std::collections::HashSet<usize> = rejected.iter().map(|r| r.index).collect();
+    let rejected_at: std::collections::HashSet<usize> =
+        report.rejected.iter().map(|r| r.index).collect();
     let mut next = (0..received).filter(|i| !rejected_at.contains(i));
+    let mut batch = Batch {
+        received,
+        accepted: Vec::new(),
+        rejected: report.rejected,
+    };
     for record in report.accepted {
         let index = next.next().ok_or(ApiError::Internal)?;
-        if record.account_id == account_id {
-            accepted.push((index, record));
-        } else {
-            rejected.push(RejectedRecord {
-                index,
-                line: None,
-                record_id: Some(record.record_id.clone()),
-                issues: vec![RecordIssue::new(
-                    ErrorCode::InvalidValue,
-                    "account_id",
-                    record.account_id.as_str(),
-                    "a record may only be ingested into its own account (the one in the path)",
-                )],
-            });
-        }
+        batch.accepted.push((index, record));
     }
+    let batch = own_account(account_id, batch);
+    store_batch(store, account_id, batch, now, max_records).await
+}
+
+/// Store a validated batch (idempotent by record id, within the account's cap) and report it.
+async fn store_batch<S: Records>(
+    store: &S,
+    account_id: &str,
+    batch: Batch,
+    now: &str,
+    max_records: u64,
+) -> Result<IngestReport, ApiError> {
+    let Batch {
+        received,
+        accepted,
+        rejected,
+    } = batch;
     let records: Vec<CreativeRecord> = accepted.iter().map(|(_, r)| r.clone()).collect();
     if !records.is_empty() {
         let stored = store.record_count(account_id).await.map_err(internal)?;
@@ -345,6 +453,7 @@ async fn store_records<S: Records>(
         .zip(fresh)
         .map(|((index, r), new)| IngestResult {
             index,
+            line: None,
             record_id: Some(r.record_id),
             status: if new {
                 IngestStatus::Stored
@@ -355,6 +464,7 @@ async fn store_records<S: Records>(
         })
         .chain(rejected.into_iter().map(|r| IngestResult {
             index: r.index,
+            line: r.line,
             record_id: r.record_id,
             status: IngestStatus::Rejected,
             issues: r.issues,
@@ -1133,5 +1243,79 @@ mod tests {
         assert_eq!(iso_utc(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(iso_utc(1_767_323_045_006), "2026-01-02T03:04:05.006Z");
         assert_eq!(iso_utc(951_782_400_000 - 1), "2000-02-28T23:59:59.999Z");
+    }
+
+    /// CSV uploads go through the core's importer and the same store as JSON batches.
+    #[test]
+    fn csv_uploads_are_idempotent_report_lines_and_respect_the_limits() {
+        let (store, a, _) = setup();
+        let ca = caller(&store, &a).unwrap();
+        let (outbox, link) = (
+            crate::testing::MemoryOutbox::new(),
+            crate::testing::MemoryLink::off(),
+        );
+        let ports = Ports {
+            store: &store,
+            outbox: &outbox,
+            link: &link,
+        };
+        let upload = |csv: &[u8], cap: u64| {
+            let owner = run(owned(&store, &ca, "a")).unwrap();
+            run(super::ingest_csv(&ports, &owner, csv, NOW, cap)).map(|c| c.value)
+        };
+        let bing: &[u8] = include_bytes!("../../../tests/data/imports/bing_ad_performance_us.csv");
+        let r = upload(bing, 100).unwrap();
+        assert_eq!((r.received, r.stored, r.rejected), (5, 5, 0));
+        let stored = run(store.records("a")).unwrap();
+        assert!(
+            stored.iter().all(|x| x.account_id == "a"),
+            "the path's account"
+        );
+        assert!(stored
+            .iter()
+            .all(|x| x.network == Some(crosslearn::network::AdNetwork::MicrosoftAds)));
+        // The same export again, with its data rows in another order: nothing stored twice.
+        let text = std::str::from_utf8(bing).unwrap();
+        let lines: Vec<&str> = text.split("\r\n").collect();
+        let mut shuffled: Vec<&str> = lines[..11].to_vec();
+        shuffled.extend([lines[14], lines[12], lines[15], lines[11], lines[13]]);
+        shuffled.extend(&lines[16..]);
+        let again = upload(shuffled.join("\r\n").as_bytes(), 100).unwrap();
+        assert_eq!((again.stored, again.already_stored), (0, 5));
+        assert_eq!(run(store.record_count("a")).unwrap(), 5);
+        // A bad row is answered with its line; the others are stored.
+        let csv = "record_id,account_id,platform,impressions,clicks,spend\n\
+                   g1,a,bing,100,2,1.5\n\
+                   g2,a,meta,100,200,1.5\n\
+                   g3,someone-else,meta,100,2,1.5\n";
+        let r = upload(csv.as_bytes(), 100).unwrap();
+        assert_eq!((r.received, r.stored, r.rejected), (3, 1, 2));
+        let bad = &r.results[1];
+        assert_eq!(
+            (bad.index, bad.line, bad.status),
+            (1, Some(3), IngestStatus::Rejected)
+        );
+        assert_eq!(bad.issues[0].field, "clicks");
+        assert_eq!(r.results[2].issues[0].field, "account_id");
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["results"][1]["line"], 3);
+        assert!(json["results"][0].get("line").is_none());
+        // Over the row limit: 413, nothing stored.
+        let mut big = String::from("record_id,account_id,platform,impressions,clicks,spend\n");
+        for i in 0..=MAX_CSV_ROWS {
+            big.push_str(&format!("big{i},a,meta,10,1,1\n"));
+        }
+        let e = upload(big.as_bytes(), 10_000).unwrap_err();
+        assert_eq!((e.status(), e.code()), (413, "too_large"));
+        assert!(e.body().error.message.contains("501 data rows"));
+        assert_eq!(run(store.record_count("a")).unwrap(), 6);
+        // The per-account cap applies to CSV too.
+        let x: &[u8] = include_bytes!("../../../tests/data/imports/x_ads_manager_export.csv");
+        let e = upload(x, 8).unwrap_err();
+        assert_eq!((e.status(), e.code()), (422, "record_cap_exceeded"));
+        // Not a known format: 422 naming the formats.
+        let e = upload(b"a,b\n1,2\n", 100).unwrap_err();
+        assert_eq!((e.status(), e.code()), (422, "unsupported"));
+        assert!(e.body().error.message.contains("Microsoft Advertising"));
     }
 }
