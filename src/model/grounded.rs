@@ -5,7 +5,7 @@
 //! **Model.** For a creative `i` of account `a` on platform `p` in niche `n`,
 //!
 //! ```text
-//! clicks_i ~ Binomial(impressions_i, σ(η_i + e_i)),   e_i ~ N(0, σ_c²)       (creative effect)
+//! clicks_i ~ Binomial(impressions_i, σ(η_i + e_i)),   e_i ~ σ_c · t_5          (creative effect)
 //! η_i = μ_p + δ_{p,n} + u_a + Σ_k β_k x_ik                                   (x: hook, CTA, format, visual tags)
 //! δ_{p,n} ~ N(0, σ_n²),  u_a ~ N(0, σ_a²),  β_k ~ N(m_k, s_k²),  μ_p ~ N(logit 1 %, 3²)
 //! ```
@@ -20,20 +20,22 @@
 //! creative effect integrated out approximately: each creative's binomial likelihood is scaled
 //! by `s_i = 1/(1 + n_i p_i (1 − p_i) σ_c²)` (a creative with a million impressions still carries
 //! one draw of `e_i`). `σ_c` is re-estimated per account by maximum marginal likelihood on a grid
-//! (0-2 by 0.025; the logit-normal binomial likelihood of the account's creatives with at least
+//! (0-2 by 0.05; the logit-t binomial likelihood of the account's creatives with at least
 //! [`GroundedConfig::min_impressions`], plus the pooled likelihood with the weight of 10
 //! creatives), and `σ_a²` by the empirical-Bayes update
 //! `mean(u_a² + var u_a)` floored at [`GroundedConfig::account_sd_floor`]; four rounds. Parameter
 //! sds are the square roots of the diagonal of the inverse Hessian. Every `exp`/`ln` is `libm`, so
 //! the fit is bit-for-bit identical on every platform and in wasm.
 //!
-//! **Prediction** ([`GroundedModel::predict`]): the logit `η` and its sd
-//! `√(var η + σ_c² + σ_a²)` for a new account (`σ_a²` is dropped for a known or personalised
-//! account); the CTR shown is the predictive median `σ(η)` (the typical creative, the centre of
-//! its interval; on the real exports it is better calibrated and has lower log loss than the
-//! mean, docs/ctr.md), the predictive mean `E[σ(η + Z·sd)]` (Gauss-Hermite) is `mean`, the 95 %
-//! interval `σ(η ± 1.96 sd)`. [`click_interval`] gives the 95 % interval of a creative's clicks given its
-//! impressions (a logit-normal mixture of binomials).
+//! **Prediction** ([`GroundedModel::predict`]): the logit is `η + N(0, var η + σ_a²) + σ_c·t_df`
+//! (`var η` from the covariance; `σ_a²` only for a new account, dropped for a known or personalised
+//! one; `t_df` as an equal-weight 6-point scale mixture of normals, `GroundedConfig::creative_df`,
+//! default 5: the real exports' creative spread is heavy-tailed). The CTR shown is the predictive
+//! median `σ(η)` (the typical creative, the centre of its interval; on the real exports better
+//! calibrated and with lower log loss than the mean, docs/ctr.md); the predictive mean (24-point
+//! Gauss-Hermite per component) is `mean`; the 95 % interval is `σ` of the mixture's 2.5 % and
+//! 97.5 % quantiles. [`click_interval`] gives the 95 % interval of a creative's clicks given its
+//! impressions (the same mixture over binomials).
 //!
 //! **Personalisation** ([`personalise`], a pure function): an account's own records give the
 //! posterior of its intercept `u ~ N(0, σ_a²)` and of deviations `d_k ~ N(0, deviation_sd²)` of
@@ -54,9 +56,6 @@ use std::collections::BTreeMap;
 
 /// Version tag of the model file format.
 pub const GROUNDED_VERSION: &str = "ctr-grounded-v1";
-
-/// `z` of a central 95 % interval.
-const Z95: f64 = 1.959_963_984_540_054;
 
 /// Platforms with an intercept (in this order).
 const PLATFORMS: [Platform; 3] = [Platform::Meta, Platform::Tiktok, Platform::GoogleAds];
@@ -279,6 +278,10 @@ pub struct GroundedConfig {
     pub min_impressions: u64,
     /// Alternating rounds of (fit, variance update).
     pub rounds: usize,
+    /// Degrees of freedom of the Student-t creative effect (`0`: normal). Default 5: the real
+    /// exports' creative spread is heavy-tailed (Meta sd / robust sd 1.6, Kaggle excess kurtosis
+    /// 4.0, `data/sim-v2-prior.json` notes).
+    pub creative_df: f64,
 }
 
 impl Default for GroundedConfig {
@@ -291,6 +294,7 @@ impl Default for GroundedConfig {
             deviation_sd: 0.1,
             min_impressions: 100,
             rounds: 4,
+            creative_df: 5.0,
         }
     }
 }
@@ -312,6 +316,16 @@ impl GroundedConfig {
                     format!("must be a finite sd > 0, got {v}"),
                 ));
             }
+        }
+        if !(self.creative_df == 0.0 || (self.creative_df.is_finite() && self.creative_df >= 2.5)) {
+            return Err(Error::field(
+                ErrorCode::InvalidValue,
+                "creative_df",
+                format!(
+                    "must be 0 (normal) or a finite df >= 2.5, got {}",
+                    self.creative_df
+                ),
+            ));
         }
         if self.rounds == 0 {
             return Err(Error::field(
@@ -484,8 +498,23 @@ pub struct GroundedPrediction {
     pub high: f64,
     /// Linear predictor (logit).
     pub eta: f64,
-    /// Predictive sd of the creative's logit CTR.
+    /// The normal part of the predictive sd of the creative's logit CTR (parameters, and the
+    /// between-account sd for a new account).
     pub sd: f64,
+    /// Scale of the creative effect (Student-t with `creative_df`, normal when 0).
+    pub creative_sd: f64,
+    /// Degrees of freedom of the creative effect (0: normal).
+    pub creative_df: f64,
+}
+
+impl GroundedPrediction {
+    /// The sds of the normal components of the predictive logit distribution (equal weights).
+    fn components(&self) -> Vec<f64> {
+        scale_points(self.creative_df)
+            .iter()
+            .map(|m| (self.sd * self.sd + (self.creative_sd * m).powi(2)).sqrt())
+            .collect()
+    }
 }
 
 /// Whose creative is predicted.
@@ -609,7 +638,8 @@ impl GroundedModel {
         self.platforms.len() + self.cells.len() + self.effects.len() + self.accounts.len()
     }
 
-    /// The logit, its parameter variance, and the random-effect variance to add.
+    /// The logit, its normal variance (parameters, between-account), and the creative-effect
+    /// scale² to add.
     fn linear(&self, a: &CreativeAttributes, who: Audience<'_>) -> Result<(f64, f64, f64)> {
         a.validate()?;
         let mut cols = Vec::with_capacity(8);
@@ -690,7 +720,7 @@ impl GroundedModel {
                     .map(|(i, j)| p.covariance.get(i * pd + j).copied().unwrap_or(0.0))
                     .sum::<f64>();
             }
-            (None, None) => random += self.account_sd * self.account_sd,
+            (None, None) => var += self.account_sd * self.account_sd,
         }
         Ok((eta, var.max(0.0), random))
     }
@@ -702,21 +732,49 @@ impl GroundedModel {
         who: Audience<'_>,
     ) -> Result<GroundedPrediction> {
         let (eta, var, random) = self.linear(a, who)?;
-        let sd = (var + random).sqrt();
-        let nodes = gauss_hermite(24);
-        let mean = nodes
-            .iter()
-            .map(|&(x, w)| w * sig(eta + std::f64::consts::SQRT_2 * sd * x))
-            .sum::<f64>()
-            / std::f64::consts::PI.sqrt();
-        Ok(GroundedPrediction {
+        let mut p = GroundedPrediction {
             ctr: sig(eta),
-            mean,
-            low: sig(eta - Z95 * sd),
-            high: sig(eta + Z95 * sd),
+            mean: 0.0,
+            low: 0.0,
+            high: 0.0,
             eta,
-            sd,
-        })
+            sd: var.sqrt(),
+            creative_sd: random.sqrt(),
+            creative_df: self.config.creative_df,
+        };
+        let comps = p.components();
+        let nodes = gauss_hermite(24);
+        p.mean = comps
+            .iter()
+            .map(|sd| {
+                nodes
+                    .iter()
+                    .map(|&(x, w)| w * sig(eta + std::f64::consts::SQRT_2 * sd * x))
+                    .sum::<f64>()
+            })
+            .sum::<f64>()
+            / (std::f64::consts::PI.sqrt() * comps.len() as f64);
+        // The 2.5 % quantile of the symmetric normal mixture, by bisection.
+        let cdf = |x: f64| {
+            comps
+                .iter()
+                .map(|sd| 0.5 * libm::erfc(-x / (sd * std::f64::consts::SQRT_2)))
+                .sum::<f64>()
+                / comps.len() as f64
+        };
+        let (mut lo, mut hi) = (-20.0 * comps.iter().fold(1e-9f64, |m, s| m.max(*s)), 0.0);
+        for _ in 0..100 {
+            let mid = 0.5 * (lo + hi);
+            if cdf(mid) < 0.025 {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        let q = 0.5 * (lo + hi);
+        p.low = sig(eta + q);
+        p.high = sig(eta - q);
+        Ok(p)
     }
 
     /// Predict one creative of a new account (or of the personalised account).
@@ -765,14 +823,100 @@ fn binom_cdf(k: i64, n: u64, p: f64) -> f64 {
     s.min(1.0)
 }
 
-/// `P(clicks <= k)` for a creative with logit CTR `~ N(eta, sd²)` and `impressions` trials.
-pub fn click_cdf(eta: f64, sd: f64, impressions: u64, k: i64) -> f64 {
+/// `P(clicks <= k)` for a creative predicted as `pred` with `impressions` trials (its logit CTR
+/// a normal mixture, see [`GroundedPrediction`]).
+pub fn click_cdf(pred: &GroundedPrediction, impressions: u64, k: i64) -> f64 {
     let nodes = gauss_hermite(24);
-    nodes
+    let comps = pred.components();
+    comps
         .iter()
-        .map(|&(x, w)| w * binom_cdf(k, impressions, sig(eta + std::f64::consts::SQRT_2 * sd * x)))
+        .map(|sd| {
+            nodes
+                .iter()
+                .map(|&(x, w)| {
+                    w * binom_cdf(
+                        k,
+                        impressions,
+                        sig(pred.eta + std::f64::consts::SQRT_2 * sd * x),
+                    )
+                })
+                .sum::<f64>()
+        })
         .sum::<f64>()
-        / std::f64::consts::PI.sqrt()
+        / (std::f64::consts::PI.sqrt() * comps.len() as f64)
+}
+
+/// Number of scale points of the Student-t creative effect.
+const T_POINTS: usize = 6;
+
+/// Regularised lower incomplete gamma `P(a, x)` (series / continued fraction, as in Numerical
+/// Recipes' `gammp`).
+fn gamma_p(a: f64, x: f64) -> f64 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    let gln = libm::lgamma(a);
+    if x < a + 1.0 {
+        let (mut ap, mut sum) = (a, 1.0 / a);
+        let mut del = sum;
+        for _ in 0..500 {
+            ap += 1.0;
+            del *= x / ap;
+            sum += del;
+            if del.abs() < sum.abs() * 1e-15 {
+                break;
+            }
+        }
+        sum * libm::exp(-x + a * libm::log(x) - gln)
+    } else {
+        let (mut b, mut c) = (x + 1.0 - a, 1.0 / 1e-300);
+        let mut d = 1.0 / b;
+        let mut h = d;
+        for i in 1..500 {
+            let an = -(i as f64) * (i as f64 - a);
+            b += 2.0;
+            d = an * d + b;
+            if d.abs() < 1e-300 {
+                d = 1e-300;
+            }
+            c = b + an / c;
+            if c.abs() < 1e-300 {
+                c = 1e-300;
+            }
+            d = 1.0 / d;
+            let del = d * c;
+            h *= del;
+            if (del - 1.0).abs() < 1e-15 {
+                break;
+            }
+        }
+        1.0 - libm::exp(-x + a * libm::log(x) - gln) * h
+    }
+}
+
+/// Multipliers `1/√W_k` of a Student-t(`df`) as an equal-weight scale mixture of normals,
+/// `W ~ Gamma(df/2, rate df/2)` at the quantiles `(k + ½)/6`; `[1]` for `df = 0` (normal).
+fn scale_points(df: f64) -> Vec<f64> {
+    if df <= 0.0 {
+        return vec![1.0];
+    }
+    let a = df / 2.0;
+    (0..T_POINTS)
+        .map(|k| {
+            let target = (k as f64 + 0.5) / T_POINTS as f64;
+            // Quantile of Gamma(a, rate a) = quantile of Gamma(a, 1) / a, by bisection.
+            let (mut lo, mut hi) = (0.0, 100.0 + 20.0 * a);
+            for _ in 0..200 {
+                let mid = 0.5 * (lo + hi);
+                if gamma_p(a, mid) < target {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            1.0 / (0.5 * (lo + hi) / a).sqrt()
+        })
+        .collect()
 }
 
 /// The central 95 % predictive interval `[low, high]` of a creative's clicks given its
@@ -782,7 +926,7 @@ pub fn click_interval(pred: &GroundedPrediction, impressions: u64) -> (u64, u64)
         let (mut lo, mut hi) = (0u64, impressions);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            if click_cdf(pred.eta, pred.sd, impressions, mid as i64) >= target {
+            if click_cdf(pred, impressions, mid as i64) >= target {
                 hi = mid;
             } else {
                 lo = mid + 1;
@@ -796,8 +940,7 @@ pub fn click_interval(pred: &GroundedPrediction, impressions: u64) -> (u64, u64)
 /// Whether `clicks` lies in the central 95 % predictive interval (without computing it).
 pub fn click_covered(pred: &GroundedPrediction, impressions: u64, clicks: u64) -> bool {
     let k = clicks as i64;
-    click_cdf(pred.eta, pred.sd, impressions, k) >= 0.025
-        && click_cdf(pred.eta, pred.sd, impressions, k - 1) < 0.975
+    click_cdf(pred, impressions, k) >= 0.025 && click_cdf(pred, impressions, k - 1) < 0.975
 }
 
 /// Penalised, over-dispersion-weighted binomial MAP by Newton's method. Rows are sparse
@@ -885,16 +1028,19 @@ fn objective(pb: &Problem<'_>, weights: &[f64], theta: &[f64]) -> f64 {
 }
 
 /// Grid of creative sds searched by [`creative_loglik`].
-const SD_GRID: usize = 81;
-const SD_STEP: f64 = 0.025;
+const SD_GRID: usize = 41;
+const SD_STEP: f64 = 0.05;
 
 /// Marginal log likelihood (up to a constant per creative) of each sd on the grid
-/// `0, 0.025, ..., 2`: `Σ_i ln E_z[p_i(z)^c (1 − p_i(z))^(n−c)]`, `p_i(z) = σ(η_i + sd·z)`,
-/// 24-point Gauss-Hermite. Creatives under `min_impressions` are left out.
-fn creative_loglik(obs: &[&CreativeObs], eta: &[f64], min_impressions: u64) -> Vec<f64> {
-    let nodes = gauss_hermite(24);
+/// `0, 0.05, ..., 2`: `Σ_i ln E_z[p_i(z)^c (1 − p_i(z))^(n−c)]`, `p_i(z) = σ(η_i + sd·z)`,
+/// `z` Student-t(`df`) as a 6-point scale mixture of normals (normal for `df = 0`), each by
+/// 16-point Gauss-Hermite. Creatives under `min_impressions` are left out.
+fn creative_loglik(obs: &[&CreativeObs], eta: &[f64], min_impressions: u64, df: f64) -> Vec<f64> {
+    let nodes = gauss_hermite(16);
+    let mult = scale_points(df);
+    let lw = -libm::log(mult.len() as f64);
     let mut ll = vec![0.0; SD_GRID];
-    let mut terms = vec![0.0; nodes.len()];
+    let mut terms = vec![0.0; nodes.len() * mult.len()];
     for (o, &e) in obs.iter().zip(eta) {
         if o.impressions < min_impressions.max(1) {
             continue;
@@ -903,12 +1049,13 @@ fn creative_loglik(obs: &[&CreativeObs], eta: &[f64], min_impressions: u64) -> V
         for (g, l) in ll.iter_mut().enumerate() {
             let sd = g as f64 * SD_STEP;
             let mut mx = f64::NEG_INFINITY;
-            for (t, &(x, w)) in terms.iter_mut().zip(&nodes) {
-                let z = e + std::f64::consts::SQRT_2 * sd * x;
+            let pairs = mult.iter().flat_map(|m| nodes.iter().map(move |n| (m, n)));
+            for (t, (m, &(x, w))) in terms.iter_mut().zip(pairs) {
+                let z = e + std::f64::consts::SQRT_2 * sd * m * x;
                 // ln σ(z) = −softplus(−z), ln(1 − σ(z)) = −softplus(z).
                 let lp = -softplus(-z);
                 let lq = -softplus(z);
-                *t = libm::log(w) + c * lp + (n - c) * lq;
+                *t = lw + libm::log(w) + c * lp + (n - c) * lq;
                 mx = mx.max(*t);
             }
             *l += mx + libm::log(terms.iter().map(|t| libm::exp(t - mx)).sum::<f64>());
@@ -1081,7 +1228,10 @@ pub fn fit_grounded(
                 .iter()
                 .filter(|o| o.impressions >= cfg.min_impressions.max(1))
                 .count() as f64;
-            per.push((creative_loglik(&o, &e, cfg.min_impressions), n));
+            per.push((
+                creative_loglik(&o, &e, cfg.min_impressions, cfg.creative_df),
+                n,
+            ));
         }
         let pooled: Vec<f64> = (0..SD_GRID)
             .map(|g| per.iter().map(|(l, _)| l[g]).sum())
@@ -1255,7 +1405,12 @@ pub fn personalise(model: &GroundedModel, records: &[CreativeObs]) -> Result<Per
         .zip(&offset)
         .map(|(r, o)| o + r.iter().map(|&j| theta[j]).sum::<f64>())
         .collect();
-    let own = creative_loglik(&usable, &eta, model.config.min_impressions);
+    let own = creative_loglik(
+        &usable,
+        &eta,
+        model.config.min_impressions,
+        model.config.creative_df,
+    );
     let n_own = usable
         .iter()
         .filter(|o| o.impressions >= model.config.min_impressions.max(1))
@@ -1308,6 +1463,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn student_t_scale_points() {
+        // P(1, x) = 1 − e^(−x); P(a, x) through both branches.
+        assert!((gamma_p(1.0, 0.5) - (1.0 - (-0.5f64).exp())).abs() < 1e-12);
+        assert!((gamma_p(1.0, 5.0) - (1.0 - (-5.0f64).exp())).abs() < 1e-12);
+        assert_eq!(scale_points(0.0), vec![1.0]);
+        let t5 = scale_points(5.0);
+        assert_eq!(t5.len(), T_POINTS);
+        // Decreasing in the Gamma quantile, heavier than normal at the top.
+        assert!(t5.windows(2).all(|w| w[0] > w[1]) && t5[0] > 1.5, "{t5:?}");
+        let t1000 = scale_points(1000.0);
+        assert!(t1000.iter().all(|m| (m - 1.0).abs() < 0.1), "{t1000:?}");
+    }
+
+    #[test]
     fn binomial_cdf_matches_small_exact_values() {
         // Binomial(4, 0.5): P(X <= 1) = 5/16.
         assert!((binom_cdf(1, 4, 0.5) - 5.0 / 16.0).abs() < 1e-12);
@@ -1321,6 +1490,8 @@ mod tests {
     #[test]
     fn click_interval_contains_the_mean_and_widens_with_sd() {
         let p = GroundedPrediction {
+            creative_sd: 0.0,
+            creative_df: 0.0,
             ctr: 0.01,
             mean: 0.01,
             low: 0.0,
