@@ -8,15 +8,20 @@
 //!   [`baseline`]: mean and smartcore baselines and the simulator's attribute oracle.
 //! - [`encode`]: the pre-launch and in-flight feature encoders (column layouts documented there).
 //! - [`pipeline`]: campaigns as metric columns → normalize → features → in-flight CTR, in one pass.
+//! - [`grounded`]: the multilevel logistic model fitted to real exports (platform x niche rates,
+//!   account intercepts, attribute priors from a release, creative over-dispersion, predictive
+//!   intervals, on-device personalisation); [`real`]: the real exports as its creatives.
 
 pub mod baseline;
 pub mod ctr;
 pub mod encode;
 pub mod file;
+pub mod grounded;
 mod linalg;
 pub mod logistic;
 pub mod metrics;
 pub mod pipeline;
+pub mod real;
 pub mod train;
 
 pub use encode::{

@@ -1,0 +1,303 @@
+//! The grounded CTR model (`crosslearn::model::grounded`): the shipped file is reproduced bit for
+//! bit from the real exports in `../shared/data`, a small configuration retrains identically,
+//! malformed files and priors are named errors, release priors move the effects, and
+//! personalisation moves the prediction (or leaves it unchanged and says why).
+
+use crosslearn::error::ErrorCode;
+use crosslearn::hash::fnv1a64;
+use crosslearn::model::grounded::{
+    click_covered, click_interval, fit_grounded, personalise, Audience, CreativeObs, EffectFactor,
+    EffectPrior, EffectPriors, GroundedConfig, GroundedModel, Provenance,
+};
+use crosslearn::model::real::{fit_real, real_creatives, REAL_EXPORTS, REPRO_COMMAND};
+use crosslearn::model::CreativeAttributes;
+use crosslearn::niche::{Niche, NicheModel};
+use crosslearn::platform::Platform;
+use crosslearn::record::{AdFormat, CtaStyle, HookType};
+use crosslearn::rng::Rng;
+
+fn shared(name: &str) -> Vec<u8> {
+    let path = format!("{}/../shared/data/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn repo(name: &str) -> Vec<u8> {
+    let path = format!("{}/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn attrs(platform: Platform, hook: HookType, cta: CtaStyle) -> CreativeAttributes {
+    CreativeAttributes::new(platform, hook, cta, AdFormat::Image)
+}
+
+const HOOKS: [HookType; 4] = [
+    HookType::Question,
+    HookType::Offer,
+    HookType::SocialProof,
+    HookType::Other,
+];
+const CTAS: [CtaStyle; 3] = [CtaStyle::ShopNow, CtaStyle::LearnMore, CtaStyle::SignUp];
+
+/// A small synthetic network: 3 accounts x 60 creatives, hook `question` +0.5 log-odds, a
+/// logit-normal creative effect of sd 0.3.
+fn synthetic(seed: u64) -> Vec<CreativeObs> {
+    let mut rng = Rng::new(seed);
+    let mut out = Vec::new();
+    for (a, (platform, base)) in [
+        (Platform::Meta, -4.5),
+        (Platform::Meta, -4.0),
+        (Platform::Tiktok, -5.0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        for i in 0..60 {
+            let hook = HOOKS[i % HOOKS.len()];
+            let cta = CTAS[(i / 4) % CTAS.len()];
+            let mut x = attrs(platform, hook, cta);
+            x.niche = Some(if i % 2 == 0 {
+                Niche::Beauty
+            } else {
+                Niche::Fitness
+            });
+            let lift = if hook == HookType::Question { 0.5 } else { 0.0 };
+            let eta: f64 = base + lift + 0.3 * rng.normal();
+            let p = 1.0 / (1.0 + (-eta).exp());
+            let n = 2_000 + rng.range(0, 20_000);
+            out.push(CreativeObs {
+                account: format!("acc{a}"),
+                attrs: x,
+                impressions: n,
+                clicks: rng.binomial(n, p),
+            });
+        }
+    }
+    out
+}
+
+fn fit_small(obs: &[CreativeObs], priors: &EffectPriors) -> GroundedModel {
+    fit_grounded(
+        obs,
+        priors,
+        &GroundedConfig::default(),
+        Provenance {
+            command: "test".into(),
+            ..Provenance::default()
+        },
+    )
+    .unwrap()
+}
+
+#[test]
+fn shipped_file_is_reproduced_bit_for_bit_from_the_real_exports() {
+    let bytes: Vec<Vec<u8>> = REAL_EXPORTS.iter().map(|f| shared(f)).collect();
+    let files: Vec<(&str, &[u8])> = REAL_EXPORTS
+        .iter()
+        .zip(&bytes)
+        .map(|(n, b)| (*n, b.as_slice()))
+        .collect();
+    let niche = NicheModel::from_bytes(&repo("models/niche-v2.bin")).unwrap();
+    let data = real_creatives(&files, Some(&niche)).unwrap();
+    let m = fit_real(
+        &data,
+        &EffectPriors::none(),
+        &GroundedConfig::default(),
+        REPRO_COMMAND,
+    )
+    .unwrap();
+    let shipped = String::from_utf8(repo("models/ctr-grounded-v1.json")).unwrap();
+    assert!(
+        m.to_json() == shipped,
+        "models/ctr-grounded-v1.json differs from a retrain (a changed copy extractor or niche \
+         model changes the fit); regenerate with: {REPRO_COMMAND}"
+    );
+    let loaded = GroundedModel::from_json(&shipped).unwrap();
+    assert_eq!(loaded, m);
+    // Provenance: every source real, the assumptions stated, the command given.
+    assert_eq!(loaded.provenance.sources.len(), 3);
+    assert!(loaded
+        .provenance
+        .sources
+        .iter()
+        .all(|s| s.real && s.creatives > 0));
+    assert_eq!(loaded.provenance.command, REPRO_COMMAND);
+    assert!(loaded
+        .provenance
+        .assumptions
+        .iter()
+        .any(|a| a.contains("No simulated data")));
+}
+
+#[test]
+fn small_config_retrains_bit_for_bit() {
+    let obs = synthetic(5);
+    let a = fit_small(&obs, &EffectPriors::none()).to_json();
+    let b = fit_small(&obs, &EffectPriors::none()).to_json();
+    assert_eq!(a, b);
+    // Recorded by running this test (x86-64 Linux; every exp/ln in the fit is libm).
+    assert_eq!(
+        format!("{:016x}", fnv1a64(a.as_bytes())),
+        "82f1eaeff5961f0f",
+        "small-config model hash"
+    );
+}
+
+#[test]
+fn recovers_a_planted_effect_and_the_creative_sd() {
+    let m = fit_small(&synthetic(5), &EffectPriors::none());
+    let q = m
+        .effects
+        .iter()
+        .find(|e| e.factor == EffectFactor::Hook && e.value == "question")
+        .unwrap();
+    let o = m
+        .effects
+        .iter()
+        .find(|e| e.factor == EffectFactor::Hook && e.value == "offer")
+        .unwrap();
+    let diff = q.coef.mean - o.coef.mean;
+    assert!((diff - 0.5).abs() < 0.25, "question - offer = {diff}");
+    assert!(
+        (m.creative_sd - 0.3).abs() < 0.12,
+        "creative sd {}",
+        m.creative_sd
+    );
+}
+
+#[test]
+fn malformed_files_are_named_errors() {
+    let m = fit_small(&synthetic(5), &EffectPriors::none());
+    let json = m.to_json();
+    assert_eq!(GroundedModel::from_json(&json).unwrap(), m);
+    let e = GroundedModel::from_json(&json[..json.len() / 2]).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Malformed);
+    assert_eq!(e.field.as_deref(), Some("ctr_grounded_model"));
+    let e =
+        GroundedModel::from_json(&json.replace("ctr-grounded-v1", "ctr-grounded-v0")).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("version"));
+    let mut bad = m.clone();
+    bad.covariance.pop();
+    let e = GroundedModel::from_json(&bad.to_json()).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("covariance"));
+    let mut bad = m.clone();
+    bad.effects[0].value = "no_such_hook".into();
+    let e = GroundedModel::from_json(&bad.to_json()).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("effects[0].value"));
+}
+
+#[test]
+fn release_priors_are_checked_and_pull_the_effects() {
+    let e = EffectPriors::new(
+        Some("3/beauty".into()),
+        vec![EffectPrior {
+            factor: EffectFactor::Hook,
+            value: "question".into(),
+            mean: 0.1,
+            sd: 0.0,
+        }],
+    )
+    .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("effect_priors[0].sd"));
+    let e = EffectPriors::new(
+        None,
+        vec![EffectPrior {
+            factor: EffectFactor::Cta,
+            value: "question".into(),
+            mean: 0.1,
+            sd: 0.1,
+        }],
+    )
+    .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("effect_priors[0].value"));
+    // A tight prior on a value the data says nothing special about dominates its estimate.
+    let priors = EffectPriors::new(
+        Some("3/beauty".into()),
+        vec![EffectPrior {
+            factor: EffectFactor::Cta,
+            value: "sign_up".into(),
+            mean: 0.8,
+            sd: 0.02,
+        }],
+    )
+    .unwrap();
+    let obs = synthetic(5);
+    let wide = fit_small(&obs, &EffectPriors::none());
+    let with = fit_small(&obs, &priors);
+    let su = |m: &GroundedModel| {
+        m.effects
+            .iter()
+            .find(|e| e.factor == EffectFactor::Cta && e.value == "sign_up")
+            .unwrap()
+            .clone()
+    };
+    assert!(su(&wide).coef.mean.abs() < 0.3, "{:?}", su(&wide));
+    assert!((su(&with).coef.mean - 0.8).abs() < 0.05, "{:?}", su(&with));
+    assert!(su(&with).prior_from_release && !su(&wide).prior_from_release);
+    assert_eq!(with.provenance.release_id.as_deref(), Some("3/beauty"));
+}
+
+#[test]
+fn predictions_intervals_and_batches() {
+    let m = fit_small(&synthetic(5), &EffectPriors::none());
+    let mut x = attrs(Platform::Meta, HookType::Question, CtaStyle::ShopNow);
+    x.niche = Some(Niche::Beauty);
+    let new = m.predict(&x).unwrap();
+    let known = m.predict_for(&x, Audience::Account("acc0")).unwrap();
+    assert!(new.low < new.ctr && new.ctr < new.high);
+    // A new account's interval carries between-account variation: wider than a known one's.
+    assert!(new.sd > known.sd, "{} vs {}", new.sd, known.sd);
+    let (lo, hi) = click_interval(&known, 10_000);
+    assert!(lo as f64 <= known.ctr * 1e4 && known.ctr * 1e4 <= hi as f64);
+    assert!(click_covered(&known, 10_000, (lo + hi) / 2));
+    assert!(!click_covered(&known, 10_000, hi * 3 + 10));
+    let mut bad = x.clone();
+    bad.duration_s = Some(-1.0);
+    let e = m.predict_batch(&[x.clone(), bad]).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("creatives[1].duration_s"));
+    assert_eq!(m.predict_batch(&[x.clone(), x]).unwrap().len(), 2);
+}
+
+#[test]
+fn personalisation_moves_the_prediction_or_says_why_not() {
+    let m = fit_small(&synthetic(5), &EffectPriors::none());
+    let x = attrs(Platform::Meta, HookType::Offer, CtaStyle::LearnMore);
+    let before = m.predict(&x).unwrap();
+    // No usable record: unchanged, with the reason.
+    let none = personalise(&m, &[]).unwrap();
+    assert_eq!(none.model, m);
+    assert!(none.unchanged_reason.unwrap().contains("no records"));
+    let zero = CreativeObs {
+        account: "me".into(),
+        attrs: x.clone(),
+        impressions: 0,
+        clicks: 0,
+    };
+    let p = personalise(&m, std::slice::from_ref(&zero)).unwrap();
+    assert_eq!(p.model, m);
+    assert_eq!(p.skipped, vec!["records[0]: no impressions".to_string()]);
+    assert!(p.unchanged_reason.is_some());
+    // An account at about 3x the population rate: the prediction rises and the interval narrows.
+    let own: Vec<CreativeObs> = (0..20)
+        .map(|i| CreativeObs {
+            account: "me".into(),
+            attrs: attrs(Platform::Meta, HOOKS[i % 4], CTAS[i % 3]),
+            impressions: 5_000,
+            clicks: (5_000.0 * 3.0 * before.ctr) as u64,
+        })
+        .collect();
+    let p = personalise(&m, &own).unwrap();
+    assert_eq!(p.used, 20);
+    assert!(p.unchanged_reason.is_none());
+    let after = p.model.predict(&x).unwrap();
+    assert!(
+        after.ctr > 2.0 * before.ctr,
+        "{} -> {}",
+        before.ctr,
+        after.ctr
+    );
+    assert!(after.sd < before.sd, "{} -> {}", before.sd, after.sd);
+    // Pure: the population model is untouched, and the personal part survives the file.
+    assert!(m.personal.is_none());
+    let back = GroundedModel::from_json(&p.model.to_json()).unwrap();
+    assert_eq!(back.predict(&x).unwrap(), after);
+}
