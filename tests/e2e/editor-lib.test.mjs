@@ -77,3 +77,15 @@ test('a pattern applied to a creative is then "already used" (every attribute)',
   assert.equal(c.liftPct(0.9), '−10 %');
   assert.deepEqual([1, 2, 3, 4, 11, 12, 13, 21, 22, 50].map(c.ordinal), ['1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st', '22nd', '50th']);
 });
+
+test('the service worker precaches every script of the page, so it loads offline', async () => {
+  const { readFileSync, readdirSync } = await import('node:fs');
+  const sw = readFileSync(path.join(ROOT, 'www', 'sw.js'), 'utf8');
+  const list = sw.slice(sw.indexOf('const PRECACHE = ['), sw.indexOf('];', sw.indexOf('const PRECACHE = [')));
+  const scripts = [
+    ...readdirSync(path.join(ROOT, 'www')).filter((f) => f.endsWith('.js') && f !== 'sw.js').map((f) => `./${f}`),
+    ...readdirSync(path.join(ROOT, 'www', 'lib')).filter((f) => f.endsWith('.js')).map((f) => `./lib/${f}`),
+  ];
+  assert.ok(scripts.length > 5);
+  for (const s of scripts) assert.ok(list.includes(`"${s}"`), `${s} is missing from www/sw.js PRECACHE`);
+});
