@@ -14,6 +14,8 @@ import { VIEW_BOX, distributionSvg } from "./lib/chart.js";
 import { loadReleases, describeSource } from "./lib/releases.js";
 import { isStale, percentileLabel, percentileOf, platformCtr, priorsOf, resolveWisdom } from "./lib/wisdom.js";
 import { setupImport } from "./lib/import-ui.js";
+import { exampleFromQuery } from "./lib/examples.js";
+import { loadDemoNotice, loadReleaseStatus, missingReason } from "./lib/why.js";
 
 /** @typedef {import("./pkg/lite/crosslearn_lite.js").CreativeAttributes} CreativeAttributes */
 /** @typedef {import("./pkg/lite/crosslearn_lite.js").Recommendations} Recommendations */
@@ -122,13 +124,34 @@ const extractor = new CopyExtractor();
 fill(f.niche, [["", "Auto-detect"], ...nicheNamesSorted().map((n) => /** @type {[string, string]} */ ([n, human(n)]))]);
 out.modelInfo.textContent = `CTR model: ${CTR_MODEL_FILE} (${ctrModel.metadata.trained_on}). Niche model: ${NICHE_MODEL_FILE}.`;
 
+// The page opens on a filled example draft (`?example=<niche>&platform=<platform>`; default
+// fitness), unless the browser restored a draft.
+const start = exampleFromQuery(location.search);
+if (f.headline.value === "" && f.body.value === "") {
+  f.headline.value = start.example.headline;
+  f.body.value = start.example.body;
+}
+if (start.platform) f.platform.value = start.platform;
+
 /** @type {ReleaseSet[]} */
 let releaseSets = [];
-const releaseLoad = loadReleases().then((sets) => {
-  releaseSets = sets;
-  recCache.clear();
-  update();
-});
+/** @type {import("./lib/why.js").ReleaseStatus | null} */
+let releaseStatus = null;
+/** The local demo's notice (`demo.json`, written by scripts/dev.sh): its data are SIMULATED. */
+/** @type {string | null} */
+let demoNotice = null;
+const releaseLoad = Promise.all([
+  loadReleases().then((sets) => {
+    releaseSets = sets;
+    recCache.clear();
+  }),
+  loadReleaseStatus().then((st) => {
+    releaseStatus = st;
+  }),
+  loadDemoNotice().then((n) => {
+    demoNotice = n;
+  }),
+]).then(() => update());
 
 /**
  * @param {string} url
@@ -268,7 +291,7 @@ function renderScore(s) {
     out.percentileLabel.className = "chip none";
     out.percentileBasis.textContent = s.niche.niche === "unknown"
       ? "No niche yet: write more copy or pick one."
-      : `No published ${human(s.niche.niche)} benchmark on ${platformName}.`;
+      : `No published ${human(s.niche.niche)} benchmark on ${platformName}. ${missingReason({ niche: s.niche.niche, platform: s.creative.platform, wisdom: s.wisdom ? s.wisdom.wisdom : null, status: releaseStatus })}`;
     out.score.textContent = "—";
     out.scoreBar.style.width = "0";
   }
@@ -385,8 +408,12 @@ function renderStatus(s) {
   } else if (s.niche.niche === "unknown") {
     parts.push(`Niche wisdom: ${describe}. Write some copy to detect the niche.`);
   } else {
-    parts.push(`No wisdom for ${human(s.niche.niche)} (MISSING): ${describe}.`);
+    parts.push(`No wisdom for ${human(s.niche.niche)} (MISSING): ${describe}. ${missingReason({ niche: s.niche.niche, platform: s.creative.platform, wisdom: null, status: releaseStatus })}`);
     cls += " missing";
+  }
+  if (demoNotice) {
+    parts.unshift(demoNotice);
+    cls += " simulated";
   }
   const text = parts.join(" ");
   if (out.status.textContent !== text) out.status.textContent = text;

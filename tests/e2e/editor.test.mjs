@@ -143,7 +143,9 @@ describe('ad editor in Chromium', () => {
   });
 
   test('fitness copy: niche, CTR equal to the package, benchmark, recommendations citing the release', async () => {
+    // The page opens on an example draft: clear it first.
     await page.fill('#headline', '');
+    await page.fill('#body', '');
     await page.type('#headline', HEADLINE);
     await page.type('#body', BODY);
     const niche = await page.getAttribute('#niche-name', 'data-niche');
@@ -305,6 +307,8 @@ describe('ad editor in Chromium', () => {
       page.on('pageerror', (e) => errors.push(e.message));
       await page.reload();
       await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+      await page.fill('#headline', '');
+      await page.fill('#body', '');
       await page.type('#headline', HEADLINE);
       await page.type('#body', 'Home workout plans and protein guides for strength training.');
       assert.equal(await page.getAttribute('#niche-name', 'data-niche'), 'fitness');
