@@ -380,7 +380,7 @@ function renderRecommendations(s) {
   }
   out.alreadySummary.textContent = `Patterns you already use (${done.length})`;
   out.recsNote.textContent = todo.length === 0
-    ? (r.note ?? "This ad already uses every pattern the release supports.")
+    ? (r.note ? `${r.note} Each value needs k accounts by the noisy count: more contributing ${human(r.niche)} accounts would publish lifts in a later period's release.` : "This ad already uses every pattern the release supports.")
     : `From the ${r.published ? "published" : "unpublished"} ${human(r.niche)} release, based on ${r.based_on_accounts ?? "?"} accounts. Lifts are each account's CTR with the pattern against its own average, pooled across the niche's platforms; "weak" means the 95 % interval includes no gain.`;
 }
 

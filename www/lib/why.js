@@ -54,8 +54,10 @@ export async function loadReleaseStatus() {
   }
 }
 
+/** @type {Record<string, string>} */
+const PLATFORM_NAMES = { meta: "Meta", tiktok: "TikTok", google_ads: "Google Ads" };
 /** @param {string} s */
-const human = (s) => s.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
+const human = (s) => PLATFORM_NAMES[s] ?? s.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
 
 /**
  * Why `niche` has no benchmark on `platform`, and what would change it.
