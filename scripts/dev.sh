@@ -20,7 +20,7 @@
 # that pass the data gate (the others change no release) and writes them as SQL, which
 # `wrangler d1 execute --local` loads before `wrangler dev` starts; then scripts/seed-demo.mjs
 # seeds the first DEMO_API_ACCOUNTS through the API, makes the demo account and runs the cron
-# (/__scheduled). Re-running with the same PERSIST_DIR is idempotent: a finished seeding leaves a
+# (POST /api/admin/publish, the cron's publication). Re-running with the same PERSIST_DIR is idempotent: a finished seeding leaves a
 # marker (PERSIST_DIR/demo-seeded) and is not repeated for the same settings; without it, the
 # seeding runs again and changes nothing that is there (INSERT ... ON CONFLICT DO NOTHING, 409 for
 # an account that exists, records idempotent by id). The cron publishes at most one release per
@@ -81,7 +81,7 @@ fi
 
 # wrangler dev in the background (its own pid, stopped on exit), so the demo can be seeded
 # through the API; the script then waits on it, so it stays in the foreground for you.
-# --test-scheduled exposes GET /__scheduled: the seeding calls it to run the publication cron.
+# --test-scheduled exposes GET /__scheduled (the cron handler), for trying the cron by hand.
 log "wrangler dev --ip 127.0.0.1 --port $PORT --persist-to $PERSIST_DIR --test-scheduled --var RELEASE_CONFIG:<production>"
 wrangler dev --ip 127.0.0.1 --port "$PORT" --persist-to "$PERSIST_DIR" --test-scheduled \
   --var "RELEASE_CONFIG:$RELEASE_CONFIG" &

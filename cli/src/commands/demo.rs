@@ -339,6 +339,133 @@ fn account_rows(out: &mut dyn Write, ids: &[String], now_sql: &str) -> Result<()
     Ok(())
 }
 
+/// What one simulator batch adds: its tallies, its record count and its SQL.
+struct BatchOut {
+    tallies: BTreeMap<Niche, Tally>,
+    records: u64,
+    sql: Vec<u8>,
+}
+
+/// Simulate batch `b` (`n` accounts), tally it and (with `want_sql`) write its SQL.
+fn batch(
+    b: u32,
+    n: u32,
+    opts: DemoOptions,
+    config: &ReleaseConfig,
+    want_sql: bool,
+    now_sql: &str,
+) -> Result<BatchOut, String> {
+    let DemoOptions {
+        seed,
+        only_contributors,
+        api_accounts,
+        ..
+    } = opts;
+    let insight = InsightOptions::default();
+    let layout = Layout::new(config).map_err(|e| format!("release config: {e}"))?;
+    let platform_count = layout.group(GroupKind::PlatformCount).start;
+    let mut tallies: BTreeMap<Niche, Tally> = BTreeMap::new();
+    let mut records = 0u64;
+    let net = generate_network(&SimOptions {
+        seed: seed.wrapping_add(u64::from(b)),
+        accounts: n,
+        effect_scale: None,
+    })
+    .map_err(|e| format!("simulator: {e}"))?;
+    let mut seeded: Vec<String> = Vec::new();
+    let mut batch_sql: Vec<u8> = Vec::new();
+    let mut by: BTreeMap<&str, Vec<&CreativeRecord>> = BTreeMap::new();
+    for r in &net.records {
+        by.entry(r.account_id.as_str()).or_default().push(r);
+    }
+    let mut rec = want_sql.then(|| {
+        Inserts::new(
+            &mut batch_sql,
+            "INSERT INTO records (account_id, record_id, platform, niche, record_json, \
+             ingested_at) VALUES\n",
+            "\nON CONFLICT(account_id, record_id) DO NOTHING",
+        )
+    });
+    for (i, a) in net.accounts.iter().enumerate() {
+        let id = rename(&a.account_id, b);
+        // Seeded through the public API by scripts/seed-demo.mjs (same simulator, seed and
+        // ids): counted here, but not written.
+        let via_api = b == 0 && (i as u32) < api_accounts;
+        let own = by.get(a.account_id.as_str());
+        // Fast path of the data gate: fewer distinct campaigns than it needs.
+        let campaigns: std::collections::BTreeSet<_> = own
+            .into_iter()
+            .flatten()
+            .map(|r| r.campaign_id.as_deref())
+            .collect();
+        if only_contributors && !via_api && campaigns.len() < insight.min_campaigns as usize {
+            continue;
+        }
+        let inputs = own
+            .map(|rs| {
+                rs.iter()
+                    .map(|r| to_input(r, b))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
+        let report = validate_json_values(inputs, RecordSource::User);
+        if let Some(bad) = report.rejected.first() {
+            return Err(format!(
+                "simulated record {:?} of {id} rejected: {:?}",
+                bad.record_id, bad.issues
+            ));
+        }
+        let stored = report.accepted;
+        let c = wisdom_contribution(&stored, AccountConsent { opted_in: true }, &insight, config)
+            .map_err(|e| format!("contribution of {id}: {e}"))?;
+        if only_contributors && !via_api && c.is_none() {
+            continue;
+        }
+        records += stored.len() as u64;
+        let t = tallies.entry(a.niche).or_default();
+        t.accounts += 1;
+        if !via_api {
+            seeded.push(id.clone());
+        }
+        if let Some(c) = c {
+            t.contributors += 1;
+            for (p, slot) in t.per_platform.iter_mut().enumerate() {
+                if c.values[platform_count + p] != 0 {
+                    *slot += 1;
+                }
+            }
+        }
+        if let Some(rec) = rec.as_mut().filter(|_| !via_api) {
+            for r in &stored {
+                let json = serde_json::to_string(r).map_err(|e| e.to_string())?;
+                let niche = r.niche.map_or("NULL".to_string(), |n| sql_text(n.as_str()));
+                rec.row(&format!(
+                    "({}, {}, {}, {niche}, {}, {now_sql})",
+                    sql_text(&id),
+                    sql_text(&r.record_id),
+                    sql_text(r.platform.as_str()),
+                    sql_text(&json),
+                ))?;
+            }
+        }
+    }
+    if let Some(mut rec) = rec {
+        rec.flush()?;
+    }
+    let mut out = Vec::new();
+    if want_sql {
+        // Accounts before their records (D1 enforces the foreign keys).
+        account_rows(&mut out, &seeded, now_sql)?;
+        out.extend_from_slice(&batch_sql);
+    }
+    Ok(BatchOut {
+        tallies,
+        records,
+        sql: out,
+    })
+}
+
 /// Simulate `accounts` accounts (in batches, see the module docs), tally them against the gates
 /// and, when `sql` is given, write the SQL that seeds them into it. With `only_contributors`,
 /// the accounts whose records fail the insight's data gate are left out (they add nothing to
@@ -353,22 +480,13 @@ pub fn build(
     mut sql: Option<&mut dyn Write>,
     now: &str,
 ) -> Result<Plan, String> {
-    let DemoOptions {
-        seed,
-        accounts,
-        only_contributors,
-        api_accounts,
-    } = opts;
+    let DemoOptions { seed, accounts, .. } = opts;
     if accounts == 0 || !accounts.is_multiple_of(15) {
         return Err(format!(
             "accounts: must be a positive multiple of 15 (one share per niche), got {accounts}"
         ));
     }
-    let insight = InsightOptions::default();
-    let layout = Layout::new(config).map_err(|e| format!("release config: {e}"))?;
-    let platform_count = layout.group(GroupKind::PlatformCount).start;
-    let mut tallies: BTreeMap<Niche, Tally> = BTreeMap::new();
-    let mut records_total = 0u64;
+    Layout::new(config).map_err(|e| format!("release config: {e}"))?;
     let now_sql = sql_text(now);
     if let Some(out) = sql.as_deref_mut() {
         writeln!(
@@ -378,106 +496,48 @@ pub fn build(
         )
         .map_err(|e| format!("cannot write SQL: {e}"))?;
     }
-    let mut b = 0u32;
-    let mut left = accounts;
-    while left > 0 {
-        let n = left.min(BATCH);
-        let net = generate_network(&SimOptions {
-            seed: seed.wrapping_add(u64::from(b)),
-            accounts: n,
-            effect_scale: None,
-        })
-        .map_err(|e| format!("simulator: {e}"))?;
-        let mut seeded: Vec<String> = Vec::new();
-        let mut batch_sql: Vec<u8> = Vec::new();
-        let mut by: BTreeMap<&str, Vec<&CreativeRecord>> = BTreeMap::new();
-        for r in &net.records {
-            by.entry(r.account_id.as_str()).or_default().push(r);
-        }
-        let mut rec = sql.is_some().then(|| {
-            Inserts::new(
-                &mut batch_sql,
-                "INSERT INTO records (account_id, record_id, platform, niche, record_json, \
-                 ingested_at) VALUES\n",
-                "\nON CONFLICT(account_id, record_id) DO NOTHING",
-            )
-        });
-        for (i, a) in net.accounts.iter().enumerate() {
-            let id = rename(&a.account_id, b);
-            // Seeded through the public API by scripts/seed-demo.mjs (same simulator, seed and
-            // ids): counted here, but not written.
-            let via_api = b == 0 && (i as u32) < api_accounts;
-            let own = by.get(a.account_id.as_str());
-            // Fast path of the data gate: fewer distinct campaigns than it needs.
-            let campaigns: std::collections::BTreeSet<_> = own
-                .into_iter()
-                .flatten()
-                .map(|r| r.campaign_id.as_deref())
-                .collect();
-            if only_contributors && !via_api && campaigns.len() < insight.min_campaigns as usize {
-                continue;
-            }
-            let inputs = own
-                .map(|rs| {
-                    rs.iter()
-                        .map(|r| to_input(r, b))
-                        .collect::<Result<Vec<_>, _>>()
+    // Batches run on threads (as many at a time as the machine has cores); their SQL is written
+    // in batch order, so the output does not depend on the scheduling.
+    let sizes: Vec<(u32, u32)> = (0..accounts.div_ceil(BATCH))
+        .map(|b| (b, (accounts - b * BATCH).min(BATCH)))
+        .collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut tallies: BTreeMap<Niche, Tally> = BTreeMap::new();
+    let mut records_total = 0u64;
+    let want_sql = sql.is_some();
+    for group in sizes.chunks(threads) {
+        let outs: Vec<Result<BatchOut, String>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = group
+                .iter()
+                .map(|&(b, n)| {
+                    let now_sql = &now_sql;
+                    scope.spawn(move || batch(b, n, opts, config, want_sql, now_sql))
                 })
-                .transpose()?
-                .unwrap_or_default();
-            let report = validate_json_values(inputs, RecordSource::User);
-            if let Some(bad) = report.rejected.first() {
-                return Err(format!(
-                    "simulated record {:?} of {id} rejected: {:?}",
-                    bad.record_id, bad.issues
-                ));
-            }
-            let stored = report.accepted;
-            let c =
-                wisdom_contribution(&stored, AccountConsent { opted_in: true }, &insight, config)
-                    .map_err(|e| format!("contribution of {id}: {e}"))?;
-            if only_contributors && !via_api && c.is_none() {
-                continue;
-            }
-            records_total += stored.len() as u64;
-            let t = tallies.entry(a.niche).or_default();
-            t.accounts += 1;
-            if !via_api {
-                seeded.push(id.clone());
-            }
-            if let Some(c) = c {
-                t.contributors += 1;
-                for (p, slot) in t.per_platform.iter_mut().enumerate() {
-                    if c.values[platform_count + p] != 0 {
-                        *slot += 1;
-                    }
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err("a simulator batch panicked".into()))
+                })
+                .collect()
+        });
+        for out in outs {
+            let out = out?;
+            for (niche, t) in out.tallies {
+                let e = tallies.entry(niche).or_default();
+                e.accounts += t.accounts;
+                e.contributors += t.contributors;
+                for p in 0..3 {
+                    e.per_platform[p] += t.per_platform[p];
                 }
             }
-            if let Some(rec) = rec.as_mut().filter(|_| !via_api) {
-                for r in &stored {
-                    let json = serde_json::to_string(r).map_err(|e| e.to_string())?;
-                    let niche = r.niche.map_or("NULL".to_string(), |n| sql_text(n.as_str()));
-                    rec.row(&format!(
-                        "({}, {}, {}, {niche}, {}, {now_sql})",
-                        sql_text(&id),
-                        sql_text(&r.record_id),
-                        sql_text(r.platform.as_str()),
-                        sql_text(&json),
-                    ))?;
-                }
+            records_total += out.records;
+            if let Some(w) = sql.as_deref_mut() {
+                w.write_all(&out.sql)
+                    .map_err(|e| format!("cannot write SQL: {e}"))?;
             }
         }
-        if let Some(mut rec) = rec {
-            rec.flush()?;
-        }
-        if let Some(out) = sql.as_deref_mut() {
-            // Accounts before their records (D1 enforces the foreign keys).
-            account_rows(out, &seeded, &now_sql)?;
-            out.write_all(&batch_sql)
-                .map_err(|e| format!("cannot write SQL: {e}"))?;
-        }
-        left -= n;
-        b += 1;
     }
     plan_of(&tallies, records_total, config, suff)
 }
