@@ -109,7 +109,7 @@ if [ "${SEED:-1}" != 0 ]; then
     log "SIMULATED network already seeded ($WANT): publication and demo account only"
     ONLY=(--publish-only)
   else
-    log "the first $DEMO_API_ACCOUNTS SIMULATED accounts through the public API (scripts/seed-demo.mjs), then the publication cron"
+    log "the first $DEMO_API_ACCOUNTS SIMULATED accounts through the public API (scripts/seed-demo.mjs), then the publication (the cron's, via POST /api/admin/publish)"
   fi
   node scripts/seed-demo.mjs --url "$URL" --accounts "$DEMO_API_ACCOUNTS" --seed "$DEMO_SEED" \
     --token-file "$TOKEN_FILE" "${ONLY[@]}"

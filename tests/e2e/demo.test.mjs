@@ -11,8 +11,8 @@
 // is opened on the platform the tour links, one with a published benchmark.
 //
 // Same steps as dev.sh: the CLI writes the SQL, `wrangler d1 execute --local` loads it, the
-// first 15 accounts go through the public API (scripts/seed-demo.mjs), then the cron
-// (/__scheduled) publishes. Timings are printed as `demo-e2e: {...}`.
+// first 15 accounts go through the public API (scripts/seed-demo.mjs), then the cron's
+// publication runs (POST /api/admin/publish). Timings are printed as `demo-e2e: {...}`.
 
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';

@@ -85,6 +85,9 @@ pub struct NichePlan {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Plan {
     /// Simulated accounts.
+    pub simulated: u64,
+    /// Seeded accounts (all, or the contributors and the API accounts with
+    /// `--only-contributors`).
     pub accounts: u64,
     /// Their records.
     pub records: u64,
@@ -203,6 +206,7 @@ fn plan_of(
         niches.push(p);
     }
     Ok(Plan {
+        simulated: 0,
         accounts: niches.iter().map(|n| n.accounts).sum(),
         records,
         niches,
@@ -539,7 +543,9 @@ pub fn build(
             }
         }
     }
-    plan_of(&tallies, records_total, config, suff)
+    let mut plan = plan_of(&tallies, records_total, config, suff)?;
+    plan.simulated = u64::from(accounts);
+    Ok(plan)
 }
 
 /// `crosslearn demo-network`: print the plan (text or JSON) and write the SQL.
@@ -595,7 +601,8 @@ pub fn demo_network(
 
 fn print_plan(plan: &Plan) -> Result<(), String> {
     crate::outln!(
-        "SIMULATED demo network: {} accounts, {} records",
+        "SIMULATED demo network: {} accounts simulated, {} seeded with {} records",
+        plan.simulated,
         plan.accounts,
         plan.records
     )?;
