@@ -26,6 +26,7 @@ const wisdomLib = await import(path.join(ROOT, 'www', 'lib', 'wisdom.js'));
 
 const SHOTS = path.join(ROOT, '.tmp', 'screenshots', 'editor');
 const WISDOM_PATH = '/api/cross-learning/niche-wisdom';
+const STATS_PATH = '/api/cross-learning/stats';
 const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
@@ -320,7 +321,7 @@ describe('ad editor in Chromium', () => {
     }
   });
 
-  test('the request log has only the Worker\'s static, wisdom and model routes', () => {
+  test('the request log has only the Worker\'s static, wisdom (releases, release status) and model routes', () => {
     assert.ok(requests.length > 5);
     const origin = new URL(worker.url).origin;
     for (const u of requests) {
@@ -328,7 +329,8 @@ describe('ad editor in Chromium', () => {
       if (url.protocol === 'blob:' || url.protocol === 'data:') continue;
       assert.equal(url.origin, origin, `request to another host: ${u}`);
       if (url.pathname.startsWith('/api/')) {
-        assert.ok(url.pathname === WISDOM_PATH || url.pathname.startsWith('/api/models/'), `unexpected API call: ${u}`);
+        // The release status (public, one KV read) says why a niche has no benchmark.
+        assert.ok(url.pathname === WISDOM_PATH || url.pathname === STATS_PATH || url.pathname.startsWith('/api/models/'), `unexpected API call: ${u}`);
       } else {
         assert.notEqual(url.pathname, '/health');
       }
