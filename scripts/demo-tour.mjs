@@ -26,7 +26,17 @@ function arg(name, fallback) {
  * @returns {Promise<{ niches: Array<{ niche: string, platform: string | null, accounts: number | null, link: string }>, published: number }>}
  */
 export async function tour(url) {
-  const res = await fetch(`${url}/api/cross-learning/niche-wisdom`);
+  // The first request after a large publication can wait minutes under wrangler dev
+  // (docs/demo.md) and fail on the client's 300 s header timeout: retry.
+  let res;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      res = await fetch(`${url}/api/cross-learning/niche-wisdom`);
+      break;
+    } catch (e) {
+      if (attempt >= 4) throw e;
+    }
+  }
   if (!res.ok) throw new Error(`GET /api/cross-learning/niche-wisdom: HTTP ${res.status}`);
   const body = await res.json();
   const byNiche = new Map(body.niches.filter((w) => w.published).map((w) => [w.niche, w]));

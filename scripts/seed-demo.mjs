@@ -177,7 +177,18 @@ export async function seed(opts) {
     // network (6,000 accounts) the next request to the Worker waited 84-306 s (measured).
     const res = expect(await call(opts.url, 'POST', '/api/admin/publish', op), [200], 'publication');
     log(`publication report: ${JSON.stringify({ period: res.json.period, opted_in_accounts: res.json.opted_in_accounts, contributing_accounts: res.json.contributing_accounts, failed: res.json.failed })}`);
-    const all = expect(await call(opts.url, 'GET', '/api/cross-learning/niche-wisdom', op), [200], 'niche wisdom');
+    // Under wrangler dev the first request after a publication over a large network can wait
+    // minutes (docs/demo.md) and then fail on the client's 300 s header timeout: retry.
+    let all;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        all = expect(await call(opts.url, 'GET', '/api/cross-learning/niche-wisdom', op), [200], 'niche wisdom');
+        break;
+      } catch (e) {
+        if (attempt >= 4 || !/fetch failed/.test(String(e.message))) throw e;
+        log(`GET /api/cross-learning/niche-wisdom: ${e.message}; retrying (${attempt}/3)`);
+      }
+    }
     published = all.json.niches.map((w) => w.niche);
     log(`publication: ${published.length} niches published (${published.join(', ') || 'none'})`);
   }
