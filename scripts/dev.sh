@@ -1,24 +1,43 @@
 #!/usr/bin/env bash
-# THE main job (README "Two commands"): set up, build everything, start the local Worker with the page,
-# seed it with a SIMULATED network through the public API, publish, and keep it running.
+# THE main job (README "Two commands"): set up, build everything, start the local Worker with the page
+# under the PRODUCTION release config (wrangler.toml [env.production.vars] RELEASE_CONFIG, k 50),
+# seed it with a SIMULATED network big enough that every niche publishes on every platform,
+# publish, print a short tour, and keep it running.
 #
 #   PORT          (default 8787)
 #   PERSIST_DIR   local KV/D1 state (default .wrangler/demo-state); reused across runs
 #   FRESH=1       delete PERSIST_DIR first (start from an empty demo)
 #   SEED=0        skip seeding and publication (just serve)
-#   DEMO_ACCOUNTS simulated accounts to seed (default 1000); DEMO_SEED simulator seed (default 2026)
+#   DEMO_ACCOUNTS simulated accounts (default 39960, a multiple of 15; `crosslearn demo-network`
+#                 refuses a size whose publication fails with probability > 1 %: docs/demo.md)
+#   DEMO_SEED     simulator seed (default 2026)
+#   DEMO_API_ACCOUNTS  the first accounts, seeded through the public API (default 30: the smoke
+#                 test of that path); the others are written to the local D1 directly
+#   DEMO_RULE     platforms (default: every niche on every platform) | niches (docs/demo.md)
+#   SKIP_BUILD=1  skip setup and the builds (they are idempotent, but take a while to check)
 #
-# Re-running with the same PERSIST_DIR is idempotent: a finished seeding leaves a marker
-# (PERSIST_DIR/demo-seeded) and is not repeated for the same accounts and seed; without the
-# marker, the seeding runs again and changes nothing that is there (accounts that exist are
-# skipped, records are idempotent by id). The cron publishes at most one release per niche and
-# period.
+# Seeding (docs/demo.md): `crosslearn demo-network` simulates the network, keeps the accounts
+# that pass the data gate (the others change no release) and writes them as SQL, which
+# `wrangler d1 execute --local` loads before `wrangler dev` starts; then scripts/seed-demo.mjs
+# seeds the first DEMO_API_ACCOUNTS through the API, makes the demo account and runs the cron
+# (POST /api/admin/publish, the cron's publication). Re-running with the same PERSIST_DIR is idempotent: a finished seeding leaves a
+# marker (PERSIST_DIR/demo-seeded) and is not repeated for the same settings; without it, the
+# seeding runs again and changes nothing that is there (INSERT ... ON CONFLICT DO NOTHING, 409 for
+# an account that exists, records idempotent by id). The cron publishes at most one release per
+# niche and period.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
-bash scripts/setup.sh
-bash scripts/build-pkg.sh
-bash scripts/build-worker.sh
-bash scripts/build-dist.sh
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  bash scripts/setup.sh
+  bash scripts/build-pkg.sh
+  bash scripts/build-worker.sh
+  bash scripts/build-dist.sh
+fi
+# The native CLI: its `demo-network` command writes the demo network as SQL.
+log "cargo build -p crosslearn-cli (the demo network generator)"
+cargo build -q -p crosslearn-cli
+CLI="$CARGO_TARGET_DIR/debug/crosslearn"
+READY_T0=$SECONDS
 
 PORT="${PORT:-8787}"
 PERSIST_DIR="${PERSIST_DIR:-$ROOT/.wrangler/demo-state}"
@@ -32,11 +51,40 @@ mkdir -p "$PERSIST_DIR"
 log "wrangler d1 migrations apply DB --local --persist-to $PERSIST_DIR"
 CI=1 wrangler d1 migrations apply DB --local --persist-to "$PERSIST_DIR"
 
+TOKEN_FILE="$PERSIST_DIR/demo-token.txt"
+MARKER="$PERSIST_DIR/demo-seeded"
+DEMO_ACCOUNTS="${DEMO_ACCOUNTS:-39960}"
+DEMO_SEED="${DEMO_SEED:-2026}"
+DEMO_API_ACCOUNTS="${DEMO_API_ACCOUNTS:-30}"
+DEMO_RULE="${DEMO_RULE:-platforms}"
+# The production release settings, read from wrangler.toml so the demo cannot drift from them.
+RELEASE_CONFIG="$(python3 -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["env"]["production"]["vars"]["RELEASE_CONFIG"])' wrangler.toml)"
+WANT="accounts=$DEMO_ACCOUNTS seed=$DEMO_SEED api=$DEMO_API_ACCOUNTS release_config=$RELEASE_CONFIG"
+SEEDED=0
+if [ -f "$MARKER" ] && [ "$(cat "$MARKER")" = "$WANT" ]; then SEEDED=1; fi
+if [ "${SEED:-1}" != 0 ] && [ "$SEEDED" = 0 ]; then
+  SQL="$PERSIST_DIR/demo-network.sql"
+  log "SIMULATED network: crosslearn demo-network --accounts $DEMO_ACCOUNTS --seed $DEMO_SEED (production RELEASE_CONFIG)"
+  "$CLI" demo-network --accounts "$DEMO_ACCOUNTS" --seed "$DEMO_SEED" --release-config "$RELEASE_CONFIG" \
+    --rule "$DEMO_RULE" --only-contributors --api-accounts "$DEMO_API_ACCOUNTS" --sql "$SQL"
+  log "wrangler d1 execute DB --local --file $SQL ($(du -h "$SQL" | cut -f1))"
+  CI=1 wrangler d1 execute DB --local --persist-to "$PERSIST_DIR" --file "$SQL" >/dev/null
+  rm -f "$SQL"
+fi
+
+# The page's notice (dist/demo.json, rebuilt away by scripts/build-dist.sh, so never deployed):
+# the editor states that this Worker's data are SIMULATED.
+if [ "${SEED:-1}" != 0 ]; then
+  printf '{"simulated": true, "label": "SIMULATED demo network: %s accounts from the core simulator (seed %s; crosslearn demo-network), not real ad performance."}\n' \
+    "$DEMO_ACCOUNTS" "$DEMO_SEED" > dist/demo.json
+fi
+
 # wrangler dev in the background (its own pid, stopped on exit), so the demo can be seeded
 # through the API; the script then waits on it, so it stays in the foreground for you.
-# --test-scheduled exposes GET /__scheduled: the seeding calls it to run the publication cron.
-log "wrangler dev --ip 127.0.0.1 --port $PORT --persist-to $PERSIST_DIR --test-scheduled"
-wrangler dev --ip 127.0.0.1 --port "$PORT" --persist-to "$PERSIST_DIR" --test-scheduled &
+# --test-scheduled exposes GET /__scheduled (the cron handler), for trying the cron by hand.
+log "wrangler dev --ip 127.0.0.1 --port $PORT --persist-to $PERSIST_DIR --test-scheduled --var RELEASE_CONFIG:<production>"
+wrangler dev --ip 127.0.0.1 --port "$PORT" --persist-to "$PERSIST_DIR" --test-scheduled \
+  --var "RELEASE_CONFIG:$RELEASE_CONFIG" &
 WRANGLER_PID=$!
 stop_wrangler() {
   if kill -0 "$WRANGLER_PID" 2>/dev/null; then
@@ -55,32 +103,20 @@ for _ in $(seq 1 240); do
 done
 curl -fsS "$URL/health" >/dev/null || { echo "wrangler dev did not answer on $URL" >&2; exit 1; }
 
-TOKEN_FILE="$PERSIST_DIR/demo-token.txt"
-MARKER="$PERSIST_DIR/demo-seeded"
-WANT="accounts=${DEMO_ACCOUNTS:-1000} seed=${DEMO_SEED:-2026}"
 if [ "${SEED:-1}" != 0 ]; then
   ONLY=()
-  if [ -f "$MARKER" ] && [ "$(cat "$MARKER")" = "$WANT" ]; then
+  if [ "$SEEDED" = 1 ]; then
     log "SIMULATED network already seeded ($WANT): publication and demo account only"
     ONLY=(--publish-only)
   else
-    log "seeding a SIMULATED network through the API ($WANT; scripts/seed-demo.mjs)"
+    log "the first $DEMO_API_ACCOUNTS SIMULATED accounts through the public API (scripts/seed-demo.mjs), then the publication (the cron's, via POST /api/admin/publish)"
   fi
-  node scripts/seed-demo.mjs --url "$URL" --accounts "${DEMO_ACCOUNTS:-1000}" --seed "${DEMO_SEED:-2026}" \
+  node scripts/seed-demo.mjs --url "$URL" --accounts "$DEMO_API_ACCOUNTS" --seed "$DEMO_SEED" \
     --token-file "$TOKEN_FILE" "${ONLY[@]}"
   echo "$WANT" > "$MARKER"
 fi
 
-cat <<MSG
-
-crosslearn is running (local workerd via wrangler dev; state in $PERSIST_DIR)
-  ad editor page : $URL/
-  API            : $URL/health, $URL/openapi.json
-  demo data      : SIMULATED accounts and records (the core simulator), not real ad performance
-  demo account   : demo-editor, token in $TOKEN_FILE (shown once at creation; kept there)
-                   e.g. curl -H "Authorization: Bearer \$(cat $TOKEN_FILE)" $URL/api/accounts/demo-editor/export
-  operator token : in .dev.vars (OPERATOR_TOKEN), created by scripts/setup.sh; it creates accounts:
-                   curl -X POST -H "Authorization: Bearer <OPERATOR_TOKEN>" $URL/api/accounts
-Stop with Ctrl-C.
-MSG
+node scripts/demo-tour.mjs --url "$URL" --token-file "$TOKEN_FILE"
+log "ready in $((SECONDS - READY_T0)) s after the build (state in $PERSIST_DIR)"
+echo "Stop with Ctrl-C."
 wait "$WRANGLER_PID"

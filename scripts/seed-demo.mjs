@@ -18,8 +18,8 @@
 //    {opted_in: true}: all of them opt in.
 // 3. One more account, `demo-editor`, with no records: the account a person uses in the editor.
 //    Its token is printed and written to --token-file (mode 600).
-// 4. Publication: GET /__scheduled (needs `wrangler dev --test-scheduled`), the same cron handler
-//    that runs daily in production; then the published niches are listed.
+// 4. Publication: POST /api/admin/publish (operator), the publication the daily cron runs (same
+//    code, same per-period releases); then the published niches are listed.
 //
 // Idempotent: re-running against the same state changes nothing. A taken account id is 409 and
 // is skipped, records are idempotent by record id (reported `already_stored`), consent is a PUT,
@@ -172,10 +172,23 @@ export async function seed(opts) {
 
   let published = null;
   if (opts.publish) {
-    const res = await fetch(`${opts.url}/__scheduled?cron=17+3+*+*+*`);
-    await res.text();
-    if (res.status !== 200) throw new Error(`GET /__scheduled: HTTP ${res.status} (is wrangler dev running with --test-scheduled?)`);
-    const all = expect(await call(opts.url, 'GET', '/api/cross-learning/niche-wisdom', op), [200], 'niche wisdom');
+    // The operator's publish route runs the cron's publication (same code, same per-period
+    // releases). Not GET /__scheduled: under wrangler dev, after a scheduled event over a large
+    // network (6,000 accounts) the next request to the Worker waited 84-306 s (measured).
+    const res = expect(await call(opts.url, 'POST', '/api/admin/publish', op), [200], 'publication');
+    log(`publication report: ${JSON.stringify({ period: res.json.period, opted_in_accounts: res.json.opted_in_accounts, contributing_accounts: res.json.contributing_accounts, failed: res.json.failed })}`);
+    // Under wrangler dev the first request after a publication over a large network can wait
+    // minutes (docs/demo.md) and then fail on the client's 300 s header timeout: retry.
+    let all;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        all = expect(await call(opts.url, 'GET', '/api/cross-learning/niche-wisdom', op), [200], 'niche wisdom');
+        break;
+      } catch (e) {
+        if (attempt >= 4 || !/fetch failed/.test(String(e.message))) throw e;
+        log(`GET /api/cross-learning/niche-wisdom: ${e.message}; retrying (${attempt}/3)`);
+      }
+    }
     published = all.json.niches.map((w) => w.niche);
     log(`publication: ${published.length} niches published (${published.join(', ') || 'none'})`);
   }

@@ -14,6 +14,8 @@ import { VIEW_BOX, distributionSvg } from "./lib/chart.js";
 import { loadReleases, describeSource } from "./lib/releases.js";
 import { isStale, percentileLabel, percentileOf, platformCtr, priorsOf, resolveWisdom } from "./lib/wisdom.js";
 import { setupImport } from "./lib/import-ui.js";
+import { exampleFromQuery } from "./lib/examples.js";
+import { loadDemoNotice, loadReleaseStatus, missingReason } from "./lib/why.js";
 
 /** @typedef {import("./pkg/lite/crosslearn_lite.js").CreativeAttributes} CreativeAttributes */
 /** @typedef {import("./pkg/lite/crosslearn_lite.js").Recommendations} Recommendations */
@@ -132,13 +134,34 @@ const extractor = CopyExtractor.withRules("v2");
 fill(f.niche, [["", "Auto-detect"], ...nicheNamesSorted().map((n) => /** @type {[string, string]} */ ([n, human(n)]))]);
 out.modelInfo.textContent = `CTR model: ${CTR_MODEL_FILE} (${ctrModel.metadata.trained_on}). Niche model: ${NICHE_MODEL_FILE}.`;
 
+// The page opens on a filled example draft (`?example=<niche>&platform=<platform>`; default
+// fitness), unless the browser restored a draft.
+const start = exampleFromQuery(location.search);
+if (f.headline.value === "" && f.body.value === "") {
+  f.headline.value = start.example.headline;
+  f.body.value = start.example.body;
+}
+if (start.platform) f.platform.value = start.platform;
+
 /** @type {ReleaseSet[]} */
 let releaseSets = [];
-const releaseLoad = loadReleases().then((sets) => {
-  releaseSets = sets;
-  recCache.clear();
-  update();
-});
+/** @type {import("./lib/why.js").ReleaseStatus | null} */
+let releaseStatus = null;
+/** The local demo's notice (`demo.json`, written by scripts/dev.sh): its data are SIMULATED. */
+/** @type {string | null} */
+let demoNotice = null;
+const releaseLoad = Promise.all([
+  loadReleases().then((sets) => {
+    releaseSets = sets;
+    recCache.clear();
+  }),
+  loadReleaseStatus().then((st) => {
+    releaseStatus = st;
+  }),
+  loadDemoNotice().then((n) => {
+    demoNotice = n;
+  }),
+]).then(() => update());
 
 /**
  * @param {string} url
@@ -375,7 +398,7 @@ function renderScore(s) {
     out.percentileLabel.className = "chip none";
     out.percentileBasis.textContent = s.niche.niche === "unknown"
       ? "No niche yet: write more copy or pick one."
-      : `No published ${human(s.niche.niche)} benchmark on ${platformName}.`;
+      : `No published ${human(s.niche.niche)} benchmark on ${platformName}. ${missingReason({ niche: s.niche.niche, platform: s.creative.platform, wisdom: s.wisdom ? s.wisdom.wisdom : null, status: releaseStatus })}`;
     out.score.textContent = "—";
     out.scoreBar.style.width = "0";
   }
@@ -464,7 +487,7 @@ function renderRecommendations(s) {
   }
   out.alreadySummary.textContent = `Patterns you already use (${done.length})`;
   out.recsNote.textContent = todo.length === 0
-    ? (r.note ?? "This ad already uses every pattern the release supports.")
+    ? (r.note ? `${r.note} Each value needs k accounts by the noisy count: more contributing ${human(r.niche)} accounts would publish lifts in a later period's release.` : "This ad already uses every pattern the release supports.")
     : `From the ${r.published ? "published" : "unpublished"} ${human(r.niche)} release, based on ${r.based_on_accounts ?? "?"} accounts. Lifts are each account's CTR with the pattern against its own average, pooled across the niche's platforms; "weak" means the 95 % interval includes no gain.`;
 }
 
@@ -492,8 +515,12 @@ function renderStatus(s) {
   } else if (s.niche.niche === "unknown") {
     parts.push(`Niche wisdom: ${describe}. Write some copy to detect the niche.`);
   } else {
-    parts.push(`No wisdom for ${human(s.niche.niche)} (MISSING): ${describe}.`);
+    parts.push(`No wisdom for ${human(s.niche.niche)} (MISSING): ${describe}. ${missingReason({ niche: s.niche.niche, platform: s.creative.platform, wisdom: null, status: releaseStatus })}`);
     cls += " missing";
+  }
+  if (demoNotice) {
+    parts.unshift(demoNotice);
+    cls += " simulated";
   }
   const text = parts.join(" ");
   if (out.status.textContent !== text) out.status.textContent = text;

@@ -5,7 +5,7 @@
 // `x-crosslearn-cached-at` (when it was fetched), so the page can say it is not live.
 
 const sw = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
-const CACHE = "crosslearn-editor-v3";
+const CACHE = "crosslearn-editor-v4";
 /** Fetched at install, so the page works offline after its first load. */
 const PRECACHE = [
   "./",
@@ -17,9 +17,11 @@ const PRECACHE = [
   "./lib/config.js",
   "./lib/creative.js",
   "./lib/dom.js",
+  "./lib/examples.js",
   "./lib/import-ui.js",
   "./lib/releases.js",
   "./lib/upload.js",
+  "./lib/why.js",
   "./lib/wisdom.js",
   "./pkg/lite/crosslearn_lite.js",
   "./pkg/lite/crosslearn_lite_bg.wasm",

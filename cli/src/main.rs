@@ -133,6 +133,37 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The SIMULATED demo network of `scripts/dev.sh`: check its size against the release
+    /// gates (every niche and platform must publish) and write it as SQL for the local D1.
+    DemoNetwork {
+        /// The simulator seed (batch b uses seed + b).
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Number of accounts (a multiple of 15).
+        #[arg(long)]
+        accounts: u32,
+        /// The release config JSON the Worker publishes with (wrangler.toml RELEASE_CONFIG);
+        /// the core's defaults when absent.
+        #[arg(long)]
+        release_config: Option<String>,
+        /// Write the SQL here (for `wrangler d1 execute DB --local --file`).
+        #[arg(long)]
+        sql: Option<PathBuf>,
+        /// Seed only the accounts that pass the insight's data gate (the others change no
+        /// release; leaving them out cuts the seeding time).
+        #[arg(long)]
+        only_contributors: bool,
+        /// The first N accounts are seeded through the public API (scripts/seed-demo.mjs):
+        /// counted in the plan, not written to the SQL.
+        #[arg(long, default_value_t = 0)]
+        api_accounts: u32,
+        /// Which gates must all pass with probability >= 99 % (else exit 1).
+        #[arg(long, value_enum, default_value_t = commands::Rule::Platforms)]
+        rule: commands::Rule,
+        /// Print the plan as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Generate a simulated network (SIMULATED data) to a JSON file.
     Simulate {
         /// The simulator seed.
@@ -198,6 +229,27 @@ fn run(cli: Cli) -> Result<(), String> {
             effect_scale,
             out,
         } => commands::simulate(seed, accounts, effect_scale, &out),
+        Command::DemoNetwork {
+            seed,
+            accounts,
+            release_config,
+            sql,
+            only_contributors,
+            api_accounts,
+            rule,
+            json,
+        } => commands::demo_network(
+            commands::DemoOptions {
+                seed,
+                accounts,
+                only_contributors,
+                api_accounts,
+            },
+            release_config.as_deref(),
+            sql.as_deref(),
+            rule,
+            json,
+        ),
     }
 }
 

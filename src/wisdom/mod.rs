@@ -28,7 +28,7 @@ pub mod suffstat;
 
 pub use contribute::{contribution_from_records, wisdom_contribution, ContributionPool};
 pub use layout::{FieldGroup, Layout};
-pub use release::{niche_gate, noisy_aggregate, release_wisdom};
+pub use release::{niche_gate, noisy_aggregate, platform_gate, release_wisdom};
 pub use store::{get_or_release, MemoryReleaseStore, ReleaseStore};
 
 use crate::insights::{Attribute, DurationRange};

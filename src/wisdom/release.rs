@@ -64,6 +64,17 @@ pub fn niche_gate(layout: &Layout, config: &ReleaseConfig) -> f64 {
     gate(f64::from(config.k), 1.0 / layout.count_epsilon, 1)
 }
 
+/// The least noisy per-platform account count at which a published niche shows a platform's
+/// benchmarks (CTR histogram, conversion rate, ROAS): `max(k, t · ln(3 / α))` with `t` the
+/// platform-count group's noise parameter (3 platforms in the family).
+pub fn platform_gate(layout: &Layout, config: &ReleaseConfig) -> f64 {
+    gate(
+        f64::from(config.k),
+        layout.group(GroupKind::PlatformCount).noise_scale(),
+        Platform::KNOWN.len(),
+    )
+}
+
 /// The publication threshold of a histogram's clamped total: `max(k, 3σ)` of the noise summed
 /// over its `bins` bins.
 fn total_gate(k: f64, t: f64, bins: usize) -> f64 {
@@ -241,11 +252,7 @@ fn build(layout: &Layout, config: &ReleaseConfig, id: ReleaseId, noisy: &Aggrega
             .collect()
     };
 
-    let platform_min = gate(
-        k,
-        layout.group(GroupKind::PlatformCount).noise_scale(),
-        Platform::KNOWN.len(),
-    );
+    let platform_min = platform_gate(layout, config);
     let tracked = |kind: GroupKind, p: usize, bins: LogBins| {
         let min = total_gate(k, layout.group(kind).noise_scale(), bins.len());
         histogram_benchmark(&slice(kind, p, bins), bins, min)

@@ -89,3 +89,41 @@ test('the service worker precaches every script of the page, so it loads offline
   assert.ok(scripts.length > 5);
   for (const s of scripts) assert.ok(list.includes(`"${s}"`), `${s} is missing from www/sw.js PRECACHE`);
 });
+
+const why = await import(path.join(ROOT, 'www', 'lib', 'why.js'));
+const ex = await import(path.join(ROOT, 'www', 'lib', 'examples.js'));
+
+test('missing wisdom says why and what would change it: platform below k, niche below k, no release', () => {
+  const status = why.releaseStatus({
+    releases: [
+      { niche: 'beauty', release_id: 'beauty/692', period: 692, published: false },
+      { niche: 'fitness', release_id: 'fitness/692', period: 692, published: true },
+    ],
+    privacy: { k: [50] },
+  });
+  assert.equal(status.releases.length, 2);
+  const fitness = { ...release('fitness', 692), privacy: { cadence_days: 30, k: 50 } };
+  const onTiktok = why.missingReason({ niche: 'fitness', platform: 'tiktok', wisdom: fitness, status });
+  assert.match(onTiktok, /fewer than k = 50 accounts contributed on TikTok/);
+  assert.match(onTiktok, /Meta has one now/);
+  const beauty = why.missingReason({ niche: 'beauty', platform: 'meta', wisdom: null, status });
+  assert.match(beauty, /did not reach k = 50 contributing accounts/);
+  assert.match(beauty, /would publish it in the next period's release/);
+  const food = why.missingReason({ niche: 'food', platform: 'meta', wisdom: null, status });
+  assert.match(food, /Not yet published/);
+  assert.match(food, /budget/);
+  assert.match(why.missingReason({ niche: 'food', platform: 'meta', wisdom: null, status: null }), /unavailable/);
+  assert.equal(why.releaseStatus({ nope: 1 }), null);
+  assert.equal(why.releaseStatus(null), null);
+});
+
+test('the editor opens on an example: ?example=<niche>&platform=, else fitness', () => {
+  assert.equal(Object.keys(ex.EXAMPLES).length, 15);
+  assert.equal(ex.exampleFromQuery('').niche, 'fitness');
+  assert.equal(ex.exampleFromQuery('?example=nope').niche, 'fitness');
+  const a = ex.exampleFromQuery('?example=home_decor&platform=tiktok');
+  assert.equal(a.niche, 'home_decor');
+  assert.equal(a.platform, 'tiktok');
+  assert.equal(a.example, ex.EXAMPLES.home_decor);
+  assert.equal(ex.exampleFromQuery('?example=tech&platform=myspace').platform, null);
+});

@@ -26,6 +26,7 @@ const wisdomLib = await import(path.join(ROOT, 'www', 'lib', 'wisdom.js'));
 
 const SHOTS = path.join(ROOT, '.tmp', 'screenshots', 'editor');
 const WISDOM_PATH = '/api/cross-learning/niche-wisdom';
+const STATS_PATH = '/api/cross-learning/stats';
 const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
@@ -148,7 +149,9 @@ describe('ad editor in Chromium', () => {
   });
 
   test('fitness copy: niche, CTR equal to the package, benchmark, recommendations citing the release', async () => {
+    // The page opens on an example draft: clear it first.
     await page.fill('#headline', '');
+    await page.fill('#body', '');
     await page.type('#headline', HEADLINE);
     await page.type('#body', BODY);
     const niche = await page.getAttribute('#niche-name', 'data-niche');
@@ -355,6 +358,8 @@ describe('ad editor in Chromium', () => {
       page.on('pageerror', (e) => errors.push(e.message));
       await page.reload();
       await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+      await page.fill('#headline', '');
+      await page.fill('#body', '');
       await page.type('#headline', HEADLINE);
       await page.type('#body', 'Home workout plans and protein guides for strength training.');
       assert.equal(await page.getAttribute('#niche-name', 'data-niche'), 'fitness');
@@ -366,7 +371,7 @@ describe('ad editor in Chromium', () => {
     }
   });
 
-  test('the request log has only the Worker\'s static, wisdom and model routes', () => {
+  test('the request log has only the Worker\'s static, wisdom (releases, release status) and model routes', () => {
     assert.ok(requests.length > 5);
     const origin = new URL(worker.url).origin;
     for (const u of requests) {
@@ -374,7 +379,8 @@ describe('ad editor in Chromium', () => {
       if (url.protocol === 'blob:' || url.protocol === 'data:') continue;
       assert.equal(url.origin, origin, `request to another host: ${u}`);
       if (url.pathname.startsWith('/api/')) {
-        assert.ok(url.pathname === WISDOM_PATH || url.pathname.startsWith('/api/models/'), `unexpected API call: ${u}`);
+        // The release status (public, one KV read) says why a niche has no benchmark.
+        assert.ok(url.pathname === WISDOM_PATH || url.pathname === STATS_PATH || url.pathname.startsWith('/api/models/'), `unexpected API call: ${u}`);
       } else {
         assert.notEqual(url.pathname, '/health');
       }

@@ -1,6 +1,7 @@
 //! The commands other than `push`: import, score, niche, insights, wisdom, simulate, one
 //! module each; shared helpers here.
 
+mod demo;
 mod import;
 mod insights;
 mod niche;
@@ -8,6 +9,7 @@ mod score;
 mod simulate;
 mod wisdom;
 
+pub use demo::{demo_network, DemoOptions, Rule};
 pub use import::import;
 pub use insights::insights;
 pub use niche::niche;
