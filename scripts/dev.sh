@@ -13,7 +13,8 @@
 #   DEMO_SEED     simulator seed (default 2026)
 #   DEMO_API_ACCOUNTS  the first accounts, seeded through the public API (default 30: the smoke
 #                 test of that path); the others are written to the local D1 directly
-#   DEMO_RULE     platforms (default: every niche on every platform) | niches (docs/demo.md)
+#   DEMO_RULE     niches (default: every niche published, each with at least one platform's
+#                 benchmark) | platforms (every niche on every platform; needs more accounts) (docs/demo.md)
 #   SKIP_BUILD=1  skip setup and the builds (they are idempotent, but take a while to check)
 #
 # Seeding (docs/demo.md): `crosslearn demo-network` simulates the network, keeps the accounts
@@ -56,7 +57,7 @@ MARKER="$PERSIST_DIR/demo-seeded"
 DEMO_ACCOUNTS="${DEMO_ACCOUNTS:-39960}"
 DEMO_SEED="${DEMO_SEED:-2026}"
 DEMO_API_ACCOUNTS="${DEMO_API_ACCOUNTS:-30}"
-DEMO_RULE="${DEMO_RULE:-platforms}"
+DEMO_RULE="${DEMO_RULE:-niches}"
 # The production release settings, read from wrangler.toml so the demo cannot drift from them.
 RELEASE_CONFIG="$(python3 -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["env"]["production"]["vars"]["RELEASE_CONFIG"])' wrangler.toml)"
 WANT="accounts=$DEMO_ACCOUNTS seed=$DEMO_SEED api=$DEMO_API_ACCOUNTS release_config=$RELEASE_CONFIG"

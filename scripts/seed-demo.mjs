@@ -175,10 +175,17 @@ export async function seed(opts) {
     // The operator's publish route runs the cron's publication (same code, same per-period
     // releases). Not GET /__scheduled: under wrangler dev, after a scheduled event over a large
     // network (6,000 accounts) the next request to the Worker waited 84-306 s (measured).
-    const res = expect(await call(opts.url, 'POST', '/api/admin/publish', op), [200], 'publication');
+    // `connection: close`: the socket that carried this long request (tens of seconds over a
+    // large network) is not reused. Under wrangler dev the next request on that kept-alive socket
+    // hung for minutes (84-306 s measured) while fresh connections answered in milliseconds.
+    const res = expect(
+      await request(`${opts.url}/api/admin/publish`, { method: 'POST', headers: { authorization: `Bearer ${op}`, connection: 'close' } }),
+      [200],
+      'publication',
+    );
     log(`publication report: ${JSON.stringify({ period: res.json.period, opted_in_accounts: res.json.opted_in_accounts, contributing_accounts: res.json.contributing_accounts, failed: res.json.failed })}`);
-    // Under wrangler dev the first request after a publication over a large network can wait
-    // minutes (docs/demo.md) and then fail on the client's 300 s header timeout: retry.
+    // Should the first request after the publication still stall (see above), the client's 300 s
+    // header timeout fails it: retry.
     let all;
     for (let attempt = 1; ; attempt++) {
       try {

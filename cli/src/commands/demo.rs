@@ -548,6 +548,26 @@ pub fn build(
     Ok(plan)
 }
 
+/// The Worker's whole `RELEASE_CONFIG` (wrangler.toml): the format-1 keys, `format2` (release
+/// format 2's config) and `privacy_budget` (the per-account ledger's cap, which no gate uses).
+fn parse_release_config(text: &str) -> Result<(ReleaseConfig, SuffStatConfig), String> {
+    let mut map: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(text).map_err(|e| format!("--release-config: {e}"))?;
+    let format2 = map.remove("format2");
+    map.remove("privacy_budget");
+    let config: ReleaseConfig = serde_json::from_value(serde_json::Value::Object(map))
+        .map_err(|e| format!("--release-config: {e}"))?;
+    let suff: SuffStatConfig = match format2 {
+        Some(v) => {
+            serde_json::from_value(v).map_err(|e| format!("--release-config.format2: {e}"))?
+        }
+        None => SuffStatConfig::default(),
+    };
+    suff.validate()
+        .map_err(|e| format!("--release-config.format2: {e}"))?;
+    Ok((config, suff))
+}
+
 /// `crosslearn demo-network`: print the plan (text or JSON) and write the SQL.
 pub fn demo_network(
     opts: DemoOptions,
@@ -556,13 +576,10 @@ pub fn demo_network(
     rule: Rule,
     json: bool,
 ) -> Result<(), String> {
-    let config: ReleaseConfig = match release_config {
-        Some(text) if !text.trim().is_empty() => {
-            serde_json::from_str(text).map_err(|e| format!("--release-config: {e}"))?
-        }
-        _ => ReleaseConfig::default(),
+    let (config, suff) = match release_config {
+        Some(text) if !text.trim().is_empty() => parse_release_config(text)?,
+        _ => (ReleaseConfig::default(), SuffStatConfig::default()),
     };
-    let suff = SuffStatConfig::default();
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_err(|e| e.to_string())?
@@ -707,6 +724,24 @@ mod tests {
         assert!(statements.len() > 5);
         assert!(statements.iter().all(|s| s.len() <= MAX_STATEMENT_BYTES));
         assert_eq!(text.matches("it''s").count(), 5000);
+    }
+
+    /// The whole production RELEASE_CONFIG of wrangler.toml (format-1 keys, `format2`,
+    /// `privacy_budget`) is what dev.sh passes: it parses, and its format-1 epsilon is read.
+    #[test]
+    fn the_production_release_config_of_wrangler_toml_parses() {
+        let toml = include_str!("../../../wrangler.toml");
+        let section = &toml[toml.find("[env.production.vars]").unwrap()..];
+        let raw = section
+            .lines()
+            .find_map(|l| l.strip_prefix("RELEASE_CONFIG = '"))
+            .and_then(|l| l.strip_suffix('\''))
+            .expect("production RELEASE_CONFIG");
+        let (config, suff) = parse_release_config(raw).unwrap();
+        assert!(config.k >= 50 && suff.k >= 50);
+        assert!(config.epsilon < 1.0, "{config:?}");
+        let err = parse_release_config(r#"{"k": 50, "format2": {"nope": 1}}"#).unwrap_err();
+        assert!(err.contains("format2"), "{err}");
     }
 
     fn production() -> ReleaseConfig {
