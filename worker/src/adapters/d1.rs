@@ -32,15 +32,23 @@ impl D1Store {
         self.db.prepare(sql).bind(args).map_err(fault)
     }
 
-    /// The records a `SELECT record_json ...` statement returns, decoded.
-    async fn record_rows(&self, sql: &str, args: &[JsValue]) -> StoreResult<Vec<CreativeRecord>> {
-        let rows: Vec<RecordRow> = self
-            .statement(sql, args)?
+    /// Every row a statement returns, decoded as `T`.
+    pub(crate) async fn all_rows<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &str,
+        args: &[JsValue],
+    ) -> StoreResult<Vec<T>> {
+        self.statement(sql, args)?
             .all()
             .await
             .map_err(fault)?
             .results()
-            .map_err(fault)?;
+            .map_err(fault)
+    }
+
+    /// The records a `SELECT record_json ...` statement returns, decoded.
+    async fn record_rows(&self, sql: &str, args: &[JsValue]) -> StoreResult<Vec<CreativeRecord>> {
+        let rows: Vec<RecordRow> = self.all_rows(sql, args).await?;
         rows.iter()
             .map(|r| {
                 serde_json::from_str(&r.record_json).map_err(|e| StoreError::new(e.to_string()))
@@ -229,15 +237,11 @@ impl Accounts for D1Store {
             account_id: String,
         }
         let rows: Vec<Row> = self
-            .statement(
+            .all_rows(
                 "SELECT account_id FROM consent WHERE opted_in = ?1 ORDER BY account_id",
                 &[JsValue::from_f64(1.0)],
-            )?
-            .all()
-            .await
-            .map_err(fault)?
-            .results()
-            .map_err(fault)?;
+            )
+            .await?;
         Ok(rows.into_iter().map(|r| r.account_id).collect())
     }
 
@@ -247,7 +251,7 @@ impl Accounts for D1Store {
             account_id: String,
         }
         let rows: Vec<Row> = self
-            .statement(
+            .all_rows(
                 "SELECT account_id FROM consent WHERE opted_in = ?1 AND account_id > ?2 \
                  ORDER BY account_id LIMIT ?3",
                 &[
@@ -255,12 +259,8 @@ impl Accounts for D1Store {
                     text(after),
                     JsValue::from_f64(f64::from(limit)),
                 ],
-            )?
-            .all()
-            .await
-            .map_err(fault)?
-            .results()
-            .map_err(fault)?;
+            )
+            .await?;
         Ok(rows.into_iter().map(|r| r.account_id).collect())
     }
 
@@ -419,16 +419,12 @@ impl Events for D1Store {
 
     async fn events(&self, account_id: &str) -> StoreResult<Vec<Event>> {
         let rows: Vec<EventRow> = self
-            .statement(
+            .all_rows(
                 "SELECT event_id, account_id, niche, event_type, payload_json, created_at \
                  FROM cross_learning_events WHERE account_id = ?1 ORDER BY created_at, event_id",
                 &[text(account_id)],
-            )?
-            .all()
-            .await
-            .map_err(fault)?
-            .results()
-            .map_err(fault)?;
+            )
+            .await?;
         rows.into_iter()
             .map(|r| {
                 Ok(Event {
@@ -493,7 +489,7 @@ struct HistoryDbRow {
 impl History for D1Store {
     async fn history(&self, from: u32, to: u32) -> StoreResult<Vec<HistoryRow>> {
         let rows: Vec<HistoryDbRow> = self
-            .statement(
+            .all_rows(
                 "SELECT period, niche, epsilon, published, sample_size, params_json, \
                  release_json, published_at FROM release_history \
                  WHERE period >= ?1 AND period < ?2 ORDER BY period, niche",
@@ -501,12 +497,8 @@ impl History for D1Store {
                     JsValue::from_f64(f64::from(from)),
                     JsValue::from_f64(f64::from(to)),
                 ],
-            )?
-            .all()
-            .await
-            .map_err(fault)?
-            .results()
-            .map_err(fault)?;
+            )
+            .await?;
         Ok(rows
             .into_iter()
             .map(|r| HistoryRow {
@@ -641,17 +633,13 @@ fn ids_json(ids: &[String]) -> StoreResult<JsValue> {
 impl Ledger for D1Store {
     async fn release_log(&self, kind: &str, period: u32) -> StoreResult<Vec<ReleaseLogRow>> {
         let rows: Vec<ReleaseLogDbRow> = self
-            .statement(
+            .all_rows(
                 "SELECT release_id, kind, niche, period, day, rho, epsilon, delta, published, \
                  noisy_count, draw, params_json, release_json, published_at FROM release_log \
                  WHERE kind = ?1 AND period = ?2 ORDER BY niche",
                 &[text(kind), JsValue::from_f64(f64::from(period))],
-            )?
-            .all()
-            .await
-            .map_err(fault)?
-            .results()
-            .map_err(fault)?;
+            )
+            .await?;
         Ok(rows
             .into_iter()
             .map(|r| ReleaseLogRow {
@@ -730,7 +718,7 @@ impl Ledger for D1Store {
         let mut out = BTreeMap::new();
         for chunk in accounts.chunks(LEDGER_CHUNK) {
             let rows: Vec<SpentDbRow> = self
-                .statement(
+                .all_rows(
                     "SELECT account_id, SUM(rho) AS rho FROM privacy_ledger \
                      WHERE account_id IN (SELECT value FROM json_each(?1)) \
                      AND day > ?2 AND day <= ?3 GROUP BY account_id",
@@ -739,12 +727,8 @@ impl Ledger for D1Store {
                         JsValue::from_f64(from_day as f64),
                         JsValue::from_f64(to_day as f64),
                     ],
-                )?
-                .all()
-                .await
-                .map_err(fault)?
-                .results()
-                .map_err(fault)?;
+                )
+                .await?;
             out.extend(rows.into_iter().map(|r| (r.account_id, r.rho)));
         }
         Ok(out)
@@ -752,16 +736,12 @@ impl Ledger for D1Store {
 
     async fn ledger(&self, account_id: &str) -> StoreResult<Vec<LedgerRow>> {
         let rows: Vec<LedgerDbRow> = self
-            .statement(
+            .all_rows(
                 "SELECT release_id, kind, niche, period, day, rho FROM privacy_ledger \
                  WHERE account_id = ?1 ORDER BY day, release_id",
                 &[text(account_id)],
-            )?
-            .all()
-            .await
-            .map_err(fault)?
-            .results()
-            .map_err(fault)?;
+            )
+            .await?;
         Ok(rows
             .into_iter()
             .map(|r| LedgerRow {

@@ -61,16 +61,12 @@ impl Outbox for D1Store {
 
     async fn pending(&self, limit: u32) -> StoreResult<Vec<(String, u64)>> {
         let rows: Vec<PendingRow> = self
-            .statement(
+            .all_rows(
                 "SELECT account_id, seq FROM redis_outbox WHERE seq > synced \
                  ORDER BY account_id LIMIT ?1",
                 &[num(u64::from(limit))],
-            )?
-            .all()
-            .await
-            .map_err(fault)?
-            .results()
-            .map_err(fault)?;
+            )
+            .await?;
         Ok(rows
             .into_iter()
             .map(|r| (r.account_id, r.seq as u64))
@@ -167,13 +163,7 @@ async fn full_rows(
     sql: &str,
     args: &[JsValue],
 ) -> StoreResult<Vec<(String, OutboxRow)>> {
-    let rows: Vec<FullRow> = store
-        .statement(sql, args)?
-        .all()
-        .await
-        .map_err(fault)?
-        .results()
-        .map_err(fault)?;
+    let rows: Vec<FullRow> = store.all_rows(sql, args).await?;
     Ok(rows
         .into_iter()
         .map(|r| {
