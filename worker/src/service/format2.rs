@@ -33,12 +33,12 @@ use crate::ports::{
     Accounts, Ledger, Membership, PublishConfig, Records, ReleaseLogRow, Releases, KIND_SUFFSTAT,
 };
 use crate::service::auth::internal;
-use crate::service::publish::{period_at, NicheFailure, PAGE_ACCOUNTS};
+use crate::service::publish::{keep_failed, period_at, NicheFailure, PAGE_ACCOUNTS};
 use crosslearn::insights::InsightOptions;
 use crosslearn::niche::Niche;
 use crosslearn::privacy::zcdp::{epsilon_of_rho, BUDGET_EXCEEDED};
 use crosslearn::wisdom::suffstat::{
-    encode_account, posteriors, release_niche, NicheSuffRelease, PosteriorTable, SuffStatPool,
+    encode_account, posteriors, release_niche, NicheSuffRelease, SuffStatPool,
 };
 use crosslearn::wisdom::{wisdom_contribution, AccountConsent};
 use rand_core::Rng;
@@ -263,21 +263,12 @@ where
         // A refused or failed niche keeps its previous entry in the bulk value (its own key is
         // untouched), so a refusal never makes a niche vanish from the bulk read.
         if !report.failed.is_empty() {
-            if let Some(previous) = kv
-                .published_v2_all()
-                .await
-                .ok()
-                .flatten()
-                .and_then(|s| s.decode::<Vec<PosteriorTable>>().ok())
-            {
-                let failed: Vec<&str> = report.failed.iter().map(|f| f.niche.as_str()).collect();
-                tables.extend(
-                    previous
-                        .into_iter()
-                        .filter(|t| failed.contains(&t.niche.as_str())),
-                );
-                tables.sort_by_key(|t| t.niche);
-            }
+            keep_failed(
+                &mut tables,
+                kv.published_v2_all().await,
+                &report.failed,
+                |t| t.niche,
+            );
         }
         kv.publish_v2_all(&tables).await.map_err(internal)?;
     }
@@ -362,6 +353,7 @@ mod tests {
     use crate::testing::fixtures::{account, DAY_MS, NOW};
     use crate::testing::{run, MemoryStore};
     use crosslearn::privacy::dgauss::noise_rng_from_seed;
+    use crosslearn::wisdom::suffstat::PosteriorTable;
 
     /// Small enough gates for a few identical test accounts to show values; rho 4.40 per
     /// release (epsilon 20 at 1e-6), under a cap of 10 unless `extra` sets another.

@@ -26,7 +26,10 @@
 //! are passed in.
 
 use crate::error::ApiError;
-use crate::ports::{Accounts, Aggregates, History, HistoryRow, Membership, Records, Releases};
+use crate::ports::{
+    Accounts, Aggregates, History, HistoryRow, Membership, Records, Releases, StoreResult,
+    StoredRelease,
+};
 use crate::service::auth::internal;
 use crosslearn::insights::InsightOptions;
 use crosslearn::niche::Niche;
@@ -329,27 +332,40 @@ pub async fn publish_with<S: History, R: Releases>(
         }
     }
     if !report.failed.is_empty() {
-        // Keep the failed niches' previous entries in the bulk value (their KV keys are
-        // untouched), so a failure never makes a niche vanish from the bulk read.
-        if let Some(previous) = kv
-            .published_all()
-            .await
-            .ok()
-            .flatten()
-            .and_then(|s| s.decode::<Vec<NicheWisdom>>().ok())
-        {
-            let failed: Vec<&str> = report.failed.iter().map(|f| f.niche.as_str()).collect();
-            current.extend(
-                previous
-                    .into_iter()
-                    .filter(|w| failed.contains(&w.niche.as_str())),
-            );
-            current.sort_by_key(|w| w.niche);
-        }
+        keep_failed(
+            &mut current,
+            kv.published_all().await,
+            &report.failed,
+            |w| w.niche,
+        );
     }
     // Always rewritten (one KV write per run), for the same reason.
     kv.publish_all(&current).await.map_err(internal)?;
     Ok(report)
+}
+
+/// Keeps the failed niches' previous entries of a bulk value (`previous`, as read from KV) in
+/// `current`, sorted by niche: their own KV keys are untouched, so a failure never makes a niche
+/// vanish from the bulk read. An unreadable previous value adds nothing.
+pub(crate) fn keep_failed<T: serde::de::DeserializeOwned>(
+    current: &mut Vec<T>,
+    previous: StoreResult<Option<StoredRelease>>,
+    failed: &[NicheFailure],
+    niche: impl Fn(&T) -> Niche,
+) {
+    let Some(previous) = previous
+        .ok()
+        .flatten()
+        .and_then(|s| s.decode::<Vec<T>>().ok())
+    else {
+        return;
+    };
+    current.extend(
+        previous
+            .into_iter()
+            .filter(|t| failed.iter().any(|f| f.niche == niche(t).as_str())),
+    );
+    current.sort_by_key(|t| niche(t));
 }
 
 #[cfg(test)]
