@@ -46,6 +46,21 @@ pub fn format_day(days: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// UTC ISO 8601 with milliseconds (`2026-11-21T18:12:08.123Z`) for `ms` since the Unix epoch:
+/// how the Worker stores times.
+pub fn iso_utc(ms: u64) -> String {
+    let days = (ms / 86_400_000) as i64;
+    let in_day = ms % 86_400_000;
+    format!(
+        "{}T{:02}:{:02}:{:02}.{:03}Z",
+        format_day(days),
+        in_day / 3_600_000,
+        in_day / 60_000 % 60,
+        in_day / 1000 % 60,
+        in_day % 1000
+    )
+}
+
 fn is_leap(y: i64) -> bool {
     (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
 }

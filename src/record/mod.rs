@@ -19,7 +19,7 @@ mod date;
 pub mod validate;
 pub mod vocab;
 
-pub use date::{format_day, parse_day};
+pub use date::{format_day, iso_utc, parse_day};
 pub use validate::{
     validate_json_records, validate_json_values, validate_records, RecordIssue, RejectedRecord,
     ValidationReport,

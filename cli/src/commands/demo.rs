@@ -35,6 +35,7 @@
 use crosslearn::insights::InsightOptions;
 use crosslearn::niche::Niche;
 use crosslearn::platform::Platform;
+use crosslearn::record::iso_utc;
 use crosslearn::record::{validate_json_values, CreativeRecord, RecordSource};
 use crosslearn::sim::{generate_network, SimOptions};
 use crosslearn::wisdom::layout::GroupKind;
@@ -668,20 +669,6 @@ fn print_plan(plan: &Plan) -> Result<(), String> {
     )?;
     crate::outln!("(the rule asked for must be <= {MAX_FAILURE})")?;
     Ok(())
-}
-
-/// UTC ISO 8601 with milliseconds, as the Worker stores times.
-fn iso_utc(ms: u64) -> String {
-    let days = (ms / 86_400_000) as i64;
-    let in_day = ms % 86_400_000;
-    format!(
-        "{}T{:02}:{:02}:{:02}.{:03}Z",
-        crosslearn::record::format_day(days),
-        in_day / 3_600_000,
-        in_day / 60_000 % 60,
-        in_day / 1000 % 60,
-        in_day % 1000
-    )
 }
 
 #[cfg(test)]

@@ -708,18 +708,7 @@ pub async fn erase<S: Accounts + Records, O: Outbox, L: AggregatesLink>(
 }
 
 /// UTC ISO 8601 with milliseconds (`2026-11-21T18:12:08.123Z`) for `ms` since the Unix epoch.
-pub fn iso_utc(ms: u64) -> String {
-    let days = (ms / 86_400_000) as i64;
-    let in_day = ms % 86_400_000;
-    format!(
-        "{}T{:02}:{:02}:{:02}.{:03}Z",
-        crosslearn::record::format_day(days),
-        in_day / 3_600_000,
-        in_day / 60_000 % 60,
-        in_day / 1000 % 60,
-        in_day % 1000
-    )
-}
+pub use crosslearn::record::iso_utc;
 
 #[cfg(test)]
 mod tests {
