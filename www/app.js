@@ -14,7 +14,7 @@ import { VIEW_BOX, distributionSvg } from "./lib/chart.js";
 import { loadReleases, describeSource } from "./lib/releases.js";
 import { isStale, percentileLabel, percentileOf, platformCtr, priorsOf, resolveWisdom } from "./lib/wisdom.js";
 import { setupImport } from "./lib/import-ui.js";
-import { exampleFromQuery } from "./lib/examples.js";
+import { exampleCopy, exampleFromQuery } from "./lib/examples.js";
 import { loadDemoNotice, loadReleaseStatus, missingReason } from "./lib/why.js";
 
 /** @typedef {import("./pkg/lite/crosslearn_lite.js").CreativeAttributes} CreativeAttributes */
@@ -136,12 +136,14 @@ out.modelInfo.textContent = `CTR model: ${CTR_MODEL_FILE} (${ctrModel.metadata.t
 
 // The page opens on a filled example draft (`?example=<niche>&platform=<platform>`; default
 // fitness), unless the browser restored a draft.
+// The example is written into the fields of the platform the page opens on (Google Ads has
+// headlines and descriptions, not a headline and a body: filling those left a Google Ads draft
+// empty, its niche undetected and its benchmark missing).
 const start = exampleFromQuery(location.search);
-if (f.headline.value === "" && f.body.value === "") {
-  f.headline.value = start.example.headline;
-  f.body.value = start.example.body;
-}
 if (start.platform) f.platform.value = start.platform;
+if ([f.headline, f.body, f.description, f.headlines, f.descriptions].every((x) => x.value === "")) {
+  fillCopy(exampleCopy(start.example, f.platform.value));
+}
 
 /** @type {ReleaseSet[]} */
 let releaseSets = [];
