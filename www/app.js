@@ -615,12 +615,16 @@ byId("add-variant", HTMLButtonElement).addEventListener("click", () => {
 
 // --- Wiring ----------------------------------------------------------------------------------
 
+/** Whether the person has edited the form (the example is then theirs, not moved). */
+let edited = false;
 form.addEventListener("input", (e) => {
+  edited = true;
   const t0 = e.timeStamp;
   update();
   perf.latencies.push(performance.now() - t0);
 });
 form.addEventListener("change", (e) => {
+  edited = true;
   if (e.target === f.platform) applyAnatomy(/** @type {Platform} */ (f.platform.value));
   update();
 });
@@ -628,6 +632,19 @@ applyAnatomy(/** @type {Platform} */ (f.platform.value));
 form.addEventListener("submit", (e) => e.preventDefault());
 update();
 await releaseLoad;
+// Opened without `&platform=`: when the example's niche has no CTR benchmark on the platform
+// shown, the example moves to the niche's platform with the most accounts behind one, so the
+// page never opens on an empty benchmark it could have filled (the reason is shown otherwise).
+if (!start.platform && !edited) {
+  const rw = resolveWisdom(releaseSets, start.niche);
+  const best = rw?.wisdom.platforms.filter((p) => p.ctr).sort((a, b) => b.accounts - a.accounts)[0];
+  if (rw && best && !platformCtr(rw.wisdom, /** @type {Platform} */ (f.platform.value))) {
+    f.platform.value = best.platform;
+    applyAnatomy(best.platform);
+    fillCopy(exampleCopy(start.example, best.platform));
+    update();
+  }
+}
 
 setupImport({
   ctrBytes,
