@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXAMPLES } from '../www/lib/examples.js';
+import { getFresh } from './seed-demo.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -26,19 +27,11 @@ function arg(name, fallback) {
  * @returns {Promise<{ niches: Array<{ niche: string, platform: string | null, accounts: number | null, link: string }>, published: number }>}
  */
 export async function tour(url) {
-  // The first request after a large publication can wait minutes under wrangler dev
-  // (docs/demo.md) and fail on the client's 300 s header timeout: retry.
-  let res;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      res = await fetch(`${url}/api/cross-learning/niche-wisdom`);
-      break;
-    } catch (e) {
-      if (attempt >= 4) throw e;
-    }
-  }
-  if (!res.ok) throw new Error(`GET /api/cross-learning/niche-wisdom: HTTP ${res.status}`);
-  const body = await res.json();
+  // On a new connection, retried after 10 s without an answer (docs/demo.md): one stalled
+  // request cannot hang the tour.
+  const res = await getFresh(`${url}/api/cross-learning/niche-wisdom`);
+  if (res.status !== 200) throw new Error(`GET /api/cross-learning/niche-wisdom: HTTP ${res.status}`);
+  const body = res.json;
   const byNiche = new Map(body.niches.filter((w) => w.published).map((w) => [w.niche, w]));
   const niches = Object.keys(EXAMPLES).map((niche) => {
     const w = byNiche.get(niche);

@@ -28,6 +28,7 @@
 // DELETE) and created again with a new token.
 
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from '../tests/e2e/lib/wrangler.mjs';
@@ -91,6 +92,41 @@ export async function simulate(accounts, seed) {
 export function toInput(record) {
   const { date_start, source, ...rest } = record;
   return { ...rest, date: date_start };
+}
+
+/**
+ * GET `url` on a NEW connection (no keep-alive agent), giving up after `timeoutMs`; retried (on
+ * another new connection) up to `attempts` times. For the first requests after a publication:
+ * one request must not hang the demo (docs/demo.md, "The stall"). Resolves to
+ * `{ status, text, json }`; rejects after the last attempt with the last error.
+ * @param {string} url
+ * @param {{ headers?: Record<string, string>, timeoutMs?: number, attempts?: number, log?: (s: string) => void }} [opts]
+ */
+export async function getFresh(url, { headers = {}, timeoutMs = 10_000, attempts = 6, log = () => {} } = {}) {
+  let last;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    try {
+      return await new Promise((resolve, reject) => {
+        const req = http.get(url, { agent: false, headers: { ...headers, connection: 'close' }, timeout: timeoutMs }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c) => { text += c; });
+          res.on('end', () => {
+            let json;
+            try { json = JSON.parse(text); } catch { json = undefined; }
+            resolve({ status: res.statusCode, text, json });
+          });
+          res.on('error', reject);
+        });
+        req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+        req.on('error', reject);
+      });
+    } catch (e) {
+      last = e;
+      log(`GET ${url}: ${e.message}; ${attempt < attempts ? `retrying on a new connection (${attempt}/${attempts - 1})` : 'giving up'}`);
+    }
+  }
+  throw new Error(`GET ${url}: ${last?.message}`);
 }
 
 /** One API call with a bearer token (the e2e harness's `request`). */
@@ -184,18 +220,13 @@ export async function seed(opts) {
       'publication',
     );
     log(`publication report: ${JSON.stringify({ period: res.json.period, opted_in_accounts: res.json.opted_in_accounts, contributing_accounts: res.json.contributing_accounts, failed: res.json.failed })}`);
-    // Should the first request after the publication still stall (see above), the client's 300 s
-    // header timeout fails it: retry.
-    let all;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        all = expect(await call(opts.url, 'GET', '/api/cross-learning/niche-wisdom', op), [200], 'niche wisdom');
-        break;
-      } catch (e) {
-        if (attempt >= 4 || !/fetch failed/.test(String(e.message))) throw e;
-        log(`GET /api/cross-learning/niche-wisdom: ${e.message}; retrying (${attempt}/3)`);
-      }
-    }
+    // The first request after the publication: on a new connection, retried after 10 s
+    // without an answer, so a stalled request cannot hang the demo (docs/demo.md).
+    const all = expect(
+      await getFresh(`${opts.url}/api/cross-learning/niche-wisdom`, { headers: { authorization: `Bearer ${op}` }, log }),
+      [200],
+      'niche wisdom',
+    );
     published = all.json.niches.map((w) => w.niche);
     log(`publication: ${published.length} niches published (${published.join(', ') || 'none'})`);
   }

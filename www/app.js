@@ -14,7 +14,7 @@ import { VIEW_BOX, distributionSvg } from "./lib/chart.js";
 import { loadReleases, describeSource } from "./lib/releases.js";
 import { isStale, percentileLabel, percentileOf, platformCtr, priorsOf, resolveWisdom } from "./lib/wisdom.js";
 import { setupImport } from "./lib/import-ui.js";
-import { exampleFromQuery } from "./lib/examples.js";
+import { exampleCopy, exampleFromQuery } from "./lib/examples.js";
 import { loadDemoNotice, loadReleaseStatus, missingReason } from "./lib/why.js";
 
 /** @typedef {import("./pkg/lite/crosslearn_lite.js").CreativeAttributes} CreativeAttributes */
@@ -136,12 +136,14 @@ out.modelInfo.textContent = `CTR model: ${CTR_MODEL_FILE} (${ctrModel.metadata.t
 
 // The page opens on a filled example draft (`?example=<niche>&platform=<platform>`; default
 // fitness), unless the browser restored a draft.
+// The example is written into the fields of the platform the page opens on (Google Ads has
+// headlines and descriptions, not a headline and a body: filling those left a Google Ads draft
+// empty, its niche undetected and its benchmark missing).
 const start = exampleFromQuery(location.search);
-if (f.headline.value === "" && f.body.value === "") {
-  f.headline.value = start.example.headline;
-  f.body.value = start.example.body;
-}
 if (start.platform) f.platform.value = start.platform;
+if ([f.headline, f.body, f.description, f.headlines, f.descriptions].every((x) => x.value === "")) {
+  fillCopy(exampleCopy(start.example, f.platform.value));
+}
 
 /** @type {ReleaseSet[]} */
 let releaseSets = [];
@@ -613,12 +615,16 @@ byId("add-variant", HTMLButtonElement).addEventListener("click", () => {
 
 // --- Wiring ----------------------------------------------------------------------------------
 
+/** Whether the person has edited the form (the example is then theirs, not moved). */
+let edited = false;
 form.addEventListener("input", (e) => {
+  edited = true;
   const t0 = e.timeStamp;
   update();
   perf.latencies.push(performance.now() - t0);
 });
 form.addEventListener("change", (e) => {
+  edited = true;
   if (e.target === f.platform) applyAnatomy(/** @type {Platform} */ (f.platform.value));
   update();
 });
@@ -626,6 +632,19 @@ applyAnatomy(/** @type {Platform} */ (f.platform.value));
 form.addEventListener("submit", (e) => e.preventDefault());
 update();
 await releaseLoad;
+// Opened without `&platform=`: when the example's niche has no CTR benchmark on the platform
+// shown, the example moves to the niche's platform with the most accounts behind one, so the
+// page never opens on an empty benchmark it could have filled (the reason is shown otherwise).
+if (!start.platform && !edited) {
+  const rw = resolveWisdom(releaseSets, start.niche);
+  const best = rw?.wisdom.platforms.filter((p) => p.ctr).sort((a, b) => b.accounts - a.accounts)[0];
+  if (rw && best && !platformCtr(rw.wisdom, /** @type {Platform} */ (f.platform.value))) {
+    f.platform.value = best.platform;
+    applyAnatomy(best.platform);
+    fillCopy(exampleCopy(start.example, best.platform));
+    update();
+  }
+}
 
 setupImport({
   ctrBytes,

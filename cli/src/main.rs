@@ -157,6 +157,11 @@ enum Command {
         /// counted in the plan, not written to the SQL.
         #[arg(long, default_value_t = 0)]
         api_accounts: u32,
+        /// Write at most N records per campaign of each account in the SQL (the first ones):
+        /// the same accounts contribute, to the same platforms, from fewer records; a smaller,
+        /// faster seeding (the demo's end-to-end test). All records when absent.
+        #[arg(long)]
+        records_per_campaign: Option<u32>,
         /// Which gates must all pass with probability >= 99 % (else exit 1).
         #[arg(long, value_enum, default_value_t = commands::Rule::Platforms)]
         rule: commands::Rule,
@@ -236,6 +241,7 @@ fn run(cli: Cli) -> Result<(), String> {
             sql,
             only_contributors,
             api_accounts,
+            records_per_campaign,
             rule,
             json,
         } => commands::demo_network(
@@ -244,6 +250,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 accounts,
                 only_contributors,
                 api_accounts,
+                records_per_campaign,
             },
             release_config.as_deref(),
             sql.as_deref(),

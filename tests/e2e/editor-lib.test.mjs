@@ -106,6 +106,12 @@ test('missing wisdom says why and what would change it: platform below k, niche 
   const onTiktok = why.missingReason({ niche: 'fitness', platform: 'tiktok', wisdom: fitness, status });
   assert.match(onTiktok, /fewer than k = 50 accounts contributed on TikTok/);
   assert.match(onTiktok, /Meta has one now/);
+  // The platform gate is max(k, t ln(3 / 0.05)) (core: wisdom::platform_gate): at the production
+  // config's platform-count noise (t = 22.22) it is 91 accounts, and the page says so, not k.
+  const prod = { ...fitness, privacy: { ...fitness.privacy, groups: [{ group: 'platform_count', noise_scale: 200 / 9 }] } };
+  assert.equal(Math.ceil(why.platformGate(prod)), 91);
+  assert.match(why.missingReason({ niche: 'fitness', platform: 'tiktok', wisdom: prod, status }), /fewer than 91 \(the platform gate: k = 50, raised to 91 so that the noise on the count alone cannot publish a platform\) accounts contributed on TikTok/);
+  assert.equal(why.platformGate({ ...fitness, privacy: { ...fitness.privacy, groups: [{ group: 'platform_count', noise_scale: 5 }] } }), 50);
   const beauty = why.missingReason({ niche: 'beauty', platform: 'meta', wisdom: null, status });
   assert.match(beauty, /did not reach k = 50 contributing accounts/);
   assert.match(beauty, /would publish it in the next period's release/);
@@ -126,4 +132,19 @@ test('the editor opens on an example: ?example=<niche>&platform=, else fitness',
   assert.equal(a.platform, 'tiktok');
   assert.equal(a.example, ex.EXAMPLES.home_decor);
   assert.equal(ex.exampleFromQuery('?example=tech&platform=myspace').platform, null);
+});
+
+test('an example fills the fields of the platform it opens on (Google Ads: headlines and descriptions)', () => {
+  const e = ex.EXAMPLES.automotive;
+  const g = ex.exampleCopy(e, 'google_ads');
+  assert.deepEqual(g.headlines, [e.headline]);
+  assert.ok(g.descriptions.length >= 2 && g.descriptions.length <= 4, JSON.stringify(g.descriptions));
+  assert.equal(g.descriptions.join(' '), e.body);
+  assert.deepEqual(ex.exampleCopy(e, 'meta'), { platform: 'meta', primary_text: e.body, headline: e.headline, description: '' });
+  assert.deepEqual(ex.exampleCopy(e, 'tiktok'), { platform: 'tiktok', ad_text: e.body });
+  assert.deepEqual(ex.exampleCopy(e, 'unknown'), { platform: 'unknown', headline: e.headline, body: e.body });
+  for (const [niche, example] of Object.entries(ex.EXAMPLES)) {
+    const copy = ex.exampleCopy(example, 'google_ads');
+    assert.ok(copy.headlines.length === 1 && copy.descriptions.length >= 1 && copy.descriptions.length <= 4, niche);
+  }
 });

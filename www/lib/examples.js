@@ -93,3 +93,26 @@ export function exampleFromQuery(search) {
   const platform = p === "meta" || p === "tiktok" || p === "google_ads" ? p : null;
   return { niche, example: EXAMPLES[niche], platform };
 }
+
+/** @typedef {import("../pkg/lite/crosslearn_lite.js").PlatformCopy} PlatformCopy */
+
+/**
+ * An example as the copy fields of `platform`'s ads (what the editor shows for that platform):
+ * Meta's primary text and headline; TikTok's ad text (the body); Google Ads' headlines (the
+ * headline) and descriptions (the body, one sentence per description); otherwise headline and
+ * body. Every platform gets the example's body, so its niche is detected on each.
+ * @param {Example} example
+ * @param {Platform | "unknown" | string} platform
+ * @returns {PlatformCopy}
+ */
+export function exampleCopy(example, platform) {
+  switch (platform) {
+    case "meta": return { platform, primary_text: example.body, headline: example.headline, description: "" };
+    case "tiktok": return { platform, ad_text: example.body };
+    case "google_ads": {
+      const sentences = example.body.split(/(?<=[.!?])\s+/).map((s) => s.trim()).filter((s) => s !== "");
+      return { platform, headlines: [example.headline], descriptions: sentences.slice(0, 4) };
+    }
+    default: return { platform: "unknown", headline: example.headline, body: example.body };
+  }
+}

@@ -59,6 +59,23 @@ const PLATFORM_NAMES = { meta: "Meta", tiktok: "TikTok", google_ads: "Google Ads
 /** @param {string} s */
 const human = (s) => PLATFORM_NAMES[s] ?? s.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
 
+/** The core's false-publication rate α (`wisdom::release::FALSE_PUBLICATION_RATE`). */
+const FALSE_PUBLICATION_RATE = 0.05;
+
+/**
+ * The noisy per-platform account count a published niche needs for a platform's benchmarks, as
+ * the core computes it (`wisdom::platform_gate`): `max(k, t · ln(3 / α))`, `t` the published
+ * noise scale of the release's `platform_count` group. At the production config (k 50, format 1
+ * at epsilon 0.45) that is 91 accounts, not k. Null when the release does not say.
+ * @param {NicheWisdom} wisdom
+ * @returns {number | null}
+ */
+export function platformGate(wisdom) {
+  const g = wisdom.privacy.groups?.find((x) => x.group === "platform_count");
+  if (!g || !(g.noise_scale > 0)) return null;
+  return Math.max(wisdom.privacy.k, g.noise_scale * Math.log(3 / FALSE_PUBLICATION_RATE));
+}
+
 /**
  * Why `niche` has no benchmark on `platform`, and what would change it.
  * @param {object} a
@@ -73,7 +90,11 @@ export function missingReason({ niche, platform, wisdom, status }) {
   const kText = k === null ? "k" : `k = ${k}`;
   if (wisdom) {
     const others = wisdom.platforms.filter((p) => p.ctr && p.platform !== platform).map((p) => human(p.platform));
-    return `The ${human(niche)} release ${niche}/${wisdom.period} is published, but fewer than ${kText} accounts contributed on ${human(platform)} (by the noisy count), so its CTR distribution is withheld. More opted-in ${human(niche)} accounts on ${human(platform)} would publish it in a later period's release${others.length ? `; ${others.join(" and ")} ${others.length === 1 ? "has" : "have"} one now` : ""}.`;
+    const gate = platformGate(wisdom);
+    const gateText = gate === null || gate <= wisdom.privacy.k
+      ? kText
+      : `${Math.ceil(gate)} (the platform gate: k = ${wisdom.privacy.k}, raised to ${Math.ceil(gate)} so that the noise on the count alone cannot publish a platform)`;
+    return `The ${human(niche)} release ${niche}/${wisdom.period} is published, but fewer than ${gateText} accounts contributed on ${human(platform)} (by the noisy count), so its CTR distribution is withheld. More opted-in ${human(niche)} accounts on ${human(platform)} would publish it in a later period's release${others.length ? `; ${others.join(" and ")} ${others.length === 1 ? "has" : "have"} one now` : ""}.`;
   }
   if (status === null) {
     return `No published ${human(niche)} release, and the Worker's release status is unavailable (offline?). Reload when the Worker answers.`;

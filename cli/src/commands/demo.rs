@@ -315,6 +315,28 @@ pub struct DemoOptions {
     pub only_contributors: bool,
     /// The first accounts of batch 0, seeded through the public API instead (see [`build`]).
     pub api_accounts: u32,
+    /// Write at most this many records per campaign (the first ones, in the simulator's order)
+    /// of each account written to the SQL; `None` writes them all. See [`trim_per_campaign`]:
+    /// it changes what is written, not who contributes.
+    pub records_per_campaign: Option<u32>,
+}
+
+/// The first `n` records of each campaign (records without a campaign count as one campaign),
+/// in their order. Every campaign keeps at least one record when `n >= 1`, so the account keeps
+/// its distinct campaigns (the insight's data gate counts them), its platforms (a contribution
+/// feeds a platform picked from the ones with impressions, by a hash of the account id) and its
+/// niche: it contributes exactly when it did with all its records, to the same platform. Only
+/// the values it contributes (its CTR, rates, lifts) come from fewer records.
+pub fn trim_per_campaign(records: Vec<CreativeRecord>, n: u32) -> Vec<CreativeRecord> {
+    let mut kept: BTreeMap<Option<String>, u32> = BTreeMap::new();
+    records
+        .into_iter()
+        .filter(|r| {
+            let k = kept.entry(r.campaign_id.clone()).or_default();
+            *k += 1;
+            *k <= n
+        })
+        .collect()
 }
 
 /// The account, consent (opted in) and outbox rows of `ids`.
@@ -364,6 +386,7 @@ fn batch(
         seed,
         only_contributors,
         api_accounts,
+        records_per_campaign,
         ..
     } = opts;
     let insight = InsightOptions::default();
@@ -421,7 +444,13 @@ fn batch(
                 bad.record_id, bad.issues
             ));
         }
-        let stored = report.accepted;
+        // What the Worker will hold for this account: the API accounts send all their records;
+        // the written ones are trimmed with --records-per-campaign. The plan (contributors,
+        // platforms) is computed from exactly these records.
+        let stored = match records_per_campaign {
+            Some(n) if !via_api => trim_per_campaign(report.accepted, n),
+            _ => report.accepted,
+        };
         let c = wisdom_contribution(&stored, AccountConsent { opted_in: true }, &insight, config)
             .map_err(|e| format!("contribution of {id}: {e}"))?;
         if only_contributors && !via_api && c.is_none() {
@@ -485,11 +514,22 @@ pub fn build(
     mut sql: Option<&mut dyn Write>,
     now: &str,
 ) -> Result<Plan, String> {
-    let DemoOptions { seed, accounts, .. } = opts;
+    let DemoOptions {
+        seed,
+        accounts,
+        records_per_campaign,
+        ..
+    } = opts;
     if accounts == 0 || !accounts.is_multiple_of(15) {
         return Err(format!(
             "accounts: must be a positive multiple of 15 (one share per niche), got {accounts}"
         ));
+    }
+    if records_per_campaign == Some(0) {
+        return Err(
+            "records-per-campaign: must be at least 1 (a campaign without records is no campaign), got 0"
+                .into(),
+        );
     }
     Layout::new(config).map_err(|e| format!("release config: {e}"))?;
     let now_sql = sql_text(now);
@@ -497,7 +537,10 @@ pub fn build(
         writeln!(
             out,
             "-- SIMULATED demo network: {accounts} accounts (crosslearn demo-network --seed {seed} \
-             --accounts {accounts}). Idempotent: existing rows are kept."
+             --accounts {accounts}{}). Idempotent: existing rows are kept.",
+            records_per_campaign.map_or(String::new(), |n| format!(
+                " --records-per-campaign {n}"
+            ))
         )
         .map_err(|e| format!("cannot write SQL: {e}"))?;
     }
@@ -787,6 +830,7 @@ mod tests {
             accounts: 30,
             only_contributors: false,
             api_accounts: 2,
+            records_per_campaign: None,
         };
         let mut out = Vec::new();
         let plan = build(
@@ -819,5 +863,76 @@ mod tests {
         for statement in sql.split(";\n") {
             assert!(statement.len() <= MAX_STATEMENT_BYTES);
         }
+    }
+
+    /// `--records-per-campaign` trims the records written, not the accounts that contribute:
+    /// the same accounts are seeded, in the same niches, with the same contributors per niche
+    /// and per platform (so the same gates and the same rule), from far fewer records.
+    #[test]
+    fn records_per_campaign_trims_what_is_written_not_who_contributes() {
+        let run = |records_per_campaign| {
+            let opts = DemoOptions {
+                seed: 11,
+                accounts: 300,
+                only_contributors: true,
+                api_accounts: 3,
+                records_per_campaign,
+            };
+            let mut out = Vec::new();
+            let plan = build(
+                opts,
+                &production(),
+                &SuffStatConfig::default(),
+                Some(&mut out),
+                "2026-01-01T00:00:00.000Z",
+            )
+            .unwrap();
+            (plan, String::from_utf8(out).unwrap())
+        };
+        let (full, full_sql) = run(None);
+        let (trimmed, trimmed_sql) = run(Some(1));
+        assert_eq!(trimmed.accounts, full.accounts);
+        assert!(full.niches.iter().any(|n| n.gates[0].count > 0));
+        for (a, b) in full.niches.iter().zip(&trimmed.niches) {
+            assert_eq!(a.niche, b.niche);
+            assert_eq!(a.accounts, b.accounts);
+            let counts = |n: &NichePlan| n.gates.iter().map(|g| g.count).collect::<Vec<_>>();
+            assert_eq!(counts(a), counts(b), "{:?}", a.niche);
+        }
+        assert_eq!(trimmed.any_failure, full.any_failure);
+        assert_eq!(trimmed.niche_failure, full.niche_failure);
+        // The same accounts are written, with fewer records: one per campaign.
+        let accounts_of = |sql: &str| {
+            sql.split(";\n")
+                .filter(|st| st.contains("INSERT INTO accounts "))
+                .map(|st| st.matches("\n('").count())
+                .sum::<usize>()
+        };
+        assert!(accounts_of(&full_sql) > 0);
+        assert_eq!(accounts_of(&trimmed_sql), accounts_of(&full_sql));
+        let written = |sql: &str| sql.matches("'{\"record_id\":").count();
+        assert!(written(&trimmed_sql) * 3 < written(&full_sql));
+        assert!(trimmed.records < full.records);
+        assert!(trimmed_sql.contains("--records-per-campaign 1"));
+        // One record per campaign: no campaign id is written twice.
+        let campaigns: Vec<&str> = trimmed_sql
+            .match_indices("\"campaign_id\":\"")
+            .map(|(i, m)| {
+                let rest = &trimmed_sql[i + m.len()..];
+                &rest[..rest.find('"').unwrap()]
+            })
+            .collect();
+        let distinct: std::collections::BTreeSet<_> = campaigns.iter().collect();
+        assert_eq!(distinct.len(), campaigns.len(), "a campaign written twice");
+        assert_eq!(campaigns.len(), written(&trimmed_sql));
+        let zero = DemoOptions {
+            seed: 11,
+            accounts: 30,
+            only_contributors: true,
+            api_accounts: 0,
+            records_per_campaign: Some(0),
+        };
+        let err = build(zero, &production(), &SuffStatConfig::default(), None, "x").unwrap_err();
+        assert!(err.contains("records-per-campaign"), "{err}");
     }
 }

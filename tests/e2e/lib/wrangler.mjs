@@ -196,9 +196,12 @@ export function kvPut(persistDir, binding, key, value) {
  * @param {number} [options.timeoutMs] how long to wait for /health (default 60 s)
  * @param {string} [options.logLevel] wrangler's `--log-level` (default 'info': one line per request)
  * @param {string} [options.env] a wrangler.toml environment (`--env`, e.g. 'production'); default: the top level
- * @returns {Promise<{url: string, pid: number, port: number, inspectorPort: number, persistDir: string, log: () => string, stop: () => Promise<void>}>}
+ * @param {boolean} [options.inspector] false: no DevTools inspector, through scripts/wrangler-dev.mjs
+ *   (wrangler's `unstable_startWorker`; the demo's large publications stall the CLI's inspector
+ *   proxy: docs/demo.md); default true: `wrangler dev --inspector-port`
+ * @returns {Promise<{url: string, pid: number, port: number, inspectorPort: number | null, persistDir: string, log: () => string, stop: () => Promise<void>}>}
  */
-export async function startWorker({ persistDir, vars = {}, timeoutMs = 60_000, logLevel = 'info', env } = {}) {
+export async function startWorker({ persistDir, vars = {}, timeoutMs = 60_000, logLevel = 'info', env, inspector = true } = {}) {
   const ownDir = !persistDir;
   const dir = persistDir ?? mkdtempSync(path.join(tmpdir(), 'crosslearn-e2e-'));
   try {
@@ -207,12 +210,12 @@ export async function startWorker({ persistDir, vars = {}, timeoutMs = 60_000, l
     if (ownDir) rmSync(dir, { recursive: true, force: true });
     throw e;
   }
-  const [port, inspectorPort] = [await freePort(), await freePort()];
+  const port = await freePort();
+  const inspectorPort = inspector ? await freePort() : null;
   const args = [
-    'dev',
     '--ip', '127.0.0.1',
     '--port', String(port),
-    '--inspector-port', String(inspectorPort),
+    ...(inspector ? ['--inspector-port', String(inspectorPort)] : []),
     '--persist-to', dir,
     '--test-scheduled', // exposes /__scheduled to trigger the cron handler
     '--log-level', logLevel,
@@ -223,7 +226,10 @@ export async function startWorker({ persistDir, vars = {}, timeoutMs = 60_000, l
   const allVars = { RATE_LIMIT_PER_MIN: '0', AUTH_RATE_LIMIT_PER_MIN: '0', ACCOUNT_RATE_LIMIT_PER_MIN: '0', ...vars };
   for (const [key, value] of Object.entries(allVars)) args.push('--var', `${key}:${value}`);
 
-  const child = spawn(WRANGLER, args, {
+  const [cmd, cmdArgs] = inspector
+    ? [WRANGLER, ['dev', ...args]]
+    : [process.execPath, [path.join(ROOT, 'scripts', 'wrangler-dev.mjs'), ...args]];
+  const child = spawn(cmd, cmdArgs, {
     cwd: ROOT,
     detached: true, // own process group: stop() kills wrangler and workerd together
     stdio: ['ignore', 'pipe', 'pipe'],
