@@ -22,7 +22,9 @@ const N = 6; // accounts fd-0 .. fd-5
 // A small k and a large epsilon: the fitness release surely passes the noisy k gate, so
 // apply-wisdom has recommendations to give. Two publications per budget window fit.
 // epsilon 1000: noise negligible even for the lift counts' small share (see lifecycle.test.mjs).
-const RELEASE_CONFIG = JSON.stringify({ k: 3, epsilon: 1000, budget_per_window: 4000 });
+// The per-account total cap is raised to match (one release at epsilon 1000 would pass the
+// default of 10, and the Worker refuses such a config by name).
+const RELEASE_CONFIG = JSON.stringify({ k: 3, epsilon: 1000, budget_per_window: 4000, privacy_budget: { epsilon_cap: 1e6 } });
 // Redis mode when redis-server is installed; FAULTS_D1_NO_REDIS=1 runs the D1-only mode.
 const WITH_REDIS = haveRedis() && !process.env.FAULTS_D1_NO_REDIS;
 
