@@ -206,7 +206,7 @@ test('GET /api/accounts/{id}/privacy: the ledger, its own token only; the cap is
   const failed = third.json.format2.failed;
   assert.deepEqual(failed.map((f) => [f.niche, f.code]), [['fitness', 'privacy_budget_exceeded']], third.text);
   assert.equal(third.json.format2.released.length, NICHES - 1);
-  const rows = await queryD1(dir, `SELECT COUNT(*) AS n FROM release_log WHERE niche = 'fitness' AND period = ${third.json.period}`);
+  const rows = await queryD1(dir, `SELECT COUNT(*) AS n FROM release_log WHERE niche = 'fitness' AND kind = 'suffstat' AND period = ${third.json.period}`);
   assert.equal(rows[0].n, 0, 'nothing recorded for the refused niche');
   // Format 1 goes on (its pure epsilon stays under the total cap); format 2's third release
   // was refused: two format-2 and three format-1 releases in the account's ledger.
