@@ -652,5 +652,8 @@ mod tests {
             total <= 10.0,
             "yearly epsilon {total} at delta 1e-6: {all:?}"
         );
+        // ... and the ledger holds each account to it: the year fits under the total cap.
+        assert!(all.budget.epsilon_cap <= 10.0, "{all:?}");
+        assert!(total <= all.budget.epsilon_cap, "{all:?}");
     }
 }
