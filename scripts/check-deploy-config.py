@@ -66,6 +66,9 @@ else:
     cap, window = budget.get("rho_cap", 1.35), budget.get("window_days", 365)
     if not isinstance(cap, (int, float)) or not 0 < cap <= 1.35:
         errors.append(f"env.production.vars.RELEASE_CONFIG.privacy_budget.rho_cap must be in (0, 1.35] (epsilon <= 10 at delta 1e-6), got {cap!r}")
+    ecap = budget.get("epsilon_cap", 10)
+    if not isinstance(ecap, (int, float)) or not 0 < ecap <= 10:
+        errors.append(f"env.production.vars.RELEASE_CONFIG.privacy_budget.epsilon_cap must be in (0, 10] (an account's total epsilon at delta 1e-6 over the window), got {ecap!r}")
     if not isinstance(window, int) or window < 365:
         errors.append(f"env.production.vars.RELEASE_CONFIG.privacy_budget.window_days must be an integer >= 365, got {window!r}")
     # Total per-account loss over any 365 days (docs/privacy.md, "An account's total loss").

@@ -369,6 +369,7 @@ fn budget_cap_refuses_publication() {
     let policy = BudgetPolicy {
         rho_cap: plan.rho * 2.5,
         window_days: 365,
+        ..BudgetPolicy::default()
     };
     let (accounts, by) = network(4, 30);
     let pool = pool_of(&accounts, &by, &cfg, None);

@@ -60,20 +60,43 @@ pub struct LedgerEntry {
     pub rho: f64,
 }
 
-/// The accounting policy: a cap on `ρ` per account over a rolling window.
+/// The accounting policy: caps on what an account may spend over a rolling window.
+///
+/// Two caps hold together: `ρ` of the zCDP releases alone (`rho_cap`), and the account's total
+/// `ε` at [`ACCOUNTING_DELTA`] over every release its data entered (`epsilon_cap`), where pure
+/// `ε`-DP releases (format 1) add their `ε` and the zCDP releases add `ε(Σρ, δ)`
+/// ([`total_epsilon`], basic composition).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BudgetPolicy {
     /// Most `ρ` an account may spend within any window. Default 1.35 (`ε` 10 at `δ` 1e-6).
     pub rho_cap: f64,
+    /// Most total `ε` at [`ACCOUNTING_DELTA`] an account may spend within any window, pure and
+    /// zCDP releases together ([`total_epsilon`]). Default 10.
+    pub epsilon_cap: f64,
     /// The window's length in days. Default 365.
     pub window_days: i64,
+}
+
+/// The `δ` at which an account's total loss is stated and capped: 1e-6.
+pub const ACCOUNTING_DELTA: f64 = 1e-6;
+
+/// An account's total `ε` at `delta` from `pure_epsilon` of pure `ε`-DP releases and `rho` of
+/// zCDP releases: `pure_epsilon + ε(ρ, δ)` (basic composition of the two parts; 0 spent is 0).
+pub fn total_epsilon(pure_epsilon: f64, rho: f64, delta: f64) -> f64 {
+    let zcdp = if rho > 0.0 {
+        epsilon_of_rho(rho, delta)
+    } else {
+        0.0
+    };
+    pure_epsilon + zcdp
 }
 
 impl Default for BudgetPolicy {
     fn default() -> Self {
         BudgetPolicy {
             rho_cap: 1.35,
+            epsilon_cap: 10.0,
             window_days: 365,
         }
     }
@@ -87,6 +110,13 @@ impl BudgetPolicy {
                 ErrorCode::InvalidValue,
                 "budget.rho_cap",
                 format!("must be finite and > 0, got {}", self.rho_cap),
+            ));
+        }
+        if !(self.epsilon_cap.is_finite() && self.epsilon_cap > 0.0) {
+            return Err(Error::field(
+                ErrorCode::InvalidValue,
+                "budget.epsilon_cap",
+                format!("must be finite and > 0, got {}", self.epsilon_cap),
             ));
         }
         if self.window_days < 1 {
@@ -205,10 +235,34 @@ mod tests {
     }
 
     #[test]
+    fn total_epsilon_adds_pure_epsilon_to_the_zcdp_part() {
+        assert_eq!(total_epsilon(0.0, 0.0, ACCOUNTING_DELTA), 0.0);
+        assert_eq!(total_epsilon(5.85, 0.0, ACCOUNTING_DELTA), 5.85);
+        let rho = 0.227;
+        let t = total_epsilon(5.85, rho, ACCOUNTING_DELTA);
+        assert!((t - 5.85 - epsilon_of_rho(rho, ACCOUNTING_DELTA)).abs() < 1e-12);
+        // The production year (docs/privacy.md): 13 format-1 releases at 0.45 and format 2.
+        assert!(t < 10.0 && t > 9.5, "{t}");
+    }
+
+    #[test]
+    fn an_epsilon_cap_that_is_not_positive_is_a_named_error() {
+        for cap in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let p = BudgetPolicy {
+                epsilon_cap: cap,
+                ..BudgetPolicy::default()
+            };
+            let e = p.validate().unwrap_err();
+            assert_eq!(e.field.as_deref(), Some("budget.epsilon_cap"), "{cap}");
+        }
+    }
+
+    #[test]
     fn ledger_refuses_past_the_cap_and_forgets_after_the_window() {
         let p = BudgetPolicy {
             rho_cap: 0.25,
             window_days: 365,
+            ..BudgetPolicy::default()
         };
         let mut l = PrivacyLedger::new();
         for m in 0..2 {

@@ -1,9 +1,10 @@
 // End-to-end test of release format 2 and the per-account privacy ledger on the real runtime
 // (`wrangler dev`, local D1 + KV), starting from a database in the state the previous version
-// left it: migrations 0001-0005 applied and a format-1 release stored in D1 and KV. Then the new
-// Worker applies the pending migration (0006), keeps serving the old release, publishes format 2
-// (one release per period and niche, charged to the accounts' ledger, refused past the cap) and
-// answers GET /api/accounts/{id}/privacy.
+// left it: migrations 0001-0005 applied, one account and a format-1 release stored in D1 and KV.
+// Then the new Worker applies the pending migrations (0006, 0007: the format-1 release is
+// back-charged to the account that existed then), keeps serving the old release, publishes both
+// formats (one release per period and niche, each charged to its accounts' ledger, format 2
+// refused past the rho cap) and answers GET /api/accounts/{id}/privacy.
 //
 //   bash scripts/build-worker.sh && bash scripts/build-dist.sh && node --test tests/e2e/format2.test.mjs
 
@@ -22,14 +23,14 @@ const NICHES = 15; // every niche but `unknown`
 const ACCOUNTS = 20;
 const DAY_MS = 86_400_000;
 // Small gates for a small network of identical accounts (so values are shown); rho 4.40 per
-// format-2 release (epsilon 20 at delta 1e-6), so two releases fit under the cap of 10 and a
-// third does not.
+// format-2 release (epsilon 20 at delta 1e-6), so two releases fit under the rho cap of 10 and a
+// third does not; format 1 at epsilon 5 per release stays under the total cap of 100.
 const RELEASE_CONFIG = JSON.stringify({
   k: 3,
   epsilon: 5,
   budget_per_window: 20,
   format2: { k: 1, epsilon: 20, count_epsilon: 0.5 },
-  privacy_budget: { rho_cap: 10, window_days: 365 },
+  privacy_budget: { rho_cap: 10, epsilon_cap: 100, window_days: 365 },
 });
 const MIGRATIONS = path.join(ROOT, 'worker', 'migrations');
 const V1_MIGRATIONS = readdirSync(MIGRATIONS).filter((f) => /^000[1-5]_.*\.sql$/.test(f)).sort();
@@ -73,6 +74,7 @@ before(async () => {
     ...V1_MIGRATIONS.map((f) => `INSERT INTO d1_migrations (name) VALUES (${q(f)});`),
     `INSERT INTO release_history (release_id, niche, period, epsilon, published, published_at, sample_size, params_json, release_json)
      VALUES ('1:travel', 'travel', 1, 1.0, 1, '1970-01-08T00:00:00Z', 55, '{}', ${q(oldJson)});`,
+    `INSERT INTO accounts (account_id, created_at) VALUES ('old-00', '1970-01-01T00:00:00Z');`,
   ].join('\n');
   await execD1File(dir, sql);
   await kvPut(dir, 'RELEASES', 'release:travel', oldJson);
@@ -94,9 +96,15 @@ const call = (method, route, token, body) =>
 
 const tokens = {};
 
-test('upgrade: only 0006 was pending, and the stored format-1 release is still served', async () => {
+test('upgrade: 0006 and 0007 were pending, the old release is charged and still served', async () => {
   const applied = await queryD1(dir, 'SELECT name FROM d1_migrations ORDER BY id');
-  assert.deepEqual(applied.map((r) => r.name), [...V1_MIGRATIONS, '0006_release_log.sql']);
+  assert.deepEqual(applied.map((r) => r.name), [...V1_MIGRATIONS, '0006_release_log.sql', '0007_ledger_format1.sql']);
+  // The old release is in the release log (kind lift, not drawn again), and the account that
+  // existed then is charged its epsilon, conservatively (that period's membership is not kept).
+  const log = await queryD1(dir, `SELECT kind, day, epsilon, rho, draw FROM release_log WHERE release_id = '1:travel'`);
+  assert.deepEqual(log, [{ kind: 'lift', day: 7, epsilon: 1, rho: 0, draw: 'before_ledger' }]);
+  const charged = await queryD1(dir, 'SELECT account_id, release_id, kind, epsilon, rho FROM privacy_ledger');
+  assert.deepEqual(charged, [{ account_id: 'old-00', release_id: '1:before_ledger', kind: 'lift', epsilon: 1, rho: 0 }]);
   const r = await call('GET', '/api/cross-learning/niche-wisdom/travel');
   assert.equal(r.status, 200);
   assert.equal(r.json.success, true);
@@ -128,13 +136,17 @@ test('format 2: one release per period and niche, charged once, read back with p
   assert.ok(f2.published.includes('fitness'), pub.text);
   const period = pub.json.period;
 
-  const log = await queryD1(dir, `SELECT release_id, kind, niche, rho, release_json FROM release_log WHERE period = ${period} ORDER BY niche`);
+  const log = await queryD1(dir, `SELECT release_id, kind, niche, rho, release_json FROM release_log WHERE period = ${period} AND kind = 'suffstat' ORDER BY niche`);
   assert.equal(log.length, NICHES);
   assert.ok(log.every((r) => r.kind === 'suffstat' && r.release_id === `${period}/${r.niche}` && Math.abs(r.rho - f2.rho_per_release) < 1e-9));
   assert.ok(log.every((r) => !r.release_json.includes('f2-')), 'no account id in a release');
-  const ledger = await queryD1(dir, `SELECT account_id, release_id FROM privacy_ledger ORDER BY account_id`);
+  const ledger = await queryD1(dir, `SELECT account_id, release_id FROM privacy_ledger WHERE kind = 'suffstat' ORDER BY account_id`);
   assert.equal(ledger.length, ACCOUNTS);
   assert.ok(ledger.every((r) => r.release_id === `${period}/fitness`));
+  // Format 1 of the same run is charged too: its epsilon, to the same accounts.
+  const lift = await queryD1(dir, `SELECT account_id, release_id, epsilon, rho FROM privacy_ledger WHERE kind = 'lift' AND period = ${period}`);
+  assert.equal(lift.length, ACCOUNTS);
+  assert.ok(lift.every((r) => r.release_id === `${period}:fitness` && r.epsilon === 5 && r.rho === 0), JSON.stringify(lift));
 
   // The wisdom route: format 2, the posteriors exactly as published to KV.
   const w = await call('GET', '/api/cross-learning/niche-wisdom/fitness');
@@ -160,9 +172,10 @@ test('format 2: one release per period and niche, charged once, read back with p
   assert.deepEqual(again.json.format2.released, []);
   assert.equal(again.json.format2.unchanged.length, NICHES);
   assert.deepEqual(JSON.parse(await kvGet(dir, 'RELEASES', 'release2:fitness')), stored);
-  const relog = await queryD1(dir, `SELECT release_json FROM release_log WHERE period = ${period} ORDER BY niche`);
+  const relog = await queryD1(dir, `SELECT release_json FROM release_log WHERE period = ${period} AND kind = 'suffstat' ORDER BY niche`);
   assert.deepEqual(relog.map((r) => r.release_json), log.map((r) => r.release_json), 'the noisy sums were not drawn again');
-  assert.equal((await queryD1(dir, 'SELECT COUNT(*) AS n FROM privacy_ledger'))[0].n, ACCOUNTS);
+  // 20 accounts x 2 formats, and the back-charged old account.
+  assert.equal((await queryD1(dir, 'SELECT COUNT(*) AS n FROM privacy_ledger'))[0].n, 2 * ACCOUNTS + 1);
 });
 
 test('GET /api/accounts/{id}/privacy: the ledger, its own token only; the cap is enforced', async () => {
@@ -170,14 +183,17 @@ test('GET /api/accounts/{id}/privacy: the ledger, its own token only; the cap is
   const r = await call('GET', `/api/accounts/${id}/privacy`, tokens[id]);
   assert.equal(r.status, 200, r.text);
   assert.equal(r.res.headers.get('cache-control'), 'no-store');
-  assert.equal(r.json.releases.length, 1);
-  const [entry] = r.json.releases;
-  assert.equal(entry.kind, 'suffstat');
+  assert.equal(r.json.releases.length, 2, r.text);
+  const entry = r.json.releases.find((e) => e.kind === 'suffstat');
   assert.equal(entry.niche, 'fitness');
   assert.equal(entry.release_id, `${entry.period}/fitness`);
+  const lift = r.json.releases.find((e) => e.kind === 'lift');
+  assert.deepEqual([lift.release_id, lift.epsilon, lift.rho], [`${entry.period}:fitness`, 5, 0]);
   assert.ok(Math.abs(r.json.window_rho - entry.rho) < 1e-12);
-  assert.ok(Math.abs(r.json.window_epsilon - 20) < 1e-6, r.text);
-  assert.deepEqual([r.json.rho_cap, r.json.window_days, r.json.delta], [10, 365, 1e-6]);
+  assert.equal(r.json.window_pure_epsilon, 5);
+  // Basic composition: format 1's pure epsilon + format 2's epsilon(rho) at delta 1e-6.
+  assert.ok(Math.abs(r.json.window_epsilon - 25) < 1e-6, r.text);
+  assert.deepEqual([r.json.rho_cap, r.json.epsilon_cap, r.json.window_days, r.json.delta], [10, 100, 365, 1e-6]);
   assert.equal((await call('GET', `/api/accounts/${id}/privacy`, tokens['f2-01'])).status, 403);
   assert.equal((await call('GET', `/api/accounts/${id}/privacy`)).status, 401);
 
@@ -190,10 +206,14 @@ test('GET /api/accounts/{id}/privacy: the ledger, its own token only; the cap is
   const failed = third.json.format2.failed;
   assert.deepEqual(failed.map((f) => [f.niche, f.code]), [['fitness', 'privacy_budget_exceeded']], third.text);
   assert.equal(third.json.format2.released.length, NICHES - 1);
-  const rows = await queryD1(dir, `SELECT COUNT(*) AS n FROM release_log WHERE niche = 'fitness' AND period = ${third.json.period}`);
+  const rows = await queryD1(dir, `SELECT COUNT(*) AS n FROM release_log WHERE niche = 'fitness' AND kind = 'suffstat' AND period = ${third.json.period}`);
   assert.equal(rows[0].n, 0, 'nothing recorded for the refused niche');
+  // Format 1 goes on (its pure epsilon stays under the total cap); format 2's third release
+  // was refused: two format-2 and three format-1 releases in the account's ledger.
+  assert.ok(third.json.released.includes('fitness'), third.text);
   const ledger = await call('GET', `/api/accounts/${id}/privacy`, tokens[id]);
-  assert.equal(ledger.json.releases.length, 2);
+  const kinds = ledger.json.releases.map((e) => e.kind);
+  assert.deepEqual([kinds.filter((k) => k === 'suffstat').length, kinds.filter((k) => k === 'lift').length], [2, 3], ledger.text);
 
   // Erasure takes the account's ledger with it.
   assert.equal((await call('DELETE', `/api/accounts/${id}`, tokens[id])).status, 200);

@@ -28,7 +28,9 @@ const OPERATOR = `op_${randomBytes(16).toString('hex')}`;
 // release make the release noise negligible, so a network of a few accounts gives the new account
 // advice deterministically (the gates and noise at production settings are tested in
 // publish/format2/demo tests and in the core).
-const RELEASE_CONFIG = { k: 3, epsilon: 1000, budget_per_window: 4000 };
+// The per-account total cap is raised to match (one release at epsilon 1000 would pass the
+// default of 10, and the Worker refuses such a config by name).
+const RELEASE_CONFIG = { k: 3, epsilon: 1000, budget_per_window: 4000, privacy_budget: { epsilon_cap: 1e6 } };
 const SAMPLES = path.join(ROOT, 'tests', 'data', 'imports');
 const PKG = path.join(ROOT, 'pkg');
 const FILES = ['bing_ad_performance_us.csv', 'x_ads_manager_export.csv'];

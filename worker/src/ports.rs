@@ -231,8 +231,52 @@ pub struct HistoryRow {
 pub trait History {
     /// Rows with `from <= period < to`, ordered by period then niche.
     async fn history(&self, from: u32, to: u32) -> StoreResult<Vec<HistoryRow>>;
-    /// Append a row; `Ok(false)` (no change) if the (period, niche) release is already recorded.
-    async fn record_release(&self, row: &HistoryRow) -> StoreResult<bool>;
+    /// Append a row and charge its `ε` to each of `charge.accounts` in the privacy ledger, in one
+    /// transaction (the release's `release_log` row, kind [`KIND_LIFT`], holds `charge.draw`,
+    /// and the ledger rows are written only when that draw is the recorded one). `Ok(false)`
+    /// (no change, nobody charged) if the (period, niche) release is already recorded.
+    async fn record_release(&self, row: &HistoryRow, charge: &LiftCharge) -> StoreResult<bool>;
+}
+
+/// Who a format-1 release is charged to, and the run that drew it ([`History::record_release`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LiftCharge {
+    /// The day charged (the period's first day, days since 1970-01-01).
+    pub day: i64,
+    /// Id of the run that drew the release's noise.
+    pub draw: String,
+    /// The accounts counted in the release (its niche's frozen members for the period).
+    pub accounts: Vec<String>,
+}
+
+impl LiftCharge {
+    /// The `release_log` row of the format-1 release `row` drawn by this charge's run: kind
+    /// [`KIND_LIFT`], `ρ` 0, pure `ε` (`δ` 0); the release itself stays in `release_history`.
+    pub fn log_row(&self, row: &HistoryRow) -> ReleaseLogRow {
+        ReleaseLogRow {
+            release_id: row.release_id(),
+            kind: KIND_LIFT.to_string(),
+            niche: row.niche.clone(),
+            period: row.period,
+            day: self.day,
+            rho: 0.0,
+            epsilon: row.epsilon,
+            delta: 0.0,
+            published: row.published,
+            noisy_count: row.sample_size.map(|n| n as i64),
+            draw: self.draw.clone(),
+            params_json: row.params_json.clone(),
+            release_json: String::new(),
+            published_at: row.published_at.clone(),
+        }
+    }
+}
+
+impl HistoryRow {
+    /// The release id: `"<period>:<niche>"`.
+    pub fn release_id(&self) -> String {
+        format!("{}:{}", self.period, self.niche)
+    }
 }
 
 /// Everything `RELEASE_CONFIG` configures: the format-1 (lift) release, the format-2
@@ -250,13 +294,33 @@ pub struct PublishConfig {
 /// The kind of a format-2 release in the release log and the ledger.
 pub const KIND_SUFFSTAT: &str = "suffstat";
 
+/// The kind of a format-1 (lift) release in the release log and the ledger: a pure `ε`-DP
+/// release, charged as `ε` (`rho` 0 in its rows).
+pub const KIND_LIFT: &str = "lift";
+
+/// What an account spent within a window: pure `ε` (format 1) and `ρ` (format 2).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Spent {
+    /// Sum of the pure `ε`-DP releases' `ε`.
+    pub epsilon: f64,
+    /// Sum of the zCDP releases' `ρ`.
+    pub rho: f64,
+}
+
+impl Spent {
+    /// The total `ε` at `delta` ([`crosslearn::privacy::zcdp::total_epsilon`]).
+    pub fn total_epsilon(&self, delta: f64) -> f64 {
+        crosslearn::privacy::zcdp::total_epsilon(self.epsilon, self.rho, delta)
+    }
+}
+
 /// One row of the release log (D1 `release_log`): a release with its kind and the zCDP `ρ` it
 /// spent on every account in it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReleaseLogRow {
-    /// `"<period>/<niche>"`.
+    /// `"<period>/<niche>"` (format 2), `"<period>:<niche>"` (format 1).
     pub release_id: String,
-    /// [`KIND_SUFFSTAT`].
+    /// [`KIND_SUFFSTAT`] or [`KIND_LIFT`].
     pub kind: String,
     /// The niche (snake_case).
     pub niche: String,
@@ -279,10 +343,23 @@ pub struct ReleaseLogRow {
     pub draw: String,
     /// The release parameters as JSON (`crosslearn::wisdom::suffstat::SuffStatConfig`).
     pub params_json: String,
-    /// The noisy release (`crosslearn::wisdom::suffstat::NicheSuffRelease`) as JSON.
+    /// The noisy release (`crosslearn::wisdom::suffstat::NicheSuffRelease`) as JSON; empty for
+    /// a format-1 release (held in `release_history`).
     pub release_json: String,
     /// When it was made (UTC, ISO 8601).
     pub published_at: String,
+}
+
+impl ReleaseLogRow {
+    /// The pure `ε` it charges each account: its `ε` when it is a pure `ε`-DP release (`δ` 0),
+    /// else 0 (a zCDP release charges `ρ`).
+    pub fn pure_epsilon(&self) -> f64 {
+        if self.delta == 0.0 {
+            self.epsilon
+        } else {
+            0.0
+        }
+    }
 }
 
 /// One release an account's data entered, as the account reads it (D1 `privacy_ledger`).
@@ -290,7 +367,7 @@ pub struct ReleaseLogRow {
 pub struct LedgerRow {
     /// The release (`"<period>/<niche>"`).
     pub release_id: String,
-    /// The release kind (`suffstat`: format 2).
+    /// The release kind (`suffstat`: format 2; `lift`: format 1).
     pub kind: String,
     /// The niche it was counted in.
     pub niche: String,
@@ -298,8 +375,10 @@ pub struct LedgerRow {
     pub period: u32,
     /// The day charged (the period's first day, days since 1970-01-01).
     pub day: i64,
-    /// The zCDP `ρ` it spent.
+    /// The zCDP `ρ` it spent (0 for a format-1 release).
     pub rho: f64,
+    /// The pure `ε` it spent (a format-1 release's `ε`; 0 for format 2).
+    pub epsilon: f64,
 }
 
 /// The release log and the per-account privacy ledger (D1 `release_log`, `privacy_ledger`).
@@ -310,14 +389,14 @@ pub trait Ledger {
     /// Record the release and charge its `ρ` to each of `accounts`, in one transaction.
     /// `Ok(false)` (nothing recorded, nobody charged) if the release id is already recorded.
     async fn record_charged(&self, row: &ReleaseLogRow, accounts: &[String]) -> StoreResult<bool>;
-    /// Each of `accounts`' total `ρ` over ledger days `from_day < day <= to_day` (accounts
-    /// with nothing spent may be absent).
+    /// Each of `accounts`' total pure `ε` and `ρ` over ledger days `from_day < day <= to_day`
+    /// (accounts with nothing spent may be absent).
     async fn spent(
         &self,
         accounts: &[String],
         from_day: i64,
         to_day: i64,
-    ) -> StoreResult<BTreeMap<String, f64>>;
+    ) -> StoreResult<BTreeMap<String, Spent>>;
     /// The account's ledger, oldest first.
     async fn ledger(&self, account_id: &str) -> StoreResult<Vec<LedgerRow>>;
 }

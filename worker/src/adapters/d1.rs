@@ -3,8 +3,8 @@
 
 use crate::ports::{
     Account, Accounts, Consent, Erased, Event, Events, History, HistoryRow, Insights, Ledger,
-    LedgerRow, Membership, Records, ReleaseLogRow, StoreError, StoreResult, StoredInsight,
-    MAX_EVENTS_PER_ACCOUNT,
+    LedgerRow, LiftCharge, Membership, Records, ReleaseLogRow, Spent, StoreError, StoreResult,
+    StoredInsight, MAX_EVENTS_PER_ACCOUNT,
 };
 use crosslearn::niche::Niche;
 use crosslearn::record::CreativeRecord;
@@ -514,13 +514,13 @@ impl History for D1Store {
             .collect())
     }
 
-    async fn record_release(&self, row: &HistoryRow) -> StoreResult<bool> {
-        let statement = self.statement(
+    async fn record_release(&self, row: &HistoryRow, charge: &LiftCharge) -> StoreResult<bool> {
+        let mut statements = vec![self.statement(
             "INSERT INTO release_history (release_id, niche, period, epsilon, published, \
                  sample_size, params_json, release_json, published_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(release_id) DO NOTHING",
             &[
-                text(&format!("{}:{}", row.period, row.niche)),
+                text(&row.release_id()),
                 text(&row.niche),
                 JsValue::from_f64(f64::from(row.period)),
                 JsValue::from_f64(row.epsilon),
@@ -531,9 +531,11 @@ impl History for D1Store {
                 text(&row.release_json),
                 text(&row.published_at),
             ],
-        )?;
-        let result = self.write("release history", statement).await?;
-        Ok(changes(&result)? == 1)
+        )?];
+        // The release_log row and the charges in the same transaction.
+        statements.extend(self.charge_statements(&charge.log_row(row), &charge.accounts)?);
+        let results = self.batch("release history", statements).await?;
+        Ok(changes(&results[0])? == 1)
     }
 }
 
@@ -616,18 +618,77 @@ struct LedgerDbRow {
     period: f64,
     day: f64,
     rho: f64,
+    epsilon: f64,
 }
 
 #[derive(Deserialize)]
 struct SpentDbRow {
     account_id: String,
     rho: f64,
+    epsilon: f64,
 }
 
 fn ids_json(ids: &[String]) -> StoreResult<JsValue> {
     serde_json::to_string(ids)
         .map(|s| text(&s))
         .map_err(|e| StoreError::new(e.to_string()))
+}
+
+impl D1Store {
+    /// The statements that record `row` in `release_log` and charge each of `accounts` in
+    /// `privacy_ledger` (its `ρ` and pure `ε`): run in one batch (one transaction). The charges
+    /// are written only when this run's draw is the recorded one, so a run that lost the insert
+    /// race charges nobody.
+    fn charge_statements(
+        &self,
+        row: &ReleaseLogRow,
+        accounts: &[String],
+    ) -> StoreResult<Vec<D1PreparedStatement>> {
+        let mut statements = vec![self.statement(
+            "INSERT INTO release_log (release_id, kind, niche, period, day, rho, epsilon, delta, \
+             published, noisy_count, draw, params_json, release_json, published_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
+             ON CONFLICT(release_id) DO NOTHING",
+            &[
+                text(&row.release_id),
+                text(&row.kind),
+                text(&row.niche),
+                JsValue::from_f64(f64::from(row.period)),
+                JsValue::from_f64(row.day as f64),
+                JsValue::from_f64(row.rho),
+                JsValue::from_f64(row.epsilon),
+                JsValue::from_f64(row.delta),
+                JsValue::from_f64(if row.published { 1.0 } else { 0.0 }),
+                row.noisy_count
+                    .map_or(JsValue::NULL, |n| JsValue::from_f64(n as f64)),
+                text(&row.draw),
+                text(&row.params_json),
+                text(&row.release_json),
+                text(&row.published_at),
+            ],
+        )?];
+        for chunk in accounts.chunks(LEDGER_CHUNK) {
+            statements.push(self.statement(
+                "INSERT INTO privacy_ledger (account_id, release_id, kind, niche, period, day, \
+                 rho, epsilon) \
+                 SELECT j.value, ?1, ?2, ?3, ?4, ?5, ?6, ?9 FROM json_each(?7) AS j \
+                 WHERE EXISTS (SELECT 1 FROM release_log WHERE release_id = ?1 AND draw = ?8) \
+                 ON CONFLICT(account_id, release_id) DO NOTHING",
+                &[
+                    text(&row.release_id),
+                    text(&row.kind),
+                    text(&row.niche),
+                    JsValue::from_f64(f64::from(row.period)),
+                    JsValue::from_f64(row.day as f64),
+                    JsValue::from_f64(row.rho),
+                    ids_json(chunk)?,
+                    text(&row.draw),
+                    JsValue::from_f64(row.pure_epsilon()),
+                ],
+            )?);
+        }
+        Ok(statements)
+    }
 }
 
 impl Ledger for D1Store {
@@ -662,49 +723,7 @@ impl Ledger for D1Store {
     }
 
     async fn record_charged(&self, row: &ReleaseLogRow, accounts: &[String]) -> StoreResult<bool> {
-        let mut statements = vec![self.statement(
-            "INSERT INTO release_log (release_id, kind, niche, period, day, rho, epsilon, delta, \
-             published, noisy_count, draw, params_json, release_json, published_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
-             ON CONFLICT(release_id) DO NOTHING",
-            &[
-                text(&row.release_id),
-                text(&row.kind),
-                text(&row.niche),
-                JsValue::from_f64(f64::from(row.period)),
-                JsValue::from_f64(row.day as f64),
-                JsValue::from_f64(row.rho),
-                JsValue::from_f64(row.epsilon),
-                JsValue::from_f64(row.delta),
-                JsValue::from_f64(if row.published { 1.0 } else { 0.0 }),
-                row.noisy_count
-                    .map_or(JsValue::NULL, |n| JsValue::from_f64(n as f64)),
-                text(&row.draw),
-                text(&row.params_json),
-                text(&row.release_json),
-                text(&row.published_at),
-            ],
-        )?];
-        // Charged only when this run's draw is the recorded one (same transaction), so a run
-        // that lost the insert race charges nobody.
-        for chunk in accounts.chunks(LEDGER_CHUNK) {
-            statements.push(self.statement(
-                "INSERT INTO privacy_ledger (account_id, release_id, kind, niche, period, day, rho) \
-                 SELECT j.value, ?1, ?2, ?3, ?4, ?5, ?6 FROM json_each(?7) AS j \
-                 WHERE EXISTS (SELECT 1 FROM release_log WHERE release_id = ?1 AND draw = ?8) \
-                 ON CONFLICT(account_id, release_id) DO NOTHING",
-                &[
-                    text(&row.release_id),
-                    text(&row.kind),
-                    text(&row.niche),
-                    JsValue::from_f64(f64::from(row.period)),
-                    JsValue::from_f64(row.day as f64),
-                    JsValue::from_f64(row.rho),
-                    ids_json(chunk)?,
-                    text(&row.draw),
-                ],
-            )?);
-        }
+        let statements = self.charge_statements(row, accounts)?;
         let results = self.batch("release log", statements).await?;
         Ok(changes(&results[0])? == 1)
     }
@@ -714,12 +733,12 @@ impl Ledger for D1Store {
         accounts: &[String],
         from_day: i64,
         to_day: i64,
-    ) -> StoreResult<BTreeMap<String, f64>> {
+    ) -> StoreResult<BTreeMap<String, Spent>> {
         let mut out = BTreeMap::new();
         for chunk in accounts.chunks(LEDGER_CHUNK) {
             let rows: Vec<SpentDbRow> = self
                 .all_rows(
-                    "SELECT account_id, SUM(rho) AS rho FROM privacy_ledger \
+                    "SELECT account_id, SUM(rho) AS rho, SUM(epsilon) AS epsilon FROM privacy_ledger \
                      WHERE account_id IN (SELECT value FROM json_each(?1)) \
                      AND day > ?2 AND day <= ?3 GROUP BY account_id",
                     &[
@@ -729,7 +748,13 @@ impl Ledger for D1Store {
                     ],
                 )
                 .await?;
-            out.extend(rows.into_iter().map(|r| (r.account_id, r.rho)));
+            out.extend(rows.into_iter().map(|r| {
+                let spent = Spent {
+                    rho: r.rho,
+                    epsilon: r.epsilon,
+                };
+                (r.account_id, spent)
+            }));
         }
         Ok(out)
     }
@@ -737,7 +762,7 @@ impl Ledger for D1Store {
     async fn ledger(&self, account_id: &str) -> StoreResult<Vec<LedgerRow>> {
         let rows: Vec<LedgerDbRow> = self
             .all_rows(
-                "SELECT release_id, kind, niche, period, day, rho FROM privacy_ledger \
+                "SELECT release_id, kind, niche, period, day, rho, epsilon FROM privacy_ledger \
                  WHERE account_id = ?1 ORDER BY day, release_id",
                 &[text(account_id)],
             )
@@ -751,6 +776,7 @@ impl Ledger for D1Store {
                 period: r.period as u32,
                 day: r.day as i64,
                 rho: r.rho,
+                epsilon: r.epsilon,
             })
             .collect())
     }

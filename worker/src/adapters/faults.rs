@@ -187,7 +187,12 @@ mod tests {
             ..ReleaseConfig::default()
         };
         let first = run(crate::service::publish::publish(
-            &store, &store, NOW, &config, 1,
+            &store,
+            &store,
+            NOW,
+            &config,
+            &crate::testing::fixtures::uncapped(),
+            1,
         ))
         .unwrap();
         let niches = first.released.len();
@@ -259,6 +264,7 @@ mod tests {
             &store,
             NOW + WEEK_MS,
             &config,
+            &crate::testing::fixtures::uncapped(),
             2,
         ));
         // The first write of a run freezes the period's niche membership.
@@ -313,6 +319,7 @@ mod tests {
             &store,
             NOW + WEEK_MS,
             &config,
+            &crate::testing::fixtures::uncapped(),
             3,
         ))
         .unwrap();
@@ -351,6 +358,7 @@ mod tests {
             &store,
             NOW + WEEK_MS,
             &config,
+            &crate::testing::fixtures::uncapped(),
             4,
         ))
         .unwrap();

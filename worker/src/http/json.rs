@@ -15,7 +15,7 @@
 
 use crate::error::ApiError;
 pub use crate::ports::PublishConfig;
-use crosslearn::privacy::zcdp::BudgetPolicy;
+use crosslearn::privacy::zcdp::{BudgetPolicy, ACCOUNTING_DELTA};
 use crosslearn::wisdom::suffstat::SuffStatConfig;
 use crosslearn::wisdom::ReleaseConfig;
 use serde::de::DeserializeOwned;
@@ -190,7 +190,8 @@ pub const RELEASE_CONFIG_VAR: &str = "RELEASE_CONFIG";
 pub const FORMAT2_KEY: &str = "format2";
 
 /// The key of `RELEASE_CONFIG` holding the per-account privacy budget (the core's
-/// `BudgetPolicy`: `rho_cap`, `window_days`; absent = its defaults, rho 1.35 over 365 days).
+/// `BudgetPolicy`: `rho_cap`, `epsilon_cap`, `window_days`; absent = its defaults: rho 1.35 and
+/// a total epsilon of 10 at delta 1e-6, over 365 days).
 pub const BUDGET_KEY: &str = "privacy_budget";
 
 /// The release config from the `RELEASE_CONFIG` var's value: the core's defaults for fields it
@@ -304,6 +305,28 @@ fn checked(
                     "{} is below the rho of one format-2 release ({}): nothing could ever be \
                      published",
                     budget.rho_cap, plan.rho
+                ),
+            ),
+        ));
+    }
+    // One release of either format alone must fit under the total cap.
+    let one = [
+        ("format 1", release.epsilon),
+        (
+            "format 2",
+            crosslearn::privacy::zcdp::epsilon_of_rho(plan.rho, ACCOUNTING_DELTA),
+        ),
+    ];
+    if let Some((format, epsilon)) = one.iter().find(|(_, e)| *e > budget.epsilon_cap) {
+        return Err(in_var(
+            BUDGET_KEY,
+            crosslearn::Error::field(
+                crosslearn::ErrorCode::InvalidValue,
+                "epsilon_cap",
+                format!(
+                    "{} is below the epsilon of one {format} release ({epsilon}): nothing could \
+                     ever be published",
+                    budget.epsilon_cap
                 ),
             ),
         ));
@@ -629,5 +652,8 @@ mod tests {
             total <= 10.0,
             "yearly epsilon {total} at delta 1e-6: {all:?}"
         );
+        // ... and the ledger holds each account to it: the year fits under the total cap.
+        assert!(all.budget.epsilon_cap <= 10.0, "{all:?}");
+        assert!(total <= all.budget.epsilon_cap, "{all:?}");
     }
 }

@@ -740,6 +740,7 @@ mod tests {
             &kv,
             crate::testing::fixtures::NOW,
             &config,
+            &crate::testing::fixtures::uncapped(),
             7,
         ))
         .unwrap();
@@ -747,7 +748,8 @@ mod tests {
         // The same run's format-2 release, and the ledger an account reads.
         let c2 = crate::http::json::publish_config(Some(
             r#"{"k": 3, "epsilon": 100.0, "budget_per_window": 400.0,
-                "format2": {"k": 3, "epsilon": 5.0, "count_epsilon": 0.5}}"#,
+                "format2": {"k": 3, "epsilon": 5.0, "count_epsilon": 0.5},
+                "privacy_budget": {"epsilon_cap": 1000}}"#,
         ))
         .unwrap();
         let f2 = run(crate::service::format2::publish_format2(
@@ -768,7 +770,11 @@ mod tests {
             &c2,
         ))
         .unwrap();
-        assert_eq!(privacy.releases.len(), 1);
+        // Both formats' releases, each charged once.
+        let mut kinds: Vec<&str> = privacy.releases.iter().map(|r| r.kind.as_str()).collect();
+        kinds.sort_unstable();
+        assert_eq!(kinds, ["lift", "suffstat"], "{privacy:?}");
+        assert_eq!(privacy.window_pure_epsilon, 100.0);
         ok("GET", routes::ACCOUNT_PRIVACY, 200, value(privacy));
         let found = run(wisdom::niche_wisdom(&kv, "fitness", None)).unwrap();
         assert!(

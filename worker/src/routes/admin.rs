@@ -82,7 +82,8 @@ async fn publish_run(
         outbox: store,
         link: &link,
     };
-    let (mut report, source) = sync::publication(&ports, &kv, at_ms, &config.release, seed).await?;
+    let (mut report, source) =
+        sync::publication(&ports, &kv, at_ms, &config.release, &config.budget, seed).await?;
     // Format 2 after format 1 (it follows the niche membership format 1 froze for the period).
     // Its failure never fails the run: it is reported per niche under `format2.failed`.
     let mut rng = noise_rng_from_entropy()?;
@@ -508,8 +509,16 @@ mod tests {
         // The route's steps: its checks, then the service.
         let publish_route =
             |caller: &Caller, body: &[u8], now_ms: u64, config: &ReleaseConfig, seed| {
-                publish_time(caller, body, now_ms)
-                    .and_then(|at| run(publish::publish(&store, &store, at, config, seed)))
+                publish_time(caller, body, now_ms).and_then(|at| {
+                    run(publish::publish(
+                        &store,
+                        &store,
+                        at,
+                        config,
+                        &crosslearn::privacy::zcdp::BudgetPolicy::default(),
+                        seed,
+                    ))
+                })
             };
         let e = publish_route(&Caller::Account("f0".into()), b"", NOW, &config, 1).unwrap_err();
         assert_eq!(e.status(), 403);

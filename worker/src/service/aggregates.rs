@@ -475,12 +475,11 @@ pub async fn publication_aggregates<
             Err(AggError::Redis(e)) => e.to_string(),
         },
     };
-    let (aggs, opted, contributing, _skipped) =
-        crate::service::publish::frozen_aggregates(store, period, config).await?;
+    let frozen = crate::service::publish::frozen_aggregates(store, period, config).await?;
     Ok((
-        aggs,
-        opted,
-        contributing,
+        frozen.aggregates,
+        frozen.opted_in,
+        frozen.contributing,
         Source {
             source: "d1",
             fallback_reason: Some(reason),
@@ -725,7 +724,12 @@ mod tests {
         consistent(&store, &outbox, &mut redis);
         let config = ReleaseConfig::default();
         let report = run(crate::service::publish::publish(
-            &store, &store, NOW, &config, 1,
+            &store,
+            &store,
+            NOW,
+            &config,
+            &crosslearn::privacy::zcdp::BudgetPolicy::default(),
+            1,
         ))
         .unwrap();
         assert_eq!(
@@ -825,11 +829,33 @@ mod tests {
         let d1_kv = MemoryStore::new();
         let redis_store = MemoryStore::new();
         let d1 = run(crate::service::publish::publish(
-            &store, &d1_kv, NOW, &config, 9,
+            &store,
+            &d1_kv,
+            NOW,
+            &config,
+            &crosslearn::privacy::zcdp::BudgetPolicy::default(),
+            9,
         ))
         .unwrap();
         let aggs = run(redis.read()).unwrap().aggregates;
         let n = aggs.values().map(|a| a.accounts as usize).sum();
+        // Charged to the same members as the D1 run (read from the store the accounts are in).
+        let members = run(crate::service::publish::frozen_aggregates(
+            &store,
+            crate::service::publish::period_at(NOW, &config),
+            &config,
+        ))
+        .unwrap()
+        .members;
+        let charging = run(crate::service::publish::Charging::read(
+            &redis_store,
+            members,
+            &crosslearn::privacy::zcdp::BudgetPolicy::default(),
+            crate::service::publish::period_at(NOW, &config),
+            &config,
+            9,
+        ))
+        .unwrap();
         let via_redis = run(publish_with(
             &redis_store,
             &redis_store,
@@ -838,6 +864,7 @@ mod tests {
             9,
             &aggs,
             (n, n),
+            &charging,
         ))
         .unwrap();
         assert_eq!(d1.published, via_redis.published);

@@ -776,6 +776,7 @@ mod tests {
             store,
             at,
             &config(),
+            &crate::testing::fixtures::uncapped(),
             7,
         ))
         .unwrap();

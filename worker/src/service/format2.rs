@@ -10,10 +10,11 @@
 //!    records are encoded with `encode_account` (clipped to the L2 norm, fixed-point integers).
 //!    The niche sums are exact integer sums of the pool rebuilt from D1 on every run, so an erased
 //!    or opted-out account never changes a later release.
-//! 2. **Budget from D1**: each page's accounts' `ρ` spent within the rolling window
-//!    (`privacy_budget.window_days`, days `today - window < day <= today`) is read from
-//!    `privacy_ledger`. A niche whose release would take any of its accounts past
-//!    `privacy_budget.rho_cap` is refused with `privacy_budget_exceeded` and listed under
+//! 2. **Budget from D1**: each page's accounts' `ρ` and pure `ε` (format-1 releases) spent
+//!    within the rolling window (`privacy_budget.window_days`, days `today - window < day <=
+//!    today`) are read from `privacy_ledger`. A niche whose release would take any of its
+//!    accounts past `privacy_budget.rho_cap`, or past `privacy_budget.epsilon_cap` in total `ε`
+//!    at `δ` 1e-6 (pure `ε` + `ε(ρ, δ)`), is refused with `privacy_budget_exceeded` and listed under
 //!    [`Format2Report::failed`]: nothing of it is released, recorded or charged.
 //! 3. **One noisy draw per release id** (`"<period>/<niche>"`): a release already in
 //!    `release_log` is left as it is (no new noise, nobody charged again); otherwise
@@ -30,13 +31,14 @@
 
 use crate::error::ApiError;
 use crate::ports::{
-    Accounts, Ledger, Membership, PublishConfig, Records, ReleaseLogRow, Releases, KIND_SUFFSTAT,
+    Accounts, Ledger, Membership, PublishConfig, Records, ReleaseLogRow, Releases, Spent,
+    KIND_SUFFSTAT,
 };
 use crate::service::auth::internal;
 use crate::service::publish::{keep_failed, period_at, NicheFailure, PAGE_ACCOUNTS};
 use crosslearn::insights::InsightOptions;
 use crosslearn::niche::Niche;
-use crosslearn::privacy::zcdp::{epsilon_of_rho, BUDGET_EXCEEDED};
+use crosslearn::privacy::zcdp::{ACCOUNTING_DELTA, BUDGET_EXCEEDED};
 use crosslearn::wisdom::suffstat::{
     encode_account, posteriors, release_niche, NicheSuffRelease, SuffStatPool,
 };
@@ -68,7 +70,7 @@ pub struct Format2Report {
 /// The period's pool: contributions, each account's window spend, and the skipped count.
 struct Pool {
     pool: SuffStatPool,
-    spent: BTreeMap<String, f64>,
+    spent: BTreeMap<String, Spent>,
 }
 
 /// The first day of `period` (days since 1970-01-01): the day the ledger charges.
@@ -187,7 +189,8 @@ where
         published: Vec::new(),
         failed: Vec::new(),
     };
-    let cap = config.budget.rho_cap * (1.0 + 1e-12);
+    let rho_cap = config.budget.rho_cap * (1.0 + 1e-12);
+    let epsilon_cap = config.budget.epsilon_cap * (1.0 + 1e-12);
     for niche in crate::ports::niches() {
         let name = niche.as_str().to_string();
         if existing.contains_key(&name) {
@@ -195,18 +198,26 @@ where
             continue;
         }
         let accounts: Vec<String> = pool.accounts(niche).map(str::to_string).collect();
+        // Both caps: rho of the zCDP releases, and the total epsilon with format 1's pure epsilon.
         let over = accounts
             .iter()
-            .filter(|a| spent.get(*a).copied().unwrap_or(0.0) + plan.rho > cap)
+            .filter(|a| {
+                let mut after = spent.get(*a).copied().unwrap_or_default();
+                after.rho += plan.rho;
+                after.rho > rho_cap || after.total_epsilon(ACCOUNTING_DELTA) > epsilon_cap
+            })
             .count();
         if over > 0 {
             report.failed.push(NicheFailure {
                 niche: name,
                 code: BUDGET_EXCEEDED.to_string(),
                 message: format!(
-                    "the release (rho {:.6}) would take {over} account(s) past rho {} within {} \
-                     days; nothing is published for this niche",
-                    plan.rho, config.budget.rho_cap, config.budget.window_days
+                    "the release (rho {:.6}) would take {over} account(s) past rho {} or epsilon \
+                     {} within {} days; nothing is published for this niche",
+                    plan.rho,
+                    config.budget.rho_cap,
+                    config.budget.epsilon_cap,
+                    config.budget.window_days
                 ),
             });
             continue;
@@ -289,8 +300,8 @@ pub fn failed_run(now_ms: u64, config: &PublishConfig, e: &ApiError) -> Format2R
     }
 }
 
-/// What `GET /api/accounts/{id}/privacy` answers: the releases the account's data entered and
-/// the `ρ` each spent, its window's total as `ρ` and as `ε` at `δ`, and the cap.
+/// What `GET /api/accounts/{id}/privacy` answers: the releases the account's data entered (both
+/// formats) and what each spent, its window's totals, and the caps.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PrivacyAnswer {
     /// The account.
@@ -299,20 +310,23 @@ pub struct PrivacyAnswer {
     pub releases: Vec<crate::ports::LedgerRow>,
     /// The rolling window's length in days.
     pub window_days: i64,
-    /// `ρ` spent within the window ending today.
+    /// `ρ` of the zCDP releases (format 2) within the window ending today.
     pub window_rho: f64,
-    /// The window's `ρ` as `ε` at [`PrivacyAnswer::delta`].
+    /// Pure `ε` of the format-1 releases within the window ending today.
+    pub window_pure_epsilon: f64,
+    /// The window's total loss as `ε` at [`PrivacyAnswer::delta`]: `window_pure_epsilon +
+    /// ε(window_rho, δ)` (basic composition).
     pub window_epsilon: f64,
     /// The cap on `ρ` within any window.
     pub rho_cap: f64,
-    /// The cap as `ε` at [`PrivacyAnswer::delta`].
+    /// The cap on the total `ε` at [`PrivacyAnswer::delta`] within any window.
     pub epsilon_cap: f64,
     /// The `δ` the `ε` values are stated at (1e-6).
     pub delta: f64,
 }
 
-/// The `δ` at which the privacy route states `ε`.
-pub const PRIVACY_DELTA: f64 = 1e-6;
+/// The `δ` at which the privacy route states `ε` (the core's accounting `δ`).
+pub const PRIVACY_DELTA: f64 = ACCOUNTING_DELTA;
 
 /// The account's privacy ledger as of `now_ms` (the caller is its owner).
 pub async fn account_privacy<S: Ledger>(
@@ -324,23 +338,22 @@ pub async fn account_privacy<S: Ledger>(
     let releases = store.ledger(account_id).await.map_err(internal)?;
     let today = (now_ms / 86_400_000) as i64;
     let window = config.budget.window_days;
-    let window_rho: f64 = releases
+    let spent = releases
         .iter()
         .filter(|r| r.day > today - window && r.day <= today)
-        .map(|r| r.rho)
-        .sum();
+        .fold(Spent::default(), |s, r| Spent {
+            rho: s.rho + r.rho,
+            epsilon: s.epsilon + r.epsilon,
+        });
     Ok(PrivacyAnswer {
         account_id: account_id.to_string(),
         releases,
         window_days: window,
-        window_rho,
-        window_epsilon: if window_rho > 0.0 {
-            epsilon_of_rho(window_rho, PRIVACY_DELTA)
-        } else {
-            0.0
-        },
+        window_rho: spent.rho,
+        window_pure_epsilon: spent.epsilon,
+        window_epsilon: spent.total_epsilon(PRIVACY_DELTA),
         rho_cap: config.budget.rho_cap,
-        epsilon_cap: epsilon_of_rho(config.budget.rho_cap, PRIVACY_DELTA),
+        epsilon_cap: config.budget.epsilon_cap,
         delta: PRIVACY_DELTA,
     })
 }
@@ -359,7 +372,7 @@ mod tests {
     /// release (epsilon 20 at 1e-6), under a cap of 10 unless `extra` sets another.
     fn config(extra: &str) -> PublishConfig {
         let budget = if extra.is_empty() {
-            r#", "privacy_budget": {"rho_cap": 10}"#
+            r#", "privacy_budget": {"rho_cap": 10, "epsilon_cap": 1000}"#
         } else {
             extra
         };
@@ -442,7 +455,9 @@ mod tests {
     fn a_release_past_an_accounts_cap_is_refused() {
         let store = store_with(60);
         // Two releases fit under the cap (2 x 4.40), a third does not.
-        let c = config(r#", "privacy_budget": {"rho_cap": 10, "window_days": 365}"#);
+        let c = config(
+            r#", "privacy_budget": {"rho_cap": 10, "epsilon_cap": 1000, "window_days": 365}"#,
+        );
         let p0 = publish(&store, NOW, &c, 1);
         publish(&store, NOW + 7 * DAY_MS, &c, 2);
         let bulk = run(store.published_v2_all()).unwrap().unwrap();
@@ -539,7 +554,7 @@ mod tests {
         assert_eq!(answer.releases.len(), 1);
         assert!((answer.window_rho - r.rho_per_release).abs() < 1e-12);
         assert!((answer.window_epsilon - 20.0).abs() < 1e-6, "{answer:?}");
-        assert!((answer.epsilon_cap - epsilon_of_rho(10.0, 1e-6)).abs() < 1e-12);
+        assert_eq!(answer.epsilon_cap, 1000.0);
         // A year later the release has left the window (still listed).
         let later = run(account_privacy(&store, "f00", NOW + 366 * DAY_MS, &c)).unwrap();
         assert_eq!((later.releases.len(), later.window_rho), (1, 0.0));
@@ -563,5 +578,42 @@ mod tests {
         assert_eq!(r.failed.len(), niches());
         assert!(r.failed.iter().all(|f| f.code == e.code()));
         assert!(r.released.is_empty() && r.rho_per_release > 0.0);
+    }
+
+    /// Format 2's cap counts format 1's pure epsilon: after a format-1 release at epsilon 5, a
+    /// format-2 release (epsilon 20 at 1e-6) would be 25 > 24, so it is refused; the account's
+    /// answer states both parts.
+    #[test]
+    fn format_2_is_refused_when_format_1_already_spent_the_rest() {
+        let store = store_with(60);
+        let c = publish_config(Some(
+            r#"{"epsilon": 5.0, "budget_per_window": 100.0,
+                "format2": {"k": 1, "epsilon": 20.0, "count_epsilon": 0.5},
+                "privacy_budget": {"rho_cap": 10, "epsilon_cap": 24}}"#,
+        ))
+        .unwrap();
+        let f1 = run(crate::service::publish::publish(
+            &store, &store, NOW, &c.release, &c.budget, 1,
+        ))
+        .unwrap();
+        assert!(f1.failed.is_empty(), "{f1:?}");
+        let r = publish(&store, NOW, &c, 1);
+        assert!(!r.released.contains(&"fitness".to_string()), "{r:?}");
+        let fitness = r.failed.iter().find(|f| f.niche == "fitness").unwrap();
+        assert_eq!(fitness.code, BUDGET_EXCEEDED);
+        assert!(!run(store.release_log(KIND_SUFFSTAT, r.period))
+            .unwrap()
+            .iter()
+            .any(|row| row.niche == "fitness"));
+        let answer = run(account_privacy(&store, "f00", NOW, &c)).unwrap();
+        assert_eq!(answer.releases.len(), 1);
+        assert_eq!(
+            (
+                answer.window_pure_epsilon,
+                answer.window_rho,
+                answer.window_epsilon
+            ),
+            (5.0, 0.0, 5.0)
+        );
     }
 }

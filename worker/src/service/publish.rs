@@ -27,18 +27,20 @@
 
 use crate::error::ApiError;
 use crate::ports::{
-    Accounts, Aggregates, History, HistoryRow, Membership, Records, Releases, StoreResult,
-    StoredRelease,
+    Accounts, Aggregates, History, HistoryRow, Ledger, LiftCharge, Membership, Records, Releases,
+    Spent, StoreResult, StoredRelease,
 };
 use crate::service::auth::internal;
 use crosslearn::insights::InsightOptions;
 use crosslearn::niche::Niche;
+use crosslearn::privacy::zcdp::{BudgetPolicy, ACCOUNTING_DELTA, BUDGET_EXCEEDED};
 use crosslearn::rng::Rng;
 use crosslearn::wisdom::{
     get_or_release, period_of_day, wisdom_contribution, AccountConsent, ContributionPool,
     MemoryReleaseStore, NicheWisdom, ReleaseConfig, ReleaseId, ReleaseStore,
 };
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// Opted-in accounts read per page during a publication (their records are read, turned into
 /// contributions and dropped before the next page).
@@ -100,15 +102,34 @@ pub fn period_at(now_ms: u64, config: &ReleaseConfig) -> u32 {
     period_of_day((now_ms / 86_400_000) as i64, config.cadence_days)
 }
 
+/// The accounts counted in each niche in a period (its frozen members that contributed).
+pub type Members = BTreeMap<Niche, Vec<String>>;
+
+/// A period's niche aggregates from D1 ([`frozen_aggregates`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frozen {
+    /// The niche aggregates.
+    pub aggregates: Aggregates,
+    /// Opted-in accounts read.
+    pub opted_in: usize,
+    /// Of those, the accounts that contributed.
+    pub contributing: usize,
+    /// Accounts left out (records refused, or niche changed after it was frozen).
+    pub skipped: usize,
+    /// The contributing accounts of each niche: who its format-1 release is charged to.
+    pub members: Members,
+}
+
 /// The niche aggregates of the period `period` from D1, read a page of opted-in accounts at a
-/// time, with niche membership frozen for the period. Returns the aggregates and the opted-in,
-/// contributing and skipped account counts.
+/// time, with niche membership frozen for the period, with the account counts and each niche's
+/// contributing accounts.
 pub async fn frozen_aggregates<S: Accounts + Records + Membership>(
     store: &S,
     period: u32,
     config: &ReleaseConfig,
-) -> Result<(Aggregates, usize, usize, usize), ApiError> {
+) -> Result<Frozen, ApiError> {
     let mut pool = ContributionPool::new();
+    let mut by_niche = Members::new();
     let options = InsightOptions::default();
     let (mut opted, mut skipped) = (0, 0);
     let mut after = String::new();
@@ -146,6 +167,7 @@ pub async fn frozen_aggregates<S: Accounts + Records + Membership>(
         for ((account_id, c), niche) in contributions.into_iter().zip(frozen) {
             if niche == c.niche {
                 pool.set(&account_id, Some(c))?;
+                by_niche.entry(niche).or_default().push(account_id);
             } else {
                 skipped += 1;
             }
@@ -157,31 +179,100 @@ pub async fn frozen_aggregates<S: Accounts + Records + Membership>(
     let aggregates = crate::ports::niches()
         .map(|n| (n, pool.aggregate(n)))
         .collect();
-    Ok((aggregates, opted, pool.len(), skipped))
+    Ok(Frozen {
+        aggregates,
+        opted_in: opted,
+        contributing: pool.len(),
+        skipped,
+        members: by_niche,
+    })
 }
 
-/// Run one publication at `now_ms` with `config`, drawing noise from `seed`.
-pub async fn publish<S: Accounts + Records + History + Membership, R: Releases>(
+/// What a format-1 publication charges to the per-account privacy ledger, and the cap it is
+/// held to (docs/privacy.md, "An account's total loss").
+#[derive(Debug, Clone, PartialEq)]
+pub struct Charging {
+    /// The accounts counted in each niche's release.
+    pub members: Members,
+    /// Each member's spend within the window ending on [`Charging::day`].
+    pub spent: BTreeMap<String, Spent>,
+    /// The cap (`epsilon_cap`) and window.
+    pub budget: BudgetPolicy,
+    /// The day charged: the period's first day.
+    pub day: i64,
+    /// Id of this run's draw (the ledger rows follow the recorded draw only).
+    pub draw: String,
+}
+
+impl Charging {
+    /// The charging of `members` for the period `period`: each member's spend over the window
+    /// ending on the period's first day, read from the ledger.
+    pub async fn read<S: Ledger>(
+        store: &S,
+        members: Members,
+        budget: &BudgetPolicy,
+        period: u32,
+        config: &ReleaseConfig,
+        seed: u64,
+    ) -> Result<Self, ApiError> {
+        let day = crate::service::format2::period_day(period, config.cadence_days);
+        let ids: Vec<String> = members.values().flatten().cloned().collect();
+        let spent = store
+            .spent(&ids, day - budget.window_days, day)
+            .await
+            .map_err(internal)?;
+        Ok(Charging {
+            members,
+            spent,
+            budget: *budget,
+            day,
+            draw: format!("lift-{seed:016x}"),
+        })
+    }
+
+    /// How many of `niche`'s members a release spending pure `epsilon` would take past the cap.
+    fn over(&self, niche: Niche, epsilon: f64) -> usize {
+        let cap = self.budget.epsilon_cap * (1.0 + 1e-12);
+        self.accounts(niche)
+            .iter()
+            .filter(|a| {
+                let mut spent = self.spent.get(*a).copied().unwrap_or_default();
+                spent.epsilon += epsilon;
+                spent.total_epsilon(ACCOUNTING_DELTA) > cap
+            })
+            .count()
+    }
+
+    fn accounts(&self, niche: Niche) -> &[String] {
+        self.members.get(&niche).map_or(&[][..], |v| &v[..])
+    }
+}
+
+/// Run one publication at `now_ms` with `config`, drawing noise from `seed`, charging each
+/// release to its accounts under `budget`.
+pub async fn publish<S: Accounts + Records + History + Membership + Ledger, R: Releases>(
     store: &S,
     kv: &R,
     now_ms: u64,
     config: &ReleaseConfig,
+    budget: &BudgetPolicy,
     seed: u64,
 ) -> Result<PublishReport, ApiError> {
     let period = period_at(now_ms, config);
-    let (aggregates, opted, contributing, skipped) =
-        frozen_aggregates(store, period, config).await?;
+    let frozen = frozen_aggregates(store, period, config).await?;
+    let charging = Charging::read(store, frozen.members, budget, period, config, seed).await?;
     let mut report = publish_with(
         store,
         kv,
         now_ms,
         config,
         seed,
-        &aggregates,
-        (opted, contributing),
+        &frozen.aggregates,
+        (frozen.opted_in, frozen.contributing),
+        &charging,
     )
     .await?;
-    report.skipped_accounts = skipped;
+    report.skipped_accounts = frozen.skipped;
     Ok(report)
 }
 
@@ -233,10 +324,16 @@ async fn stored_release<S: History>(
 enum Outcome {
     Released(NicheWisdom),
     Unchanged(NicheWisdom),
+    /// Not drawn: it would take accounts past the cap (the message says how many).
+    Refused(String),
 }
 
 /// [`publish`] with the niche aggregates already computed (from D1 or from Redis, see
-/// [`crate::service::aggregates::publication_aggregates`]); `counts` = (opted-in, contributing) accounts.
+/// [`crate::service::aggregates::publication_aggregates`]); `counts` = (opted-in, contributing)
+/// accounts. A new release is drawn only if it keeps every member of its niche within
+/// `charging`'s cap (else the niche fails with `privacy_budget_exceeded` and nothing of it is
+/// drawn or charged), and is recorded with its charges in one transaction.
+#[allow(clippy::too_many_arguments)]
 pub async fn publish_with<S: History, R: Releases>(
     store: &S,
     kv: &R,
@@ -245,6 +342,7 @@ pub async fn publish_with<S: History, R: Releases>(
     seed: u64,
     aggregates: &Aggregates,
     counts: (usize, usize),
+    charging: &Charging,
 ) -> Result<PublishReport, ApiError> {
     let now = crate::service::accounts::iso_utc(now_ms);
     let period = period_at(now_ms, config);
@@ -277,6 +375,14 @@ pub async fn publish_with<S: History, R: Releases>(
                 kv.publish(&existing).await.map_err(internal)?;
                 return Ok::<Outcome, ApiError>(Outcome::Unchanged(existing));
             }
+            let over = charging.over(niche, config.epsilon);
+            if over > 0 {
+                return Ok(Outcome::Refused(format!(
+                    "the release (epsilon {}) would take {over} account(s) past epsilon {} \
+                     within {} days; nothing is published for this niche",
+                    config.epsilon, charging.budget.epsilon_cap, charging.budget.window_days
+                )));
+            }
             let wisdom = get_or_release(&mut releases, &aggregate, id, config, &mut rng)?;
             let row = HistoryRow {
                 period,
@@ -290,7 +396,16 @@ pub async fn publish_with<S: History, R: Releases>(
             };
             // History first: a crash after it leaves the release recorded (and its budget
             // spent), and the next run re-reads it instead of drawing new noise.
-            if store.record_release(&row).await.map_err(internal)? {
+            let charge = LiftCharge {
+                day: charging.day,
+                draw: charging.draw.clone(),
+                accounts: charging.accounts(niche).to_vec(),
+            };
+            if store
+                .record_release(&row, &charge)
+                .await
+                .map_err(internal)?
+            {
                 kv.publish(&wisdom).await.map_err(internal)?;
                 Ok(Outcome::Released(wisdom))
             } else {
@@ -310,6 +425,14 @@ pub async fn publish_with<S: History, R: Releases>(
             Ok(Outcome::Unchanged(w)) => {
                 report.unchanged.push(name.clone());
                 w
+            }
+            Ok(Outcome::Refused(message)) => {
+                report.failed.push(NicheFailure {
+                    niche: name,
+                    code: BUDGET_EXCEEDED.to_string(),
+                    message,
+                });
+                continue;
             }
             Err(e) => {
                 report.failed.push(NicheFailure {
@@ -388,7 +511,15 @@ mod tests {
         }
         account(&store, "out", "fitness", false);
         let config = ReleaseConfig::default();
-        let first = run(publish(&store, &store, NOW, &config, 1)).unwrap();
+        let first = run(publish(
+            &store,
+            &store,
+            NOW,
+            &config,
+            &BudgetPolicy::default(),
+            1,
+        ))
+        .unwrap();
         assert_eq!(first.period, period_of_day(20_454, 7));
         assert_eq!(
             (first.opted_in_accounts, first.contributing_accounts),
@@ -416,7 +547,15 @@ mod tests {
         let all_json = run(store.published_all()).unwrap().unwrap();
         store.put_raw_release(Some(Niche::Fitness), "garbage");
         store.put_raw_release(None, "[]");
-        let again = run(publish(&store, &store, NOW + 3_600_000, &config, 2)).unwrap();
+        let again = run(publish(
+            &store,
+            &store,
+            NOW + 3_600_000,
+            &config,
+            &BudgetPolicy::default(),
+            2,
+        ))
+        .unwrap();
         assert_eq!(run(store.published_all()).unwrap().unwrap(), all_json);
         assert!(again.released.is_empty());
         assert_eq!(again.unchanged.len(), niches());
@@ -429,7 +568,15 @@ mod tests {
 
         // After an erasure, the next period's release no longer counts the account.
         run(store.erase_account("f0")).unwrap();
-        let next = run(publish(&store, &store, NOW + 7 * DAY_MS, &config, 3)).unwrap();
+        let next = run(publish(
+            &store,
+            &store,
+            NOW + 7 * DAY_MS,
+            &config,
+            &BudgetPolicy::default(),
+            3,
+        ))
+        .unwrap();
         assert_eq!(next.period, first.period + 1);
         assert_eq!((next.opted_in_accounts, next.contributing_accounts), (5, 5));
         assert_eq!(next.released.len(), niches());
@@ -449,8 +596,24 @@ mod tests {
             ..ReleaseConfig::default()
         };
         let start = u64::from(period_of_day(20_454, 7) / 4 * 4 * 7) * DAY_MS;
-        run(publish(&store, &store, start, &config, 1)).unwrap();
-        let e = run(publish(&store, &store, start + 7 * DAY_MS, &config, 1)).unwrap_err();
+        run(publish(
+            &store,
+            &store,
+            start,
+            &config,
+            &BudgetPolicy::default(),
+            1,
+        ))
+        .unwrap();
+        let e = run(publish(
+            &store,
+            &store,
+            start + 7 * DAY_MS,
+            &config,
+            &BudgetPolicy::default(),
+            1,
+        ))
+        .unwrap_err();
         assert_eq!(e.status(), 422, "{e}");
         // The failed run released nothing.
         assert_eq!(run(store.history(0, u32::MAX)).unwrap().len(), niches());
@@ -469,15 +632,41 @@ mod tests {
         async fn history(&self, from: u32, to: u32) -> crate::ports::StoreResult<Vec<HistoryRow>> {
             self.store.history(from, to).await
         }
-        async fn record_release(&self, row: &HistoryRow) -> crate::ports::StoreResult<bool> {
+        async fn record_release(
+            &self,
+            row: &HistoryRow,
+            charge: &LiftCharge,
+        ) -> crate::ports::StoreResult<bool> {
             if !self.raced.replace(true) {
                 let config = ReleaseConfig::default();
-                publish(self.store, self.store, self.at_ms, &config, 99)
-                    .await
-                    .unwrap();
+                publish(
+                    self.store,
+                    self.store,
+                    self.at_ms,
+                    &config,
+                    &BudgetPolicy::default(),
+                    99,
+                )
+                .await
+                .unwrap();
             }
-            self.store.record_release(row).await
+            self.store.record_release(row, charge).await
         }
+    }
+
+    /// The charging of a publication at `NOW` over `store` with the default budget.
+    fn charging_of(store: &MemoryStore, frozen: &Frozen, config: &ReleaseConfig) -> Charging {
+        let period = period_at(NOW, config);
+        let budget = BudgetPolicy::default();
+        run(Charging::read(
+            store,
+            frozen.members.clone(),
+            &budget,
+            period,
+            config,
+            1,
+        ))
+        .unwrap()
     }
 
     #[test]
@@ -487,8 +676,8 @@ mod tests {
             account(&store, &format!("f{i}"), "fitness", true);
         }
         let config = ReleaseConfig::default();
-        let (aggregates, opted, contributing, _) =
-            run(frozen_aggregates(&store, period_at(NOW, &config), &config)).unwrap();
+        let frozen = run(frozen_aggregates(&store, period_at(NOW, &config), &config)).unwrap();
+        let charging = charging_of(&store, &frozen, &config);
         let racing = Overlapped {
             store: &store,
             at_ms: NOW,
@@ -500,8 +689,9 @@ mod tests {
             NOW,
             &config,
             1,
-            &aggregates,
-            (opted, contributing),
+            &frozen.aggregates,
+            (frozen.opted_in, frozen.contributing),
+            &charging,
         ))
         .unwrap();
         // The other run recorded every niche first: this one released nothing of its own...
@@ -534,11 +724,15 @@ mod tests {
         async fn history(&self, from: u32, to: u32) -> crate::ports::StoreResult<Vec<HistoryRow>> {
             self.store.history(from, to).await
         }
-        async fn record_release(&self, row: &HistoryRow) -> crate::ports::StoreResult<bool> {
+        async fn record_release(
+            &self,
+            row: &HistoryRow,
+            charge: &LiftCharge,
+        ) -> crate::ports::StoreResult<bool> {
             if row.niche == self.niche {
                 return Err(crate::ports::StoreError::write("release history", "down"));
             }
-            self.store.record_release(row).await
+            self.store.record_release(row, charge).await
         }
     }
 
@@ -550,8 +744,8 @@ mod tests {
             account(&store, &format!("b{i}"), "beauty", true);
         }
         let config = ReleaseConfig::default();
-        let (aggregates, opted, contributing, _) =
-            run(frozen_aggregates(&store, period_at(NOW, &config), &config)).unwrap();
+        let frozen = run(frozen_aggregates(&store, period_at(NOW, &config), &config)).unwrap();
+        let charging = charging_of(&store, &frozen, &config);
         let failing = FailingNiche {
             store: &store,
             niche: "beauty",
@@ -562,8 +756,9 @@ mod tests {
             NOW,
             &config,
             1,
-            &aggregates,
-            (opted, contributing),
+            &frozen.aggregates,
+            (frozen.opted_in, frozen.contributing),
+            &charging,
         ))
         .unwrap();
         assert_eq!(report.failed.len(), 1, "{report:?}");
@@ -579,7 +774,15 @@ mod tests {
         assert!(run(store.published(Niche::Fitness)).unwrap().is_some());
         assert!(run(store.published(Niche::Beauty)).unwrap().is_none());
         // The next run (same period) releases the failed niche and leaves the others alone.
-        let next = run(publish(&store, &store, NOW + 3_600_000, &config, 2)).unwrap();
+        let next = run(publish(
+            &store,
+            &store,
+            NOW + 3_600_000,
+            &config,
+            &BudgetPolicy::default(),
+            2,
+        ))
+        .unwrap();
         assert_eq!(next.released, vec!["beauty".to_string()]);
         assert!(next.failed.is_empty());
         assert!(next.published.contains(&"beauty".to_string()));
@@ -593,10 +796,10 @@ mod tests {
             account(&store, &format!("a{i:04}"), "fitness", true);
         }
         let config = ReleaseConfig::default();
-        let (aggs, opted, contributing, skipped) =
-            run(frozen_aggregates(&store, 1, &config)).unwrap();
-        assert_eq!((opted, contributing, skipped), (n, n, 0));
-        assert_eq!(aggs[&Niche::Fitness].accounts, n as i64);
+        let f = run(frozen_aggregates(&store, 1, &config)).unwrap();
+        assert_eq!((f.opted_in, f.contributing, f.skipped), (n, n, 0));
+        assert_eq!(f.aggregates[&Niche::Fitness].accounts, n as i64);
+        assert_eq!(f.members[&Niche::Fitness].len(), n);
     }
 
     /// An account that moves to another niche between two runs of one period (the first run
@@ -610,21 +813,126 @@ mod tests {
         }
         let config = ReleaseConfig::default();
         let period = period_at(NOW, &config);
-        let (first, ..) = run(frozen_aggregates(&store, period, &config)).unwrap();
+        let first = run(frozen_aggregates(&store, period, &config))
+            .unwrap()
+            .aggregates;
         assert_eq!(first[&Niche::Fitness].accounts, 60);
         assert_eq!(first[&Niche::Beauty].accounts, 60);
         // f00 now sends many beauty records: its records' niche becomes beauty.
         crate::testing::fixtures::add_records(&store, "f00", "beauty", 50);
-        let (second, opted, contributing, skipped) =
-            run(frozen_aggregates(&store, period, &config)).unwrap();
-        assert_eq!((opted, contributing, skipped), (120, 119, 1));
-        assert_eq!(second[&Niche::Beauty].accounts, 60, "counted twice");
+        let second = run(frozen_aggregates(&store, period, &config)).unwrap();
+        assert_eq!(
+            (second.opted_in, second.contributing, second.skipped),
+            (120, 119, 1)
+        );
+        assert_eq!(
+            second.aggregates[&Niche::Beauty].accounts,
+            60,
+            "counted twice"
+        );
+        // Left out of this run, it is charged by neither niche's release drawn in it.
+        let f00 = "f00".to_string();
+        assert!(!second.members.values().any(|m| m.contains(&f00)));
         // Next period it counts in its new niche.
-        let (next, ..) = run(frozen_aggregates(&store, period + 1, &config)).unwrap();
+        let next = run(frozen_aggregates(&store, period + 1, &config))
+            .unwrap()
+            .aggregates;
         assert_eq!(next[&Niche::Beauty].accounts, 61);
         assert_eq!(next[&Niche::Fitness].accounts, 59);
         // Erasure removes its frozen membership too.
         run(store.erase_account("f00")).unwrap();
         assert_eq!(store.rows_of("f00"), 0);
+    }
+
+    /// Format 1 is charged to the ledger: each release's `ε` to the accounts counted in it,
+    /// once per release (a re-run of the period charges nothing), and a release that would take
+    /// an account past `epsilon_cap` is refused: not drawn, not recorded, nobody charged.
+    #[test]
+    fn format_1_is_charged_once_and_refused_past_the_epsilon_cap() {
+        use crate::ports::Ledger;
+        let store = MemoryStore::new();
+        for i in 0..6 {
+            account(&store, &format!("f{i}"), "fitness", true);
+            account(&store, &format!("b{i}"), "beauty", true);
+        }
+        let config = ReleaseConfig {
+            epsilon: 4.0,
+            budget_per_window: 1000.0,
+            ..ReleaseConfig::default()
+        };
+        let budget = BudgetPolicy {
+            epsilon_cap: 10.0,
+            ..BudgetPolicy::default()
+        };
+        let first = run(publish(&store, &store, NOW, &config, &budget, 1)).unwrap();
+        assert!(first.failed.is_empty(), "{first:?}");
+        let f0 = run(store.ledger("f0")).unwrap();
+        assert_eq!(f0.len(), 1, "{f0:?}");
+        assert_eq!(
+            (
+                f0[0].kind.as_str(),
+                f0[0].niche.as_str(),
+                f0[0].epsilon,
+                f0[0].rho
+            ),
+            ("lift", "fitness", 4.0, 0.0)
+        );
+        assert_eq!(f0[0].release_id, format!("{}:fitness", first.period));
+        // The same period again (another run, another seed): nobody is charged twice.
+        run(publish(
+            &store,
+            &store,
+            NOW + 3_600_000,
+            &config,
+            &budget,
+            2,
+        ))
+        .unwrap();
+        assert_eq!(run(store.ledger("f0")).unwrap().len(), 1);
+        assert_eq!(run(store.ledger("b0")).unwrap().len(), 1);
+        // Niches without members charge no one and are not refused.
+        let second = run(publish(
+            &store,
+            &store,
+            NOW + 7 * DAY_MS,
+            &config,
+            &budget,
+            3,
+        ))
+        .unwrap();
+        assert!(second.failed.is_empty(), "{second:?}");
+        assert_eq!(run(store.ledger("f0")).unwrap().len(), 2);
+        // A third release would be epsilon 12 > 10: refused for the two niches with members.
+        let history_before = run(store.history(0, u32::MAX)).unwrap().len();
+        let third = run(publish(
+            &store,
+            &store,
+            NOW + 14 * DAY_MS,
+            &config,
+            &budget,
+            4,
+        ))
+        .unwrap();
+        let mut refused: Vec<&str> = third.failed.iter().map(|f| f.niche.as_str()).collect();
+        refused.sort_unstable();
+        assert_eq!(refused, ["beauty", "fitness"], "{third:?}");
+        assert!(third
+            .failed
+            .iter()
+            .all(|f| f.code == BUDGET_EXCEEDED && f.message.contains("6 account(s)")));
+        assert!(!third.released.contains(&"fitness".to_string()));
+        let history = run(store.history(0, u32::MAX)).unwrap();
+        assert_eq!(history.len(), history_before + third.released.len());
+        assert!(!history
+            .iter()
+            .any(|r| r.period == third.period && r.niche == "fitness"));
+        assert_eq!(run(store.ledger("f0")).unwrap().len(), 2);
+        // The KV keeps the refused niche's previous release.
+        assert!(run(store.published(Niche::Fitness)).unwrap().is_some());
+        // Once the first release's day (its period's first day) leaves the 365-day window,
+        // it is released again (53 weeks later, the window starts after that day).
+        let later = NOW + 53 * 7 * DAY_MS;
+        let again = run(publish(&store, &store, later, &config, &budget, 5)).unwrap();
+        assert!(again.released.contains(&"fitness".to_string()), "{again:?}");
     }
 }

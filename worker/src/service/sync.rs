@@ -21,6 +21,7 @@ use crate::ports::{Accounts, AggregateStore, AggregatesLink, LinkMode, Outbox, R
 use crate::service::aggregates::{self, Source, SyncOutcome};
 use crate::service::auth::internal;
 use crate::service::publish::{self, PublishReport};
+use crosslearn::privacy::zcdp::BudgetPolicy;
 use crosslearn::wisdom::ReleaseConfig;
 
 /// The ports an account change needs: D1 (`store`), the D1 outbox and the aggregate store's link.
@@ -144,17 +145,18 @@ pub async fn publication<S, O, L, R>(
     kv: &R,
     now_ms: u64,
     config: &ReleaseConfig,
+    budget: &BudgetPolicy,
     seed: u64,
 ) -> Result<(PublishReport, Source), ApiError>
 where
-    S: Accounts + Records + History + crate::ports::Membership,
+    S: Accounts + Records + History + crate::ports::Membership + crate::ports::Ledger,
     O: Outbox,
     L: AggregatesLink,
     R: Releases,
 {
     let (aggs, opted, contributing, source) = match ports.link.mode() {
         LinkMode::Off | LinkMode::Broken(_) => {
-            let report = publish::publish(ports.store, kv, now_ms, config, seed).await?;
+            let report = publish::publish(ports.store, kv, now_ms, config, budget, seed).await?;
             let reason = match ports.link.mode() {
                 LinkMode::Broken(reason) => reason,
                 _ => "redis is not configured".into(),
@@ -190,6 +192,14 @@ where
             }
         },
     };
+    // Who each release is charged to: the period's frozen members from D1 (the aggregates may
+    // come from Redis, which keeps no membership), read as format 2 reads them.
+    let period = publish::period_at(now_ms, config);
+    let members = publish::frozen_aggregates(ports.store, period, config)
+        .await?
+        .members;
+    let charging =
+        publish::Charging::read(ports.store, members, budget, period, config, seed).await?;
     let report = publish::publish_with(
         ports.store,
         kv,
@@ -198,6 +208,7 @@ where
         seed,
         &aggs,
         (opted, contributing),
+        &charging,
     )
     .await?;
     Ok((report, source))
@@ -359,6 +370,7 @@ mod tests {
             &store,
             NOW,
             &ReleaseConfig::default(),
+            &BudgetPolicy::default(),
             1,
         ))
         .unwrap();
@@ -382,6 +394,7 @@ mod tests {
             &store,
             NOW,
             &ReleaseConfig::default(),
+            &BudgetPolicy::default(),
             1,
         ))
         .unwrap();
@@ -453,6 +466,7 @@ mod tests {
             &store,
             NOW,
             &ReleaseConfig::default(),
+            &BudgetPolicy::default(),
             1,
         ))
         .unwrap();
@@ -595,7 +609,15 @@ mod tests {
                 link,
             };
             let kv = MemoryStore::new();
-            let (report, source) = run(publication(&ports, &kv, NOW, &config, 1)).unwrap();
+            let (report, source) = run(publication(
+                &ports,
+                &kv,
+                NOW,
+                &config,
+                &BudgetPolicy::default(),
+                1,
+            ))
+            .unwrap();
             (report.contributing_accounts, source)
         };
         let (n, source) = publish(&link);

@@ -56,3 +56,13 @@ fn insert(store: &MemoryStore, id: &str, niche: &str, from: usize, n: usize) {
     assert!(report.rejected.is_empty(), "{:?}", report.rejected);
     run(store.insert_records(id, &report.accepted, "t")).unwrap();
 }
+
+/// A per-account budget no test publication reaches: for functional tests that publish at a
+/// large epsilon (noise negligible, counts exact) and are not about the cap.
+pub fn uncapped() -> crosslearn::privacy::zcdp::BudgetPolicy {
+    crosslearn::privacy::zcdp::BudgetPolicy {
+        rho_cap: 1e9,
+        epsilon_cap: 1e9,
+        ..Default::default()
+    }
+}

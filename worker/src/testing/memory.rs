@@ -9,9 +9,9 @@ use crate::adapters::faults;
 use crate::adapters::redis::Breaker;
 use crate::ports::{
     Account, Accounts, AggregateStore, Aggregates, AggregatesLink, Apply, Consent, Erased, Event,
-    Events, History, HistoryRow, Insights, Ledger, LedgerRow, LinkMode, Membership, Outbox,
-    OutboxRow, OutboxTotals, Records, RedisError, ReleaseLogRow, Releases, StoreError, StoreResult,
-    StoreState, StoredInsight, StoredRelease, MAX_EVENTS_PER_ACCOUNT,
+    Events, History, HistoryRow, Insights, Ledger, LedgerRow, LiftCharge, LinkMode, Membership,
+    Outbox, OutboxRow, OutboxTotals, Records, RedisError, ReleaseLogRow, Releases, Spent,
+    StoreError, StoreResult, StoreState, StoredInsight, StoredRelease, MAX_EVENTS_PER_ACCOUNT,
 };
 use crosslearn::niche::Niche;
 use crosslearn::record::CreativeRecord;
@@ -349,14 +349,15 @@ impl History for MemoryStore {
             .collect())
     }
 
-    async fn record_release(&self, row: &HistoryRow) -> StoreResult<bool> {
+    async fn record_release(&self, row: &HistoryRow, charge: &LiftCharge) -> StoreResult<bool> {
         self.check_write("release history")?;
         let key = (row.period, row.niche.clone());
-        let mut history = self.history.borrow_mut();
-        if history.contains_key(&key) {
+        if self.history.borrow().contains_key(&key) {
             return Ok(false);
         }
-        history.insert(key, row.clone());
+        self.history.borrow_mut().insert(key, row.clone());
+        // The same transaction in D1: the release_log row and the charges.
+        self.charge(&charge.log_row(row), &charge.accounts);
         Ok(true)
     }
 }
@@ -433,6 +434,33 @@ impl Releases for MemoryStore {
     }
 }
 
+impl MemoryStore {
+    /// Record `row` in the release log and charge each of `accounts` (D1's transaction);
+    /// `false` when the release id is already recorded (nobody charged).
+    fn charge(&self, row: &ReleaseLogRow, accounts: &[String]) -> bool {
+        let mut log = self.release_log.borrow_mut();
+        if log.contains_key(&row.release_id) {
+            return false;
+        }
+        log.insert(row.release_id.clone(), row.clone());
+        let mut ledger = self.ledger.borrow_mut();
+        for a in accounts {
+            ledger
+                .entry((a.clone(), row.release_id.clone()))
+                .or_insert_with(|| LedgerRow {
+                    release_id: row.release_id.clone(),
+                    kind: row.kind.clone(),
+                    niche: row.niche.clone(),
+                    period: row.period,
+                    day: row.day,
+                    rho: row.rho,
+                    epsilon: row.pure_epsilon(),
+                });
+        }
+        true
+    }
+}
+
 impl Ledger for MemoryStore {
     async fn release_log(&self, kind: &str, period: u32) -> StoreResult<Vec<ReleaseLogRow>> {
         self.check()?;
@@ -449,25 +477,7 @@ impl Ledger for MemoryStore {
 
     async fn record_charged(&self, row: &ReleaseLogRow, accounts: &[String]) -> StoreResult<bool> {
         self.check_write("release log")?;
-        let mut log = self.release_log.borrow_mut();
-        if log.contains_key(&row.release_id) {
-            return Ok(false);
-        }
-        log.insert(row.release_id.clone(), row.clone());
-        let mut ledger = self.ledger.borrow_mut();
-        for a in accounts {
-            ledger
-                .entry((a.clone(), row.release_id.clone()))
-                .or_insert_with(|| LedgerRow {
-                    release_id: row.release_id.clone(),
-                    kind: row.kind.clone(),
-                    niche: row.niche.clone(),
-                    period: row.period,
-                    day: row.day,
-                    rho: row.rho,
-                });
-        }
-        Ok(true)
+        Ok(self.charge(row, accounts))
     }
 
     async fn spent(
@@ -475,12 +485,14 @@ impl Ledger for MemoryStore {
         accounts: &[String],
         from_day: i64,
         to_day: i64,
-    ) -> StoreResult<BTreeMap<String, f64>> {
+    ) -> StoreResult<BTreeMap<String, Spent>> {
         self.check()?;
         let mut out = BTreeMap::new();
         for ((a, _), row) in self.ledger.borrow().iter() {
             if accounts.contains(a) && row.day > from_day && row.day <= to_day {
-                *out.entry(a.clone()).or_insert(0.0) += row.rho;
+                let spent: &mut Spent = out.entry(a.clone()).or_default();
+                spent.rho += row.rho;
+                spent.epsilon += row.epsilon;
             }
         }
         Ok(out)
