@@ -593,7 +593,8 @@ pub fn build(
 }
 
 /// The Worker's whole `RELEASE_CONFIG` (wrangler.toml): the format-1 keys, `format2` (release
-/// format 2's config) and `privacy_budget` (the per-account ledger's cap, which no gate uses).
+/// format 2's config) and `privacy_budget` (the per-account ledger's caps: a fresh demo publishes
+/// one period, far below them, so they gate nothing here).
 fn parse_release_config(text: &str) -> Result<(ReleaseConfig, SuffStatConfig), String> {
     let mut map: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(text).map_err(|e| format!("--release-config: {e}"))?;
