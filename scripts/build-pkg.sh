@@ -75,21 +75,35 @@ for (const f of ["crosslearn_bg.wasm", "crosslearn.js", "crosslearn.d.ts", "cros
 for (const f of ["crosslearn_lite_bg.wasm", "crosslearn_lite.js", "crosslearn_lite.d.ts", "crosslearn_lite_bg.wasm.d.ts"]) files.add(`lite/${f}`);
 files.add("LICENSE");
 p.files = [...files];
-// Publishing metadata. wasm-pack copies name, version, description, license and repository from
-// Cargo.toml (`[workspace.package]`); the rest is set here, and every field is checked below so a
-// wasm-pack change cannot drop one silently.
+// Publishing metadata. wasm-pack copies name, version, description and license from Cargo.toml
+// (`[workspace.package]`); the rest is set here, and every field is checked below so a
+// wasm-pack change cannot drop one silently. No `repository`/`homepage`: the project has no
+// public URL yet, and a placeholder must never be published; scripts/publish-npm.sh writes
+// the real one (CROSSLEARN_REPOSITORY_URL) into the copy it publishes, and refuses without it.
 p.description = "Cross-platform, cross-account ad learning in WebAssembly: metric normalizer, creative features, niche detection, calibrated CTR scoring and private niche wisdom, offline in the browser and Node";
 p.keywords = ["advertising", "ads", "ctr", "marketing", "creative", "niche", "differential-privacy", "webassembly", "wasm"];
-p.license = "MIT";
-const repo = p.repository?.url ?? p.repository;
-p.repository = { type: "git", url: repo };
-p.homepage = repo;
+// The licence declared in Cargo.toml (the LICENSE file's text is MIT; tests/npm checks all three agree).
+const cargoLicense = readFileSync("Cargo.toml", "utf8").match(/^license = "([^"]+)"$/m)?.[1];
+if (!cargoLicense || p.license !== cargoLicense) {
+  console.error(`build-pkg: package.json license ${p.license} is not Cargo.toml's ${cargoLicense}`);
+  process.exit(1);
+}
+delete p.repository;
+delete p.homepage;
 p.engines = { node: ">=20" };
-for (const k of ["name", "version", "description", "license", "repository", "homepage", "keywords", "type", "main", "types", "exports", "files", "engines"]) {
-  if (p[k] === undefined || (Array.isArray(p[k]) && p[k].length === 0) || !p.repository.url) {
+// Importing the package runs no code with effects outside the module (the glue only defines
+// functions, classes and module-local caches; the .wasm is instantiated by the caller's
+// `init`/`initSync`), so bundlers may drop it when nothing is imported.
+p.sideEffects = false;
+for (const k of ["name", "version", "description", "license", "keywords", "type", "main", "types", "exports", "files", "engines", "sideEffects"]) {
+  if (p[k] === undefined || (Array.isArray(p[k]) && p[k].length === 0)) {
     console.error(`build-pkg: package.json lacks ${k}`);
     process.exit(1);
   }
+}
+if (JSON.stringify(p).includes("example.invalid")) {
+  console.error("build-pkg: package.json carries a placeholder URL");
+  process.exit(1);
 }
 writeFileSync(path, JSON.stringify(p, null, 2) + "\n");
 JS

@@ -37,8 +37,10 @@ mod ids;
 mod locale;
 pub mod mapping;
 pub mod mcdm;
+pub mod stream;
 
 pub use mapping::ColumnMapping;
+pub use stream::{CsvImport, StreamStop};
 
 use crate::copy::CopyExtractor;
 use crate::error::{Error, ErrorCode, Result};
@@ -197,48 +199,78 @@ enum Pending {
 /// before the header.
 const MAX_PREAMBLE: usize = 30;
 
+/// Bytes of (decoded) text the delimiter is chosen from ([`delimiter`]).
+pub(crate) const DELIMITER_HEAD: usize = 8192;
+
 /// The text as UTF-8: a UTF-8 byte-order mark is skipped; UTF-16 (LE or BE, recognised by its
 /// byte-order mark, as Excel's "Unicode text" and some report downloads write it) is decoded.
+/// Errors in text order: the first unpaired surrogate, else an odd byte count (so that the
+/// streaming import, which sees the end last, reports the same error).
 fn decode(bytes: &[u8]) -> Result<Cow<'_, [u8]>> {
     let utf16 = |b: &[u8], le: bool| -> Result<Cow<'_, [u8]>> {
-        if !b.len().is_multiple_of(2) {
-            return Err(Error::general(
-                ErrorCode::Malformed,
-                "the UTF-16 text has an odd number of bytes",
-            ));
-        }
-        let units = b.chunks_exact(2).map(|c| {
-            if le {
-                u16::from_le_bytes([c[0], c[1]])
-            } else {
-                u16::from_be_bytes([c[0], c[1]])
-            }
-        });
+        let units = b.chunks_exact(2).map(|c| unit(c[0], c[1], le));
         let text: String = char::decode_utf16(units)
             .collect::<std::result::Result<_, _>>()
-            .map_err(|e| {
-                Error::general(
-                    ErrorCode::Malformed,
-                    format!("the text is not valid UTF-16: {e}"),
-                )
-            })?;
+            .map_err(utf16_error)?;
+        if !b.len().is_multiple_of(2) {
+            return Err(odd_utf16());
+        }
         Ok(Cow::Owned(text.into_bytes()))
     };
-    if let Some(b) = bytes.strip_prefix(b"\xFF\xFE") {
-        utf16(b, true)
-    } else if let Some(b) = bytes.strip_prefix(b"\xFE\xFF") {
-        utf16(b, false)
-    } else {
-        Ok(Cow::Borrowed(
-            bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes),
-        ))
+    match encoding(bytes) {
+        Encoding::Utf16 { le } => utf16(&bytes[2..], le),
+        Encoding::Utf8 { bom } => Ok(Cow::Borrowed(&bytes[bom..])),
     }
+}
+
+/// The text's encoding, from its first bytes (at least 3 unless the text is shorter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Encoding {
+    /// UTF-16 after a 2-byte byte-order mark, little- or big-endian.
+    Utf16 { le: bool },
+    /// UTF-8 after a byte-order mark of `bom` bytes (0 or 3).
+    Utf8 { bom: usize },
+}
+
+pub(crate) fn encoding(head: &[u8]) -> Encoding {
+    if head.starts_with(b"\xFF\xFE") {
+        Encoding::Utf16 { le: true }
+    } else if head.starts_with(b"\xFE\xFF") {
+        Encoding::Utf16 { le: false }
+    } else if head.starts_with(b"\xEF\xBB\xBF") {
+        Encoding::Utf8 { bom: 3 }
+    } else {
+        Encoding::Utf8 { bom: 0 }
+    }
+}
+
+/// One UTF-16 code unit from two bytes.
+pub(crate) fn unit(a: u8, b: u8, le: bool) -> u16 {
+    if le {
+        u16::from_le_bytes([a, b])
+    } else {
+        u16::from_be_bytes([a, b])
+    }
+}
+
+pub(crate) fn utf16_error(e: std::char::DecodeUtf16Error) -> Error {
+    Error::general(
+        ErrorCode::Malformed,
+        format!("the text is not valid UTF-16: {e}"),
+    )
+}
+
+pub(crate) fn odd_utf16() -> Error {
+    Error::general(
+        ErrorCode::Malformed,
+        "the UTF-16 text has an odd number of bytes",
+    )
 }
 
 /// The field delimiter: tab or semicolon when the first lines have more of them than commas
 /// (tab-separated downloads, Excel's semicolon CSV in decimal-comma locales), else comma.
-fn delimiter(bytes: &[u8]) -> u8 {
-    let head = &bytes[..bytes.len().min(8192)];
+pub(crate) fn delimiter(bytes: &[u8]) -> u8 {
+    let head = &bytes[..bytes.len().min(DELIMITER_HEAD)];
     let count = |c: u8| head.iter().filter(|&&b| b == c).count();
     let (commas, tabs, semis) = (count(b','), count(b'\t'), count(b';'));
     if tabs > commas && tabs >= semis {
@@ -295,30 +327,106 @@ fn import_impl(
         .flexible(true)
         .delimiter(delimiter(bytes))
         .from_reader(bytes);
-    let mut records = reader.byte_records();
-    // The header: the first line, or after a report preamble, the first line in a known shape.
-    let mut preamble: Vec<String> = Vec::new();
-    let mut first_error: Option<Error> = None;
-    let (header_rec, detected) = loop {
-        let rec = match records.next() {
-            Some(Ok(h)) => h,
-            Some(Err(e)) => {
-                return Err(first_error.unwrap_or_else(|| {
-                    Error::general(ErrorCode::Malformed, format!("unreadable CSV header: {e}"))
-                }))
+    let mut rows = Assembler::new(forced, mapping);
+    let mut lines = LineCounter::default();
+    for rec in reader.byte_records() {
+        // A flexible byte-record reader over a slice cannot fail (no I/O, no UTF-8 check, no
+        // field-count check); should it ever, the file is refused, not a row dropped.
+        let rec = rec.map_err(|e| {
+            Error::general(ErrorCode::Malformed, format!("unreadable CSV text: {e}"))
+        })?;
+        let line = rec.position().map_or(0, |p| lines.line_at(bytes, p.byte()));
+        rows.record(rec, line)?;
+    }
+    rows.finish()
+}
+
+/// Turns the CSV records of one file, in order, into an [`ImportReport`]: finds the header
+/// (after a report preamble where the format has one), builds the format's row mapper, keeps
+/// the data rows, and at the end maps and validates them. The whole-file import
+/// ([`import_csv`]) and the streaming one ([`stream::CsvImport`]) feed it the same records, so
+/// they give the same report.
+pub(crate) struct Assembler<'m> {
+    forced: Option<ImportFormat>,
+    mapping: Option<&'m ColumnMapping>,
+    state: State,
+}
+
+enum State {
+    /// Before the header: the preamble lines skipped so far and the first detection error.
+    Header {
+        preamble: Vec<String>,
+        first_error: Option<Error>,
+    },
+    /// After the header.
+    Body(Box<Body>),
+}
+
+struct Body {
+    header: Vec<String>,
+    chrome: bool,
+    report: ImportReport,
+    mapper: Box<dyn RowMapper>,
+    /// Position of the next record after the header (blank and footer lines included).
+    next_index: usize,
+    /// Data rows: (position after the header, line, fields).
+    raw: Vec<(usize, u64, csv::ByteRecord)>,
+    /// Lines of the total/footer rows skipped.
+    footers: Vec<u64>,
+}
+
+fn utf8_header(rec: &csv::ByteRecord) -> Result<Vec<&str>> {
+    rec.iter()
+        .map(std::str::from_utf8)
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|_| Error::general(ErrorCode::Malformed, "the CSV header is not UTF-8"))
+}
+
+impl<'m> Assembler<'m> {
+    pub(crate) fn new(forced: Option<ImportFormat>, mapping: Option<&'m ColumnMapping>) -> Self {
+        Assembler {
+            forced,
+            mapping,
+            state: State::Header {
+                preamble: Vec::new(),
+                first_error: None,
+            },
+        }
+    }
+
+    /// The format, once the header is found.
+    pub(crate) fn format(&self) -> Option<ImportFormat> {
+        match &self.state {
+            State::Header { .. } => None,
+            State::Body(b) => Some(b.report.format),
+        }
+    }
+
+    /// Data rows kept so far (what the report's `rows` will count).
+    pub(crate) fn data_rows(&self) -> usize {
+        match &self.state {
+            State::Header { .. } => 0,
+            State::Body(b) => b.raw.len(),
+        }
+    }
+
+    /// Take the next record of the file and its 1-based line. An error is final: the file
+    /// cannot be imported (no known header, a header the format cannot map).
+    pub(crate) fn record(&mut self, rec: csv::ByteRecord, line: u64) -> Result<()> {
+        let mapping = self.mapping;
+        let forced = self.forced;
+        let (preamble, first_error) = match &mut self.state {
+            State::Body(body) => {
+                body.record(rec, line);
+                return Ok(());
             }
-            None => {
-                return Err(first_error.unwrap_or_else(|| match mapping {
-                    Some(m) if !preamble.is_empty() => m.no_header_error(),
-                    _ => Error::general(ErrorCode::EmptyInput, "the CSV text is empty"),
-                }))
-            }
+            State::Header {
+                preamble,
+                first_error,
+            } => (preamble, first_error),
         };
-        let header: Vec<&str> = rec
-            .iter()
-            .map(std::str::from_utf8)
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|_| Error::general(ErrorCode::Malformed, "the CSV header is not UTF-8"))?;
+        // The header: the first line, or after a report preamble, the first line in a known shape.
+        let header = utf8_header(&rec)?;
         let found = match mapping {
             Some(m) => m.matches(&header).then_some(ImportFormat::Mapped),
             None => match detect_format(&header) {
@@ -329,246 +437,263 @@ fn import_impl(
                 }
             },
         };
-        match found {
-            Some(f) => break (rec, f),
-            None if preamble.len() < MAX_PREAMBLE => preamble.push(header.join(",")),
+        let detected = match found {
+            Some(f) => f,
+            None if preamble.len() < MAX_PREAMBLE => {
+                preamble.push(header.join(","));
+                return Ok(());
+            }
             None => {
-                return Err(first_error.unwrap_or_else(|| match mapping {
+                return Err(first_error.take().unwrap_or_else(|| match mapping {
                     Some(m) => m.no_header_error(),
                     None => Error::general(ErrorCode::Unsupported, "no known header found"),
                 }))
             }
-        }
-    };
-    let header: Vec<&str> = header_rec
-        .iter()
-        .map(std::str::from_utf8)
-        .collect::<std::result::Result<_, _>>()
-        .map_err(|_| Error::general(ErrorCode::Malformed, "the CSV header is not UTF-8"))?;
-    let format = forced.unwrap_or(detected);
-    if forced.is_some_and(|f| f != detected) {
-        return Err(Error::general(
-            ErrorCode::Unsupported,
-            format!("the header is {detected:?}, not the requested {format:?}"),
-        ));
-    }
-    let chrome = has_report_chrome(format);
-    if !preamble.is_empty() && !chrome {
-        // The three seed exports and the generic format have their header on line 1.
-        return Err(first_error.unwrap_or_else(|| {
-            Error::general(
+        };
+        let format = forced.unwrap_or(detected);
+        if forced.is_some_and(|f| f != detected) {
+            return Err(Error::general(
                 ErrorCode::Unsupported,
-                "the header is not on the first line",
-            )
+                format!("the header is {detected:?}, not the requested {format:?}"),
+            ));
+        }
+        let chrome = has_report_chrome(format);
+        if !preamble.is_empty() && !chrome {
+            // The three seed exports and the generic format have their header on line 1.
+            return Err(first_error.take().unwrap_or_else(|| {
+                Error::general(
+                    ErrorCode::Unsupported,
+                    "the header is not on the first line",
+                )
+            }));
+        }
+        let mut report = ImportReport {
+            format,
+            rows: 0,
+            accepted: Vec::new(),
+            rejected: Vec::new(),
+            warnings: Vec::new(),
+            unrecoverable: exports::unrecoverable(format)
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        };
+        if !preamble.is_empty() {
+            report.warnings.push(format!(
+                "skipped {} report preamble line(s) before the header (first: '{}')",
+                preamble.len(),
+                preamble[0].chars().take(60).collect::<String>()
+            ));
+        }
+        let mapper: Box<dyn RowMapper> = match format {
+            ImportFormat::FacebookExport => Box::new(exports::Facebook::new(&header)?),
+            ImportFormat::TiktokExport => Box::new(exports::Tiktok::new(&header)?),
+            ImportFormat::KagConversion => Box::new(exports::Kag::new(&header)?),
+            ImportFormat::Generic => {
+                let (g, warnings) = exports::Generic::new(&header)?;
+                report.warnings.extend(warnings);
+                Box::new(g)
+            }
+            ImportFormat::MicrosoftAds
+            | ImportFormat::XAds
+            | ImportFormat::LinkedinAds
+            | ImportFormat::Mcdm => {
+                let spec = match format {
+                    ImportFormat::MicrosoftAds => columns::bing(),
+                    ImportFormat::XAds => columns::x(),
+                    ImportFormat::Mcdm => columns::mcdm(),
+                    _ => columns::linkedin(),
+                };
+                let (c, warnings) = columns::Columns::new(spec, &header)?;
+                report.warnings.extend(warnings);
+                Box::new(c)
+            }
+            ImportFormat::Mapped => {
+                let spec = mapping.map(|m| m.spec()).ok_or_else(|| {
+                    Error::general(ErrorCode::Unsupported, "no column mapping given")
+                })?;
+                let (c, warnings) = columns::Columns::new(spec, &header)?;
+                report.warnings.extend(warnings);
+                Box::new(c)
+            }
+        };
+        let header = header.into_iter().map(str::to_string).collect();
+        self.state = State::Body(Box::new(Body {
+            header,
+            chrome,
+            report,
+            mapper,
+            next_index: 0,
+            raw: Vec::new(),
+            footers: Vec::new(),
         }));
+        Ok(())
     }
-    let mut report = ImportReport {
-        format,
-        rows: 0,
-        accepted: Vec::new(),
-        rejected: Vec::new(),
-        warnings: Vec::new(),
-        unrecoverable: exports::unrecoverable(format)
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-    };
-    if !preamble.is_empty() {
-        report.warnings.push(format!(
-            "skipped {} report preamble line(s) before the header (first: '{}')",
-            preamble.len(),
-            preamble[0].chars().take(60).collect::<String>()
-        ));
+
+    /// The report, once every record has been taken.
+    pub(crate) fn finish(self) -> Result<ImportReport> {
+        match self.state {
+            State::Header {
+                preamble,
+                first_error,
+            } => Err(first_error.unwrap_or_else(|| match self.mapping {
+                Some(m) if !preamble.is_empty() => m.no_header_error(),
+                _ => Error::general(ErrorCode::EmptyInput, "the CSV text is empty"),
+            })),
+            State::Body(body) => Ok(body.finish()),
+        }
     }
-    let mut mapper: Box<dyn RowMapper> = match format {
-        ImportFormat::FacebookExport => Box::new(exports::Facebook::new(&header)?),
-        ImportFormat::TiktokExport => Box::new(exports::Tiktok::new(&header)?),
-        ImportFormat::KagConversion => Box::new(exports::Kag::new(&header)?),
-        ImportFormat::Generic => {
-            let (g, warnings) = exports::Generic::new(&header)?;
-            report.warnings.extend(warnings);
-            Box::new(g)
-        }
-        ImportFormat::MicrosoftAds
-        | ImportFormat::XAds
-        | ImportFormat::LinkedinAds
-        | ImportFormat::Mcdm => {
-            let spec = match format {
-                ImportFormat::MicrosoftAds => columns::bing(),
-                ImportFormat::XAds => columns::x(),
-                ImportFormat::Mcdm => columns::mcdm(),
-                _ => columns::linkedin(),
-            };
-            let (c, warnings) = columns::Columns::new(spec, &header)?;
-            report.warnings.extend(warnings);
-            Box::new(c)
-        }
-        ImportFormat::Mapped => {
-            let spec = mapping
-                .map(|m| m.spec())
-                .ok_or_else(|| Error::general(ErrorCode::Unsupported, "no column mapping given"))?;
-            let (c, warnings) = columns::Columns::new(spec, &header)?;
-            report.warnings.extend(warnings);
-            Box::new(c)
-        }
-    };
-    let mut lines = LineCounter::default();
-    // Read every row first: a report's locale is decided from all of its money and dates.
-    let mut raw: Vec<(
-        usize,
-        Option<u64>,
-        std::result::Result<csv::ByteRecord, String>,
-    )> = Vec::new();
-    let mut footers: Vec<u64> = Vec::new();
-    for (index, rec) in records.enumerate() {
-        match rec {
-            Ok(r) => {
-                let line = r.position().map_or(0, |p| lines.line_at(bytes, p.byte()));
-                if chrome {
-                    let texts: Vec<&str> = r
-                        .iter()
-                        .map(|f| std::str::from_utf8(f).unwrap_or("?"))
-                        .collect();
-                    if texts.iter().all(|t| t.trim().is_empty()) {
-                        continue;
-                    }
-                    if is_footer(&texts, header.len()) {
-                        footers.push(line);
-                        continue;
-                    }
-                }
-                raw.push((index, Some(line), Ok(r)));
+}
+
+impl Body {
+    /// Keep a record after the header (report chrome: blank and footer lines are skipped).
+    fn record(&mut self, rec: csv::ByteRecord, line: u64) {
+        let index = self.next_index;
+        self.next_index += 1;
+        if self.chrome {
+            let texts: Vec<&str> = rec
+                .iter()
+                .map(|f| std::str::from_utf8(f).unwrap_or("?"))
+                .collect();
+            if texts.iter().all(|t| t.trim().is_empty()) {
+                return;
             }
-            Err(e) => {
-                let line = e.position().map(|p| lines.line_at(bytes, p.byte()));
-                raw.push((index, line, Err(format!("{e}"))));
+            if is_footer(&texts, self.header.len()) {
+                self.footers.push(line);
+                return;
             }
         }
+        self.raw.push((index, line, rec));
     }
-    if let Some(first) = footers.first() {
-        report.warnings.push(format!(
-            "skipped {} total/footer line(s) after the data (first at line {first})",
-            footers.len()
-        ));
-    }
-    let mut rows: Vec<(usize, u64, Row<'_>)> = Vec::new();
-    let mut pending: Vec<Pending> = Vec::new();
-    for (index, line, rec) in &raw {
-        let index = *index;
-        report.rows += 1;
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                pending.push(Pending::Bad(reject(index, *line, None, malformed(e))));
+
+    fn finish(self) -> ImportReport {
+        let Body {
+            header,
+            mut report,
+            mut mapper,
+            raw,
+            footers,
+            ..
+        } = self;
+        if let Some(first) = footers.first() {
+            report.warnings.push(format!(
+                "skipped {} total/footer line(s) after the data (first at line {first})",
+                footers.len()
+            ));
+        }
+        let format = report.format;
+        let mut rows: Vec<(usize, u64, Row<'_>)> = Vec::new();
+        let mut pending: Vec<Pending> = Vec::new();
+        for (index, line, rec) in &raw {
+            let (index, line) = (*index, *line);
+            report.rows += 1;
+            if rec.len() != header.len() {
+                let msg = format!("expected {} fields, got {}", header.len(), rec.len());
+                pending.push(Pending::Bad(reject(
+                    index,
+                    Some(line),
+                    None,
+                    malformed(&msg),
+                )));
                 continue;
             }
-        };
-        let line = line.unwrap_or(0);
-        if rec.len() != header.len() {
-            let msg = format!("expected {} fields, got {}", header.len(), rec.len());
-            pending.push(Pending::Bad(reject(
-                index,
-                Some(line),
-                None,
-                malformed(&msg),
-            )));
-            continue;
-        }
-        let mut fields = Vec::with_capacity(rec.len());
-        let mut bad_utf8 = None;
-        for (i, f) in rec.iter().enumerate() {
-            match std::str::from_utf8(f) {
-                Ok(s) => fields.push(s),
-                Err(_) => {
-                    bad_utf8 = Some(i);
-                    break;
+            let mut fields = Vec::with_capacity(rec.len());
+            let mut bad_utf8 = None;
+            for (i, f) in rec.iter().enumerate() {
+                match std::str::from_utf8(f) {
+                    Ok(s) => fields.push(s),
+                    Err(_) => {
+                        bad_utf8 = Some(i);
+                        break;
+                    }
                 }
             }
-        }
-        if let Some(i) = bad_utf8 {
-            let msg = format!("column {} ({}) is not valid UTF-8", i + 1, header[i]);
-            pending.push(Pending::Bad(reject(
-                index,
-                Some(line),
-                None,
-                malformed(&msg),
-            )));
-            continue;
-        }
-        rows.push((index, line, Row { fields }));
-    }
-    let only_rows: Vec<&Row<'_>> = rows.iter().map(|(_, _, r)| r).collect();
-    mapper.prepare(&only_rows);
-    let mut extractor = CopyExtractor::new();
-    for (index, line, row) in &rows {
-        let mut issues = Vec::new();
-        let mut input = mapper.map(row, &mut issues);
-        fill_copy_attributes(&mut input, &mut extractor);
-        if let Some(parts) = mapper.id_parts(row) {
-            input.record_id = Some(ids::base_id(&parts, &input));
-        }
-        pending.push(Pending::Mapped {
-            index: *index,
-            line: *line,
-            input: Box::new(input),
-            issues,
-        });
-    }
-    report.warnings.extend(mapper.warnings());
-    // Rejections of unreadable rows and mapped rows, back in file order.
-    pending.sort_by_key(|p| match p {
-        Pending::Bad(r) => r.index,
-        Pending::Mapped { index, .. } => *index,
-    });
-    if format != ImportFormat::Generic {
-        let mut inputs: Vec<&mut RecordInput> = pending
-            .iter_mut()
-            .filter_map(|p| match p {
-                Pending::Mapped { input, .. } => Some(&mut **input),
-                Pending::Bad(_) => None,
-            })
-            .collect();
-        ids::assign(&mut inputs);
-    }
-    let mut seen: HashSet<String> = HashSet::new();
-    for p in pending {
-        let (index, line, input, mut issues) = match p {
-            Pending::Bad(r) => {
-                report.rejected.push(r);
+            if let Some(i) = bad_utf8 {
+                let msg = format!("column {} ({}) is not valid UTF-8", i + 1, header[i]);
+                pending.push(Pending::Bad(reject(
+                    index,
+                    Some(line),
+                    None,
+                    malformed(&msg),
+                )));
                 continue;
             }
-            Pending::Mapped {
-                index,
-                line,
-                input,
+            rows.push((index, line, Row { fields }));
+        }
+        let only_rows: Vec<&Row<'_>> = rows.iter().map(|(_, _, r)| r).collect();
+        mapper.prepare(&only_rows);
+        let mut extractor = CopyExtractor::new();
+        for (index, line, row) in &rows {
+            let mut issues = Vec::new();
+            let mut input = mapper.map(row, &mut issues);
+            fill_copy_attributes(&mut input, &mut extractor);
+            if let Some(parts) = mapper.id_parts(row) {
+                input.record_id = Some(ids::base_id(&parts, &input));
+            }
+            pending.push(Pending::Mapped {
+                index: *index,
+                line: *line,
+                input: Box::new(input),
                 issues,
-            } => (index, line, input, issues),
-        };
-        let id = input.record_id.clone();
-        if let Some(id) = id.as_deref().filter(|id| !id.is_empty()) {
-            if !seen.insert(id.to_string()) {
-                issues.push(RecordIssue::new(
-                    ErrorCode::Duplicate,
-                    "record_id",
-                    id,
-                    "record_id repeats an earlier row",
-                ));
+            });
+        }
+        report.warnings.extend(mapper.warnings());
+        // Rejections of unreadable rows and mapped rows, back in file order.
+        pending.sort_by_key(|p| match p {
+            Pending::Bad(r) => r.index,
+            Pending::Mapped { index, .. } => *index,
+        });
+        if format != ImportFormat::Generic {
+            let mut inputs: Vec<&mut RecordInput> = pending
+                .iter_mut()
+                .filter_map(|p| match p {
+                    Pending::Mapped { input, .. } => Some(&mut **input),
+                    Pending::Bad(_) => None,
+                })
+                .collect();
+            ids::assign(&mut inputs);
+        }
+        let mut seen: HashSet<String> = HashSet::new();
+        for p in pending {
+            let (index, line, input, mut issues) = match p {
+                Pending::Bad(r) => {
+                    report.rejected.push(r);
+                    continue;
+                }
+                Pending::Mapped {
+                    index,
+                    line,
+                    input,
+                    issues,
+                } => (index, line, input, issues),
+            };
+            let id = input.record_id.clone();
+            if let Some(id) = id.as_deref().filter(|id| !id.is_empty()) {
+                if !seen.insert(id.to_string()) {
+                    issues.push(RecordIssue::new(
+                        ErrorCode::Duplicate,
+                        "record_id",
+                        id,
+                        "record_id repeats an earlier row",
+                    ));
+                }
+            }
+            match validate_record(&input, format.source()) {
+                Ok(rec) if issues.is_empty() => report.accepted.push(rec),
+                result => {
+                    // A cell that failed to parse is already reported; drop the validator's
+                    // "is required" for the same field.
+                    let parsed_bad: Vec<String> = issues.iter().map(|i| i.field.clone()).collect();
+                    issues.extend(result.err().unwrap_or_default().into_iter().filter(|i| {
+                        !(i.code == ErrorCode::MissingField.as_str()
+                            && parsed_bad.contains(&i.field))
+                    }));
+                    report.rejected.push(reject(index, Some(line), id, issues));
+                }
             }
         }
-        match validate_record(&input, format.source()) {
-            Ok(rec) if issues.is_empty() => report.accepted.push(rec),
-            result => {
-                // A cell that failed to parse is already reported; drop the validator's
-                // "is required" for the same field.
-                let parsed_bad: Vec<String> = issues.iter().map(|i| i.field.clone()).collect();
-                issues.extend(result.err().unwrap_or_default().into_iter().filter(|i| {
-                    !(i.code == ErrorCode::MissingField.as_str() && parsed_bad.contains(&i.field))
-                }));
-                report.rejected.push(reject(index, Some(line), id, issues));
-            }
-        }
+        report
     }
-    Ok(report)
 }
 
 /// Read hook type and CTA style from the copy when the row did not declare them.

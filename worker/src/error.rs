@@ -58,12 +58,13 @@ pub enum ApiError {
         /// The limit in bytes.
         limit: usize,
     },
-    /// A CSV upload with more data rows than one request may store (413 `too_large`).
+    /// A CSV upload with more data rows than one request may store (413 `too_large`): the
+    /// upload is refused at the first row past the limit, without reading further.
     TooManyRows {
-        /// Data rows in the upload.
-        rows: usize,
         /// The limit.
         limit: usize,
+        /// 1-based line where row `limit + 1` starts.
+        line: u64,
     },
     /// No route has this path, or the resource it names does not exist.
     NotFound {
@@ -199,9 +200,10 @@ impl ApiError {
             | ApiError::RedisUnavailable { message } => message.clone(),
             ApiError::Core(e) => e.message.clone(),
             ApiError::TooLarge { limit } => format!("request body is larger than {limit} bytes"),
-            ApiError::TooManyRows { rows, limit } => format!(
-                "the CSV has {rows} data rows; at most {limit} are accepted in one upload \
-                 (split the file)"
+            ApiError::TooManyRows { limit, line } => format!(
+                "the CSV has more than {limit} data rows (row {} starts at line {line}); at \
+                 most {limit} are accepted in one upload (split the file); nothing was stored",
+                limit + 1
             ),
             ApiError::NotFound { path } => format!("no route for {path}"),
             ApiError::MethodNotAllowed { allow } => {
@@ -251,6 +253,17 @@ impl fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
+
+impl From<crosslearn::import::StreamStop> for ApiError {
+    fn from(stop: crosslearn::import::StreamStop) -> Self {
+        match stop {
+            crosslearn::import::StreamStop::Invalid(e) => ApiError::Core(e),
+            crosslearn::import::StreamStop::TooManyRows { limit, line } => {
+                ApiError::TooManyRows { limit, line }
+            }
+        }
+    }
+}
 
 impl From<crosslearn::Error> for ApiError {
     fn from(e: crosslearn::Error) -> Self {

@@ -91,7 +91,13 @@ fn error_statuses(op: &Route, has_params: bool) -> Vec<(u16, &'static str)> {
     if op.auth == Auth::Operator {
         out.push((409, "The account id is taken."));
     }
-    if has_body {
+    if has_body && op.accepts_csv {
+        out.push((
+            413,
+            "The body is larger than 1 MiB (from Content-Length before it is read, or once the \
+             streamed bytes pass it), or a CSV body reached data row 501; nothing was stored.",
+        ));
+    } else if has_body {
         out.push((413, "The body is larger than 1 MiB."));
     }
     if has_body || has_params || !op.query.is_empty() {
@@ -301,8 +307,11 @@ pub fn generate(table: &[Route]) -> (Value, Vec<String>) {
                         "type": "string",
                         "description": "A CSV export in any format the core imports (Facebook, \
                             TikTok, KAG, Microsoft Advertising, X, LinkedIn, the generic record \
-                            CSV; docs/data-layer.md), at most 500 data rows and 1 MiB (413 \
-                            too_large). Rejected rows are answered with their line."
+                            CSV; docs/data-layer.md), at most 500 data rows and 1 MiB. The \
+                            body is imported as it streams in: past 1 MiB or at data row 501 \
+                            it is refused with 413 too_large, and an unrecognised header with \
+                            422, before the rest is parsed; nothing is stored unless the whole \
+                            body fits. Rejected rows are answered with their line (docs/worker.md)."
                     }
                 });
             }

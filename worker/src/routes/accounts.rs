@@ -6,7 +6,7 @@ use crate::adapters::bindings;
 use crate::error::ApiError;
 use crate::http::json::{parse, parse_or_default};
 use crate::http::respond::private_json;
-use crate::http::{query_param, read_body};
+use crate::http::{query_param, read_body, read_csv_body};
 use crate::routes::{account_param, connect, now};
 use crate::service::accounts::{self as service, owned};
 use crate::service::aggregates::SyncOutcome;
@@ -34,14 +34,15 @@ pub async fn create(mut req: Request, ctx: RouteContext<()>) -> worker::Result<R
 }
 
 /// `POST /api/accounts/{id}/records`: batch ingest, as JSON (`{"records": [...]}`) or, with
-/// `Content-Type: text/csv`, as a CSV export in any format the core imports.
+/// `Content-Type: text/csv`, as a CSV export in any format the core imports, streamed through
+/// the importer as it arrives ([`read_csv_body`]). The token and the account are checked before
+/// any of the body is read.
 pub async fn ingest(mut req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
     let result = async {
         let (store, caller) = connect(&req, &ctx).await?;
         let id = account_param(&ctx, "id")?;
-        let csv = is_csv(req.headers().get("content-type").ok().flatten().as_deref());
-        let body = read_body(&mut req).await?;
         let owner = owned(&store, &caller, &id).await?;
+        let csv = is_csv(req.headers().get("content-type").ok().flatten().as_deref());
         let link = bindings::redis_link(&ctx.env);
         let ports = Ports {
             store: &store,
@@ -56,8 +57,10 @@ pub async fn ingest(mut req: Request, ctx: RouteContext<()>) -> worker::Result<R
             service::DEFAULT_MAX_RECORDS
         });
         if csv {
-            return service::ingest_csv(&ports, &owner, &body, &now(), cap).await;
+            let report = read_csv_body(&mut req, service::MAX_CSV_ROWS).await?;
+            return service::ingest_csv(&ports, &owner, report, &now(), cap).await;
         }
+        let body = read_body(&mut req).await?;
         let request = parse(&body)?;
         service::ingest(&ports, &owner, request, &now(), cap).await
     }

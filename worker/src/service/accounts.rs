@@ -281,21 +281,24 @@ pub async fn ingest<S: Accounts + Records, O: Outbox, L: AggregatesLink>(
 }
 
 /// `POST /api/accounts/{id}/records` with `Content-Type: text/csv`: the body is a CSV export in
-/// any format the core imports ([`crosslearn::import::import_csv`]: Facebook, TikTok, KAG,
-/// Microsoft Advertising, X, LinkedIn, the generic record CSV), stored like a JSON batch
-/// (idempotent by the importer's content-derived record ids, the per-account cap applies).
-/// Rows the importer rejects are answered with their line numbers. An export's records belong
-/// to the account in the path (the platform's own account column names the ad account there,
-/// not this service's); a generic CSV row naming another `account_id` is rejected, as in JSON.
-/// More than [`MAX_CSV_ROWS`] data rows is 413 `too_large`; an unrecognised header is 422.
+/// any format the core imports ([`crosslearn::import::CsvImport`]: Facebook, TikTok, KAG,
+/// Microsoft Advertising, X, LinkedIn, the generic record CSV), streamed through the importer
+/// by the route ([`crate::http::body::CsvBody`] with [`MAX_CSV_ROWS`], which refuses row
+/// `MAX_CSV_ROWS + 1` with 413 `too_large` and an unrecognised header with 422 before the body
+/// ends), and stored like a JSON batch (idempotent by the importer's content-derived record
+/// ids, the per-account cap applies). Only a whole body that fits reaches this function, so a
+/// refused upload stores nothing. Rows the importer rejects are answered with their line
+/// numbers. An export's records belong to the account in the path (the platform's own account
+/// column names the ad account there, not this service's); a generic CSV row naming another
+/// `account_id` is rejected, as in JSON.
 pub async fn ingest_csv<S: Accounts + Records, O: Outbox, L: AggregatesLink>(
     ports: &Ports<'_, S, O, L>,
     owner: &Owned,
-    csv: &[u8],
+    report: crosslearn::import::ImportReport,
     now: &str,
     max_records: u64,
 ) -> Result<Changed<IngestReport>, ApiError> {
-    let batch = csv_batch(owner.id(), csv)?;
+    let batch = csv_batch(owner.id(), report)?;
     sync::change(ports, owner.id(), async || {
         store_batch(ports.store, owner.id(), batch.clone(), now, max_records).await
     })
@@ -310,15 +313,11 @@ struct Batch {
     rejected: Vec<RejectedRecord>,
 }
 
-/// Import a CSV body into a batch for `account_id` ([`ingest_csv`]).
-fn csv_batch(account_id: &str, csv: &[u8]) -> Result<Batch, ApiError> {
-    let report = crosslearn::import::import_csv(csv)?;
-    if report.rows > MAX_CSV_ROWS {
-        return Err(ApiError::TooManyRows {
-            rows: report.rows,
-            limit: MAX_CSV_ROWS,
-        });
-    }
+/// An imported CSV body as a batch for `account_id` ([`ingest_csv`]).
+fn csv_batch(
+    account_id: &str,
+    report: crosslearn::import::ImportReport,
+) -> Result<Batch, ApiError> {
     let generic = report.format == crosslearn::import::ImportFormat::Generic;
     // Batch indexes are data-row positions: the importer's `index` for rejections; accepted
     // records fill the positions no rejection took, in file order.
@@ -1248,9 +1247,15 @@ mod tests {
             outbox: &outbox,
             link: &link,
         };
+        // As the route streams it: in 100-byte chunks through the CSV body reader.
         let upload = |csv: &[u8], cap: u64| {
             let owner = run(owned(&store, &ca, "a")).unwrap();
-            run(super::ingest_csv(&ports, &owner, csv, NOW, cap)).map(|c| c.value)
+            let mut body = crate::http::body::CsvBody::new(MAX_CSV_ROWS);
+            for chunk in csv.chunks(100) {
+                body.push(chunk);
+            }
+            let report = body.finish()?;
+            run(super::ingest_csv(&ports, &owner, report, NOW, cap)).map(|c| c.value)
         };
         let bing: &[u8] = include_bytes!("../../../tests/data/imports/bing_ad_performance_us.csv");
         let r = upload(bing, 100).unwrap();
@@ -1296,7 +1301,11 @@ mod tests {
         }
         let e = upload(big.as_bytes(), 10_000).unwrap_err();
         assert_eq!((e.status(), e.code()), (413, "too_large"));
-        assert!(e.body().error.message.contains("501 data rows"));
+        assert!(e
+            .body()
+            .error
+            .message
+            .contains("more than 500 data rows (row 501 starts at line 502)"));
         assert_eq!(run(store.record_count("a")).unwrap(), 6);
         // The per-account cap applies to CSV too.
         let x: &[u8] = include_bytes!("../../../tests/data/imports/x_ads_manager_export.csv");
