@@ -26,6 +26,7 @@ use crate::ports::{
     Records, RedisError, StoreState,
 };
 use crate::service::auth::internal;
+use crate::service::publish::Members;
 use crosslearn::insights::InsightOptions;
 use crosslearn::niche::Niche;
 use crosslearn::privacy::aggregate::Aggregate;
@@ -438,7 +439,8 @@ pub struct Source {
 /// [`drain`], is trusted ([`verdict`]); otherwise D1's, read a page of accounts at a time with
 /// niche membership frozen for the period, exactly as in D1-only mode
 /// ([`crate::service::publish::frozen_aggregates`]). Returns them with the opted-in and
-/// contributing counts.
+/// contributing counts, where they came from, and, when they came from D1, each niche's
+/// contributing accounts (who its release is charged to; Redis keeps no membership).
 pub async fn publication_aggregates<
     S: Accounts + Records + crate::ports::Membership,
     O: Outbox,
@@ -449,7 +451,7 @@ pub async fn publication_aggregates<
     redis: Option<Result<&mut A, RedisError>>,
     period: u32,
     config: &ReleaseConfig,
-) -> Result<(Aggregates, usize, usize, Source), ApiError> {
+) -> Result<(Aggregates, usize, usize, Source, Option<Members>), ApiError> {
     let reason = match redis {
         None => "redis is not configured".to_string(),
         Some(Err(e)) => e.to_string(),
@@ -468,6 +470,7 @@ pub async fn publication_aggregates<
                         source: "redis",
                         fallback_reason: None,
                     },
+                    None,
                 ));
             }
             Ok((_, Trust::Wait(r) | Trust::Rebuild(r), _)) => r,
@@ -484,6 +487,7 @@ pub async fn publication_aggregates<
             source: "d1",
             fallback_reason: Some(reason),
         },
+        Some(frozen.members),
     ))
 }
 
@@ -777,7 +781,7 @@ mod tests {
         }
         assert_eq!(run(outbox.pending_count()).unwrap(), 3);
         // Publication while Redis is down: the D1 aggregation.
-        let (aggs, _, n, source) = run(publication_aggregates(
+        let (aggs, _, n, source, _) = run(publication_aggregates(
             &store,
             &outbox,
             Some(Ok(&mut redis)),
@@ -789,7 +793,7 @@ mod tests {
         assert_eq!(aggs[&Niche::Food].accounts, 3);
         // Redis returns: the drain replays the outbox, then Redis is used again.
         redis.fail = false;
-        let (aggs_r, _, _, source) = run(publication_aggregates(
+        let (aggs_r, _, _, source, _) = run(publication_aggregates(
             &store,
             &outbox,
             Some(Ok(&mut redis)),
@@ -936,7 +940,7 @@ mod tests {
         assert!(!report.consistent && !report.trusted, "{report:#?}");
         assert!(report.reason.unwrap().contains("older snapshot"));
         // The publication does not serve it; its drain rebuilt it, so the next one does.
-        let (aggs, _, n, source) = run(publication_aggregates(
+        let (aggs, _, n, source, _) = run(publication_aggregates(
             &store,
             &outbox,
             Some(Ok(&mut redis)),

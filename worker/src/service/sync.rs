@@ -154,7 +154,7 @@ where
     L: AggregatesLink,
     R: Releases,
 {
-    let (aggs, opted, contributing, source) = match ports.link.mode() {
+    let (aggs, opted, contributing, source, members) = match ports.link.mode() {
         LinkMode::Off | LinkMode::Broken(_) => {
             let report = publish::publish(ports.store, kv, now_ms, config, budget, seed).await?;
             let reason = match ports.link.mode() {
@@ -192,12 +192,18 @@ where
             }
         },
     };
-    // Who each release is charged to: the period's frozen members from D1 (the aggregates may
-    // come from Redis, which keeps no membership), read as format 2 reads them.
+    // Who each release is charged to: the period's frozen members from D1. A D1 fallback already
+    // read them; aggregates from Redis (which keeps no membership) need the D1 pass format 2
+    // makes as well.
     let period = publish::period_at(now_ms, config);
-    let members = publish::frozen_aggregates(ports.store, period, config)
-        .await?
-        .members;
+    let members = match members {
+        Some(members) => members,
+        None => {
+            publish::frozen_aggregates(ports.store, period, config)
+                .await?
+                .members
+        }
+    };
     let charging =
         publish::Charging::read(ports.store, members, budget, period, config, seed).await?;
     let report = publish::publish_with(
@@ -420,12 +426,12 @@ mod tests {
             >(&store, &outbox, down(), period, &config))
             .unwrap()
         };
-        let (first, _, _, source) = fallback();
+        let (first, _, _, source, _) = fallback();
         assert_eq!(source.source, "d1");
         assert_eq!(first[&Niche::Beauty].accounts, 60);
         // f00's records now say beauty; within the period it stays counted in fitness only.
         crate::testing::fixtures::add_records(&store, "f00", "beauty", 50);
-        let (second, opted, _, _) = fallback();
+        let (second, opted, _, _, _) = fallback();
         assert_eq!(opted, 120);
         assert_eq!(second[&Niche::Beauty].accounts, 60, "counted twice");
     }
