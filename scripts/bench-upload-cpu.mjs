@@ -169,7 +169,7 @@ const inputs = [
   ['generic CSV, 500 rows', genericCsv(ROWS)],
 ];
 
-const worker = await startWorker({ vars: { OPERATOR_TOKEN: OPERATOR, MAX_RECORDS_PER_ACCOUNT: '1000000' }, logLevel: 'none' });
+const worker = await startWorker({ vars: { OPERATOR_TOKEN: OPERATOR, MAX_RECORDS_PER_ACCOUNT: '1000000' }, logLevel: 'none', inspector: true });
 let failed = false;
 try {
   const inspector = await openInspector(worker.inspectorPort);

@@ -196,12 +196,14 @@ export function kvPut(persistDir, binding, key, value) {
  * @param {number} [options.timeoutMs] how long to wait for /health (default 60 s)
  * @param {string} [options.logLevel] wrangler's `--log-level` (default 'info': one line per request)
  * @param {string} [options.env] a wrangler.toml environment (`--env`, e.g. 'production'); default: the top level
- * @param {boolean} [options.inspector] false: no DevTools inspector, through scripts/wrangler-dev.mjs
- *   (wrangler's `unstable_startWorker`; the demo's large publications stall the CLI's inspector
- *   proxy: docs/demo.md); default true: `wrangler dev --inspector-port`
- * @returns {Promise<{url: string, pid: number, port: number, inspectorPort: number | null, persistDir: string, log: () => string, stop: () => Promise<void>}>}
+ * @param {boolean} [options.inspector] default false: no DevTools inspector and no file watcher,
+ *   through scripts/wrangler-dev.mjs (wrangler's `unstable_startWorker`; the CLI's inspector proxy
+ *   buffers every runtime event while no DevTools is attached, which stalled large publications:
+ *   docs/demo.md). true: `wrangler dev --inspector-port` (scripts/bench-upload-cpu.mjs profiles
+ *   the Worker through it)
+ * @returns {Promise<{url: string, pid: number, port: number, inspectorPort: number | null, persistDir: string, log: () => string, exited: () => ({code: number | null, signal: string | null} | null), stop: () => Promise<void>}>}
  */
-export async function startWorker({ persistDir, vars = {}, timeoutMs = 60_000, logLevel = 'info', env, inspector = true } = {}) {
+export async function startWorker({ persistDir, vars = {}, timeoutMs = 60_000, logLevel = 'info', env, inspector = false } = {}) {
   const ownDir = !persistDir;
   const dir = persistDir ?? mkdtempSync(path.join(tmpdir(), 'crosslearn-e2e-'));
   try {
@@ -246,16 +248,22 @@ export async function startWorker({ persistDir, vars = {}, timeoutMs = 60_000, l
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   let exited = null;
+  let stopping = false;
   const exit = new Promise((resolve) => {
     child.on('exit', (code, signal) => {
       exited = { code, signal };
       live.delete(pid);
+      // A Worker that dies under a test fails that test with "fetch failed": say why, here.
+      if (!stopping) {
+        process.stderr.write(`wrangler dev on :${port} (pid ${pid}) exited unexpectedly ${JSON.stringify(exited)}. Log tail:\n${tail}\n`);
+      }
       resolve();
     });
   });
 
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
+    stopping = true;
     if (exited === null) {
       killGroup(pid, 'SIGTERM');
       const done = await Promise.race([exit.then(() => true), sleep(5_000).then(() => false)]);
@@ -291,5 +299,5 @@ export async function startWorker({ persistDir, vars = {}, timeoutMs = 60_000, l
     await sleep(250);
   }
 
-  return { url, pid, port, inspectorPort, persistDir: dir, log: () => tail, stop };
+  return { url, pid, port, inspectorPort, persistDir: dir, log: () => tail, exited: () => exited, stop };
 }
