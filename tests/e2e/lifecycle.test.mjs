@@ -274,7 +274,7 @@ describe('detect-niche, models and score', () => {
   });
 
   test('model files: bytes, strong ETag, 304, JSON 404', async () => {
-    for (const name of ['ctr-prelaunch-v1.bin', 'ctr-inflight-v1.bin', 'niche-v2.bin']) {
+    for (const name of ['ctr-prelaunch-v1.bin', 'ctr-inflight-v1.bin', 'ctr-grounded-v1.json', 'niche-v2.bin']) {
       const res = await fetch(`${worker.url}/api/models/${name}`);
       const bytes = new Uint8Array(await res.arrayBuffer());
       assert.equal(res.status, 200, name);

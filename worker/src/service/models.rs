@@ -1,11 +1,11 @@
 //! The model files the Worker embeds, and `GET /api/models/{name}` that serves them.
 //!
-//! The files are compiled into the Worker (`include_bytes!` of `models/*.bin`), not read from KV:
+//! The files are compiled into the Worker (`include_bytes!` of `models/*`), not read from KV:
 //! they are part of the deployed version, so the scoring endpoints and the files served here can
 //! never disagree, and serving one costs no storage read. A retrained model ships as a new
 //! deployment (and, by convention, under a new versioned name).
 //!
-//! Responses are `application/octet-stream` with a **strong ETag** (the FNV-1a 64 of the bytes,
+//! Responses are `application/octet-stream` (the JSON model too: callers read the bytes) with a **strong ETag** (the FNV-1a 64 of the bytes,
 //! the hash `docs/ctr.md` and `docs/niche.md` quote) and `Cache-Control: public,
 //! max-age=86400`; a request whose `If-None-Match` lists that ETag (or `*`) gets `304` without a
 //! body. An unknown name is a JSON `404`.
@@ -20,6 +20,9 @@ use std::sync::OnceLock;
 pub const PRELAUNCH_MODEL: &[u8] = include_bytes!("../../../models/ctr-prelaunch-v1.bin");
 /// The in-flight CTR model (`models/ctr-inflight-v1.bin`).
 pub const INFLIGHT_MODEL: &[u8] = include_bytes!("../../../models/ctr-inflight-v1.bin");
+/// The grounded CTR model fitted to real exports (`models/ctr-grounded-v1.json`): what the
+/// editor scores drafts with (`GroundedCtr.fromJson` in the npm package).
+pub const GROUNDED_MODEL: &[u8] = include_bytes!("../../../models/ctr-grounded-v1.json");
 /// The niche classifier (`models/niche-v2.bin`).
 pub const NICHE_MODEL: &[u8] = include_bytes!("../../../models/niche-v2.bin");
 
@@ -27,9 +30,10 @@ pub const NICHE_MODEL: &[u8] = include_bytes!("../../../models/niche-v2.bin");
 pub const CACHE_CONTROL: &str = "public, max-age=86400";
 
 /// Every served model file: (name in the URL, bytes).
-pub const MODEL_FILES: [(&str, &[u8]); 3] = [
+pub const MODEL_FILES: [(&str, &[u8]); 4] = [
     ("ctr-prelaunch-v1.bin", PRELAUNCH_MODEL),
     ("ctr-inflight-v1.bin", INFLIGHT_MODEL),
+    ("ctr-grounded-v1.json", GROUNDED_MODEL),
     ("niche-v2.bin", NICHE_MODEL),
 ];
 
@@ -158,10 +162,10 @@ mod tests {
                 ModelAnswer::File { .. }
             ));
         }
-        // The three files differ, so their tags do.
+        // The files differ, so their tags do.
         let tags: std::collections::BTreeSet<String> =
             MODEL_FILES.iter().map(|(_, b)| etag(b)).collect();
-        assert_eq!(tags.len(), 3);
+        assert_eq!(tags.len(), MODEL_FILES.len());
         assert!(none_match(Some("*"), "\"x\""));
         assert!(!none_match(None, "\"x\""));
         assert!(!none_match(Some(""), "\"x\""));
