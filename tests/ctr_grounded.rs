@@ -1,13 +1,14 @@
 //! The grounded CTR model (`crosslearn::model::grounded`): the shipped file is reproduced bit for
 //! bit from the real exports in `../shared/data`, a small configuration retrains identically,
 //! malformed files and priors are named errors, release priors move the effects, and
-//! personalisation moves the prediction (or leaves it unchanged and says why).
+//! personalisation moves the prediction (or leaves it unchanged and says why), and a release's
+//! base rates replace the exports' where given.
 
 use crosslearn::error::ErrorCode;
 use crosslearn::hash::fnv1a64;
 use crosslearn::model::grounded::{
     click_covered, click_interval, fit_grounded, personalise, Audience, CreativeObs, EffectFactor,
-    EffectPrior, EffectPriors, GroundedConfig, GroundedModel, Provenance,
+    EffectPrior, EffectPriors, GroundedConfig, GroundedModel, Provenance, ReleasedRate,
 };
 use crosslearn::model::real::{fit_real, real_creatives, REAL_EXPORTS, REPRO_COMMAND};
 use crosslearn::model::CreativeAttributes;
@@ -300,4 +301,102 @@ fn personalisation_moves_the_prediction_or_says_why_not() {
     assert!(m.personal.is_none());
     let back = GroundedModel::from_json(&p.model.to_json()).unwrap();
     assert_eq!(back.predict(&x).unwrap(), after);
+}
+
+fn rate(niche: Niche, platform: Platform, p10: f64, p50: f64, p90: f64) -> ReleasedRate {
+    ReleasedRate {
+        niche,
+        platform,
+        p10,
+        p50,
+        p90,
+        accounts: 200,
+        release_id: format!("{niche}/2026-48"),
+    }
+}
+
+#[test]
+fn released_base_rates_replace_the_exports_rate_where_given() {
+    let m =
+        GroundedModel::from_json(&String::from_utf8(repo("models/ctr-grounded-v1.json")).unwrap())
+            .unwrap();
+    let mut x = attrs(Platform::Meta, HookType::Question, CtaStyle::ShopNow);
+    x.niche = Some(Niche::Fitness);
+    let mut other = x.clone();
+    other.hook_type = HookType::Offer;
+    let mut elsewhere = x.clone();
+    elsewhere.niche = Some(Niche::Beauty);
+    let before = m.predict(&x).unwrap();
+    let r = m
+        .with_released_rates(vec![rate(
+            Niche::Fitness,
+            Platform::Meta,
+            0.004,
+            0.012,
+            0.03,
+        )])
+        .unwrap();
+    let after = r.predict(&x).unwrap();
+    // Near the release's median (the effects are centred on the exports' average creative),
+    // not near the exports' rate.
+    assert!(
+        (after.ctr / 0.012 - 1.0).abs() < 0.5 && (after.ctr / before.ctr - 1.0).abs() > 1.0,
+        "{} -> {}",
+        before.ctr,
+        after.ctr
+    );
+    // The accounts' spread replaces the between-account sd: p10..p90 is 2 x 1.28 sds.
+    let spread = (0.03f64 / 0.97).ln() - (0.004f64 / 0.996).ln();
+    assert!(
+        after.sd > spread / 2.6 && after.sd < before.sd,
+        "{} vs {}",
+        after.sd,
+        before.sd
+    );
+    assert!(after.low < after.ctr && after.ctr < after.high);
+    // The effects are the model's: the same ratio between two hooks.
+    let (b2, a2) = (m.predict(&other).unwrap(), r.predict(&other).unwrap());
+    assert!(((a2.eta - after.eta) - (b2.eta - before.eta)).abs() < 1e-12);
+    // Other pairs keep the exports' rate; an empty list gives the model back.
+    assert_eq!(
+        r.predict(&elsewhere).unwrap(),
+        m.predict(&elsewhere).unwrap()
+    );
+    assert_eq!(r.with_released_rates(Vec::new()).unwrap(), m);
+    // It survives the file, and personalisation keeps it as the base.
+    let back = GroundedModel::from_json(&r.to_json()).unwrap();
+    assert_eq!(back.predict(&x).unwrap(), after);
+    let own: Vec<CreativeObs> = (0..10)
+        .map(|_| CreativeObs {
+            account: "me".into(),
+            attrs: x.clone(),
+            impressions: 10_000,
+            clicks: 120,
+        })
+        .collect();
+    let p = personalise(&r, &own).unwrap();
+    assert_eq!(p.model.released, r.released);
+    let mine = p.model.predict(&x).unwrap();
+    assert!((mine.ctr / 0.012 - 1.0).abs() < 0.3, "{}", mine.ctr);
+    // Bad rates are named errors.
+    let e = m
+        .with_released_rates(vec![rate(Niche::Fitness, Platform::Meta, 0.02, 0.01, 0.03)])
+        .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("rates[0].p50"));
+    let e = m
+        .with_released_rates(vec![rate(Niche::Fitness, Platform::Meta, 0.0, 0.01, 0.03)])
+        .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("rates[0].p10"));
+    let mut zero = rate(Niche::Fitness, Platform::Meta, 0.004, 0.01, 0.03);
+    zero.accounts = 0;
+    let e = m.with_released_rates(vec![zero]).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("rates[0].accounts"));
+    let twice = rate(Niche::Fitness, Platform::Meta, 0.004, 0.01, 0.03);
+    let e = m
+        .with_released_rates(vec![twice.clone(), twice])
+        .unwrap_err();
+    assert_eq!(
+        (e.code, e.field.as_deref()),
+        (ErrorCode::Duplicate, Some("rates[1]"))
+    );
 }

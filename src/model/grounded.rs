@@ -408,6 +408,7 @@ pub struct AccountCoef {
 /// One data source of the fit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct SourceNote {
     /// Name (file name of a real export).
     pub name: String,
@@ -424,6 +425,7 @@ pub struct SourceNote {
 /// Where a model's numbers come from.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct Provenance {
     /// Data sources.
     pub sources: Vec<SourceNote>,
@@ -450,6 +452,76 @@ pub struct Personal {
     /// The account's between-creative sd: its own maximum-likelihood estimate shrunk towards the
     /// population's with the weight of 10 creatives.
     pub creative_sd: f64,
+}
+
+/// A platform's CTR across a niche's accounts as a wisdom release publishes it (its p10, median
+/// and p90 of account CTRs): a base rate measured on many accounts, which
+/// [`GroundedModel::with_released_rates`] puts in place of the exports' platform x niche rate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+pub struct ReleasedRate {
+    /// The niche.
+    pub niche: Niche,
+    /// The platform.
+    pub platform: Platform,
+    /// 10th percentile of the accounts' CTRs (in (0, 1)).
+    pub p10: f64,
+    /// Median (in `[p10, p90]`).
+    pub p50: f64,
+    /// 90th percentile (in (0, 1)).
+    pub p90: f64,
+    /// Accounts behind it (>= 1).
+    pub accounts: u64,
+    /// The release it comes from (`fitness/2026-48`).
+    pub release_id: String,
+}
+
+/// 2 x the standard normal's 90 % quantile: the width of p10..p90 in sds.
+const P10_P90_SDS: f64 = 2.0 * 1.281_551_565_544_600_5;
+
+impl ReleasedRate {
+    fn check(&self, at: &str) -> Result<()> {
+        let bad = |f: &str, why: String| {
+            Err(Error::field(
+                ErrorCode::InvalidValue,
+                format!("{at}.{f}"),
+                why,
+            ))
+        };
+        for (f, v) in [("p10", self.p10), ("p50", self.p50), ("p90", self.p90)] {
+            if !(v.is_finite() && v > 0.0 && v < 1.0) {
+                return bad(f, format!("must be a CTR in (0, 1), got {v}"));
+            }
+        }
+        if !(self.p10 <= self.p50 && self.p50 <= self.p90) {
+            return bad(
+                "p50",
+                format!(
+                    "needs p10 <= p50 <= p90, got {} / {} / {}",
+                    self.p10, self.p50, self.p90
+                ),
+            );
+        }
+        if self.accounts == 0 {
+            return bad("accounts", "must be at least 1".into());
+        }
+        if !PLATFORMS.contains(&self.platform) {
+            return bad(
+                "platform",
+                format!("no base rate for platform {}", self.platform),
+            );
+        }
+        if self.niche == Niche::Unknown {
+            return bad("niche", "must be a niche, not unknown".into());
+        }
+        Ok(())
+    }
+
+    /// The between-account sd of logit CTR implied by p10..p90.
+    fn account_sd(&self) -> f64 {
+        (logit(self.p90) - logit(self.p10)) / P10_P90_SDS
+    }
 }
 
 /// The grounded model (serialised as JSON: [`GroundedModel::to_json`]).
@@ -481,10 +553,14 @@ pub struct GroundedModel {
     /// Personal deviations of the account this copy was personalised for.
     #[serde(default)]
     pub personal: Option<Personal>,
+    /// Base rates from a release, per (niche, platform) ([`GroundedModel::with_released_rates`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub released: Vec<ReleasedRate>,
 }
 
 /// A prediction for one creative.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct GroundedPrediction {
     /// The CTR of the typical creative like this one: the predictive median `σ(η)`, the centre
     /// of the interval (the number to show).
@@ -612,6 +688,19 @@ impl GroundedModel {
                 );
             }
         }
+        for (i, r) in self.released.iter().enumerate() {
+            r.check(&format!("released[{i}]"))?;
+            if self.released[..i]
+                .iter()
+                .any(|o| o.niche == r.niche && o.platform == r.platform)
+            {
+                return Err(Error::field(
+                    ErrorCode::Duplicate,
+                    format!("released[{i}]"),
+                    format!("a second rate for {} on {}", r.niche, r.platform),
+                ));
+            }
+        }
         let d = self.dimension();
         if self.covariance.len() != d * d || self.covariance.iter().any(|x| !x.is_finite()) {
             return bad(
@@ -634,6 +723,51 @@ impl GroundedModel {
         Ok(())
     }
 
+    /// A copy whose base rate for each given (niche, platform) is the release's: the logit of
+    /// the accounts' median CTR in place of the exports' platform x niche rate, and the spread of
+    /// the accounts' CTRs (p10..p90, as a normal on the logit scale) in place of the
+    /// between-account sd for a new account. The attribute effects stay the model's, centred on
+    /// the exports' average creative (the release's median is an average account's mix). Pairs
+    /// not given keep the exports' rate; an empty list removes every released rate. Errors name
+    /// the entry (`rates[2].p50`); a pair given twice is a `duplicate` error.
+    pub fn with_released_rates(&self, rates: Vec<ReleasedRate>) -> Result<GroundedModel> {
+        let m = GroundedModel {
+            released: rates,
+            ..self.clone()
+        };
+        m.check().map_err(|e| Error {
+            field: e.field.map(|f| f.replacen("released", "rates", 1)),
+            ..e
+        })?;
+        Ok(m)
+    }
+
+    /// The released rate of `a`'s (niche, platform), if any.
+    fn released_for(&self, a: &CreativeAttributes) -> Option<&ReleasedRate> {
+        let n = a.niche?;
+        self.released
+            .iter()
+            .find(|r| r.niche == n && r.platform == a.platform)
+    }
+
+    /// The average effect contribution `Σ β x` of the exports' creatives with attributes (each
+    /// effect's mean weighted by its creatives, over the creatives of the most-used factor).
+    fn effect_centre(&self) -> f64 {
+        let mut per_factor: BTreeMap<EffectFactor, u64> = BTreeMap::new();
+        for e in &self.effects {
+            *per_factor.entry(e.factor).or_default() += e.creatives;
+        }
+        let n = per_factor.values().copied().max().unwrap_or(0);
+        if n == 0 {
+            return 0.0;
+        }
+        self.effects
+            .iter()
+            .map(|e| e.coef.mean * e.creatives as f64)
+            .sum::<f64>()
+            / n as f64
+    }
+
     fn dimension(&self) -> usize {
         self.platforms.len() + self.cells.len() + self.effects.len() + self.accounts.len()
     }
@@ -654,9 +788,12 @@ impl GroundedModel {
                     format!("no base rate for platform {}", a.platform),
                 )
             })?;
-        cols.push(p);
+        let released = self.released_for(a);
+        if released.is_none() {
+            cols.push(p);
+        }
         let mut off = self.platforms.len();
-        if let Some(n) = a.niche {
+        if let (Some(n), None) = (a.niche, released) {
             if let Some(j) = self
                 .cells
                 .iter()
@@ -699,6 +836,15 @@ impl GroundedModel {
             .flat_map(|&i| cols.iter().map(move |&j| (i, j)))
             .map(|(i, j)| self.covariance.get(i * d + j).copied().unwrap_or(0.0))
             .sum();
+        // A released base rate: the release's median account (effects centred), the sampling
+        // variance of that median, and the accounts' spread as the between-account sd.
+        let mut account_var = self.account_sd * self.account_sd;
+        if let Some(r) = released {
+            let sd = r.account_sd();
+            eta += logit(r.p50) - self.effect_centre();
+            var += std::f64::consts::FRAC_PI_2 * sd * sd / r.accounts as f64;
+            account_var = sd * sd;
+        }
         let mut random = self.creative_sd * self.creative_sd;
         match (known, &self.personal) {
             // A training account: its fitted intercept is in `cols`, its own creative sd.
@@ -720,7 +866,7 @@ impl GroundedModel {
                     .map(|(i, j)| p.covariance.get(i * pd + j).copied().unwrap_or(0.0))
                     .sum::<f64>();
             }
-            (None, None) => var += self.account_sd * self.account_sd,
+            (None, None) => var += account_var,
         }
         Ok((eta, var.max(0.0), random))
     }
@@ -775,6 +921,12 @@ impl GroundedModel {
         p.low = sig(eta + q);
         p.high = sig(eta - q);
         Ok(p)
+    }
+
+    /// The CTR of the typical creative like `a` (`predict(a).ctr`, the predictive median) without
+    /// its interval and mean: a fraction of the cost, for scoring many creatives.
+    pub fn predict_ctr(&self, a: &CreativeAttributes) -> Result<f64> {
+        Ok(sig(self.linear(a, Audience::New)?.0))
     }
 
     /// Predict one creative of a new account (or of the personalised account).
@@ -1310,6 +1462,7 @@ pub fn fit_grounded(
         creative_sd: creative_var.sqrt(),
         account_sd: account_var.sqrt(),
         personal: None,
+        released: Vec::new(),
     })
 }
 
