@@ -43,8 +43,9 @@ rm -f pkg/lite/package.json pkg/lite/README.md pkg/lite/.gitignore pkg/lite/LICE
 # to `NicheModel.load` (resolve `crosslearn/models/niche-v2.bin`).
 mkdir -p pkg/models
 cp models/niche-v2.bin pkg/models/niche-v2.bin
-# The CTR models likewise (docs/ctr-js.md): callers pass their bytes to `CtrModel.load`.
-CTR_MODELS="ctr-prelaunch-v1.bin ctr-inflight-v1.bin"
+# The CTR models likewise (docs/ctr-js.md): callers pass their bytes to `CtrModel.load`, and the
+# grounded model's text to `GroundedCtr.fromJson`.
+CTR_MODELS="ctr-prelaunch-v1.bin ctr-inflight-v1.bin ctr-grounded-v1.json"
 for f in $CTR_MODELS; do cp "models/$f" "pkg/models/$f"; done
 export CTR_MODELS
 

@@ -30,13 +30,14 @@
 //! | `wisdomContribution(records, consent?, options?)`, `releaseWisdom(contributions, id, options?)`, `defaultReleaseConfig()` | [`wisdom_contribution`](crate::wisdom::wisdom_contribution), [`release_wisdom`](crate::wisdom::release_wisdom) |
 //! | `CtrModel.load(bytes, kind?)`, `.scoreCreative(creative, priors?)`, `.scoreBatch(x, nRows)`, `.scoreRow(x)`, `.toBytes()`, `CtrModel.train(columns, options)` | [`CtrModel`](crate::model::ctr::CtrModel) |
 //! | `.scoreCampaigns(columns, nCampaigns, target, options?)` | [`score_campaign_columns`](crate::model::pipeline::score_campaign_columns) |
+//! | `GroundedCtr.fromJson(text)`, `.predict(creative)`, `.predictBatch(creatives)`, `.predictCtrBatch(creatives)`, `.personalise(records)`, `.personalisation`, `.withReleasedRates(rates)`, `.releasedRates`, `.provenance`, `.toJson()` | [`GroundedModel`](crate::model::grounded::GroundedModel), [`personalise`](crate::model::grounded::personalise) |
 //! | `encodeCreatives(creatives, priors?)`, `prelaunchFeatureNames()`, `inflightFeatureNames()`, `ctrLayouts()` | [`encode_creatives`](crate::model::encode::encode_creatives), [`prelaunch_feature_names`](crate::model::encode::prelaunch_feature_names), [`inflight_feature_names`](crate::model::encode::inflight_feature_names) |
 //!
 //! Errors are thrown as real JS `Error` objects with `code` and `field` (see [`convert`]).
 //!
 //! Feature `wasm-lite` (npm `crosslearn/lite`, the ad editor's download) compiles only the
 //! editor's part of this table: `normalize` / `bestPlatform` / `metaEquivalent`, copy
-//! extraction, niche detection, `CtrModel` load and score (not `train` / `scoreCampaigns`,
+//! extraction, niche detection, `GroundedCtr`, `CtrModel` load and score (not `train` / `scoreCampaigns`,
 //! [`train`] under `wasm`), `encodeCreatives` and the layouts, `recommend`, `importCsv`. Feature
 //! `wasm` adds the rest.
 
@@ -46,6 +47,7 @@ pub mod copy;
 pub mod ctr;
 #[cfg(feature = "wasm")]
 pub mod features;
+pub mod grounded;
 pub mod import;
 #[cfg(feature = "wasm")]
 pub mod insights;
@@ -79,6 +81,7 @@ pub use features::{
     batch_layout, feature_names, unified_features, unified_features_batch, BatchLayout,
     UnifiedFeaturesResult,
 };
+pub use grounded::{GroundedCtr, OwnResult, PersonalisationReport};
 pub use import::import_csv;
 #[cfg(feature = "wasm")]
 pub use insights::{account_insights, AccountInsightsOptions};

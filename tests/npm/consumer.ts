@@ -5,6 +5,7 @@ import init, {
   CopyExtractor,
   copyAnatomy,
   CtrModel,
+  GroundedCtr,
   ctrLayouts,
   encodeCreatives,
   inflightFeatureNames,
@@ -36,6 +37,10 @@ import type {
   CreativeAttributes,
   CtrLayouts,
   CtrScore,
+  GroundedPrediction,
+  OwnResult,
+  PersonalisationReport,
+  Provenance,
   CtrTrainOptions,
   ModelKind,
   ModelMetadata,
@@ -188,6 +193,28 @@ const trainOptions: CtrTrainOptions = {
 const trained: CtrModel = CtrModel.train(trainColumns, trainOptions);
 const inflightNames: string[] = inflightFeatureNames();
 [ctrModel, anyKind, trained].forEach((m) => m.free());
+
+// The grounded CTR model (crosslearn/models/ctr-grounded-v1.json), personalised on the device.
+declare const groundedJson: string;
+const grounded: GroundedCtr = GroundedCtr.fromJson(groundedJson);
+const prediction: GroundedPrediction = grounded.predict(creative);
+const predictedLow: number = prediction.low;
+const triples: Float64Array = grounded.predictBatch([creative, minimal]);
+const ctrsOnly: Float64Array = grounded.predictCtrBatch([creative, minimal]);
+const provenance: Provenance = grounded.provenance;
+const realSource: boolean = provenance.sources[0].real;
+const realCreatives: number = grounded.realCreatives;
+const own: OwnResult[] = [{ creative, impressions: 1000, clicks: 12 }];
+const mine: GroundedCtr = grounded.personalise(own);
+const personalReport: PersonalisationReport | undefined = mine.personalisation;
+const unchanged: string | null | undefined = personalReport?.unchanged_reason;
+const ownRecords: number = mine.personalRecords;
+const groundedText: string = mine.toJson();
+[grounded, mine].forEach((m) => m.free());
+// @ts-expect-error -- an own result needs its impressions
+const noImpressions: OwnResult = { creative, clicks: 1 };
+// @ts-expect-error -- the model file is read as text, not bytes
+GroundedCtr.fromJson(ctrBytes);
 
 // @ts-expect-error -- the model kind is a closed union
 CtrModel.load(ctrBytes, "post_launch");

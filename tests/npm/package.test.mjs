@@ -225,6 +225,63 @@ test("the CTR models ship next to the wasm and score as natively", () => {
   });
 });
 
+test("the grounded CTR model ships as JSON, predicts with intervals and personalises on the device", () => {
+  const pkg = JSON.parse(readFileSync("node_modules/crosslearn/package.json", "utf8"));
+  assert.ok(pkg.files.includes("models/ctr-grounded-v1.json"));
+  const text = modelBytes("ctr-grounded-v1.json").toString("utf8");
+  const model = cl.GroundedCtr.fromJson(text);
+  try {
+    assert.equal(model.version, "ctr-grounded-v1");
+    assert.ok(model.provenance.sources.some((s) => s.real), "fitted to real data");
+    assert.ok(model.realCreatives > 100);
+    assert.equal(model.personalRecords, 0);
+    const creative = {
+      platform: "meta", niche: "fitness", hook_type: "question", cta_style: "shop_now",
+      visual_tags: ["ugc"], format: "video", duration_s: 20, posting_hour: 19,
+    };
+    const other = { ...creative, hook_type: "offer", cta_style: "learn_more" };
+    const p = model.predict(creative);
+    assert.ok(0 < p.low && p.low < p.ctr && p.ctr < p.high && p.high < 1, JSON.stringify(p));
+    const batch = model.predictBatch([creative, other]);
+    assert.ok(batch instanceof Float64Array);
+    assert.deepEqual([...batch.subarray(0, 3)], [p.ctr, p.low, p.high]);
+    const q = model.predict(other);
+    assert.deepEqual([...batch.subarray(3)], [q.ctr, q.low, q.high]);
+    assert.deepEqual([...model.predictCtrBatch([creative, other])], [p.ctr, q.ctr]);
+    assert.equal(model.personalisation ?? null, null, "a loaded file was not personalised here");
+    // Personalising with results far above the prediction moves it up and narrows nothing away.
+    const own = Array.from({ length: 20 }, () => ({ creative, impressions: 10_000, clicks: Math.round(10_000 * p.ctr * 3) }));
+    const mine = model.personalise(own);
+    try {
+      assert.equal(mine.personalisation.used, 20);
+      assert.deepEqual(mine.personalisation.skipped, []);
+      assert.equal(mine.personalisation.unchanged_reason ?? null, null);
+      assert.equal(mine.personalRecords, 20);
+      assert.ok(mine.predict(creative).ctr > p.ctr * 1.5, "own results above the population move the prediction up");
+      const again = cl.GroundedCtr.fromJson(mine.toJson());
+      assert.equal(again.predict(creative).ctr, mine.predict(creative).ctr);
+      again.free();
+    } finally {
+      mine.free();
+    }
+    // Nothing usable: the prediction is unchanged and the report says why.
+    const same = model.personalise([{ creative, impressions: 0, clicks: 0 }]);
+    assert.equal(same.personalisation.used, 0);
+    assert.match(same.personalisation.skipped[0], /^records\[0\]: no impressions/);
+    assert.match(same.personalisation.unchanged_reason, /none of the 1 records is usable/);
+    assert.equal(same.personalRecords, 0);
+    assert.equal(same.predict(creative).ctr, p.ctr);
+    same.free();
+    assert.throws(() => model.personalise([{ creative, impressions: 10, clicks: 11 }]), { field: "records[0].clicks" });
+    assert.throws(() => model.predict({ ...creative, duration_s: 900 }), { field: /^creative\./ });
+    assert.throws(() => model.predictBatch([creative, { ...creative, platform: "myspace" }]), { field: /^creatives\[1\]/ });
+  } finally {
+    model.free();
+  }
+  assert.throws(() => cl.GroundedCtr.fromJson("{}"), { field: "json" });
+  assert.throws(() => cl.GroundedCtr.fromJson(text.slice(0, 100)), { field: "json" });
+});
+
 test("CtrModel.train fits a consumer's own columns and validates them", () => {
   // Rows from the encoder; outcomes made up here (a higher CTR for question hooks).
   const hooks = ["question", "pain_point", "offer", "story"];
