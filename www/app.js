@@ -3,8 +3,8 @@
 // niche, calibrated CTR with its interval, benchmark, recommendations, chart) within one frame.
 // The only network calls fetch public things: the page, the package, the model files and the
 // published niche wisdom (lib/config.js).
-import init, { CopyExtractor, CtrModel, NicheModel, copyAnatomy, recommend, normalize } from "./pkg/lite/crosslearn_lite.js";
-import { CTR_MODEL_FILE, MODEL_BASE, NICHE_MODEL_FILE, USE_PRIORS } from "./lib/config.js";
+import init, { CopyExtractor, GroundedCtr, NicheModel, copyAnatomy, recommend, normalize } from "./pkg/lite/crosslearn_lite.js";
+import { CTR_MODEL_FILE, MODEL_BASE, NICHE_MODEL_FILE } from "./lib/config.js";
 import { byId, el, errorText } from "./lib/dom.js";
 import {
   CTAS, FORMATS, HOOKS, PLATFORMS, TIMED_FORMATS, VISUAL_TAGS,
@@ -12,12 +12,13 @@ import {
 } from "./lib/creative.js";
 import { VIEW_BOX, distributionSvg } from "./lib/chart.js";
 import { loadReleases, describeSource } from "./lib/releases.js";
-import { isStale, percentileLabel, percentileOf, platformCtr, priorsOf, resolveWisdom } from "./lib/wisdom.js";
+import { isStale, percentileLabel, percentileOf, platformCtr, resolveWisdom } from "./lib/wisdom.js";
 import { setupImport } from "./lib/import-ui.js";
 import { exampleCopy, exampleFromQuery } from "./lib/examples.js";
 import { loadDemoNotice, loadReleaseStatus, missingReason } from "./lib/why.js";
 
 /** @typedef {import("./pkg/lite/crosslearn_lite.js").CreativeAttributes} CreativeAttributes */
+/** @typedef {import("./pkg/lite/crosslearn_lite.js").ReleasedRate} ReleasedRate */
 /** @typedef {import("./pkg/lite/crosslearn_lite.js").Recommendations} Recommendations */
 /** @typedef {import("./pkg/lite/crosslearn_lite.js").Recommendation} Recommendation */
 /** @typedef {import("./pkg/lite/crosslearn_lite.js").Niche} Niche */
@@ -78,6 +79,7 @@ const out = {
   ctaReadout: byId("cta-readout", HTMLSpanElement),
   ctr: byId("ctr", HTMLParagraphElement),
   ctrInterval: byId("ctr-interval", HTMLParagraphElement),
+  ctrBasis: byId("ctr-basis", HTMLParagraphElement),
   percentile: byId("percentile", HTMLSpanElement),
   percentileLabel: byId("percentile-label", HTMLSpanElement),
   percentileBasis: byId("percentile-basis", HTMLParagraphElement),
@@ -127,12 +129,92 @@ const [, ctrBytes, nicheBytes] = await Promise.all([
   fetchBytes(MODEL_BASE + CTR_MODEL_FILE),
   fetchBytes(MODEL_BASE + NICHE_MODEL_FILE),
 ]);
-const ctrModel = CtrModel.load(ctrBytes, "pre_launch");
 const nicheModel = NicheModel.load(nicheBytes);
 // Rules v2 read what a user types (docs/data-layer.md); imports keep v1 like the rest of the data.
 const extractor = CopyExtractor.withRules("v2");
 fill(f.niche, [["", "Auto-detect"], ...nicheNamesSorted().map((n) => /** @type {[string, string]} */ ([n, human(n)]))]);
-out.modelInfo.textContent = `CTR model: ${CTR_MODEL_FILE} (${ctrModel.metadata.trained_on}). Niche model: ${NICHE_MODEL_FILE}.`;
+/** The grounded model as fitted to the real exports (the file). */
+const populationModel = GroundedCtr.fromJson(new TextDecoder().decode(ctrBytes));
+/** The population model with the loaded releases' base rates (what imported rows are scored with
+ * and what an import personalises). */
+let releasedModel = populationModel;
+/** That model personalised with the user's own imported results (which never leave the page). */
+/** @type {GroundedCtr | null} */
+let personalModel = null;
+/** The model every score on the page comes from: `personalModel`, else `releasedModel`. */
+let ctrModel = populationModel;
+out.modelInfo.textContent = `CTR model: ${CTR_MODEL_FILE} (${sourcesText(populationModel)}; reproduce: ${populationModel.provenance.command}). Niche model: ${NICHE_MODEL_FILE}.`;
+
+/**
+ * The model's data sources as a sentence part: "fitted to 1459 REAL creatives (a.csv 249, ...)".
+ * @param {GroundedCtr} model
+ */
+function sourcesText(model) {
+  const p = model.provenance;
+  const real = p.sources.filter((x) => x.real);
+  const simulated = p.sources.filter((x) => !x.real);
+  let text = `fitted to ${model.realCreatives} REAL creatives (${real.map((x) => `${x.name} ${x.creatives}`).join(", ")})`;
+  if (simulated.length > 0) text += ` and SIMULATED ones (${simulated.map((x) => `${x.name} ${x.creatives}`).join(", ")})`;
+  return text;
+}
+
+/** The platforms the grounded model has a base rate for. */
+const MODEL_PLATFORMS = new Set(["meta", "tiktok", "google_ads"]);
+
+/**
+ * The base rate of every (niche, platform) the loaded releases publish a CTR distribution for,
+ * from the release the page uses for that niche.
+ * @returns {ReleasedRate[]}
+ */
+function releasedRates() {
+  /** @type {ReleasedRate[]} */
+  const rates = [];
+  const niches = new Set(releaseSets.flatMap((set) => set.niches.map((w) => w.niche)));
+  for (const niche of niches) {
+    const r = resolveWisdom(releaseSets, niche);
+    if (!r) continue;
+    for (const p of r.wisdom.platforms) {
+      const q = p.ctr;
+      if (!q || !MODEL_PLATFORMS.has(p.platform) || !(0 < q.p10 && q.p10 <= q.p50 && q.p50 <= q.p90 && q.p90 < 1)) continue;
+      rates.push({
+        niche, platform: p.platform, p10: q.p10, p50: q.p50, p90: q.p90, accounts: p.accounts,
+        release_id: `${niche}/${r.wisdom.period}${r.source === "snapshot" ? " (SIMULATED snapshot)" : ""}`,
+      });
+    }
+  }
+  return rates;
+}
+
+/** Rebuild the models on the loaded releases' base rates (after the releases load). */
+function applyReleases() {
+  const rates = releasedRates();
+  const next = populationModel.withReleasedRates(rates);
+  if (releasedModel !== populationModel) releasedModel.free();
+  releasedModel = next;
+  if (personalModel) {
+    const mine = personalModel.withReleasedRates(rates);
+    personalModel.free();
+    personalModel = mine;
+  }
+  ctrModel = personalModel ?? releasedModel;
+}
+
+/**
+ * The "based on" line under the score: what this prediction stands on.
+ * @param {CreativeAttributes} creative
+ */
+function renderBasis(creative) {
+  const own = ctrModel.personalRecords;
+  const rate = ctrModel.releasedRates.find((r) => r.niche === creative.niche && r.platform === creative.platform);
+  out.ctrBasis.dataset.own = String(own);
+  out.ctrBasis.dataset.release = rate ? rate.release_id : "";
+  out.ctrBasis.textContent = `Based on ${populationModel.realCreatives} real creatives from public ad exports` +
+    (rate
+      ? `, with the base rate of ${rate.accounts} ${human(rate.niche)} accounts on ${human(rate.platform)} (release ${rate.release_id})`
+      : ", with the exports' base rate (no released CTR for this niche and platform)") +
+    `; your own records: ${own === 0 ? "none (import a CSV below to personalise the model on this device)" : `${own}, used on this device only`}.` +
+    (own === 0 ? " The interval is for one new creative of a new account, so it is wide." : " The interval is for one new creative of yours.");
+}
 
 // The page opens on a filled example draft (`?example=<niche>&platform=<platform>`; default
 // fitness), unless the browser restored a draft.
@@ -156,6 +238,7 @@ const releaseLoad = Promise.all([
   loadReleases().then((sets) => {
     releaseSets = sets;
     recCache.clear();
+    applyReleases();
   }),
   loadReleaseStatus().then((st) => {
     releaseStatus = st;
@@ -330,8 +413,7 @@ function scoreForm() {
     posting_hour: f.hour.value === "" ? null : Number(f.hour.value),
   };
   const wisdom = creative.niche ? resolveWisdom(releaseSets, creative.niche) : null;
-  const priors = wisdom && USE_PRIORS ? priorsOf([wisdom.wisdom]) : [];
-  const score = ctrModel.scoreCreative(creative, priors);
+  const score = ctrModel.predict(creative);
   const bench = wisdom ? platformCtr(wisdom.wisdom, creative.platform) : null;
   const percentile = bench ? percentileOf(bench.ctr, score.ctr) : null;
   return { headline, body, copy: copyIn, creative, niche, score, percentile, wisdom };
@@ -373,6 +455,7 @@ function update() {
 
 /** @param {Scored} s */
 function renderScore(s) {
+  renderBasis(s.creative);
   out.ctr.textContent = ctrPct(s.score.ctr);
   out.ctr.dataset.ctr = String(s.score.ctr);
   out.ctrInterval.textContent = `95 % interval ${ctrPct(s.score.low)} – ${ctrPct(s.score.high)}`;
@@ -448,6 +531,8 @@ function renderRecommendations(s) {
   const todo = [];
   /** @type {Recommendation[]} */
   const done = [];
+  /** @type {Recommendation[]} */
+  const lowered = [];
   for (const item of r.items) {
     if (creativeHas(s.creative, item.attribute, item.value)) {
       done.push(item);
@@ -457,12 +542,19 @@ function renderRecommendations(s) {
     if (!variant) continue;
     let variantCtr = null;
     try {
-      variantCtr = ctrModel.scoreCreative(variant, USE_PRIORS ? priorsOf([s.wisdom.wisdom]) : []).ctr;
+      variantCtr = ctrModel.predict(variant).ctr;
     } catch {
       variantCtr = null;
     }
+    // One voice: a change the model predicts to lower this ad's CTR is not recommended.
+    if (variantCtr !== null && variantCtr < s.score.ctr) {
+      lowered.push(item);
+      continue;
+    }
     todo.push({ item, variantCtr });
   }
+  // In the model's order: the largest predicted gain for this ad first (unscored last).
+  todo.sort((a, b) => (b.variantCtr ?? -1) - (a.variantCtr ?? -1));
   const where = `${human(s.wisdom.wisdom.niche)} (all platforms)`;
   for (const { item, variantCtr } of todo) {
     const ev = item.evidence;
@@ -473,6 +565,7 @@ function renderRecommendations(s) {
       "data-lift": String(ev.lift),
       "data-accounts": String(ev.accounts),
       "data-release": ev.release_id,
+      "data-variant-ctr": variantCtr === null ? "" : String(variantCtr),
     });
     const head = el("div", undefined, { class: "rec-head" });
     head.append(el("strong", actionText(item.attribute, item.value)), el("span", item.strength === "strong" ? "strong evidence" : "weak evidence", { class: `badge ${item.strength}` }));
@@ -480,7 +573,9 @@ function renderRecommendations(s) {
     li.append(head, cite);
     if (variantCtr !== null) {
       const delta = variantCtr / s.score.ctr;
-      li.append(el("p", `This model: ${ctrPct(s.score.ctr)} → ${ctrPct(variantCtr)} (${liftPct(delta)}) for this ad with the change.`, { class: "model-delta small" }));
+      li.append(el("p", variantCtr === s.score.ctr
+        ? "The CTR model predicts no change for this ad with it: the niche evidence above is all there is."
+        : `Predicted for this ad: ${ctrPct(s.score.ctr)} → ${ctrPct(variantCtr)} (${liftPct(delta)}).`, { class: "model-delta small" }));
     }
     out.recs.append(li);
   }
@@ -488,9 +583,11 @@ function renderRecommendations(s) {
     out.already.append(el("li", `${human(item.value)} ${attributeNoun(item.attribute)}: ${liftPct(item.evidence.lift)} CTR in ${where}, ${item.evidence.accounts} accounts (release ${item.evidence.release_id})`, { "data-attribute": item.attribute, "data-value": item.value }));
   }
   out.alreadySummary.textContent = `Patterns you already use (${done.length})`;
-  out.recsNote.textContent = todo.length === 0
+  const loweredNote = lowered.length === 0 ? "" : ` Not recommended because the CTR model predicts a lower CTR for this ad with the change: ${lowered.map((i) => actionText(i.attribute, i.value)).join("; ")}.`;
+  out.recsNote.dataset.lowered = String(lowered.length);
+  out.recsNote.textContent = (todo.length === 0
     ? (r.note ? `${r.note} Each value needs k accounts by the noisy count: more contributing ${human(r.niche)} accounts would publish lifts in a later period's release.` : "This ad already uses every pattern the release supports.")
-    : `From the ${r.published ? "published" : "unpublished"} ${human(r.niche)} release, based on ${r.based_on_accounts ?? "?"} accounts. Lifts are each account's CTR with the pattern against its own average, pooled across the niche's platforms; "weak" means the 95 % interval includes no gain.`;
+    : `From the ${r.published ? "published" : "unpublished"} ${human(r.niche)} release, based on ${r.based_on_accounts ?? "?"} accounts, ordered by the CTR model's predicted change for this ad. Lifts are each account's CTR with the pattern against its own average, pooled across the niche's platforms (evidence, not a prediction); "weak" means the 95 % interval includes no gain.`) + loweredNote;
 }
 
 /** @param {Scored} s */
@@ -647,9 +744,15 @@ if (!start.platform && !edited) {
 }
 
 setupImport({
-  ctrBytes,
+  ctrJson: () => releasedModel.toJson(),
   nicheBytes,
   releases: () => releaseSets,
+  personalised: (json) => {
+    personalModel?.free();
+    personalModel = json === null ? null : GroundedCtr.fromJson(json);
+    ctrModel = personalModel ?? releasedModel;
+    update();
+  },
 });
 
 if ("serviceWorker" in navigator && location.protocol !== "file:") {

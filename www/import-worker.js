@@ -1,9 +1,10 @@
 // @ts-check
 // The CSV import Web Worker: parses a file with the package's importer, detects missing niches,
-// and scores the accepted records in batches, reporting progress, so the page stays responsive.
-import init, { CtrModel, NicheModel, encodeCreatives, importCsv } from "./pkg/lite/crosslearn_lite.js";
-import { USE_PRIORS } from "./lib/config.js";
-import { percentileLabel, percentileOf, platformCtr, priorsOf } from "./lib/wisdom.js";
+// scores the accepted records in batches with the grounded CTR model (the population model, so an
+// imported ad is never scored by a model that has seen its own result), reporting progress, and
+// then personalises that model with the results, so the page stays responsive.
+import init, { GroundedCtr, NicheModel, importCsv } from "./pkg/lite/crosslearn_lite.js";
+import { percentileLabel, percentileOf, platformCtr } from "./lib/wisdom.js";
 
 /** @typedef {import("./pkg/lite/crosslearn_lite.js").CreativeRecord} CreativeRecord */
 /** @typedef {import("./pkg/lite/crosslearn_lite.js").CreativeAttributes} CreativeAttributes */
@@ -15,7 +16,7 @@ import { percentileLabel, percentileOf, platformCtr, priorsOf } from "./lib/wisd
  * A request from the page.
  * @typedef {object} ImportRequest
  * @property {ArrayBuffer} bytes the CSV file
- * @property {ArrayBuffer} ctrModel the pre-launch CTR model file
+ * @property {string} ctrModel the grounded CTR model file (JSON)
  * @property {ArrayBuffer} nicheModel the niche model file
  * @property {NicheWisdom[]} releases the release used for each niche (at most one per niche)
  * @property {number} batch rows per scoring batch
@@ -42,10 +43,20 @@ import { percentileLabel, percentileOf, platformCtr, priorsOf } from "./lib/wisd
  */
 
 /**
+ * The model personalised with the imported results.
+ * @typedef {object} Personal
+ * @property {number} used results it learnt from
+ * @property {number} skipped results it could not use
+ * @property {string | null} unchangedReason why nothing changed, when nothing did
+ * @property {string} json the personalised model file (for `GroundedCtr.fromJson`)
+ */
+
+/**
  * A message to the page.
  * @typedef {{ type: "parsed", format: string, rows: number, accepted: number, rejected: RejectedRecord[], warnings: string[], unrecoverable: string[], parseMs: number }
  *   | { type: "progress", done: number, total: number }
  *   | { type: "done", rows: ScoredRow[], scoreMs: number }
+ *   | { type: "personal", personal: Personal, ms: number }
  *   | { type: "error", message: string }} ImportMessage
  */
 
@@ -63,7 +74,7 @@ scope.onmessage = (/** @type {MessageEvent<ImportRequest>} */ e) => {
 async function run(req) {
   ready ??= init();
   await ready;
-  const ctr = CtrModel.load(new Uint8Array(req.ctrModel), "pre_launch");
+  const ctr = GroundedCtr.fromJson(req.ctrModel);
   const nicheModel = NicheModel.load(new Uint8Array(req.nicheModel));
   try {
     const t0 = performance.now();
@@ -75,20 +86,36 @@ async function run(req) {
     });
     /** @type {Map<string, NicheWisdom>} */
     const byNiche = new Map(req.releases.map((w) => [w.niche, w]));
-    const priors = USE_PRIORS ? priorsOf(req.releases) : [];
     const records = report.accepted;
     /** @type {ScoredRow[]} */
     const rows = [];
+    /** @type {import("./pkg/lite/crosslearn_lite.js").OwnResult[]} */
+    const own = [];
     const t1 = performance.now();
     const batch = Math.max(1, req.batch);
     for (let start = 0; start < records.length; start += batch) {
       const chunk = records.slice(start, start + batch);
-      rows.push(...scoreChunk(chunk, ctr, nicheModel, byNiche, priors));
+      rows.push(...scoreChunk(chunk, ctr, nicheModel, byNiche, own));
       scope.postMessage({ type: "progress", done: Math.min(records.length, start + batch), total: records.length });
       // Let the progress message go out before the next batch.
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
     scope.postMessage({ type: "done", rows, scoreMs: performance.now() - t1 });
+    // Then learn from the results (the table is already shown).
+    const t2 = performance.now();
+    const mine = ctr.personalise(own);
+    try {
+      const report = mine.personalisation;
+      const personal = {
+        used: report?.used ?? 0,
+        skipped: report?.skipped.length ?? 0,
+        unchangedReason: report?.unchanged_reason ?? null,
+        json: (report?.used ?? 0) > 0 ? mine.toJson() : "",
+      };
+      scope.postMessage({ type: "personal", personal, ms: performance.now() - t2 });
+    } finally {
+      mine.free();
+    }
   } finally {
     ctr.free();
     nicheModel.free();
@@ -97,13 +124,13 @@ async function run(req) {
 
 /**
  * @param {CreativeRecord[]} chunk
- * @param {CtrModel} ctr
+ * @param {GroundedCtr} ctr
  * @param {NicheModel} nicheModel
  * @param {Map<string, NicheWisdom>} byNiche
- * @param {import("./pkg/lite/crosslearn_lite.js").NichePrior[]} priors
+ * @param {import("./pkg/lite/crosslearn_lite.js").OwnResult[]} own collects the scored rows' results
  * @returns {ScoredRow[]}
  */
-function scoreChunk(chunk, ctr, nicheModel, byNiche, priors) {
+function scoreChunk(chunk, ctr, nicheModel, byNiche, own) {
   // Niche: declared when the file has it, else detected from the copy (none without copy).
   /** @type {(Niche | null)[]} */
   const niches = chunk.map((r) => (r.niche && r.niche !== "unknown" ? r.niche : null));
@@ -132,18 +159,21 @@ function scoreChunk(chunk, ctr, nicheModel, byNiche, priors) {
   /** @type {(string | null)[]} */
   const errors = chunk.map(() => null);
   try {
-    scores = [...ctr.scoreBatch(encodeCreatives(attrs, priors), attrs.length)];
+    scores = [...ctr.predictCtrBatch(attrs)];
   } catch {
     // One bad row must not sink its batch: score the batch row by row.
     scores = attrs.map((a, i) => {
       try {
-        return ctr.scoreCreative(a, priors).ctr;
+        return ctr.predict(a).ctr;
       } catch (e) {
         errors[i] = e instanceof Error ? e.message : String(e);
         return null;
       }
     });
   }
+  chunk.forEach((r, i) => {
+    if (errors[i] === null) own.push({ creative: attrs[i], impressions: r.impressions, clicks: r.clicks });
+  });
   return chunk.map((r, i) => {
     const niche = niches[i];
     const actual = r.impressions > 0 ? r.clicks / r.impressions : 0;

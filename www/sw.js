@@ -5,7 +5,7 @@
 // `x-crosslearn-cached-at` (when it was fetched), so the page can say it is not live.
 
 const sw = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
-const CACHE = "crosslearn-editor-v4";
+const CACHE = "crosslearn-editor-v5";
 /** Fetched at install, so the page works offline after its first load. */
 const PRECACHE = [
   "./",
@@ -25,7 +25,7 @@ const PRECACHE = [
   "./lib/wisdom.js",
   "./pkg/lite/crosslearn_lite.js",
   "./pkg/lite/crosslearn_lite_bg.wasm",
-  "/api/models/ctr-prelaunch-v1.bin",
+  "/api/models/ctr-grounded-v1.json",
   "/api/models/niche-v2.bin",
   "./snapshot-release.json",
 ];

@@ -21,7 +21,8 @@ import { ROOT, startWorker } from './lib/wrangler.mjs';
 const pkg = await import(path.join(ROOT, 'pkg', 'crosslearn.js'));
 pkg.initSync({ module: readFileSync(path.join(ROOT, 'pkg', 'crosslearn_bg.wasm')) });
 // The page's own pure modules (no DOM), so the test applies the same rules to the same inputs.
-const { USE_PRIORS } = await import(path.join(ROOT, 'www', 'lib', 'config.js'));
+const { CTR_MODEL_FILE } = await import(path.join(ROOT, 'www', 'lib', 'config.js'));
+const creativeLib = await import(path.join(ROOT, 'www', 'lib', 'creative.js'));
 const wisdomLib = await import(path.join(ROOT, 'www', 'lib', 'wisdom.js'));
 
 const SHOTS = path.join(ROOT, '.tmp', 'screenshots', 'editor');
@@ -62,7 +63,8 @@ function expectedCreative(headline, body, overrides = {}) {
   };
 }
 
-const ctrModel = pkg.CtrModel.load(readFileSync(path.join(ROOT, 'models', 'ctr-prelaunch-v1.bin')), 'pre_launch');
+// The one CTR model of the page: the grounded model fitted to real exports.
+const ctrModel = pkg.GroundedCtr.fromJson(readFileSync(path.join(ROOT, 'models', CTR_MODEL_FILE), 'utf8'));
 const nicheModel = pkg.NicheModel.load(readFileSync(path.join(ROOT, 'models', 'niche-v2.bin')));
 
 /**
@@ -109,6 +111,7 @@ describe('ad editor in Chromium', () => {
   let page;
   const requests = [];
   let release; // the release set the page should resolve for fitness
+  let pageModel; // the CTR model the page should score fitness drafts with
 
   before(async () => {
     assert.ok(existsSync(path.join(ROOT, 'dist', 'snapshot-release.json')), 'run scripts/build-dist.sh first (dist/snapshot-release.json)');
@@ -132,6 +135,13 @@ describe('ad editor in Chromium', () => {
       ? { source: 'live', wisdom: liveFitness }
       : { source: 'snapshot', wisdom: wisdomLib.publishedNiches(snapshot).find((w) => w.niche === 'fitness') };
     assert.ok(release.wisdom, 'neither the Worker nor the snapshot has a fitness release');
+    // The page scores with the grounded model on the release's base rates (for fitness, the
+    // fitness release's CTR distribution per platform).
+    const rates = release.wisdom.platforms
+      .filter((p) => p.ctr && ['meta', 'tiktok', 'google_ads'].includes(p.platform))
+      .map((p) => ({ niche: 'fitness', platform: p.platform, p10: p.ctr.p10, p50: p.ctr.p50, p90: p.ctr.p90, accounts: p.accounts, release_id: 'test' }));
+    assert.ok(rates.some((r) => r.platform === 'meta'), 'the fitness release has no Meta CTR');
+    pageModel = ctrModel.withReleasedRates(rates);
   });
 
   after(async () => {
@@ -159,12 +169,16 @@ describe('ad editor in Chromium', () => {
 
     const creative = expectedCreative(HEADLINE, BODY);
     assert.equal(creative.niche, 'fitness');
-    const priors = USE_PRIORS ? wisdomLib.priorsOf([release.wisdom]) : [];
-    const want = ctrModel.scoreCreative(creative, priors);
+    const want = pageModel.predict(creative);
     const shown = Number(await page.getAttribute('#ctr', 'data-ctr'));
     assert.equal(shown, want.ctr, 'the page and the package score the same creative identically');
     assert.equal(await page.textContent('#ctr'), `${(want.ctr * 100).toFixed(2)} %`);
     assert.equal(await page.textContent('#ctr-interval'), `95 % interval ${(want.low * 100).toFixed(2)} % – ${(want.high * 100).toFixed(2)} %`);
+    // The "based on" line: the real creatives behind the model, no own records yet.
+    assert.equal(await page.getAttribute('#ctr-basis', 'data-own'), '0');
+    assert.match(await page.textContent('#ctr-basis'), new RegExp(`^Based on ${ctrModel.realCreatives} real creatives`));
+    assert.match(await page.getAttribute('#ctr-basis', 'data-release'), new RegExp(`^fitness/${release.wisdom.period}`));
+    assert.match(await page.textContent('#model-info'), /REAL creatives/);
 
     // Benchmark: the same percentile rule on the release's meta CTR quantiles.
     const bench = wisdomLib.platformCtr(release.wisdom, 'meta');
@@ -176,9 +190,24 @@ describe('ad editor in Chromium', () => {
     const status = await page.textContent('#wisdom-status');
     if (release.source === 'snapshot') assert.match(status, /SIMULATED snapshot/);
 
-    // >= 3 recommendations, each citing a published lift of the resolved release exactly.
+    // Recommendations, each citing a published lift of the resolved release exactly; one voice:
+    // each one's stated change is the model's prediction for the changed draft, none lowers the
+    // CTR, and they come in the model's order. Together with the ones the model refused, the
+    // release offers at least 3.
     const recs = await page.$$eval('#recommendations li', (lis) => lis.map((li) => ({ ...li.dataset, text: li.textContent })));
-    assert.ok(recs.length >= 3, `only ${recs.length} recommendations`);
+    const lowered = Number(await page.getAttribute('#recs-note', 'data-lowered'));
+    assert.ok(recs.length + lowered >= 3, `only ${recs.length} recommendations and ${lowered} refused`);
+    assert.ok(recs.length >= 1, 'no recommendation');
+    let previous = Infinity;
+    for (const r of recs) {
+      const variant = creativeLib.applyPattern(creative, r.attribute, r.value);
+      const predicted = pageModel.predict(variant).ctr;
+      assert.equal(Number(r.variantCtr), predicted, `${r.attribute}=${r.value}: the stated change is not the model's`);
+      assert.ok(predicted >= want.ctr, `${r.attribute}=${r.value} lowers the predicted CTR`);
+      assert.ok(predicted <= previous, 'not in the model\'s order');
+      previous = predicted;
+      if (predicted > want.ctr) assert.match(r.text, new RegExp(`Predicted for this ad: ${(want.ctr * 100).toFixed(2)} % → ${(predicted * 100).toFixed(2)} %`));
+    }
     for (const r of recs) {
       const lift = release.wisdom.lifts.find((l) => l.attribute === r.attribute && l.value === r.value);
       assert.ok(lift, `recommendation ${r.attribute}=${r.value} is not a pattern of the release`);
@@ -196,9 +225,12 @@ describe('ad editor in Chromium', () => {
   });
 
   test('changing the hook changes the score and the recommendations; variants side by side', async () => {
+    const recsNow = () => page.$$eval('#recommendations li', (lis) => lis.map((li) => `${li.dataset.attribute}=${li.dataset.value}`));
+    const changesNow = () => page.$$eval('#recommendations li', (lis) => lis.map((li) => li.dataset.variantCtr));
     const before = {
       ctr: await page.getAttribute('#ctr', 'data-ctr'),
-      recs: await page.$$eval('#recommendations li', (lis) => lis.map((li) => `${li.dataset.attribute}=${li.dataset.value}`)),
+      recs: await recsNow(),
+      changes: await changesNow(),
     };
     await page.click('#add-variant');
     // Take the first recommended hook (a pattern of the release), else any other hook.
@@ -208,12 +240,15 @@ describe('ad editor in Chromium', () => {
     await page.selectOption('#hook', newHook);
     const after = {
       ctr: await page.getAttribute('#ctr', 'data-ctr'),
-      recs: await page.$$eval('#recommendations li', (lis) => lis.map((li) => `${li.dataset.attribute}=${li.dataset.value}`)),
+      recs: await recsNow(),
+      changes: await changesNow(),
     };
     assert.notEqual(after.ctr, before.ctr, 'the score did not change with the hook');
-    assert.notDeepEqual(after.recs, before.recs, 'the recommendations did not change with the hook');
+    // The list, or the model's predicted change of each item for the new draft, follows the hook.
+    assert.notDeepEqual([after.recs, after.changes], [before.recs, before.changes], 'the recommendations did not change with the hook');
+    if (hookRec) assert.notDeepEqual(after.recs, before.recs, 'the recommended hook is still listed');
     assert.ok(!after.recs.includes(`hook_type=${newHook}`), 'the hook now used is still recommended');
-    const want = ctrModel.scoreCreative(expectedCreative(HEADLINE, BODY, { hook_type: newHook }), []);
+    const want = pageModel.predict(expectedCreative(HEADLINE, BODY, { hook_type: newHook }));
     assert.equal(Number(after.ctr), want.ctr);
     await page.click('#add-variant');
     const heads = await page.$$eval('#compare thead th', (ths) => ths.map((t) => t.textContent));
@@ -297,6 +332,7 @@ describe('ad editor in Chromium', () => {
 
   test('a 10,000-row CSV: progress, accepted/rejected counts, bad rows listed, sort, filter, export', async () => {
     const { text, bad } = makeCsv(10_000);
+    const ctrBefore = await page.getAttribute('#ctr', 'data-ctr');
     // Record every progress text the page shows while it works.
     await page.evaluate(() => {
       window.__progressTexts = [];
@@ -306,7 +342,7 @@ describe('ad editor in Chromium', () => {
     await page.setInputFiles('#csv-file', { name: 'creatives.csv', mimeType: 'text/csv', buffer: Buffer.from(text) });
     await page.waitForFunction(() => window.__importPerf !== undefined, null, { timeout: 120_000 });
     const stats = await page.evaluate(() => window.__importPerf);
-    console.log(`editor-bench: ${JSON.stringify({ metric: 'csv_10000_rows_ms', parse: Math.round(stats.parseMs), score: Math.round(stats.scoreMs), total: Math.round(stats.totalMs), progressEvents: stats.progressEvents })}`);
+    console.log(`editor-bench: ${JSON.stringify({ metric: 'csv_10000_rows_ms', parse: Math.round(stats.parseMs), score: Math.round(stats.scoreMs), total: Math.round(stats.totalMs), personalise: Math.round(stats.personalMs), progressEvents: stats.progressEvents })}`);
     assert.equal(stats.rows, 10_000);
     assert.equal(stats.rejected, bad.size);
     assert.equal(stats.accepted, 10_000 - bad.size);
@@ -325,6 +361,13 @@ describe('ad editor in Chromium', () => {
       assert.match(reasons, new RegExp(`^${bad.get(line)}:`));
     }
     assert.match(await page.textContent('#import-summary'), /campaign_colour/);
+    // The import personalises the page's model with the file's results, on the device, and the
+    // page says so: the same draft now scores differently.
+    assert.match(await page.textContent('#progress-text'), /personalised with [\d,]+ of your own results/);
+    const own = Number(await page.getAttribute('#ctr-basis', 'data-own'));
+    assert.ok(own > 0 && own <= stats.accepted, `own records ${own}`);
+    assert.match(await page.textContent('#ctr-basis'), new RegExp(`your own records: ${own}, used on this device only`));
+    assert.notEqual(await page.getAttribute('#ctr', 'data-ctr'), ctrBefore, 'the import did not change the prediction');
     await page.locator('section:has(#import-title)').screenshot({ path: path.join(SHOTS, 'import.png') });
 
     // Sort by predicted CTR (descending by default, then ascending on a second click).

@@ -23,7 +23,7 @@ const REJECTED_SHOWN = 200;
 
 /**
  * Import timings the browser test reads (docs/editor.md).
- * @typedef {{ parseMs: number, scoreMs: number, totalMs: number, progressEvents: number, rows: number, accepted: number, rejected: number }} ImportPerf
+ * @typedef {{ parseMs: number, scoreMs: number, totalMs: number, personalMs: number, progressEvents: number, rows: number, accepted: number, rejected: number }} ImportPerf
  */
 
 /**
@@ -48,7 +48,9 @@ const COLUMNS = [
 ];
 
 /**
- * @param {{ ctrBytes: Uint8Array, nicheBytes: Uint8Array, releases: () => ReleaseSet[] }} deps
+ * @param {{ ctrJson: () => string, nicheBytes: Uint8Array, releases: () => ReleaseSet[], personalised: (json: string | null) => void }} deps
+ *   `ctrJson` the grounded CTR model the page uses before personalisation (with the releases' base rates), as a file; `personalised` gets the model personalised with the
+ *   imported results (null: nothing usable, back to the population model)
  */
 export function setupImport(deps) {
   const file = byId("csv-file", HTMLInputElement);
@@ -131,7 +133,8 @@ export function setupImport(deps) {
     progressText.textContent = "Reading the file…";
     const t0 = performance.now();
     /** @type {ImportPerf} */
-    const stats = { parseMs: 0, scoreMs: 0, totalMs: 0, progressEvents: 0, rows: 0, accepted: 0, rejected: 0 };
+    const stats = { parseMs: 0, scoreMs: 0, totalMs: 0, personalMs: 0, progressEvents: 0, rows: 0, accepted: 0, rejected: 0 };
+    let scoredText = "";
     delete perfWindow.__importPerf;
     // One release per niche: the one the editor would use.
     /** @type {NicheWisdom[]} */
@@ -145,7 +148,7 @@ export function setupImport(deps) {
     /** @type {ImportRequest} */
     const req = {
       bytes,
-      ctrModel: deps.ctrBytes.slice().buffer,
+      ctrModel: deps.ctrJson(),
       nicheModel: deps.nicheBytes.slice().buffer,
       releases,
       batch: BATCH,
@@ -173,10 +176,17 @@ export function setupImport(deps) {
         stats.totalMs = performance.now() - t0;
         rows = m.rows;
         progress.value = progress.max;
-        progressText.textContent = `Scored ${int(rows.length)} records in ${(stats.totalMs / 1000).toFixed(1)} s, in your browser.`;
+        scoredText = `Scored ${int(rows.length)} records in ${(stats.totalMs / 1000).toFixed(1)} s, in your browser.`;
+        progressText.textContent = `${scoredText} Personalising the CTR model with your results…`;
         fillPlatforms();
         resultsBox.hidden = false;
         render();
+      } else if (m.type === "personal") {
+        stats.personalMs = m.ms;
+        progressText.textContent = `${scoredText} ` + (m.personal.used > 0
+          ? `The CTR model above is now personalised with ${int(m.personal.used)} of your own results (on this device only${m.personal.skipped > 0 ? `; ${int(m.personal.skipped)} skipped` : ""}).`
+          : `The CTR model above is unchanged: ${m.personal.unchangedReason ?? "no usable result"}.`);
+        deps.personalised(m.personal.used > 0 ? m.personal.json : null);
         perfWindow.__importPerf = stats;
         worker?.terminate();
         worker = null;
@@ -188,7 +198,7 @@ export function setupImport(deps) {
         worker = null;
       }
     };
-    worker.postMessage(req, [req.bytes, req.ctrModel, req.nicheModel]);
+    worker.postMessage(req, [req.bytes, req.nicheModel]);
   }
 
   /** @param {Extract<ImportMessage, { type: "parsed" }>} m */
