@@ -14,8 +14,11 @@ use crosslearn::model::real::{fit_real, real_creatives, REAL_EXPORTS, REPRO_COMM
 use crosslearn::model::CreativeAttributes;
 use crosslearn::niche::{Niche, NicheModel};
 use crosslearn::platform::Platform;
-use crosslearn::record::{AdFormat, CtaStyle, HookType};
+use crosslearn::record::{AdFormat, CtaStyle, HookType, VisualTag};
 use crosslearn::rng::Rng;
+use crosslearn::wisdom::suffstat::{
+    Cell, Factor, PosteriorSource, PosteriorTable, ValuePosterior, SUFFSTAT_VERSION,
+};
 
 fn shared(name: &str) -> Vec<u8> {
     let path = format!("{}/../shared/data/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -398,5 +401,120 @@ fn released_base_rates_replace_the_exports_rate_where_given() {
     assert_eq!(
         (e.code, e.field.as_deref()),
         (ErrorCode::Duplicate, Some("rates[1]"))
+    );
+}
+
+fn posterior(factor: Factor, value: &str, mean: f64, sd: f64) -> ValuePosterior {
+    ValuePosterior {
+        cell: Cell {
+            factor,
+            platform: None,
+            value: value.to_string(),
+        },
+        mean,
+        sd,
+        source: PosteriorSource::Niche,
+        release_id: "48/fitness".to_string(),
+    }
+}
+
+fn table(niche: Niche, values: Vec<ValuePosterior>) -> PosteriorTable {
+    PosteriorTable {
+        version: SUFFSTAT_VERSION,
+        niche,
+        release_id: format!("48/{niche}"),
+        published: true,
+        values,
+    }
+}
+
+#[test]
+fn release_posteriors_combine_with_the_exports_effects_by_precision() {
+    let m =
+        GroundedModel::from_json(&String::from_utf8(repo("models/ctr-grounded-v1.json")).unwrap())
+            .unwrap();
+    let effect = |f: EffectFactor, v: &str| {
+        m.effects
+            .iter()
+            .find(|e| e.factor == f && e.value == v)
+            .unwrap()
+            .clone()
+    };
+    let offer = effect(EffectFactor::Hook, "offer");
+    let mut x = attrs(Platform::Meta, HookType::Offer, CtaStyle::LearnMore);
+    x.niche = Some(Niche::Fitness);
+    let mut elsewhere = x.clone();
+    elsewhere.niche = Some(Niche::Beauty);
+    let mut tagged = x.clone();
+    tagged.visual_tags = vec![VisualTag::Ugc];
+    // A sharp release posterior on `offer` (+0.6, sd 0.02) dominates; a vague one (sd 5) leaves
+    // about the exports' evidence; `ugc`, which the exports never saw, takes the release's.
+    let sharp = m
+        .with_effect_posteriors(&[table(
+            Niche::Fitness,
+            vec![
+                posterior(Factor::Hook, "offer", 0.6, 0.02),
+                posterior(Factor::Visual, "ugc", 0.3, 0.1),
+                posterior(Factor::Format, "video", 9.0, 0.1),
+            ],
+        )])
+        .unwrap();
+    let vague = m
+        .with_effect_posteriors(&[table(
+            Niche::Fitness,
+            vec![posterior(Factor::Hook, "offer", 0.6, 5.0)],
+        )])
+        .unwrap();
+    let base = m.predict(&x).unwrap();
+    let d_sharp = sharp.predict(&x).unwrap().eta - base.eta;
+    let d_vague = vague.predict(&x).unwrap().eta - base.eta;
+    assert!(
+        (d_sharp - (0.6 - offer.coef.mean)).abs() < 0.02,
+        "{d_sharp}"
+    );
+    // (A posterior wider than the fit's own prior leaves about the exports' likelihood alone.)
+    assert!(
+        d_vague.abs() < (0.6 - offer.coef.mean).abs() / 2.0,
+        "{d_vague}"
+    );
+    // The exact precision-weighted combination.
+    let ne = &sharp.niche_effects[0];
+    let c = ne.effects.iter().find(|e| e.value == "offer").unwrap();
+    let (post, prior, rel) = (
+        offer.coef.sd.powi(-2),
+        offer.prior.sd.powi(-2),
+        0.02f64.powi(-2),
+    );
+    let want =
+        (offer.coef.mean * post - offer.prior.mean * prior + 0.6 * rel) / (post - prior + rel);
+    assert!((c.coef.mean - want).abs() < 1e-12);
+    assert!((c.coef.sd - (post - prior + rel).powf(-0.5)).abs() < 1e-12);
+    let ugc = ne.effects.iter().find(|e| e.value == "ugc").unwrap();
+    assert_eq!((ugc.coef.mean, ugc.coef.sd), (0.3, 0.1));
+    assert!(!ne.effects.iter().any(|e| e.factor == EffectFactor::Format));
+    let d_tag = sharp.predict(&tagged).unwrap().eta - sharp.predict(&x).unwrap().eta;
+    assert!((d_tag - 0.3).abs() < 1e-12, "{d_tag}");
+    // Other niches keep the model's effects; the combination survives the file.
+    assert_eq!(
+        sharp.predict(&elsewhere).unwrap(),
+        m.predict(&elsewhere).unwrap()
+    );
+    assert_eq!(sharp.with_effect_posteriors(&[]).unwrap(), m);
+    let back = GroundedModel::from_json(&sharp.to_json()).unwrap();
+    assert_eq!(back.predict(&x).unwrap(), sharp.predict(&x).unwrap());
+    // Named errors.
+    let e = m
+        .with_effect_posteriors(&[table(
+            Niche::Fitness,
+            vec![posterior(Factor::Hook, "offer", 0.1, 0.0)],
+        )])
+        .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("tables[0].values[0].sd"));
+    let e = m
+        .with_effect_posteriors(&[table(Niche::Fitness, vec![]), table(Niche::Fitness, vec![])])
+        .unwrap_err();
+    assert_eq!(
+        (e.code, e.field.as_deref()),
+        (ErrorCode::Duplicate, Some("tables[1]"))
     );
 }

@@ -524,6 +524,31 @@ impl ReleasedRate {
     }
 }
 
+/// One attribute value's effect for a niche after a release's posterior is combined with the
+/// model's estimate ([`GroundedModel::with_effect_posteriors`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CombinedEffect {
+    /// The attribute.
+    pub factor: EffectFactor,
+    /// The value's wire name.
+    pub value: String,
+    /// The combined effect (log-odds).
+    pub coef: Coef,
+}
+
+/// A niche's attribute effects with a release's posteriors as their priors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NicheEffects {
+    /// The niche.
+    pub niche: Niche,
+    /// The release of the posteriors.
+    pub release_id: String,
+    /// The values the release has a posterior for.
+    pub effects: Vec<CombinedEffect>,
+}
+
 /// The grounded model (serialised as JSON: [`GroundedModel::to_json`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -556,6 +581,10 @@ pub struct GroundedModel {
     /// Base rates from a release, per (niche, platform) ([`GroundedModel::with_released_rates`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub released: Vec<ReleasedRate>,
+    /// Per-niche effects with a release's posteriors as priors
+    /// ([`GroundedModel::with_effect_posteriors`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub niche_effects: Vec<NicheEffects>,
 }
 
 /// A prediction for one creative.
@@ -701,6 +730,23 @@ impl GroundedModel {
                 ));
             }
         }
+        for (i, ne) in self.niche_effects.iter().enumerate() {
+            if self.niche_effects[..i].iter().any(|o| o.niche == ne.niche) {
+                return Err(Error::field(
+                    ErrorCode::Duplicate,
+                    format!("niche_effects[{i}]"),
+                    format!("a second set of effects for {}", ne.niche),
+                ));
+            }
+            for (j, e) in ne.effects.iter().enumerate() {
+                if !(coef_ok(&e.coef) && e.coef.sd > 0.0) || !e.factor.accepts(&e.value) {
+                    return bad(
+                        format!("niche_effects[{i}].effects[{j}]"),
+                        "needs a known value with a finite mean and sd > 0".into(),
+                    );
+                }
+            }
+        }
         let d = self.dimension();
         if self.covariance.len() != d * d || self.covariance.iter().any(|x| !x.is_finite()) {
             return bad(
@@ -739,6 +785,92 @@ impl GroundedModel {
             field: e.field.map(|f| f.replacen("released", "rates", 1)),
             ..e
         })?;
+        Ok(m)
+    }
+
+    /// A copy whose attribute effects for each table's niche use the release's per-value
+    /// posteriors ([`PosteriorTable`], format 2) as priors, in place of the wide prior the model
+    /// was fitted with: the exports' evidence on a value (its posterior precision minus its
+    /// prior's, Gaussian approximation) is combined with the release's posterior by precision
+    /// weighting. A value the exports never saw takes the release's posterior as it is; format,
+    /// duration and hour cells are not used (the model's format effect is shared across
+    /// platforms). This is the closed-form stand-in for refitting with
+    /// [`EffectPriors::from_posteriors`], which needs the exports; niches not given keep the
+    /// model's effects. Replaces any earlier tables. Errors name the table
+    /// (`tables[1].values[3].sd`); a niche given twice is a `duplicate` error.
+    pub fn with_effect_posteriors(&self, tables: &[PosteriorTable]) -> Result<GroundedModel> {
+        let mut niche_effects: Vec<NicheEffects> = Vec::with_capacity(tables.len());
+        for (i, t) in tables.iter().enumerate() {
+            for (k, v) in t.values.iter().enumerate() {
+                let (what, x, ok) = if !v.mean.is_finite() {
+                    ("mean", v.mean, false)
+                } else {
+                    ("sd", v.sd, v.sd.is_finite() && v.sd > 0.0)
+                };
+                if !ok {
+                    return Err(Error::field(
+                        ErrorCode::InvalidValue,
+                        format!("tables[{i}].values[{k}].{what}"),
+                        format!("must be finite (an sd > 0), got {x}"),
+                    ));
+                }
+            }
+            let priors = EffectPriors::from_posteriors(t).map_err(|e| Error {
+                field: Some(format!("tables[{i}].values")),
+                ..e
+            })?;
+            if niche_effects.iter().any(|n| n.niche == t.niche) {
+                return Err(Error::field(
+                    ErrorCode::Duplicate,
+                    format!("tables[{i}]"),
+                    format!("a second table for {}", t.niche),
+                ));
+            }
+            let effects = priors
+                .priors
+                .iter()
+                .map(|(&(factor, ref value), &(r, sd))| {
+                    let rel = 1.0 / (sd * sd);
+                    let coef = match self
+                        .effects
+                        .iter()
+                        .find(|e| e.factor == factor && e.value == *value)
+                    {
+                        Some(e) => {
+                            let post = 1.0 / (e.coef.sd * e.coef.sd).max(1e-12);
+                            let prior = 1.0 / (e.prior.sd * e.prior.sd).max(1e-12);
+                            // The exports' likelihood: posterior / prior (precision >= 0).
+                            let (lik, lik_mean) = if post > prior {
+                                (post - prior, e.coef.mean * post - e.prior.mean * prior)
+                            } else {
+                                (0.0, 0.0)
+                            };
+                            let p = lik + rel;
+                            Coef {
+                                mean: (lik_mean + r * rel) / p,
+                                sd: 1.0 / p.sqrt(),
+                            }
+                        }
+                        None => Coef { mean: r, sd },
+                    };
+                    CombinedEffect {
+                        factor,
+                        value: value.clone(),
+                        coef,
+                    }
+                })
+                .collect();
+            niche_effects.push(NicheEffects {
+                niche: t.niche,
+                release_id: t.release_id.clone(),
+                effects,
+            });
+        }
+        let m = GroundedModel {
+            niche_effects,
+            ..self.clone()
+        };
+        m.check()?;
         Ok(m)
     }
 
@@ -804,8 +936,19 @@ impl GroundedModel {
         }
         off += self.cells.len();
         let keys = effect_keys(a);
+        let combined = a
+            .niche
+            .and_then(|n| self.niche_effects.iter().find(|ne| ne.niche == n));
+        // Effects combined with a release's posterior: their own mean and variance, outside
+        // the model's covariance.
+        let mut fixed = (0.0, 0.0);
         for (f, v) in &keys {
-            if let Some(j) = self
+            if let Some(c) =
+                combined.and_then(|ne| ne.effects.iter().find(|e| e.factor == *f && e.value == *v))
+            {
+                fixed.0 += c.coef.mean;
+                fixed.1 += c.coef.sd * c.coef.sd;
+            } else if let Some(j) = self
                 .effects
                 .iter()
                 .position(|e| e.factor == *f && e.value == *v)
@@ -830,12 +973,13 @@ impl GroundedModel {
             .chain(self.accounts.iter().map(|c| c.coef.mean))
             .collect();
         let d = coefs.len();
-        let mut eta: f64 = cols.iter().map(|&j| coefs[j]).sum();
+        let mut eta: f64 = cols.iter().map(|&j| coefs[j]).sum::<f64>() + fixed.0;
         let mut var: f64 = cols
             .iter()
             .flat_map(|&i| cols.iter().map(move |&j| (i, j)))
             .map(|(i, j)| self.covariance.get(i * d + j).copied().unwrap_or(0.0))
-            .sum();
+            .sum::<f64>()
+            + fixed.1;
         // A released base rate: the release's median account (effects centred), the sampling
         // variance of that median, and the accounts' spread as the between-account sd.
         let mut account_var = self.account_sd * self.account_sd;
@@ -1463,6 +1607,7 @@ pub fn fit_grounded(
         account_sd: account_var.sqrt(),
         personal: None,
         released: Vec::new(),
+        niche_effects: Vec::new(),
     })
 }
 
