@@ -126,7 +126,7 @@ impl KvModel {
         }
     }
 
-    /// The reason of a refusal, as the 503 and `/health` say it (after "KV key <key> ").
+    /// The reason of a refusal, as the 503 and `/health` say it (after `KV key <key> `).
     pub fn reason(&self, fault: &ModelFault) -> String {
         match fault {
             ModelFault::Missing => "is missing".to_string(),
