@@ -25,7 +25,7 @@ use crate::service::accounts::{check_account_id, EXPORT_CURSOR_PATTERN, MAX_EXPO
 use crate::service::auth::{self, Caller};
 use crate::service::models::{self, LoadedNiche};
 use crate::service::{aggregates, compute, crosslearning as cl, publish, wisdom};
-use worker::{Date, Request, RouteContext};
+use worker::{console_error, Date, Request, RouteContext};
 
 /// `GET /health`.
 pub const HEALTH: &str = "/health";
@@ -262,7 +262,11 @@ pub async fn niche_model(ctx: &RouteContext<()>) -> Result<&'static LoadedNiche,
 
 /// The niche classifier's state for `/health` (loads it if this isolate has not yet).
 pub async fn niche_status(ctx: &RouteContext<()>) -> models::ModelStatus {
-    models::niche_status(&bindings::models(&ctx.env), &NICHE).await
+    let loaded = models::load(&bindings::models(&ctx.env), &NICHE).await;
+    if let Err(ApiError::Storage(cause)) = &loaded {
+        console_error!("niche model: {cause}");
+    }
+    models::status(&loaded)
 }
 
 /// `GET /api/models/{name}`'s answer: embedded files as they are, the niche classifier once

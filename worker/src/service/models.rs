@@ -226,11 +226,14 @@ pub struct ModelStatus {
 /// The niche classifier's state, loading it if this isolate has not yet (one KV read; none once
 /// loaded).
 pub async fn niche_status<S: ModelStore>(store: &S, cache: &NicheCache) -> ModelStatus {
+    status(&load(store, cache).await)
+}
+
+/// The niche classifier's state given the outcome of [`load`] (a storage fault reads "internal
+/// error": its cause is for the log).
+pub fn status(loaded: &Result<&LoadedNiche, ApiError>) -> ModelStatus {
     let m = NICHE_MODEL;
-    let reason = load(store, cache)
-        .await
-        .err()
-        .map(|e| e.body().error.message);
+    let reason = loaded.as_ref().err().map(|e| e.body().error.message);
     ModelStatus {
         name: m.name,
         key: m.key,
