@@ -24,7 +24,8 @@ copy_tree() {
 log "assembling dist/"
 copy_tree www "$ROOT/dist"
 copy_tree pkg "$ROOT/dist/pkg"
-# Model files are not static assets: the Worker serves the bytes it embeds at /api/models/{name}.
+# Model files are not static assets: the Worker serves them at /api/models/{name} (the CTR models
+# it embeds; niche-v2.bin from its KV namespace MODELS, scripts/seed-models.sh).
 # The bundled SIMULATED snapshot release the editor falls back to (scripts/snapshot-release.mjs,
 # deterministic), made through the npm package: skipped when pkg/ is not built.
 if [ -f pkg/crosslearn_bg.wasm ]; then

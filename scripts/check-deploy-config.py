@@ -4,6 +4,8 @@
 - production has its own script name, different from the top level's, so a plain
   `wrangler deploy` (no --env) can never replace it;
 - `workers_dev = false` in production (no *.workers.dev route);
+- the KV namespaces RELEASES (published releases) and MODELS (the model files the Worker reads
+  instead of embedding: the niche classifier) are bound, as at the top level;
 - ENVIRONMENT = "production" (dev-only routes such as the fault hook refuse to run there) and no
   FAULT_INJECTION variable;
 - RELEASE_CONFIG sets k >= 50 and a monthly cadence (cadence_days >= 28); its format-2 release
@@ -33,6 +35,12 @@ else:
         errors.append(f"env.production.name must be set and differ from the top-level name {top!r}, got {name!r}")
     if prod.get("workers_dev") is not False:
         errors.append(f"env.production.workers_dev must be false, got {prod.get('workers_dev')!r}")
+    # Bindings are not inherited by an environment: every KV namespace the Worker reads must be
+    # repeated (without MODELS, detect-niche and friends would answer 503 model_unavailable).
+    kv_bindings = {ns.get("binding") for ns in prod.get("kv_namespaces", [])}
+    for binding in ("RELEASES", "MODELS"):
+        if binding not in kv_bindings:
+            errors.append(f"env.production.kv_namespaces must bind {binding} (docs/worker-edge.md \"Production\")")
     v = prod.get("vars", {})
     if v.get("ENVIRONMENT") != "production":
         errors.append(f"env.production.vars.ENVIRONMENT must be \"production\", got {v.get('ENVIRONMENT')!r}")

@@ -56,6 +56,10 @@ mkdir -p "$PERSIST_DIR"
 # Idempotent: wrangler records applied migrations in the database itself.
 log "wrangler d1 migrations apply DB --local --persist-to $PERSIST_DIR"
 CI=1 wrangler d1 migrations apply DB --local --persist-to "$PERSIST_DIR"
+# The model files the Worker reads from KV instead of embedding them (the niche classifier, binding
+# MODELS, checked against the hash pinned in this build; docs/worker.md "Model files"). Re-seeded
+# on every run, so a rebuilt Worker and its model cannot drift apart (one wrangler call, ~2 s).
+bash scripts/seed-models.sh --local --persist-to "$PERSIST_DIR"
 
 TOKEN_FILE="$PERSIST_DIR/demo-token.txt"
 MARKER="$PERSIST_DIR/demo-seeded"

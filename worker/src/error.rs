@@ -23,10 +23,11 @@
 //! | [`ApiError::StorageWrite`] (a D1 write failed; nothing of it was stored) | 503 | `storage_unavailable` |
 //! | [`ApiError::Config`] (a deployment setting is unusable, e.g. a weak operator token) | 503 | `config_error` |
 //! | [`ApiError::RedisUnavailable`] (operator routes: Redis not configured, unreachable or failing) | 503 | `redis_unavailable` |
+//! | [`ApiError::ModelUnavailable`] (a model file the Worker loads from KV is missing, or its bytes differ from the pinned hash) | 503 | `model_unavailable` |
 //! | [`ApiError::Internal`], [`ApiError::Storage`] | 500 | `internal` |
 //!
-//! `ReleaseUnreadable`, `StorageWrite`, `Config`, `RedisUnavailable`, `Internal` and `Storage` are
-//! the only 5xx. Their message is fixed: the cause (a JS runtime error, say) is logged by the
+//! `ReleaseUnreadable`, `StorageWrite`, `Config`, `RedisUnavailable`, `ModelUnavailable`,
+//! `Internal` and `Storage` are the only 5xx. Their message is fixed: the cause (a JS runtime error, say) is logged by the
 //! caller and never sent to the client, except `RedisUnavailable`, which only operator routes
 //! answer and whose message says what failed (which step timed out, refused AUTH, a TLS mismatch).
 
@@ -132,6 +133,18 @@ pub enum ApiError {
         /// What failed, for the operator.
         message: String,
     },
+    /// A model file the Worker loads from KV (binding `MODELS`, [`crate::service::models`]) is
+    /// not usable: 503 naming the key and why (missing, or bytes whose FNV-1a 64 differs from the
+    /// one pinned at build time: expected vs got). The operator seeds it
+    /// (`scripts/seed-models.sh`); the next request retries.
+    ModelUnavailable {
+        /// The model file's name (`niche-v2.bin`).
+        name: &'static str,
+        /// Its KV key (`model:niche-v2.bin`).
+        key: &'static str,
+        /// Why it is unusable, safe to show (hashes and lengths, never storage internals).
+        reason: String,
+    },
     /// A fault on our side. The cause is logged, never returned.
     Internal,
     /// A storage fault (D1/KV). Answered like [`ApiError::Internal`]; the cause is logged only.
@@ -154,7 +167,8 @@ impl ApiError {
             ApiError::ReleaseUnreadable { .. }
             | ApiError::StorageWrite { .. }
             | ApiError::Config { .. }
-            | ApiError::RedisUnavailable { .. } => 503,
+            | ApiError::RedisUnavailable { .. }
+            | ApiError::ModelUnavailable { .. } => 503,
             ApiError::Internal | ApiError::Storage(_) => 500,
         }
     }
@@ -176,6 +190,7 @@ impl ApiError {
             ApiError::StorageWrite { .. } => "storage_unavailable",
             ApiError::Config { .. } => "config_error",
             ApiError::RedisUnavailable { .. } => "redis_unavailable",
+            ApiError::ModelUnavailable { .. } => "model_unavailable",
             ApiError::Internal | ApiError::Storage(_) => "internal",
         }
     }
@@ -226,6 +241,10 @@ impl ApiError {
             ApiError::StorageWrite { what, .. } => format!(
                 "storage is unavailable: writing {what} to the database failed; that write did \
                  not happen, retrying is safe"
+            ),
+            ApiError::ModelUnavailable { name, key, reason } => format!(
+                "the model {name} is unavailable: KV key {key} (binding MODELS) {reason}; the \
+                 operator seeds it with scripts/seed-models.sh"
             ),
             ApiError::Internal | ApiError::Storage(_) => "internal error".to_string(),
         };
@@ -356,6 +375,17 @@ mod tests {
         assert_eq!(
             r.body().error.message,
             "redis: connect timed out after 300 ms"
+        );
+        let m = ApiError::ModelUnavailable {
+            name: "niche-v2.bin",
+            key: "model:niche-v2.bin",
+            reason: "is missing".into(),
+        };
+        assert_eq!((m.status(), m.code()), (503, "model_unavailable"));
+        let msg = m.body().error.message;
+        assert!(
+            msg.contains("model:niche-v2.bin") && msg.contains("is missing"),
+            "{msg}"
         );
     }
 

@@ -4,8 +4,8 @@
 //! The services ([`crate::service::accounts`]) are generic over these traits, so every rule (who may do
 //! what, idempotent ingest, erasure, the outbox protocol, publication) is tested natively against
 //! the in-memory fakes in [`crate::testing`]. The adapters in [`crate::adapters`] (D1 = the source
-//! of truth; KV = published releases; Redis = niche aggregates) are the only code that touches the
-//! Workers bindings.
+//! of truth; KV = published releases, and the niche model file in its own namespace; Redis = niche
+//! aggregates) are the only code that touches the Workers bindings.
 //!
 //! Methods are `async fn` without `Send` bounds: Worker futures are single-threaded (D1 calls hold
 //! JS values), and the fakes are always ready.
@@ -452,6 +452,14 @@ pub trait Releases {
     async fn published_v2_all(&self) -> StoreResult<Option<StoredRelease>>;
     /// Publish (replace) the format-2 bulk array.
     async fn publish_v2_all(&self, tables: &[PosteriorTable]) -> StoreResult<()>;
+}
+
+/// Model files kept in a KV namespace (binding `MODELS`), by key: read once per isolate by
+/// [`crate::service::models::load`], which checks the bytes against the Worker's pinned hash.
+#[allow(async_fn_in_trait)]
+pub trait ModelStore {
+    /// The bytes stored under `key` (`None`: no such key).
+    async fn model_bytes(&self, key: &str) -> StoreResult<Option<Vec<u8>>>;
 }
 
 /// Niche membership frozen per release period (D1 `niche_membership`): the niche an account

@@ -7,8 +7,11 @@
 // The Worker must already be built (scripts/build-worker.sh, scripts/build-dist.sh): wrangler.toml
 // has no [build] command. Everything stays on 127.0.0.1; local KV/D1 state goes to a fresh temp
 // dir (or `persistDir`), so runs never share state. The D1 migrations (worker/migrations) are
-// applied to that same dir with `wrangler d1 migrations apply DB --local` before `wrangler dev`. wrangler runs in its own process group, so
-// stop() (and the exit hook below, if a test forgets) ends workerd with it.
+// applied to that same dir with `wrangler d1 migrations apply DB --local` before `wrangler dev`, and
+// the model files the Worker reads from KV (binding MODELS: the niche classifier) are seeded there
+// by scripts/seed-models.sh (`seedModels: false` skips it: tests/e2e/models-kv.test.mjs). wrangler
+// runs in its own process group, so stop() (and the exit hook below, if a test forgets) ends
+// workerd with it.
 
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -187,6 +190,25 @@ export function kvPut(persistDir, binding, key, value) {
   });
 }
 
+/** The KV binding of the model files the Worker does not embed (wrangler.toml). */
+export const MODELS_BINDING = 'MODELS';
+
+/**
+ * Seed the model files the Worker reads from KV into the local namespace under `persistDir`
+ * (`env`: a wrangler.toml environment), through scripts/seed-models.sh: one wrangler call per
+ * file. Rejects with its output.
+ */
+export function seedModels(persistDir, { env } = {}) {
+  const args = [path.join(ROOT, 'scripts', 'seed-models.sh'), '--local', '--persist-to', persistDir];
+  if (env) args.push('--env', env);
+  return new Promise((resolve, reject) => {
+    execFile('bash', args, { cwd: ROOT, env: wranglerEnv(), timeout: 120_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`scripts/seed-models.sh failed: ${err.message}\n${stdout}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
 /**
  * Start `wrangler dev` and wait until `GET /health` answers 200.
  *
@@ -196,6 +218,9 @@ export function kvPut(persistDir, binding, key, value) {
  * @param {number} [options.timeoutMs] how long to wait for /health (default 60 s)
  * @param {string} [options.logLevel] wrangler's `--log-level` (default 'info': one line per request)
  * @param {string} [options.env] a wrangler.toml environment (`--env`, e.g. 'production'); default: the top level
+ * @param {boolean} [options.seedModels] default true: seed the KV model files (scripts/seed-models.sh)
+ *   before starting; false leaves the MODELS namespace as it is (detect-niche then answers 503
+ *   `model_unavailable` until a test seeds it)
  * @param {boolean} [options.inspector] default false: no DevTools inspector and no file watcher,
  *   through scripts/wrangler-dev.mjs (wrangler's `unstable_startWorker`; the CLI's inspector proxy
  *   buffers every runtime event while no DevTools is attached, which stalled large publications:
@@ -203,11 +228,12 @@ export function kvPut(persistDir, binding, key, value) {
  *   the Worker through it)
  * @returns {Promise<{url: string, pid: number, port: number, inspectorPort: number | null, persistDir: string, log: () => string, exited: () => ({code: number | null, signal: string | null} | null), stop: () => Promise<void>}>}
  */
-export async function startWorker({ persistDir, vars = {}, timeoutMs = 60_000, logLevel = 'info', env, inspector = false } = {}) {
+export async function startWorker({ persistDir, vars = {}, timeoutMs = 60_000, logLevel = 'info', env, inspector = false, seedModels: seed = true } = {}) {
   const ownDir = !persistDir;
   const dir = persistDir ?? mkdtempSync(path.join(tmpdir(), 'crosslearn-e2e-'));
   try {
     await applyMigrations(dir);
+    if (seed) await seedModels(dir, { env });
   } catch (e) {
     if (ownDir) rmSync(dir, { recursive: true, force: true });
     throw e;

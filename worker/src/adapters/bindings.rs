@@ -2,7 +2,7 @@
 //! binding is a deployment fault: logged, answered with a generic 500.
 
 use crate::adapters::d1::D1Store;
-use crate::adapters::kv::KvReleases;
+use crate::adapters::kv::{KvModels, KvReleases};
 use crate::adapters::redis::{RedisConfig, RedisLink};
 use crate::error::ApiError;
 use worker::{console_error, Env};
@@ -11,6 +11,8 @@ use worker::{console_error, Env};
 pub const D1_BINDING: &str = "DB";
 /// The KV binding with the published releases.
 pub const KV_BINDING: &str = "RELEASES";
+/// The KV binding with the model files the Worker does not embed (`scripts/seed-models.sh`).
+pub const MODELS_BINDING: &str = "MODELS";
 /// The operator token's secret name (`.dev.vars` locally, `wrangler secret put` deployed).
 pub const OPERATOR_SECRET: &str = "OPERATOR_TOKEN";
 
@@ -28,6 +30,14 @@ pub fn releases(env: &Env) -> Result<KvReleases, ApiError> {
         console_error!("KV binding {KV_BINDING} missing: {e}");
         ApiError::Internal
     })
+}
+
+/// The KV namespace of model files; a missing binding fails the read (logged, 500).
+pub fn models(env: &Env) -> KvModels {
+    KvModels::new(
+        env.kv(MODELS_BINDING)
+            .map_err(|e| format!("KV binding {MODELS_BINDING} missing: {e}")),
+    )
 }
 
 /// A var's value, if set.

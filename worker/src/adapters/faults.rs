@@ -198,7 +198,7 @@ mod tests {
         let niches = first.released.len();
         let op = Caller::Operator;
         let owner = Caller::Account("f0".into());
-        let model = crate::service::models::niche_model().unwrap();
+        let model = crate::testing::fixtures::niche_model();
         let records = |ids: std::ops::Range<u32>| {
             let recs: Vec<serde_json::Value> = ids
                 .map(|i| {

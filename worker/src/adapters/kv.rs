@@ -2,8 +2,11 @@
 //! them as one array (`releases:all`), so every wisdom request is one read per format; the
 //! format-2 posteriors likewise (`release2:<niche>`, `releases2:all`). Written only by
 //! publication ([`crate::service::publish`], run by the cron and the operator's publish route).
+//!
+//! [`KvModels`]: the model files in their own namespace (binding `MODELS`, keys `model:<name>`),
+//! written only by `scripts/seed-models.sh`, read by [`crate::service::models::load`].
 
-use crate::ports::{Releases, StoreError, StoreResult, StoredRelease};
+use crate::ports::{ModelStore, Releases, StoreError, StoreResult, StoredRelease};
 use crosslearn::niche::Niche;
 use crosslearn::wisdom::suffstat::PosteriorTable;
 use crosslearn::wisdom::NicheWisdom;
@@ -115,6 +118,29 @@ impl Releases for KvReleases {
     async fn publish_v2_all(&self, tables: &[PosteriorTable]) -> StoreResult<()> {
         let stored = StoredRelease::of(tables)?;
         self.put(KvKey::AllReleasesV2, stored.text()).await
+    }
+}
+
+/// Model files in a KV namespace (binding `MODELS`). Opened lazily: a missing binding is a
+/// storage fault of the read (logged, 500), so routes that serve embedded files never need it.
+pub struct KvModels {
+    kv: Result<KvStore, String>,
+}
+
+impl KvModels {
+    /// Wrap the binding, or why it could not be opened.
+    pub fn new(kv: Result<KvStore, String>) -> Self {
+        KvModels { kv }
+    }
+}
+
+impl ModelStore for KvModels {
+    async fn model_bytes(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
+        let kv = self.kv.as_ref().map_err(|e| StoreError::new(e.clone()))?;
+        kv.get(key)
+            .bytes()
+            .await
+            .map_err(|e| StoreError::new(format!("KV read of {key}: {e}")))
     }
 }
 

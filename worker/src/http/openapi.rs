@@ -129,6 +129,12 @@ fn error_statuses(op: &Route, has_params: bool) -> Vec<(u16, &'static str)> {
             "A published release in KV cannot be read (`release_unavailable`); the next publication replaces it.",
         ));
     }
+    if op.needs_model {
+        out.push((
+            503,
+            "A model file the Worker reads from KV (binding MODELS) is missing or differs from the hash it was built with (`model_unavailable`, naming the key and expected vs got hash).",
+        ));
+    }
     if op.writes_d1 {
         out.push((
             503,
@@ -155,10 +161,7 @@ fn path_param_schema(name: &str) -> Value {
         "id" | "account_id" => json!({"type": "string", "pattern": ACCOUNT_ID_PATTERN}),
         "niche" => niche_schema(),
         "name" => {
-            let names: Vec<&str> = crate::service::models::MODEL_FILES
-                .iter()
-                .map(|(n, _)| *n)
-                .collect();
+            let names = crate::service::models::model_names();
             json!({"type": "string", "enum": names})
         }
         _ => json!({"type": "string"}),
@@ -484,10 +487,13 @@ mod tests {
         }
         let model = param("/api/models/{name}", "get", "name");
         for name in model["enum"].as_array().unwrap() {
-            assert!(
-                crate::service::models::get_model(name.as_str().unwrap(), None).is_ok(),
-                "{name}"
-            );
+            let cache = crate::service::models::NicheCache::new();
+            let store = crate::testing::MemoryModels::seeded();
+            let name = name.as_str().unwrap();
+            let got = run(crate::service::models::get_model(
+                name, None, &store, &cache,
+            ));
+            assert!(got.is_ok(), "{name}");
         }
 
         // An empty body means {} for these two; every other body is required.
@@ -650,7 +656,14 @@ mod tests {
             let schema = response_schema(&doc, method, pattern, status);
             check(&doc, schema, &v).unwrap_or_else(|e| panic!("{method} {pattern}: {e}\n{v}"));
         };
-        ok("GET", routes::HEALTH, 200, value(api::health()));
+        for models in [
+            crate::testing::MemoryModels::seeded(),
+            crate::testing::MemoryModels::new(),
+        ] {
+            let cache = crate::service::models::NicheCache::new();
+            let status = run(crate::service::models::niche_status(&models, &cache));
+            ok("GET", routes::HEALTH, 200, value(api::health(vec![status])));
+        }
 
         // The account service over the in-memory fakes.
         let store = MemoryStore::new();
@@ -803,7 +816,7 @@ mod tests {
             200,
             value(run(crate::service::crosslearning::stats(&kv, now)).unwrap()),
         );
-        let model = crate::service::models::niche_model().unwrap();
+        let model = crate::testing::fixtures::niche_model();
         let f0 = Caller::Account("f0".into());
         let applied = run(service::apply_wisdom(
             &net,

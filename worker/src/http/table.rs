@@ -129,6 +129,9 @@ pub struct Route {
     pub reads_releases: bool,
     /// Talks to the aggregate store and answers 503 `redis_unavailable` when it cannot.
     pub needs_redis: bool,
+    /// Needs a model file read from KV (the niche classifier) and answers 503
+    /// `model_unavailable` when it is missing or not the pinned bytes.
+    pub needs_model: bool,
     /// The request body.
     pub body: Body,
     /// The body may also be a CSV export (`Content-Type: text/csv`), read by the core's importer.
@@ -163,6 +166,7 @@ impl Route {
             writes_d1: false,
             reads_releases: false,
             needs_redis: false,
+            needs_model: false,
             body: Body::None,
             accepts_csv: false,
             status: 200,
@@ -242,6 +246,14 @@ impl Route {
     pub const fn needs_redis(self) -> Route {
         Route {
             needs_redis: true,
+            ..self
+        }
+    }
+
+    /// Needs a model file read from KV (`crate::service::models::load`).
+    pub const fn needs_model(self) -> Route {
+        Route {
+            needs_model: true,
             ..self
         }
     }

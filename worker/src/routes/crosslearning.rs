@@ -6,8 +6,8 @@ use crate::error::ApiError;
 use crate::http::json::parse;
 use crate::http::respond::{json, private_json};
 use crate::http::{query_param, read_body};
-use crate::routes::{connect, connect_optional, now};
-use crate::service::{auth, crosslearning as service, models, wisdom};
+use crate::routes::{connect, connect_optional, niche_model, now};
+use crate::service::{auth, crosslearning as service, wisdom};
 use worker::{Request, Response, RouteContext};
 
 /// A fresh cross-learning event id: `evt_` + 24 hex digits (96 random bits).
@@ -40,7 +40,7 @@ pub async fn detect_niche(mut req: Request, ctx: RouteContext<()>) -> worker::Re
         let body = read_body(&mut req).await?;
         let request = parse(&body)?;
         let (store, caller) = connect_optional(&req, &ctx).await?;
-        let model = models::niche_model()?;
+        let model = &niche_model(&ctx).await?.model;
         service::detect_niche(&store, caller, model, request, &now()).await
     }
     .await;
@@ -53,7 +53,7 @@ pub async fn extract_insights(mut req: Request, ctx: RouteContext<()>) -> worker
         let (store, caller) = connect(&req, &ctx).await?;
         let body = read_body(&mut req).await?;
         let request = parse(&body)?;
-        let model = models::niche_model()?;
+        let model = &niche_model(&ctx).await?.model;
         service::extract_insights(&store, &caller, model, request, &now(), event_id()?).await
     }
     .await;
@@ -67,7 +67,7 @@ pub async fn apply_wisdom(mut req: Request, ctx: RouteContext<()>) -> worker::Re
         let body = read_body(&mut req).await?;
         let request = parse(&body)?;
         let kv = bindings::releases(&ctx.env)?;
-        let model = models::niche_model()?;
+        let model = &niche_model(&ctx).await?.model;
         service::apply_wisdom(&store, &kv, &caller, model, request, &now(), event_id()?).await
     }
     .await;
@@ -80,7 +80,7 @@ pub async fn dashboard(req: Request, ctx: RouteContext<()>) -> worker::Result<Re
         let (store, caller) = connect(&req, &ctx).await?;
         let id = ctx.param("account_id").cloned().unwrap_or_default();
         let kv = bindings::releases(&ctx.env)?;
-        let model = models::niche_model()?;
+        let model = &niche_model(&ctx).await?.model;
         service::account_dashboard(&store, &kv, &caller, model, &id, &now()).await
     }
     .await;

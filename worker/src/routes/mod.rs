@@ -23,8 +23,9 @@ use crate::handler;
 use crate::http::table::{Auth, Query, Route};
 use crate::service::accounts::{check_account_id, EXPORT_CURSOR_PATTERN, MAX_EXPORT_PAGE};
 use crate::service::auth::{self, Caller};
+use crate::service::models::{self, LoadedNiche};
 use crate::service::{aggregates, compute, crosslearning as cl, publish, wisdom};
-use worker::{Date, Request, RouteContext};
+use worker::{console_error, Date, Request, RouteContext};
 
 /// `GET /health`.
 pub const HEALTH: &str = "/health";
@@ -94,7 +95,7 @@ use crate::service::accounts::{
 
 /// The route table: one row per (method, path).
 pub const ROUTES: &[Route] = &[
-    Route::get(HEALTH, "Liveness and version", handler!(public::health))
+    Route::get(HEALTH, "Liveness, version and the state of the model files read from KV", handler!(public::health))
         .answers::<compute::Health>(),
     Route::get(OPENAPI, "This document", handler!(public::openapi)),
     Route::post(NORMALIZE, "Normalize one platform's metrics, or a list", handler!(public::normalize))
@@ -153,21 +154,25 @@ pub const ROUTES: &[Route] = &[
         .reads_releases()
         .answers::<wisdom::AllWisdom>(),
     Route::post(DETECT_NICHE, "Detect a niche from ad copy (public) or from an account's records (its token)", handler!(crosslearning::detect_niche))
+        .needs_model()
         .auth(Auth::Optional)
         .limited()
         .body::<cl::DetectNicheRequest>()
         .answers::<cl::DetectNicheResponse>(),
     Route::post(EXTRACT_INSIGHTS, "Extract and store the account's insight from its records", handler!(crosslearning::extract_insights))
+        .needs_model()
         .auth(Auth::Account)
         .writes_d1()
         .body::<cl::ExtractInsightsRequest>()
         .answers::<cl::ExtractInsightsResponse>(),
     Route::post(APPLY_WISDOM, "Recommendations from the niche's latest published release", handler!(crosslearning::apply_wisdom))
+        .needs_model()
         .auth(Auth::Account)
         .reads_releases()
         .body::<cl::ApplyWisdomRequest>()
         .answers::<cl::ApplyWisdomResponse>(),
     Route::get(DASHBOARD, "The account against its niche's release", handler!(crosslearning::dashboard))
+        .needs_model()
         .auth(Auth::Account)
         .reads_releases()
         .answers::<cl::DashboardResponse>(),
@@ -175,7 +180,8 @@ pub const ROUTES: &[Route] = &[
         .limited()
         .reads_releases()
         .answers::<cl::StatsResponse>(),
-    Route::get(MODEL_FILE, "A model file the Worker embeds (strong ETag; 304 on If-None-Match)", handler!(public::model_file))
+    Route::get(MODEL_FILE, "A model file: embedded, or the niche classifier from KV checked against its pinned hash (strong ETag; 304 on If-None-Match)", handler!(public::model_file))
+        .needs_model()
         .binary(),
     Route::post(SCORE, "Alias of /api/ctr/score", handler!(public::ctr_score))
         .limited()
@@ -243,6 +249,34 @@ pub fn account_param(ctx: &RouteContext<()>, name: &str) -> Result<String, ApiEr
     let id = ctx.param(name).cloned().unwrap_or_default();
     check_account_id(name, &id)?;
     Ok(id)
+}
+
+/// This isolate's niche classifier, loaded from KV (binding `MODELS`) by the first request that
+/// needs it and kept for the isolate's life; a failed load leaves it empty (the next retries).
+static NICHE: models::NicheCache = models::NicheCache::new();
+
+/// The niche classifier: 503 `model_unavailable` when KV lacks it or holds other bytes.
+pub async fn niche_model(ctx: &RouteContext<()>) -> Result<&'static LoadedNiche, ApiError> {
+    models::load(&bindings::models(&ctx.env), &NICHE).await
+}
+
+/// The niche classifier's state for `/health` (loads it if this isolate has not yet).
+pub async fn niche_status(ctx: &RouteContext<()>) -> models::ModelStatus {
+    let loaded = models::load(&bindings::models(&ctx.env), &NICHE).await;
+    if let Err(ApiError::Storage(cause)) = &loaded {
+        console_error!("niche model: {cause}");
+    }
+    models::status(&loaded)
+}
+
+/// `GET /api/models/{name}`'s answer: embedded files as they are, the niche classifier once
+/// loaded (see [`niche_model`]).
+pub async fn model_answer(
+    ctx: &RouteContext<()>,
+    name: &str,
+    if_none_match: Option<&str>,
+) -> Result<models::ModelAnswer<'static>, ApiError> {
+    models::get_model(name, if_none_match, &bindings::models(&ctx.env), &NICHE).await
 }
 
 /// Now, as UTC ISO 8601.

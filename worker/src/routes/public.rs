@@ -1,10 +1,10 @@
-//! Public routes without storage: health, the OpenAPI document, normalize, features, CTR scores
-//! and the embedded model files.
+//! Public routes: health, the OpenAPI document, normalize, features, CTR scores (no storage) and
+//! the model files (embedded, or the niche classifier from KV).
 
 use crate::http::json::parse;
 use crate::http::respond::{error_response, json};
 use crate::http::{openapi, read_body};
-use crate::routes::ROUTES;
+use crate::routes::{model_answer, niche_status, ROUTES};
 use crate::service::{compute, models};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -12,9 +12,9 @@ use serde_json::Value;
 use std::sync::OnceLock;
 use worker::{Request, Response, RouteContext};
 
-/// `GET /health`.
-pub async fn health(_req: Request, _ctx: RouteContext<()>) -> worker::Result<Response> {
-    Response::from_json(&compute::health())
+/// `GET /health`: liveness, the version and the state of the model files read from KV.
+pub async fn health(_req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    Response::from_json(&compute::health(vec![niche_status(&ctx).await]))
 }
 
 /// `GET /openapi.json`: the document generated from the route table, built once per isolate.
@@ -54,11 +54,12 @@ async fn compute_endpoint<Q: DeserializeOwned, T: Serialize>(
     json(async { call(parse(&read_body(&mut req).await?)?) }.await)
 }
 
-/// `GET /api/models/{name}`: an embedded model file, cacheable, with a strong ETag.
+/// `GET /api/models/{name}`: a model file (embedded, or the checked one from KV), cacheable,
+/// with a strong ETag.
 pub async fn model_file(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
     let name = ctx.param("name").cloned().unwrap_or_default();
     let if_none_match = req.headers().get("if-none-match").ok().flatten();
-    let (mut resp, etag) = match models::get_model(&name, if_none_match.as_deref()) {
+    let (mut resp, etag) = match model_answer(&ctx, &name, if_none_match.as_deref()).await {
         Ok(models::ModelAnswer::File { etag, bytes }) => {
             let mut resp = Response::from_bytes(bytes.to_vec())?;
             resp.headers_mut()

@@ -20,20 +20,26 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::marker::PhantomData;
 
-/// `GET /health` response.
+/// `GET /health` response (always 200: the Worker is alive; `status` says whether all of it
+/// works).
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Health {
-    /// Always `"ok"`.
+    /// `"ok"`, or `"degraded"` when a model file read from KV is unavailable (the routes that
+    /// need it answer 503 `model_unavailable`; the others work).
     pub status: &'static str,
     /// The Worker's crate version.
     pub version: &'static str,
+    /// The model files the Worker reads from KV (binding `MODELS`) and their state.
+    pub models: Vec<crate::service::models::ModelStatus>,
 }
 
-/// The health answer.
-pub fn health() -> Health {
+/// The health answer, given the KV models' states.
+pub fn health(models: Vec<crate::service::models::ModelStatus>) -> Health {
+    let ok = models.iter().all(|m| m.reason.is_none());
     Health {
-        status: "ok",
+        status: if ok { "ok" } else { "degraded" },
         version: env!("CARGO_PKG_VERSION"),
+        models,
     }
 }
 
@@ -413,10 +419,23 @@ mod tests {
     }
 
     #[test]
-    fn health_names_the_version() {
-        let h = serde_json::to_value(health()).unwrap();
+    fn health_names_the_version_and_the_models() {
+        use crate::service::models::{niche_status, NicheCache};
+        use crate::testing::{run, MemoryModels};
+        let ready = run(niche_status(&MemoryModels::seeded(), &NicheCache::new()));
+        let h = serde_json::to_value(health(vec![ready])).unwrap();
         assert_eq!(h["status"], json!("ok"));
         assert_eq!(h["version"], json!(env!("CARGO_PKG_VERSION")));
+        assert_eq!(h["models"][0]["name"], json!("niche-v2.bin"));
+        assert_eq!(h["models"][0]["state"], json!("ready"));
+        let missing = run(niche_status(&MemoryModels::new(), &NicheCache::new()));
+        let h = serde_json::to_value(health(vec![missing])).unwrap();
+        assert_eq!(h["status"], json!("degraded"));
+        assert_eq!(h["models"][0]["state"], json!("unavailable"));
+        assert!(h["models"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("model:niche-v2.bin"));
     }
 
     fn call_score(body: Value) -> Result<Value, ApiError> {

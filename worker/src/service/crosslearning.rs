@@ -35,8 +35,8 @@ use serde::{Deserialize, Serialize};
 /// Most texts in one detect-niche request.
 pub const MAX_TEXTS: usize = 100;
 
-/// The model file detection uses (served at `/api/models/niche-v2.bin`).
-pub const NICHE_MODEL_NAME: &str = "niche-v2.bin";
+/// The model file detection uses (read from KV, served at `/api/models/niche-v2.bin`).
+pub const NICHE_MODEL_NAME: &str = crate::service::models::NICHE_MODEL.name;
 
 fn invalid(field: &str, message: String) -> ApiError {
     ApiError::Core(crosslearn::Error::field(
@@ -672,7 +672,7 @@ mod tests {
     use super::*;
     use crate::ports::History;
     use crate::service::auth::authenticate;
-    use crate::service::models::niche_model;
+    use crate::testing::fixtures::niche_model;
     use crate::testing::requests::{
         apply_wisdom, create_account, detect_niche, erase, export, extract_insights, ingest,
         set_consent,
@@ -787,13 +787,7 @@ mod tests {
         caller: Result<Caller, ApiError>,
         v: Value,
     ) -> Result<DetectNicheResponse, ApiError> {
-        run(detect_niche(
-            store,
-            caller,
-            niche_model().unwrap(),
-            &body(v),
-            NOW,
-        ))
+        run(detect_niche(store, caller, niche_model(), &body(v), NOW))
     }
 
     fn anonymous() -> Result<Caller, ApiError> {
@@ -861,14 +855,7 @@ mod tests {
             let e = detect(&store, anonymous(), v.clone()).unwrap_err();
             assert_eq!((e.status(), e.field()), (status, field), "{v}");
         }
-        let e = run(detect_niche(
-            &store,
-            anonymous(),
-            niche_model().unwrap(),
-            b"{",
-            NOW,
-        ))
-        .unwrap_err();
+        let e = run(detect_niche(&store, anonymous(), niche_model(), b"{", NOW)).unwrap_err();
         assert_eq!(e.status(), 400);
     }
 
@@ -936,7 +923,7 @@ mod tests {
         run(extract_insights(
             store,
             c,
-            niche_model().unwrap(),
+            niche_model(),
             &body(v),
             NOW,
             "evt_1".into(),
@@ -1025,7 +1012,7 @@ mod tests {
             store,
             store,
             c,
-            niche_model().unwrap(),
+            niche_model(),
             &body(v),
             NOW,
             "evt_w".into(),
@@ -1054,7 +1041,7 @@ mod tests {
                 &store,
                 &store,
                 &c[0],
-                niche_model().unwrap(),
+                niche_model(),
                 "f0",
                 NOW,
             ))
@@ -1208,14 +1195,7 @@ mod tests {
     }
 
     fn dash(store: &MemoryStore, c: &Caller, id: &str) -> Result<DashboardResponse, ApiError> {
-        run(account_dashboard(
-            store,
-            store,
-            c,
-            niche_model().unwrap(),
-            id,
-            NOW,
-        ))
+        run(account_dashboard(store, store, c, niche_model(), id, NOW))
     }
 
     #[test]

@@ -66,3 +66,22 @@ pub fn uncapped() -> crosslearn::privacy::zcdp::BudgetPolicy {
         ..Default::default()
     }
 }
+
+/// The repository's `models/<name>` (native tests read it from the checkout; empty where there
+/// is no file system).
+pub fn repository_model(name: &str) -> Vec<u8> {
+    let path = format!("{}/../models/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_default()
+}
+
+/// The niche classifier as the Worker loads it: the repository's file through
+/// [`crate::service::models::load`] over a seeded [`crate::testing::MemoryModels`], once per
+/// test binary.
+pub fn niche_model() -> &'static crosslearn::niche::NicheModel {
+    use crate::service::models::{load, NicheCache};
+    static CACHE: NicheCache = NicheCache::new();
+    let store = crate::testing::MemoryModels::seeded();
+    &run(load(&store, &CACHE))
+        .expect("models/niche-v2.bin loads")
+        .model
+}

@@ -3,15 +3,17 @@
 //! One [`MemoryStore`] plays the whole D1 database plus the KV namespace, with the same semantics
 //! as the adapters (insert-or-ignore by (account, record id), erasure of every table);
 //! [`MemoryOutbox`] plays the D1 outbox table, [`MemoryAggregates`] the Redis aggregate store
-//! (with the Lua script's semantics) and [`MemoryLink`] the connection to it.
+//! (with the Lua script's semantics) and [`MemoryLink`] the connection to it; [`MemoryModels`]
+//! the KV namespace of model files.
 
 use crate::adapters::faults;
 use crate::adapters::redis::Breaker;
 use crate::ports::{
     Account, Accounts, AggregateStore, Aggregates, AggregatesLink, Apply, Consent, Erased, Event,
     Events, History, HistoryRow, Insights, Ledger, LedgerRow, LiftCharge, LinkMode, Membership,
-    Outbox, OutboxRow, OutboxTotals, Records, RedisError, ReleaseLogRow, Releases, Spent,
-    StoreError, StoreResult, StoreState, StoredInsight, StoredRelease, MAX_EVENTS_PER_ACCOUNT,
+    ModelStore, Outbox, OutboxRow, OutboxTotals, Records, RedisError, ReleaseLogRow, Releases,
+    Spent, StoreError, StoreResult, StoreState, StoredInsight, StoredRelease,
+    MAX_EVENTS_PER_ACCOUNT,
 };
 use crosslearn::niche::Niche;
 use crosslearn::record::CreativeRecord;
@@ -852,6 +854,61 @@ impl AggregateStore for MemoryConn {
         self.0.borrow().check()
     }
     async fn close(self) {}
+}
+
+/// The model files' KV namespace (binding `MODELS`): bytes by key, with a read counter and a
+/// switch that makes reads fail.
+#[derive(Debug, Default)]
+pub struct MemoryModels {
+    entries: RefCell<BTreeMap<String, Vec<u8>>>,
+    reads: Cell<u32>,
+    /// When set, every read fails (a KV outage).
+    pub fail: Cell<bool>,
+}
+
+impl MemoryModels {
+    /// An empty namespace (nothing seeded).
+    pub fn new() -> Self {
+        MemoryModels::default()
+    }
+
+    /// A namespace seeded as `scripts/seed-models.sh` seeds it: every KV model's repository file
+    /// under its key.
+    pub fn seeded() -> Self {
+        let m = MemoryModels::new();
+        for model in crate::service::models::KV_MODELS {
+            m.put(
+                model.key,
+                crate::testing::fixtures::repository_model(model.name),
+            );
+        }
+        m
+    }
+
+    /// Store `bytes` under `key` (replacing what is there).
+    pub fn put(&self, key: &str, bytes: Vec<u8>) {
+        self.entries.borrow_mut().insert(key.to_string(), bytes);
+    }
+
+    /// Remove `key`.
+    pub fn remove(&self, key: &str) {
+        self.entries.borrow_mut().remove(key);
+    }
+
+    /// How many reads were made.
+    pub fn reads(&self) -> u32 {
+        self.reads.get()
+    }
+}
+
+impl ModelStore for MemoryModels {
+    async fn model_bytes(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
+        self.reads.set(self.reads.get() + 1);
+        if self.fail.get() {
+            return Err(StoreError::new("injected KV read failure"));
+        }
+        Ok(self.entries.borrow().get(key).cloned())
+    }
 }
 
 /// Run a future that never waits (the in-memory fakes are always ready), for native unit tests.

@@ -6,4 +6,6 @@ pub mod fixtures;
 pub mod memory;
 pub mod requests;
 
-pub use memory::{run, MemoryAggregates, MemoryConn, MemoryLink, MemoryOutbox, MemoryStore};
+pub use memory::{
+    run, MemoryAggregates, MemoryConn, MemoryLink, MemoryModels, MemoryOutbox, MemoryStore,
+};
