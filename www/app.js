@@ -185,14 +185,51 @@ function releasedRates() {
   return rates;
 }
 
-/** Rebuild the models on the loaded releases' base rates (after the releases load). */
+/** Why the loaded releases' posteriors could not be used, when they could not. */
+/** @type {string | null} */
+let posteriorError = null;
+
+/**
+ * The format-2 posterior tables of the releases the page uses, one per niche.
+ * @returns {import("./pkg/lite/crosslearn_lite.js").PosteriorTable[]}
+ */
+function posteriorTables() {
+  const niches = new Set(releaseSets.flatMap((set) => set.niches.map((w) => w.niche)));
+  return [...niches].flatMap((niche) => {
+    const t = resolveWisdom(releaseSets, niche)?.posteriors;
+    return t && t.published ? [t] : [];
+  });
+}
+
+/**
+ * `model` on the loaded releases: their base rates and, per niche, their posteriors as effect
+ * priors (when a table is malformed, the page says so and uses the base rates alone).
+ * @param {GroundedCtr} model
+ * @param {ReleasedRate[]} rates
+ * @param {import("./pkg/lite/crosslearn_lite.js").PosteriorTable[]} tables
+ */
+function onReleases(model, rates, tables) {
+  const based = model.withReleasedRates(rates);
+  try {
+    const combined = based.withEffectPosteriors(tables);
+    based.free();
+    posteriorError = null;
+    return combined;
+  } catch (e) {
+    posteriorError = errorText(e);
+    return based;
+  }
+}
+
+/** Rebuild the models on the loaded releases (after the releases load). */
 function applyReleases() {
   const rates = releasedRates();
-  const next = populationModel.withReleasedRates(rates);
+  const tables = posteriorTables();
+  const next = onReleases(populationModel, rates, tables);
   if (releasedModel !== populationModel) releasedModel.free();
   releasedModel = next;
   if (personalModel) {
-    const mine = personalModel.withReleasedRates(rates);
+    const mine = onReleases(personalModel, rates, tables);
     personalModel.free();
     personalModel = mine;
   }
@@ -206,12 +243,17 @@ function applyReleases() {
 function renderBasis(creative) {
   const own = ctrModel.personalRecords;
   const rate = ctrModel.releasedRates.find((r) => r.niche === creative.niche && r.platform === creative.platform);
+  const effects = creative.niche ? ctrModel.effectRelease(creative.niche) : undefined;
   out.ctrBasis.dataset.own = String(own);
   out.ctrBasis.dataset.release = rate ? rate.release_id : "";
+  out.ctrBasis.dataset.effects = effects ?? "";
   out.ctrBasis.textContent = `Based on ${populationModel.realCreatives} real creatives from public ad exports` +
     (rate
       ? `, with the base rate of ${rate.accounts} ${human(rate.niche)} accounts on ${human(rate.platform)} (release ${rate.release_id})`
       : ", with the exports' base rate (no released CTR for this niche and platform)") +
+    (effects
+      ? `; attribute effects combined with release ${effects}'s posteriors`
+      : posteriorError ? `; the release posteriors could not be used (${posteriorError})` : "") +
     `; your own records: ${own === 0 ? "none (import a CSV below to personalise the model on this device)" : `${own}, used on this device only`}.` +
     (own === 0 ? " The interval is for one new creative of a new account, so it is wide." : " The interval is for one new creative of yours.");
 }

@@ -739,7 +739,7 @@ impl GroundedModel {
                 ));
             }
             for (j, e) in ne.effects.iter().enumerate() {
-                if !(coef_ok(&e.coef) && e.coef.sd > 0.0) || !e.factor.accepts(&e.value) {
+                if !(coef_ok(&e.coef) && e.coef.sd > 0.0 && e.factor.accepts(&e.value)) {
                     return bad(
                         format!("niche_effects[{i}].effects[{j}]"),
                         "needs a known value with a finite mean and sd > 0".into(),

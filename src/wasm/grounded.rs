@@ -12,6 +12,7 @@ use crate::model::encode::CreativeAttributes;
 use crate::model::grounded::{
     self as core, CreativeObs, GroundedPrediction, Provenance, ReleasedRate,
 };
+use crate::wisdom::suffstat::PosteriorTable;
 use serde::{Deserialize, Serialize};
 use tsify::{Ts, Tsify};
 use wasm_bindgen::prelude::*;
@@ -192,6 +193,34 @@ impl GroundedCtr {
             inner: self.inner.with_released_rates(rates)?,
             report: self.report.clone(),
         })
+    }
+
+    /// A copy whose attribute effects for each table's niche take the release's format-2
+    /// per-value posteriors as priors: the exports' evidence on each value is combined with the
+    /// posterior by precision (a closed-form stand-in for a refit); values the exports never saw
+    /// take the posterior as it is. Niches not given keep the model's effects; `[]` removes
+    /// them all. Throws naming the entry (`tables[1].values[3].sd`; a niche twice: `duplicate`).
+    #[wasm_bindgen(js_name = withEffectPosteriors)]
+    pub fn with_effect_posteriors(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "PosteriorTable[]")] tables: JsValue,
+    ) -> Result<GroundedCtr, JsValue> {
+        let tables: Vec<PosteriorTable> = from_js(&tables, "tables")?;
+        Ok(GroundedCtr {
+            inner: self.inner.with_effect_posteriors(&tables)?,
+            report: self.report.clone(),
+        })
+    }
+
+    /// The release whose posteriors the effects of `niche` use (`withEffectPosteriors`), or
+    /// `undefined`.
+    #[wasm_bindgen(js_name = effectRelease)]
+    pub fn effect_release(&self, niche: &str) -> Option<String> {
+        self.inner
+            .niche_effects
+            .iter()
+            .find(|ne| ne.niche.as_str() == niche)
+            .map(|ne| ne.release_id.clone())
     }
 
     /// The release base rates in use (`withReleasedRates`), in the order given.

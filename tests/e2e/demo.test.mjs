@@ -153,6 +153,10 @@ describe('the main command demo: every niche published under the production rele
         assert.doesNotMatch(status, /snapshot/i, `${n.niche}: the live release is used, not the bundled snapshot`);
         const ctr = (await page.textContent('#ctr')).trim();
         const interval = (await page.textContent('#ctr-interval')).trim();
+        // The CTR model stands on the live release: its base rate for this niche and platform,
+        // and its format-2 posteriors as the niche's effect priors.
+        assert.match(await page.getAttribute('#ctr-basis', 'data-release'), new RegExp(`^${n.niche}/\\d+$`), `${n.niche}: base rate`);
+        assert.match(await page.getAttribute('#ctr-basis', 'data-effects'), new RegExp(`${n.niche}`), `${n.niche}: effect posteriors`);
         console.log(`demo-e2e editor ${n.niche} on ${n.platform}: CTR ${ctr} ${interval}; percentile ${p}; ${basis.trim()}`);
       }
       // Google Ads has headlines and descriptions: its example fills them (it once filled the

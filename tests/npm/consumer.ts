@@ -40,7 +40,9 @@ import type {
   GroundedPrediction,
   OwnResult,
   PersonalisationReport,
+  PosteriorTable,
   Provenance,
+  ReleasedRate,
   CtrTrainOptions,
   ModelKind,
   ModelMetadata,
@@ -210,7 +212,14 @@ const personalReport: PersonalisationReport | undefined = mine.personalisation;
 const unchanged: string | null | undefined = personalReport?.unchanged_reason;
 const ownRecords: number = mine.personalRecords;
 const groundedText: string = mine.toJson();
-[grounded, mine].forEach((m) => m.free());
+declare const tables: PosteriorTable[];
+const withPosteriors: GroundedCtr = grounded.withEffectPosteriors(tables);
+const effectRelease: string | undefined = withPosteriors.effectRelease("fitness");
+const withRates: GroundedCtr = grounded.withReleasedRates([
+  { niche: "fitness", platform: "meta", p10: 0.004, p50: 0.01, p90: 0.03, accounts: 60, release_id: "fitness/48" },
+]);
+const rates: ReleasedRate[] = withRates.releasedRates;
+[grounded, mine, withPosteriors, withRates].forEach((m) => m.free());
 // @ts-expect-error -- an own result needs its impressions
 const noImpressions: OwnResult = { creative, clicks: 1 };
 // @ts-expect-error -- the model file is read as text, not bytes
