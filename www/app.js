@@ -14,6 +14,7 @@ import { VIEW_BOX, distributionSvg } from "./lib/chart.js";
 import { loadReleases, describeSource } from "./lib/releases.js";
 import { isStale, percentileLabel, percentileOf, platformCtr, resolveWisdom } from "./lib/wisdom.js";
 import { setupImport } from "./lib/import-ui.js";
+import { posteriorAdvice } from "./lib/advice.js";
 import { exampleCopy, exampleFromQuery } from "./lib/examples.js";
 import { loadDemoNotice, loadReleaseStatus, missingReason } from "./lib/why.js";
 
@@ -557,6 +558,35 @@ function renderChart(s) {
   out.chartCaption.textContent = `Released p10–p90 of ${bench.accounts} accounts' CTR (release ${s.wisdom.wisdom.niche}/${s.wisdom.wisdom.period}${s.wisdom.source === "snapshot" ? ", SIMULATED snapshot" : ""}); shaded band: this ad's 95 % interval.`;
 }
 
+/** @typedef {import("./lib/advice.js").Advice} Advice */
+
+/**
+ * Advice candidates from a format-1 release: its published lifts (`recommend`).
+ * @param {ResolvedWisdom} rw
+ * @returns {{ items: Advice[], note: string, empty: string }}
+ */
+function liftAdvice(rw) {
+  const r = recommendationsOf(rw);
+  const where = `${human(rw.wisdom.niche)} (all platforms)`;
+  const simulated = rw.source === "snapshot" ? ", SIMULATED" : "";
+  return {
+    items: r.items.map((item) => {
+      const ev = item.evidence;
+      return {
+        attribute: item.attribute, value: item.value, strength: item.strength, lift: ev.lift,
+        cite: `${humanValue(item.attribute, item.value)} ${attributeNoun(item.attribute)}s: ${liftPct(ev.lift)} CTR in ${where}, based on ${ev.accounts} accounts (95 % interval ${liftPct(ev.lift_interval[0])} to ${liftPct(ev.lift_interval[1])}; release ${ev.release_id}, k ${ev.k}, ε ${Number(ev.epsilon.toPrecision(3))}${simulated}).`,
+        used: `${human(item.value)} ${attributeNoun(item.attribute)}: ${liftPct(ev.lift)} CTR in ${where}, ${ev.accounts} accounts (release ${ev.release_id})`,
+        data: { lift: String(ev.lift), accounts: String(ev.accounts), release: ev.release_id, format: "1" },
+      };
+    }),
+    note: `From the ${r.published ? "published" : "unpublished"} ${human(r.niche)} release, based on ${r.based_on_accounts ?? "?"} accounts, ordered by the CTR model's predicted change for this ad. Lifts are each account's CTR with the pattern against its own average, pooled across the niche's platforms (evidence, not a prediction); "weak" means the 95 % interval includes no gain.`,
+    empty: r.note ? `${r.note} Each value needs k accounts by the noisy count: more contributing ${human(r.niche)} accounts would publish lifts in a later period's release.` : "This ad already uses every pattern the release supports.",
+  };
+}
+
+/** Most recommendations shown per attribute. */
+const MAX_PER_ATTRIBUTE = 3;
+
 /** @param {Scored} s */
 function renderRecommendations(s) {
   out.recs.replaceChildren();
@@ -565,17 +595,23 @@ function renderRecommendations(s) {
     out.recsNote.textContent = s.niche.niche === "unknown"
       ? "Recommendations come from the niche's published wisdom: write more copy or pick the niche."
       : `No published wisdom for ${human(s.niche.niche)} yet.`;
+    out.recsNote.dataset.lowered = "0";
+    out.recsNote.dataset.format = "";
     out.alreadySummary.textContent = "Patterns you already use (0)";
     return;
   }
-  const r = recommendationsOf(s.wisdom);
-  /** @type {{ item: Recommendation, variantCtr: number | null }[]} */
-  const todo = [];
-  /** @type {Recommendation[]} */
+  // The better evidence when the release has it: format 2's posteriors (when they show a hook,
+  // CTA or visual value), else format 1's lifts.
+  const posterior = s.wisdom.posteriors && s.wisdom.posteriors.published ? posteriorAdvice(s.wisdom.posteriors, s.wisdom.source) : null;
+  const table = posterior && posterior.items.length > 0 ? s.wisdom.posteriors : null;
+  const source = posterior && table ? posterior : liftAdvice(s.wisdom);
+  /** @type {{ item: Advice, variantCtr: number | null }[]} */
+  let todo = [];
+  /** @type {Advice[]} */
   const done = [];
-  /** @type {Recommendation[]} */
+  /** @type {Advice[]} */
   const lowered = [];
-  for (const item of r.items) {
+  for (const item of source.items) {
     if (creativeHas(s.creative, item.attribute, item.value)) {
       done.push(item);
       continue;
@@ -593,26 +629,30 @@ function renderRecommendations(s) {
       lowered.push(item);
       continue;
     }
+    // Format 2 lists every value: only those the model predicts to raise this ad's CTR.
+    if (table && (variantCtr === null || variantCtr === s.score.ctr)) continue;
     todo.push({ item, variantCtr });
   }
   // In the model's order: the largest predicted gain for this ad first (unscored last).
   todo.sort((a, b) => (b.variantCtr ?? -1) - (a.variantCtr ?? -1));
-  const where = `${human(s.wisdom.wisdom.niche)} (all platforms)`;
+  /** @type {Map<string, number>} */
+  const per = new Map();
+  todo = todo.filter(({ item }) => {
+    const n = (per.get(item.attribute) ?? 0) + 1;
+    per.set(item.attribute, n);
+    return n <= MAX_PER_ATTRIBUTE;
+  });
   for (const { item, variantCtr } of todo) {
-    const ev = item.evidence;
     const li = el("li", undefined, {
       class: `rec ${item.strength}`,
       "data-attribute": item.attribute,
       "data-value": item.value,
-      "data-lift": String(ev.lift),
-      "data-accounts": String(ev.accounts),
-      "data-release": ev.release_id,
+      ...Object.fromEntries(Object.entries(item.data).map(([k, v]) => [`data-${k}`, v])),
       "data-variant-ctr": variantCtr === null ? "" : String(variantCtr),
     });
     const head = el("div", undefined, { class: "rec-head" });
     head.append(el("strong", actionText(item.attribute, item.value)), el("span", item.strength === "strong" ? "strong evidence" : "weak evidence", { class: `badge ${item.strength}` }));
-    const cite = el("p", `${humanValue(item.attribute, item.value)} ${attributeNoun(item.attribute)}s: ${liftPct(ev.lift)} CTR in ${where}, based on ${ev.accounts} accounts (95 % interval ${liftPct(ev.lift_interval[0])} to ${liftPct(ev.lift_interval[1])}; release ${ev.release_id}, k ${ev.k}, ε ${Number(ev.epsilon.toPrecision(3))}${s.wisdom.source === "snapshot" ? ", SIMULATED" : ""}).`, { class: "cite" });
-    li.append(head, cite);
+    li.append(head, el("p", item.cite, { class: "cite" }));
     if (variantCtr !== null) {
       const delta = variantCtr / s.score.ctr;
       li.append(el("p", variantCtr === s.score.ctr
@@ -622,14 +662,14 @@ function renderRecommendations(s) {
     out.recs.append(li);
   }
   for (const item of done) {
-    out.already.append(el("li", `${human(item.value)} ${attributeNoun(item.attribute)}: ${liftPct(item.evidence.lift)} CTR in ${where}, ${item.evidence.accounts} accounts (release ${item.evidence.release_id})`, { "data-attribute": item.attribute, "data-value": item.value }));
+    out.already.append(el("li", item.used, { "data-attribute": item.attribute, "data-value": item.value }));
   }
   out.alreadySummary.textContent = `Patterns you already use (${done.length})`;
-  const loweredNote = lowered.length === 0 ? "" : ` Not recommended because the CTR model predicts a lower CTR for this ad with the change: ${lowered.map((i) => actionText(i.attribute, i.value)).join("; ")}.`;
+  const loweredNote = lowered.length === 0 ? "" : ` Not recommended because the CTR model predicts a lower CTR for this ad with the change: ${lowered.slice(0, 6).map((i) => actionText(i.attribute, i.value)).join("; ")}${lowered.length > 6 ? ` and ${lowered.length - 6} more` : ""}.`;
   out.recsNote.dataset.lowered = String(lowered.length);
-  out.recsNote.textContent = (todo.length === 0
-    ? (r.note ? `${r.note} Each value needs k accounts by the noisy count: more contributing ${human(r.niche)} accounts would publish lifts in a later period's release.` : "This ad already uses every pattern the release supports.")
-    : `From the ${r.published ? "published" : "unpublished"} ${human(r.niche)} release, based on ${r.based_on_accounts ?? "?"} accounts, ordered by the CTR model's predicted change for this ad. Lifts are each account's CTR with the pattern against its own average, pooled across the niche's platforms (evidence, not a prediction); "weak" means the 95 % interval includes no gain.`) + loweredNote;
+  out.recsNote.dataset.format = table ? "2" : "1";
+  const noPosterior = posterior && !table ? ` ${posterior.empty}` : "";
+  out.recsNote.textContent = (todo.length === 0 ? source.empty : source.note) + loweredNote + noPosterior;
 }
 
 /** @param {Scored} s */

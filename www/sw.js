@@ -5,7 +5,7 @@
 // `x-crosslearn-cached-at` (when it was fetched), so the page can say it is not live.
 
 const sw = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
-const CACHE = "crosslearn-editor-v5";
+const CACHE = "crosslearn-editor-v6";
 /** Fetched at install, so the page works offline after its first load. */
 const PRECACHE = [
   "./",
@@ -15,6 +15,7 @@ const PRECACHE = [
   "./import-worker.js",
   "./lib/chart.js",
   "./lib/config.js",
+  "./lib/advice.js",
   "./lib/creative.js",
   "./lib/dom.js",
   "./lib/examples.js",

@@ -157,7 +157,14 @@ describe('the main command demo: every niche published under the production rele
         // and its format-2 posteriors as the niche's effect priors.
         assert.match(await page.getAttribute('#ctr-basis', 'data-release'), new RegExp(`^${n.niche}/\\d+$`), `${n.niche}: base rate`);
         assert.match(await page.getAttribute('#ctr-basis', 'data-effects'), new RegExp(`${n.niche}`), `${n.niche}: effect posteriors`);
-        console.log(`demo-e2e editor ${n.niche} on ${n.platform}: CTR ${ctr} ${interval}; percentile ${p}; ${basis.trim()}`);
+        // Recommendations, in one voice with the model: each shown raises this ad's predicted CTR,
+        // best first (at production gates a release may show none; the note says why).
+        const shown = Number(await page.getAttribute('#ctr', 'data-ctr'));
+        const recs = await page.$$eval('#recommendations li', (lis) => lis.map((li) => ({ ...li.dataset, text: li.querySelector('strong')?.textContent })));
+        const gains = recs.map((r) => Number(r.variantCtr));
+        assert.ok(gains.every((g, i) => g >= shown && (i === 0 || gains[i - 1] >= g)), `${n.niche}: ${JSON.stringify(recs)}`);
+        const recsNote = (await page.textContent('#recs-note')).trim();
+        console.log(`demo-e2e editor ${n.niche} on ${n.platform}: CTR ${ctr} ${interval}; percentile ${p}; ${basis.trim()}; ${recs.length} recommendations${recs.length ? ` (first: ${recs[0].text}, ${(Number(recs[0].variantCtr) * 100).toFixed(2)} %)` : `: ${recsNote}`}`);
       }
       // Google Ads has headlines and descriptions: its example fills them (it once filled the
       // hidden headline/body fields, leaving the draft empty and its benchmark missing).

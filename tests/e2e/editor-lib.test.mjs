@@ -1,4 +1,4 @@
-// The ad editor's pure modules (www/lib/wisdom.js, www/lib/creative.js) in Node: the rules the
+// The ad editor's pure modules (www/lib/wisdom.js, www/lib/creative.js, www/lib/advice.js) in Node: the rules the
 // page applies to releases and creatives, without a browser. Fast; no Worker needed.
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -7,6 +7,7 @@ import { ROOT } from './lib/wrangler.mjs';
 
 const w = await import(path.join(ROOT, 'www', 'lib', 'wisdom.js'));
 const c = await import(path.join(ROOT, 'www', 'lib', 'creative.js'));
+const a = await import(path.join(ROOT, 'www', 'lib', 'advice.js'));
 
 const q = { mean: 0.012, p10: 0.005, p25: 0.008, p50: 0.012, p75: 0.018, p90: 0.025 };
 const release = (niche, period, published = true) => ({
@@ -147,4 +148,39 @@ test('an example fills the fields of the platform it opens on (Google Ads: headl
     const copy = ex.exampleCopy(example, 'google_ads');
     assert.ok(copy.headlines.length === 1 && copy.descriptions.length >= 1 && copy.descriptions.length <= 4, niche);
   }
+});
+
+test('posteriorAdvice: hook, CTA and visual values of a format-2 table, lift exp(mean) with its interval', () => {
+  const value = (factor, v, mean, sd, source = 'niche') => ({
+    cell: { factor, platform: factor === 'format' ? 'meta' : null, value: v }, mean, sd, source, release_id: '48/fitness',
+  });
+  const table = {
+    version: 2, niche: 'fitness', release_id: '48:fitness', published: true,
+    values: [
+      value('hook', 'question', 0.2, 0.05),
+      value('cta', 'sign_up', -0.1, 0.2, 'global'),
+      value('visual', 'ugc', 0.05, 0.1),
+      value('format', 'video', 0.4, 0.1),
+      value('hour', '18', 0.3, 0.1),
+    ],
+  };
+  const r = a.posteriorAdvice(table, 'live');
+  assert.deepEqual(r.items.map((i) => `${i.attribute}=${i.value}`), ['hook_type=question', 'cta_style=sign_up', 'visual_tag=ugc']);
+  const [q, s, u] = r.items;
+  assert.ok(Math.abs(q.lift - Math.exp(0.2)) < 1e-12);
+  assert.equal(q.strength, 'strong'); // exp(0.2 - 1.96 * 0.05) > 1
+  assert.equal(u.strength, 'weak');
+  assert.equal(s.strength, 'weak');
+  assert.match(q.cite, /^Question hooks: \+22 % CTR against the average hook choice in Fitness \(95 % interval \+11 % to \+35 %; the Fitness estimate shrunk towards all niches'; release 48\/fitness, format 2\)\.$/);
+  assert.match(s.cite, /the all-niche estimate/);
+  assert.deepEqual(q.data, { lift: String(Math.exp(0.2)), accounts: '', release: '48/fitness', format: '2' });
+  assert.doesNotMatch(q.cite, /SIMULATED/);
+  assert.match(a.posteriorAdvice(table, 'snapshot').items[0].cite, /SIMULATED/);
+  // A table with no advisable value says why.
+  const none = a.posteriorAdvice({ ...table, values: [value('format', 'video', 0.4, 0.1)] }, 'live');
+  assert.deepEqual(none.items, []);
+  assert.match(none.empty, /show no hook, CTA or visual value: none cleared its gate/);
+  // Once applied, a recommended value counts as used (the page's round trip).
+  const draft = { platform: 'meta', niche: 'fitness', hook_type: 'offer', cta_style: 'none', visual_tags: [], format: 'image', duration_s: null, posting_hour: null };
+  for (const i of r.items) assert.ok(c.creativeHas(c.applyPattern(draft, i.attribute, i.value), i.attribute, i.value), `${i.attribute}=${i.value}`);
 });
