@@ -197,9 +197,12 @@ impl EffectPriors {
 
     /// Priors from a release's posterior table (hook, CTA and visual values; format cells, which
     /// a release states per platform, are skipped because the model's format effect is shared).
+    /// An error names the table's entry (`values[3].sd`).
     pub fn from_posteriors(table: &PosteriorTable) -> Result<Self> {
         let mut v = Vec::new();
-        for p in &table.values {
+        // The index in `table.values` of each prior, for error names.
+        let mut at = Vec::new();
+        for (k, p) in table.values.iter().enumerate() {
             let factor = match p.cell.factor {
                 Factor::Hook => EffectFactor::Hook,
                 Factor::Cta => EffectFactor::Cta,
@@ -212,8 +215,20 @@ impl EffectPriors {
                 mean: p.mean,
                 sd: p.sd,
             });
+            at.push(k);
         }
-        EffectPriors::new(Some(table.release_id.clone()), v)
+        EffectPriors::new(Some(table.release_id.clone()), v).map_err(|e| {
+            let field = e.field.as_deref().and_then(|f| {
+                let rest = f.strip_prefix("effect_priors[")?;
+                let (j, tail) = rest.split_once(']')?;
+                let k = at.get(j.parse::<usize>().ok()?)?;
+                Some(format!("values[{k}]{tail}"))
+            });
+            Error {
+                field: field.or(e.field.clone()),
+                ..e
+            }
+        })
     }
 
     /// The release id, when the priors come from one.
@@ -801,24 +816,8 @@ impl GroundedModel {
     pub fn with_effect_posteriors(&self, tables: &[PosteriorTable]) -> Result<GroundedModel> {
         let mut niche_effects: Vec<NicheEffects> = Vec::with_capacity(tables.len());
         for (i, t) in tables.iter().enumerate() {
-            for (k, v) in t.values.iter().enumerate() {
-                let (what, x, ok) = if !v.mean.is_finite() {
-                    ("mean", v.mean, false)
-                } else {
-                    ("sd", v.sd, v.sd.is_finite() && v.sd > 0.0)
-                };
-                if !ok {
-                    return Err(Error::field(
-                        ErrorCode::InvalidValue,
-                        format!("tables[{i}].values[{k}].{what}"),
-                        format!("must be finite (an sd > 0), got {x}"),
-                    ));
-                }
-            }
-            let priors = EffectPriors::from_posteriors(t).map_err(|e| Error {
-                field: Some(format!("tables[{i}].values")),
-                ..e
-            })?;
+            let priors =
+                EffectPriors::from_posteriors(t).map_err(|e| e.within(&format!("tables[{i}]")))?;
             if niche_effects.iter().any(|n| n.niche == t.niche) {
                 return Err(Error::field(
                     ErrorCode::Duplicate,
@@ -1080,14 +1079,24 @@ impl GroundedModel {
 
     /// Predict a slice of creatives; an error names the row (`creatives[3].duration_s`).
     pub fn predict_batch(&self, a: &[CreativeAttributes]) -> Result<Vec<GroundedPrediction>> {
-        a.iter()
-            .enumerate()
-            .map(|(i, c)| {
-                self.predict(c)
-                    .map_err(|e| e.within(&format!("creatives[{i}]")))
-            })
-            .collect()
+        each_creative(a, |c| self.predict(c))
     }
+
+    /// [`GroundedModel::predict_ctr`] of a slice of creatives; an error names the row.
+    pub fn predict_ctr_batch(&self, a: &[CreativeAttributes]) -> Result<Vec<f64>> {
+        each_creative(a, |c| self.predict_ctr(c))
+    }
+}
+
+/// `f` of every creative, an error naming its row (`creatives[3].duration_s`).
+fn each_creative<T>(
+    a: &[CreativeAttributes],
+    f: impl Fn(&CreativeAttributes) -> Result<T>,
+) -> Result<Vec<T>> {
+    a.iter()
+        .enumerate()
+        .map(|(i, c)| f(c).map_err(|e| e.within(&format!("creatives[{i}]"))))
+        .collect()
 }
 
 /// `P(X <= k)` for `X ~ Binomial(n, p)`: exact summation when `n p (1 − p) < 30`, else the normal

@@ -138,15 +138,7 @@ impl GroundedCtr {
         #[wasm_bindgen(unchecked_param_type = "CreativeAttributes[]")] creatives: JsValue,
     ) -> Result<Vec<f64>, JsValue> {
         let creatives: Vec<CreativeAttributes> = from_js(&creatives, "creatives")?;
-        Ok(creatives
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                self.inner
-                    .predict_ctr(c)
-                    .map_err(|e| e.within(&format!("creatives[{i}]")))
-            })
-            .collect::<Result<Vec<f64>, Error>>()?)
+        Ok(self.inner.predict_ctr_batch(&creatives)?)
     }
 
     /// A copy personalised with the account's own results (pure: the records stay on the
