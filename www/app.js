@@ -12,7 +12,7 @@ import {
 } from "./lib/creative.js";
 import { VIEW_BOX, distributionSvg } from "./lib/chart.js";
 import { loadReleases, describeSource } from "./lib/releases.js";
-import { isStale, percentileLabel, percentileOf, platformCtr, resolveWisdom } from "./lib/wisdom.js";
+import { isStale, percentileLabel, percentileOf, platformCtr, resolveAll, resolveWisdom } from "./lib/wisdom.js";
 import { setupImport } from "./lib/import-ui.js";
 import { posteriorAdvice } from "./lib/advice.js";
 import { exampleCopy, exampleFromQuery } from "./lib/examples.js";
@@ -170,10 +170,8 @@ const MODEL_PLATFORMS = new Set(["meta", "tiktok", "google_ads"]);
 function releasedRates() {
   /** @type {ReleasedRate[]} */
   const rates = [];
-  const niches = new Set(releaseSets.flatMap((set) => set.niches.map((w) => w.niche)));
-  for (const niche of niches) {
-    const r = resolveWisdom(releaseSets, niche);
-    if (!r) continue;
+  for (const r of resolveAll(releaseSets)) {
+    const niche = r.wisdom.niche;
     for (const p of r.wisdom.platforms) {
       const q = p.ctr;
       if (!q || !MODEL_PLATFORMS.has(p.platform) || !(0 < q.p10 && q.p10 <= q.p50 && q.p50 <= q.p90 && q.p90 < 1)) continue;
@@ -195,11 +193,7 @@ let posteriorError = null;
  * @returns {import("./pkg/lite/crosslearn_lite.js").PosteriorTable[]}
  */
 function posteriorTables() {
-  const niches = new Set(releaseSets.flatMap((set) => set.niches.map((w) => w.niche)));
-  return [...niches].flatMap((niche) => {
-    const t = resolveWisdom(releaseSets, niche)?.posteriors;
-    return t && t.published ? [t] : [];
-  });
+  return resolveAll(releaseSets).flatMap((r) => (r.posteriors && r.posteriors.published ? [r.posteriors] : []));
 }
 
 /**

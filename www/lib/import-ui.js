@@ -4,7 +4,7 @@
 // the scored records, and exports them as CSV.
 import { byId, el, int } from "./dom.js";
 import { ctrPct, human, ordinal } from "./creative.js";
-import { resolveWisdom } from "./wisdom.js";
+import { resolveAll } from "./wisdom.js";
 import { MAX_UPLOAD_ROWS, consentText, describeUpload, uploadCsv } from "./upload.js";
 
 /** @typedef {import("../import-worker.js").ScoredRow} ScoredRow */
@@ -138,13 +138,7 @@ export function setupImport(deps) {
     delete perfWindow.__importPerf;
     // One release per niche: the one the editor would use.
     /** @type {NicheWisdom[]} */
-    const releases = [];
-    const sets = deps.releases();
-    const niches = new Set(sets.flatMap((s) => s.niches.map((w) => w.niche)));
-    for (const n of niches) {
-      const r = resolveWisdom(sets, n);
-      if (r) releases.push(r.wisdom);
-    }
+    const releases = resolveAll(deps.releases()).map((r) => r.wisdom);
     /** @type {ImportRequest} */
     const req = {
       bytes,

@@ -105,6 +105,19 @@ export function resolveWisdom(sets, niche) {
 }
 
 /**
+ * The release the page uses for each niche any of `sets` has (`resolveWisdom` per niche).
+ * @param {ReleaseSet[]} sets
+ * @returns {ResolvedWisdom[]}
+ */
+export function resolveAll(sets) {
+  const niches = new Set(sets.flatMap((set) => set.niches.map((w) => w.niche)));
+  return [...niches].flatMap((niche) => {
+    const r = resolveWisdom(sets, niche);
+    return r ? [r] : [];
+  });
+}
+
+/**
  * The last day (exclusive, as a Date) of a release's period.
  * @param {NicheWisdom} w
  * @returns {Date}
