@@ -184,6 +184,10 @@ function releasedRates() {
   return rates;
 }
 
+/** The base rates the page's models are built on (kept here: read on every keystroke). */
+/** @type {ReleasedRate[]} */
+let ratesInUse = [];
+
 /** Why the loaded releases' posteriors could not be used, when they could not. */
 /** @type {string | null} */
 let posteriorError = null;
@@ -219,6 +223,7 @@ function onReleases(model, rates, tables) {
 /** Rebuild the models on the loaded releases (after the releases load). */
 function applyReleases() {
   const rates = releasedRates();
+  ratesInUse = rates;
   const tables = posteriorTables();
   const next = onReleases(populationModel, rates, tables);
   if (releasedModel !== populationModel) releasedModel.free();
@@ -237,7 +242,7 @@ function applyReleases() {
  */
 function renderBasis(creative) {
   const own = ctrModel.personalRecords;
-  const rate = ctrModel.releasedRates.find((r) => r.niche === creative.niche && r.platform === creative.platform);
+  const rate = ratesInUse.find((r) => r.niche === creative.niche && r.platform === creative.platform);
   const effects = creative.niche ? ctrModel.effectRelease(creative.niche) : undefined;
   out.ctrBasis.dataset.own = String(own);
   out.ctrBasis.dataset.release = rate ? rate.release_id : "";
