@@ -19,6 +19,7 @@ use crosslearn::rng::Rng;
 use crosslearn::wisdom::suffstat::{
     Cell, Factor, PosteriorSource, PosteriorTable, ValuePosterior, SUFFSTAT_VERSION,
 };
+use crosslearn::wisdom::{MetricBenchmark, NicheWisdom, PlatformWisdom, PrivacyParams};
 
 fn shared(name: &str) -> Vec<u8> {
     let path = format!("{}/../shared/data/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -517,4 +518,134 @@ fn release_posteriors_combine_with_the_exports_effects_by_precision() {
         (e.code, e.field.as_deref()),
         (ErrorCode::Duplicate, Some("tables[1]"))
     );
+}
+
+fn bench(p10: f64, p50: f64, p90: f64) -> MetricBenchmark {
+    MetricBenchmark {
+        mean: p50,
+        p10,
+        p25: p50,
+        p50,
+        p75: p50,
+        p90,
+    }
+}
+
+fn release(niche: Niche, published: bool, platforms: Vec<PlatformWisdom>) -> NicheWisdom {
+    NicheWisdom {
+        version: 1,
+        niche,
+        period: 2948,
+        published,
+        sample_size: published.then_some(300),
+        confidence: 0.9,
+        platforms,
+        niche_avg_ctr: None,
+        lifts: vec![],
+        top_hook_types: vec![],
+        optimal_duration: None,
+        peak_hours: vec![],
+        proven_cta_styles: vec![],
+        winning_visual_patterns: vec![],
+        privacy: PrivacyParams {
+            unit: "account".into(),
+            k: 50,
+            epsilon: 1.0,
+            cadence_days: 30,
+            window_periods: 12,
+            budget_per_window: 12.0,
+            groups: vec![],
+        },
+    }
+}
+
+fn on(platform: Platform, accounts: u64, ctr: Option<MetricBenchmark>) -> PlatformWisdom {
+    PlatformWisdom {
+        platform,
+        accounts,
+        ctr,
+        conversion_rate: None,
+        roas: None,
+    }
+}
+
+#[test]
+fn releases_give_the_rates_and_priors_every_surface_uses() {
+    let m =
+        GroundedModel::from_json(&String::from_utf8(repo("models/ctr-grounded-v1.json")).unwrap())
+            .unwrap();
+    let fitness = release(
+        Niche::Fitness,
+        true,
+        vec![
+            on(Platform::Meta, 120, Some(bench(0.004, 0.011, 0.03))),
+            // No rate: a platform the model has no intercept for, a degenerate histogram, no
+            // CTR, no accounts.
+            on(Platform::Unknown, 80, Some(bench(0.002, 0.004, 0.008))),
+            on(Platform::Tiktok, 90, Some(bench(0.02, 0.01, 0.03))),
+            on(Platform::GoogleAds, 70, None),
+        ],
+    );
+    let rates = ReleasedRate::of_release(&fitness);
+    assert_eq!(
+        rates,
+        vec![ReleasedRate {
+            niche: Niche::Fitness,
+            platform: Platform::Meta,
+            p10: 0.004,
+            p50: 0.011,
+            p90: 0.03,
+            accounts: 120,
+            release_id: "fitness/2948".into(),
+        }]
+    );
+    let hidden = release(Niche::Beauty, false, fitness.platforms.clone());
+    assert!(ReleasedRate::of_release(&hidden).is_empty());
+
+    let mut x = attrs(Platform::Meta, HookType::Offer, CtaStyle::LearnMore);
+    x.niche = Some(Niche::Fitness);
+    let mut beauty = x.clone();
+    beauty.niche = Some(Niche::Beauty);
+    let tables = [
+        table(
+            Niche::Fitness,
+            vec![posterior(Factor::Hook, "offer", 0.6, 0.02)],
+        ),
+        PosteriorTable {
+            published: false,
+            ..table(
+                Niche::Beauty,
+                vec![posterior(Factor::Hook, "offer", -0.6, 0.02)],
+            )
+        },
+    ];
+    let all = m
+        .on_releases(&[fitness.clone(), hidden.clone()], &tables, None)
+        .unwrap();
+    // The same as applying the two steps by hand; the unpublished table and release are skipped.
+    let by_hand = m
+        .with_released_rates(rates)
+        .unwrap()
+        .with_effect_posteriors(&tables[..1])
+        .unwrap();
+    assert_eq!(all, by_hand);
+    assert_eq!(
+        all.release_ids(),
+        vec!["48/fitness".to_string(), "fitness/2948".into()]
+    );
+    assert_eq!(all.predict(&beauty).unwrap(), m.predict(&beauty).unwrap());
+    assert_ne!(all.predict(&x).unwrap(), m.predict(&x).unwrap());
+    // Only the niches asked for.
+    let only_beauty = m
+        .on_releases(&[fitness, hidden], &tables, Some(&[Niche::Beauty]))
+        .unwrap();
+    assert_eq!(only_beauty, m);
+    assert!(only_beauty.release_ids().is_empty());
+    // A malformed table is a named error.
+    let bad = [table(
+        Niche::Fitness,
+        vec![posterior(Factor::Hook, "offer", 0.1, -1.0)],
+    )];
+    let e = m.on_releases(&[], &bad, None).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("tables[0].values[0].sd"));
 }

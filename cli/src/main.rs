@@ -82,15 +82,17 @@ enum Command {
         mapping: Option<PathBuf>,
     },
     /// Score every creative: niche, hook and CTA read from the copy, observed CTR and the
-    /// pre-launch model's CTR, each with a 95 % interval; writes a scored CSV.
+    /// grounded model's CTR (the editor's and the Worker's), each with a 95 % interval; writes a
+    /// scored CSV.
     Score {
         /// The export (CSV) or records JSON file.
         file: PathBuf,
         /// Scored CSV output (default: standard output).
         #[arg(long, short)]
         out: Option<PathBuf>,
-        /// A published wisdom release (a JSON file, or an http(s) URL of a Worker) whose
-        /// median CTR per niche and platform enters the model as the niche prior.
+        /// A published wisdom release (a JSON file, or an http(s) URL of a Worker): its CTR
+        /// distribution per niche and platform becomes the model's base rate, its format-2
+        /// posteriors the attribute effects' priors.
         #[arg(long, value_name = "FILE|URL")]
         wisdom: Option<String>,
     },

@@ -7,6 +7,8 @@ mod common;
 use common::*;
 use crosslearn::import::import_csv;
 use crosslearn::insights::{account_insights, InsightOptions};
+use crosslearn::model::grounded::GroundedModel;
+use crosslearn::model::CreativeAttributes;
 use crosslearn::niche::{account_niche, Niche, NicheModel};
 use crosslearn::wisdom::WisdomBook;
 
@@ -19,6 +21,20 @@ const TT_SAMPLE: &str = TT;
 
 fn niche_model() -> NicheModel {
     NicheModel::from_bytes(include_bytes!("../../models/niche-v2.bin")).unwrap()
+}
+
+fn ctr_model() -> GroundedModel {
+    GroundedModel::from_json(include_str!("../../models/ctr-grounded-v1.json")).unwrap()
+}
+
+/// The attributes the CLI scores a record with: its own, and the detected niche when it has none.
+fn scored_attrs(model: &NicheModel, r: &crosslearn::record::CreativeRecord) -> CreativeAttributes {
+    let mut a = CreativeAttributes::from(r);
+    let d = model.detect(&text_of(r));
+    if a.niche.is_none() && d.niche != Niche::Unknown {
+        a.niche = Some(d.niche);
+    }
+    a
 }
 
 fn text_of(r: &crosslearn::record::CreativeRecord) -> String {
@@ -240,6 +256,12 @@ fn score_writes_one_row_per_creative_with_intervals() {
     assert!(o.status.success(), "{}", stderr(&o));
     let core = import_csv(&std::fs::read(sample(TT_SAMPLE)).unwrap()).unwrap();
     let model = niche_model();
+    let ctr = ctr_model();
+    assert!(
+        stderr(&o).contains("with niche-v2.bin and ctr-grounded-v1.json (fitted to "),
+        "{}",
+        stderr(&o)
+    );
     let text = std::fs::read_to_string(&out).unwrap();
     let mut r = csv::Reader::from_reader(text.as_bytes());
     let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
@@ -257,6 +279,20 @@ fn score_writes_one_row_per_creative_with_intervals() {
                 && f("predicted_ctr") <= f("predicted_ctr_high")
         );
         assert!(f("predicted_ctr") > 0.0 && f("predicted_ctr") < 1.0);
+        // The grounded model's prediction (the editor's and the Worker's model), no release.
+        let want = ctr.predict(&scored_attrs(&model, rec)).unwrap();
+        for (col, v) in [
+            ("predicted_ctr", want.ctr),
+            ("predicted_ctr_low", want.low),
+            ("predicted_ctr_high", want.high),
+        ] {
+            assert_eq!(
+                &row[c(col)],
+                format!("{v:.6}"),
+                "{col} of {}",
+                rec.record_id
+            );
+        }
         if rec.impressions > 0 {
             assert!(
                 f("observed_ctr_low") <= f("observed_ctr")
@@ -358,6 +394,30 @@ fn score_with_a_wisdom_file_uses_its_niche_priors() {
         }
     }
     assert!(with_prior > 20, "{with_prior} creatives with a prior");
+    // The predictions are the grounded model's on the release's base rates (one model for the
+    // editor, the Worker and the CLI), and the summary names the releases it used.
+    let on = ctr_model().on_releases(&book.releases, &[], None).unwrap();
+    let ids = on.release_ids();
+    assert!(!ids.is_empty());
+    assert!(
+        stderr(&o).contains(&format!("the model uses releases {}", ids.join(", "))),
+        "{}",
+        stderr(&o)
+    );
+    let core = import_csv(&std::fs::read(sample(FB_SAMPLE)).unwrap()).unwrap();
+    let (model, plain) = (niche_model(), ctr_model());
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let mut moved = 0;
+    for (row, rec) in r.records().map(Result::unwrap).zip(&core.accepted) {
+        let a = scored_attrs(&model, rec);
+        let want = on.predict(&a).unwrap();
+        assert_eq!(&row[c("predicted_ctr")], format!("{:.6}", want.ctr));
+        moved += usize::from(want != plain.predict(&a).unwrap());
+    }
+    assert_eq!(
+        moved, with_prior,
+        "the release moves exactly the creatives it has a rate for"
+    );
     assert!(
         stderr(&o).contains(&format!("niche prior for {with_prior} creatives")),
         "{}",

@@ -51,6 +51,7 @@ use crate::niche::Niche;
 use crate::platform::Platform;
 use crate::record::{AdFormat, CtaStyle, HookType, VisualTag};
 use crate::wisdom::suffstat::{Factor, PosteriorTable};
+use crate::wisdom::NicheWisdom;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -537,6 +538,34 @@ impl ReleasedRate {
     fn account_sd(&self) -> f64 {
         (logit(self.p90) - logit(self.p10)) / P10_P90_SDS
     }
+
+    /// The base rates a published release offers the model: one per platform the model has a
+    /// rate for whose CTR distribution the release publishes (p10..p90 inside (0, 1) and in
+    /// order; a degenerate histogram is skipped, not an error), with the release id
+    /// `<niche>/<period>`. An unpublished release or the `unknown` niche offers none. What the
+    /// editor, the CLI and the Worker all build their rates with.
+    pub fn of_release(w: &NicheWisdom) -> Vec<ReleasedRate> {
+        if !w.published || w.niche == Niche::Unknown {
+            return Vec::new();
+        }
+        w.platforms
+            .iter()
+            .filter(|p| PLATFORMS.contains(&p.platform) && p.accounts > 0)
+            .filter_map(|p| {
+                let q = p.ctr.as_ref()?;
+                let ok = 0.0 < q.p10 && q.p10 <= q.p50 && q.p50 <= q.p90 && q.p90 < 1.0;
+                ok.then(|| ReleasedRate {
+                    niche: w.niche,
+                    platform: p.platform,
+                    p10: q.p10,
+                    p50: q.p50,
+                    p90: q.p90,
+                    accounts: p.accounts,
+                    release_id: format!("{}/{}", w.niche, w.period),
+                })
+            })
+            .collect()
+    }
 }
 
 /// One attribute value's effect for a niche after a release's posterior is combined with the
@@ -801,6 +830,45 @@ impl GroundedModel {
             ..e
         })?;
         Ok(m)
+    }
+
+    /// The model on a set of releases, as every surface applies them: the base rates of the
+    /// published releases ([`ReleasedRate::of_release`]) and, per niche, the published format-2
+    /// posterior table as effect priors ([`GroundedModel::with_effect_posteriors`]; unpublished
+    /// tables are skipped). Only the niches in `niches` are taken (`None`: all), so a caller
+    /// scoring a few creatives does not pay for the others. Errors name the table or the rate.
+    pub fn on_releases(
+        &self,
+        releases: &[NicheWisdom],
+        tables: &[PosteriorTable],
+        niches: Option<&[Niche]>,
+    ) -> Result<GroundedModel> {
+        let wanted = |n: Niche| niches.is_none_or(|ns| ns.contains(&n));
+        let rates = releases
+            .iter()
+            .filter(|w| wanted(w.niche))
+            .flat_map(ReleasedRate::of_release)
+            .collect();
+        let tables: Vec<PosteriorTable> = tables
+            .iter()
+            .filter(|t| t.published && wanted(t.niche))
+            .cloned()
+            .collect();
+        self.with_released_rates(rates)?
+            .with_effect_posteriors(&tables)
+    }
+
+    /// The release ids behind this copy's base rates and effect priors, sorted, without repeats.
+    pub fn release_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .released
+            .iter()
+            .map(|r| r.release_id.clone())
+            .chain(self.niche_effects.iter().map(|n| n.release_id.clone()))
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
     }
 
     /// A copy whose attribute effects for each table's niche use the release's per-value

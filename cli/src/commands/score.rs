@@ -3,11 +3,13 @@
 use super::{bar, emit};
 use crate::http::{error_line, Client};
 use crate::input::{ad_text, load_nonempty};
-use crate::models::{niche_model, prelaunch_model, NICHE_MODEL_NAME, PRELAUNCH_MODEL_NAME};
+use crate::models::{ctr_model, niche_model, CTR_MODEL_NAME, NICHE_MODEL_NAME};
 use crosslearn::benchmarks::Benchmarks;
-use crosslearn::model::{encode_creative, CreativeAttributes, NichePriors, NoPriors};
+use crosslearn::model::CreativeAttributes;
 use crosslearn::network::AdNetwork;
 use crosslearn::niche::Niche;
+use crosslearn::platform::Platform;
+use crosslearn::wisdom::suffstat::PosteriorTable;
 use crosslearn::wisdom::{NicheWisdom, WisdomBook};
 use std::path::Path;
 use std::time::Duration;
@@ -27,9 +29,19 @@ pub fn wilson(k: u64, n: u64) -> [f64; 2] {
     [(center - half).max(0.0), (center + half).min(1.0)]
 }
 
+/// Published releases as the CLI reads them: the format-1 releases and the format-2 posterior
+/// tables given beside them (the Worker's answers carry both).
+#[derive(Debug, Default)]
+pub struct ReleaseSet {
+    /// Format-1 releases, at most one per niche.
+    pub book: WisdomBook,
+    /// Format-2 posterior tables (`posteriors`), in the order given.
+    pub tables: Vec<PosteriorTable>,
+}
+
 /// Read a published release: a JSON file or an http(s) URL (the Worker's bulk endpoint is
 /// used when the URL has no path).
-pub fn read_wisdom(source: &str) -> Result<WisdomBook, String> {
+pub fn read_wisdom(source: &str) -> Result<ReleaseSet, String> {
     let (text, name) = if source.starts_with("http://") || source.starts_with("https://") {
         let url = bulk_url(source);
         let a = Client::new(Duration::from_secs(30))
@@ -44,7 +56,7 @@ pub fn read_wisdom(source: &str) -> Result<WisdomBook, String> {
             std::fs::read_to_string(source).map_err(|e| format!("{source}: cannot read: {e}"))?;
         (t, source.to_string())
     };
-    parse_wisdom(&text).map_err(|e| format!("{name}: {e}"))
+    parse_release_set(&text).map_err(|e| format!("{name}: {e}"))
 }
 
 fn bulk_url(source: &str) -> String {
@@ -63,8 +75,27 @@ fn bulk_url(source: &str) -> String {
 /// per-niche answer `{"success": true, "wisdom": {...}}`, a `WisdomBook` `{"releases": [...]}`,
 /// a bare array, or one release.
 pub(crate) fn parse_wisdom(text: &str) -> Result<WisdomBook, String> {
+    parse_release_set(text).map(|s| s.book)
+}
+
+/// [`parse_wisdom`], with the format-2 posterior tables of the Worker's answers (the bulk
+/// answer's `posteriors` array, the per-niche answer's `posteriors` object) beside the book.
+pub(crate) fn parse_release_set(text: &str) -> Result<ReleaseSet, String> {
     let v: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| format!("line {}: not valid JSON: {e}", e.line()))?;
+    let tables: Vec<serde_json::Value> = match v.get("posteriors") {
+        Some(serde_json::Value::Array(a)) => a.clone(),
+        Some(serde_json::Value::Null) | None => Vec::new(),
+        Some(t) => vec![t.clone()],
+    };
+    let tables = tables
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| {
+            serde_json::from_value::<PosteriorTable>(t)
+                .map_err(|e| format!("posteriors[{i}]: not a format-2 posterior table: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let list = if let Some(a) = v.as_array() {
         a.clone()
     } else if let Some(a) = v.get("niches").and_then(|x| x.as_array()) {
@@ -85,19 +116,30 @@ pub(crate) fn parse_wisdom(text: &str) -> Result<WisdomBook, String> {
             .map_err(|e| format!("releases[{i}]: not a wisdom release: {e}"))?;
         book.insert(w);
     }
-    Ok(book)
+    Ok(ReleaseSet { book, tables })
 }
 
 /// `crosslearn score`.
 pub fn score(file: &Path, out: Option<&Path>, wisdom: Option<&str>) -> Result<(), String> {
     let l = load_nonempty(file)?;
-    let book = wisdom.map(read_wisdom).transpose()?;
-    let priors: &dyn NichePriors = match &book {
-        Some(b) => b,
-        None => &NoPriors,
-    };
+    let releases = wisdom.map(read_wisdom).transpose()?;
     let niche = niche_model()?;
-    let ctr = prelaunch_model()?;
+    let population = ctr_model()?;
+    let real: u64 = population
+        .provenance
+        .sources
+        .iter()
+        .filter(|s| s.real)
+        .map(|s| s.creatives)
+        .sum();
+    // The same model the editor and the Worker use: the release's base rates and, per niche, its
+    // format-2 posteriors as effect priors.
+    let ctr = match &releases {
+        Some(s) => population
+            .on_releases(&s.book.releases, &s.tables, None)
+            .map_err(|e| format!("{}: {e}", wisdom.unwrap_or_default()))?,
+        None => population,
+    };
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
@@ -125,20 +167,28 @@ pub fn score(file: &Path, out: Option<&Path>, wisdom: Option<&str>) -> Result<()
     ];
     w.write_record(header).map_err(|e| e.to_string())?;
     let progress = bar(l.accepted.len(), "creatives scored");
-    let mut with_prior = 0;
+    let (mut with_prior, mut unscored) = (0, 0);
     for r in &l.accepted {
         let d = niche.detect(&ad_text(r));
         let mut attrs = CreativeAttributes::from(r);
         if attrs.niche.is_none() && d.niche != Niche::Unknown {
             attrs.niche = Some(d.niche);
         }
-        let prior = attrs.niche.and_then(|n| priors.ctr_prior(n, r.platform));
+        let prior = releases
+            .as_ref()
+            .and_then(|s| attrs.niche.and_then(|n| s.book.ctr_prior(n, r.platform)));
         with_prior += usize::from(prior.is_some());
-        let row = encode_creative(&attrs, priors)
-            .map_err(|e| format!("{}: record {}: {e}", l.path, r.record_id))?;
-        let s = ctr
-            .score(&row)
-            .map_err(|e| format!("{}: record {}: {e}", l.path, r.record_id))?;
+        // The model has a base rate for every known platform; an unknown one leaves the
+        // prediction empty, counted in the summary.
+        let s = if r.platform == Platform::Unknown {
+            unscored += 1;
+            None
+        } else {
+            Some(
+                ctr.predict(&attrs)
+                    .map_err(|e| format!("{}: record {}: {e}", l.path, r.record_id))?,
+            )
+        };
         let [lo, hi] = wilson(r.clicks, r.impressions);
         // The network's own normalizer row, or an explicit "none" (never the class's row).
         let network = r
@@ -172,9 +222,9 @@ pub fn score(file: &Path, out: Option<&Path>, wisdom: Option<&str>) -> Result<()
             } else {
                 String::new()
             },
-            f(s.ctr),
-            f(s.low),
-            f(s.high),
+            s.map(|s| f(s.ctr)).unwrap_or_default(),
+            s.map(|s| f(s.low)).unwrap_or_default(),
+            s.map(|s| f(s.high)).unwrap_or_default(),
             prior.map(f).unwrap_or_default(),
             network.as_str().to_string(),
             benchmark.to_string(),
@@ -188,16 +238,32 @@ pub fn score(file: &Path, out: Option<&Path>, wisdom: Option<&str>) -> Result<()
     let bytes = w.into_inner().map_err(|e| e.to_string())?;
     emit(out, &bytes)?;
     let dest = out.map_or("standard output".to_string(), |p| p.display().to_string());
-    let wisdom_note = match (&book, wisdom) {
-        (Some(b), Some(src)) => format!(
-            "; wisdom {src}: {} release{}, niche prior for {with_prior} creatives",
-            b.releases.len(),
-            if b.releases.len() == 1 { "" } else { "s" }
-        ),
-        _ => "; no wisdom (no niche priors)".to_string(),
+    let wisdom_note =
+        match (&releases, wisdom) {
+            (Some(s), Some(src)) => {
+                let ids = ctr.release_ids();
+                format!(
+                "; wisdom {src}: {} release{}, niche prior for {with_prior} creatives; the model \
+                 uses {}",
+                s.book.releases.len(),
+                if s.book.releases.len() == 1 { "" } else { "s" },
+                if ids.is_empty() {
+                    "no release (none published a usable base rate or posterior)".to_string()
+                } else {
+                    format!("release{} {}", if ids.len() == 1 { "" } else { "s" }, ids.join(", "))
+                }
+            )
+            }
+            _ => "; no wisdom (no niche priors)".to_string(),
+        };
+    let unscored_note = if unscored > 0 {
+        format!("; {unscored} creatives on an unknown platform have no prediction")
+    } else {
+        String::new()
     };
     eprintln!(
-        "{}: scored {} creatives ({} rows rejected) with {NICHE_MODEL_NAME} and {PRELAUNCH_MODEL_NAME} -> {dest}{wisdom_note}",
+        "{}: scored {} creatives ({} rows rejected) with {NICHE_MODEL_NAME} and {CTR_MODEL_NAME} \
+         (fitted to {real} REAL creatives) -> {dest}{wisdom_note}{unscored_note}",
         l.path,
         l.accepted.len(),
         l.rejected.len()
