@@ -63,7 +63,7 @@ async function main() {
   lines.push(`  curl ${url}/health`);
   lines.push(`  curl ${url}/api/cross-learning/niche-wisdom/fitness`);
   lines.push(`  curl ${url}/api/cross-learning/stats`);
-  lines.push(`  curl -X POST ${url}/api/score -H 'content-type: application/json' -d '{"model": "pre_launch", "creatives": [{"platform": "meta", "niche": "fitness", "hook_type": "question", "cta_style": "learn_more", "visual_tags": [], "format": "video", "duration_s": 15, "posting_hour": 19}]}'`);
+  lines.push(`  curl -X POST ${url}/api/score -H 'content-type: application/json' -d '{"model": "grounded", "creatives": [{"platform": "meta", "niche": "fitness", "hook_type": "question", "cta_style": "learn_more", "visual_tags": [], "format": "video", "duration_s": 15, "posting_hour": 19}]}'`);
   lines.push(`  curl -X POST ${url}/api/cross-learning/detect-niche -H 'content-type: application/json' -d '{"text": "${EXAMPLES.fitness.headline}"}'`);
   lines.push(`  curl -X POST ${url}/api/cross-learning/apply-wisdom -H "Authorization: Bearer ${tok}" -H 'content-type: application/json' -d '{"account_id": "demo-editor", "niche": "fitness"}'`);
   lines.push(`  curl -H "Authorization: Bearer ${tok}" ${url}/api/cross-learning/dashboard/demo-editor`);

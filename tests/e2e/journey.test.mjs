@@ -129,7 +129,7 @@ async function createAccount(id) {
 
 test('Bing and X exports: the CLI, the npm package and the Worker import, detect and score them alike', async () => {
   const nicheModel = cl.NicheModel.load(readFileSync(path.join(PKG, 'models', 'niche-v2.bin')));
-  const ctrModel = cl.CtrModel.load(readFileSync(path.join(PKG, 'models', 'ctr-prelaunch-v1.bin')));
+  const ctrModel = cl.GroundedCtr.fromJson(readFileSync(path.join(PKG, 'models', 'ctr-grounded-v1.json'), 'utf8'));
   for (const [n, name] of FILES.entries()) {
     const file = path.join(SAMPLES, name);
     const bytes = readFileSync(file);
@@ -153,29 +153,37 @@ test('Bing and X exports: the CLI, the npm package and the Worker import, detect
     const acc = cl.accountNiche(nicheModel, null, texts);
     assert.equal(acc.niche, account.account.niche, name);
 
-    // Score: the CLI's scored CSV equals the npm model's score of the same creative (the CSV
-    // prints 6 decimals).
+    // Score: one model on three surfaces. The CLI's scored CSV and the Worker's
+    // /api/ctr/score (grounded, no release published yet) equal the npm package's grounded
+    // model on the same creative (the CSV prints 6 decimals; the Worker's JSON is exact).
     const scored = parseCsv(cli('score', file));
     assert.equal(scored.length, viaNpm.accepted.length);
-    for (const [i, r] of viaNpm.accepted.entries()) {
-      const row = scored[i];
-      assert.equal(row.record_id, r.record_id);
+    const creatives = viaNpm.accepted.map((r, i) => {
       const detected = nicheModel.detect(texts[i]).niche;
-      const niche = r.niche ?? (detected === 'unknown' ? null : detected);
-      assert.equal(row.niche, niche ?? 'unknown');
-      const s = ctrModel.scoreCreative({
+      return {
         platform: r.platform,
-        niche,
+        niche: r.niche ?? (detected === 'unknown' ? null : detected),
         hook_type: r.hook_type,
         cta_style: r.cta_style,
         visual_tags: r.visual_tags ?? [],
         format: r.format,
         duration_s: r.duration_s ?? null,
         posting_hour: r.posting_hour ?? null,
-      });
+      };
+    });
+    const viaWorker = await call('POST', '/api/ctr/score', null, { model: 'grounded', creatives });
+    assert.equal(viaWorker.status, 200, viaWorker.text);
+    assert.equal(viaWorker.json.model.kind, 'grounded');
+    assert.deepEqual(viaWorker.json.model.releases, []);
+    for (const [i, r] of viaNpm.accepted.entries()) {
+      const row = scored[i];
+      assert.equal(row.record_id, r.record_id);
+      assert.equal(row.niche, creatives[i].niche ?? 'unknown');
+      const s = ctrModel.predict(creatives[i]);
       for (const [k, v] of [['predicted_ctr', s.ctr], ['predicted_ctr_low', s.low], ['predicted_ctr_high', s.high]]) {
         assert.ok(Math.abs(Number(row[k]) - v) <= 5e-7 + 1e-12, `${name} ${r.record_id} ${k}: ${row[k]} vs ${v}`);
       }
+      assert.deepEqual(viaWorker.json.scores[i], { ctr: s.ctr, low: s.low, high: s.high }, `${name} ${r.record_id}`);
     }
 
     // Worker: the CSV upload stores the same records (ids included) in the account.

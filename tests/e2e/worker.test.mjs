@@ -273,6 +273,35 @@ describe('CTR scoring with the embedded models (/api/ctr/score)', () => {
     r.json.scores.forEach((s, i) => assert.ok(close(s.ctr, m.scores[i]), `${i}: ${s.ctr} vs ${m.scores[i]}`));
   });
 
+  test('grounded: the npm package model, bit for bit, and bad input named', async () => {
+    const cl = await import(path.join(ROOT, 'pkg', 'crosslearn.js'));
+    cl.initSync({ module: readFileSync(path.join(ROOT, 'pkg', 'crosslearn_bg.wasm')) });
+    const { GroundedCtr } = cl;
+    const text = readFileSync(path.join(ROOT, 'models', 'ctr-grounded-v1.json'), 'utf8');
+    const model = GroundedCtr.fromJson(text);
+    const creatives = [
+      { platform: 'meta', niche: 'fitness', hook_type: 'question', cta_style: 'shop_now', visual_tags: ['ugc'], format: 'video', duration_s: 20, posting_hour: 19 },
+      { platform: 'tiktok', niche: null, hook_type: 'offer', cta_style: 'none', visual_tags: [], format: 'video', duration_s: null, posting_hour: null },
+      { platform: 'google_ads', niche: 'finance', hook_type: 'bold_claim', cta_style: 'learn_more', visual_tags: [], format: 'text', duration_s: null, posting_hour: 9 },
+    ];
+    const r = await post('/api/ctr/score', { model: 'grounded', creatives });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.model.kind, 'grounded');
+    assert.match(r.json.model.trained_on, /^REAL: /);
+    assert.deepEqual(r.json.model.releases, [], 'nothing published on this Worker');
+    creatives.forEach((c, i) => {
+      const p = model.predict(c);
+      assert.deepEqual(r.json.scores[i], { ctr: p.ctr, low: p.low, high: p.high }, `${i}`);
+    });
+    model.free();
+    const bad = await post('/api/ctr/score', { model: 'grounded', rows: [[0.5]] });
+    assert.equal(bad.status, 422);
+    assert.equal(errorOf(bad).field, 'rows');
+    const nowhere = await post('/api/ctr/score', { model: 'grounded', creatives: [{ ...creatives[0], platform: 'unknown' }] });
+    assert.equal(nowhere.status, 422, nowhere.text);
+    assert.equal(errorOf(nowhere).field, 'creatives[0].platform');
+  });
+
   test('bad input names the field', async () => {
     const r = await post('/api/ctr/score', { model: 'in_flight', rows: [[0.5]] });
     assert.equal(r.status, 422);

@@ -739,7 +739,11 @@ mod tests {
             &score,
         )
         .unwrap();
-        let out = service::score_body(&serde_json::to_vec(&score).unwrap()).unwrap();
+        let out = run(service::score_body(
+            &MemoryStore::new(),
+            &serde_json::to_vec(&score).unwrap(),
+        ))
+        .unwrap();
         ok("POST", routes::CTR_SCORE, 200, value(out));
 
         // A real release, made by the cron's code from 8 opted-in accounts (k 3, ε 100 so the
@@ -798,6 +802,23 @@ mod tests {
         assert_eq!(kinds, ["lift", "suffstat"], "{privacy:?}");
         assert_eq!(privacy.window_pure_epsilon, 100.0);
         ok("GET", routes::ACCOUNT_PRIVACY, 200, value(privacy));
+        // The grounded model scored on those releases.
+        let grounded = json!({"model": "grounded", "creatives": [{"platform": "meta",
+            "niche": "fitness", "hook_type": "question", "cta_style": "shop_now",
+            "visual_tags": [], "format": "video"}]});
+        check(
+            &doc,
+            request_schema(&doc, "POST", routes::CTR_SCORE),
+            &grounded,
+        )
+        .unwrap();
+        let out = run(service::score_body(
+            &kv,
+            &serde_json::to_vec(&grounded).unwrap(),
+        ))
+        .unwrap();
+        assert!(!out.model.releases.as_ref().unwrap().is_empty());
+        ok("POST", routes::CTR_SCORE, 200, value(out));
         let found = run(wisdom::niche_wisdom(&kv, "fitness", None)).unwrap();
         assert!(
             matches!(found, wisdom::WisdomAnswer::Found { format: 2, .. }),

@@ -106,7 +106,7 @@ pub const ROUTES: &[Route] = &[
         .limited()
         .body::<compute::FeaturesRequest>()
         .answers::<compute::FeaturesResponse>(),
-    Route::post(CTR_SCORE, "Calibrated CTR with a 95 % interval from an embedded model", handler!(public::ctr_score))
+    Route::post(CTR_SCORE, "CTR with a 95 % interval: the grounded model on the published releases, or a v1 model", handler!(public::ctr_score))
         .limited()
         .body::<compute::ScoreRequest>()
         .answers::<compute::ScoreResponse>(),

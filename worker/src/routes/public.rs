@@ -1,6 +1,8 @@
-//! Public routes: health, the OpenAPI document, normalize, features, CTR scores (no storage) and
-//! the model files (embedded, or the niche classifier from KV).
+//! Public routes: health, the OpenAPI document, normalize, features, CTR scores (the grounded
+//! model reads the published releases from KV) and the model files (embedded, or the niche
+//! classifier from KV).
 
+use crate::adapters::bindings;
 use crate::http::json::parse;
 use crate::http::respond::{error_response, json};
 use crate::http::{openapi, read_body};
@@ -41,9 +43,16 @@ pub async fn features(req: Request, _ctx: RouteContext<()>) -> worker::Result<Re
     compute_endpoint(req, compute::features).await
 }
 
-/// `POST /api/ctr/score` and its alias `POST /api/score`.
-pub async fn ctr_score(req: Request, _ctx: RouteContext<()>) -> worker::Result<Response> {
-    compute_endpoint(req, compute::score).await
+/// `POST /api/ctr/score` and its alias `POST /api/score` (the grounded model reads the
+/// published releases from KV).
+pub async fn ctr_score(mut req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    json(
+        async {
+            let body = parse(&read_body(&mut req).await?)?;
+            compute::score_request(&bindings::releases(&ctx.env)?, body).await
+        }
+        .await,
+    )
 }
 
 /// Read and parse the body, call `call`, answer with JSON.

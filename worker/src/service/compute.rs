@@ -8,13 +8,17 @@
 //! with the golden fixtures.
 
 use crate::error::ApiError;
+use crate::ports::Releases;
 use crosslearn::features::{
     CreativeDna, CrossPlatformInsight, FeatureBuilder, UnifiedFeatures, FEATURE_NAMES, N_FEATURES,
 };
 use crosslearn::metrics::PlatformMetrics;
 use crosslearn::model::ctr::{CtrScore, ModelKind};
 use crosslearn::model::{encode_creatives, CreativeAttributes, NoPriors};
+use crosslearn::niche::Niche;
 use crosslearn::normalize::{Mode, NormalizedMetrics, Normalizer};
+use crosslearn::wisdom::suffstat::PosteriorTable;
+use crosslearn::wisdom::NicheWisdom;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -186,17 +190,31 @@ pub use crate::service::models::{INFLIGHT_MODEL, PRELAUNCH_MODEL};
 /// Most rows or creatives one `/api/ctr/score` request may score.
 pub const MAX_SCORE_ROWS: usize = 10_000;
 
-/// `POST /api/ctr/score` body: which embedded model, and either creatives (pre-launch model,
-/// encoded by the core's `encode_creatives`) or already-encoded rows in the model's layout.
+/// Which embedded CTR model answers `/api/ctr/score`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ScoreModel {
+    /// The grounded model (`ctr-grounded-v1.json`, fitted to real exports), on the latest
+    /// published releases of the creatives' niches: the model the editor and the CLI use.
+    Grounded,
+    /// The v1 pre-launch model (`ctr-prelaunch-v1.bin`, trained on SIMULATED data only).
+    PreLaunch,
+    /// The v1 in-flight model (`ctr-inflight-v1.bin`, SIMULATED), on encoded rows.
+    InFlight,
+}
+
+/// `POST /api/ctr/score` body: which embedded model, and either creatives (the grounded and
+/// the pre-launch model; the latter encodes them with the core's `encode_creatives`) or
+/// already-encoded rows in the in-flight or pre-launch model's layout.
 #[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScoreRequest {
-    /// `"pre_launch"` or `"in_flight"`.
-    pub model: ModelKind,
-    /// Creatives to score (pre-launch model only).
+    /// `"grounded"` (the model the editor and the CLI use), `"pre_launch"` or `"in_flight"`.
+    pub model: ScoreModel,
+    /// Creatives to score (the grounded and the pre-launch model).
     #[serde(default)]
     pub creatives: Option<Vec<CreativeAttributes>>,
-    /// Encoded rows, each `n_features` long, in the model's layout.
+    /// Encoded rows, each `n_features` long, in the model's layout (v1 models only).
     #[serde(default)]
     pub rows: Option<Vec<Vec<f32>>>,
 }
@@ -204,37 +222,173 @@ pub struct ScoreRequest {
 /// Which model answered.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ModelInfo {
-    /// What it predicts.
-    pub kind: ModelKind,
-    /// Its feature layout id.
-    pub layout: u32,
-    /// Columns per row.
-    pub n_features: usize,
+    /// Which model.
+    pub kind: ScoreModel,
+    /// Its feature layout id (v1 models).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layout: Option<u32>,
+    /// Columns per row (v1 models).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n_features: Option<usize>,
     /// FNV-1a 64 of the model file (16 hex digits), as in `docs/ctr.md`.
     pub fnv1a64: String,
-    /// What it was trained on (says SIMULATED for the shipped models).
+    /// What it was trained on (says SIMULATED for the v1 models, REAL for the grounded one).
     pub trained_on: String,
+    /// The releases whose base rates or posteriors entered the grounded model's predictions
+    /// (`"fitness/2948"` for a format-1 release's CTR distribution, the format-2 release id for
+    /// its posteriors), sorted; empty when none was published for these niches. Absent for the
+    /// v1 models.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub releases: Option<Vec<String>>,
 }
 
-/// `POST /api/ctr/score` response: one calibrated CTR with its 95 % interval per input, in order.
+/// `POST /api/ctr/score` response: one CTR with its 95 % interval per input, in order.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ScoreResponse {
     /// The model used.
     pub model: ModelInfo,
-    /// Scores, in input order.
+    /// Scores, in input order. For the grounded model `ctr` is the predictive median (the
+    /// typical creative like this one for a new account) and `low`..`high` its 95 % predictive
+    /// interval, which includes the between-account and between-creative spread.
     pub scores: Vec<CtrScore>,
 }
 
-/// Score creatives or rows with an embedded model.
-pub fn score(req: ScoreRequest) -> Result<ScoreResponse, ApiError> {
-    let embedded = crate::service::models::ctr_model(req.model)?;
-    let model = &embedded.model;
-    let d = model.n_features();
-    let invalid = |field: &str, message: String| ApiError::Invalid {
+fn invalid(field: &str, message: String) -> ApiError {
+    ApiError::Invalid {
         code: "invalid_value",
         field: Some(field.to_string()),
         message,
+    }
+}
+
+/// The creatives of a grounded request, checked (`creatives` given, `rows` not, at most
+/// [`MAX_SCORE_ROWS`]). The route reads the releases of their niches, then calls
+/// [`score_grounded`].
+pub fn grounded_creatives(req: ScoreRequest) -> Result<Vec<CreativeAttributes>, ApiError> {
+    match (req.creatives, req.rows) {
+        (Some(c), None) if c.len() <= MAX_SCORE_ROWS => Ok(c),
+        (Some(c), None) => Err(invalid(
+            "creatives",
+            format!("at most {MAX_SCORE_ROWS} per request, got {}", c.len()),
+        )),
+        (_, Some(_)) => Err(invalid(
+            "rows",
+            "the grounded model scores `creatives`, not encoded rows".to_string(),
+        )),
+        (None, None) => Err(invalid(
+            "creatives",
+            "give the creatives to score".to_string(),
+        )),
+    }
+}
+
+/// Score creatives with the grounded model on the given published releases (format-1
+/// releases for the base rates, format-2 posterior tables for the effect priors): only the
+/// creatives' niches are applied. Pure; errors name `creatives[i]` or the release table.
+pub fn score_grounded(
+    creatives: &[CreativeAttributes],
+    releases: &[NicheWisdom],
+    tables: &[PosteriorTable],
+) -> Result<ScoreResponse, ApiError> {
+    let embedded = crate::service::models::grounded_model()?;
+    let mut niches: Vec<Niche> = creatives.iter().filter_map(|c| c.niche).collect();
+    niches.sort();
+    niches.dedup();
+    let model = embedded
+        .model
+        .on_releases(releases, tables, Some(&niches))
+        .map_err(|e| ApiError::ReleaseUnreadable {
+            niche: None,
+            cause: e.to_string(),
+        })?;
+    let scores = model
+        .predict_batch(creatives)?
+        .into_iter()
+        .map(|p| CtrScore {
+            ctr: p.ctr,
+            low: p.low,
+            high: p.high,
+        })
+        .collect();
+    let real: u64 = model
+        .provenance
+        .sources
+        .iter()
+        .filter(|s| s.real)
+        .map(|s| s.creatives)
+        .sum();
+    Ok(ScoreResponse {
+        model: ModelInfo {
+            kind: ScoreModel::Grounded,
+            layout: None,
+            n_features: None,
+            fnv1a64: embedded.fnv1a64.clone(),
+            trained_on: format!(
+                "REAL: {real} creatives of the public exports ({}); docs/ctr.md",
+                model
+                    .provenance
+                    .sources
+                    .iter()
+                    .filter(|s| s.real)
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            releases: Some(model.release_ids()),
+        },
+        scores,
+    })
+}
+
+/// `POST /api/ctr/score`: the grounded model on the published releases (read from `kv` only
+/// when a creative has a niche: one bulk read per format), or an embedded v1 model.
+pub async fn score_request<R: Releases>(
+    kv: &R,
+    req: ScoreRequest,
+) -> Result<ScoreResponse, ApiError> {
+    if req.model != ScoreModel::Grounded {
+        return score(req);
+    }
+    let creatives = grounded_creatives(req)?;
+    if creatives.iter().all(|c| c.niche.is_none()) {
+        return score_grounded(&creatives, &[], &[]);
+    }
+    let all = crate::service::wisdom::all_wisdom(kv).await?;
+    let unreadable = |e: serde_json::Error| ApiError::ReleaseUnreadable {
+        niche: None,
+        cause: e.to_string(),
     };
+    let releases = all
+        .niches
+        .into_iter()
+        .map(serde_json::from_value::<NicheWisdom>)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(unreadable)?;
+    let tables = all
+        .posteriors
+        .into_iter()
+        .map(serde_json::from_value::<PosteriorTable>)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(unreadable)?;
+    score_grounded(&creatives, &releases, &tables)
+}
+
+/// Score creatives or rows with an embedded v1 model (`pre_launch`, `in_flight`; the grounded
+/// model needs the releases: [`grounded_creatives`], [`score_grounded`]).
+pub fn score(req: ScoreRequest) -> Result<ScoreResponse, ApiError> {
+    let kind = match req.model {
+        ScoreModel::PreLaunch => ModelKind::PreLaunch,
+        ScoreModel::InFlight => ModelKind::InFlight,
+        ScoreModel::Grounded => {
+            return Err(invalid(
+                "model",
+                "the grounded model is scored with the releases (score_grounded)".to_string(),
+            ))
+        }
+    };
+    let embedded = crate::service::models::ctr_model(kind)?;
+    let model = &embedded.model;
+    let d = model.n_features();
     let rows: Vec<f32> = match (req.creatives, req.rows) {
         (Some(_), Some(_)) | (None, None) => {
             return Err(invalid(
@@ -243,10 +397,10 @@ pub fn score(req: ScoreRequest) -> Result<ScoreResponse, ApiError> {
             ))
         }
         (Some(c), None) => {
-            if req.model != ModelKind::PreLaunch {
+            if kind != ModelKind::PreLaunch {
                 return Err(invalid(
                     "creatives",
-                    "only the pre_launch model scores creatives; send the in-flight model encoded `rows`"
+                    "only the grounded and the pre_launch model score creatives; send the in-flight model encoded `rows`"
                         .to_string(),
                 ));
             }
@@ -286,11 +440,12 @@ pub fn score(req: ScoreRequest) -> Result<ScoreResponse, ApiError> {
     let meta = model.metadata();
     Ok(ScoreResponse {
         model: ModelInfo {
-            kind: model.kind(),
-            layout: model.layout(),
-            n_features: d,
+            kind: req.model,
+            layout: Some(model.layout()),
+            n_features: Some(d),
             fnv1a64: embedded.fnv1a64.clone(),
             trained_on: meta.trained_on.clone(),
+            releases: None,
         },
         scores,
     })
@@ -439,7 +594,154 @@ mod tests {
     }
 
     fn call_score(body: Value) -> Result<Value, ApiError> {
-        score_body(body.to_string().as_bytes()).map(|r| serde_json::to_value(r).unwrap())
+        call_score_on(&crate::testing::MemoryStore::new(), body)
+    }
+
+    fn call_score_on(kv: &crate::testing::MemoryStore, body: Value) -> Result<Value, ApiError> {
+        crate::testing::run(score_body(kv, body.to_string().as_bytes()))
+            .map(|r| serde_json::to_value(r).unwrap())
+    }
+
+    #[test]
+    fn score_grounded_is_the_core_model_on_the_published_releases() {
+        use crosslearn::model::grounded::GroundedModel;
+        let creative = json!({"platform": "meta", "niche": "fitness", "hook_type": "question",
+            "cta_style": "shop_now", "visual_tags": ["ugc"], "format": "video",
+            "duration_s": 20.0, "posting_hour": 19});
+        let no_niche = json!({"platform": "tiktok", "hook_type": "offer", "cta_style": "none",
+            "visual_tags": [], "format": "image"});
+        let population = GroundedModel::from_json(
+            std::str::from_utf8(crate::service::models::GROUNDED_MODEL).unwrap(),
+        )
+        .unwrap();
+        let attrs =
+            |v: &Value| -> CreativeAttributes { serde_json::from_value(v.clone()).unwrap() };
+        let check = |out: &Value, model: &GroundedModel| {
+            for (i, c) in [&creative, &no_niche].into_iter().enumerate() {
+                let want = model.predict(&attrs(c)).unwrap();
+                assert_eq!(
+                    out["scores"][i],
+                    json!({"ctr": want.ctr, "low": want.low, "high": want.high})
+                );
+            }
+        };
+        // No release published: the model as fitted, and the answer says so.
+        let body = json!({"model": "grounded", "creatives": [creative.clone(), no_niche.clone()]});
+        let out = call_score(body.clone()).unwrap();
+        check(&out, &population);
+        assert_eq!(out["model"]["kind"], json!("grounded"));
+        assert_eq!(out["model"]["releases"], json!([]));
+        assert!(out["model"].get("layout").is_none());
+        assert!(out["model"]["trained_on"]
+            .as_str()
+            .unwrap()
+            .starts_with("REAL: "));
+        assert_eq!(
+            out["model"]["fnv1a64"],
+            json!(format!(
+                "{:016x}",
+                fnv1a64(crate::service::models::GROUNDED_MODEL)
+            ))
+        );
+        // Published releases (format 1 and 2, made by the cron's code): the fitness creative is
+        // scored on them, exactly as the core applies them; the other one is not touched.
+        let kv = crate::testing::MemoryStore::new();
+        let net = crate::testing::MemoryStore::new();
+        for i in 0..8 {
+            crate::testing::fixtures::account(&net, &format!("f{i}"), "fitness", true);
+        }
+        let c2 = crate::http::json::publish_config(Some(
+            r#"{"k": 3, "epsilon": 100.0, "budget_per_window": 400.0,
+                "format2": {"k": 3, "epsilon": 5.0, "count_epsilon": 0.5},
+                "privacy_budget": {"epsilon_cap": 1000}}"#,
+        ))
+        .unwrap();
+        crate::testing::run(crate::service::publish::publish(
+            &net,
+            &kv,
+            crate::testing::fixtures::NOW,
+            &c2.release,
+            &crate::testing::fixtures::uncapped(),
+            7,
+        ))
+        .unwrap();
+        crate::testing::run(crate::service::format2::publish_format2(
+            &net,
+            &kv,
+            crate::testing::fixtures::NOW,
+            &c2,
+            &mut crosslearn::privacy::dgauss::noise_rng_from_seed(7),
+        ))
+        .unwrap();
+        let all = crate::testing::run(crate::service::wisdom::all_wisdom(&kv)).unwrap();
+        let releases: Vec<NicheWisdom> = all
+            .niches
+            .iter()
+            .map(|v| serde_json::from_value(v.clone()).unwrap())
+            .collect();
+        let tables: Vec<PosteriorTable> = all
+            .posteriors
+            .iter()
+            .map(|v| serde_json::from_value(v.clone()).unwrap())
+            .collect();
+        let on = population.on_releases(&releases, &tables, None).unwrap();
+        let ids = on.release_ids();
+        assert!(!ids.is_empty(), "the test network publishes fitness");
+        let out = call_score_on(&kv, body).unwrap();
+        check(&out, &on);
+        assert_eq!(out["model"]["releases"], json!(ids));
+        assert_ne!(
+            out["scores"][0],
+            call_score(json!({"model": "grounded", "creatives": [creative.clone()]})).unwrap()
+                ["scores"][0]
+        );
+        // A creative without a niche reads no release.
+        let out =
+            call_score_on(&kv, json!({"model": "grounded", "creatives": [no_niche]})).unwrap();
+        assert_eq!(out["model"]["releases"], json!([]));
+    }
+
+    #[test]
+    fn score_grounded_errors_name_the_field() {
+        let err = |body: Value| {
+            let e = call_score(body).unwrap_err();
+            (e.code(), e.field().map(str::to_string))
+        };
+        assert_eq!(
+            err(json!({"model": "grounded"})).1.as_deref(),
+            Some("creatives")
+        );
+        assert_eq!(
+            err(json!({"model": "grounded", "rows": [[0.5]]}))
+                .1
+                .as_deref(),
+            Some("rows")
+        );
+        let ok = json!({"platform": "meta", "hook_type": "question", "cta_style": "shop_now",
+            "visual_tags": [], "format": "video"});
+        let mut late = ok.clone();
+        late["posting_hour"] = json!(31);
+        assert_eq!(
+            err(json!({"model": "grounded", "creatives": [ok.clone(), late]}))
+                .1
+                .as_deref(),
+            Some("creatives[1].posting_hour")
+        );
+        let mut nowhere = ok.clone();
+        nowhere["platform"] = json!("unknown");
+        assert_eq!(
+            err(json!({"model": "grounded", "creatives": [nowhere]}))
+                .1
+                .as_deref(),
+            Some("creatives[0].platform")
+        );
+        let many = vec![ok; MAX_SCORE_ROWS + 1];
+        assert_eq!(
+            err(json!({"model": "grounded", "creatives": many}))
+                .1
+                .as_deref(),
+            Some("creatives")
+        );
     }
 
     #[test]

@@ -24,6 +24,7 @@ use crate::ports::ModelStore;
 use crate::service::auth::internal;
 use crosslearn::hash::fnv1a64;
 use crosslearn::model::ctr::{CtrModel, ModelKind};
+use crosslearn::model::grounded::GroundedModel;
 use crosslearn::niche::NicheModel;
 use serde::Serialize;
 use std::sync::OnceLock;
@@ -336,6 +337,32 @@ pub fn ctr_model(kind: ModelKind) -> Result<&'static EmbeddedCtrModel, ApiError>
         Ok(EmbeddedCtrModel {
             model: CtrModel::from_bytes(bytes)?,
             fnv1a64: format!("{:016x}", fnv1a64(bytes)),
+        })
+    })
+    .as_ref()
+    // A corrupt embedded file is our fault, not the client's.
+    .map_err(|_| ApiError::Internal)
+}
+
+/// The grounded CTR model (`models/ctr-grounded-v1.json`) with its file hash, parsed once per
+/// Worker instance.
+pub struct EmbeddedGrounded {
+    /// The parsed model (no release applied).
+    pub model: GroundedModel,
+    /// `fnv1a64` of the file's bytes, 16 hex digits.
+    pub fnv1a64: String,
+}
+
+/// The embedded grounded model, parsed and hashed once per Worker instance.
+pub fn grounded_model() -> Result<&'static EmbeddedGrounded, ApiError> {
+    static CELL: OnceLock<Result<EmbeddedGrounded, crosslearn::Error>> = OnceLock::new();
+    CELL.get_or_init(|| {
+        let text = std::str::from_utf8(GROUNDED_MODEL).map_err(|e| {
+            crosslearn::Error::general(crosslearn::error::ErrorCode::InvalidValue, e.to_string())
+        })?;
+        Ok(EmbeddedGrounded {
+            model: GroundedModel::from_json(text)?,
+            fnv1a64: format!("{:016x}", fnv1a64(GROUNDED_MODEL)),
         })
     })
     .as_ref()

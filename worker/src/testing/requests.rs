@@ -28,9 +28,9 @@ pub fn features_body(body: &[u8]) -> Result<FeaturesResponse, ApiError> {
     compute::features(parse(body)?)
 }
 
-/// `POST /api/ctr/score`.
-pub fn score_body(body: &[u8]) -> Result<ScoreResponse, ApiError> {
-    compute::score(parse(body)?)
+/// `POST /api/ctr/score` (the grounded model reads the releases in `kv`).
+pub async fn score_body<R: Releases>(kv: &R, body: &[u8]) -> Result<ScoreResponse, ApiError> {
+    compute::score_request(kv, parse(body)?).await
 }
 
 /// `POST /api/accounts`.
