@@ -197,6 +197,18 @@ test('Bing and X exports: the CLI, the npm package and the Worker import, detect
     const stored = [...ex.json.records].sort((a, b) => a.record_id.localeCompare(b.record_id));
     const expected = [...viaCli].sort((a, b) => a.record_id.localeCompare(b.record_id));
     assert.deepEqual(stored.map(essentials), expected.map(essentials), name);
+
+    // The account's own scores: the same grounded model personalised in the Worker on the
+    // records it just stored (its token only).
+    const mine = await call('POST', `/api/accounts/${id}/ctr/score`, token, { creatives });
+    assert.equal(mine.status, 200, mine.text);
+    assert.equal(mine.json.personalisation.records, viaCli.length);
+    assert.ok(mine.json.personalisation.used > 0, mine.text);
+    assert.equal(mine.json.personalisation.unchanged_reason, null);
+    assert.equal(mine.json.scores.length, creatives.length);
+    assert.notDeepEqual(mine.json.scores, viaWorker.json.scores, 'personalised on the account');
+    const other = await call('POST', `/api/accounts/journey-upload-${1 - n}/ctr/score`, token, { creatives });
+    assert.ok(other.status === 403 || other.status === 404, other.text);
   }
 });
 

@@ -819,6 +819,25 @@ mod tests {
         .unwrap();
         assert!(!out.model.releases.as_ref().unwrap().is_empty());
         ok("POST", routes::CTR_SCORE, 200, value(out));
+        // The same, personalised on an account's records.
+        let creatives = json!({"creatives": grounded["creatives"].clone()});
+        check(
+            &doc,
+            request_schema(&doc, "POST", routes::ACCOUNT_CTR_SCORE),
+            &creatives,
+        )
+        .unwrap();
+        let out = run(crate::service::scoring::account_score(
+            &net,
+            &kv,
+            &Caller::Account("f0".into()),
+            crate::testing::fixtures::niche_model(),
+            "f0",
+            serde_json::from_value(creatives).unwrap(),
+        ))
+        .unwrap();
+        assert!(out.personalisation.used > 0);
+        ok("POST", routes::ACCOUNT_CTR_SCORE, 200, value(out));
         let found = run(wisdom::niche_wisdom(&kv, "fitness", None)).unwrap();
         assert!(
             matches!(found, wisdom::WisdomAnswer::Found { format: 2, .. }),

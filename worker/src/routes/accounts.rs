@@ -139,6 +139,20 @@ pub async fn privacy(req: Request, ctx: RouteContext<()>) -> worker::Result<Resp
     private_json(result, 200)
 }
 
+/// `POST /api/accounts/{id}/ctr/score`: the grounded model personalised on the account's records.
+pub async fn ctr_score(mut req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let result = async {
+        let (store, caller) = connect(&req, &ctx).await?;
+        let id = account_param(&ctx, "id")?;
+        let body = parse(&read_body(&mut req).await?)?;
+        let kv = bindings::releases(&ctx.env)?;
+        let model = &crate::routes::niche_model(&ctx).await?.model;
+        crate::service::scoring::account_score(&store, &kv, &caller, model, &id, body).await
+    }
+    .await;
+    private_json(result, 200)
+}
+
 /// `DELETE /api/accounts/{id}`: erasure.
 pub async fn erase(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
     let result = async {

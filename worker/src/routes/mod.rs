@@ -55,6 +55,8 @@ pub const ACCOUNT_EXPORT: &str = "/api/accounts/:id/export";
 pub const ACCOUNT_TOKEN: &str = "/api/accounts/:id/token";
 /// `GET /api/accounts/{id}/privacy`.
 pub const ACCOUNT_PRIVACY: &str = "/api/accounts/:id/privacy";
+/// `POST /api/accounts/{id}/ctr/score`.
+pub const ACCOUNT_CTR_SCORE: &str = "/api/accounts/:id/ctr/score";
 /// `GET /api/cross-learning/niche-wisdom/{niche}`.
 pub const NICHE_WISDOM: &str = "/api/cross-learning/niche-wisdom/:niche";
 /// `GET /api/cross-learning/niche-wisdom`.
@@ -108,6 +110,7 @@ pub const ROUTES: &[Route] = &[
         .answers::<compute::FeaturesResponse>(),
     Route::post(CTR_SCORE, "CTR with a 95 % interval: the grounded model on the published releases, or a v1 model", handler!(public::ctr_score))
         .limited()
+        .reads_releases()
         .body::<compute::ScoreRequest>()
         .answers::<compute::ScoreResponse>(),
     Route::post(ACCOUNTS, "Create an account; its token is returned once", handler!(accounts::create))
@@ -144,6 +147,12 @@ pub const ROUTES: &[Route] = &[
     Route::get(ACCOUNT_PRIVACY, "The account's privacy ledger: the format-2 releases its data entered, the zCDP rho each spent, the rolling window's total (rho, and epsilon at delta 1e-6) and the cap", handler!(accounts::privacy))
         .auth(Auth::Account)
         .answers::<crate::service::format2::PrivacyAnswer>(),
+    Route::post(ACCOUNT_CTR_SCORE, "The grounded CTR model on the published releases, personalised with the account's own stored records (read in the Worker, never stored or published)", handler!(accounts::ctr_score))
+        .needs_model()
+        .auth(Auth::Account)
+        .reads_releases()
+        .body::<crate::service::scoring::AccountScoreRequest>()
+        .answers::<crate::service::scoring::AccountScoreResponse>(),
     Route::get(NICHE_WISDOM, "The niche's latest published wisdom (re-read, never re-released)", handler!(crosslearning::niche_wisdom))
         .limited()
         .reads_releases()
@@ -185,6 +194,7 @@ pub const ROUTES: &[Route] = &[
         .binary(),
     Route::post(SCORE, "Alias of /api/ctr/score", handler!(public::ctr_score))
         .limited()
+        .reads_releases()
         .body::<compute::ScoreRequest>()
         .answers::<compute::ScoreResponse>(),
     Route::post(ADMIN_PUBLISH, "Run the publication now (or dated at_ms), as the cron does", handler!(admin::publish))

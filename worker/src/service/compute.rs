@@ -14,6 +14,7 @@ use crosslearn::features::{
 };
 use crosslearn::metrics::PlatformMetrics;
 use crosslearn::model::ctr::{CtrScore, ModelKind};
+use crosslearn::model::grounded::GroundedModel;
 use crosslearn::model::{encode_creatives, CreativeAttributes, NoPriors};
 use crosslearn::niche::Niche;
 use crosslearn::normalize::{Mode, NormalizedMetrics, Normalizer};
@@ -290,17 +291,40 @@ pub fn score_grounded(
     releases: &[NicheWisdom],
     tables: &[PosteriorTable],
 ) -> Result<ScoreResponse, ApiError> {
+    let model = grounded_on(creatives, None, releases, tables)?;
+    grounded_scores(&model, creatives)
+}
+
+/// The embedded grounded model on the releases of the creatives' niches (and `extra`'s).
+pub fn grounded_on(
+    creatives: &[CreativeAttributes],
+    extra: Option<Niche>,
+    releases: &[NicheWisdom],
+    tables: &[PosteriorTable],
+) -> Result<GroundedModel, ApiError> {
     let embedded = crate::service::models::grounded_model()?;
-    let mut niches: Vec<Niche> = creatives.iter().filter_map(|c| c.niche).collect();
+    let mut niches: Vec<Niche> = creatives
+        .iter()
+        .filter_map(|c| c.niche)
+        .chain(extra)
+        .collect();
     niches.sort();
     niches.dedup();
-    let model = embedded
+    embedded
         .model
         .on_releases(releases, tables, Some(&niches))
         .map_err(|e| ApiError::ReleaseUnreadable {
             niche: None,
             cause: e.to_string(),
-        })?;
+        })
+}
+
+/// `model`'s predictions of `creatives` with the answer's model description.
+pub fn grounded_scores(
+    model: &GroundedModel,
+    creatives: &[CreativeAttributes],
+) -> Result<ScoreResponse, ApiError> {
+    let embedded = crate::service::models::grounded_model()?;
     let scores = model
         .predict_batch(creatives)?
         .into_iter()
@@ -310,13 +334,7 @@ pub fn score_grounded(
             high: p.high,
         })
         .collect();
-    let real: u64 = model
-        .provenance
-        .sources
-        .iter()
-        .filter(|s| s.real)
-        .map(|s| s.creatives)
-        .sum();
+    let real: Vec<_> = model.provenance.sources.iter().filter(|s| s.real).collect();
     Ok(ScoreResponse {
         model: ModelInfo {
             kind: ScoreModel::Grounded,
@@ -324,12 +342,9 @@ pub fn score_grounded(
             n_features: None,
             fnv1a64: embedded.fnv1a64.clone(),
             trained_on: format!(
-                "REAL: {real} creatives of the public exports ({}); docs/ctr.md",
-                model
-                    .provenance
-                    .sources
-                    .iter()
-                    .filter(|s| s.real)
+                "REAL: {} creatives of the public exports ({}); docs/ctr.md",
+                real.iter().map(|s| s.creatives).sum::<u64>(),
+                real.iter()
                     .map(|s| s.name.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
@@ -340,19 +355,11 @@ pub fn score_grounded(
     })
 }
 
-/// `POST /api/ctr/score`: the grounded model on the published releases (read from `kv` only
-/// when a creative has a niche: one bulk read per format), or an embedded v1 model.
-pub async fn score_request<R: Releases>(
+/// The published releases in `kv`, decoded (one bulk read per format; empty before the first
+/// publication). An undecodable release is a 503, never skipped.
+pub async fn published_releases<R: Releases>(
     kv: &R,
-    req: ScoreRequest,
-) -> Result<ScoreResponse, ApiError> {
-    if req.model != ScoreModel::Grounded {
-        return score(req);
-    }
-    let creatives = grounded_creatives(req)?;
-    if creatives.iter().all(|c| c.niche.is_none()) {
-        return score_grounded(&creatives, &[], &[]);
-    }
+) -> Result<(Vec<NicheWisdom>, Vec<PosteriorTable>), ApiError> {
     let all = crate::service::wisdom::all_wisdom(kv).await?;
     let unreadable = |e: serde_json::Error| ApiError::ReleaseUnreadable {
         niche: None,
@@ -370,6 +377,23 @@ pub async fn score_request<R: Releases>(
         .map(serde_json::from_value::<PosteriorTable>)
         .collect::<Result<Vec<_>, _>>()
         .map_err(unreadable)?;
+    Ok((releases, tables))
+}
+
+/// `POST /api/ctr/score`: the grounded model on the published releases (read from `kv` only
+/// when a creative has a niche: one bulk read per format), or an embedded v1 model.
+pub async fn score_request<R: Releases>(
+    kv: &R,
+    req: ScoreRequest,
+) -> Result<ScoreResponse, ApiError> {
+    if req.model != ScoreModel::Grounded {
+        return score(req);
+    }
+    let creatives = grounded_creatives(req)?;
+    if creatives.iter().all(|c| c.niche.is_none()) {
+        return score_grounded(&creatives, &[], &[]);
+    }
+    let (releases, tables) = published_releases(kv).await?;
     score_grounded(&creatives, &releases, &tables)
 }
 

@@ -10,7 +10,7 @@
 //!   and the per-account privacy ledger it is held to;
 //! - [`crosslearning`], [`wisdom`]: niche detection, insights, applying and reading wisdom;
 //! - [`compute`]: the pure endpoints (normalize, features, CTR scores) and [`models`], the
-//!   embedded model files;
+//!   embedded model files; [`scoring`]: an account's CTR scores, personalised on its records;
 //! - [`auth`]: callers, tokens, who may do what.
 
 pub mod accounts;
@@ -21,5 +21,6 @@ pub mod crosslearning;
 pub mod format2;
 pub mod models;
 pub mod publish;
+pub mod scoring;
 pub mod sync;
 pub mod wisdom;
