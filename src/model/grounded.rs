@@ -1392,7 +1392,8 @@ fn objective(pb: &Problem<'_>, weights: &[f64], theta: &[f64]) -> f64 {
     let mut f = 0.0;
     for (i, row) in pb.rows.iter().enumerate() {
         let z = pb.offset[i] + row.iter().map(|&j| theta[j]).sum::<f64>();
-        f -= weights[i] * (pb.clicks[i] * softplus(-z) + (pb.imps[i] - pb.clicks[i]) * softplus(z));
+        let (sp_neg, sp_pos) = softplus_pair(z);
+        f -= weights[i] * (pb.clicks[i] * sp_neg + (pb.imps[i] - pb.clicks[i]) * sp_pos);
     }
     for ((t, m), q) in theta.iter().zip(pb.prior_mean).zip(pb.prior_prec) {
         f -= 0.5 * q * (t - m) * (t - m);
@@ -1412,6 +1413,8 @@ fn creative_loglik(obs: &[&CreativeObs], eta: &[f64], min_impressions: u64, df: 
     let nodes = gauss_hermite(16);
     let mult = scale_points(df);
     let lw = -libm::log(mult.len() as f64);
+    // ln w of each node, once (the same values as computing them in the loop).
+    let log_w: Vec<f64> = nodes.iter().map(|&(_, w)| libm::log(w)).collect();
     let mut ll = vec![0.0; SD_GRID];
     let mut terms = vec![0.0; nodes.len() * mult.len()];
     for (o, &e) in obs.iter().zip(eta) {
@@ -1422,13 +1425,16 @@ fn creative_loglik(obs: &[&CreativeObs], eta: &[f64], min_impressions: u64, df: 
         for (g, l) in ll.iter_mut().enumerate() {
             let sd = g as f64 * SD_STEP;
             let mut mx = f64::NEG_INFINITY;
-            let pairs = mult.iter().flat_map(|m| nodes.iter().map(move |n| (m, n)));
-            for (t, (m, &(x, w))) in terms.iter_mut().zip(pairs) {
+            let pairs = mult
+                .iter()
+                .flat_map(|m| nodes.iter().zip(&log_w).map(move |n| (m, n)));
+            for (t, (m, (&(x, _), &lnw))) in terms.iter_mut().zip(pairs) {
                 let z = e + std::f64::consts::SQRT_2 * sd * m * x;
-                // ln σ(z) = −softplus(−z), ln(1 − σ(z)) = −softplus(z).
-                let lp = -softplus(-z);
-                let lq = -softplus(z);
-                *t = lw + libm::log(w) + c * lp + (n - c) * lq;
+                // ln σ(z) = −softplus(−z), ln(1 − σ(z)) = −softplus(z) (`softplus_pair`).
+                let (sp_neg, sp_pos) = softplus_pair(z);
+                let lp = -sp_neg;
+                let lq = -sp_pos;
+                *t = lw + lnw + c * lp + (n - c) * lq;
                 mx = mx.max(*t);
             }
             *l += mx + libm::log(terms.iter().map(|t| libm::exp(t - mx)).sum::<f64>());
@@ -1437,11 +1443,29 @@ fn creative_loglik(obs: &[&CreativeObs], eta: &[f64], min_impressions: u64, df: 
     ll
 }
 
+/// `ln(1 + e^z)`, the reference [`softplus_pair`] is checked against.
+#[cfg(test)]
 fn softplus(z: f64) -> f64 {
     if z > 0.0 {
         z + libm::log1p(libm::exp(-z))
     } else {
         libm::log1p(libm::exp(z))
+    }
+}
+
+/// `(softplus(−z), softplus(z))` with one `exp` and one `log1p`: both share
+/// `log1p(exp(−|z|))`, computed exactly as [`softplus`] computes it, so the pair is bit for bit
+/// the two calls (the shipped model's reproduction depends on it).
+fn softplus_pair(z: f64) -> (f64, f64) {
+    if z > 0.0 {
+        let l = libm::log1p(libm::exp(-z));
+        (l, z + l)
+    } else if z < 0.0 {
+        let l = libm::log1p(libm::exp(z));
+        (-z + l, l)
+    } else {
+        let l = libm::log1p(libm::exp(z));
+        (l, l)
     }
 }
 
@@ -1836,6 +1860,21 @@ pub fn personalise(model: &GroundedModel, records: &[CreativeObs]) -> Result<Per
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn softplus_pair_is_the_two_calls_bit_for_bit() {
+        let mut zs = vec![0.0, -0.0, 1e-300, -1e-300, 745.0, -745.0, 800.0, -800.0];
+        let mut z = -40.0f64;
+        while z < 40.0 {
+            zs.push(z);
+            z += 0.013_7;
+        }
+        for z in zs {
+            let (a, b) = softplus_pair(z);
+            assert_eq!(a.to_bits(), softplus(-z).to_bits(), "{z}");
+            assert_eq!(b.to_bits(), softplus(z).to_bits(), "{z}");
+        }
+    }
 
     #[test]
     fn student_t_scale_points() {

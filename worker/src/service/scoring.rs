@@ -25,8 +25,8 @@ use serde::{Deserialize, Serialize};
 
 /// Most of the account's records one personalisation reads: the newest by `date_start`
 /// (undated ones last, then by record id). Bounds the CPU time per request: personalisation
-/// costs about 0.3 ms per record natively (100 / 500 / 2,000 / 10,000 records: 29 / 151 / 650 /
-/// 3,008 ms, x86-64 release), and the simulator's personalisation gains flatten by about 100
+/// costs about 0.2 ms per record natively (100 / 500 / 2,000 / 10,000 records: 25 / 82 / 375 /
+/// 2,145 ms, x86-64 release, a loaded 2-core machine), and the simulator's personalisation gains flatten by about 100
 /// own creatives (docs/ctr.md). The editor, on the device, has no such cap.
 pub const MAX_PERSONAL_RECORDS: usize = 500;
 
