@@ -9,8 +9,8 @@
 # --config work as wrangler documents them). The Worker pins each file's FNV-1a 64 at build time
 # (worker/build.rs), so seed the files of the same checkout the deployed Worker was built from:
 # other bytes are refused with 503 `model_unavailable` (docs/worker.md, "Model files").
-# Used by scripts/dev.sh; tests/e2e/lib/wrangler.mjs (startWorker) does the same through
-# seedModels().
+# Used by scripts/dev.sh; tests/e2e/lib/wrangler.mjs does the same through seedModels(), once per
+# template dir (`freshState`) that startWorker copies into each new Worker's persist dir.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 

@@ -28,10 +28,21 @@ stage "native tests" cargo test --workspace
 
 stage "build npm package (pkg/)" bash scripts/build-pkg.sh
 
+# `wasm-pack test` builds EVERY test target and binary of the crate for wasm32 (`cargo build
+# --tests`, ~40 wasm files), then runs the ones named. Release, so the tests run the optimised code,
+# but without the shipped build's LTO and single codegen unit (small wasm; tests/ need none of it):
+# each of those files otherwise gets a whole-program LTO link. Both stages use the same settings, so
+# the Chromium one reuses the build. Their own target dir: the lib's cdylib (deps/crosslearn.wasm)
+# has no hash in its name, so a build with other profile settings in target/simd would overwrite
+# the one scripts/build-pkg.sh makes the npm package from, and cargo would still count it fresh.
+wasm_test() {
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    with_simd_dir "$CARGO_TARGET_DIR/simd-test" wasm-pack test "$@"
+}
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
-stage "wasm tests: node (+ native-vs-wasm differential)" with_simd wasm-pack test --node --release --features wasm \
+stage "wasm tests: node (+ native-vs-wasm differential)" wasm_test --node --release --features wasm \
   --test web --test web_differential
-stage "wasm tests: chromium" with_simd wasm-pack test --headless --chrome --chromedriver "$CHROMEDRIVER" \
+stage "wasm tests: chromium" wasm_test --headless --chrome --chromedriver "$CHROMEDRIVER" \
   --release --features wasm --test web_browser
 
 stage "npm package as a package" bash tests/npm/run.sh

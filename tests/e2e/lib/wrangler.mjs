@@ -9,12 +9,16 @@
 // dir (or `persistDir`), so runs never share state. The D1 migrations (worker/migrations) are
 // applied to that same dir with `wrangler d1 migrations apply DB --local` before `wrangler dev`, and
 // the model files the Worker reads from KV (binding MODELS: the niche classifier) are seeded there
-// by scripts/seed-models.sh (`seedModels: false` skips it: tests/e2e/models-kv.test.mjs). wrangler
-// runs in its own process group, so stop() (and the exit hook below, if a test forgets) ends
-// workerd with it.
+// by scripts/seed-models.sh (`seedModels: false` skips it: tests/e2e/models-kv.test.mjs). Those two
+// wrangler calls cost 3-15 s per start on 2 busy cores, so they run once per state (see
+// `freshState`): into a template dir under target/e2e-state/, which is then copied into every
+// empty persist dir (the same files wrangler writes, read by the Worker from the real local
+// D1/KV); a dir that already holds state gets the wrangler calls themselves. wrangler runs in its
+// own process group, so stop() (and the exit hook below, if a test forgets) ends workerd with it.
 
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -209,18 +213,75 @@ export function seedModels(persistDir, { env } = {}) {
   });
 }
 
+/** Where `freshState` keeps its templates (git-ignored; a clean clone starts without any). */
+const STATE_DIR = path.join(ROOT, 'target', 'e2e-state');
+
+/** Templates this process has made or found, by key. */
+const states = new Map();
+
+/**
+ * The local state `startWorker` gives a new persist dir: a dir under target/e2e-state/ with the D1
+ * migrations applied (`applyMigrations`) and, if `seed`, the KV models seeded (`seedModels`, with
+ * `env`). Made once per key and reused by every later start, in this process and in the other
+ * test processes (node --test runs each file in its own), and by later runs of the same checkout.
+ * The key hashes everything the state is made from: wrangler.toml, the migrations, the model files
+ * and scripts/seed-models.sh, wrangler's version, `env` and `seed`; any change makes a new
+ * template. Made in a temp dir and renamed into place, so a reader never sees a half-made one;
+ * when two processes make the same one at once, the first rename wins and the other is dropped.
+ */
+export function freshState({ env, seed = true } = {}) {
+  const hash = createHash('sha256');
+  const add = (name, bytes) => hash.update(`${name}\0${bytes.length}\0`).update(bytes);
+  add('env', env ?? '');
+  add('seed', String(seed));
+  add('wrangler.toml', readFileSync(path.join(ROOT, 'wrangler.toml')));
+  add('wrangler', readFileSync(path.join(ROOT, 'node_modules', 'wrangler', 'package.json')));
+  add('seed-models.sh', readFileSync(path.join(ROOT, 'scripts', 'seed-models.sh')));
+  for (const dir of ['worker/migrations', 'models']) {
+    for (const f of readdirSync(path.join(ROOT, dir)).sort()) add(`${dir}/${f}`, readFileSync(path.join(ROOT, dir, f)));
+  }
+  const key = hash.digest('hex').slice(0, 32);
+  if (!states.has(key)) {
+    const made = makeState(key, { env, seed });
+    states.set(key, made);
+    made.catch(() => states.delete(key)); // a failed attempt is retried by the next start
+  }
+  return states.get(key);
+}
+
+async function makeState(key, { env, seed }) {
+  const final = path.join(STATE_DIR, key);
+  if (existsSync(final)) return final;
+  mkdirSync(STATE_DIR, { recursive: true });
+  const tmp = mkdtempSync(path.join(STATE_DIR, `.${key}-`));
+  try {
+    await applyMigrations(tmp);
+    if (seed) await seedModels(tmp, { env });
+    try {
+      renameSync(tmp, final);
+    } catch (e) {
+      if (!existsSync(final)) throw e; // not another process's template: a real failure
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return final;
+}
+
 /**
  * Start `wrangler dev` and wait until `GET /health` answers 200.
  *
  * @param {object} [options]
- * @param {string} [options.persistDir] local KV/D1 state dir (default: a fresh temp dir, removed by stop())
+ * @param {string} [options.persistDir] local KV/D1 state dir (default: a fresh temp dir, removed by stop());
+ *   migrated and seeded in place when it already holds state, given `freshState`'s copy when empty
  * @param {Record<string, string>} [options.vars] `--var KEY:VALUE` pairs (RATE_LIMIT_PER_MIN, AUTH_RATE_LIMIT_PER_MIN and ACCOUNT_RATE_LIMIT_PER_MIN default to '0': off)
  * @param {number} [options.timeoutMs] how long to wait for /health (default 60 s)
  * @param {string} [options.logLevel] wrangler's `--log-level` (default 'info': one line per request)
  * @param {string} [options.env] a wrangler.toml environment (`--env`, e.g. 'production'); default: the top level
  * @param {boolean} [options.seedModels] default true: seed the KV model files (scripts/seed-models.sh)
- *   before starting; false leaves the MODELS namespace as it is (detect-niche then answers 503
- *   `model_unavailable` until a test seeds it)
+ *   before starting (into an empty dir: a copy of `freshState`'s template); false leaves the
+ *   MODELS namespace as it is (detect-niche then answers 503 `model_unavailable` until a test
+ *   seeds it)
  * @param {boolean} [options.inspector] default false: no DevTools inspector and no file watcher,
  *   through scripts/wrangler-dev.mjs (wrangler's `unstable_startWorker`; the CLI's inspector proxy
  *   buffers every runtime event while no DevTools is attached, which stalled large publications:
@@ -232,8 +293,14 @@ export async function startWorker({ persistDir, vars = {}, timeoutMs = 60_000, l
   const ownDir = !persistDir;
   const dir = persistDir ?? mkdtempSync(path.join(tmpdir(), 'crosslearn-e2e-'));
   try {
-    await applyMigrations(dir);
-    if (seed) await seedModels(dir, { env });
+    if (!existsSync(dir) || readdirSync(dir).length === 0) {
+      // A new dir: the migrated (and seeded) state, made once by the same wrangler calls below.
+      cpSync(await freshState({ env, seed }), dir, { recursive: true });
+    } else {
+      // Existing state (a restart, or a test's own older schema): migrate and seed it in place.
+      await applyMigrations(dir);
+      if (seed) await seedModels(dir, { env });
+    }
   } catch (e) {
     if (ownDir) rmSync(dir, { recursive: true, force: true });
     throw e;
