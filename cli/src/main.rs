@@ -95,6 +95,11 @@ enum Command {
         /// posteriors the attribute effects' priors.
         #[arg(long, value_name = "FILE|URL")]
         wisdom: Option<String>,
+        /// Personalise the model per account on that account's own records in the file (its
+        /// intercept, attribute deviations and creative spread, on this machine), then score its
+        /// creatives with it. In-sample: each record's own result is among those learned from.
+        #[arg(long)]
+        personalise: bool,
     },
     /// Detect the niche of one ad text, or of every ad in a file and of the whole account.
     Niche {
@@ -214,9 +219,12 @@ fn run(cli: Cli) -> Result<(), String> {
             show,
             mapping,
         } => commands::import(&files, to, out.as_deref(), show, mapping.as_deref()),
-        Command::Score { file, out, wisdom } => {
-            commands::score(&file, out.as_deref(), wisdom.as_deref())
-        }
+        Command::Score {
+            file,
+            out,
+            wisdom,
+            personalise,
+        } => commands::score(&file, out.as_deref(), wisdom.as_deref(), personalise),
         Command::Niche {
             text,
             file,

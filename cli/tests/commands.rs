@@ -306,6 +306,73 @@ fn score_writes_one_row_per_creative_with_intervals() {
     }
 }
 
+#[test]
+fn score_personalise_uses_each_accounts_own_records() {
+    use crosslearn::model::grounded::{personalise, CreativeObs};
+    let o = run(&["score", &sample(FB_SAMPLE), "--personalise"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let core = import_csv(&std::fs::read(sample(FB_SAMPLE)).unwrap()).unwrap();
+    let model = niche_model();
+    let attrs: Vec<CreativeAttributes> = core
+        .accepted
+        .iter()
+        .map(|r| scored_attrs(&model, r))
+        .collect();
+    let accounts: std::collections::BTreeSet<&str> = core
+        .accepted
+        .iter()
+        .map(|r| r.account_id.as_str())
+        .collect();
+    let population = ctr_model();
+    let mut used = 0;
+    let mut mine = std::collections::BTreeMap::new();
+    for a in &accounts {
+        let obs: Vec<CreativeObs> = core
+            .accepted
+            .iter()
+            .zip(&attrs)
+            .filter(|(r, _)| r.account_id == *a)
+            .map(|(r, x)| CreativeObs {
+                account: r.account_id.clone(),
+                attrs: x.clone(),
+                impressions: r.impressions,
+                clicks: r.clicks,
+            })
+            .collect();
+        let p = personalise(&population, &obs).unwrap();
+        used += p.used;
+        mine.insert(*a, p.model);
+    }
+    assert!(used > 0);
+    assert!(
+        stderr(&o).contains(&format!(
+            "personalised on each account's own records in the file ({} of {} accounts, {used} records used",
+            accounts.len(),
+            accounts.len()
+        )),
+        "{}",
+        stderr(&o)
+    );
+    let mut r = csv::Reader::from_reader(o.stdout.as_slice());
+    let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    let c = |n: &str| h.iter().position(|x| x == n).unwrap();
+    let mut moved = 0;
+    for ((row, rec), x) in r
+        .records()
+        .map(Result::unwrap)
+        .zip(&core.accepted)
+        .zip(&attrs)
+    {
+        let want = mine[rec.account_id.as_str()].predict(x).unwrap();
+        assert_eq!(&row[c("predicted_ctr")], format!("{:.6}", want.ctr));
+        assert_eq!(&row[c("predicted_ctr_high")], format!("{:.6}", want.high));
+        moved += usize::from(
+            format!("{:.6}", want.ctr) != format!("{:.6}", population.predict(x).unwrap().ctr),
+        );
+    }
+    assert!(moved > 0, "personalisation changed no prediction");
+}
+
 /// A release made by the core from a SIMULATED network (nearly noise-free, k = 3), as the
 /// Worker's bulk endpoint serves it.
 fn simulated_release() -> (String, WisdomBook) {

@@ -5,12 +5,14 @@ use crate::http::{error_line, Client};
 use crate::input::{ad_text, load_nonempty};
 use crate::models::{ctr_model, niche_model, CTR_MODEL_NAME, NICHE_MODEL_NAME};
 use crosslearn::benchmarks::Benchmarks;
+use crosslearn::model::grounded::{personalise, CreativeObs, GroundedModel};
 use crosslearn::model::CreativeAttributes;
 use crosslearn::network::AdNetwork;
 use crosslearn::niche::Niche;
 use crosslearn::platform::Platform;
 use crosslearn::wisdom::suffstat::PosteriorTable;
 use crosslearn::wisdom::{NicheWisdom, WisdomBook};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
@@ -119,8 +121,15 @@ pub(crate) fn parse_release_set(text: &str) -> Result<ReleaseSet, String> {
     Ok(ReleaseSet { book, tables })
 }
 
-/// `crosslearn score`.
-pub fn score(file: &Path, out: Option<&Path>, wisdom: Option<&str>) -> Result<(), String> {
+/// `crosslearn score`. With `personal`, each account's creatives are scored by the model
+/// personalised on that account's own records in the file (in-sample: a record's own result is
+/// among those the model learned from).
+pub fn score(
+    file: &Path,
+    out: Option<&Path>,
+    wisdom: Option<&str>,
+    personal: bool,
+) -> Result<(), String> {
     let l = load_nonempty(file)?;
     let releases = wisdom.map(read_wisdom).transpose()?;
     let niche = niche_model()?;
@@ -166,14 +175,48 @@ pub fn score(file: &Path, out: Option<&Path>, wisdom: Option<&str>) -> Result<()
         "body",
     ];
     w.write_record(header).map_err(|e| e.to_string())?;
+    let read: Vec<_> = l
+        .accepted
+        .iter()
+        .map(|r| {
+            let d = niche.detect(&ad_text(r));
+            let mut attrs = CreativeAttributes::from(r);
+            if attrs.niche.is_none() && d.niche != Niche::Unknown {
+                attrs.niche = Some(d.niche);
+            }
+            (d, attrs)
+        })
+        .collect();
+    // Per account, the model personalised on its own records (same attributes as scored).
+    let mut personalised: BTreeMap<&str, GroundedModel> = BTreeMap::new();
+    let (mut used, mut skipped) = (0, 0);
+    if personal {
+        let mut by_account: BTreeMap<&str, Vec<CreativeObs>> = BTreeMap::new();
+        for (r, (_, attrs)) in l.accepted.iter().zip(&read) {
+            by_account
+                .entry(r.account_id.as_str())
+                .or_default()
+                .push(CreativeObs {
+                    account: r.account_id.clone(),
+                    attrs: attrs.clone(),
+                    impressions: r.impressions,
+                    clicks: r.clicks,
+                });
+        }
+        for (account, obs) in by_account {
+            let p = personalise(&ctr, &obs)
+                .map_err(|e| format!("{}: account {account}: {e}", l.path))?;
+            used += p.used;
+            skipped += p.skipped.len();
+            if p.used > 0 {
+                personalised.insert(account, p.model);
+            }
+        }
+    }
     let progress = bar(l.accepted.len(), "creatives scored");
     let (mut with_prior, mut unscored) = (0, 0);
-    for r in &l.accepted {
-        let d = niche.detect(&ad_text(r));
-        let mut attrs = CreativeAttributes::from(r);
-        if attrs.niche.is_none() && d.niche != Niche::Unknown {
-            attrs.niche = Some(d.niche);
-        }
+    for (r, (d, attrs)) in l.accepted.iter().zip(read) {
+        let model = personalised.get(r.account_id.as_str()).unwrap_or(&ctr);
         let prior = releases
             .as_ref()
             .and_then(|s| attrs.niche.and_then(|n| s.book.ctr_prior(n, r.platform)));
@@ -185,7 +228,8 @@ pub fn score(file: &Path, out: Option<&Path>, wisdom: Option<&str>) -> Result<()
             None
         } else {
             Some(
-                ctr.predict(&attrs)
+                model
+                    .predict(&attrs)
                     .map_err(|e| format!("{}: record {}: {e}", l.path, r.record_id))?,
             )
         };
@@ -256,6 +300,20 @@ pub fn score(file: &Path, out: Option<&Path>, wisdom: Option<&str>) -> Result<()
             }
             _ => "; no wisdom (no niche priors)".to_string(),
         };
+    let personal_note = if personal {
+        format!(
+            "; personalised on each account's own records in the file ({} of {} accounts, {used} \
+             records used, {skipped} skipped; in-sample)",
+            personalised.len(),
+            l.accepted
+                .iter()
+                .map(|r| r.account_id.as_str())
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+        )
+    } else {
+        String::new()
+    };
     let unscored_note = if unscored > 0 {
         format!("; {unscored} creatives on an unknown platform have no prediction")
     } else {
@@ -263,7 +321,7 @@ pub fn score(file: &Path, out: Option<&Path>, wisdom: Option<&str>) -> Result<()
     };
     eprintln!(
         "{}: scored {} creatives ({} rows rejected) with {NICHE_MODEL_NAME} and {CTR_MODEL_NAME} \
-         (fitted to {real} REAL creatives) -> {dest}{wisdom_note}{unscored_note}",
+         (fitted to {real} REAL creatives) -> {dest}{wisdom_note}{personal_note}{unscored_note}",
         l.path,
         l.accepted.len(),
         l.rejected.len()
