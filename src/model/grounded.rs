@@ -453,6 +453,18 @@ pub struct Provenance {
     pub command: String,
 }
 
+impl Provenance {
+    /// Real creatives behind the fit (the sum over its real sources).
+    pub fn real_creatives(&self) -> u64 {
+        self.real_sources().map(|s| s.creatives).sum()
+    }
+
+    /// The real (not simulated) sources.
+    pub fn real_sources(&self) -> impl Iterator<Item = &SourceNote> {
+        self.sources.iter().filter(|s| s.real)
+    }
+}
+
 /// An account's personal deviations (see [`personalise`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -84,13 +84,7 @@ impl GroundedCtr {
     /// Real creatives the model was fitted to (the sum over its real sources).
     #[wasm_bindgen(getter, js_name = realCreatives)]
     pub fn real_creatives(&self) -> f64 {
-        self.inner
-            .provenance
-            .sources
-            .iter()
-            .filter(|s| s.real)
-            .map(|s| s.creatives as f64)
-            .sum()
+        self.inner.provenance.real_creatives() as f64
     }
 
     /// Own records this copy was personalised with (0: not personalised).

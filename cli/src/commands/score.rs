@@ -134,13 +134,7 @@ pub fn score(
     let releases = wisdom.map(read_wisdom).transpose()?;
     let niche = niche_model()?;
     let population = ctr_model()?;
-    let real: u64 = population
-        .provenance
-        .sources
-        .iter()
-        .filter(|s| s.real)
-        .map(|s| s.creatives)
-        .sum();
+    let real = population.provenance.real_creatives();
     // The same model the editor and the Worker use: the release's base rates and, per niche, its
     // format-2 posteriors as effect priors.
     let ctr = match &releases {

@@ -751,41 +751,9 @@ mod tests {
         let kv = MemoryStore::new();
         let none = run(wisdom::niche_wisdom(&kv, "fitness", None)).unwrap();
         ok("GET", routes::NICHE_WISDOM, 200, value(none));
-        let net = MemoryStore::new();
-        for i in 0..8 {
-            crate::testing::fixtures::account(&net, &format!("f{i}"), "fitness", true);
-        }
-        let config = crosslearn::wisdom::ReleaseConfig {
-            k: 3,
-            epsilon: 100.0,
-            budget_per_window: 400.0,
-            ..Default::default()
-        };
-        let report = run(crate::service::publish::publish(
-            &net,
-            &kv,
-            crate::testing::fixtures::NOW,
-            &config,
-            &crate::testing::fixtures::uncapped(),
-            7,
-        ))
-        .unwrap();
+        let (net, report, f2, c2) = crate::testing::fixtures::published_fitness_network(&kv);
         ok("POST", routes::ADMIN_PUBLISH, 200, value(&report));
         // The same run's format-2 release, and the ledger an account reads.
-        let c2 = crate::http::json::publish_config(Some(
-            r#"{"k": 3, "epsilon": 100.0, "budget_per_window": 400.0,
-                "format2": {"k": 3, "epsilon": 5.0, "count_epsilon": 0.5},
-                "privacy_budget": {"epsilon_cap": 1000}}"#,
-        ))
-        .unwrap();
-        let f2 = run(crate::service::format2::publish_format2(
-            &net,
-            &kv,
-            crate::testing::fixtures::NOW,
-            &c2,
-            &mut crosslearn::privacy::dgauss::noise_rng_from_seed(7),
-        ))
-        .unwrap();
         let mut both = report.clone();
         both.format2 = Some(f2);
         ok("POST", routes::ADMIN_PUBLISH, 200, value(&both));

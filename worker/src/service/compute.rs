@@ -334,7 +334,6 @@ pub fn grounded_scores(
             high: p.high,
         })
         .collect();
-    let real: Vec<_> = model.provenance.sources.iter().filter(|s| s.real).collect();
     Ok(ScoreResponse {
         model: ModelInfo {
             kind: ScoreModel::Grounded,
@@ -343,8 +342,10 @@ pub fn grounded_scores(
             fnv1a64: embedded.fnv1a64.clone(),
             trained_on: format!(
                 "REAL: {} creatives of the public exports ({}); docs/ctr.md",
-                real.iter().map(|s| s.creatives).sum::<u64>(),
-                real.iter()
+                model.provenance.real_creatives(),
+                model
+                    .provenance
+                    .real_sources()
                     .map(|s| s.name.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
@@ -670,33 +671,7 @@ mod tests {
         // Published releases (format 1 and 2, made by the cron's code): the fitness creative is
         // scored on them, exactly as the core applies them; the other one is not touched.
         let kv = crate::testing::MemoryStore::new();
-        let net = crate::testing::MemoryStore::new();
-        for i in 0..8 {
-            crate::testing::fixtures::account(&net, &format!("f{i}"), "fitness", true);
-        }
-        let c2 = crate::http::json::publish_config(Some(
-            r#"{"k": 3, "epsilon": 100.0, "budget_per_window": 400.0,
-                "format2": {"k": 3, "epsilon": 5.0, "count_epsilon": 0.5},
-                "privacy_budget": {"epsilon_cap": 1000}}"#,
-        ))
-        .unwrap();
-        crate::testing::run(crate::service::publish::publish(
-            &net,
-            &kv,
-            crate::testing::fixtures::NOW,
-            &c2.release,
-            &crate::testing::fixtures::uncapped(),
-            7,
-        ))
-        .unwrap();
-        crate::testing::run(crate::service::format2::publish_format2(
-            &net,
-            &kv,
-            crate::testing::fixtures::NOW,
-            &c2,
-            &mut crosslearn::privacy::dgauss::noise_rng_from_seed(7),
-        ))
-        .unwrap();
+        crate::testing::fixtures::published_fitness_network(&kv);
         let all = crate::testing::run(crate::service::wisdom::all_wisdom(&kv)).unwrap();
         let releases: Vec<NicheWisdom> = all
             .niches

@@ -85,3 +85,52 @@ pub fn niche_model() -> &'static crosslearn::niche::NicheModel {
         .expect("models/niche-v2.bin loads")
         .model
 }
+
+/// A small SIMULATED fitness network, 8 opted-in accounts made by [`account`] (returned), with
+/// both release formats published into `kv` by the cron's own code at [`NOW`]: format 1 at k 3,
+/// ε 100 (so the noisy counts are about exact: a test setting, never a privacy setting), then
+/// format 2 (k 3, ε 5) under the returned config. Returns the network, both publication reports
+/// and that config.
+pub fn published_fitness_network(
+    kv: &MemoryStore,
+) -> (
+    MemoryStore,
+    crate::service::publish::PublishReport,
+    crate::service::format2::Format2Report,
+    crate::ports::PublishConfig,
+) {
+    let net = MemoryStore::new();
+    for i in 0..8 {
+        account(&net, &format!("f{i}"), "fitness", true);
+    }
+    let release = crosslearn::wisdom::ReleaseConfig {
+        k: 3,
+        epsilon: 100.0,
+        budget_per_window: 400.0,
+        ..Default::default()
+    };
+    let report = run(crate::service::publish::publish(
+        &net,
+        kv,
+        NOW,
+        &release,
+        &uncapped(),
+        7,
+    ))
+    .unwrap();
+    let config = crate::http::json::publish_config(Some(
+        r#"{"k": 3, "epsilon": 100.0, "budget_per_window": 400.0,
+            "format2": {"k": 3, "epsilon": 5.0, "count_epsilon": 0.5},
+            "privacy_budget": {"epsilon_cap": 1000}}"#,
+    ))
+    .unwrap();
+    let format2 = run(crate::service::format2::publish_format2(
+        &net,
+        kv,
+        NOW,
+        &config,
+        &mut crosslearn::privacy::dgauss::noise_rng_from_seed(7),
+    ))
+    .unwrap();
+    (net, report, format2, config)
+}
