@@ -13,9 +13,9 @@ use crosslearn::record::CreativeRecord;
 use crosslearn::sim::{generate_network, SimOptions};
 use crosslearn::study_v2::{greedy_choice, run_study_v2, StudyV2Config};
 use crosslearn::wisdom::suffstat::{
-    clip_and_encode, contribute, dimension, encode_account, niche_count_gate, posteriors,
-    release_niche, release_period, Cell, Factor, PosteriorSource, PosteriorTable, RawMoments,
-    SuffStatConfig, SuffStatPool, ValuePosterior,
+    clip_and_encode, contribute, dimension, encode_account, niche_count_gate, period_contribution,
+    posteriors, release_niche, release_period, Cell, Factor, PosteriorSource, PosteriorTable,
+    RawMoments, SuffStatConfig, SuffStatPool, ValuePosterior,
 };
 use crosslearn::wisdom::AccountConsent;
 use std::collections::BTreeMap;
@@ -572,4 +572,63 @@ fn no_between_value_variance_still_gives_positive_posterior_sds() {
         assert!(v.mean.abs() < 1e-12, "{v:?}");
         assert!(v.sd > 0.0 && v.sd.is_finite(), "{v:?}");
     }
+}
+
+/// Format 2 takes every opted-in account with a known niche and an eligible record, not only
+/// those past format 1's data gate (3 campaigns): on a simulated network most accounts have
+/// fewer campaigns (one per platform) and format 1 refuses them; format 2's niche is format 1's
+/// rule and its vector is `encode_account`'s. Not opted in, or no platform with 2 records: none.
+#[test]
+fn period_contribution_is_every_opted_in_account_with_an_eligible_record() {
+    use crosslearn::insights::InsightOptions;
+    use crosslearn::wisdom::{wisdom_contribution, ReleaseConfig};
+    let (accounts, by) = network(31, 300);
+    let cfg = SuffStatConfig::default();
+    let ins = InsightOptions::default();
+    let yes = AccountConsent { opted_in: true };
+    let (mut format1, mut format2, mut only2) = (0, 0, 0);
+    for (id, _) in &accounts {
+        let recs = &by[id];
+        let c2 = period_contribution(recs, yes, &ins, &cfg).unwrap();
+        let c1 = wisdom_contribution(recs, yes, &ins, &ReleaseConfig::default()).unwrap();
+        assert!(
+            period_contribution(recs, AccountConsent::default(), &ins, &cfg)
+                .unwrap()
+                .is_none()
+        );
+        if let Some((niche, c)) = &c2 {
+            format2 += 1;
+            let refs: Vec<&CreativeRecord> = recs.iter().collect();
+            assert_eq!(*c, encode_account(&refs, &cfg).unwrap(), "{id}");
+            if let Some(c1) = &c1 {
+                assert_eq!(*niche, c1.niche, "{id}: the niche is format 1's");
+            } else {
+                only2 += 1;
+            }
+        }
+        if c1.is_some() {
+            format1 += 1;
+            assert!(
+                c2.is_some(),
+                "{id}: a format-1 contributor is a format-2 one"
+            );
+        }
+    }
+    println!(
+        "of 300 simulated accounts: format 1 {format1}, format 2 {format2} ({only2} only format 2)"
+    );
+    assert!(
+        format2 > 2 * format1,
+        "format 1 {format1}, format 2 {format2}"
+    );
+    // One record on a platform: no centred moment, so nothing to contribute.
+    let one: Vec<CreativeRecord> = by[&accounts[0].0][..1].to_vec();
+    assert!(period_contribution(&one, yes, &ins, &cfg)
+        .unwrap()
+        .is_none());
+    // Records of two accounts: a named error.
+    let mut mixed = by[&accounts[0].0].clone();
+    mixed.extend(by[&accounts[1].0].iter().cloned());
+    let e = period_contribution(&mixed, yes, &ins, &cfg).unwrap_err();
+    assert!(e.to_string().contains("account_id"), "{e}");
 }

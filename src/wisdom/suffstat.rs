@@ -648,6 +648,41 @@ pub fn encode_account(
     clip_and_encode(&account_moments(records, cfg), cfg)
 }
 
+/// An account's format-2 contribution for a period and the niche it goes to, or `None` when it
+/// adds nothing.
+///
+/// The niche is the one its records give by format 1's rule (the declared niche, else the one
+/// detected from its ad copy; `crate::insights`), but format 1's **data gate**
+/// (`InsightOptions::min_campaigns` distinct campaigns) does not apply: that gate is for the
+/// account's own lift insights, while format 2 has its own eligibility (account × platform
+/// groups of at least 2 records with impressions, see the module docs). So an account with one or
+/// two campaigns contributes here as the study assumes every account does (`crate::study_v2`).
+///
+/// `None` when the account has not opted in, when its niche is `unknown`, or when no record is
+/// eligible (its encoded vector would be all zeros: it would only add to the niche count, and be
+/// charged for a release that uses none of its records). Errors: the records' (`records[i]...`,
+/// one account) or the config's, named.
+pub fn period_contribution(
+    records: &[CreativeRecord],
+    consent: super::AccountConsent,
+    insight: &crate::insights::InsightOptions,
+    cfg: &SuffStatConfig,
+) -> Result<Option<(Niche, SuffContribution)>> {
+    if !consent.opted_in {
+        return Ok(None);
+    }
+    let (ins, _) = crate::insights::compute::prepare(records, insight)?;
+    if ins.niche == Niche::Unknown {
+        return Ok(None);
+    }
+    let refs: Vec<&CreativeRecord> = records.iter().collect();
+    let c = encode_account(&refs, cfg)?;
+    if c.sums.iter().all(|x| *x == 0) {
+        return Ok(None);
+    }
+    Ok(Some((ins.niche, c)))
+}
+
 /// Contribute `account`'s records for `niche` this period when it opted in; otherwise erase any
 /// earlier contribution (an opted-out account is never in the pool). Returns whether it is in
 /// the pool afterwards.

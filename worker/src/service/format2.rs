@@ -4,10 +4,12 @@
 //!
 //! One run at `now_ms`, for the period of the configured cadence (`cadence_days`):
 //! 1. **Contributions from D1**, a page of [`PAGE_ACCOUNTS`] opted-in accounts at a time: each
-//!    account's niche is the one its records give (the same rule and data gate as format 1), frozen
-//!    for the period in `niche_membership` (first write wins, shared with format 1, which runs
-//!    first), and its
+//!    account's niche is the one its records give (format 1's rule, but not format 1's data gate
+//!    of 3 campaigns: the core's `period_contribution`), frozen for the period in
+//!    `niche_membership` (first write wins, shared with format 1, which runs first), and its
 //!    records are encoded with `encode_account` (clipped to the L2 norm, fixed-point integers).
+//!    An account none of whose records is eligible (no platform with 2 records) adds nothing and
+//!    is neither counted nor charged.
 //!    The niche sums are exact integer sums of the pool rebuilt from D1 on every run, so an erased
 //!    or opted-out account never changes a later release.
 //! 2. **Budget from D1**: each page's accounts' `ρ` and pure `ε` (format-1 releases) spent
@@ -40,9 +42,9 @@ use crosslearn::insights::InsightOptions;
 use crosslearn::niche::Niche;
 use crosslearn::privacy::zcdp::{ACCOUNTING_DELTA, BUDGET_EXCEEDED};
 use crosslearn::wisdom::suffstat::{
-    encode_account, posteriors, release_niche, NicheSuffRelease, SuffStatPool,
+    period_contribution, posteriors, release_niche, NicheSuffRelease, SuffStatPool,
 };
-use crosslearn::wisdom::{wisdom_contribution, AccountConsent};
+use crosslearn::wisdom::AccountConsent;
 use rand_core::Rng;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -54,7 +56,8 @@ pub struct Format2Report {
     pub period: u32,
     /// `ρ` one release spends on each of its accounts.
     pub rho_per_release: f64,
-    /// Accounts in the period's pool (opted in, enough data, niche frozen for the period).
+    /// Accounts in the period's pool (opted in, a known niche, at least one eligible record; niche
+    /// frozen for the period).
     pub contributing_accounts: usize,
     /// Niches released in this run (new `release_log` rows, their accounts charged).
     pub released: Vec<String>,
@@ -106,17 +109,14 @@ async fn period_pool<S: Accounts + Records + Membership + Ledger>(
                 continue;
             }
             let consent = AccountConsent { opted_in: true };
-            // The niche (and data gate) of format 1: one niche per account and period.
-            let Ok(Some(c)) = wisdom_contribution(&records, consent, &options, &config.release)
+            // Format 1's niche rule without its data gate (`period_contribution`); one niche per
+            // account and period. One account's data cannot stop the publication for everyone.
+            let Ok(Some((niche, contribution))) =
+                period_contribution(&records, consent, &options, &config.format2)
             else {
                 continue;
             };
-            let refs: Vec<_> = records.iter().collect();
-            // One account's data cannot stop the publication for everyone.
-            let Ok(contribution) = encode_account(&refs, &config.format2) else {
-                continue;
-            };
-            members.push((account_id.clone(), c.niche));
+            members.push((account_id.clone(), niche));
             encoded.push(contribution);
         }
         let frozen = store
@@ -533,6 +533,39 @@ mod tests {
     }
 
     /// The niche an account is frozen in for the period is the one it is charged in.
+    /// Format 1's data gate (3 campaigns) is not format 2's: an account with 1-2 campaigns
+    /// contributes and is charged; one with no platform of 2 records adds nothing and is not.
+    #[test]
+    fn accounts_below_format_ones_data_gate_contribute_to_format_two() {
+        use crate::testing::fixtures::account_in_campaigns;
+        let store = store_with(3);
+        account_in_campaigns(&store, "two-campaigns", "fitness", 8, 2);
+        account_in_campaigns(&store, "one-campaign", "fitness", 4, 1);
+        account_in_campaigns(&store, "one-record", "fitness", 1, 1);
+        let c = config("");
+        let rows = run(store.records("two-campaigns")).unwrap();
+        let f1 = crosslearn::wisdom::wisdom_contribution(
+            &rows,
+            AccountConsent { opted_in: true },
+            &InsightOptions::default(),
+            &c.release,
+        )
+        .unwrap();
+        assert!(
+            f1.is_none(),
+            "format 1's data gate should refuse 2 campaigns"
+        );
+        let r = publish(&store, NOW, &c, 1);
+        assert_eq!(r.contributing_accounts, 5, "{r:?}");
+        for id in ["two-campaigns", "one-campaign", "f00"] {
+            let ledger = run(store.ledger(id)).unwrap();
+            assert_eq!(ledger.len(), 1, "{id}: {ledger:?}");
+            assert_eq!(ledger[0].release_id, format!("{}/fitness", r.period));
+        }
+        assert!(run(store.ledger("one-record")).unwrap().is_empty());
+        assert!(run(store.ledger("out")).unwrap().is_empty());
+    }
+
     #[test]
     fn membership_is_shared_with_format_one() {
         let store = store_with(3);

@@ -17,7 +17,7 @@ pub fn account(store: &MemoryStore, id: &str, niche: &str, opted_in: bool) {
         created_at: "t".into(),
     };
     assert!(run(store.create_account(&account, &format!("h-{id}"))).unwrap());
-    insert(store, id, niche, 0, 12);
+    insert(store, id, niche, 0, 12, 3);
     let consent = Consent {
         opted_in,
         updated_at: None,
@@ -27,16 +27,38 @@ pub fn account(store: &MemoryStore, id: &str, niche: &str, opted_in: bool) {
 
 /// Add `n` more made-up records of `niche` to the account (ids after its first 12).
 pub fn add_records(store: &MemoryStore, id: &str, niche: &str, n: usize) {
-    insert(store, id, niche, 12, n);
+    insert(store, id, niche, 12, n, 3);
 }
 
-fn insert(store: &MemoryStore, id: &str, niche: &str, from: usize, n: usize) {
+/// An opted-in account of `niche` with `n` made-up records over `campaigns` campaigns (fewer
+/// than 3 fails format 1's data gate).
+pub fn account_in_campaigns(
+    store: &MemoryStore,
+    id: &str,
+    niche: &str,
+    n: usize,
+    campaigns: usize,
+) {
+    let account = Account {
+        account_id: id.into(),
+        created_at: "t".into(),
+    };
+    assert!(run(store.create_account(&account, &format!("h-{id}"))).unwrap());
+    insert(store, id, niche, 0, n, campaigns);
+    let consent = Consent {
+        opted_in: true,
+        updated_at: None,
+    };
+    run(store.set_consent(id, &consent)).unwrap();
+}
+
+fn insert(store: &MemoryStore, id: &str, niche: &str, from: usize, n: usize, campaigns: usize) {
     let hooks = ["question", "pain_point", "offer", "social_proof"];
     let inputs: Vec<RecordInput> = (from..from + n)
         .map(|i| RecordInput {
             record_id: Some(format!("{id}-{i}")),
             account_id: Some(id.into()),
-            campaign_id: Some(format!("c{}", i % 3)),
+            campaign_id: Some(format!("c{}", i % campaigns)),
             platform: Some("meta".into()),
             niche: Some(niche.into()),
             hook_type: Some(hooks[i % 4].into()),
