@@ -7,10 +7,13 @@
 use crosslearn::insights::InsightOptions;
 use crosslearn::niche::Niche;
 use crosslearn::platform::Platform;
+use crosslearn::privacy::mechanism::{discrete_laplace, discrete_laplace_variance};
 use crosslearn::rng::Rng;
 use crosslearn::sim::{generate_network, SimOptions};
 use crosslearn::wisdom::layout::{GroupKind, Layout, CTR_BINS};
-use crosslearn::wisdom::release::histogram_benchmark;
+use crosslearn::wisdom::release::{
+    denoise_histogram, histogram_benchmark, noisy_histogram_benchmark,
+};
 use crosslearn::wisdom::{
     period_of_day, release_wisdom, wisdom_contribution, AccountConsent, ContributionPool,
     ReleaseConfig, ReleaseId, WisdomBook,
@@ -144,4 +147,81 @@ fn nearly_noise_free_release_recovers_the_median_ctr() {
     let before = book.get(Niche::Food).cloned();
     book.insert(older);
     assert_eq!(book.get(Niche::Food).cloned(), before);
+}
+
+/// The noisy histogram's quantiles come from its denoised counts: unchanged for an exact unimodal
+/// histogram; pure noise mostly removed; on a SIMULATED bump of 150 accounts with the production
+/// CTR histogram's noise (discrete Laplace t = 8.9, sd 12.6 per bin), p10 and p90 much closer to
+/// the exact ones than clamping the noise at 0 gives (which is what the quantiles used before).
+#[test]
+fn noisy_histograms_are_denoised_before_their_quantiles() {
+    let nb = CTR_BINS.len();
+    // An exact unimodal histogram (any noise sd 0) comes back as it is.
+    let bump: Vec<f64> = (0..nb)
+        .map(|b| match b {
+            5 => 10.0,
+            6 => 30.0,
+            7 => 50.0,
+            8 => 40.0,
+            9 => 15.0,
+            10 => 5.0,
+            _ => 0.0,
+        })
+        .collect();
+    assert_eq!(denoise_histogram(&bump, 0.0), bump);
+    // So does an exact bimodal one: without noise every shape is real.
+    let mut two = bump.clone();
+    two[14] = 25.0;
+    assert_eq!(denoise_histogram(&two, 0.0), two);
+    assert!(denoise_histogram(&[], 1.0).is_empty());
+    let t = 1.0 / (0.45 * 0.25);
+    let sd = discrete_laplace_variance(t).sqrt();
+    let exact = histogram_benchmark(&bump, CTR_BINS, 0.0).unwrap();
+    let mut rng = Rng::new(41);
+    let (mut noise_clamped, mut noise_left) = (0.0, 0.0);
+    let mut err = [[0.0f64; 2]; 2]; // [denoised, clamped] x [p10, p90], mean abs log2
+    let mut published = 0;
+    let draws = 400;
+    for _ in 0..draws {
+        let noise: Vec<f64> = (0..nb)
+            .map(|_| discrete_laplace(&mut rng, t) as f64)
+            .collect();
+        noise_clamped += noise.iter().map(|v| v.max(0.0)).sum::<f64>();
+        noise_left += denoise_histogram(&noise, sd).iter().sum::<f64>();
+        let noisy: Vec<f64> = bump.iter().zip(&noise).map(|(a, b)| a + b).collect();
+        let clamped = histogram_benchmark(&noisy, CTR_BINS, 50.0).unwrap();
+        let Some(now) = noisy_histogram_benchmark(&noisy, CTR_BINS, 50.0, sd) else {
+            continue;
+        };
+        published += 1;
+        for (i, m) in [now, clamped].iter().enumerate() {
+            err[i][0] += (m.p10 / exact.p10).log2().abs() / draws as f64;
+            err[i][1] += (m.p90 / exact.p90).log2().abs() / draws as f64;
+        }
+    }
+    println!(
+        "noise-only mass per histogram: clamped {:.1}, denoised {:.1}; p10 / p90 mean abs log2 error: \
+         denoised {:.2} / {:.2}, clamped {:.2} / {:.2}",
+        noise_clamped / draws as f64,
+        noise_left / draws as f64,
+        err[0][0],
+        err[0][1],
+        err[1][0],
+        err[1][1]
+    );
+    assert_eq!(published, draws);
+    assert!(
+        noise_left < 0.5 * noise_clamped,
+        "{noise_left} vs {noise_clamped}"
+    );
+    assert!(
+        err[0][0] < 0.6 * err[1][0] && err[0][1] < 0.6 * err[1][1],
+        "{err:?}"
+    );
+    // The publication decision is still the clamped total's.
+    let mut low = vec![0.0; nb];
+    low[6] = 30.0;
+    low[9] = -20.0;
+    assert_eq!(noisy_histogram_benchmark(&low, CTR_BINS, 31.0, sd), None);
+    assert!(noisy_histogram_benchmark(&low, CTR_BINS, 30.0, 1.0).is_some());
 }

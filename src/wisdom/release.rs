@@ -15,9 +15,12 @@
 //!   count), an attribute value's lift (its noisy lift count) and a frequency-list entry (its
 //!   noisy frequency). Conversion-rate and ROAS histograms, which only accounts tracking them
 //!   fill, also need a clamped total of at least `max(k, 3σ)` of the noise summed over their bins.
-//! - **Quantiles** of a histogram: negative noisy counts are clamped to 0, then the cumulative
-//!   counts are inverted with geometric interpolation inside a bin (linear in the underflow bin).
-//!   The mean uses each bin's geometric midpoint.
+//! - **Quantiles** of a histogram: the noisy counts are denoised ([`denoise_histogram`]: the
+//!   least-squares unimodal fit, runs below one noise sd of their mean set to 0; clamping
+//!   negative counts alone left half the noise of every empty bin in the tails), then the
+//!   cumulative counts are inverted with geometric interpolation inside a bin (linear in the
+//!   underflow bin). The mean uses each bin's geometric midpoint. Whether a histogram is
+//!   published is still decided by its clamped noisy total.
 //! - **Lifts**: with noisy count `c` and noisy Σ log-lift `S`: mean `μ = S / c` (clipped to ±L),
 //!   standard error `se² = L² / c + Var(noise of S) / c²` (`L²` bounds the variance of values
 //!   clipped to ±L, so the interval is conservative); published lift `exp μ`, interval
@@ -176,6 +179,99 @@ pub fn histogram_benchmark(
     })
 }
 
+/// Increasing least-squares fit of `y` bounded below by 0 (pool adjacent violators), and its
+/// squared error.
+fn isotonic_increasing(y: &[f64]) -> (Vec<f64>, f64) {
+    let mut blocks: Vec<(f64, usize)> = Vec::with_capacity(y.len());
+    for &v in y {
+        blocks.push((v, 1));
+        while let [.., (a, na), (b, nb)] = blocks[..] {
+            if a <= b {
+                break;
+            }
+            blocks.truncate(blocks.len() - 2);
+            let n = na + nb;
+            blocks.push(((a * na as f64 + b * nb as f64) / n as f64, n));
+        }
+    }
+    let fit: Vec<f64> = blocks
+        .iter()
+        .flat_map(|&(v, n)| std::iter::repeat_n(v.max(0.0), n))
+        .collect();
+    let sse = fit.iter().zip(y).map(|(f, v)| (f - v) * (f - v)).sum();
+    (fit, sse)
+}
+
+/// A noisy histogram made fit for its quantiles (post-processing, no privacy cost), given the
+/// noise's standard deviation per bin.
+///
+/// Clamping negative noisy counts to 0 keeps the positive half of the noise in every empty bin;
+/// spread over the whole range, that mass pushed low quantiles down and high ones up (on a
+/// simulated network at the production config, p10 about 2x too low and p90 about 3x too high;
+/// docs/privacy.md). Instead: the least-squares **unimodal** fit of the noisy counts (non-negative;
+/// an increasing fit up to each candidate mode and a decreasing one after it, the best of them),
+/// whose runs of pooled bins average the zero-mean noise of empty bins towards 0. Each run of
+/// equal fitted values is then kept as pooled only when the noise explains its counts' spread
+/// around it (their chi-square within its mean + 2 sd), and set to 0 when its level is below one
+/// noise sd of its mean (`noise_sd / √len`); a run whose counts differ by more is real shape (a
+/// second mode, or any shape when the noise is small): its counts are kept as they are, each
+/// set to 0 below one noise sd. With no noise the histogram comes back unchanged.
+pub fn denoise_histogram(counts: &[f64], noise_sd: f64) -> Vec<f64> {
+    let b = counts.len();
+    let mut best: Option<(f64, Vec<f64>)> = None;
+    for m in 0..=b {
+        let (mut fit, left) = isotonic_increasing(&counts[..m]);
+        let rev: Vec<f64> = counts[m..].iter().rev().copied().collect();
+        let (right_fit, right) = isotonic_increasing(&rev);
+        if best.as_ref().is_none_or(|(e, _)| left + right < *e) {
+            fit.extend(right_fit.into_iter().rev());
+            best = Some((left + right, fit));
+        }
+    }
+    let fit = best.map(|(_, f)| f).unwrap_or_default();
+    let var = noise_sd * noise_sd;
+    let mut out = fit.clone();
+    let mut i = 0;
+    while i < fit.len() {
+        let mut j = i;
+        while j + 1 < fit.len() && fit[j + 1] == fit[i] {
+            j += 1;
+        }
+        let len = (j - i + 1) as f64;
+        let rss: f64 = counts[i..=j]
+            .iter()
+            .map(|y| (y - fit[i]) * (y - fit[i]))
+            .sum();
+        if rss > var * (len + 2.0 * (2.0 * len).sqrt()) {
+            // The run's counts differ by more than the noise explains (its chi-square above its
+            // mean + 2 sd): the shape is real, keep each count (clamped), each held to one sd.
+            for k in i..=j {
+                out[k] = if counts[k] < noise_sd { 0.0 } else { counts[k] };
+            }
+        } else if fit[i] < noise_sd / len.sqrt() {
+            out[i..=j].iter_mut().for_each(|v| *v = 0.0);
+        }
+        i = j + 1;
+    }
+    out
+}
+
+/// [`histogram_benchmark`] of a noisy histogram: published when its clamped total reaches
+/// `min_total` (as before), with quantiles and mean read from [`denoise_histogram`]; `None` also
+/// when nothing survives the denoising.
+pub fn noisy_histogram_benchmark(
+    counts: &[f64],
+    bins: LogBins,
+    min_total: f64,
+    noise_sd: f64,
+) -> Option<MetricBenchmark> {
+    let clamped: f64 = counts.iter().map(|v| v.max(0.0)).sum();
+    if clamped <= 0.0 || clamped < min_total {
+        return None;
+    }
+    histogram_benchmark(&denoise_histogram(counts, noise_sd), bins, 0.0)
+}
+
 fn check_aggregate(a: &Aggregate) -> Result<()> {
     if a.sums.len() != Layout::field_count() {
         return Err(Error::field(
@@ -253,9 +349,13 @@ fn build(layout: &Layout, config: &ReleaseConfig, id: ReleaseId, noisy: &Aggrega
     };
 
     let platform_min = platform_gate(layout, config);
+    let noise_sd = |kind: GroupKind| {
+        let g = layout.group(kind);
+        discrete_laplace_variance(g.noise_scale()).sqrt() / g.bounds.scale
+    };
     let tracked = |kind: GroupKind, p: usize, bins: LogBins| {
         let min = total_gate(k, layout.group(kind).noise_scale(), bins.len());
-        histogram_benchmark(&slice(kind, p, bins), bins, min)
+        noisy_histogram_benchmark(&slice(kind, p, bins), bins, min, noise_sd(kind))
     };
     let (mut ctr_w, mut ctr_n) = (0.0, 0.0);
     for (p, platform) in Platform::KNOWN.into_iter().enumerate() {
@@ -267,7 +367,12 @@ fn build(layout: &Layout, config: &ReleaseConfig, id: ReleaseId, noisy: &Aggrega
             platform,
             accounts: accounts as u64,
             // Every platform an account contributes has a CTR: the platform gate suffices.
-            ctr: histogram_benchmark(&slice(GroupKind::CtrHistogram, p, CTR_BINS), CTR_BINS, k),
+            ctr: noisy_histogram_benchmark(
+                &slice(GroupKind::CtrHistogram, p, CTR_BINS),
+                CTR_BINS,
+                k,
+                noise_sd(GroupKind::CtrHistogram),
+            ),
             conversion_rate: tracked(GroupKind::CvrHistogram, p, CVR_BINS),
             roas: tracked(GroupKind::RoasHistogram, p, ROAS_BINS),
         };
