@@ -19,10 +19,25 @@
 //! v2 confounds choices with quality and noise, so the attributes a creative carries reveal part
 //! of its noise: that oracle is then no lower bound (a model can beat it), and the gap to the
 //! full oracle (the true CTR) is reported too.
+//!
+//! **Standing on a release** (the editor's case, `--release-accounts N`, default 6,000; 0 skips
+//! it): a second v2 network of N accounts (indices from 2,000,000, none of them new or training
+//! accounts) is released as the Worker releases format 1 (`--release-config FILE`, default the
+//! production format-1 config `docs/release-production-format1.json`: k 50, ε 0.45; every account
+//! opted in and contributing, without the 3-campaign data gate), noise from a seeded generator. The population
+//! model then takes each published (niche, platform)'s base rate and between-account spread
+//! (`with_released_rates`) and predicts the new accounts' test creatives with no own record.
+//! Three readings of the same release: the published quantiles (denoised histograms), the
+//! quantiles of the same noisy counts clamped at 0 (what releases published before
+//! `denoise_histogram`), and the exact noise-free histograms (the best a release could give).
+//! Coverage and log loss over the test creatives whose (niche, platform) has a released rate in
+//! all three, beside the model without a release on the same creatives.
 
+use crosslearn::insights::InsightOptions;
 use crosslearn::model::grounded::{
     fit_grounded, personalise, CreativeObs, EffectPriors, GroundedConfig, Provenance, SourceNote,
 };
+use crosslearn::model::grounded::{GroundedModel, ReleasedRate};
 use crosslearn::model::CreativeAttributes;
 use crosslearn::niche::Niche;
 use crosslearn::platform::Platform;
@@ -30,6 +45,12 @@ use crosslearn::rng::Rng;
 use crosslearn::sim::v2::{
     draw_attributes, draw_hook_cta, generate_network_v2, SimV2Prior, TruthTable,
 };
+use crosslearn::wisdom::layout::{GroupKind, Layout, CTR_BINS};
+use crosslearn::wisdom::release::{histogram_benchmark, noisy_aggregate};
+use crosslearn::wisdom::{
+    release_wisdom, wisdom_contribution, AccountConsent, ContributionPool, ReleaseConfig, ReleaseId,
+};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 const OWN: [usize; 4] = [0, 5, 20, 100];
@@ -42,6 +63,8 @@ struct Args {
     accounts: u32,
     new: u64,
     deviation_sd: Option<f64>,
+    release_accounts: u32,
+    release_config: PathBuf,
 }
 
 fn parse() -> Result<Args, String> {
@@ -52,6 +75,8 @@ fn parse() -> Result<Args, String> {
         accounts: 600,
         new: 150,
         deviation_sd: None,
+        release_accounts: 6_000,
+        release_config: PathBuf::from("docs/release-production-format1.json"),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -70,6 +95,12 @@ fn parse() -> Result<Args, String> {
             "--deviation-sd" => {
                 a.deviation_sd = Some(val()?.parse().map_err(|e| format!("--deviation-sd: {e}"))?)
             }
+            "--release-accounts" => {
+                a.release_accounts = val()?
+                    .parse()
+                    .map_err(|e| format!("--release-accounts: {e}"))?
+            }
+            "--release-config" => a.release_config = val()?.into(),
             x => return Err(format!("unknown flag {x}")),
         }
     }
@@ -107,6 +138,110 @@ fn main() {
     }
 }
 
+/// The three readings of a format-1 release of a v2 network (see the module docs): the model on
+/// each reading's rates, and the (niche, platform) pairs all three have.
+type ReleaseModels = (
+    Vec<(&'static str, GroundedModel)>,
+    BTreeSet<(Niche, Platform)>,
+);
+
+fn release_models(
+    a: &Args,
+    truth: &TruthTable,
+    model: &GroundedModel,
+) -> Result<ReleaseModels, String> {
+    let e = |x: crosslearn::error::Error| x.to_string();
+    let text = std::fs::read_to_string(&a.release_config)
+        .map_err(|x| format!("{}: {x}", a.release_config.display()))?;
+    let config: ReleaseConfig = serde_json::from_str(&text).map_err(|x| x.to_string())?;
+    let exact_config = ReleaseConfig {
+        epsilon: 1e6,
+        budget_per_window: 1e9,
+        ..config.clone()
+    };
+    let layout = Layout::new(&config).map_err(e)?;
+    let g = layout.group(GroupKind::CtrHistogram).clone();
+    let net = generate_network_v2(truth, a.seed + 1, 2_000_000, a.release_accounts).map_err(e)?;
+    let mut by: BTreeMap<&str, Vec<_>> = BTreeMap::new();
+    for r in &net.records {
+        by.entry(r.account_id.as_str()).or_default().push(r.clone());
+    }
+    // Every account contributes (no 3-campaign data gate: v2 accounts have few campaigns).
+    let every = InsightOptions {
+        min_campaigns: 1,
+        ..InsightOptions::default()
+    };
+    let mut pool = ContributionPool::new();
+    for (id, rs) in &by {
+        let c = wisdom_contribution(rs, AccountConsent { opted_in: true }, &every, &config)
+            .map_err(e)?;
+        pool.set(id, c).map_err(e)?;
+    }
+    let (mut now, mut clamped, mut exact) = (Vec::new(), Vec::new(), Vec::new());
+    for niche in Niche::ALL {
+        let agg = pool.aggregate(niche);
+        let id = ReleaseId { period: 1, niche };
+        let w =
+            release_wisdom(&agg, id, &config, &mut Rng::stream(a.seed, niche as u64)).map_err(e)?;
+        let noisy = noisy_aggregate(&layout, &agg, &mut Rng::stream(a.seed, niche as u64));
+        let x = release_wisdom(&agg, id, &exact_config, &mut Rng::new(1)).map_err(e)?;
+        let published = ReleasedRate::of_release(&w);
+        for r in &published {
+            let p = Platform::KNOWN
+                .iter()
+                .position(|q| *q == r.platform)
+                .expect("a known platform");
+            let slice: Vec<f64> = (0..CTR_BINS.len())
+                .map(|b| (noisy.sums[g.start + p * CTR_BINS.len() + b] as f64).max(0.0))
+                .collect();
+            let q = histogram_benchmark(&slice, CTR_BINS, 0.0).expect("a published histogram");
+            if 0.0 < q.p10 && q.p90 < 1.0 {
+                clamped.push(ReleasedRate {
+                    p10: q.p10,
+                    p50: q.p50,
+                    p90: q.p90,
+                    ..r.clone()
+                });
+            }
+        }
+        now.extend(published);
+        exact.extend(ReleasedRate::of_release(&x));
+    }
+    let pairs = |v: &[ReleasedRate]| -> BTreeSet<(Niche, Platform)> {
+        v.iter().map(|r| (r.niche, r.platform)).collect()
+    };
+    let common: BTreeSet<_> = pairs(&now)
+        .intersection(&pairs(&clamped))
+        .copied()
+        .collect::<BTreeSet<_>>()
+        .intersection(&pairs(&exact))
+        .copied()
+        .collect();
+    let keep = |v: Vec<ReleasedRate>| -> Vec<ReleasedRate> {
+        v.into_iter()
+            .filter(|r| common.contains(&(r.niche, r.platform)))
+            .collect()
+    };
+    Ok((
+        vec![
+            (
+                "published (denoised)",
+                model.with_released_rates(keep(now)).map_err(e)?,
+            ),
+            (
+                "clamped at 0 (before)",
+                model.with_released_rates(keep(clamped)).map_err(e)?,
+            ),
+            (
+                "exact histograms (no noise)",
+                model.with_released_rates(keep(exact)).map_err(e)?,
+            ),
+            ("no release", model.clone()),
+        ],
+        common,
+    ))
+}
+
 fn run(a: &Args) -> Result<(), String> {
     let e = |x: crosslearn::error::Error| x.to_string();
     let text =
@@ -118,6 +253,7 @@ fn run(a: &Args) -> Result<(), String> {
     let mut closed_all = vec![Vec::new(); OWN.len()];
     let mut cov0_all = Vec::new();
     let mut full_all = vec![Vec::new(); OWN.len()];
+    let mut release_rows = Vec::new();
     for &ts in &a.truths {
         let truth = TruthTable::draw(&prior, ts).map_err(e)?;
         let net = generate_network_v2(&truth, a.seed, 0, a.accounts).map_err(e)?;
@@ -153,6 +289,13 @@ fn run(a: &Args) -> Result<(), String> {
             },
         )
         .map_err(e)?;
+        let rel = if a.release_accounts > 0 {
+            Some(release_models(a, &truth, &model)?)
+        } else {
+            None
+        };
+        // Per reading: covered, creatives, log loss sum.
+        let mut rel_acc = vec![(0usize, 0usize, 0.0f64); rel.as_ref().map_or(0, |r| r.0.len())];
         // A fixed sample of the creative noise for the oracle's mean over it.
         let mut nr = Rng::new(ts ^ 0x5eed);
         let noise: Vec<f64> = (0..256).map(|_| truth.creative_noise(&mut nr)).collect();
@@ -204,6 +347,18 @@ fn run(a: &Args) -> Result<(), String> {
                 });
             }
             let (own, test) = cs.split_at(100);
+            if let Some((models, common)) = &rel {
+                if common.contains(&(niche, platform)) {
+                    for (m, acc) in models.iter().zip(rel_acc.iter_mut()) {
+                        for c in test {
+                            let p = m.1.predict(&c.attrs).map_err(e)?;
+                            acc.0 += usize::from(p.low <= c.ctr && c.ctr <= p.high);
+                            acc.1 += 1;
+                            acc.2 += xent(c.ctr, p.mean);
+                        }
+                    }
+                }
+            }
             ll_or += test.iter().map(|c| xent(c.ctr, c.oracle)).sum::<f64>() / TEST as f64;
             ll_full += test.iter().map(|c| xent(c.ctr, c.ctr)).sum::<f64>() / TEST as f64;
             for (j, &k) in OWN.iter().enumerate() {
@@ -250,6 +405,17 @@ fn run(a: &Args) -> Result<(), String> {
             closed_all[j].push(*x);
         }
         cov0_all.push(c[0]);
+        if let Some((models, common)) = &rel {
+            for ((name, _), acc) in models.iter().zip(&rel_acc) {
+                release_rows.push(format!(
+                    "| {ts} | {name} | {} | {} | {:.1} % | {:.6} |",
+                    common.len(),
+                    acc.1,
+                    100.0 * acc.0 as f64 / acc.1.max(1) as f64,
+                    acc.2 / acc.1.max(1) as f64
+                ));
+            }
+        }
         println!(
             "| {ts} | {} | {:.3} / {:.3} | {:.1} % | {:.1} / {:.1} / {:.1} % | {:.6} | {:.6} / {:.6} / {:.6} | {:.6} | {:.1} / {:.1} / {:.1} % | {:.6} | {:.2} / {:.2} / {:.2} % |",
             obs.len(),
@@ -274,5 +440,17 @@ fn run(a: &Args) -> Result<(), String> {
         mean(&full_all[2]),
         mean(&full_all[3])
     );
+    if !release_rows.is_empty() {
+        println!(
+            "\n#### New accounts standing on a format-1 release of {} other v2 accounts (`{}`; SIMULATED)\n",
+            a.release_accounts,
+            a.release_config.display()
+        );
+        println!("| truth | base rates from | (niche, platform) pairs released | test creatives | 95 % coverage of true CTR (k = 0) | LL k = 0 |");
+        println!("|---|---|---|---|---|---|");
+        for r in &release_rows {
+            println!("{r}");
+        }
+    }
     Ok(())
 }
