@@ -157,7 +157,7 @@ fn release_models(
     let exact_config = ReleaseConfig {
         epsilon: 1e6,
         budget_per_window: 1e9,
-        ..config.clone()
+        ..config
     };
     let layout = Layout::new(&config).map_err(e)?;
     let g = layout.group(GroupKind::CtrHistogram).clone();
