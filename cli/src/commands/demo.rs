@@ -770,6 +770,16 @@ mod tests {
             .expect("production RELEASE_CONFIG");
         let (config, suff) = parse_release_config(raw).unwrap();
         assert!(config.k >= 50 && suff.k >= 50);
+        // The production format-1 config the evaluations read (eval-wisdom, ctr-sim-eval) is
+        // this one.
+        let doc: ReleaseConfig = serde_json::from_str(include_str!(
+            "../../../docs/release-production-format1.json"
+        ))
+        .unwrap();
+        assert_eq!(
+            doc, config,
+            "docs/release-production-format1.json differs from wrangler.toml"
+        );
         assert!(config.epsilon < 1.0, "{config:?}");
         let err = parse_release_config(r#"{"k": 50, "format2": {"nope": 1}}"#).unwrap_err();
         assert!(err.contains("format2"), "{err}");
