@@ -28,6 +28,29 @@ pub struct Rng {
     s: [u64; 4],
 }
 
+/// The study's and the tests' generator also serves where noise is drawn from any `rand_core`
+/// generator (the release mechanisms are generic over it; production passes ChaCha20): the same
+/// 64-bit outputs, so a release drawn with a seeded `Rng` is unchanged.
+impl rand_core::TryRng for Rng {
+    type Error = core::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok((Rng::next_u64(self) >> 32) as u32)
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        Ok(Rng::next_u64(self))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        for chunk in dst.chunks_mut(8) {
+            let b = Rng::next_u64(self).to_le_bytes();
+            chunk.copy_from_slice(&b[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+
 impl Rng {
     /// A generator seeded from `seed` through SplitMix64.
     pub fn new(seed: u64) -> Self {

@@ -322,39 +322,45 @@ fn noise_scale_is_sensitivity_over_epsilon() {
         assert!((g.noise_scale - g.l1_sensitivity / g.epsilon).abs() < 1e-9 * g.noise_scale);
     }
     assert!((w.privacy.epsilon - config.epsilon).abs() < 1e-12);
-    let reps = 1000;
-    let mut rng = Rng::new(2026);
-    let mut count_dev = Vec::new();
-    let mut dev: Vec<Vec<f64>> = vec![Vec::new(); layout.groups.len()];
-    for _ in 0..reps {
-        let noisy = noisy_aggregate(&layout, &agg, &mut rng);
-        count_dev.push((noisy.accounts - agg.accounts) as f64);
-        for (gi, g) in layout.groups.iter().enumerate() {
-            for i in g.start..g.start + g.len {
-                dev[gi].push((noisy.sums[i] - agg.sums[i]) as f64);
+    // The study's seeded generator, and ChaCha20 as the Worker and the bindings draw it.
+    let mut study = Rng::new(2026);
+    let mut chacha = crosslearn::privacy::dgauss::noise_rng_from_seed(2026);
+    let generators: [(&str, &mut dyn rand_core::Rng); 2] =
+        [("xoshiro", &mut study), ("chacha20", &mut chacha)];
+    for (generator, rng) in generators {
+        let reps = 1000;
+        let mut count_dev = Vec::new();
+        let mut dev: Vec<Vec<f64>> = vec![Vec::new(); layout.groups.len()];
+        for _ in 0..reps {
+            let noisy = noisy_aggregate(&layout, &agg, rng);
+            count_dev.push((noisy.accounts - agg.accounts) as f64);
+            for (gi, g) in layout.groups.iter().enumerate() {
+                for i in g.start..g.start + g.len {
+                    dev[gi].push((noisy.sums[i] - agg.sums[i]) as f64);
+                }
             }
         }
-    }
-    let check = |name: &str, xs: &[f64], t: f64| {
-        let n = xs.len() as f64;
-        let var = xs.iter().map(|x| x * x).sum::<f64>() / n;
-        let expect = discrete_laplace_variance(t);
-        let rse = (5.0 / n).sqrt();
-        eprintln!(
-            "{name}: t {t:.1}, n {n}, var/expected {:.4} (relative s.e. {:.4}, {:.1} s.e. from 1)",
+        let check = |name: &str, xs: &[f64], t: f64| {
+            let n = xs.len() as f64;
+            let var = xs.iter().map(|x| x * x).sum::<f64>() / n;
+            let expect = discrete_laplace_variance(t);
+            let rse = (5.0 / n).sqrt();
+            eprintln!(
+            "{generator} {name}: t {t:.1}, n {n}, var/expected {:.4} (relative s.e. {:.4}, {:.1} s.e. from 1)",
             var / expect,
             rse,
             (var / expect - 1.0).abs() / rse
         );
-        assert!(
-            (var / expect - 1.0).abs() < 4.0 * rse,
-            "{name}: {var} vs {expect}"
-        );
-    };
-    check("count", &count_dev, 1.0 / layout.count_epsilon);
-    for (gi, g) in layout.groups.iter().enumerate() {
-        if g.name.contains("histogram") || g.name.ends_with("hook_type") {
-            check(&g.name, &dev[gi], g.noise_scale());
+            assert!(
+                (var / expect - 1.0).abs() < 4.0 * rse,
+                "{name}: {var} vs {expect}"
+            );
+        };
+        check("count", &count_dev, 1.0 / layout.count_epsilon);
+        for (gi, g) in layout.groups.iter().enumerate() {
+            if g.name.contains("histogram") || g.name.ends_with("hook_type") {
+                check(&g.name, &dev[gi], g.noise_scale());
+            }
         }
     }
 }

@@ -12,7 +12,6 @@
 //! `2a / (1 − a)²` with `a = e^{−1/t}`.
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
 
 /// Clipping bounds and fixed-point scale of one contributed value.
@@ -61,15 +60,22 @@ pub fn noise_scale(sensitivity: f64, epsilon: f64) -> Result<f64> {
     Ok(sensitivity / epsilon)
 }
 
-fn geometric(rng: &mut Rng, log_a: f64) -> i64 {
+/// Uniform in the open interval (0, 1) from 53 random bits (as [`crate::rng::Rng::open01`]).
+fn open01<R: rand_core::Rng + ?Sized>(rng: &mut R) -> f64 {
+    ((rng.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
+}
+
+fn geometric<R: rand_core::Rng + ?Sized>(rng: &mut R, log_a: f64) -> i64 {
     // Number of failures before the first success, success probability 1 − a: ⌊ln U / ln a⌋.
-    (rng.open01().ln() / log_a)
+    (open01(rng).ln() / log_a)
         .floor()
         .min(i64::MAX as f64 / 4.0) as i64
 }
 
-/// One discrete Laplace sample with parameter `t` (> 0).
-pub fn discrete_laplace(rng: &mut Rng, t: f64) -> i64 {
+/// One discrete Laplace sample with parameter `t` (> 0), from any generator: production passes
+/// ChaCha20 ([`crate::privacy::dgauss::noise_rng_from_entropy`]); a seeded [`crate::rng::Rng`]
+/// (studies, tests) draws exactly what it drew before the mechanism was generic.
+pub fn discrete_laplace<R: rand_core::Rng + ?Sized>(rng: &mut R, t: f64) -> i64 {
     let log_a = -1.0 / t;
     geometric(rng, log_a) - geometric(rng, log_a)
 }

@@ -109,16 +109,27 @@ pub fn release_wisdom(
         pool.set(&i.to_string(), Some(c))
             .map_err(|e| e.within(&format!("contributions[{i}]")))?;
     }
-    let mut rng = match options.seed {
-        Some(s) => Rng::new(whole_number("options.seed", s, 9_007_199_254_740_991.0)? as u64),
-        None => Rng::from_entropy()?,
+    // Noise: ChaCha20 seeded with 32 bytes from `crypto.getRandomValues`; a given `seed` (tests,
+    // the simulated snapshot) uses the seeded study generator, and such a release is not private.
+    let mut seeded;
+    let mut secure;
+    let rng: &mut dyn rand_core::Rng = match options.seed {
+        Some(s) => {
+            seeded = Rng::new(whole_number("options.seed", s, 9_007_199_254_740_991.0)? as u64);
+            &mut seeded
+        }
+        None => {
+            secure = crate::privacy::dgauss::noise_rng_from_entropy()?;
+            &mut secure
+        }
     };
-    let w = core::release_wisdom(&pool.aggregate(id.niche), id, &config, &mut rng).map_err(
-        |e| match e.field.as_deref() {
-            Some(f) if f.starts_with("id") => e,
-            Some(_) => e.within("options.release"),
-            None => e,
-        },
-    )?;
+    let w =
+        core::release_wisdom(&pool.aggregate(id.niche), id, &config, rng).map_err(|e| {
+            match e.field.as_deref() {
+                Some(f) if f.starts_with("id") => e,
+                Some(_) => e.within("options.release"),
+                None => e,
+            }
+        })?;
     Ok(to_ts(&w)?)
 }

@@ -37,7 +37,6 @@ use crate::niche::Niche;
 use crate::platform::Platform;
 use crate::privacy::aggregate::Aggregate;
 use crate::privacy::mechanism::{discrete_laplace, discrete_laplace_variance};
-use crate::rng::Rng;
 
 /// Most entries in a frequency list (the seed's top 10).
 pub const MAX_FREQUENCY_ENTRIES: usize = 10;
@@ -120,7 +119,11 @@ pub fn privacy_params(layout: &Layout, config: &ReleaseConfig) -> PrivacyParams 
 /// Add noise to every component of `aggregate` (the only randomness of a release): the result's
 /// `accounts` is the noisy count and its `sums` the noisy sums (fixed point). This is exactly
 /// what [`release_wisdom`] draws, in the same order, before post-processing.
-pub fn noisy_aggregate(layout: &Layout, aggregate: &Aggregate, rng: &mut Rng) -> Aggregate {
+pub fn noisy_aggregate<R: rand_core::Rng + ?Sized>(
+    layout: &Layout,
+    aggregate: &Aggregate,
+    rng: &mut R,
+) -> Aggregate {
     let accounts = aggregate
         .accounts
         .saturating_add(discrete_laplace(rng, 1.0 / layout.count_epsilon));
@@ -292,12 +295,14 @@ fn check_aggregate(a: &Aggregate) -> Result<()> {
 
 /// Release one niche's wisdom from its exact aggregate. Pure: it neither checks nor charges a
 /// budget (use [`super::get_or_release`] in a service). Draws the same number of random values
-/// whatever the data, so suppression leaks nothing through the RNG stream.
-pub fn release_wisdom(
+/// whatever the data, so suppression leaks nothing through the RNG stream. Any generator: the
+/// Worker and the bindings pass ChaCha20 (a cryptographic generator); studies and tests a seeded
+/// [`crate::rng::Rng`].
+pub fn release_wisdom<R: rand_core::Rng + ?Sized>(
     aggregate: &Aggregate,
     id: ReleaseId,
     config: &ReleaseConfig,
-    rng: &mut Rng,
+    rng: &mut R,
 ) -> Result<NicheWisdom> {
     if id.niche == Niche::Unknown {
         return Err(Error::field(

@@ -6,7 +6,6 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::niche::Niche;
 use crate::privacy::aggregate::Aggregate;
 use crate::privacy::aggregate::Budget;
-use crate::rng::Rng;
 use std::collections::BTreeMap;
 
 /// Storage of releases and spent budget (the Worker implements it over D1/KV; tests use
@@ -69,12 +68,12 @@ impl ReleaseStore for MemoryReleaseStore {
 /// The release `id`: the stored one if it exists (no new noise is ever drawn for an existing
 /// id), else a new release of `aggregate` after charging `config.epsilon` to the niche's budget
 /// window (`period / window_periods`); fails without releasing when the budget is exhausted.
-pub fn get_or_release<S: ReleaseStore + ?Sized>(
+pub fn get_or_release<S: ReleaseStore + ?Sized, R: rand_core::Rng + ?Sized>(
     store: &mut S,
     aggregate: &Aggregate,
     id: ReleaseId,
     config: &ReleaseConfig,
-    rng: &mut Rng,
+    rng: &mut R,
 ) -> Result<NicheWisdom> {
     if let Some(existing) = store.get(id)? {
         return Ok(existing);

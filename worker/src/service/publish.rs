@@ -33,8 +33,8 @@ use crate::ports::{
 use crate::service::auth::internal;
 use crosslearn::insights::InsightOptions;
 use crosslearn::niche::Niche;
+use crosslearn::privacy::dgauss::noise_rng_from_seed;
 use crosslearn::privacy::zcdp::{BudgetPolicy, ACCOUNTING_DELTA, BUDGET_EXCEEDED};
-use crosslearn::rng::Rng;
 use crosslearn::wisdom::{
     get_or_release, period_of_day, wisdom_contribution, AccountConsent, ContributionPool,
     MemoryReleaseStore, NicheWisdom, ReleaseConfig, ReleaseId, ReleaseStore,
@@ -347,7 +347,9 @@ pub async fn publish_with<S: History, R: Releases>(
     let now = crate::service::accounts::iso_utc(now_ms);
     let period = period_at(now_ms, config);
     let mut releases = window_store(store, period, config).await?;
-    let mut rng = Rng::new(seed);
+    // ChaCha20 (a cryptographic generator) keyed by the run's seed: 64 bits from the OS in
+    // production (`routes::admin::noise_seed`), a fixed one in tests.
+    let mut rng = noise_rng_from_seed(seed);
     let mut report = PublishReport {
         period,
         opted_in_accounts: counts.0,
