@@ -28,6 +28,12 @@ pub struct Rng {
     s: [u64; 4],
 }
 
+/// Uniform in the open interval (0, 1) from the top 53 bits of any generator's next `u64` (safe
+/// for `ln`); [`Rng::open01`] and the release mechanisms draw it the same way.
+pub fn open01<R: rand_core::Rng + ?Sized>(rng: &mut R) -> f64 {
+    ((rng.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
+}
+
 /// The study's and the tests' generator also serves where noise is drawn from any `rand_core`
 /// generator (the release mechanisms are generic over it; production passes ChaCha20): the same
 /// 64-bit outputs, so a release drawn with a seeded `Rng` is unchanged.
@@ -85,7 +91,7 @@ impl Rng {
 
     /// Uniform in the open interval (0, 1), 53 bits of precision (safe for `ln`).
     pub fn open01(&mut self) -> f64 {
-        ((self.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
+        open01(self)
     }
 
     /// The next 64 random bits.

@@ -60,14 +60,9 @@ pub fn noise_scale(sensitivity: f64, epsilon: f64) -> Result<f64> {
     Ok(sensitivity / epsilon)
 }
 
-/// Uniform in the open interval (0, 1) from 53 random bits (as [`crate::rng::Rng::open01`]).
-fn open01<R: rand_core::Rng + ?Sized>(rng: &mut R) -> f64 {
-    ((rng.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
-}
-
 fn geometric<R: rand_core::Rng + ?Sized>(rng: &mut R, log_a: f64) -> i64 {
     // Number of failures before the first success, success probability 1 − a: ⌊ln U / ln a⌋.
-    (open01(rng).ln() / log_a)
+    (crate::rng::open01(rng).ln() / log_a)
         .floor()
         .min(i64::MAX as f64 / 4.0) as i64
 }

@@ -12,12 +12,24 @@ pub const NOW: u64 = 20_454 * DAY_MS + 3_600_000;
 
 /// An account of `niche` with 12 made-up records over 3 campaigns, opted in or not.
 pub fn account(store: &MemoryStore, id: &str, niche: &str, opted_in: bool) {
+    account_with(store, id, niche, opted_in, 12, 3);
+}
+
+/// An account of `niche` with `n` made-up records over `campaigns` campaigns, opted in or not.
+fn account_with(
+    store: &MemoryStore,
+    id: &str,
+    niche: &str,
+    opted_in: bool,
+    n: usize,
+    campaigns: usize,
+) {
     let account = Account {
         account_id: id.into(),
         created_at: "t".into(),
     };
     assert!(run(store.create_account(&account, &format!("h-{id}"))).unwrap());
-    insert(store, id, niche, 0, 12, 3);
+    insert(store, id, niche, 0, n, campaigns);
     let consent = Consent {
         opted_in,
         updated_at: None,
@@ -39,17 +51,7 @@ pub fn account_in_campaigns(
     n: usize,
     campaigns: usize,
 ) {
-    let account = Account {
-        account_id: id.into(),
-        created_at: "t".into(),
-    };
-    assert!(run(store.create_account(&account, &format!("h-{id}"))).unwrap());
-    insert(store, id, niche, 0, n, campaigns);
-    let consent = Consent {
-        opted_in: true,
-        updated_at: None,
-    };
-    run(store.set_consent(id, &consent)).unwrap();
+    account_with(store, id, niche, true, n, campaigns);
 }
 
 fn insert(store: &MemoryStore, id: &str, niche: &str, from: usize, n: usize, campaigns: usize) {
