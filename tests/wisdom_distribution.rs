@@ -181,7 +181,10 @@ fn invalid_distribution_configs_name_the_field() {
     assert!(err.to_string().contains("lifts"), "{err}");
     let c = parse(r#"{"distributions": {}}"#).unwrap();
     assert_eq!(c.distributions, Some(DistributionConfig::default()));
-    assert_eq!(parse(r#"{"distributions": null}"#).unwrap().distributions, None);
+    assert_eq!(
+        parse(r#"{"distributions": null}"#).unwrap().distributions,
+        None
+    );
 }
 
 /// FNV-1a, 64 bits.

@@ -378,7 +378,11 @@ impl Layout {
     /// ([`FieldGroup::released`]).
     pub fn new(config: &ReleaseConfig) -> Result<Layout> {
         validate_config(config)?;
-        Ok(Layout::with_epsilons(config.epsilon, config.split, config.bounds))
+        Ok(Layout::with_epsilons(
+            config.epsilon,
+            config.split,
+            config.bounds,
+        ))
     }
 
     /// The layout of `config`'s distribution release (validated): the count, the platform

@@ -17,6 +17,10 @@
 //!    it exists (asking again never draws fresh noise), and otherwise charges the niche's
 //!    per-window budget before releasing and storing.
 //!
+//! 5. Optionally ([`ReleaseConfig::distributions`]) the CTR / conversion-rate / ROAS histograms
+//!    leave the regular release for their own, slower one ([`release_distributions`]), and
+//!    [`combine_releases`] gives readers the usual [`NicheWisdom`] from the two ([`distribution`]).
+//!
 //! The field layout, sensitivities and epsilon split are in [`layout`]; the privacy model is in
 //! `docs/privacy.md`.
 
@@ -161,31 +165,32 @@ pub struct ReleaseConfig {
 }
 
 /// How a distribution release's epsilon is split (fractions; each > 0, summing to at most 1).
+/// The defaults were tuned on simulated networks (docs/privacy.md, "The distribution release").
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 #[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct DistributionSplit {
-    /// The niche's account count (its gate, checked against `k`). Default 0.10.
+    /// The niche's account count (its gate, checked against `k`). Default 0.05.
     pub count: f64,
-    /// Per-platform account counts (the platform gate of the benchmarks). Default 0.15.
+    /// Per-platform account counts (the platform gate of the benchmarks). Default 0.175.
     pub platform_counts: f64,
-    /// CTR histograms. Default 0.45.
+    /// CTR histograms. Default 0.275.
     pub ctr_histogram: f64,
-    /// Conversion-rate histograms. Default 0.15.
+    /// Conversion-rate histograms. Default 0.25.
     pub cvr_histogram: f64,
-    /// ROAS histograms. Default 0.15.
+    /// ROAS histograms. Default 0.25.
     pub roas_histogram: f64,
 }
 
 impl Default for DistributionSplit {
     fn default() -> Self {
         DistributionSplit {
-            count: 0.10,
-            platform_counts: 0.15,
-            ctr_histogram: 0.45,
-            cvr_histogram: 0.15,
-            roas_histogram: 0.15,
+            count: 0.05,
+            platform_counts: 0.175,
+            ctr_histogram: 0.275,
+            cvr_histogram: 0.25,
+            roas_histogram: 0.25,
         }
     }
 }

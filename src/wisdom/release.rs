@@ -95,16 +95,22 @@ pub fn privacy_params(layout: &Layout, config: &ReleaseConfig) -> PrivacyParams 
         noise_scale: 1.0 / layout.count_epsilon,
         mechanism: "discrete_laplace".into(),
     }];
-    groups.extend(layout.groups.iter().filter(|g| g.released()).map(|g| GroupPrivacy {
-        group: g.name.clone(),
-        fields: g.len as u32,
-        bounds: [g.bounds.lo, g.bounds.hi],
-        scale: g.bounds.scale,
-        l1_sensitivity: g.l1_sensitivity,
-        epsilon: g.epsilon,
-        noise_scale: g.noise_scale(),
-        mechanism: "discrete_laplace".into(),
-    }));
+    groups.extend(
+        layout
+            .groups
+            .iter()
+            .filter(|g| g.released())
+            .map(|g| GroupPrivacy {
+                group: g.name.clone(),
+                fields: g.len as u32,
+                bounds: [g.bounds.lo, g.bounds.hi],
+                scale: g.bounds.scale,
+                l1_sensitivity: g.l1_sensitivity,
+                epsilon: g.epsilon,
+                noise_scale: g.noise_scale(),
+                mechanism: "discrete_laplace".into(),
+            }),
+    );
     PrivacyParams {
         unit: "account".into(),
         k: config.k,
