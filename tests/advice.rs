@@ -90,6 +90,7 @@ fn wisdom(published: bool) -> NicheWisdom {
             budget_per_window: 4.0,
             groups: vec![],
         },
+        distribution_period: None,
     }
 }
 

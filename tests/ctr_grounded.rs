@@ -556,6 +556,7 @@ fn release(niche: Niche, published: bool, platforms: Vec<PlatformWisdom>) -> Nic
             budget_per_window: 12.0,
             groups: vec![],
         },
+        distribution_period: None,
     }
 }
 

@@ -25,7 +25,7 @@
 //! with `t_g = Δ_g / ε_g` on every field, so the release costs `Σ_g ε_g ≤ ε` (basic composition
 //! over groups; within a group, the L1 bound makes the Laplace mechanism `ε_g`-DP).
 
-use super::{ContributionBounds, EpsilonSplit, ReleaseConfig};
+use super::{ContributionBounds, DistributionConfig, EpsilonSplit, ReleaseConfig};
 use crate::error::{Error, ErrorCode, Result};
 use crate::insights::{duration_bucket_label, Attribute, DURATION_BUCKETS};
 use crate::platform::Platform;
@@ -210,6 +210,12 @@ impl FieldGroup {
     pub fn noise_scale(&self) -> f64 {
         self.l1_sensitivity / self.epsilon
     }
+
+    /// Whether a release of this layout publishes the group (epsilon > 0). An unreleased group
+    /// gets no noise draw, its noisy sums are 0 and nothing is read from it.
+    pub fn released(&self) -> bool {
+        self.epsilon > 0.0
+    }
 }
 
 /// The validated layout of one [`ReleaseConfig`]: groups in vector order, plus the count's epsilon.
@@ -248,8 +254,19 @@ pub fn validate_config(c: &ReleaseConfig) -> Result<()> {
         ("split.lifts", s.lifts),
         ("split.top_lists", s.top_lists),
     ];
+    let histogram = |name: &str| name.ends_with("_histogram");
     for (name, v) in parts {
-        if !(v.is_finite() && v > 0.0) {
+        if c.distributions.is_some() && histogram(name) {
+            if v != 0.0 {
+                return Err(bad(
+                    name,
+                    format!(
+                        "must be 0 when `distributions` is set (the histograms are in the \
+                         distribution release), got {v}"
+                    ),
+                ));
+            }
+        } else if !(v.is_finite() && v > 0.0) {
             return Err(bad(name, format!("must be finite and > 0, got {v}")));
         }
     }
@@ -291,6 +308,49 @@ pub fn validate_config(c: &ReleaseConfig) -> Result<()> {
             ),
         ));
     }
+    if let Some(d) = &c.distributions {
+        validate_distributions(d, c.cadence_days)?;
+    }
+    Ok(())
+}
+
+/// Check the `distributions` section against the regular cadence, naming the first bad field.
+fn validate_distributions(d: &DistributionConfig, cadence_days: u32) -> Result<()> {
+    if d.cadence_days < cadence_days {
+        return Err(bad(
+            "distributions.cadence_days",
+            format!(
+                "must be >= cadence_days ({cadence_days}): the distributions are the slower release, got {}",
+                d.cadence_days
+            ),
+        ));
+    }
+    if !(d.epsilon.is_finite() && d.epsilon > 0.0) {
+        return Err(bad(
+            "distributions.epsilon",
+            format!("must be finite and > 0, got {}", d.epsilon),
+        ));
+    }
+    let s = &d.split;
+    let parts = [
+        ("distributions.split.count", s.count),
+        ("distributions.split.platform_counts", s.platform_counts),
+        ("distributions.split.ctr_histogram", s.ctr_histogram),
+        ("distributions.split.cvr_histogram", s.cvr_histogram),
+        ("distributions.split.roas_histogram", s.roas_histogram),
+    ];
+    for (name, v) in parts {
+        if !(v.is_finite() && v > 0.0) {
+            return Err(bad(name, format!("must be finite and > 0, got {v}")));
+        }
+    }
+    let total: f64 = parts.iter().map(|p| p.1).sum();
+    if total > 1.0 + 1e-9 {
+        return Err(bad(
+            "distributions.split",
+            format!("shares sum to {total}, more than 1"),
+        ));
+    }
     Ok(())
 }
 
@@ -313,10 +373,41 @@ impl Layout {
         p * (1 + CTR_BINS.len() + CVR_BINS.len() + ROAS_BINS.len()) + 3 * values
     }
 
-    /// The layout of `config` (validated).
+    /// The layout of `config`'s regular release (validated). With
+    /// [`ReleaseConfig::distributions`] set, its histogram groups have epsilon 0: not released
+    /// ([`FieldGroup::released`]).
     pub fn new(config: &ReleaseConfig) -> Result<Layout> {
         validate_config(config)?;
-        let eps = config.epsilon;
+        Ok(Layout::with_epsilons(config.epsilon, config.split, config.bounds))
+    }
+
+    /// The layout of `config`'s distribution release (validated): the count, the platform
+    /// counts and the three histogram groups with [`DistributionConfig::epsilon`] split as its
+    /// `split` says; every lift and top-list group has epsilon 0 (not released). An error naming
+    /// `distributions` when the section is absent.
+    pub fn distribution(config: &ReleaseConfig) -> Result<Layout> {
+        validate_config(config)?;
+        let Some(d) = config.distributions else {
+            return Err(bad(
+                "distributions",
+                "not configured: a distribution release needs the `distributions` section".into(),
+            ));
+        };
+        let s = d.split;
+        let split = EpsilonSplit {
+            count: s.count,
+            platform_counts: s.platform_counts,
+            ctr_histogram: s.ctr_histogram,
+            cvr_histogram: s.cvr_histogram,
+            roas_histogram: s.roas_histogram,
+            lifts: 0.0,
+            top_lists: 0.0,
+        };
+        Ok(Layout::with_epsilons(d.epsilon, split, config.bounds))
+    }
+
+    /// The layout for epsilon `eps` split as `split` (a share of 0 leaves its groups unreleased).
+    fn with_epsilons(eps: f64, split: EpsilonSplit, b: ContributionBounds) -> Layout {
         let EpsilonSplit {
             count,
             platform_counts,
@@ -325,8 +416,7 @@ impl Layout {
             roas_histogram,
             lifts,
             top_lists,
-        } = config.split;
-        let b = config.bounds;
+        } = split;
         let p = Platform::KNOWN.len();
         let platforms = (b.max_platforms as usize).min(p) as f64;
         let mut groups = Vec::new();
@@ -418,11 +508,11 @@ impl Layout {
             );
         }
         debug_assert_eq!(start, Layout::field_count());
-        Ok(Layout {
+        Layout {
             groups,
             count_epsilon: eps * count,
             bounds: b,
-        })
+        }
     }
 
     /// The group of `kind`.

@@ -21,12 +21,17 @@
 //! `docs/privacy.md`.
 
 pub mod contribute;
+pub mod distribution;
 pub mod layout;
 pub mod release;
 pub mod store;
 pub mod suffstat;
 
 pub use contribute::{contribution_from_records, wisdom_contribution, ContributionPool};
+pub use distribution::{
+    combine_releases, release_distributions, yearly_pure_epsilon, DistributionId,
+    DistributionWisdom,
+};
 pub use layout::{FieldGroup, Layout};
 pub use release::{niche_gate, noisy_aggregate, platform_gate, release_wisdom};
 pub use store::{get_or_release, MemoryReleaseStore, ReleaseStore};
@@ -145,6 +150,75 @@ pub struct ReleaseConfig {
     pub window_periods: u32,
     /// Total epsilon one niche may spend per window (default 4.0: one release per period).
     pub budget_per_window: f64,
+    /// The separate, slower release of the CTR / conversion-rate / ROAS distributions
+    /// ([`distribution::release_distributions`]). Absent (the default): every release carries its
+    /// histograms, exactly as before. Present: the regular release publishes no histograms and
+    /// draws no noise for them (`split`'s three histogram shares must then be 0), and the
+    /// distributions are released every [`DistributionConfig::cadence_days`] with their own
+    /// epsilon. Not serialized when absent, so configs and releases made without it are unchanged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distributions: Option<DistributionConfig>,
+}
+
+/// How a distribution release's epsilon is split (fractions; each > 0, summing to at most 1).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+pub struct DistributionSplit {
+    /// The niche's account count (its gate, checked against `k`). Default 0.10.
+    pub count: f64,
+    /// Per-platform account counts (the platform gate of the benchmarks). Default 0.15.
+    pub platform_counts: f64,
+    /// CTR histograms. Default 0.45.
+    pub ctr_histogram: f64,
+    /// Conversion-rate histograms. Default 0.15.
+    pub cvr_histogram: f64,
+    /// ROAS histograms. Default 0.15.
+    pub roas_histogram: f64,
+}
+
+impl Default for DistributionSplit {
+    fn default() -> Self {
+        DistributionSplit {
+            count: 0.10,
+            platform_counts: 0.15,
+            ctr_histogram: 0.45,
+            cvr_histogram: 0.15,
+            roas_histogram: 0.15,
+        }
+    }
+}
+
+/// The distribution release: the niche count, per-platform counts and the CTR / conversion-rate /
+/// ROAS histograms (the benchmarks), released on their own, slower cadence (docs/privacy.md,
+/// "The distribution release"). `k`, the contribution bounds, gates and denoising are the
+/// [`ReleaseConfig`]'s.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
+pub struct DistributionConfig {
+    /// Days per distribution period (default 91: quarterly); at least the regular
+    /// `cadence_days`. Period `q` covers days `[q · cadence_days, (q + 1) · cadence_days)` since
+    /// 1970-01-01.
+    pub cadence_days: u32,
+    /// Privacy loss of one distribution release of one niche (default 0.47: with the production
+    /// monthly release reduced to its non-histogram groups, the pair stays within the production
+    /// yearly loss; docs/privacy.md).
+    pub epsilon: f64,
+    /// Its split over the distribution groups.
+    pub split: DistributionSplit,
+}
+
+impl Default for DistributionConfig {
+    fn default() -> Self {
+        DistributionConfig {
+            cadence_days: 91,
+            epsilon: 0.47,
+            split: DistributionSplit::default(),
+        }
+    }
 }
 
 impl Default for ReleaseConfig {
@@ -157,6 +231,7 @@ impl Default for ReleaseConfig {
             cadence_days: 7,
             window_periods: 4,
             budget_per_window: 4.0,
+            distributions: None,
         }
     }
 }
@@ -337,8 +412,17 @@ pub struct NicheWisdom {
     pub proven_cta_styles: Vec<FrequencyEntry>,
     /// Visual tags by top-list frequency.
     pub winning_visual_patterns: Vec<FrequencyEntry>,
-    /// How it was made.
+    /// How it was made (for a record made by [`combine_releases`]: how the regular release was
+    /// made; the benchmarks' parameters are in the [`DistributionWisdom`] of
+    /// `distribution_period`).
     pub privacy: PrivacyParams,
+    /// When `platforms` and `niche_avg_ctr` come from a separate distribution release
+    /// ([`combine_releases`]): that release's period (in its own cadence,
+    /// [`DistributionConfig::cadence_days`]). Absent in a release that carries its own
+    /// benchmarks (every release made without [`ReleaseConfig::distributions`], and every
+    /// release stored before it existed, which therefore still parses).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution_period: Option<u32>,
 }
 
 impl NicheWisdom {

@@ -95,7 +95,7 @@ pub fn privacy_params(layout: &Layout, config: &ReleaseConfig) -> PrivacyParams 
         noise_scale: 1.0 / layout.count_epsilon,
         mechanism: "discrete_laplace".into(),
     }];
-    groups.extend(layout.groups.iter().map(|g| GroupPrivacy {
+    groups.extend(layout.groups.iter().filter(|g| g.released()).map(|g| GroupPrivacy {
         group: g.name.clone(),
         fields: g.len as u32,
         bounds: [g.bounds.lo, g.bounds.hi],
@@ -116,9 +116,12 @@ pub fn privacy_params(layout: &Layout, config: &ReleaseConfig) -> PrivacyParams 
     }
 }
 
-/// Add noise to every component of `aggregate` (the only randomness of a release): the result's
-/// `accounts` is the noisy count and its `sums` the noisy sums (fixed point). This is exactly
-/// what [`release_wisdom`] draws, in the same order, before post-processing.
+/// Add noise to every component of `aggregate` that `layout` releases (the only randomness of a
+/// release): the result's `accounts` is the noisy count and its `sums` the noisy sums (fixed
+/// point; 0 for a group the layout does not release, which gets no draw). This is exactly what
+/// [`release_wisdom`] (and, with [`Layout::distribution`],
+/// [`super::distribution::release_distributions`]) draws, in the same order, before
+/// post-processing. The number of draws depends on the layout only, never on the data.
 pub fn noisy_aggregate<R: rand_core::Rng + ?Sized>(
     layout: &Layout,
     aggregate: &Aggregate,
@@ -129,6 +132,11 @@ pub fn noisy_aggregate<R: rand_core::Rng + ?Sized>(
         .saturating_add(discrete_laplace(rng, 1.0 / layout.count_epsilon));
     let mut sums = Vec::with_capacity(aggregate.sums.len());
     for g in &layout.groups {
+        if !g.released() {
+            // Not in this release (epsilon 0): no draw, and nothing of the exact sums.
+            sums.extend(std::iter::repeat_n(0, g.len));
+            continue;
+        }
         let t = g.noise_scale();
         for i in g.start..g.start + g.len {
             sums.push(aggregate.sums[i].saturating_add(discrete_laplace(rng, t)));
@@ -275,7 +283,7 @@ pub fn noisy_histogram_benchmark(
     histogram_benchmark(&denoise_histogram(counts, noise_sd), bins, 0.0)
 }
 
-fn check_aggregate(a: &Aggregate) -> Result<()> {
+pub(crate) fn check_aggregate(a: &Aggregate) -> Result<()> {
     if a.sums.len() != Layout::field_count() {
         return Err(Error::field(
             ErrorCode::InvalidValue,
@@ -317,6 +325,71 @@ pub fn release_wisdom<R: rand_core::Rng + ?Sized>(
     Ok(build(&layout, config, id, &noisy))
 }
 
+/// The per-platform benchmarks of a published niche and the count-weighted mean of their CTR
+/// means (`niche_avg_ctr`), from a noisy aggregate of `layout`. A platform is listed when its
+/// noisy count clears [`platform_gate`]; its histograms are read only when `layout` releases
+/// them (otherwise its metrics are `None`).
+pub(crate) fn platform_benchmarks(
+    layout: &Layout,
+    config: &ReleaseConfig,
+    noisy: &Aggregate,
+) -> (Vec<PlatformWisdom>, Option<f64>) {
+    let k = f64::from(config.k);
+    let field = |kind: GroupKind, i: usize| -> f64 {
+        let g = layout.group(kind);
+        noisy.sums[g.start + i] as f64 / g.bounds.scale
+    };
+    let slice = |kind: GroupKind, p: usize, bins: LogBins| -> Vec<f64> {
+        (0..bins.len())
+            .map(|b| field(kind, p * bins.len() + b))
+            .collect()
+    };
+    let platform_min = platform_gate(layout, config);
+    let noise_sd = |kind: GroupKind| {
+        let g = layout.group(kind);
+        discrete_laplace_variance(g.noise_scale()).sqrt() / g.bounds.scale
+    };
+    let released = |kind: GroupKind| layout.group(kind).released();
+    let tracked = |kind: GroupKind, p: usize, bins: LogBins| {
+        if !released(kind) {
+            return None;
+        }
+        let min = total_gate(k, layout.group(kind).noise_scale(), bins.len());
+        noisy_histogram_benchmark(&slice(kind, p, bins), bins, min, noise_sd(kind))
+    };
+    let mut platforms = Vec::new();
+    let (mut ctr_w, mut ctr_n) = (0.0, 0.0);
+    for (p, platform) in Platform::KNOWN.into_iter().enumerate() {
+        let accounts = field(GroupKind::PlatformCount, p).max(0.0);
+        if accounts < platform_min {
+            continue;
+        }
+        let pw = PlatformWisdom {
+            platform,
+            accounts: accounts as u64,
+            // Every platform an account contributes has a CTR: the platform gate suffices.
+            ctr: if released(GroupKind::CtrHistogram) {
+                noisy_histogram_benchmark(
+                    &slice(GroupKind::CtrHistogram, p, CTR_BINS),
+                    CTR_BINS,
+                    k,
+                    noise_sd(GroupKind::CtrHistogram),
+                )
+            } else {
+                None
+            },
+            conversion_rate: tracked(GroupKind::CvrHistogram, p, CVR_BINS),
+            roas: tracked(GroupKind::RoasHistogram, p, ROAS_BINS),
+        };
+        if let Some(c) = pw.ctr {
+            ctr_w += accounts * c.mean;
+            ctr_n += accounts;
+        }
+        platforms.push(pw);
+    }
+    (platforms, (ctr_n > 0.0).then(|| ctr_w / ctr_n))
+}
+
 fn build(layout: &Layout, config: &ReleaseConfig, id: ReleaseId, noisy: &Aggregate) -> NicheWisdom {
     let k = f64::from(config.k);
     let mut w = NicheWisdom {
@@ -335,6 +408,7 @@ fn build(layout: &Layout, config: &ReleaseConfig, id: ReleaseId, noisy: &Aggrega
         proven_cta_styles: Vec::new(),
         winning_visual_patterns: Vec::new(),
         privacy: privacy_params(layout, config),
+        distribution_period: None,
     };
     if (noisy.accounts as f64) < niche_gate(layout, config) {
         return w;
@@ -347,47 +421,7 @@ fn build(layout: &Layout, config: &ReleaseConfig, id: ReleaseId, noisy: &Aggrega
         let g = layout.group(kind);
         noisy.sums[g.start + i] as f64 / g.bounds.scale
     };
-    let slice = |kind: GroupKind, p: usize, bins: LogBins| -> Vec<f64> {
-        (0..bins.len())
-            .map(|b| field(kind, p * bins.len() + b))
-            .collect()
-    };
-
-    let platform_min = platform_gate(layout, config);
-    let noise_sd = |kind: GroupKind| {
-        let g = layout.group(kind);
-        discrete_laplace_variance(g.noise_scale()).sqrt() / g.bounds.scale
-    };
-    let tracked = |kind: GroupKind, p: usize, bins: LogBins| {
-        let min = total_gate(k, layout.group(kind).noise_scale(), bins.len());
-        noisy_histogram_benchmark(&slice(kind, p, bins), bins, min, noise_sd(kind))
-    };
-    let (mut ctr_w, mut ctr_n) = (0.0, 0.0);
-    for (p, platform) in Platform::KNOWN.into_iter().enumerate() {
-        let accounts = field(GroupKind::PlatformCount, p).max(0.0);
-        if accounts < platform_min {
-            continue;
-        }
-        let pw = PlatformWisdom {
-            platform,
-            accounts: accounts as u64,
-            // Every platform an account contributes has a CTR: the platform gate suffices.
-            ctr: noisy_histogram_benchmark(
-                &slice(GroupKind::CtrHistogram, p, CTR_BINS),
-                CTR_BINS,
-                k,
-                noise_sd(GroupKind::CtrHistogram),
-            ),
-            conversion_rate: tracked(GroupKind::CvrHistogram, p, CVR_BINS),
-            roas: tracked(GroupKind::RoasHistogram, p, ROAS_BINS),
-        };
-        if let Some(c) = pw.ctr {
-            ctr_w += accounts * c.mean;
-            ctr_n += accounts;
-        }
-        w.platforms.push(pw);
-    }
-    w.niche_avg_ctr = (ctr_n > 0.0).then(|| ctr_w / ctr_n);
+    (w.platforms, w.niche_avg_ctr) = platform_benchmarks(layout, config, noisy);
 
     let l = layout.bounds.max_log_lift;
     for a in Attribute::ALL {
