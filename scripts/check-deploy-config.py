@@ -11,9 +11,12 @@
 - RELEASE_CONFIG sets k >= 50 and a monthly cadence (cadence_days >= 28); its format-2 release
   ("format2") has k >= 50 (default 50) and no period other than the cadence, and its per-account
   budget ("privacy_budget") caps rho at most 1.35 (epsilon 10 at delta 1e-6) over >= 365 days;
+- its distribution release ("distributions", optional) has a cadence of at least the regular one
+  and a positive epsilon;
 - an account's total yearly loss while both formats are published stays within epsilon 10 at delta
   1e-6: 13 format-1 releases (at most 13 periods start in 365 days, one niche per period) at the
-  format-1 epsilon, plus 13 format-2 releases converted from rho (basic composition).
+  format-1 epsilon, plus, with "distributions", ceil(365 / its cadence) distribution releases at
+  its epsilon, plus 13 format-2 releases converted from rho (basic composition).
 
 Exits 1 naming every rule broken.
 """
@@ -81,6 +84,21 @@ else:
         errors.append(f"env.production.vars.RELEASE_CONFIG.privacy_budget.window_days must be an integer >= 365, got {window!r}")
     # Total per-account loss over any 365 days (docs/privacy.md, "An account's total loss").
     per_year = -(-365 // cadence) if isinstance(cadence, int) and cadence > 0 else 13
+    dist = release.get("distributions")
+    dist_year, dist_note = 0.0, ""
+    if dist is not None:
+        if not isinstance(dist, dict):
+            errors.append(f"env.production.vars.RELEASE_CONFIG.distributions must be an object, got {dist!r}")
+        else:
+            dc, de = dist.get("cadence_days", 91), dist.get("epsilon", 0.47)
+            if not isinstance(dc, int) or not isinstance(cadence, int) or dc < cadence:
+                errors.append(f"env.production.vars.RELEASE_CONFIG.distributions.cadence_days must be an integer >= cadence_days ({cadence!r}), got {dc!r}")
+            elif not isinstance(de, (int, float)) or de <= 0:
+                errors.append(f"env.production.vars.RELEASE_CONFIG.distributions.epsilon must be > 0, got {de!r}")
+            else:
+                n = -(-365 // dc)
+                dist_year = n * de
+                dist_note = f" plus {n} distribution releases at epsilon {de}"
     eps1 = release.get("epsilon", 1.0)
     eps2, delta2 = f2.get("epsilon", 1.0), f2.get("delta", 1e-6)
     if all(isinstance(x, (int, float)) and x > 0 for x in (eps1, eps2, delta2)):
@@ -93,11 +111,11 @@ else:
             else:
                 hi = mid
         rho_year = per_year * lo
-        total = per_year * eps1 + rho_year + 2 * math.sqrt(rho_year * math.log(1 / 1e-6))
+        total = per_year * eps1 + dist_year + rho_year + 2 * math.sqrt(rho_year * math.log(1 / 1e-6))
         if total > 10.0:
             errors.append(
                 f"env.production.vars.RELEASE_CONFIG: an account's yearly loss would be epsilon {total:.2f} at delta 1e-6 "
-                f"({per_year} format-1 releases at epsilon {eps1} plus {per_year} format-2 releases); it must be <= 10"
+                f"({per_year} format-1 releases at epsilon {eps1}{dist_note} plus {per_year} format-2 releases); it must be <= 10"
             )
 for e in errors:
     print(f"{path}: {e}", file=sys.stderr)

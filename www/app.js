@@ -167,6 +167,18 @@ const MODEL_PLATFORMS = new Set(["meta", "tiktok", "google_ads"]);
  * from the release the page uses for that niche.
  * @returns {ReleasedRate[]}
  */
+/**
+ * The release a niche wisdom record's benchmarks come from: the record itself
+ * (`<niche>/<period>`), or, when they come from a separate distribution release
+ * (`distribution_period` set; docs/privacy.md, "The distribution release"), that one as well.
+ * @param {{ niche: string, period: number, distribution_period?: number | null }} w
+ * @returns {string}
+ */
+function benchmarkRelease(w) {
+  const own = `${w.niche}/${w.period}`;
+  return w.distribution_period == null ? own : `${own}, benchmarks dist:${w.distribution_period}:${w.niche}`;
+}
+
 function releasedRates() {
   /** @type {ReleasedRate[]} */
   const rates = [];
@@ -177,7 +189,7 @@ function releasedRates() {
       if (!q || !MODEL_PLATFORMS.has(p.platform) || !(0 < q.p10 && q.p10 <= q.p50 && q.p50 <= q.p90 && q.p90 < 1)) continue;
       rates.push({
         niche, platform: p.platform, p10: q.p10, p50: q.p50, p90: q.p90, accounts: p.accounts,
-        release_id: `${niche}/${r.wisdom.period}${r.source === "snapshot" ? " (SIMULATED snapshot)" : ""}`,
+        release_id: `${benchmarkRelease(r.wisdom)}${r.source === "snapshot" ? " (SIMULATED snapshot)" : ""}`,
       });
     }
   }
@@ -514,7 +526,7 @@ function renderScore(s) {
     out.percentileLabel.className = `chip ${label}`;
     out.percentile.dataset.percentile = String(s.percentile);
     const bench = platformCtr(s.wisdom.wisdom, s.creative.platform);
-    out.percentileBasis.textContent = `among ${human(s.wisdom.wisdom.niche)} accounts on ${platformName} (${bench ? bench.accounts : "?"} accounts, release ${s.wisdom.wisdom.niche}/${s.wisdom.wisdom.period}${s.wisdom.source === "snapshot" ? ", SIMULATED" : ""})`;
+    out.percentileBasis.textContent = `among ${human(s.wisdom.wisdom.niche)} accounts on ${platformName} (${bench ? bench.accounts : "?"} accounts, release ${benchmarkRelease(s.wisdom.wisdom)}${s.wisdom.source === "snapshot" ? ", SIMULATED" : ""})`;
     const score01 = s.percentile / 100;
     out.score.textContent = score01.toFixed(2);
     out.scoreBar.style.width = `${(score01 * 100).toFixed(0)}%`;
@@ -554,7 +566,7 @@ function renderChart(s) {
   out.chartTitle.textContent = caption;
   out.chart.setAttribute("viewBox", VIEW_BOX);
   out.chart.innerHTML = distributionSvg(bench.ctr, s.score.ctr, s.score, `${caption}, with this ad's predicted CTR marked`);
-  out.chartCaption.textContent = `Released p10–p90 of ${bench.accounts} accounts' CTR (release ${s.wisdom.wisdom.niche}/${s.wisdom.wisdom.period}${s.wisdom.source === "snapshot" ? ", SIMULATED snapshot" : ""}); shaded band: this ad's 95 % interval.`;
+  out.chartCaption.textContent = `Released p10–p90 of ${bench.accounts} accounts' CTR (release ${benchmarkRelease(s.wisdom.wisdom)}${s.wisdom.source === "snapshot" ? ", SIMULATED snapshot" : ""}); shaded band: this ad's 95 % interval.`;
 }
 
 /** @typedef {import("./lib/advice.js").Advice} Advice */

@@ -37,6 +37,8 @@ const DROPPED: &[&str] = &[
     "join",
     "the most",
     "new",
+    "promo*",
+    "save",
 ];
 
 const OFFER_MORE: &[&str] = &[
@@ -61,6 +63,14 @@ const OFFER_MORE: &[&str] = &[
     "using code",
     "use code",
     "with code",
+    "promo",
+    "promos",
+    "promo code",
+    "save on",
+    "save up",
+    "save big",
+    "and save",
+    "save more",
 ];
 
 const PAIN_MORE: &[&str] = &[
@@ -72,6 +82,10 @@ const PAIN_MORE: &[&str] = &[
     "dull skin",
     "your problem*",
     "don't get",
+    "if you're still",
+    "if you are still",
+    "watch out for",
+    "loose skin",
 ];
 
 const SOCIAL_MORE: &[&str] = &[
@@ -85,6 +99,7 @@ const SOCIAL_MORE: &[&str] = &[
     "everyone is talking",
     "join millions",
     "first choice of",
+    "choice of",
 ];
 
 const URGENCY_MORE: &[&str] = &[
@@ -112,6 +127,8 @@ const CURIOSITY_MORE: &[&str] = &[
     "do this",
     "reveals",
     "what happens",
+    "warns",
+    "missing this",
 ];
 
 const ANNOUNCE_MORE: &[&str] = &[
@@ -127,6 +144,13 @@ const ANNOUNCE_MORE: &[&str] = &[
     "meet the",
     "new release",
     "unveil*",
+    "say hello to",
+    "say howdy to",
+    "in the news",
+    "in news",
+    "available now",
+    "releasing",
+    "special edition",
 ];
 
 const BOLD_MORE: &[&str] = &[
@@ -217,6 +241,16 @@ const CTA_MORE: &[(&str, CtaStyle)] = &[
     ("post a photo", CtaStyle::Other),
     ("rsvp", CtaStyle::Other),
     ("search for", CtaStyle::Other),
+    ("take a look", CtaStyle::LearnMore),
+    ("continue reading", CtaStyle::LearnMore),
+    ("see the results", CtaStyle::LearnMore),
+    ("see which", CtaStyle::LearnMore),
+    ("listen now", CtaStyle::WatchMore),
+    ("stay tuned", CtaStyle::WatchMore),
+    ("rent now", CtaStyle::ShopNow),
+    ("tell us", CtaStyle::Other),
+    ("share yours", CtaStyle::Other),
+    ("switch now", CtaStyle::Other),
 ];
 
 /// Imperatives that count only at the start of a sentence or clause.
@@ -236,6 +270,12 @@ const CTA_LEADING: &[(&str, CtaStyle)] = &[
     ("call", CtaStyle::CallNow),
     ("subscribe", CtaStyle::Subscribe),
     ("download", CtaStyle::Download),
+    ("read", CtaStyle::LearnMore),
+    ("learn how", CtaStyle::LearnMore),
+    ("show us", CtaStyle::Other),
+    ("listen", CtaStyle::WatchMore),
+    ("pick up", CtaStyle::ShopNow),
+    ("save on", CtaStyle::GetOffer),
 ];
 
 /// What may follow "join" for it to ask the reader to join.
@@ -392,7 +432,7 @@ fn list_at(text: &str, toks: &[Tok<'_>]) -> Option<usize> {
         }
         if i > 0 {
             let prev = toks[i - 1].word;
-            if NOT_LIST_BEFORE.contains(&prev) || prev.ends_with("ed") {
+            if NOT_LIST_BEFORE.contains(&prev) || prev.ends_with("ed") || prev.ends_with("ing") {
                 continue;
             }
         }
@@ -411,7 +451,8 @@ fn list_at(text: &str, toks: &[Tok<'_>]) -> Option<usize> {
         let noun = toks[i + 1..].iter().take(3).find(|n| plural_thing(n.word));
         if let Some(n) = noun {
             // The noun belongs to the count only inside one phrase.
-            if !text[t.pos..n.pos].contains(['|', ':', '!', '?', '(']) {
+            let span = &text[t.pos..n.pos];
+            if !span.contains(['|', ':', '!', '?', '(']) && !span.contains(". ") {
                 return Some(t.pos);
             }
         }
@@ -443,7 +484,23 @@ fn is_currency(c: char) -> bool {
     matches!(c, '$' | '¢' | '€' | '£' | '₹' | '¥' | '₩')
 }
 
-/// Position of a price: a currency sign next to a digit, or digits followed by "zł".
+/// Whether the amount starting at `rest` is scaled to millions or more ("3.5 million",
+/// "$100m", "1.4 trillion"): a figure in a story or a company's revenue, not a price.
+fn large_amount(rest: &str) -> bool {
+    let digits = rest.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ',');
+    let unit = digits.trim_start();
+    ["million", "billion", "trillion", "bn"]
+        .iter()
+        .any(|u| unit.starts_with(u))
+        || ["m ", "b ", "m.", "b."]
+            .iter()
+            .any(|u| digits.starts_with(u))
+        || digits == "m"
+        || digits == "b"
+}
+
+/// Position of a price: a currency sign next to a digit, or digits followed by "zł". Amounts
+/// in millions or more are not prices.
 fn price_at(text: &str) -> Option<usize> {
     let mut prev: Option<char> = None;
     let mut it = text.char_indices().peekable();
@@ -451,7 +508,7 @@ fn price_at(text: &str) -> Option<usize> {
         if is_currency(c) {
             let before = prev.is_some_and(|p| p.is_ascii_digit());
             let after = it.peek().is_some_and(|&(_, n)| n.is_ascii_digit());
-            if before || after {
+            if (before || after) && !(after && large_amount(&text[i + c.len_utf8()..])) {
                 return Some(i);
             }
         }
@@ -515,8 +572,11 @@ fn offer_at(text: &str) -> Option<usize> {
         .min()
 }
 
+/// A `?`, "how to" (not "learn how to"), or a question word at the start of the opening.
 fn question_fires(opening: &str) -> bool {
-    if opening.contains('?') || matches(opening, "how to").next().is_some() {
+    if opening.contains('?')
+        || matches(opening, "how to").any(|p| !opening[..p].ends_with("learn "))
+    {
         return true;
     }
     let s = opening.trim_start_matches(|c: char| !c.is_alphanumeric());
@@ -539,7 +599,7 @@ fn announce_fires(opening: &str) -> bool {
 }
 
 fn bold_fires(opening: &str) -> bool {
-    if first(opening, &[rules::BOLD, BOLD_MORE]).is_some() {
+    if first(opening, &[rules::BOLD, BOLD_MORE]).is_some() || opening.starts_with("most ") {
         return true;
     }
     matches(opening, "the most")
@@ -632,7 +692,11 @@ pub(crate) fn cta_of(text: &str) -> CtaStyle {
     for &(verb, style) in CTA_LEADING {
         if let Some(pos) = matches(text, verb)
             .filter(|&p| at_clause_start(text, p))
-            .filter(|&p| !(verb == "try" && text[p..].starts_with("try this")))
+            .filter(|&p| {
+                !(verb == "try"
+                    && (text[p..].starts_with("try this") || text[p..].starts_with("try not")))
+            })
+            .filter(|&p| !(verb == "watch" && text[p..].starts_with("watch out")))
             .last()
         {
             consider(pos, verb.len(), style);

@@ -96,9 +96,11 @@ const call = (method, route, token, body) =>
 
 const tokens = {};
 
-test('upgrade: 0006 and 0007 were pending, the old release is charged and still served', async () => {
+test('upgrade: 0006-0008 were pending, the old release is charged and still served', async () => {
   const applied = await queryD1(dir, 'SELECT name FROM d1_migrations ORDER BY id');
-  assert.deepEqual(applied.map((r) => r.name), [...V1_MIGRATIONS, '0006_release_log.sql', '0007_ledger_format1.sql']);
+  assert.deepEqual(applied.map((r) => r.name), [
+    ...V1_MIGRATIONS, '0006_release_log.sql', '0007_ledger_format1.sql', '0008_distribution_release.sql',
+  ]);
   // The old release is in the release log (kind lift, not drawn again), and the account that
   // existed then is charged its epsilon, conservatively (that period's membership is not kept).
   const log = await queryD1(dir, `SELECT kind, day, epsilon, rho, draw FROM release_log WHERE release_id = '1:travel'`);

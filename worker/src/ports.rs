@@ -298,6 +298,11 @@ pub const KIND_SUFFSTAT: &str = "suffstat";
 /// release, charged as `ε` (`rho` 0 in its rows).
 pub const KIND_LIFT: &str = "lift";
 
+/// The kind of a distribution release (the benchmarks on their own cadence,
+/// `RELEASE_CONFIG.distributions`) in the release log and the ledger: a pure `ε`-DP release,
+/// charged as `ε` (`rho` 0), id `"dist:<period>:<niche>"` (migration 0008).
+pub const KIND_DISTRIBUTION: &str = "distribution";
+
 /// What an account spent within a window: pure `ε` (format 1) and `ρ` (format 2).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Spent {
@@ -318,9 +323,10 @@ impl Spent {
 /// spent on every account in it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReleaseLogRow {
-    /// `"<period>/<niche>"` (format 2), `"<period>:<niche>"` (format 1).
+    /// `"<period>/<niche>"` (format 2), `"<period>:<niche>"` (format 1),
+    /// `"dist:<period>:<niche>"` (distribution release).
     pub release_id: String,
-    /// [`KIND_SUFFSTAT`] or [`KIND_LIFT`].
+    /// [`KIND_SUFFSTAT`], [`KIND_LIFT`] or [`KIND_DISTRIBUTION`].
     pub kind: String,
     /// The niche (snake_case).
     pub niche: String,
@@ -367,7 +373,8 @@ impl ReleaseLogRow {
 pub struct LedgerRow {
     /// The release (`"<period>/<niche>"`).
     pub release_id: String,
-    /// The release kind (`suffstat`: format 2; `lift`: format 1).
+    /// The release kind (`suffstat`: format 2; `lift`: format 1; `distribution`: the
+    /// benchmarks' own release).
     pub kind: String,
     /// The niche it was counted in.
     pub niche: String,

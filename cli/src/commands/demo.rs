@@ -162,6 +162,27 @@ fn gates_of(
             failure: 0.0,
         });
     }
+    // With a separate distribution release, the benchmarks are published by its own gates.
+    if config.distributions.is_some() {
+        let dl = Layout::distribution(config).map_err(|e| format!("release config: {e}"))?;
+        gates.push(Gate {
+            gate: "distributions.niche".into(),
+            count: t.contributors,
+            threshold: niche_gate(&dl, config),
+            noise_scale: 1.0 / dl.count_epsilon,
+            failure: 0.0,
+        });
+        let tp = dl.group(GroupKind::PlatformCount).noise_scale();
+        for (i, p) in Platform::KNOWN.iter().enumerate() {
+            gates.push(Gate {
+                gate: format!("distributions.platform.{}", p.as_str()),
+                count: t.per_platform[i],
+                threshold: platform_gate(&dl, config),
+                noise_scale: tp,
+                failure: 0.0,
+            });
+        }
+    }
     let plan2 = suff
         .validate()
         .map_err(|e| format!("format 2 config: {e}"))?;
@@ -194,16 +215,18 @@ fn plan_of(
     for n in Niche::ALL {
         let t = tallies.get(&n).copied().unwrap_or_default();
         let p = gates_of(n, &t, config, suff)?;
-        let mut all_platforms_fail = 1.0;
+        // Per family of platform gates (format 1, distributions): at least one platform.
+        let mut all_platforms_fail: BTreeMap<&str, f64> = BTreeMap::new();
         for g in &p.gates {
             pass *= 1.0 - g.failure;
-            if g.gate.starts_with("format1.platform.") {
-                all_platforms_fail *= g.failure;
-            } else {
-                niche_pass *= 1.0 - g.failure;
+            match g.gate.split_once(".platform.") {
+                Some((family, _)) => *all_platforms_fail.entry(family).or_insert(1.0) *= g.failure,
+                None => niche_pass *= 1.0 - g.failure,
             }
         }
-        niche_pass *= 1.0 - all_platforms_fail;
+        for fail in all_platforms_fail.values() {
+            niche_pass *= 1.0 - fail;
+        }
         niches.push(p);
     }
     Ok(Plan {
@@ -832,6 +855,36 @@ mod tests {
                 .threshold,
             50.0
         );
+    }
+
+    #[test]
+    fn a_distribution_release_adds_its_own_gates() {
+        use crosslearn::wisdom::{DistributionConfig, EpsilonSplit};
+        let config = ReleaseConfig {
+            split: EpsilonSplit {
+                ctr_histogram: 0.0,
+                cvr_histogram: 0.0,
+                roas_histogram: 0.0,
+                ..EpsilonSplit::default()
+            },
+            distributions: Some(DistributionConfig::default()),
+            ..production()
+        };
+        let t = Tally {
+            accounts: 400,
+            contributors: 400,
+            per_platform: [130, 130, 0],
+        };
+        let p = gates_of(Niche::Fitness, &t, &config, &SuffStatConfig::default()).unwrap();
+        let names: Vec<&str> = p.gates.iter().map(|g| g.gate.as_str()).collect();
+        assert!(names.contains(&"distributions.niche"), "{names:?}");
+        assert!(names.contains(&"distributions.platform.google_ads"));
+        // A platform nobody uses fails both families' gates; one platform per family is enough
+        // for the niche.
+        let tallies: BTreeMap<Niche, Tally> = Niche::ALL.iter().map(|n| (*n, t)).collect();
+        let plan = plan_of(&tallies, 0, &config, &SuffStatConfig::default()).unwrap();
+        assert!(plan.any_failure > 0.99);
+        assert!(plan.niche_failure < MAX_FAILURE, "{}", plan.niche_failure);
     }
 
     #[test]

@@ -6,8 +6,9 @@
 //! - [`sync`]: the outbox protocol (mark -> D1 write -> Redis sync) and the publication's choice
 //!   of aggregates;
 //! - [`aggregates`]: the Redis aggregate store's maintenance (sync, drain, rebuild, check);
-//! - [`publish`]: the publication of niche releases (format 1); [`format2`]: release format 2
-//!   and the per-account privacy ledger it is held to;
+//! - [`publish`]: the publication of niche releases (format 1); [`distributions`]: the
+//!   benchmarks' own, slower release; [`format2`]: release format 2 and the per-account privacy
+//!   ledger it is held to;
 //! - [`crosslearning`], [`wisdom`]: niche detection, insights, applying and reading wisdom;
 //! - [`compute`]: the pure endpoints (normalize, features, CTR scores) and [`models`], the
 //!   embedded model files; [`scoring`]: an account's CTR scores, personalised on its records;
@@ -18,6 +19,7 @@ pub mod aggregates;
 pub mod auth;
 pub mod compute;
 pub mod crosslearning;
+pub mod distributions;
 pub mod format2;
 pub mod models;
 pub mod publish;

@@ -66,6 +66,10 @@ pub struct PublishReport {
     pub published: Vec<String>,
     /// Niches that failed in this run, with why; the others were released regardless.
     pub failed: Vec<NicheFailure>,
+    /// The distribution releases of the same run (absent unless `RELEASE_CONFIG.distributions`
+    /// is set): released before the regular ones, whose benchmarks they provide.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distributions: Option<crate::service::distributions::DistributionReport>,
     /// The format-2 release of the same run (absent when only format 1 was run).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub format2: Option<crate::service::format2::Format2Report>,
@@ -231,7 +235,7 @@ impl Charging {
     }
 
     /// How many of `niche`'s members a release spending pure `epsilon` would take past the cap.
-    fn over(&self, niche: Niche, epsilon: f64) -> usize {
+    pub(crate) fn over(&self, niche: Niche, epsilon: f64) -> usize {
         let cap = self.budget.epsilon_cap * (1.0 + 1e-12);
         self.accounts(niche)
             .iter()
@@ -241,6 +245,13 @@ impl Charging {
                 spent.total_epsilon(ACCOUNTING_DELTA) > cap
             })
             .count()
+    }
+
+    /// Adds a pure `epsilon` charged in this run to each of `niche`'s members' spend.
+    pub(crate) fn charge(&mut self, niche: Niche, epsilon: f64) {
+        for a in self.members.get(&niche).map_or(&[][..], |v| &v[..]) {
+            self.spent.entry(a.clone()).or_default().epsilon += epsilon;
+        }
     }
 
     fn accounts(&self, niche: Niche) -> &[String] {
@@ -334,7 +345,7 @@ enum Outcome {
 /// `charging`'s cap (else the niche fails with `privacy_budget_exceeded` and nothing of it is
 /// drawn or charged), and is recorded with its charges in one transaction.
 #[allow(clippy::too_many_arguments)]
-pub async fn publish_with<S: History, R: Releases>(
+pub async fn publish_with<S: History + Ledger, R: Releases>(
     store: &S,
     kv: &R,
     now_ms: u64,
@@ -359,8 +370,27 @@ pub async fn publish_with<S: History, R: Releases>(
         unchanged: Vec::new(),
         published: Vec::new(),
         failed: Vec::new(),
+        distributions: None,
         format2: None,
     };
+    // The distribution releases first (when configured): their charges count against this
+    // run's regular releases, and their benchmarks are served with them.
+    let mut charging = charging.clone();
+    let dists = crate::service::distributions::distributions_of_period(
+        store,
+        now_ms,
+        &now,
+        config,
+        aggregates,
+        &mut charging,
+        &mut rng,
+    )
+    .await?;
+    let dists = dists.map(|(r, m)| {
+        report.distributions = Some(r);
+        m
+    });
+    let serve = |w: NicheWisdom| crate::service::distributions::served(w, dists.as_ref());
     let params_json = serde_json::to_string(config).map_err(|_| ApiError::Internal)?;
     let mut current = Vec::new();
     let mut first_error = None;
@@ -374,8 +404,9 @@ pub async fn publish_with<S: History, R: Releases>(
             if let Some(existing) = releases.get(id)? {
                 // Already released this period (D1 history): no new noise, but KV is rewritten
                 // from it, so a lost or corrupted KV value is repaired by the next run.
-                kv.publish(&existing).await.map_err(internal)?;
-                return Ok::<Outcome, ApiError>(Outcome::Unchanged(existing));
+                let shown = serve(existing)?;
+                kv.publish(&shown).await.map_err(internal)?;
+                return Ok::<Outcome, ApiError>(Outcome::Unchanged(shown));
             }
             let over = charging.over(niche, config.epsilon);
             if over > 0 {
@@ -408,12 +439,13 @@ pub async fn publish_with<S: History, R: Releases>(
                 .await
                 .map_err(internal)?
             {
-                kv.publish(&wisdom).await.map_err(internal)?;
-                Ok(Outcome::Released(wisdom))
+                let shown = serve(wisdom)?;
+                kv.publish(&shown).await.map_err(internal)?;
+                Ok(Outcome::Released(shown))
             } else {
                 // Another run recorded this (period, niche) first: serve its release, never
                 // this run's own draw.
-                let stored = stored_release(store, period, niche).await?;
+                let stored = serve(stored_release(store, period, niche).await?)?;
                 kv.publish(&stored).await.map_err(internal)?;
                 Ok(Outcome::Unchanged(stored))
             }
@@ -620,6 +652,44 @@ mod tests {
         // The failed run released nothing.
         assert_eq!(run(store.history(0, u32::MAX)).unwrap().len(), niches());
     }
+
+    /// The test wrappers below change only [`History`]; their [`Ledger`] is the store's.
+    macro_rules! ledger_of_store {
+        ($t:ident) => {
+            impl Ledger for $t<'_> {
+                async fn release_log(
+                    &self,
+                    kind: &str,
+                    period: u32,
+                ) -> crate::ports::StoreResult<Vec<crate::ports::ReleaseLogRow>> {
+                    self.store.release_log(kind, period).await
+                }
+                async fn record_charged(
+                    &self,
+                    row: &crate::ports::ReleaseLogRow,
+                    accounts: &[String],
+                ) -> crate::ports::StoreResult<bool> {
+                    self.store.record_charged(row, accounts).await
+                }
+                async fn spent(
+                    &self,
+                    accounts: &[String],
+                    from_day: i64,
+                    to_day: i64,
+                ) -> crate::ports::StoreResult<BTreeMap<String, Spent>> {
+                    self.store.spent(accounts, from_day, to_day).await
+                }
+                async fn ledger(
+                    &self,
+                    account_id: &str,
+                ) -> crate::ports::StoreResult<Vec<crate::ports::LedgerRow>> {
+                    self.store.ledger(account_id).await
+                }
+            }
+        };
+    }
+    ledger_of_store!(Overlapped);
+    ledger_of_store!(FailingNiche);
 
     /// A [`History`] over a [`MemoryStore`] where another publication run (seed 99) records
     /// its releases just before this run's first `record_release`: two overlapping runs of one
