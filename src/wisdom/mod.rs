@@ -171,11 +171,11 @@ pub struct ReleaseConfig {
 #[serde(default, deny_unknown_fields)]
 #[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 pub struct DistributionSplit {
-    /// The niche's account count (its gate, checked against `k`). Default 0.05.
+    /// The niche's account count (its gate, checked against `k`). Default 0.10.
     pub count: f64,
     /// Per-platform account counts (the platform gate of the benchmarks). Default 0.175.
     pub platform_counts: f64,
-    /// CTR histograms. Default 0.275.
+    /// CTR histograms. Default 0.225.
     pub ctr_histogram: f64,
     /// Conversion-rate histograms. Default 0.25.
     pub cvr_histogram: f64,
@@ -186,9 +186,9 @@ pub struct DistributionSplit {
 impl Default for DistributionSplit {
     fn default() -> Self {
         DistributionSplit {
-            count: 0.05,
+            count: 0.10,
             platform_counts: 0.175,
-            ctr_histogram: 0.275,
+            ctr_histogram: 0.225,
             cvr_histogram: 0.25,
             roas_histogram: 0.25,
         }
