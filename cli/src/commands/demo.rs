@@ -793,16 +793,17 @@ mod tests {
             .expect("production RELEASE_CONFIG");
         let (config, suff) = parse_release_config(raw).unwrap();
         assert!(config.k >= 50 && suff.k >= 50);
-        // The production format-1 config the evaluations read (eval-wisdom, ctr-sim-eval) is
-        // this one.
+        // The production config the evaluations read (eval-wisdom --compare) is this one;
+        // docs/release-production-format1.json is the one before the distribution release.
         let doc: ReleaseConfig = serde_json::from_str(include_str!(
-            "../../../docs/release-production-format1.json"
+            "../../../docs/release-production-distributions.json"
         ))
         .unwrap();
         assert_eq!(
             doc, config,
-            "docs/release-production-format1.json differs from wrangler.toml"
+            "docs/release-production-distributions.json differs from wrangler.toml"
         );
+        assert!(config.distributions.is_some());
         assert!(config.epsilon < 1.0, "{config:?}");
         let err = parse_release_config(r#"{"k": 50, "format2": {"nope": 1}}"#).unwrap_err();
         assert!(err.contains("format2"), "{err}");
