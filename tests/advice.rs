@@ -91,6 +91,7 @@ fn wisdom(published: bool) -> NicheWisdom {
             groups: vec![],
         },
         distribution_period: None,
+        distribution_privacy: None,
     }
 }
 

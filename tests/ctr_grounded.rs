@@ -557,6 +557,7 @@ fn release(niche: Niche, published: bool, platforms: Vec<PlatformWisdom>) -> Nic
             groups: vec![],
         },
         distribution_period: None,
+        distribution_privacy: None,
     }
 }
 

@@ -433,11 +433,13 @@ fn combining_takes_the_benchmarks_from_the_distribution_release() {
     assert_eq!(w.platforms, dist.platforms);
     assert_eq!(w.niche_avg_ctr, dist.niche_avg_ctr);
     assert_eq!(w.distribution_period, Some(13));
+    assert_eq!(w.distribution_privacy.as_ref(), Some(&dist.privacy));
     // Everything else is the regular release's.
     let back = NicheWisdom {
         platforms: regular.platforms.clone(),
         niche_avg_ctr: regular.niche_avg_ctr,
         distribution_period: None,
+        distribution_privacy: None,
         ..w.clone()
     };
     assert_eq!(back, regular);
@@ -451,6 +453,7 @@ fn combining_takes_the_benchmarks_from_the_distribution_release() {
     let mut old = serde_json::to_value(&regular).unwrap();
     assert!(old.get("distribution_period").is_none());
     old.as_object_mut().unwrap().remove("distribution_period");
+    assert!(old.get("distribution_privacy").is_none());
     assert_eq!(serde_json::from_value::<NicheWisdom>(old).unwrap(), regular);
 
     // An unpublished distribution release: the regular release's platforms (counts only) stay.

@@ -185,6 +185,7 @@ pub fn combine_releases(
     w.platforms = distributions.platforms.clone();
     w.niche_avg_ctr = distributions.niche_avg_ctr;
     w.distribution_period = Some(distributions.period);
+    w.distribution_privacy = Some(distributions.privacy.clone());
     Ok(w)
 }
 

@@ -428,6 +428,11 @@ pub struct NicheWisdom {
     /// release stored before it existed, which therefore still parses).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distribution_period: Option<u32>,
+    /// With `distribution_period`: how that distribution release was made (its groups, their
+    /// epsilons and noise scales, `k`), so a reader can tell the gates the benchmarks passed
+    /// (e.g. its platform gate, which differs from the regular release's). Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution_privacy: Option<PrivacyParams>,
 }
 
 impl NicheWisdom {

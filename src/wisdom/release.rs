@@ -415,6 +415,7 @@ fn build(layout: &Layout, config: &ReleaseConfig, id: ReleaseId, noisy: &Aggrega
         winning_visual_patterns: Vec::new(),
         privacy: privacy_params(layout, config),
         distribution_period: None,
+        distribution_privacy: None,
     };
     if (noisy.accounts as f64) < niche_gate(layout, config) {
         return w;

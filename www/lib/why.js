@@ -65,15 +65,19 @@ const FALSE_PUBLICATION_RATE = 0.05;
 /**
  * The noisy per-platform account count a published niche needs for a platform's benchmarks, as
  * the core computes it (`wisdom::platform_gate`): `max(k, t · ln(3 / α))`, `t` the published
- * noise scale of the release's `platform_count` group. At the production config (k 50, format 1
- * at epsilon 0.45) that is 91 accounts, not k. Null when the release does not say.
+ * noise scale of the `platform_count` group of the release the benchmarks come from (the
+ * distribution release's, `distribution_privacy`, when there is one). At the production config
+ * (k 50, the distribution release at epsilon 0.47, platform counts 0.175 of it) that is 50
+ * accounts; the regular release's own would be 91. Null when the release does not say.
  * @param {NicheWisdom} wisdom
  * @returns {number | null}
  */
 export function platformGate(wisdom) {
-  const g = wisdom.privacy.groups?.find((x) => x.group === "platform_count");
+  // Benchmarks from a separate distribution release passed that release's gate.
+  const privacy = wisdom.distribution_privacy ?? wisdom.privacy;
+  const g = privacy.groups?.find((x) => x.group === "platform_count");
   if (!g || !(g.noise_scale > 0)) return null;
-  return Math.max(wisdom.privacy.k, g.noise_scale * Math.log(3 / FALSE_PUBLICATION_RATE));
+  return Math.max(privacy.k, g.noise_scale * Math.log(3 / FALSE_PUBLICATION_RATE));
 }
 
 /**
@@ -94,7 +98,8 @@ export function missingReason({ niche, platform, wisdom, status }) {
     const gateText = gate === null || gate <= wisdom.privacy.k
       ? kText
       : `${Math.ceil(gate)} (the platform gate: k = ${wisdom.privacy.k}, raised to ${Math.ceil(gate)} so that the noise on the count alone cannot publish a platform)`;
-    return `The ${human(niche)} release ${niche}/${wisdom.period} is published, but fewer than ${gateText} accounts contributed on ${human(platform)} (by the noisy count), so its CTR distribution is withheld. More opted-in ${human(niche)} accounts on ${human(platform)} would publish it in a later period's release${others.length ? `; ${others.join(" and ")} ${others.length === 1 ? "has" : "have"} one now` : ""}.`;
+    const where = wisdom.distribution_period == null ? "" : ` to its distribution release dist:${wisdom.distribution_period}:${niche}`;
+    return `The ${human(niche)} release ${niche}/${wisdom.period} is published, but fewer than ${gateText} accounts contributed on ${human(platform)}${where} (by the noisy count), so its CTR distribution is withheld. More opted-in ${human(niche)} accounts on ${human(platform)} would publish it in a later period's release${others.length ? `; ${others.join(" and ")} ${others.length === 1 ? "has" : "have"} one now` : ""}.`;
   }
   if (status === null) {
     return `No published ${human(niche)} release, and the Worker's release status is unavailable (offline?). Reload when the Worker answers.`;
