@@ -17,7 +17,8 @@ use std::collections::HashMap;
 struct Row {
     id: String,
     source: String,
-    /// `v2` (copy_labels_v2.csv) or `v2b` (copy_labels_v2b.csv).
+    /// `v2` (copy_labels_v2.csv), `v2b` (copy_labels_v2b.csv) or `v2c` (copy_labels_v2c.csv,
+    /// tuning rows only).
     set: &'static str,
     part: String,
     headline: String,
@@ -75,7 +76,11 @@ fn texts() -> HashMap<String, (String, String)> {
 fn rows() -> Vec<Row> {
     let texts = texts();
     let mut out = Vec::new();
-    for (set, file) in [("v2", "copy_labels_v2.csv"), ("v2b", "copy_labels_v2b.csv")] {
+    for (set, file) in [
+        ("v2", "copy_labels_v2.csv"),
+        ("v2b", "copy_labels_v2b.csv"),
+        ("v2c", "copy_labels_v2c.csv"),
+    ] {
         let path = format!("{}/tests/data/{file}", env!("CARGO_MANIFEST_DIR"));
         let mut r = csv::Reader::from_path(path).expect("labels file");
         for rec in r.records() {
@@ -145,20 +150,20 @@ fn of_set<'a>(rows: &'a [Row], set: &str) -> Vec<&'a Row> {
 #[test]
 fn agreement_table_and_held_out_floors() {
     let rows = rows();
-    assert_eq!(rows.len(), 335 + 230);
+    assert_eq!(rows.len(), 335 + 230 + 147);
     let show = std::env::var("SHOW_TUNE_MISSES").is_ok();
     // While tuning, `TUNING=1` keeps the held-out figures out of sight.
     let tuning = std::env::var("TUNING").is_ok();
     println!(
-        "copy extractor agreement with hand labels v2 (copy_labels_v2.csv, copy_labels_v2b.csv):"
+        "copy extractor agreement with hand labels v2 (copy_labels_v2.csv, _v2b.csv, _v2c.csv):"
     );
     println!("  set   rules  part      n    hook_type         cta_style");
     let mut measured = HashMap::new();
-    for set in ["v2", "v2b", "all"] {
+    for set in ["v2", "v2b", "v2c", "all"] {
         let rows = of_set(&rows, set);
         for (rules, name) in [(CopyRules::V1, "v1"), (CopyRules::V2, "v2")] {
             for part in ["tune", "holdout"] {
-                if tuning && part == "holdout" {
+                if (tuning || set == "v2c") && part == "holdout" {
                     continue;
                 }
                 let show_misses = show && part == "tune" && name == "v2" && set != "all";
@@ -176,7 +181,7 @@ fn agreement_table_and_held_out_floors() {
             }
         }
         for part in ["tune", "holdout"] {
-            if tuning && part == "holdout" {
+            if (tuning || set == "v2c") && part == "holdout" {
                 continue;
             }
             let (mh, mc) = majority(&rows, part);
@@ -189,10 +194,11 @@ fn agreement_table_and_held_out_floors() {
     // Floors three texts below the measured v2 figures (docs/data-layer.md): a rule change that
     // loses more fails here.
     let floors = [
-        (("v2", "holdout"), 131, 110, 110),
+        (("v2", "holdout"), 131, 111, 110),
         (("v2", "tune"), 204, 189, 190),
-        (("v2b", "holdout"), 86, 53, 75),
-        (("v2b", "tune"), 144, 116, 125),
+        (("v2b", "holdout"), 86, 54, 75),
+        (("v2b", "tune"), 144, 117, 125),
+        (("v2c", "tune"), 147, 109, 134),
     ];
     for (key, n_want, h_min, c_min) in floors {
         let (h, c, n) = measured[&key];

@@ -100,6 +100,8 @@ const SOCIAL_MORE: &[&str] = &[
     "join millions",
     "first choice of",
     "choice of",
+    "have trusted",
+    "by storm",
 ];
 
 const URGENCY_MORE: &[&str] = &[
@@ -129,6 +131,8 @@ const CURIOSITY_MORE: &[&str] = &[
     "what happens",
     "warns",
     "missing this",
+    "here is why",
+    "hiding",
 ];
 
 const ANNOUNCE_MORE: &[&str] = &[
@@ -151,6 +155,13 @@ const ANNOUNCE_MORE: &[&str] = &[
     "available now",
     "releasing",
     "special edition",
+    "just added",
+    "just wrapped",
+    "welcome to our",
+    "excited to be",
+    "neue",
+    "neuer",
+    "neues",
 ];
 
 const BOLD_MORE: &[&str] = &[
@@ -251,6 +262,17 @@ const CTA_MORE: &[(&str, CtaStyle)] = &[
     ("tell us", CtaStyle::Other),
     ("share yours", CtaStyle::Other),
     ("switch now", CtaStyle::Other),
+    ("get it here", CtaStyle::ShopNow),
+    ("pre-save", CtaStyle::Other),
+    ("find out how", CtaStyle::LearnMore),
+    ("find out what", CtaStyle::LearnMore),
+    ("get a peek", CtaStyle::LearnMore),
+    ("look inside", CtaStyle::LearnMore),
+    ("show you how", CtaStyle::LearnMore),
+    ("check it out", CtaStyle::LearnMore),
+    ("check em", CtaStyle::LearnMore),
+    ("chip in", CtaStyle::Donate),
+    ("get in touch", CtaStyle::ContactUs),
 ];
 
 /// Imperatives that count only at the start of a sentence or clause.
@@ -276,6 +298,9 @@ const CTA_LEADING: &[(&str, CtaStyle)] = &[
     ("listen", CtaStyle::WatchMore),
     ("pick up", CtaStyle::ShopNow),
     ("save on", CtaStyle::GetOffer),
+    ("go to", CtaStyle::LearnMore),
+    ("chat with", CtaStyle::ContactUs),
+    ("participate", CtaStyle::Other),
 ];
 
 /// What may follow "join" for it to ask the reader to join.
@@ -337,7 +362,7 @@ pub(crate) fn opening_of(text: &str) -> &str {
             }
             '\n' => return &t[..i],
             ' ' if next == Some(' ') && i > 0 => return &t[..i],
-            '.' if !next.is_some_and(|n| n.is_ascii_digit()) && i > 0 => {
+            '.' if !next.is_some_and(|n| n.is_ascii_alphanumeric()) && i > 0 => {
                 // "Dr." and "U.S." do not end a sentence.
                 let word = t[..i].rsplit(' ').next().unwrap_or("");
                 if !matches!(
@@ -397,7 +422,7 @@ fn is_count(w: &str) -> bool {
 }
 
 fn is_year(d: &str) -> bool {
-    d.len() == 4 && (d.starts_with("19") || d.starts_with("20"))
+    d.len() == 4 && d.parse::<u32>().is_ok_and(|y| (1500..2100).contains(&y))
 }
 
 fn is_scaled_number(w: &str) -> bool {
@@ -432,7 +457,13 @@ fn list_at(text: &str, toks: &[Tok<'_>]) -> Option<usize> {
         }
         if i > 0 {
             let prev = toks[i - 1].word;
-            if NOT_LIST_BEFORE.contains(&prev) || prev.ends_with("ed") || prev.ends_with("ing") {
+            // "The 8 ways ..." opening a title is a list; "the 2 of us" later is not.
+            let title_the = i == 1 && prev == "the";
+            if !title_the
+                && (NOT_LIST_BEFORE.contains(&prev)
+                    || prev.ends_with("ed")
+                    || prev.ends_with("ing"))
+            {
                 continue;
             }
         }
@@ -444,7 +475,7 @@ fn list_at(text: &str, toks: &[Tok<'_>]) -> Option<usize> {
         let next = toks.get(i + 1).map_or("", |n| n.word);
         if matches!(
             next,
-            "million" | "thousand" | "billion" | "k" | "crore" | "lakh"
+            "million" | "thousand" | "billion" | "k" | "crore" | "lakh" | "in" | "out"
         ) {
             continue;
         }
@@ -539,6 +570,9 @@ fn discount_at(text: &str) -> Option<usize> {
                 "korting",
                 "descuento",
                 "de rabais",
+                "down",
+                "apr",
+                "interest",
             ]
             .iter()
             .any(|w| after.starts_with(w));
@@ -559,10 +593,22 @@ fn offer_at(text: &str) -> Option<usize> {
     if let Some(p) = best {
         let before = &text[..p];
         let free = text[p..].starts_with("free");
+        if text[p..].starts_with("off your") && before.ends_with("turn ") {
+            return [
+                offer_at(&text[p + 3..]).map(|q| q + p + 3),
+                price_at(text),
+                discount_at(text),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+        }
         if free && (before.ends_with("be ") || before.ends_with("feel ") || before.ends_with('-')) {
             // Look again after this use of "free".
             best = offer_at(&text[p + 4..]).map(|q| q + p + 4);
-        } else if text[p..].starts_with("deal") && before.ends_with("big ") {
+        } else if text[p..].starts_with("deal")
+            && (before.ends_with("big ") || text[p..].starts_with("deal with"))
+        {
             best = offer_at(&text[p + 4..]).map(|q| q + p + 4);
         }
     }
@@ -577,6 +623,15 @@ fn question_fires(opening: &str) -> bool {
     if opening.contains('?')
         || matches(opening, "how to").any(|p| !opening[..p].ends_with("learn "))
     {
+        return true;
+    }
+    // A title's segments ("Brand | How X works") each start a question.
+    if opening.split(" | ").skip(1).any(|seg| {
+        rules::QUESTION_STARTS
+            .iter()
+            .filter(|q| !dropped(q))
+            .any(|q| seg.trim_start().starts_with(q))
+    }) {
         return true;
     }
     let s = opening.trim_start_matches(|c: char| !c.is_alphanumeric());
@@ -685,7 +740,13 @@ pub(crate) fn cta_of(text: &str) -> CtaStyle {
         if dropped(phrase) {
             continue;
         }
-        if let Some(pos) = matches(text, phrase).last() {
+        // "pre-order now" is a pre-order, not "order now"; "watch the video to find out how" is
+        // one instruction (watch), its purpose is not a second one.
+        if let Some(pos) = matches(text, phrase)
+            .filter(|&p| !text[..p].ends_with("pre-"))
+            .filter(|&p| !(phrase.starts_with("find out") && text[..p].ends_with("to ")))
+            .last()
+        {
             consider(pos, phrase.len(), style);
         }
     }
@@ -697,6 +758,7 @@ pub(crate) fn cta_of(text: &str) -> CtaStyle {
                     && (text[p..].starts_with("try this") || text[p..].starts_with("try not")))
             })
             .filter(|&p| !(verb == "watch" && text[p..].starts_with("watch out")))
+            .filter(|&p| !(verb == "book" && text[p..].starts_with("book trailer")))
             .last()
         {
             consider(pos, verb.len(), style);
@@ -711,7 +773,12 @@ pub(crate) fn cta_of(text: &str) -> CtaStyle {
         }
     }
     for pos in matches(text, "get") {
-        if text[..pos].ends_with("to ") {
+        // "to get ..." and "may get ..." are no instruction.
+        let before = &text[..pos];
+        if ["to ", "may ", "can ", "could ", "will "]
+            .iter()
+            .any(|w| before.ends_with(w))
+        {
             continue;
         }
         let rest = &text[pos + 3..];
