@@ -41,7 +41,9 @@ use crate::privacy::zcdp::{epsilon_of_rho, BudgetPolicy, PrivacyLedger};
 use crate::record::{AdFormat, CreativeRecord, CtaStyle, HookType, VisualTag};
 use crate::rng::Rng;
 use crate::sim::truth::{draw_record_attributes, true_ctr, CreativeSpec};
-use crate::sim::v2::{draw_attributes, draw_hook_cta, generate_network_v2, SimV2Prior, TruthTable};
+use crate::sim::v2::{
+    draw_attributes, draw_hook_cta, generate_network_v2_with, NetworkDesign, SimV2Prior, TruthTable,
+};
 use crate::sim::{generate_network, SimOptions, SimParams};
 use crate::study::oracle_choice;
 use crate::wisdom::suffstat::{
@@ -81,6 +83,22 @@ pub struct StudyV2Config {
     pub truth_seed: u64,
     /// Simulator v2 only: the prior (`None`: the committed `data/sim-v2-prior.json`).
     pub prior: Option<SimV2Prior>,
+    /// Simulator v2 only: share of the network's accounts in the exploration cohort
+    /// ([`NetworkDesign::exploration_share`]; 0: nobody explores).
+    pub exploration_share: f64,
+    /// Simulator v2 only: whose contributions the release counts.
+    pub release_from: ReleaseFrom,
+}
+
+/// Whose contributions a study's release counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReleaseFrom {
+    /// Every opted-in account.
+    #[default]
+    All,
+    /// Only the exploration cohort, whose choices are randomised (not confounded).
+    Explorers,
 }
 
 /// The simulator of a study.
@@ -106,6 +124,8 @@ impl Default for StudyV2Config {
             sim: SimVersion::V1,
             truth_seed: 0,
             prior: None,
+            exploration_share: 0.0,
+            release_from: ReleaseFrom::All,
         }
     }
 }
@@ -148,6 +168,10 @@ pub struct StudyV2Result {
     pub global_values: u32,
     /// Share of contributions whose vector was clipped (its norm reached the bound).
     pub clipped_share: f64,
+    /// Simulator v2: mean true CTR of the network's records, outside and inside the
+    /// exploration cohort (`None` where there is none, and on simulator v1): what randomising
+    /// costs the explorers.
+    pub network_ctr: [Option<f64>; 2],
     /// `ρ` of one release.
     pub rho: f64,
     /// `ε` of one release at its `δ`.
@@ -394,7 +418,10 @@ impl OwnLearner {
 pub fn build_tables(cfg: &StudyV2Config) -> Result<(BTreeMap<Niche, PosteriorTable>, f64, u32)> {
     match cfg.sim {
         SimVersion::V1 => build_tables_v1(cfg),
-        SimVersion::V2 => build_tables_v2(cfg, &TruthTable::draw(&prior_of(cfg), cfg.truth_seed)?),
+        SimVersion::V2 => {
+            let t = build_tables_v2(cfg, &TruthTable::draw(&prior_of(cfg), cfg.truth_seed)?)?;
+            Ok((t.tables, t.clipped_share, t.published))
+        }
     }
 }
 
@@ -408,6 +435,8 @@ struct PoolBuilder {
     bound2: f64,
     clipped: u64,
     contributed: u64,
+    /// Sums of true CTR and record counts: outside, inside the exploration cohort.
+    ctr: [(f64, u64); 2],
 }
 
 impl PoolBuilder {
@@ -419,6 +448,7 @@ impl PoolBuilder {
             bound2: b * b,
             clipped: 0,
             contributed: 0,
+            ctr: [(0.0, 0); 2],
         })
     }
 
@@ -497,20 +527,48 @@ fn build_tables_v1(cfg: &StudyV2Config) -> Result<(BTreeMap<Niche, PosteriorTabl
     b.release(cfg)
 }
 
+/// What [`build_tables_v2`] gives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct V2Tables {
+    /// The posterior table of every niche.
+    pub tables: BTreeMap<Niche, PosteriorTable>,
+    /// Share of contributions that were clipped.
+    pub clipped_share: f64,
+    /// Niches published.
+    pub published: u32,
+    /// The network's mean true CTR outside and inside the exploration cohort (`None` where
+    /// there is none).
+    pub network_ctr: [Option<f64>; 2],
+}
+
 /// The tables from a simulator v2 network under `truth` (accounts `0..accounts_per_niche × 15`
-/// of seed `cfg.seed`, built in chunks).
-pub fn build_tables_v2(
-    cfg: &StudyV2Config,
-    truth: &TruthTable,
-) -> Result<(BTreeMap<Niche, PosteriorTable>, f64, u32)> {
+/// of seed `cfg.seed`, built in chunks), and the network's mean true CTR outside and inside the
+/// exploration cohort.
+pub fn build_tables_v2(cfg: &StudyV2Config, truth: &TruthTable) -> Result<V2Tables> {
     let mut b = PoolBuilder::new(cfg)?;
+    let design = NetworkDesign {
+        exploration_share: cfg.exploration_share,
+    };
     let total = cfg.accounts_per_niche as u64 * Niche::ALL.len() as u64;
     let mut first = 0u64;
     while first < total {
         let n = (total - first).min(u64::from(crate::sim::MAX_ACCOUNTS)) as u32;
-        let net = generate_network_v2(truth, cfg.seed, first, n)?;
+        let net = generate_network_v2_with(truth, cfg.seed, first, n, &design)?;
+        let explorers: BTreeMap<&str, bool> = net
+            .accounts
+            .iter()
+            .map(|a| (a.account_id.as_str(), a.explores))
+            .collect();
+        for (rec, ctr) in net.records.iter().zip(&net.true_ctr) {
+            let k = usize::from(explorers.get(rec.account_id.as_str()) == Some(&true));
+            b.ctr[k].0 += ctr;
+            b.ctr[k].1 += 1;
+        }
         let by_account = group_by_account(&net.records);
         for a in &net.accounts {
+            if cfg.release_from == ReleaseFrom::Explorers && !a.explores {
+                continue;
+            }
             let recs = by_account
                 .get(a.account_id.as_str())
                 .cloned()
@@ -519,7 +577,14 @@ pub fn build_tables_v2(
         }
         first += u64::from(n);
     }
-    b.release(cfg)
+    let network_ctr = b.ctr.map(|(s, n)| (n > 0).then(|| s / n as f64));
+    let (tables, clipped_share, published) = b.release(cfg)?;
+    Ok(V2Tables {
+        tables,
+        clipped_share,
+        published,
+        network_ctr,
+    })
 }
 
 /// Run one seed. Deterministic in `cfg`.
@@ -534,17 +599,31 @@ pub fn run_study_v2(cfg: &StudyV2Config) -> Result<StudyV2Result> {
         return Err(invalid("effect_scale", "must be finite and >= 0".into()));
     }
     let plan = cfg.release.validate()?;
-    let (tables, clipped_share, published, acc) = match cfg.sim {
+    if cfg.sim == SimVersion::V1
+        && (cfg.exploration_share != 0.0 || cfg.release_from != ReleaseFrom::All)
+    {
+        return Err(invalid(
+            "exploration_share",
+            "an exploration cohort needs simulator v2".into(),
+        ));
+    }
+    if cfg.release_from == ReleaseFrom::Explorers && cfg.exploration_share <= 0.0 {
+        return Err(invalid(
+            "release_from",
+            "explorers needs exploration_share > 0".into(),
+        ));
+    }
+    let (tables, clipped_share, published, acc, network_ctr) = match cfg.sim {
         SimVersion::V1 => {
             let (tables, clipped, published) = build_tables_v1(cfg)?;
             let acc = new_accounts_v1(cfg, &tables)?;
-            (tables, clipped, published, acc)
+            (tables, clipped, published, acc, [None; 2])
         }
         SimVersion::V2 => {
             let truth = TruthTable::draw(&prior_of(cfg), cfg.truth_seed)?;
-            let (tables, clipped, published) = build_tables_v2(cfg, &truth)?;
-            let acc = new_accounts_v2(cfg, &truth, &tables);
-            (tables, clipped, published, acc)
+            let t = build_tables_v2(cfg, &truth)?;
+            let acc = new_accounts_v2(cfg, &truth, &t.tables);
+            (t.tables, t.clipped_share, t.published, acc, t.network_ctr)
         }
     };
     let (first10, n10, regret) = (acc.first10, acc.n10, acc.regret);
@@ -592,6 +671,7 @@ pub fn run_study_v2(cfg: &StudyV2Config) -> Result<StudyV2Result> {
         niche_values,
         global_values,
         clipped_share,
+        network_ctr,
         rho: plan.rho,
         epsilon: epsilon_of_rho(plan.rho, cfg.release.delta),
     })

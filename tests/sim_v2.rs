@@ -10,10 +10,10 @@ use crosslearn::niche::Niche;
 use crosslearn::rng::Rng;
 use crosslearn::sim::fnv1a64;
 use crosslearn::sim::v2::{
-    draw_attributes, draw_hook_cta, generate_network_v2, spec_cells, SimV2Prior, TruthTable,
-    SIM_V2_PRIOR_HASH, SIM_V2_PRIOR_JSON,
+    draw_attributes, draw_hook_cta, generate_network_v2, generate_network_v2_with, spec_cells,
+    NetworkDesign, SimV2Prior, TruthTable, SIM_V2_PRIOR_HASH, SIM_V2_PRIOR_JSON,
 };
-use crosslearn::study_v2::{run_study_v2, SimVersion, StudyV2Config};
+use crosslearn::study_v2::{run_study_v2, ReleaseFrom, SimVersion, StudyV2Config};
 use crosslearn::wisdom::suffstat::cell_count;
 use crosslearn::Platform;
 
@@ -224,6 +224,109 @@ fn confounding_has_the_configured_sign() {
         "{q_none} {e_none}"
     );
     assert!(e_pos > 0.2, "{e_pos}");
+}
+
+/// The exploration cohort: share 0 is exactly the plain network; with strong confounding the
+/// explorers' chosen values do not follow their quality or their creatives' noise while the
+/// others' do; the cohort's size follows the share; a share outside 0..=1 is a named error.
+#[test]
+fn exploration_cohort_breaks_the_confounding() {
+    let mut p = prior();
+    p.confounding.account = 1.0;
+    p.confounding.creative = 1.0;
+    let t = TruthTable::draw(&p, 5).unwrap();
+    let plain = generate_network_v2(&t, 9, 0, 400).unwrap();
+    let zero = NetworkDesign {
+        exploration_share: 0.0,
+    };
+    assert_eq!(
+        plain,
+        generate_network_v2_with(&t, 9, 0, 400, &zero).unwrap()
+    );
+    assert!(plain.accounts.iter().all(|a| !a.explores));
+    let half = NetworkDesign {
+        exploration_share: 0.5,
+    };
+    let net = generate_network_v2_with(&t, 9, 0, 400, &half).unwrap();
+    let explorers = net.accounts.iter().filter(|a| a.explores).count();
+    assert!((150..=250).contains(&explorers), "{explorers} of 400");
+    // Same accounts (ids, niches, platforms, truths), only the choices differ.
+    for (a, b) in plain.accounts.iter().zip(&net.accounts) {
+        assert_eq!(
+            (&a.account_id, a.niche, &a.platforms, &a.truth),
+            (&b.account_id, b.niche, &b.platforms, &b.truth)
+        );
+    }
+    let explores: std::collections::BTreeMap<&str, bool> = net
+        .accounts
+        .iter()
+        .map(|a| (a.account_id.as_str(), a.explores))
+        .collect();
+    let mut groups = [(Vec::new(), Vec::new()), (Vec::new(), Vec::new())];
+    for (rec, s) in net.records.iter().zip(&net.specs) {
+        let g = &mut groups[usize::from(explores[rec.account_id.as_str()])];
+        let c = t.confounders(s.account_effect, s.creative_noise);
+        g.0.push(c.quality + c.noise);
+        g.1.push(spec_cells(s).iter().map(|v| t.fashion[*v]).sum::<f64>());
+    }
+    let (others, cohort) = (
+        corr(&groups[0].0, &groups[0].1),
+        corr(&groups[1].0, &groups[1].1),
+    );
+    assert!(others > 0.2, "others {others}");
+    assert!(cohort.abs() < 0.1, "explorers {cohort}");
+    for bad in [-0.1, 1.5, f64::NAN] {
+        let e = generate_network_v2_with(
+            &t,
+            9,
+            0,
+            10,
+            &NetworkDesign {
+                exploration_share: bad,
+            },
+        )
+        .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("exploration_share"), "{e:?}");
+    }
+}
+
+/// The study's cohort settings: a release from the explorers only needs a cohort, a cohort needs
+/// simulator v2, and with one the network's CTR is reported for both groups.
+#[test]
+fn study_exploration_settings() {
+    let cfg = StudyV2Config {
+        seed: 1,
+        truth_seed: 2,
+        sim: SimVersion::V2,
+        accounts_per_niche: 70,
+        new_accounts: 15,
+        ..StudyV2Config::default()
+    };
+    let e = run_study_v2(&StudyV2Config {
+        release_from: ReleaseFrom::Explorers,
+        ..cfg.clone()
+    })
+    .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("release_from"));
+    let e = run_study_v2(&StudyV2Config {
+        sim: SimVersion::V1,
+        exploration_share: 0.5,
+        ..cfg.clone()
+    })
+    .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("exploration_share"));
+    let plain = run_study_v2(&cfg).unwrap();
+    assert!(plain.network_ctr[0].is_some() && plain.network_ctr[1].is_none());
+    let r = run_study_v2(&StudyV2Config {
+        exploration_share: 0.5,
+        release_from: ReleaseFrom::Explorers,
+        ..cfg
+    })
+    .unwrap();
+    assert!(r.network_ctr.iter().all(|c| c.is_some_and(|c| c > 0.0)));
+    assert!(r.mean_ctr.iter().all(|x| x.is_finite() && *x > 0.0));
+    // Same new accounts and truth: the unguided and oracle arms do not depend on the release.
+    assert_eq!(r.mean_ctr[1..], plain.mean_ctr[1..]);
 }
 
 /// The per-account oracle is the argmax of the true CTR: no drawn creative beats it, and it is at

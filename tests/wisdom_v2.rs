@@ -15,7 +15,7 @@ use crosslearn::study_v2::{greedy_choice, run_study_v2, StudyV2Config};
 use crosslearn::wisdom::suffstat::{
     clip_and_encode, contribute, dimension, encode_account, niche_count_gate, period_contribution,
     posteriors, release_niche, release_period, Cell, Factor, PosteriorSource, PosteriorTable,
-    RawMoments, SuffStatConfig, SuffStatPool, ValuePosterior,
+    RawMoments, SuffStatConfig, SuffStatPool, ValueGate, ValuePosterior,
 };
 use crosslearn::wisdom::AccountConsent;
 use std::collections::BTreeMap;
@@ -572,6 +572,76 @@ fn no_between_value_variance_still_gives_positive_posterior_sds() {
         assert!(v.mean.abs() < 1e-12, "{v:?}");
         assert!(v.sd > 0.0 && v.sd.is_finite(), "{v:?}");
     }
+}
+
+/// The value gate. `account_share` (the default) counts the accounts' worth of creatives using a
+/// value, `S_x / W` times the noisy niche count, so an account clipped to a fraction of its
+/// norm still counts whole; `effective_accounts` (before 2026-12-04) counts `S_x` itself. Both
+/// hide a value whose `S_x` does not clear `3σ_x`. The setting parses; a bad one is a named error.
+#[test]
+fn the_value_gate_counts_accounts_not_clipped_weight() {
+    let nc = crosslearn::wisdom::suffstat::cell_count();
+    let cells = crosslearn::wisdom::suffstat::cells();
+    let hook = |v: &str| {
+        cells
+            .iter()
+            .position(|c| c.factor == Factor::Hook && c.value == v)
+            .unwrap()
+    };
+    let (a, b, c) = (hook("question"), hook("offer"), hook("story"));
+    let mut sums = vec![0.0; dimension()];
+    for i in 0..nc {
+        sums[nc + i] = 5.0; // S_xx
+        sums[2 * nc + i] = 1.0; // S_xy
+    }
+    // 400 accounts clipped to a tenth: W 40. Question: 30 % of the weight (S_x 12, 120
+    // accounts' worth); offer: 10 % (S_x 4, 40 accounts' worth); story: S_x 2, within 3 sigma.
+    sums[a] = 12.0;
+    sums[b] = 4.0;
+    sums[c] = 2.0;
+    sums[3 * nc] = 40.0;
+    sums[3 * nc + 1] = 10.0;
+    sums[3 * nc + 2] = 1.0;
+    let release = crosslearn::wisdom::suffstat::NicheSuffRelease {
+        release_id: "7/fitness".into(),
+        niche: Niche::Fitness,
+        period: 7,
+        published: true,
+        noisy_count: Some(400),
+        sums,
+        noise_sd: [1.0, 0.1, 0.1, 0.1],
+        rho: 0.0175,
+        epsilon: 1.0,
+        delta: 1e-6,
+        k: 50,
+    };
+    let shown = |gate: ValueGate| -> Vec<String> {
+        let cfg = SuffStatConfig {
+            value_gate: gate,
+            ..SuffStatConfig::default()
+        };
+        let t = posteriors(std::slice::from_ref(&release), &cfg);
+        let mut v: Vec<String> = t[0]
+            .factor(Factor::Hook, None)
+            .filter(|v| v.source == PosteriorSource::Niche)
+            .map(|v| v.cell.value.clone())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(shown(ValueGate::AccountShare), vec!["question".to_string()]);
+    assert!(shown(ValueGate::EffectiveAccounts).is_empty());
+    let c = SuffStatConfig::from_json(r#"{"value_gate": "effective_accounts"}"#).unwrap();
+    assert_eq!(c.value_gate, ValueGate::EffectiveAccounts);
+    assert_eq!(
+        SuffStatConfig::from_json("{}").unwrap().value_gate,
+        ValueGate::AccountShare
+    );
+    // The default is not serialised, so configurations written before the setting are unchanged.
+    let text = serde_json::to_string(&SuffStatConfig::default()).unwrap();
+    assert!(!text.contains("value_gate"), "{text}");
+    let e = SuffStatConfig::from_json(r#"{"value_gate": "accounts"}"#).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("value_gate"), "{e:?}");
 }
 
 /// Format 2 takes every opted-in account with a known niche and an eligible record, not only

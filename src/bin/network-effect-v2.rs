@@ -4,17 +4,23 @@
 //!
 //! `cargo run --release --bin network-effect-v2 -- [--sim v1|v2] [--seeds 101,102,103,104,105]
 //! [--sizes 200,2000,10000] [--new-accounts 900] [--config FILE] [--truth-prior FILE]
-//! [--truth-seed 1001,1002,1003,1004,1005] [--grounding DATA_DIR]`
+//! [--truth-seed 1001,1002,1003,1004,1005] [--explore SHARE] [--release-from all|explorers]
+//! [--grounding DATA_DIR]`
 //!
 //! `--config FILE`: a release configuration (JSON, `SuffStatConfig`; unknown keys are errors).
 //! `--sim v2` uses simulator v2 with the prior `--truth-prior FILE` (default: the committed
 //! `data/sim-v2-prior.json`) and the truth seeds `--truth-seed` (one seed for every replicate, or
 //! one per `--seeds` entry, paired in order; default the reporting truths 1001-1005).
+//! `--explore SHARE` (simulator v2): that share of the network's accounts is an exploration
+//! cohort whose creatives' attributes are randomised; `--release-from explorers` releases only
+//! their contributions (default `all`).
 //! `--grounding DATA_DIR` prints the export over-dispersion table the prior is derived from.
 
 use crosslearn::privacy::zcdp::{epsilon_of_rho, BudgetPolicy};
 use crosslearn::sim::v2::SimV2Prior;
-use crosslearn::study_v2::{summarise_pairs, SimVersion, StudyV2Config, StudyV2Summary, HORIZONS};
+use crosslearn::study_v2::{
+    summarise_pairs, ReleaseFrom, SimVersion, StudyV2Config, StudyV2Summary, HORIZONS,
+};
 use crosslearn::wisdom::suffstat::SuffStatConfig;
 
 fn list(args: &[String], name: &str, default: &[u64]) -> Vec<u64> {
@@ -138,6 +144,22 @@ fn main() {
         fail("--truth-prior and --truth-seed need --sim v2");
     }
     let truths = list(&args, "--truth-seed", &[1001, 1002, 1003, 1004, 1005]);
+    let exploration_share = match args.iter().position(|a| a == "--explore") {
+        None => 0.0,
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|v| (0.0..=1.0).contains(v))
+            .unwrap_or_else(|| fail("--explore needs a share in 0..=1")),
+    };
+    let release_from = match args.iter().position(|a| a == "--release-from") {
+        None => ReleaseFrom::All,
+        Some(i) => match args.get(i + 1).map(String::as_str) {
+            Some("all") => ReleaseFrom::All,
+            Some("explorers") => ReleaseFrom::Explorers,
+            _ => fail("--release-from needs all or explorers"),
+        },
+    };
     let pairs: Vec<(u64, u64)> = if sim == SimVersion::V1 {
         seeds.iter().map(|s| (*s, 0)).collect()
     } else if truths.len() == 1 {
@@ -153,8 +175,13 @@ fn main() {
     let sim_name = match sim {
         SimVersion::V1 => "frozen simulator `simulator-v1`".to_string(),
         SimVersion::V2 => format!(
-            "simulator v2, prior {prior_name}, (network seed, truth seed) pairs {:?}",
-            pairs
+            "simulator v2, prior {prior_name}, (network seed, truth seed) pairs {:?}; exploration cohort {:.0} % of the network, release from {}",
+            pairs,
+            100.0 * exploration_share,
+            match release_from {
+                ReleaseFrom::All => "all accounts",
+                ReleaseFrom::Explorers => "the exploration cohort only",
+            }
         ),
     };
     println!(
@@ -189,14 +216,26 @@ fn main() {
             release: release.clone(),
             sim,
             prior: prior.clone(),
+            exploration_share,
+            release_from,
             ..StudyV2Config::default()
         };
         let started = std::time::Instant::now();
         let s = summarise_pairs(&base, &pairs).unwrap_or_else(|e| fail(e));
+        let net_ctr = |k: usize| {
+            let v: Vec<f64> = s.runs.iter().filter_map(|r| r.network_ctr[k]).collect();
+            if v.is_empty() {
+                "-".to_string()
+            } else {
+                format!("{:.3} %", 100.0 * mean(v.into_iter()))
+            }
+        };
         eprintln!(
-            "size {size}: share {} (per-account oracle {}), {:.0} s",
+            "size {size}: share {} (per-account oracle {}), network CTR others / explorers {} / {}, {:.0} s",
             ci(s.share),
             ci(s.share_account_oracle),
+            net_ctr(0),
+            net_ctr(1),
             started.elapsed().as_secs_f64()
         );
         sums.push((size, s));

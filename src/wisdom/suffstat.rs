@@ -232,6 +232,35 @@ pub struct SuffStatConfig {
     pub moment_scale: MomentScale,
     /// Days per period (the cadence: one release per niche and period). Default 30.
     pub period_days: u32,
+    /// What `k` counts for a value's own estimate to be shown (see [`ValueGate`]). Default
+    /// `account_share`; not serialised when it is the default.
+    #[serde(skip_serializing_if = "ValueGate::is_default")]
+    pub value_gate: ValueGate,
+}
+
+/// What a value's `k` gate counts. Both also require the value's noisy `S_x` to clear `3σ_x`
+/// (so noise alone does not show a value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueGate {
+    /// **Accounts' worth of creatives using the value**: the value's share of the niche's
+    /// effective weight, `S_x[v] / W`, times the niche's noisy account count, must reach `k`.
+    /// Clipping scales an account's whole vector, so it changes `S_x` and `W` alike and leaves
+    /// the share, and this count, as they are. Post-processing of released values only.
+    #[default]
+    AccountShare,
+    /// The value's noisy `S_x` itself (effective accounts after each account's weight and its
+    /// clipping) must reach `k` (releases before 2026-12-04). Clipping shrinks `S_x` (almost
+    /// every contribution is clipped), so this counts an account that is clipped to a third
+    /// as a third of an account.
+    EffectiveAccounts,
+}
+
+impl ValueGate {
+    /// Whether this is the default gate.
+    pub fn is_default(&self) -> bool {
+        *self == ValueGate::default()
+    }
 }
 
 impl Default for SuffStatConfig {
@@ -249,6 +278,7 @@ impl Default for SuffStatConfig {
             response_clip: 2.0,
             moment_scale: MomentScale::default(),
             period_days: 30,
+            value_gate: ValueGate::default(),
         }
     }
 }
@@ -295,11 +325,25 @@ impl SuffStatConfig {
     pub fn from_json(text: &str) -> Result<Self> {
         let c: SuffStatConfig = serde_json::from_str(text).map_err(|e| {
             let msg = e.to_string();
-            let field = msg
-                .split('`')
-                .nth(1)
-                .map(str::to_string)
-                .unwrap_or_else(|| "config".into());
+            // serde names an unknown key, not the key of a bad value: find the key whose value
+            // alone does not parse.
+            let bad_key = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text)
+                .ok()
+                .and_then(|m| {
+                    m.into_iter()
+                        .map(|(k, v)| (k.clone(), serde_json::json!({ k: v })))
+                        .find(|(_, one)| {
+                            serde_json::from_value::<SuffStatConfig>(one.clone()).is_err()
+                        })
+                        .map(|(k, _)| k)
+                });
+            let named = msg.split('`').nth(1).map(str::to_string);
+            let field = if msg.contains("unknown field") {
+                named
+            } else {
+                bad_key.or(named)
+            }
+            .unwrap_or_else(|| "config".into());
             Error::field(
                 if msg.contains("unknown field") {
                     ErrorCode::UnknownValue
@@ -967,9 +1011,30 @@ struct Est {
     shown: bool,
 }
 
+/// When a value's own estimate is shown: `k`, the gate's kind and the noisy account count of the
+/// sums (a niche's, or the published niches' total for the global release).
+#[derive(Debug, Clone, Copy)]
+struct Gate {
+    k: f64,
+    kind: ValueGate,
+    accounts: f64,
+}
+
+impl Gate {
+    /// Shown: `S_x` clears `3σ_x` and the kind's count reaches `k`.
+    fn shows(&self, sx: f64, w: f64, sd_x: f64) -> bool {
+        match self.kind {
+            ValueGate::EffectiveAccounts => sx >= self.k.max(3.0 * sd_x),
+            ValueGate::AccountShare => {
+                sx >= 3.0 * sd_x && w > 0.0 && (sx / w).min(1.0) * self.accounts >= self.k
+            }
+        }
+    }
+}
+
 /// Per cell: the contrast and its variance from noisy sums (None when `S_xx` is not clearly
-/// positive). `gate` is the effective-account threshold for `shown`.
-fn estimates(sums: &[f64], noise_sd: [f64; 4], gate: f64) -> Vec<Option<Est>> {
+/// positive). `gate` decides `shown`.
+fn estimates(sums: &[f64], noise_sd: [f64; 4], gate: Gate) -> Vec<Option<Est>> {
     let nc = cell_count();
     let cs = cells();
     let (w, syy, suu) = (sums[3 * nc], sums[3 * nc + 1], sums[3 * nc + 2]);
@@ -1007,7 +1072,7 @@ fn estimates(sums: &[f64], noise_sd: [f64; 4], gate: f64) -> Vec<Option<Est>> {
             Some(Est {
                 d: beta * a,
                 v: var * a * a,
-                shown: sx >= gate,
+                shown: gate.shows(sx, w, noise_sd[0]),
             })
         })
         .collect()
@@ -1032,7 +1097,19 @@ pub fn posteriors(releases: &[NicheSuffRelease], cfg: &SuffStatConfig) -> Vec<Po
             }
         }
         let sd = first.noise_sd.map(|s| s * m.sqrt());
-        global = Some(estimates(&sums, sd, k.max(3.0 * sd[0])));
+        let accounts = published
+            .iter()
+            .map(|r| r.noisy_count.unwrap_or(0) as f64)
+            .sum();
+        global = Some(estimates(
+            &sums,
+            sd,
+            Gate {
+                k,
+                kind: cfg.value_gate,
+                accounts,
+            },
+        ));
     }
     // Global shrinkage towards 0 within each factor (between-value variance, moments).
     let mut global_post: Vec<Option<(f64, f64)>> = vec![None; nc];
@@ -1081,7 +1158,15 @@ pub fn posteriors(releases: &[NicheSuffRelease], cfg: &SuffStatConfig) -> Vec<Po
         .map(|r| {
             (
                 r.niche,
-                estimates(&r.sums, r.noise_sd, k.max(3.0 * r.noise_sd[0])),
+                estimates(
+                    &r.sums,
+                    r.noise_sd,
+                    Gate {
+                        k,
+                        kind: cfg.value_gate,
+                        accounts: r.noisy_count.unwrap_or(0) as f64,
+                    },
+                ),
             )
         })
         .collect();

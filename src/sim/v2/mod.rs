@@ -436,6 +436,19 @@ impl TruthTable {
     }
 
     fn pick(&self, r: &mut Rng, f: Factor, p: Option<Platform>, c: Confounders) -> Option<String> {
+        self.pick_with(r, f, p, c, false)
+    }
+
+    /// [`Self::pick`]; with `uniform`, every value the platform runs has the same base weight
+    /// (an exploring account's randomised choice).
+    fn pick_with(
+        &self,
+        r: &mut Rng,
+        f: Factor,
+        p: Option<Platform>,
+        c: Confounders,
+        uniform: bool,
+    ) -> Option<String> {
         let opts: Vec<(usize, &str)> = cells()
             .iter()
             .enumerate()
@@ -444,7 +457,18 @@ impl TruthTable {
             .collect();
         let w: Vec<f64> = opts
             .iter()
-            .map(|(v, name)| self.base_weight(f, p, name) * libm::exp(self.tilt(*v, c)))
+            .map(|(v, name)| {
+                let w = self.base_weight(f, p, name);
+                if uniform {
+                    if w > 0.0 {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                } else {
+                    w * libm::exp(self.tilt(*v, c))
+                }
+            })
             .collect();
         (w.iter().sum::<f64>() > 0.0).then(|| opts[r.weighted(&w)].1.to_string())
     }
@@ -492,9 +516,34 @@ pub fn draw_attributes(
     e: f64,
     r: &mut Rng,
 ) -> CreativeSpec {
-    let c = truth.confounders(q, e);
+    draw_attributes_with(truth, niche, platform, hook, cta, q, e, false, r)
+}
+
+/// [`draw_attributes`], or with `randomised` an exploring account's randomised choice: every
+/// format the platform runs and every posting hour equally likely, visual tags with their base
+/// probability, none of it tilted by quality or creative noise (no confounding).
+#[allow(clippy::too_many_arguments)]
+pub fn draw_attributes_with(
+    truth: &TruthTable,
+    niche: Niche,
+    platform: Platform,
+    hook: HookType,
+    cta: CtaStyle,
+    q: f64,
+    e: f64,
+    randomised: bool,
+    r: &mut Rng,
+) -> CreativeSpec {
+    let c = if randomised {
+        Confounders {
+            quality: 0.0,
+            noise: 0.0,
+        }
+    } else {
+        truth.confounders(q, e)
+    };
     let format = truth
-        .pick(r, Factor::Format, Some(platform), c)
+        .pick_with(r, Factor::Format, Some(platform), c, randomised)
         .and_then(|v| AdFormat::from_str(&v).ok())
         .unwrap_or(AdFormat::Unknown);
     let d = &truth.params.duration;
@@ -509,7 +558,7 @@ pub fn draw_attributes(
         .filter_map(|(_, x)| VisualTag::from_str(&x.value).ok())
         .collect();
     let posting_hour = truth
-        .pick(r, Factor::Hour, None, c)
+        .pick_with(r, Factor::Hour, None, c, randomised)
         .and_then(|v| v.parse::<u8>().ok())
         .unwrap_or(12);
     CreativeSpec {
@@ -537,7 +586,24 @@ pub struct V2Account {
     pub platforms: Vec<Platform>,
     /// Its truth.
     pub truth: AccountTruth,
+    /// Whether it is in the exploration cohort ([`NetworkDesign::exploration_share`]): its
+    /// creatives' attributes are randomised, not chosen.
+    pub explores: bool,
 }
+
+/// How the network's accounts choose their creatives' attributes (a product design, not part
+/// of the truth).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct NetworkDesign {
+    /// Share of accounts (0..=1) in the **exploration cohort**: for one period the product picks
+    /// their creatives' hook, CTA, format, visual tags and posting hour at random (uniform over
+    /// the values, tags with their base probability), so their choices are independent of their
+    /// quality and of each creative's noise. Drawn per account from its own stream, so a design
+    /// with share 0 gives exactly the network of [`generate_network_v2`].
+    pub exploration_share: f64,
+}
+
+const EXPLORE_SALT: u64 = 0x5349_4d56_325f_4558; // "SIMV2_EX"
 
 /// A simulated v2 network (period 0). **Simulated data.**
 #[derive(Debug, Clone, PartialEq)]
@@ -561,6 +627,24 @@ pub fn generate_network_v2(
     first: u64,
     accounts: u32,
 ) -> Result<V2Network> {
+    generate_network_v2_with(truth, seed, first, accounts, &NetworkDesign::default())
+}
+
+/// [`generate_network_v2`] under a [`NetworkDesign`] (an exploration cohort).
+pub fn generate_network_v2_with(
+    truth: &TruthTable,
+    seed: u64,
+    first: u64,
+    accounts: u32,
+    design: &NetworkDesign,
+) -> Result<V2Network> {
+    if !(0.0..=1.0).contains(&design.exploration_share) {
+        return Err(Error::field(
+            ErrorCode::InvalidValue,
+            "exploration_share",
+            format!("must be in 0..=1, got {}", design.exploration_share),
+        ));
+    }
     if accounts == 0 || accounts > super::MAX_ACCOUNTS {
         return Err(Error::field(
             ErrorCode::InvalidValue,
@@ -593,18 +677,29 @@ pub fn generate_network_v2(
             niche,
             platforms,
             truth: truth.account(seed, i),
+            explores: design.exploration_share > 0.0
+                && Rng::stream(seed ^ EXPLORE_SALT, i).uniform() < design.exploration_share,
         };
+        let explores = account.explores;
         let q = account.truth.quality;
         let z_account = r.normal();
         let n = r.range(st.creatives_per_account_min, st.creatives_per_account_max);
         for ci in 0..n {
             let e = truth.creative_noise(&mut r);
-            let conf = truth.confounders(q, e);
+            let conf = if explores {
+                Confounders {
+                    quality: 0.0,
+                    noise: 0.0,
+                }
+            } else {
+                truth.confounders(q, e)
+            };
             let (hook, cta) = draw_hook_cta(truth, conf, &mut r);
             let z_creative = r.normal();
             let days = r.range(st.days_min, st.days_max);
             for &platform in &account.platforms {
-                let spec = draw_attributes(truth, niche, platform, hook, cta, q, e, &mut r);
+                let spec =
+                    draw_attributes_with(truth, niche, platform, hook, cta, q, e, explores, &mut r);
                 let eff = effects
                     .entry((niche, platform))
                     .or_insert_with(|| truth.effects(niche, platform, 0));
