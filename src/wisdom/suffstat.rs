@@ -34,9 +34,9 @@
 //! Gaussian noise on every sum (`ρ_sums = Δ²/(2σ²)`), the niche count with a pure-DP discrete
 //! Laplace share (`ρ_count = ε_count²/2`); `ρ = ρ_sums + ρ_count` and `ε(δ)` follow. The niche is
 //! published when its noisy count is at least [`niche_count_gate`] (`k`, or more when the count's
-//! noise could publish an empty niche); a value's own estimate is shown only when its
-//! noisy `S_x` (its *effective accounts*: each account adds at most 1, so it never exceeds the
-//! number of accounts using the value) clears `max(k, 3σ_x)`.
+//! noise could publish an empty niche); a value's own estimate is shown only when `k` accounts'
+//! worth of creatives use it (`S_x / W` times the noisy niche count; [`ValueGate`]) and its noisy
+//! `S_x` clears `3σ_x`.
 //!
 //! **3. Posteriors** ([`posteriors`], free post-processing): a global release is the sum of the
 //! **published** niches' noisy sums. Per value the contrast against the average choice is
@@ -206,8 +206,8 @@ impl Default for MomentScale {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SuffStatConfig {
-    /// Least noisy niche count to publish, and least noisy effective-account count for a value's
-    /// own estimate to be shown. Default 50.
+    /// Least noisy niche count to publish, and least accounts' worth of creatives using a value
+    /// for its own estimate to be shown ([`ValueGate`]). Default 50.
     pub k: u32,
     /// Privacy loss of one release as `ε` at `delta` (from its total `ρ`). Default 1.
     pub epsilon: f64,
