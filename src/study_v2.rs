@@ -86,6 +86,9 @@ pub struct StudyV2Config {
     /// Simulator v2 only: share of the network's accounts in the exploration cohort
     /// ([`NetworkDesign::exploration_share`]; 0: nobody explores).
     pub exploration_share: f64,
+    /// Simulator v2 only: share of a cohort account's creatives that are randomised
+    /// ([`NetworkDesign::creative_share`]; default 1).
+    pub creative_share: f64,
     /// Simulator v2 only: whose contributions the release counts.
     pub release_from: ReleaseFrom,
 }
@@ -97,7 +100,7 @@ pub enum ReleaseFrom {
     /// Every opted-in account.
     #[default]
     All,
-    /// Only the exploration cohort, whose choices are randomised (not confounded).
+    /// Only the randomised records (not confounded) of the exploration cohort.
     Explorers,
 }
 
@@ -125,6 +128,7 @@ impl Default for StudyV2Config {
             truth_seed: 0,
             prior: None,
             exploration_share: 0.0,
+            creative_share: 1.0,
             release_from: ReleaseFrom::All,
         }
     }
@@ -168,8 +172,8 @@ pub struct StudyV2Result {
     pub global_values: u32,
     /// Share of contributions whose vector was clipped (its norm reached the bound).
     pub clipped_share: f64,
-    /// Simulator v2: mean true CTR of the network's records, outside and inside the
-    /// exploration cohort (`None` where there is none, and on simulator v1): what randomising
+    /// Simulator v2: mean true CTR of the network's records, chosen and randomised (in the
+    /// exploration cohort) (`None` where there is none, and on simulator v1): what randomising
     /// costs the explorers.
     pub network_ctr: [Option<f64>; 2],
     /// `ρ` of one release.
@@ -548,32 +552,30 @@ pub fn build_tables_v2(cfg: &StudyV2Config, truth: &TruthTable) -> Result<V2Tabl
     let mut b = PoolBuilder::new(cfg)?;
     let design = NetworkDesign {
         exploration_share: cfg.exploration_share,
+        creative_share: cfg.creative_share,
     };
     let total = cfg.accounts_per_niche as u64 * Niche::ALL.len() as u64;
     let mut first = 0u64;
     while first < total {
         let n = (total - first).min(u64::from(crate::sim::MAX_ACCOUNTS)) as u32;
         let net = generate_network_v2_with(truth, cfg.seed, first, n, &design)?;
-        let explorers: BTreeMap<&str, bool> = net
-            .accounts
-            .iter()
-            .map(|a| (a.account_id.as_str(), a.explores))
-            .collect();
-        for (rec, ctr) in net.records.iter().zip(&net.true_ctr) {
-            let k = usize::from(explorers.get(rec.account_id.as_str()) == Some(&true));
+        for ((ctr, randomised), _) in net.true_ctr.iter().zip(&net.randomised).zip(&net.records) {
+            let k = usize::from(*randomised);
             b.ctr[k].0 += ctr;
             b.ctr[k].1 += 1;
         }
-        let by_account = group_by_account(&net.records);
-        for a in &net.accounts {
-            if cfg.release_from == ReleaseFrom::Explorers && !a.explores {
-                continue;
+        let explorers_only = cfg.release_from == ReleaseFrom::Explorers;
+        let mut by_account: BTreeMap<&str, Vec<&CreativeRecord>> = BTreeMap::new();
+        for (rec, randomised) in net.records.iter().zip(&net.randomised) {
+            if *randomised || !explorers_only {
+                by_account.entry(&rec.account_id).or_default().push(rec);
             }
-            let recs = by_account
-                .get(a.account_id.as_str())
-                .cloned()
-                .unwrap_or_default();
-            b.add(&a.account_id, a.niche, &recs, cfg)?;
+        }
+        for a in &net.accounts {
+            let Some(recs) = by_account.get(a.account_id.as_str()) else {
+                continue;
+            };
+            b.add(&a.account_id, a.niche, recs, cfg)?;
         }
         first += u64::from(n);
     }
@@ -600,7 +602,9 @@ pub fn run_study_v2(cfg: &StudyV2Config) -> Result<StudyV2Result> {
     }
     let plan = cfg.release.validate()?;
     if cfg.sim == SimVersion::V1
-        && (cfg.exploration_share != 0.0 || cfg.release_from != ReleaseFrom::All)
+        && (cfg.exploration_share != 0.0
+            || cfg.creative_share != 1.0
+            || cfg.release_from != ReleaseFrom::All)
     {
         return Err(invalid(
             "exploration_share",

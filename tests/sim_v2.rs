@@ -238,14 +238,17 @@ fn exploration_cohort_breaks_the_confounding() {
     let plain = generate_network_v2(&t, 9, 0, 400).unwrap();
     let zero = NetworkDesign {
         exploration_share: 0.0,
+        ..NetworkDesign::default()
     };
     assert_eq!(
         plain,
         generate_network_v2_with(&t, 9, 0, 400, &zero).unwrap()
     );
     assert!(plain.accounts.iter().all(|a| !a.explores));
+    assert!(plain.randomised.iter().all(|r| !r));
     let half = NetworkDesign {
         exploration_share: 0.5,
+        ..NetworkDesign::default()
     };
     let net = generate_network_v2_with(&t, 9, 0, 400, &half).unwrap();
     let explorers = net.accounts.iter().filter(|a| a.explores).count();
@@ -262,6 +265,31 @@ fn exploration_cohort_breaks_the_confounding() {
         .iter()
         .map(|a| (a.account_id.as_str(), a.explores))
         .collect();
+    // Every creative of a cohort account is randomised (creative share 1), no other.
+    for (rec, r) in net.records.iter().zip(&net.randomised) {
+        assert_eq!(*r, explores[rec.account_id.as_str()]);
+    }
+    // With a creative share of 0.5, about half of the cohort's records are, and only theirs.
+    let some = generate_network_v2_with(
+        &t,
+        9,
+        0,
+        400,
+        &NetworkDesign {
+            exploration_share: 0.5,
+            creative_share: 0.5,
+        },
+    )
+    .unwrap();
+    let (mut cohort_records, mut randomised) = (0usize, 0usize);
+    for (rec, r) in some.records.iter().zip(&some.randomised) {
+        let e = explores[rec.account_id.as_str()];
+        assert!(e || !r, "{} randomised outside the cohort", rec.record_id);
+        cohort_records += usize::from(e);
+        randomised += usize::from(*r);
+    }
+    let frac = randomised as f64 / cohort_records as f64;
+    assert!((0.4..0.6).contains(&frac), "{frac}");
     let mut groups = [(Vec::new(), Vec::new()), (Vec::new(), Vec::new())];
     for (rec, s) in net.records.iter().zip(&net.specs) {
         let g = &mut groups[usize::from(explores[rec.account_id.as_str()])];
@@ -283,10 +311,23 @@ fn exploration_cohort_breaks_the_confounding() {
             10,
             &NetworkDesign {
                 exploration_share: bad,
+                ..NetworkDesign::default()
             },
         )
         .unwrap_err();
         assert_eq!(e.field.as_deref(), Some("exploration_share"), "{e:?}");
+        let e = generate_network_v2_with(
+            &t,
+            9,
+            0,
+            10,
+            &NetworkDesign {
+                exploration_share: 0.5,
+                creative_share: bad,
+            },
+        )
+        .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("creative_share"), "{e:?}");
     }
 }
 

@@ -4,7 +4,8 @@
 //!
 //! `cargo run --release --bin network-effect-v2 -- [--sim v1|v2] [--seeds 101,102,103,104,105]
 //! [--sizes 200,2000,10000] [--new-accounts 900] [--config FILE] [--truth-prior FILE]
-//! [--truth-seed 1001,1002,1003,1004,1005] [--explore SHARE] [--release-from all|explorers]
+//! [--truth-seed 1001,1002,1003,1004,1005] [--explore SHARE] [--explore-creatives SHARE]
+//! [--release-from all|explorers]
 //! [--grounding DATA_DIR]`
 //!
 //! `--config FILE`: a release configuration (JSON, `SuffStatConfig`; unknown keys are errors).
@@ -12,8 +13,9 @@
 //! `data/sim-v2-prior.json`) and the truth seeds `--truth-seed` (one seed for every replicate, or
 //! one per `--seeds` entry, paired in order; default the reporting truths 1001-1005).
 //! `--explore SHARE` (simulator v2): that share of the network's accounts is an exploration
-//! cohort whose creatives' attributes are randomised; `--release-from explorers` releases only
-//! their contributions (default `all`).
+//! cohort whose creatives' attributes are randomised (`--explore-creatives SHARE`: that share of
+//! each cohort account's creatives, default 1); `--release-from explorers` releases only the
+//! randomised records (default `all`).
 //! `--grounding DATA_DIR` prints the export over-dispersion table the prior is derived from.
 
 use crosslearn::privacy::zcdp::{epsilon_of_rho, BudgetPolicy};
@@ -152,6 +154,14 @@ fn main() {
             .filter(|v| (0.0..=1.0).contains(v))
             .unwrap_or_else(|| fail("--explore needs a share in 0..=1")),
     };
+    let creative_share = match args.iter().position(|a| a == "--explore-creatives") {
+        None => 1.0,
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|v| (0.0..=1.0).contains(v))
+            .unwrap_or_else(|| fail("--explore-creatives needs a share in 0..=1")),
+    };
     let release_from = match args.iter().position(|a| a == "--release-from") {
         None => ReleaseFrom::All,
         Some(i) => match args.get(i + 1).map(String::as_str) {
@@ -175,12 +185,13 @@ fn main() {
     let sim_name = match sim {
         SimVersion::V1 => "frozen simulator `simulator-v1`".to_string(),
         SimVersion::V2 => format!(
-            "simulator v2, prior {prior_name}, (network seed, truth seed) pairs {:?}; exploration cohort {:.0} % of the network, release from {}",
+            "simulator v2, prior {prior_name}, (network seed, truth seed) pairs {:?}; exploration cohort {:.0} % of the network ({:.0} % of each cohort account's creatives randomised), release from {}",
             pairs,
             100.0 * exploration_share,
+            100.0 * creative_share,
             match release_from {
                 ReleaseFrom::All => "all accounts",
-                ReleaseFrom::Explorers => "the exploration cohort only",
+                ReleaseFrom::Explorers => "the randomised records only",
             }
         ),
     };
@@ -217,6 +228,7 @@ fn main() {
             sim,
             prior: prior.clone(),
             exploration_share,
+            creative_share,
             release_from,
             ..StudyV2Config::default()
         };
@@ -231,7 +243,7 @@ fn main() {
             }
         };
         eprintln!(
-            "size {size}: share {} (per-account oracle {}), network CTR others / explorers {} / {}, {:.0} s",
+            "size {size}: share {} (per-account oracle {}), network CTR chosen / randomised records {} / {}, {:.0} s",
             ci(s.share),
             ci(s.share_account_oracle),
             net_ctr(0),

@@ -593,7 +593,7 @@ pub struct V2Account {
 
 /// How the network's accounts choose their creatives' attributes (a product design, not part
 /// of the truth).
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct NetworkDesign {
     /// Share of accounts (0..=1) in the **exploration cohort**: for one period the product picks
     /// their creatives' hook, CTA, format, visual tags and posting hour at random (uniform over
@@ -601,9 +601,24 @@ pub struct NetworkDesign {
     /// quality and of each creative's noise. Drawn per account from its own stream, so a design
     /// with share 0 gives exactly the network of [`generate_network_v2`].
     pub exploration_share: f64,
+    /// Share (0..=1) of a cohort account's creatives that are randomised (each creative drawn
+    /// independently from its own stream; the others are chosen as outside the cohort). Default
+    /// 1: all of them.
+    pub creative_share: f64,
+}
+
+impl Default for NetworkDesign {
+    /// Nobody explores (share 0); a cohort account would randomise all its creatives.
+    fn default() -> Self {
+        NetworkDesign {
+            exploration_share: 0.0,
+            creative_share: 1.0,
+        }
+    }
 }
 
 const EXPLORE_SALT: u64 = 0x5349_4d56_325f_4558; // "SIMV2_EX"
+const EXPLORE_CREATIVE_SALT: u64 = 0x5349_4d56_325f_4543; // "SIMV2_EC"
 
 /// A simulated v2 network (period 0). **Simulated data.**
 #[derive(Debug, Clone, PartialEq)]
@@ -617,6 +632,8 @@ pub struct V2Network {
     /// The creative specs behind the records (quality in `account_effect`, `e` in
     /// `creative_noise`), in record order.
     pub specs: Vec<CreativeSpec>,
+    /// Whether each record's attributes were randomised (exploration cohort), in record order.
+    pub randomised: Vec<bool>,
 }
 
 /// Simulate `accounts` accounts of the network (indices `first..first + accounts`, so a large
@@ -638,12 +655,17 @@ pub fn generate_network_v2_with(
     accounts: u32,
     design: &NetworkDesign,
 ) -> Result<V2Network> {
-    if !(0.0..=1.0).contains(&design.exploration_share) {
-        return Err(Error::field(
-            ErrorCode::InvalidValue,
-            "exploration_share",
-            format!("must be in 0..=1, got {}", design.exploration_share),
-        ));
+    for (field, v) in [
+        ("exploration_share", design.exploration_share),
+        ("creative_share", design.creative_share),
+    ] {
+        if !(0.0..=1.0).contains(&v) {
+            return Err(Error::field(
+                ErrorCode::InvalidValue,
+                field,
+                format!("must be in 0..=1, got {v}"),
+            ));
+        }
     }
     if accounts == 0 || accounts > super::MAX_ACCOUNTS {
         return Err(Error::field(
@@ -660,6 +682,7 @@ pub fn generate_network_v2_with(
         records: Vec::new(),
         true_ctr: Vec::new(),
         specs: Vec::new(),
+        randomised: Vec::new(),
     };
     let mut effects: BTreeMap<(Niche, Platform), Vec<f64>> = BTreeMap::new();
     for i in first..first + u64::from(accounts) {
@@ -686,6 +709,10 @@ pub fn generate_network_v2_with(
         let n = r.range(st.creatives_per_account_min, st.creatives_per_account_max);
         for ci in 0..n {
             let e = truth.creative_noise(&mut r);
+            let explores = explores
+                && (design.creative_share >= 1.0
+                    || Rng::stream(seed ^ EXPLORE_CREATIVE_SALT, i * 1024 + ci).uniform()
+                        < design.creative_share);
             let conf = if explores {
                 Confounders {
                     quality: 0.0,
@@ -748,6 +775,7 @@ pub fn generate_network_v2_with(
                 });
                 net.true_ctr.push(ctr);
                 net.specs.push(spec);
+                net.randomised.push(explores);
             }
         }
         net.accounts.push(account);
