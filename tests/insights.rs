@@ -27,6 +27,7 @@ fn rec(
     revenue: Option<f64>,
 ) -> CreativeRecord {
     CreativeRecord {
+        assignment: Default::default(),
         record_id: id.into(),
         account_id: "acct-1".into(),
         campaign_id: Some(campaign.into()),

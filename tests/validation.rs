@@ -70,6 +70,36 @@ fn examples_name_field_and_value() {
     assert_eq!(fields_of(r), vec!["impressions"]);
 }
 
+/// `assignment`: absent is `chosen` (and not serialised), `randomised` (or `randomized`) is kept
+/// and survives a JSON round trip and the record -> input -> record round trip; anything else
+/// is a named error.
+#[test]
+fn assignment_is_chosen_by_default_and_randomised_when_said() {
+    use crosslearn::record::{Assignment, CreativeRecord};
+    let rep = validate_records(&[good()], RecordSource::User);
+    let chosen = &rep.accepted[0];
+    assert_eq!(chosen.assignment, Assignment::Chosen);
+    assert!(!serde_json::to_string(chosen)
+        .unwrap()
+        .contains("assignment"));
+    for spelling in ["randomised", "Randomized"] {
+        let mut r = good();
+        r.assignment = Some(spelling.into());
+        let rep = validate_records(&[r], RecordSource::User);
+        let rec = &rep.accepted[0];
+        assert_eq!(rec.assignment, Assignment::Randomised);
+        let json = serde_json::to_string(rec).unwrap();
+        assert!(json.contains(r#""assignment":"randomised""#), "{json}");
+        let back: CreativeRecord = serde_json::from_str(&json).unwrap();
+        assert_eq!(&back, rec);
+        let again = validate_records(&[RecordInput::from(rec)], RecordSource::User);
+        assert_eq!(&again.accepted[0], rec);
+    }
+    let mut r = good();
+    r.assignment = Some("random-ish".into());
+    assert_eq!(fields_of(r), vec!["assignment"]);
+}
+
 #[test]
 fn json_batches_keep_good_records() {
     let json = r#"[

@@ -702,3 +702,44 @@ fn period_contribution_is_every_opted_in_account_with_an_eligible_record() {
     let e = period_contribution(&mixed, yes, &ins, &cfg).unwrap_err();
     assert!(e.to_string().contains("account_id"), "{e}");
 }
+
+/// `contribute: randomised` counts only an account's randomised records: its contribution equals
+/// `all` on those records alone, and an account with none contributes the zero vector.
+#[test]
+fn contribute_randomised_counts_only_randomised_records() {
+    use crosslearn::record::Assignment;
+    use crosslearn::wisdom::suffstat::Contribute;
+    let (_, by) = network(41, 60);
+    let all = SuffStatConfig::default();
+    let only = SuffStatConfig {
+        contribute: Contribute::Randomised,
+        ..SuffStatConfig::default()
+    };
+    let mut checked = 0;
+    for recs in by.values() {
+        let mut marked = recs.clone();
+        for (i, r) in marked.iter_mut().enumerate() {
+            if i % 2 == 0 {
+                r.assignment = Assignment::Randomised;
+            }
+        }
+        let refs: Vec<&CreativeRecord> = marked.iter().collect();
+        let randomised: Vec<&CreativeRecord> = marked
+            .iter()
+            .filter(|r| r.assignment == Assignment::Randomised)
+            .collect();
+        assert_eq!(
+            encode_account(&refs, &only).unwrap(),
+            encode_account(&randomised, &all).unwrap()
+        );
+        let none: Vec<&CreativeRecord> = recs.iter().collect();
+        assert_eq!(encode_account(&none, &only).unwrap().norm2(), 0);
+        checked += 1;
+    }
+    assert!(checked > 50);
+    let c = SuffStatConfig::from_json(r#"{"contribute": "randomised"}"#).unwrap();
+    assert_eq!(c.contribute, Contribute::Randomised);
+    assert!(!serde_json::to_string(&all).unwrap().contains("contribute"));
+    let e = SuffStatConfig::from_json(r#"{"contribute": "some"}"#).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("contribute"));
+}

@@ -176,6 +176,30 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Randomised creative briefs (the exploration cohort): a record CSV to fill in and import.
+    Explore {
+        /// The platform: meta, tiktok or google_ads.
+        #[arg(long)]
+        platform: String,
+        /// How many briefs.
+        #[arg(long, default_value_t = 10)]
+        count: u32,
+        /// Formats you can make on the platform, comma-separated (drawn uniformly).
+        #[arg(long, default_value = "image,video")]
+        formats: String,
+        /// Probability of each visual tag.
+        #[arg(long, default_value_t = 0.3)]
+        tag_probability: f64,
+        /// Account id to fill in.
+        #[arg(long)]
+        account: Option<String>,
+        /// Seed the draws (reproducible; default: the operating system's entropy).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Output CSV (default: standard output).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
     /// Generate a simulated network (SIMULATED data) to a JSON file.
     Simulate {
         /// The simulator seed.
@@ -244,6 +268,23 @@ fn run(cli: Cli) -> Result<(), String> {
             effect_scale,
             out,
         } => commands::simulate(seed, accounts, effect_scale, &out),
+        Command::Explore {
+            platform,
+            count,
+            formats,
+            tag_probability,
+            account,
+            seed,
+            out,
+        } => commands::explore(
+            &platform,
+            count,
+            &formats,
+            tag_probability,
+            account.as_deref(),
+            seed,
+            out.as_deref(),
+        ),
         Command::DemoNetwork {
             seed,
             accounts,

@@ -656,6 +656,93 @@ fn simulate_matches_the_cores_network() {
     );
 }
 
+/// `explore` writes randomised briefs as a generic record CSV: with a seed they are the core's
+/// `randomised_brief` draws; filled in with results, the file imports with every record
+/// `assignment: randomised`; bad options are one-line errors naming the flag.
+#[test]
+fn explore_briefs_import_as_randomised_records() {
+    use crosslearn::platform::Platform;
+    use crosslearn::privacy::dgauss::{noise_rng_from_seed, uniform_below};
+    use crosslearn::wisdom::explore::{randomised_brief, ExploreOptions};
+    let dir = tempdir("explore");
+    let briefs = dir.join("briefs.csv");
+    let o = run(&[
+        "explore",
+        "--platform",
+        "tiktok",
+        "--count",
+        "6",
+        "--seed",
+        "11",
+        "--account",
+        "acme",
+        "--out",
+        briefs.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&briefs).unwrap();
+    let mut rng = noise_rng_from_seed(11);
+    let _run = uniform_below(&mut rng, 1 << 32);
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    assert_eq!(rows.len(), 6);
+    for row in &rows {
+        let b = randomised_brief(Platform::Tiktok, &ExploreOptions::default(), &mut rng).unwrap();
+        let cells: Vec<&str> = row.split(',').collect();
+        assert_eq!(cells[1], "acme");
+        assert_eq!(cells[3], b.hook_type.as_str(), "{row}");
+        assert_eq!(cells[4], b.cta_style.as_str(), "{row}");
+        assert_eq!(cells[5], b.format.as_str(), "{row}");
+        assert_eq!(cells[8], b.posting_hour.to_string(), "{row}");
+        assert_eq!(cells[9], "randomised");
+    }
+    // Fill in results (and keep the drawn attributes), then import.
+    let mut filled = String::from(text.lines().next().unwrap());
+    filled.push('\n');
+    for row in &rows {
+        let keep: Vec<&str> = row.split(',').take(12).collect();
+        filled.push_str(&format!("{},1000,20,5.5\n", keep.join(",")));
+    }
+    let results = dir.join("results.csv");
+    std::fs::write(&results, filled).unwrap();
+    let json = dir.join("records.json");
+    let o = run(&[
+        "import",
+        results.to_str().unwrap(),
+        "--to",
+        "records-json",
+        "--out",
+        json.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let body: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let recs = body["records"].as_array().unwrap();
+    assert_eq!(recs.len(), 6, "{body}");
+    assert!(
+        recs.iter().all(|r| r["assignment"] == "randomised"),
+        "{body}"
+    );
+    assert_one_line_error(
+        &run(&[
+            "explore",
+            "--platform",
+            "meta",
+            "--formats",
+            "image,unknown",
+        ]),
+        "--formats",
+    );
+    assert_one_line_error(&run(&["explore", "--platform", "bing"]), "--platform");
+    assert_one_line_error(
+        &run(&["explore", "--platform", "meta", "--tag-probability", "2"]),
+        "--tag-probability",
+    );
+    assert_one_line_error(
+        &run(&["explore", "--platform", "meta", "--count", "0"]),
+        "--count",
+    );
+}
+
 #[test]
 fn a_closed_pipe_ends_quietly_without_a_panic() {
     use std::io::Read;

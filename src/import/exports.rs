@@ -349,6 +349,7 @@ const GENERIC_TEXT: &[&str] = &[
     "headline",
     "body",
     "conversion_scope",
+    "assignment",
 ];
 const GENERIC_NUM: &[&str] = &[
     "duration_s",
@@ -439,6 +440,7 @@ impl RowMapper for Generic {
                 "headline" => r.headline = v,
                 "body" => r.body = v,
                 "conversion_scope" => r.conversion_scope = v,
+                "assignment" => r.assignment = v,
                 _ => {
                     r.visual_tags = v.map(|s| {
                         s.split('|')

@@ -26,7 +26,7 @@
 //! `record_id`, `account_id`, `platform`, `impressions`, `clicks`, `spend`; optional `campaign_id`,
 //! `date`, `date_end`, `niche`, `hook_type`, `cta_style`, `visual_tags` (terms separated by `|`),
 //! `format`, `duration_s`, `posting_hour`, `headline`, `body`, `conversions`, `conversion_scope`,
-//! `revenue`, `engagements`, `video_views`. Empty cells are absent values; a column name that is
+//! `revenue`, `engagements`, `video_views`, `assignment` (`chosen` or `randomised`). Empty cells are absent values; a column name that is
 //! not one of these is reported in `warnings` and ignored. Without a `hook_type` or `cta_style`
 //! value the importer reads it from `headline`/`body`, as for the exports. Per-day series are not expressible in
 //! CSV (use JSON records); a repeated `record_id` is rejected.

@@ -24,7 +24,7 @@ pub use validate::{
     validate_json_records, validate_json_values, validate_records, RecordIssue, RejectedRecord,
     ValidationReport,
 };
-pub use vocab::{AdFormat, CtaStyle, HookType, VisualTag};
+pub use vocab::{AdFormat, Assignment, CtaStyle, HookType, VisualTag};
 
 use crate::network::AdNetwork;
 use crate::niche::Niche;
@@ -151,6 +151,9 @@ pub struct CreativeRecord {
     pub video_views: Option<u64>,
     /// Optional per-day series; when present its sums equal the totals above.
     pub daily: Vec<DailyOutcome>,
+    /// How the attributes were decided: `chosen` (default, not serialised) or `randomised`.
+    #[serde(default, skip_serializing_if = "Assignment::is_chosen")]
+    pub assignment: Assignment,
 }
 
 impl CreativeRecord {
@@ -241,6 +244,8 @@ pub struct RecordInput {
     pub video_views: Option<f64>,
     /// Optional per-day series.
     pub daily: Option<Vec<DailyInput>>,
+    /// `chosen` or `randomised` (an [`Assignment`] term); absent = `chosen`.
+    pub assignment: Option<String>,
 }
 
 /// One day of a [`RecordInput`]'s series, before validation.
@@ -319,6 +324,7 @@ impl From<&CreativeRecord> for RecordInput {
                     })
                     .collect()
             }),
+            assignment: (!r.assignment.is_chosen()).then(|| r.assignment.as_str().to_string()),
         }
     }
 }

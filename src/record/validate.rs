@@ -205,6 +205,9 @@ pub fn validate_record(
         .term("format", input.format.as_deref())
         .unwrap_or(AdFormat::Unknown);
     let visual_tags = c.tags(input.visual_tags.as_deref().unwrap_or(&[]));
+    let assignment = c
+        .term("assignment", input.assignment.as_deref())
+        .unwrap_or_default();
     let duration_s = c.duration(input.duration_s, format);
     let posting_hour = c.hour(input.posting_hour);
     let headline = c.copy_text("headline", input.headline.as_deref());
@@ -275,6 +278,7 @@ pub fn validate_record(
             engagements,
             video_views,
             daily,
+            assignment,
         }),
         // Every `None` above pushed an issue, so this arm is unreachable in practice; keep it
         // total rather than panic.

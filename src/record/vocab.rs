@@ -263,6 +263,32 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// How the creative's attributes (hook, CTA, format, visual tags, posting hour) were decided.
+    /// Randomised creatives are an instrument: their attributes do not depend on how good the
+    /// creative is, so the network can learn attribute effects from them without confounding
+    /// (`docs/network-effect.md`, "An exploration cohort").
+    #[derive(Default)]
+    Assignment, field = "assignment",
+    variants {
+        /// Chosen by the advertiser (the default).
+        #[default]
+        Chosen = "chosen",
+        /// Drawn at random by crosslearn's randomiser (`wisdom::explore`) and used as drawn.
+        Randomised = "randomised",
+    }
+    aliases {
+        "randomized" => Randomised,
+    }
+}
+
+impl Assignment {
+    /// Whether this is [`Assignment::Chosen`] (the default, not serialised).
+    pub fn is_chosen(&self) -> bool {
+        *self == Assignment::Chosen
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

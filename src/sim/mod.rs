@@ -299,6 +299,7 @@ fn simulate_record(
         platform.as_str()
     );
     let rec = CreativeRecord {
+        assignment: crate::record::Assignment::Chosen,
         record_id: record_id.clone(),
         account_id: account.account_id.clone(),
         campaign_id: Some(format!("{}-{}", account.account_id, platform.as_str())),

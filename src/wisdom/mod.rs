@@ -26,6 +26,7 @@
 
 pub mod contribute;
 pub mod distribution;
+pub mod explore;
 pub mod layout;
 pub mod release;
 pub mod store;

@@ -2,6 +2,7 @@
 //! module each; shared helpers here.
 
 mod demo;
+mod explore;
 mod import;
 mod insights;
 mod niche;
@@ -10,6 +11,7 @@ mod simulate;
 mod wisdom;
 
 pub use demo::{demo_network, DemoOptions, Rule};
+pub use explore::explore;
 pub use import::import;
 pub use insights::insights;
 pub use niche::niche;

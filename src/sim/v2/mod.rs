@@ -56,7 +56,8 @@ use crate::insights::{duration_bucket, duration_bucket_label, DURATION_BUCKETS};
 use crate::niche::Niche;
 use crate::platform::Platform;
 use crate::record::{
-    AdFormat, ConversionScope, CreativeRecord, CtaStyle, HookType, RecordSource, VisualTag,
+    AdFormat, Assignment, ConversionScope, CreativeRecord, CtaStyle, HookType, RecordSource,
+    VisualTag,
 };
 use crate::rng::Rng;
 use crate::sim::truth::CreativeSpec;
@@ -745,6 +746,11 @@ pub fn generate_network_v2_with(
                     .sum();
                 let clicks = r.binomial(impressions, ctr);
                 net.records.push(CreativeRecord {
+                    assignment: if explores {
+                        Assignment::Randomised
+                    } else {
+                        Assignment::Chosen
+                    },
                     record_id: format!("{}-c{ci:02}-{}", account.account_id, platform.as_str()),
                     account_id: account.account_id.clone(),
                     campaign_id: Some(format!("{}-{}", account.account_id, platform.as_str())),
