@@ -47,7 +47,7 @@ use crate::sim::v2::{
 use crate::sim::{generate_network, SimOptions, SimParams};
 use crate::study::oracle_choice;
 use crate::wisdom::suffstat::{
-    encode_account, posteriors, release_period, Factor, PosteriorTable, SuffStatConfig,
+    encode_account, posteriors, release_period, Contribute, Factor, PosteriorTable, SuffStatConfig,
     SuffStatPool,
 };
 use serde::{Deserialize, Serialize};
@@ -100,7 +100,8 @@ pub enum ReleaseFrom {
     /// Every opted-in account.
     #[default]
     All,
-    /// Only the randomised records (not confounded) of the exploration cohort.
+    /// Only the randomised records (not confounded) of the exploration cohort: the release
+    /// setting `contribute: randomised`, accounts without a usable randomised record left out.
     Explorers,
 }
 
@@ -550,6 +551,11 @@ pub struct V2Tables {
 /// exploration cohort.
 pub fn build_tables_v2(cfg: &StudyV2Config, truth: &TruthTable) -> Result<V2Tables> {
     let mut b = PoolBuilder::new(cfg)?;
+    // "Explorers": the release's own setting `contribute: randomised` (what the Worker would run).
+    let mut explorers = cfg.clone();
+    if cfg.release_from == ReleaseFrom::Explorers {
+        explorers.release.contribute = Contribute::Randomised;
+    }
     let design = NetworkDesign {
         exploration_share: cfg.exploration_share,
         creative_share: cfg.creative_share,
@@ -564,18 +570,21 @@ pub fn build_tables_v2(cfg: &StudyV2Config, truth: &TruthTable) -> Result<V2Tabl
             b.ctr[k].0 += ctr;
             b.ctr[k].1 += 1;
         }
-        let explorers_only = cfg.release_from == ReleaseFrom::Explorers;
-        let mut by_account: BTreeMap<&str, Vec<&CreativeRecord>> = BTreeMap::new();
-        for (rec, randomised) in net.records.iter().zip(&net.randomised) {
-            if *randomised || !explorers_only {
-                by_account.entry(&rec.account_id).or_default().push(rec);
-            }
-        }
+        let by_account = group_by_account(&net.records);
         for a in &net.accounts {
-            let Some(recs) = by_account.get(a.account_id.as_str()) else {
-                continue;
-            };
-            b.add(&a.account_id, a.niche, recs, cfg)?;
+            let recs = by_account
+                .get(a.account_id.as_str())
+                .cloned()
+                .unwrap_or_default();
+            if explorers.release.contribute == Contribute::Randomised {
+                // As the Worker does (`period_contribution`): an account whose randomised
+                // records give nothing does not contribute (nor count).
+                let c = encode_account(&recs, &explorers.release)?;
+                if c.sums.iter().all(|x| *x == 0) {
+                    continue;
+                }
+            }
+            b.add(&a.account_id, a.niche, &recs, &explorers)?;
         }
         first += u64::from(n);
     }
