@@ -38,7 +38,7 @@ use crate::niche::Niche;
 use crate::platform::Platform;
 use crate::privacy::dgauss::noise_rng_from_seed;
 use crate::privacy::zcdp::{epsilon_of_rho, BudgetPolicy, PrivacyLedger};
-use crate::record::{AdFormat, CreativeRecord, CtaStyle, HookType, VisualTag};
+use crate::record::{AdFormat, Assignment, CreativeRecord, CtaStyle, HookType, VisualTag};
 use crate::rng::Rng;
 use crate::sim::truth::{draw_record_attributes, true_ctr, CreativeSpec};
 use crate::sim::v2::{
@@ -47,8 +47,8 @@ use crate::sim::v2::{
 use crate::sim::{generate_network, SimOptions, SimParams};
 use crate::study::oracle_choice;
 use crate::wisdom::suffstat::{
-    encode_account, posteriors, release_period, Contribute, Factor, PosteriorTable, SuffStatConfig,
-    SuffStatPool,
+    encode_account, posteriors, release_period, Contribute, Factor, PosteriorTable,
+    SuffContribution, SuffStatConfig, SuffStatPool,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -464,7 +464,11 @@ impl PoolBuilder {
         recs: &[&CreativeRecord],
         cfg: &StudyV2Config,
     ) -> Result<()> {
-        let c = encode_account(recs, &cfg.release)?;
+        self.add_encoded(key, niche, encode_account(recs, &cfg.release)?)
+    }
+
+    /// [`Self::add`] of a contribution already encoded.
+    fn add_encoded(&mut self, key: &str, niche: Niche, c: SuffContribution) -> Result<()> {
         self.contributed += 1;
         // Clipped: the norm is within 1 % of the bound (squared: 2 %).
         if c.norm2() as f64 >= 0.98 * self.bound2 {
@@ -552,9 +556,9 @@ pub struct V2Tables {
 pub fn build_tables_v2(cfg: &StudyV2Config, truth: &TruthTable) -> Result<V2Tables> {
     let mut b = PoolBuilder::new(cfg)?;
     // "Explorers": the release's own setting `contribute: randomised` (what the Worker would run).
-    let mut explorers = cfg.clone();
+    let mut release = cfg.release.clone();
     if cfg.release_from == ReleaseFrom::Explorers {
-        explorers.release.contribute = Contribute::Randomised;
+        release.contribute = Contribute::Randomised;
     }
     let design = NetworkDesign {
         exploration_share: cfg.exploration_share,
@@ -565,8 +569,8 @@ pub fn build_tables_v2(cfg: &StudyV2Config, truth: &TruthTable) -> Result<V2Tabl
     while first < total {
         let n = (total - first).min(u64::from(crate::sim::MAX_ACCOUNTS)) as u32;
         let net = generate_network_v2_with(truth, cfg.seed, first, n, &design)?;
-        for ((ctr, randomised), _) in net.true_ctr.iter().zip(&net.randomised).zip(&net.records) {
-            let k = usize::from(*randomised);
+        for (rec, ctr) in net.records.iter().zip(&net.true_ctr) {
+            let k = usize::from(rec.assignment == Assignment::Randomised);
             b.ctr[k].0 += ctr;
             b.ctr[k].1 += 1;
         }
@@ -576,15 +580,13 @@ pub fn build_tables_v2(cfg: &StudyV2Config, truth: &TruthTable) -> Result<V2Tabl
                 .get(a.account_id.as_str())
                 .cloned()
                 .unwrap_or_default();
-            if explorers.release.contribute == Contribute::Randomised {
-                // As the Worker does (`period_contribution`): an account whose randomised
-                // records give nothing does not contribute (nor count).
-                let c = encode_account(&recs, &explorers.release)?;
-                if c.sums.iter().all(|x| *x == 0) {
-                    continue;
-                }
+            let c = encode_account(&recs, &release)?;
+            // As the Worker does (`period_contribution`): an account whose randomised records
+            // give nothing does not contribute (nor count).
+            if release.contribute == Contribute::Randomised && c.is_empty() {
+                continue;
             }
-            b.add(&a.account_id, a.niche, &recs, &explorers)?;
+            b.add_encoded(&a.account_id, a.niche, c)?;
         }
         first += u64::from(n);
     }

@@ -7,6 +7,7 @@
 
 use crosslearn::error::ErrorCode;
 use crosslearn::niche::Niche;
+use crosslearn::record::Assignment;
 use crosslearn::rng::Rng;
 use crosslearn::sim::fnv1a64;
 use crosslearn::sim::v2::{
@@ -245,7 +246,10 @@ fn exploration_cohort_breaks_the_confounding() {
         generate_network_v2_with(&t, 9, 0, 400, &zero).unwrap()
     );
     assert!(plain.accounts.iter().all(|a| !a.explores));
-    assert!(plain.randomised.iter().all(|r| !r));
+    assert!(plain
+        .records
+        .iter()
+        .all(|r| r.assignment == Assignment::Chosen));
     let half = NetworkDesign {
         exploration_share: 0.5,
         ..NetworkDesign::default()
@@ -266,8 +270,9 @@ fn exploration_cohort_breaks_the_confounding() {
         .map(|a| (a.account_id.as_str(), a.explores))
         .collect();
     // Every creative of a cohort account is randomised (creative share 1), no other.
-    for (rec, r) in net.records.iter().zip(&net.randomised) {
-        assert_eq!(*r, explores[rec.account_id.as_str()]);
+    for rec in &net.records {
+        let r = rec.assignment == Assignment::Randomised;
+        assert_eq!(r, explores[rec.account_id.as_str()]);
     }
     // With a creative share of 0.5, about half of the cohort's records are, and only theirs.
     let some = generate_network_v2_with(
@@ -282,11 +287,12 @@ fn exploration_cohort_breaks_the_confounding() {
     )
     .unwrap();
     let (mut cohort_records, mut randomised) = (0usize, 0usize);
-    for (rec, r) in some.records.iter().zip(&some.randomised) {
+    for rec in &some.records {
+        let r = rec.assignment == Assignment::Randomised;
         let e = explores[rec.account_id.as_str()];
         assert!(e || !r, "{} randomised outside the cohort", rec.record_id);
         cohort_records += usize::from(e);
-        randomised += usize::from(*r);
+        randomised += usize::from(r);
     }
     let frac = randomised as f64 / cohort_records as f64;
     assert!((0.4..0.6).contains(&frac), "{frac}");

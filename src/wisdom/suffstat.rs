@@ -479,6 +479,11 @@ impl SuffContribution {
             .map(|x| (i128::from(*x) * i128::from(*x)) as u128)
             .sum()
     }
+
+    /// Whether every sum is 0 (the account adds nothing but a count).
+    pub fn is_empty(&self) -> bool {
+        self.sums.iter().all(|x| *x == 0)
+    }
 }
 
 /// The records' moments before scaling, clipping and rounding (for diagnostics and tests).
@@ -754,7 +759,7 @@ pub fn period_contribution(
     }
     let refs: Vec<&CreativeRecord> = records.iter().collect();
     let c = encode_account(&refs, cfg)?;
-    if c.sums.iter().all(|x| *x == 0) {
+    if c.is_empty() {
         return Ok(None);
     }
     Ok(Some((ins.niche, c)))

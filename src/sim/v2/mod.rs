@@ -413,6 +413,14 @@ pub struct Confounders {
     pub noise: f64,
 }
 
+impl Confounders {
+    /// No confounding: a randomised choice.
+    pub const NONE: Confounders = Confounders {
+        quality: 0.0,
+        noise: 0.0,
+    };
+}
+
 impl TruthTable {
     /// The standardised confounders of a creative with quality `q` and noise `e`.
     pub fn confounders(&self, q: f64, e: f64) -> Confounders {
@@ -536,10 +544,7 @@ pub fn draw_attributes_with(
     r: &mut Rng,
 ) -> CreativeSpec {
     let c = if randomised {
-        Confounders {
-            quality: 0.0,
-            noise: 0.0,
-        }
+        Confounders::NONE
     } else {
         truth.confounders(q, e)
     };
@@ -633,8 +638,6 @@ pub struct V2Network {
     /// The creative specs behind the records (quality in `account_effect`, `e` in
     /// `creative_noise`), in record order.
     pub specs: Vec<CreativeSpec>,
-    /// Whether each record's attributes were randomised (exploration cohort), in record order.
-    pub randomised: Vec<bool>,
 }
 
 /// Simulate `accounts` accounts of the network (indices `first..first + accounts`, so a large
@@ -683,7 +686,6 @@ pub fn generate_network_v2_with(
         records: Vec::new(),
         true_ctr: Vec::new(),
         specs: Vec::new(),
-        randomised: Vec::new(),
     };
     let mut effects: BTreeMap<(Niche, Platform), Vec<f64>> = BTreeMap::new();
     for i in first..first + u64::from(accounts) {
@@ -715,10 +717,7 @@ pub fn generate_network_v2_with(
                     || Rng::stream(seed ^ EXPLORE_CREATIVE_SALT, i * 1024 + ci).uniform()
                         < design.creative_share);
             let conf = if explores {
-                Confounders {
-                    quality: 0.0,
-                    noise: 0.0,
-                }
+                Confounders::NONE
             } else {
                 truth.confounders(q, e)
             };
@@ -781,7 +780,6 @@ pub fn generate_network_v2_with(
                 });
                 net.true_ctr.push(ctr);
                 net.specs.push(spec);
-                net.randomised.push(explores);
             }
         }
         net.accounts.push(account);
