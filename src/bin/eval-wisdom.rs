@@ -47,6 +47,19 @@ fn median(mut xs: Vec<f64>) -> f64 {
     xs[xs.len() / 2]
 }
 
+/// A bad argument or input file: one line on stderr and exit code 1 (no panic).
+fn fail(e: impl std::fmt::Display) -> ! {
+    eprintln!("eval-wisdom failed: {e}");
+    std::process::exit(1);
+}
+
+/// A release configuration from a JSON file, or [`fail`] naming the file.
+fn read_config(path: &str) -> ReleaseConfig {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| fail(format!("{path}: {e}")));
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| fail(format!("{path}: not a ReleaseConfig: {e}")))
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--compare") {
@@ -54,14 +67,13 @@ fn main() {
         return;
     }
     let config: ReleaseConfig = match args.iter().position(|a| a == "--config") {
-        Some(i) => {
-            let path = args.get(i + 1).expect("--config needs a path");
-            let text = std::fs::read_to_string(path).expect("reading the config");
-            serde_json::from_str(&text).expect("a ReleaseConfig JSON")
-        }
+        Some(i) => read_config(
+            args.get(i + 1)
+                .unwrap_or_else(|| fail("--config needs a path")),
+        ),
         None => ReleaseConfig::default(),
     };
-    let layout = Layout::new(&config).expect("valid config");
+    let layout = Layout::new(&config).unwrap_or_else(|e| fail(e));
     let opts = InsightOptions {
         min_campaigns: 1,
         ..Default::default()
@@ -215,11 +227,6 @@ mod compare {
     /// The tuning score's cap on a cell's |log2 error| (a factor 4), and an unpublished cell's loss.
     const CAP: f64 = 2.0;
 
-    fn read(path: &str) -> ReleaseConfig {
-        let text = std::fs::read_to_string(path).expect("reading a config");
-        serde_json::from_str(&text).expect("a ReleaseConfig JSON")
-    }
-
     fn opt<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
         args.iter()
             .position(|a| a == name)
@@ -229,7 +236,11 @@ mod compare {
 
     fn list(text: &str) -> Vec<f64> {
         text.split(',')
-            .map(|v| v.trim().parse().expect("a number"))
+            .map(|v| {
+                v.trim()
+                    .parse()
+                    .unwrap_or_else(|_| super::fail(format!("{v:?} is not a number")))
+            })
             .collect()
     }
 
@@ -302,15 +313,18 @@ mod compare {
     }
 
     pub fn run(args: &[String], i: usize) {
-        let base = read(args.get(i + 1).expect("--compare BASE.json DIST.json"));
-        let mut dist = read(args.get(i + 2).expect("--compare BASE.json DIST.json"));
+        let usage = || super::fail("--compare BASE.json DIST.json");
+        let base = super::read_config(args.get(i + 1).unwrap_or_else(usage));
+        let mut dist = super::read_config(args.get(i + 2).unwrap_or_else(usage));
         if let Some(s) = opt(args, "--split") {
             let v = list(s);
-            assert_eq!(v.len(), 5, "--split count,platform_counts,ctr,cvr,roas");
+            if v.len() != 5 {
+                super::fail("--split needs count,platform_counts,ctr,cvr,roas");
+            }
             let d = dist
                 .distributions
                 .as_mut()
-                .expect("DIST has `distributions`");
+                .unwrap_or_else(|| super::fail("DIST has no `distributions` section"));
             d.split = DistributionSplit {
                 count: v[0],
                 platform_counts: v[1],
@@ -321,16 +335,18 @@ mod compare {
         }
         let d = dist
             .distributions
-            .expect("DIST has a `distributions` section");
-        let layout = Layout::new(&base).expect("valid BASE");
-        Layout::distribution(&dist).expect("valid DIST");
+            .unwrap_or_else(|| super::fail("DIST has no `distributions` section"));
+        let layout = Layout::new(&base).unwrap_or_else(|e| super::fail(format!("BASE: {e}")));
+        Layout::distribution(&dist).unwrap_or_else(|e| super::fail(format!("DIST: {e}")));
         let net_seeds: Vec<u64> = opt(args, "--net-seeds")
             .map(|s| list(s).into_iter().map(|v| v as u64).collect())
             .unwrap_or(vec![1]);
         let noise: std::ops::Range<u64> = opt(args, "--noise-seeds")
             .map(|s| {
-                let (a, b) = s.split_once("..").expect("--noise-seeds a..b");
-                a.parse().expect("a seed")..b.parse().expect("a seed")
+                const BAD: &str = "--noise-seeds needs a..b (two seeds)";
+                let (a, b) = s.split_once("..").unwrap_or_else(|| super::fail(BAD));
+                a.parse().unwrap_or_else(|_| super::fail(BAD))
+                    ..b.parse().unwrap_or_else(|_| super::fail(BAD))
             })
             .unwrap_or(0..5);
         let sizes: Vec<u32> = opt(args, "--sizes")
