@@ -47,8 +47,8 @@ use crate::sim::v2::{
 use crate::sim::{generate_network, SimOptions, SimParams};
 use crate::study::oracle_choice;
 use crate::wisdom::suffstat::{
-    encode_account, posteriors, release_period, Contribute, Factor, PosteriorTable,
-    SuffContribution, SuffStatConfig, SuffStatPool,
+    combine_periods, encode_account, posteriors, release_period, Contribute, Factor,
+    PosteriorTable, SuffContribution, SuffStatConfig, SuffStatPool,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -480,14 +480,25 @@ impl PoolBuilder {
     fn release(self, cfg: &StudyV2Config) -> Result<(BTreeMap<Niche, PosteriorTable>, f64, u32)> {
         let mut ledger = PrivacyLedger::new();
         let mut rng = noise_rng_from_seed(cfg.seed ^ RELEASE_SALT);
-        let releases = release_period(
-            &self.pool,
-            0,
-            &cfg.release,
-            &mut ledger,
-            &BudgetPolicy::default(),
-            &mut rng,
-        )?;
+        // One release per period; with `combine_periods` > 1 the same pool is released once per
+        // period (what the Worker does: an account contributes its records every period) with
+        // fresh noise each time, every release charged, and the posteriors combine them.
+        let mut releases = Vec::new();
+        for period in 0..i64::from(cfg.release.combine_periods) {
+            releases.extend(release_period(
+                &self.pool,
+                period,
+                &cfg.release,
+                &mut ledger,
+                &BudgetPolicy::default(),
+                &mut rng,
+            )?);
+        }
+        let releases = if cfg.release.combine_periods > 1 {
+            combine_periods(&releases)?
+        } else {
+            releases
+        };
         let published = releases.iter().filter(|r| r.published).count() as u32;
         let tables = posteriors(&releases, &cfg.release)
             .into_iter()

@@ -198,7 +198,7 @@ fn main() {
     println!(
         "**SIMULATED DATA - not real ad performance.** {sim_name}; release format 2 \
          (k {}, epsilon {} at delta {:e} per release: rho {:.4}, of which the count's {:.5}; clip norm {}), \
-         one release per {} days; seeds {:?}; {} new accounts per seed; greedy policy on the posterior means.\n",
+         one release per {} days; {}; seeds {:?}; {} new accounts per seed; greedy policy on the posterior means.\n",
         release.k,
         release.epsilon,
         release.delta,
@@ -206,6 +206,14 @@ fn main() {
         plan.rho_count,
         release.clip_norm,
         release.period_days,
+        if release.combine_periods > 1 {
+            format!(
+                "posteriors combine the niche's last {} releases (the same pool released once per period with fresh noise, every release charged)",
+                release.combine_periods
+            )
+        } else {
+            "posteriors from the latest release alone".to_string()
+        },
         seeds,
         new_accounts
     );

@@ -241,6 +241,21 @@ pub struct SuffStatConfig {
     /// serialised when it is the default.
     #[serde(skip_serializing_if = "Contribute::is_all")]
     pub contribute: Contribute,
+    /// How many periods' releases a niche's posteriors combine: the latest release and the
+    /// niche's releases of the `combine_periods − 1` periods before it ([`combine_periods`]).
+    /// Free post-processing of releases already made and charged to their accounts' ledgers:
+    /// it spends nothing, and the yearly loss stays what the cadence spends. Default 1 (the
+    /// latest release alone); not serialised when it is 1. At most [`MAX_COMBINE_PERIODS`].
+    #[serde(skip_serializing_if = "is_one")]
+    pub combine_periods: u32,
+}
+
+/// The most periods [`SuffStatConfig::combine_periods`] may combine (two years of monthly
+/// releases).
+pub const MAX_COMBINE_PERIODS: u32 = 24;
+
+fn is_one(v: &u32) -> bool {
+    *v == 1
 }
 
 /// Which records an account contributes.
@@ -308,6 +323,7 @@ impl Default for SuffStatConfig {
             period_days: 30,
             value_gate: ValueGate::default(),
             contribute: Contribute::default(),
+            combine_periods: 1,
         }
     }
 }
@@ -389,7 +405,8 @@ impl SuffStatConfig {
 
     /// Check every value: `k >= 1`, `0 < epsilon`, `0 < delta < 1`, `0 < count_epsilon` with
     /// `ρ_count < ρ`, positive clip norm, scale, saturation, creative variance, response clip and
-    /// block scales, `max_records >= 1`, `period_days >= 1`.
+    /// block scales, `max_records >= 1`, `period_days >= 1`, `combine_periods` in
+    /// `1..=`[`MAX_COMBINE_PERIODS`].
     pub fn validate(&self) -> Result<NoisePlan> {
         if self.k == 0 {
             return Err(bad("k", "must be >= 1".into()));
@@ -427,6 +444,15 @@ impl SuffStatConfig {
         }
         if self.period_days == 0 {
             return Err(bad("period_days", "must be >= 1".into()));
+        }
+        if !(1..=MAX_COMBINE_PERIODS).contains(&self.combine_periods) {
+            return Err(bad(
+                "combine_periods",
+                format!(
+                    "must be in 1..={MAX_COMBINE_PERIODS}, got {}",
+                    self.combine_periods
+                ),
+            ));
         }
         let rho = rho_for_epsilon(self.epsilon, self.delta);
         let rho_count = rho_of_pure_epsilon(self.count_epsilon);
@@ -981,6 +1007,88 @@ pub fn release_period<R: Rng + ?Sized>(
     Ok(out)
 }
 
+/// Combine each niche's releases of several periods into one (free post-processing; see
+/// [`SuffStatConfig::combine_periods`]). Per niche, the noisy sums of its **published**
+/// releases are added (each period's noise is independent, so the noise variances add per
+/// block), and the combined noisy count is the mean of their noisy counts (an account that
+/// contributed in every period is one account, not one per period; the value gate keeps
+/// counting accounts). `ρ` is the sum of every combined release's `ρ` (what its accounts were
+/// charged; nothing more is spent) and `ε` follows at the latest release's `δ`; `k` and `δ`
+/// are the latest release's. A niche with one release is returned unchanged; otherwise the
+/// release id is `"<first period>..<last period>/<niche>"`. Niches come out in
+/// [`Niche::ALL`] order, absent niches stay absent.
+///
+/// Errors: two releases of one niche and period, or published sums of the wrong length.
+pub fn combine_periods(releases: &[NicheSuffRelease]) -> Result<Vec<NicheSuffRelease>> {
+    let mut out = Vec::new();
+    for n in Niche::ALL {
+        let mut mine: Vec<&NicheSuffRelease> = releases.iter().filter(|r| r.niche == n).collect();
+        mine.sort_by_key(|r| r.period);
+        if let Some(w) = mine.windows(2).find(|w| w[0].period == w[1].period) {
+            return Err(bad(
+                "releases",
+                format!(
+                    "two releases of niche {} for period {}",
+                    n.as_str(),
+                    w[0].period
+                ),
+            ));
+        }
+        let (Some(first), Some(last)) = (mine.first(), mine.last()) else {
+            continue;
+        };
+        if mine.len() == 1 {
+            out.push((*last).clone());
+            continue;
+        }
+        let published: Vec<&&NicheSuffRelease> = mine.iter().filter(|r| r.published).collect();
+        let mut sums = vec![0.0; if published.is_empty() { 0 } else { dimension() }];
+        let mut var = [0.0f64; 4];
+        for r in &published {
+            if r.sums.len() != dimension() {
+                return Err(bad(
+                    "releases.sums",
+                    format!(
+                        "release {}: expected {} values, got {}",
+                        r.release_id,
+                        dimension(),
+                        r.sums.len()
+                    ),
+                ));
+            }
+            for (s, x) in sums.iter_mut().zip(&r.sums) {
+                *s += x;
+            }
+            for (v, sd) in var.iter_mut().zip(r.noise_sd) {
+                *v += sd * sd;
+            }
+        }
+        let noisy_count = (!published.is_empty()).then(|| {
+            let total: i64 = published.iter().map(|r| r.noisy_count.unwrap_or(0)).sum();
+            (total as f64 / published.len() as f64).round() as i64
+        });
+        let rho: f64 = mine.iter().map(|r| r.rho).sum();
+        out.push(NicheSuffRelease {
+            release_id: format!("{}..{}/{}", first.period, last.period, n.as_str()),
+            niche: n,
+            period: last.period,
+            published: !published.is_empty(),
+            noisy_count,
+            sums,
+            noise_sd: if published.is_empty() {
+                last.noise_sd
+            } else {
+                var.map(f64::sqrt)
+            },
+            rho,
+            epsilon: epsilon_of_rho(rho, last.delta),
+            delta: last.delta,
+            k: last.k,
+        });
+    }
+    Ok(out)
+}
+
 /// Where a value's posterior comes from.
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
@@ -1123,8 +1231,15 @@ pub fn posteriors(releases: &[NicheSuffRelease], cfg: &SuffStatConfig) -> Vec<Po
     let cs = cells();
     let k = f64::from(cfg.k);
     let published: Vec<&NicheSuffRelease> = releases.iter().filter(|r| r.published).collect();
-    let period = releases.first().map_or(0, |r| r.period);
-    let global_id = format!("{period}/global");
+    // The global release's id: the niches' period part (`"<period>"`, or `"<first>..<last>"`
+    // for combined releases) and `global`.
+    let global_id = match releases.first() {
+        Some(r) => match r.release_id.split_once('/') {
+            Some((p, _)) => format!("{p}/global"),
+            None => format!("{}/global", r.period),
+        },
+        None => "0/global".to_string(),
+    };
     let m = published.len() as f64;
     let mut global: Option<Vec<Option<Est>>> = None;
     if let Some(first) = published.first() {
@@ -1134,7 +1249,19 @@ pub fn posteriors(releases: &[NicheSuffRelease], cfg: &SuffStatConfig) -> Vec<Po
                 *s += x;
             }
         }
-        let sd = first.noise_sd.map(|s| s * m.sqrt());
+        // Independent noise: variances add. Releases of one configuration share their noise sd
+        // (the common case, kept exactly as `sd · √m`); combined releases may not.
+        let sd = if published.iter().all(|r| r.noise_sd == first.noise_sd) {
+            first.noise_sd.map(|s| s * m.sqrt())
+        } else {
+            let mut v = [0.0f64; 4];
+            for r in &published {
+                for (a, s) in v.iter_mut().zip(r.noise_sd) {
+                    *a += s * s;
+                }
+            }
+            v.map(f64::sqrt)
+        };
         let accounts = published
             .iter()
             .map(|r| r.noisy_count.unwrap_or(0) as f64)
