@@ -23,9 +23,11 @@
 //!    `release_niche` draws, and the release row and its accounts' ledger rows are written in one
 //!    transaction, only by the run whose draw was recorded (an overlapping run that lost the
 //!    insert serves the recorded one).
-//! 4. **Posteriors** (free post-processing of the recorded releases of the period): the global
-//!    release from the published niches, each niche shrunk towards it; each niche's
-//!    `PosteriorTable` goes to KV (`release2:<niche>`, `releases2:all`).
+//! 4. **Posteriors** (free post-processing of the recorded releases of the period, each niche
+//!    combined with its recorded releases of the `combine_periods - 1` periods before, by the
+//!    core's `combine_periods`): the global release from the published niches, each niche shrunk
+//!    towards it; each niche released this period gets its `PosteriorTable` in KV
+//!    (`release2:<niche>`, `releases2:all`).
 //!
 //! The noise generator is passed in: ChaCha20 seeded from the OS in the Worker
 //! (`noise_rng_from_entropy`), a seeded one in tests. The Worker runs this after format 1 in the
@@ -42,7 +44,7 @@ use crosslearn::insights::InsightOptions;
 use crosslearn::niche::Niche;
 use crosslearn::privacy::zcdp::{ACCOUNTING_DELTA, BUDGET_EXCEEDED};
 use crosslearn::wisdom::suffstat::{
-    period_contribution, posteriors, release_niche, NicheSuffRelease, SuffStatPool,
+    combine_periods, period_contribution, posteriors, release_niche, NicheSuffRelease, SuffStatPool,
 };
 use crosslearn::wisdom::AccountConsent;
 use rand_core::Rng;
@@ -253,7 +255,8 @@ where
             Err(e) => report.failed.push(failure(niche, &e)),
         }
     }
-    // Post-processing of what is recorded for the period (whoever drew it).
+    // Post-processing of what is recorded for the period (whoever drew it), combined with the
+    // niches' recorded releases of the `combine_periods - 1` periods before it.
     let releases: Vec<NicheSuffRelease> = store
         .release_log(KIND_SUFFSTAT, period)
         .await
@@ -267,7 +270,26 @@ where
         .map(|r| r.niche.as_str().to_string())
         .collect();
     if !releases.is_empty() {
-        let mut tables = posteriors(&releases, cfg);
+        let current: Vec<Niche> = releases.iter().map(|r| r.niche).collect();
+        let combined = if cfg.combine_periods > 1 {
+            let mut all = releases;
+            let from = period.saturating_sub(cfg.combine_periods - 1);
+            for earlier in from..period {
+                for row in store
+                    .release_log(KIND_SUFFSTAT, earlier)
+                    .await
+                    .map_err(internal)?
+                {
+                    all.push(decode(&row)?);
+                }
+            }
+            combine_periods(&all)?
+        } else {
+            releases
+        };
+        // Tables for the niches released this period (a niche refused now keeps its entry).
+        let mut tables = posteriors(&combined, cfg);
+        tables.retain(|t| current.contains(&t.niche));
         for t in &tables {
             kv.publish_v2(t).await.map_err(internal)?;
         }
@@ -449,6 +471,58 @@ mod tests {
             table
         );
         assert_eq!(run(store.ledger("f00")).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn posteriors_combine_the_recorded_releases_of_recent_periods() {
+        let store = store_with(60);
+        let c = publish_config(Some(
+            r#"{"format2": {"k": 1, "epsilon": 20.0, "count_epsilon": 0.5, "combine_periods": 2},
+                "privacy_budget": {"rho_cap": 10, "epsilon_cap": 1000}}"#,
+        ))
+        .unwrap();
+        let table = |s: &MemoryStore| -> PosteriorTable {
+            run(s.published_v2(Niche::Fitness))
+                .unwrap()
+                .unwrap()
+                .decode()
+                .unwrap()
+        };
+        let p0 = publish(&store, NOW, &c, 1);
+        // One period recorded: the latest release alone.
+        assert_eq!(table(&store).release_id, format!("{}/fitness", p0.period));
+        let p1 = publish(&store, NOW + 7 * DAY_MS, &c, 2);
+        assert_eq!(p1.period, p0.period + 1, "{p1:?}");
+        let combined = table(&store);
+        assert_eq!(
+            combined.release_id,
+            format!("{}..{}/fitness", p0.period, p1.period)
+        );
+        // Exactly the core's combination of the two recorded releases, post-processed.
+        let mut rows = Vec::new();
+        for p in [p0.period, p1.period] {
+            for r in run(store.release_log(KIND_SUFFSTAT, p)).unwrap() {
+                rows.push(decode(&r).unwrap());
+            }
+        }
+        let expected = posteriors(&combine_periods(&rows).unwrap(), &c.format2)
+            .into_iter()
+            .find(|t| t.niche == Niche::Fitness)
+            .unwrap();
+        assert_eq!(combined, expected);
+        // The latest period's release alone would give other posteriors.
+        let latest: Vec<NicheSuffRelease> = rows
+            .iter()
+            .filter(|r| r.period == i64::from(p1.period))
+            .cloned()
+            .collect();
+        let alone = posteriors(&latest, &c.format2)
+            .into_iter()
+            .find(|t| t.niche == Niche::Fitness)
+            .unwrap();
+        assert_ne!(alone.values, combined.values);
+        // Combining spends nothing: two releases, two charges.
+        assert_eq!(run(store.ledger("f00")).unwrap().len(), 2);
     }
 
     #[test]
