@@ -28,6 +28,7 @@ use rand_core::Rng;
 use serde::{Deserialize, Serialize};
 
 /// What the advertiser can make, for [`randomised_brief`].
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExploreOptions {
@@ -49,6 +50,8 @@ impl Default for ExploreOptions {
 
 /// A randomised creative brief: make the creative with these attributes, run it, and import its
 /// record with `assignment: randomised`.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "wasm-lite", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RandomisedBrief {
     /// The platform.

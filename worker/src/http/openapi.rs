@@ -731,6 +731,20 @@ mod tests {
         .unwrap();
         let out = service::features_body(&serde_json::to_vec(&features).unwrap()).unwrap();
         ok("POST", routes::FEATURES, 200, value(out));
+        let explore =
+            json!({"platform": "tiktok", "count": 3, "formats": ["video"], "tag_probability": 0.5});
+        check(
+            &doc,
+            request_schema(&doc, "POST", routes::EXPLORE),
+            &explore,
+        )
+        .unwrap();
+        let out = crate::service::compute::explore(
+            serde_json::from_value(explore).unwrap(),
+            &mut crosslearn::privacy::dgauss::noise_rng_from_seed(5),
+        )
+        .unwrap();
+        ok("POST", routes::EXPLORE, 200, value(out));
         let score = json!({"model": "pre_launch", "creatives": [{"platform": "tiktok",
             "hook_type": "question", "cta_style": "shop_now", "visual_tags": [], "format": "video"}]});
         check(

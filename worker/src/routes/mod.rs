@@ -35,6 +35,8 @@ pub const OPENAPI: &str = "/openapi.json";
 pub const NORMALIZE: &str = "/api/normalize";
 /// `POST /api/features`.
 pub const FEATURES: &str = "/api/features";
+/// `POST /api/explore`.
+pub const EXPLORE: &str = "/api/explore";
 /// `POST /api/ctr/score`.
 pub const CTR_SCORE: &str = "/api/ctr/score";
 /// `POST /api/score`: the seed-style name of [`CTR_SCORE`] (same handler, same body).
@@ -108,6 +110,10 @@ pub const ROUTES: &[Route] = &[
         .limited()
         .body::<compute::FeaturesRequest>()
         .answers::<compute::FeaturesResponse>(),
+    Route::post(EXPLORE, "Randomised creative briefs for the exploration cohort: make each as drawn and import its record with assignment randomised", handler!(public::explore))
+        .limited()
+        .body::<compute::ExploreRequest>()
+        .answers::<compute::ExploreResponse>(),
     Route::post(CTR_SCORE, "CTR with a 95 % interval: the grounded model on the published releases, or a v1 model", handler!(public::ctr_score))
         .limited()
         .reads_releases()

@@ -43,6 +43,18 @@ pub async fn features(req: Request, _ctx: RouteContext<()>) -> worker::Result<Re
     compute_endpoint(req, compute::features).await
 }
 
+/// `POST /api/explore`: randomised briefs drawn with ChaCha20 seeded from the OS.
+pub async fn explore(mut req: Request, _ctx: RouteContext<()>) -> worker::Result<Response> {
+    json(
+        async {
+            let body = parse(&read_body(&mut req).await?)?;
+            let mut rng = crosslearn::privacy::dgauss::noise_rng_from_entropy()?;
+            compute::explore(body, &mut rng)
+        }
+        .await,
+    )
+}
+
 /// `POST /api/ctr/score` and its alias `POST /api/score` (the grounded model reads the
 /// published releases from KV).
 pub async fn ctr_score(mut req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {

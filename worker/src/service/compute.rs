@@ -144,6 +144,67 @@ pub fn normalize(req: NormalizeRequest) -> Result<NormalizeResponse, ApiError> {
     }
 }
 
+/// `POST /api/explore` body.
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExploreRequest {
+    /// `meta`, `tiktok` or `google_ads` (the platforms a release has cells for).
+    pub platform: crosslearn::platform::Platform,
+    /// How many briefs, 1..=100 (default 5).
+    #[serde(default)]
+    pub count: Option<u32>,
+    /// The formats the advertiser can make on the platform (default image and video; one format
+    /// means the format is not explored).
+    #[serde(default)]
+    pub formats: Option<Vec<crosslearn::record::AdFormat>>,
+    /// Probability of each visual tag, 0..=1 (default 0.3).
+    #[serde(default)]
+    pub tag_probability: Option<f64>,
+}
+
+/// `POST /api/explore` answer.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct ExploreResponse {
+    /// The briefs, each drawn independently.
+    pub briefs: Vec<crosslearn::wisdom::explore::RandomisedBrief>,
+    /// The `assignment` to import their records with: `randomised`.
+    pub assignment: crosslearn::record::Assignment,
+}
+
+/// The most briefs one `POST /api/explore` draws.
+pub const MAX_EXPLORE_BRIEFS: u32 = 100;
+
+/// Randomised creative briefs for the exploration cohort (the core's `randomised_brief`, drawn
+/// from `rng`: ChaCha20 from the OS in the Worker, a seeded one in tests). Errors name `count`,
+/// `platform`, `formats` or `tag_probability`.
+pub fn explore<R: rand_core::Rng + ?Sized>(
+    req: ExploreRequest,
+    rng: &mut R,
+) -> Result<ExploreResponse, ApiError> {
+    use crosslearn::wisdom::explore::{randomised_brief, ExploreOptions};
+    let count = req.count.unwrap_or(5);
+    if !(1..=MAX_EXPLORE_BRIEFS).contains(&count) {
+        return Err(crosslearn::Error::field(
+            crosslearn::ErrorCode::InvalidValue,
+            "count",
+            format!("must be 1..={MAX_EXPLORE_BRIEFS}, got {count}"),
+        )
+        .into());
+    }
+    let defaults = ExploreOptions::default();
+    let opts = ExploreOptions {
+        formats: req.formats.unwrap_or(defaults.formats),
+        tag_probability: req.tag_probability.unwrap_or(defaults.tag_probability),
+    };
+    let briefs = (0..count)
+        .map(|_| randomised_brief(req.platform, &opts, rng))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ExploreResponse {
+        briefs,
+        assignment: crosslearn::record::Assignment::Randomised,
+    })
+}
+
 /// `POST /api/features` body.
 #[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -800,5 +861,54 @@ mod tests {
             err(json!({"model": "nope", "rows": []})).1.as_deref(),
             Some("model")
         );
+    }
+
+    /// `POST /api/explore`: the core's draws at a seed (so the CLI's and the npm package's at the
+    /// same seed), `assignment` randomised, the defaults, and named errors for bad fields.
+    #[test]
+    fn explore_draws_the_cores_briefs_and_names_bad_fields() {
+        use crosslearn::privacy::dgauss::noise_rng_from_seed;
+        use crosslearn::wisdom::explore::{randomised_brief, ExploreOptions};
+        let req = |v: Value| -> ExploreRequest {
+            crate::http::json::parse(&serde_json::to_vec(&v).unwrap()).unwrap()
+        };
+        let out = explore(
+            req(json!({"platform": "meta"})),
+            &mut noise_rng_from_seed(9),
+        )
+        .unwrap();
+        let mut rng = noise_rng_from_seed(9);
+        let want: Vec<_> = (0..5)
+            .map(|_| {
+                randomised_brief(
+                    crosslearn::platform::Platform::Meta,
+                    &ExploreOptions::default(),
+                    &mut rng,
+                )
+                .unwrap()
+            })
+            .collect();
+        assert_eq!(out.briefs, want);
+        assert_eq!(
+            serde_json::to_value(&out).unwrap()["assignment"],
+            json!("randomised")
+        );
+        for (body, field) in [
+            (json!({"platform": "meta", "count": 0}), "count"),
+            (json!({"platform": "meta", "count": 101}), "count"),
+            (json!({"platform": "meta", "formats": []}), "formats"),
+            (json!({"platform": "meta", "formats": ["other"]}), "formats"),
+            (
+                json!({"platform": "meta", "tag_probability": 1.5}),
+                "tag_probability",
+            ),
+            (json!({"platform": "unknown"}), "platform"),
+        ] {
+            let e = explore(req(body.clone()), &mut noise_rng_from_seed(1)).unwrap_err();
+            assert_eq!(code_field(&e).1, Some(field), "{body}: {e:?}");
+        }
+        let e = crate::http::json::parse::<ExploreRequest>(br#"{"platform": "meta", "cnt": 2}"#)
+            .unwrap_err();
+        assert_eq!(code_field(&e), ("unknown_field", Some("cnt")));
     }
 }
