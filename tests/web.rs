@@ -1179,4 +1179,70 @@ mod wasm_tests {
         let extra: Ts<wasm::TrainColumns> = ts(&json!({ "y": 1 }));
         assert_eq!(bad(options, extra).as_deref(), Some("columns.y"));
     }
+
+    /// `exploreBriefs` with a seed draws exactly the core's `randomised_brief` sequence (so the
+    /// CLI's `crosslearn explore --seed` too); without one the draws differ between calls; bad
+    /// arguments are JS errors naming the argument.
+    #[wasm_bindgen_test]
+    fn explore_briefs_are_the_cores_draws_and_name_bad_arguments() {
+        use crosslearn::platform::Platform;
+        use crosslearn::privacy::dgauss::noise_rng_from_seed;
+        use crosslearn::wisdom::explore::{randomised_brief, ExploreOptions};
+        let opts = || -> Option<Ts<wasm::ExploreBriefsOptions>> {
+            Some(ts(
+                &json!({ "formats": ["video", "image"], "tagProbability": 0.5, "seed": 42 }),
+            ))
+        };
+        let got = back(wasm::explore_briefs(ts(&json!("tiktok")), 7.0, opts()).expect("briefs"));
+        let mut rng = noise_rng_from_seed(42);
+        let core = ExploreOptions {
+            formats: vec![
+                crosslearn::record::AdFormat::Video,
+                crosslearn::record::AdFormat::Image,
+            ],
+            tag_probability: 0.5,
+        };
+        let want: Vec<_> = (0..7)
+            .map(|_| randomised_brief(Platform::Tiktok, &core, &mut rng).expect("draw"))
+            .collect();
+        let got: Vec<crosslearn::wisdom::explore::RandomisedBrief> =
+            serde_json::from_value(got).expect("briefs");
+        assert_eq!(got, want);
+        let a = back(wasm::explore_briefs(ts(&json!("meta")), 20.0, None).expect("a"));
+        let b = back(wasm::explore_briefs(ts(&json!("meta")), 20.0, None).expect("b"));
+        assert_eq!(a.as_array().map(Vec::len), Some(20));
+        assert_ne!(a, b, "crypto.getRandomValues seeds every call");
+        let cases: Vec<(Result<JsValue, JsValue>, &str)> = vec![
+            (
+                wasm::explore_briefs(ts(&json!("linkedin")), 1.0, None),
+                "platform",
+            ),
+            (wasm::explore_briefs(ts(&json!("meta")), 0.0, None), "count"),
+            (
+                wasm::explore_briefs(ts(&json!("meta")), 101.0, None),
+                "count",
+            ),
+            (wasm::explore_briefs(ts(&json!("meta")), 1.5, None), "count"),
+            (
+                wasm::explore_briefs(ts(&json!("meta")), 1.0, Some(ts(&json!({ "formats": [] })))),
+                "options.formats",
+            ),
+            (
+                wasm::explore_briefs(
+                    ts(&json!("meta")),
+                    1.0,
+                    Some(ts(&json!({ "tagProbability": 2 }))),
+                ),
+                "options.tagProbability",
+            ),
+            (
+                wasm::explore_briefs(ts(&json!("meta")), 1.0, Some(ts(&json!({ "sead": 1 })))),
+                "options.sead",
+            ),
+        ];
+        for (r, field) in cases {
+            let (_, f, message) = thrown(r);
+            assert_eq!(f.as_deref(), Some(field), "{message}");
+        }
+    }
 }

@@ -3,7 +3,7 @@
 // niche, calibrated CTR with its interval, benchmark, recommendations, chart) within one frame.
 // The only network calls fetch public things: the page, the package, the model files and the
 // published niche wisdom (lib/config.js).
-import init, { CopyExtractor, GroundedCtr, NicheModel, copyAnatomy, recommend, normalize } from "./pkg/lite/crosslearn_lite.js";
+import init, { CopyExtractor, GroundedCtr, NicheModel, copyAnatomy, exploreBriefs, recommend, normalize } from "./pkg/lite/crosslearn_lite.js";
 import { CTR_MODEL_FILE, MODEL_BASE, NICHE_MODEL_FILE } from "./lib/config.js";
 import { byId, el, errorText } from "./lib/dom.js";
 import {
@@ -14,6 +14,7 @@ import { VIEW_BOX, distributionSvg } from "./lib/chart.js";
 import { loadReleases, describeSource } from "./lib/releases.js";
 import { isStale, percentileLabel, percentileOf, platformCtr, resolveAll, resolveWisdom } from "./lib/wisdom.js";
 import { setupImport } from "./lib/import-ui.js";
+import { setupExplore } from "./lib/explore.js";
 import { posteriorAdvice } from "./lib/advice.js";
 import { exampleCopy, exampleFromQuery } from "./lib/examples.js";
 import { loadDemoNotice, loadReleaseStatus, missingReason } from "./lib/why.js";
@@ -835,6 +836,8 @@ if (!start.platform && !edited) {
     update();
   }
 }
+
+setupExplore({ exploreBriefs });
 
 setupImport({
   ctrJson: () => releasedModel.toJson(),

@@ -5,7 +5,7 @@
 // `x-crosslearn-cached-at` (when it was fetched), so the page can say it is not live.
 
 const sw = /** @type {ServiceWorkerGlobalScope} */ (/** @type {unknown} */ (self));
-const CACHE = "crosslearn-editor-v6";
+const CACHE = "crosslearn-editor-v7";
 /** Fetched at install, so the page works offline after its first load. */
 const PRECACHE = [
   "./",
@@ -19,6 +19,7 @@ const PRECACHE = [
   "./lib/creative.js",
   "./lib/dom.js",
   "./lib/examples.js",
+  "./lib/explore.js",
   "./lib/import-ui.js",
   "./lib/releases.js",
   "./lib/upload.js",

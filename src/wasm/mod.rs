@@ -21,6 +21,7 @@
 //! | `new CopyExtractor()`, `.extract(headline, body)` | [`CopyExtractor`](crate::copy::CopyExtractor) |
 //! | `extractCopyAttributes(headline, body)`, `extractCopyBatch(items)` | [`extract_copy_attributes`](crate::copy::extract_copy_attributes), [`extract_copy_batch`](crate::copy::extract_copy_batch) |
 //! | `CopyExtractor.withRules(rules)`, `.readPlatformCopy(copy)`, `copyAnatomy(platform)` | [`CopyExtractor::with_rules`](crate::copy::CopyExtractor::with_rules), [`PlatformCopy::read`](crate::copy::anatomy::PlatformCopy::read), [`anatomy`](crate::copy::anatomy::anatomy) |
+//! | `exploreBriefs(platform, count, options?)` | [`randomised_brief`](crate::wisdom::explore::randomised_brief) |
 //! | `importCsv(bytes, format?)` | [`import_csv`](crate::import::import_csv), [`import_csv_as`](crate::import::import_csv_as) |
 //! | `generateNetwork(options)`, `networkDigest(network)`, `simulatorParamsHash()` | [`generate_network`](crate::sim::generate_network), [`network_digest`](crate::sim::network_digest), [`SIMULATOR_V1_HASH`](crate::sim::SIMULATOR_V1_HASH) |
 //! | `NicheModel.load(bytes)`, `.detect(text)`, `.detectBatch(texts)`, `.probabilitiesBatch(texts)` | [`NicheModel`](crate::niche::NicheModel) |
@@ -38,13 +39,14 @@
 //! Feature `wasm-lite` (npm `crosslearn/lite`, the ad editor's download) compiles only the
 //! editor's part of this table: `normalize` / `bestPlatform` / `metaEquivalent`, copy
 //! extraction, niche detection, `GroundedCtr`, `CtrModel` load and score (not `train` / `scoreCampaigns`,
-//! [`train`] under `wasm`), `encodeCreatives` and the layouts, `recommend`, `importCsv`. Feature
+//! [`train`] under `wasm`), `encodeCreatives` and the layouts, `recommend`, `importCsv`, `exploreBriefs`. Feature
 //! `wasm` adds the rest.
 
 pub mod advice;
 pub mod convert;
 pub mod copy;
 pub mod ctr;
+pub mod explore;
 #[cfg(feature = "wasm")]
 pub mod features;
 pub mod grounded;
@@ -76,6 +78,7 @@ pub use ctr::{
     ctr_layouts, encode_creatives_js, inflight_feature_names_js, prelaunch_feature_names_js,
     CtrLayouts, CtrModel, NichePriorList,
 };
+pub use explore::{explore_briefs, ExploreBriefsOptions};
 #[cfg(feature = "wasm")]
 pub use features::{
     batch_layout, feature_names, unified_features, unified_features_batch, BatchLayout,

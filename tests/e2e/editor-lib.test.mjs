@@ -184,3 +184,16 @@ test('posteriorAdvice: hook, CTA and visual values of a format-2 table, lift exp
   const draft = { platform: 'meta', niche: 'fitness', hook_type: 'offer', cta_style: 'none', visual_tags: [], format: 'image', duration_s: null, posting_hour: null };
   for (const i of r.items) assert.ok(c.creativeHas(c.applyPattern(draft, i.attribute, i.value), i.attribute, i.value), `${i.attribute}=${i.value}`);
 });
+
+test('briefsCsv: the generic record columns, assignment randomised, video length at its bucket midpoint', async () => {
+  const x = await import(path.join(ROOT, 'www', 'lib', 'explore.js'));
+  const briefs = [
+    { platform: 'tiktok', hook_type: 'question', cta_style: 'shop_now', format: 'video', duration_range_s: [15, 30], duration_bucket: '15-30s', visual_tags: ['person', 'product'], posting_hour: 7 },
+    { platform: 'tiktok', hook_type: 'offer', cta_style: 'none', format: 'image', duration_range_s: null, duration_bucket: null, visual_tags: [], posting_hour: 23 },
+  ];
+  const lines = x.briefsCsv(briefs, '00c0ffee', 'acme, inc').trim().split('\n');
+  assert.equal(lines[0], x.BRIEF_COLUMNS.join(','));
+  assert.equal(lines[1], 'explore-00c0ffee-1,"acme, inc",tiktok,question,shop_now,video,23,person|product,7,randomised,,,,,');
+  assert.equal(lines[2], 'explore-00c0ffee-2,"acme, inc",tiktok,offer,none,image,,,23,randomised,,,,,');
+  assert.match(x.runId(), /^[0-9a-f]{8}$/);
+});

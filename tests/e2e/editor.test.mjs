@@ -393,6 +393,30 @@ describe('ad editor in Chromium', () => {
     assert.ok(exported.slice(1).every((l) => l.split(',')[1] === 'tiktok'));
   });
 
+  test('explore: randomised briefs drawn in the page download as a CSV that imports as randomised records', async () => {
+    await page.selectOption('#explore-platform', 'tiktok');
+    await page.fill('#explore-count', '4');
+    await page.uncheck('#explore-image');
+    await page.click('#explore-go');
+    const items = await page.$$eval('#explore-briefs li', (lis) => lis.map((li) => ({ hook: li.dataset.hook, cta: li.dataset.cta, text: li.textContent })));
+    assert.equal(items.length, 4);
+    assert.ok(items.every((i) => creativeLib.HOOKS.includes(i.hook) && i.hook !== 'other'), JSON.stringify(items));
+    assert.ok(items.every((i) => /post at \d\d:00/.test(i.text) && /Video, \d+–\d+ s/.test(i.text)), JSON.stringify(items));
+    assert.match(await page.textContent('#explore-status'), /4 briefs drawn at random/);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#explore-download')]);
+    // The advertiser fills in the account, each ad's copy and results (the file leaves them empty).
+    const lines = readFileSync(await download.path(), 'utf8').trim().split('\n');
+    assert.equal(lines.length, 5);
+    assert.ok(lines.slice(1).every((l) => l.endsWith(',randomised,,,,,')), lines.join('\n'));
+    const filled = [lines[0], ...lines.slice(1).map((l) => l.replace(/^([^,]*),,/, '$1,acme,').replace(/,,,,,$/, ',,New range,1000,20,5.5'))].join('\n');
+    const report = pkg.importCsv(new TextEncoder().encode(filled));
+    assert.equal(report.accepted.length, 4, JSON.stringify(report.rejected));
+    assert.ok(report.accepted.every((r) => r.assignment === 'randomised' && r.platform === 'tiktok' && r.format === 'video'));
+    assert.deepEqual(report.accepted.map((r) => r.hook_type), items.map((i) => i.hook));
+    // Nothing was sent: drawing is local (the request log test below checks every request).
+    await page.check('#explore-image');
+  });
+
   test('works offline after the first load (service worker), saying the Worker is unreachable', async () => {
     await page.evaluate(() => navigator.serviceWorker.ready);
     await context.setOffline(true);

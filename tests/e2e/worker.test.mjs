@@ -128,6 +128,24 @@ describe('golden aggregate through /api/features (seed mode)', () => {
   });
 });
 
+describe('POST /api/explore', () => {
+  test('randomised briefs from the Worker runtime\'s own generator: concrete values, two calls differ', async () => {
+    const one = await post('/api/explore', { platform: 'tiktok', count: 20, formats: ['video'] });
+    const two = await post('/api/explore', { platform: 'tiktok', count: 20, formats: ['video'] });
+    assert.equal(one.status, 200, one.text);
+    assert.equal(one.json.assignment, 'randomised');
+    assert.equal(one.json.briefs.length, 20);
+    for (const b of one.json.briefs) {
+      assert.equal(b.platform, 'tiktok');
+      assert.equal(b.format, 'video');
+      assert.ok(!['other', 'unknown'].includes(b.hook_type) && !['other', 'unknown'].includes(b.cta_style), JSON.stringify(b));
+      assert.ok(Number.isInteger(b.posting_hour) && b.posting_hour >= 0 && b.posting_hour < 24);
+      assert.ok(Array.isArray(b.duration_range_s) && b.duration_range_s[0] < b.duration_range_s[1]);
+    }
+    assert.notDeepEqual(one.json.briefs, two.json.briefs);
+  });
+});
+
 describe('bad input is a 4xx JSON error naming the field', () => {
   const metrics = golden.cases.worked_examples.normalize[0].input;
   const withField = (key, value) => ({ metrics: { ...metrics, [key]: value } });
@@ -154,6 +172,8 @@ describe('bad input is a 4xx JSON error naming the field', () => {
     ['duplicate platform', '/api/features', { platform_data: [metrics, metrics] }, 422, 'duplicate', 'platform_data[1].platform'],
     ['DNA out of range', '/api/features', { platform_data: [metrics], creative_dna: { hook_strength: 7 } }, 422, 'invalid_value', 'creative_dna.hook_strength'],
     ['unknown platform in features', '/api/features', { platform_data: [metrics, { ...metrics, platform: 'myspace' }] }, 422, 'unknown_value', 'platform_data[1].platform'],
+    ['explore: too many briefs', '/api/explore', { platform: 'meta', count: 101 }, 422, 'invalid_value', 'count'],
+    ['explore: no format', '/api/explore', { platform: 'tiktok', formats: [] }, 422, 'invalid_value', 'formats'],
   ];
 
   for (const [name, route, body, status, code, field] of table) {

@@ -15,6 +15,7 @@ import init, {
   batchLayout,
   bestPlatform,
   crossPlatformPatterns,
+  exploreBriefs,
   extractCopyAttributes,
   extractCopyBatch,
   featureNames,
@@ -34,6 +35,7 @@ import init, {
   validateRecords,
 } from "crosslearn";
 import type {
+  RandomisedBrief,
   CreativeAttributes,
   CtrLayouts,
   CtrScore,
@@ -130,6 +132,9 @@ const issueField: string = issue.field;
 const fromJson: ValidationReport = validateJsonRecords("[]");
 const imported: ImportReport = importCsv(new Uint8Array(0), "generic");
 const importedLine: number | null = imported.rejected[0].line;
+const briefs: RandomisedBrief[] = exploreBriefs("tiktok", 3, { formats: ["video"], tagProbability: 0.3 });
+const briefHook: HookType = briefs[0].hook_type;
+const briefHour: number = briefs[0].posting_hour;
 const editor = new CopyExtractor();
 const attrs: CopyAttributes = editor.extract("Shop now", "Looking for a new coffee shop?");
 const hook: HookType = attrs.hook_type;
@@ -270,11 +275,14 @@ const typo: RecordInput = { record_id: "r1", clikcs: 3 };
 const badHook: HookType = "clickbait";
 // @ts-expect-error -- the CSV import takes bytes, not text
 importCsv("record_id\n");
+// @ts-expect-error -- a brief is for a platform, not any string
+exploreBriefs("myspace", 1);
 // @ts-expect-error -- SimOptions needs accounts
 generateNetwork({ seed: 1 });
 
 void [quality, platform, equivalent, winnerComposite, vector, consistency, rows, names, combo];
 void [notAString, myspace, partial, typo, badHook];
+void [briefHook, briefHour];
 void [accepted, line, issueField, fromJson, importedLine, hook, cta, attrList, single, simulated];
 void [digest, paramsHash, niche, detections, probabilities, columnsOfProbabilities, account];
 void [undeclared, keyword];

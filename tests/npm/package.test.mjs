@@ -473,6 +473,7 @@ test("crosslearn/lite (the editor's subset) is smaller and gives the full packag
   nb.free();
   const csv = new TextEncoder().encode("record_id,account_id,platform,impressions,clicks,spend\nr1,a1,meta,1000,20,15.5\nr2,a1,tiktok,100,200,3\n");
   assert.deepEqual(lite.importCsv(csv), cl.importCsv(csv));
+  assert.deepEqual(lite.exploreBriefs("meta", 5, { seed: 3 }), cl.exploreBriefs("meta", 5, { seed: 3 }));
   assert.throws(() => lite.normalize({ platform: "meta", ctr: -1 }), (e) => e instanceof Error && typeof e.code === "string");
 });
 
