@@ -144,21 +144,79 @@ pub fn normalize(req: NormalizeRequest) -> Result<NormalizeResponse, ApiError> {
     }
 }
 
+/// A platform a release has cells for (what `POST /api/explore` draws briefs for).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExplorePlatform {
+    /// Meta (Facebook, Instagram).
+    Meta,
+    /// TikTok.
+    Tiktok,
+    /// Google Ads.
+    GoogleAds,
+}
+
+/// A format an advertiser can make (the record vocabulary without `other` and `unknown`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExploreFormat {
+    /// A single image.
+    Image,
+    /// A video.
+    Video,
+    /// Several swipeable cards.
+    Carousel,
+    /// A collection / instant-experience unit.
+    Collection,
+    /// Full-screen vertical story placement creative.
+    Story,
+    /// Text only (search ads).
+    Text,
+}
+
+impl ExplorePlatform {
+    fn core(self) -> crosslearn::platform::Platform {
+        use crosslearn::platform::Platform;
+        match self {
+            ExplorePlatform::Meta => Platform::Meta,
+            ExplorePlatform::Tiktok => Platform::Tiktok,
+            ExplorePlatform::GoogleAds => Platform::GoogleAds,
+        }
+    }
+}
+
+impl ExploreFormat {
+    fn core(self) -> crosslearn::record::AdFormat {
+        use crosslearn::record::AdFormat;
+        match self {
+            ExploreFormat::Image => AdFormat::Image,
+            ExploreFormat::Video => AdFormat::Video,
+            ExploreFormat::Carousel => AdFormat::Carousel,
+            ExploreFormat::Collection => AdFormat::Collection,
+            ExploreFormat::Story => AdFormat::Story,
+            ExploreFormat::Text => AdFormat::Text,
+        }
+    }
+}
+
 /// `POST /api/explore` body.
 #[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExploreRequest {
-    /// `meta`, `tiktok` or `google_ads` (the platforms a release has cells for).
-    pub platform: crosslearn::platform::Platform,
+    /// The platform the briefs are for.
+    pub platform: ExplorePlatform,
     /// How many briefs, 1..=100 (default 5).
     #[serde(default)]
+    #[schemars(range(min = 1, max = 100))]
     pub count: Option<u32>,
     /// The formats the advertiser can make on the platform (default image and video; one format
     /// means the format is not explored).
     #[serde(default)]
-    pub formats: Option<Vec<crosslearn::record::AdFormat>>,
+    #[schemars(length(min = 1))]
+    pub formats: Option<Vec<ExploreFormat>>,
     /// Probability of each visual tag, 0..=1 (default 0.3).
     #[serde(default)]
+    #[schemars(range(min = 0.0, max = 1.0))]
     pub tag_probability: Option<f64>,
 }
 
@@ -193,11 +251,14 @@ pub fn explore<R: rand_core::Rng + ?Sized>(
     }
     let defaults = ExploreOptions::default();
     let opts = ExploreOptions {
-        formats: req.formats.unwrap_or(defaults.formats),
+        formats: req.formats.map_or(defaults.formats, |f| {
+            f.into_iter().map(ExploreFormat::core).collect()
+        }),
         tag_probability: req.tag_probability.unwrap_or(defaults.tag_probability),
     };
+    let platform = req.platform.core();
     let briefs = (0..count)
-        .map(|_| randomised_brief(req.platform, &opts, rng))
+        .map(|_| randomised_brief(platform, &opts, rng))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ExploreResponse {
         briefs,
@@ -897,12 +958,10 @@ mod tests {
             (json!({"platform": "meta", "count": 0}), "count"),
             (json!({"platform": "meta", "count": 101}), "count"),
             (json!({"platform": "meta", "formats": []}), "formats"),
-            (json!({"platform": "meta", "formats": ["other"]}), "formats"),
             (
                 json!({"platform": "meta", "tag_probability": 1.5}),
                 "tag_probability",
             ),
-            (json!({"platform": "unknown"}), "platform"),
         ] {
             let e = explore(req(body.clone()), &mut noise_rng_from_seed(1)).unwrap_err();
             assert_eq!(code_field(&e).1, Some(field), "{body}: {e:?}");
@@ -910,5 +969,16 @@ mod tests {
         let e = crate::http::json::parse::<ExploreRequest>(br#"{"platform": "meta", "cnt": 2}"#)
             .unwrap_err();
         assert_eq!(code_field(&e), ("unknown_field", Some("cnt")));
+        // Values the schema does not offer are refused when parsed, naming the field.
+        for (body, field) in [
+            (&br#"{"platform": "unknown"}"#[..], "platform"),
+            (
+                br#"{"platform": "meta", "formats": ["other"]}"#,
+                "formats[0]",
+            ),
+        ] {
+            let e = crate::http::json::parse::<ExploreRequest>(body).unwrap_err();
+            assert_eq!(code_field(&e).1, Some(field), "{e:?}");
+        }
     }
 }
