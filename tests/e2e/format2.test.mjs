@@ -24,12 +24,13 @@ const ACCOUNTS = 20;
 const DAY_MS = 86_400_000;
 // Small gates for a small network of identical accounts (so values are shown); rho 4.40 per
 // format-2 release (epsilon 20 at delta 1e-6), so two releases fit under the rho cap of 10 and a
-// third does not; format 1 at epsilon 5 per release stays under the total cap of 100.
+// third does not; format 1 at epsilon 5 per release stays under the total cap of 100. Posteriors
+// combine each niche's releases of the last 2 periods (`combine_periods`).
 const RELEASE_CONFIG = JSON.stringify({
   k: 3,
   epsilon: 5,
   budget_per_window: 20,
-  format2: { k: 1, epsilon: 20, count_epsilon: 0.5 },
+  format2: { k: 1, epsilon: 20, count_epsilon: 0.5, combine_periods: 2 },
   privacy_budget: { rho_cap: 10, epsilon_cap: 100, window_days: 365 },
 });
 const MIGRATIONS = path.join(ROOT, 'worker', 'migrations');
@@ -203,6 +204,11 @@ test('GET /api/accounts/{id}/privacy: the ledger, its own token only; the cap is
   const now = Date.now();
   const second = await call('POST', '/api/admin/publish', OPERATOR, { at_ms: now + 7 * DAY_MS });
   assert.ok(second.json.format2.released.includes('fitness'), second.text);
+  // Its posteriors combine the two recorded releases (read back from D1's release_log), spending nothing more.
+  const both = JSON.parse(await kvGet(dir, 'RELEASES', 'release2:fitness'));
+  assert.equal(both.release_id, `${entry.period}..${second.json.format2.period}/fitness`, JSON.stringify(both.release_id));
+  assert.ok(both.values.length > 0 && both.values.every((v) => v.sd > 0 && (v.release_id === both.release_id || v.release_id.endsWith('/global'))));
+  assert.ok(both.values.some((v) => v.release_id.startsWith(`${entry.period}..`)));
   const third = await call('POST', '/api/admin/publish', OPERATOR, { at_ms: now + 14 * DAY_MS });
   assert.equal(third.status, 200, third.text);
   const failed = third.json.format2.failed;
