@@ -46,3 +46,26 @@ export function errorText(e) {
 export function int(n) {
   return Math.round(n).toLocaleString("en-US");
 }
+
+/**
+ * One CSV field, quoted when it holds a quote, comma or line break.
+ * @param {string} v
+ * @returns {string}
+ */
+export function csvCell(v) {
+  return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+/**
+ * Offer `text` to the user as a CSV file called `name`.
+ * @param {string} name
+ * @param {string} text
+ */
+export function download(name, text) {
+  const url = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
+  const a = el("a", undefined, { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}

@@ -6,7 +6,7 @@
 // (docs/network-effect.md, "An exploration cohort"). Nothing is sent anywhere: the briefs are
 // drawn in the page and downloaded as a CSV to fill in.
 
-import { byId, el, errorText } from "./dom.js";
+import { byId, csvCell, download, el, errorText } from "./dom.js";
 import { human } from "./creative.js";
 
 /** @typedef {import("../pkg/lite/crosslearn_lite.js").RandomisedBrief} RandomisedBrief */
@@ -31,7 +31,6 @@ export const MAX_PAGE_BRIEFS = 20;
  * @returns {string}
  */
 export function briefsCsv(briefs, run, account = "") {
-  const cell = (/** @type {string} */ v) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
   const rows = briefs.map((b, i) => [
     `explore-${run}-${i + 1}`,
     account,
@@ -44,7 +43,7 @@ export function briefsCsv(briefs, run, account = "") {
     String(b.posting_hour),
     "randomised",
     "", "", "", "", "",
-  ].map(cell).join(","));
+  ].map(csvCell).join(","));
   return [BRIEF_COLUMNS.join(","), ...rows].join("\n") + "\n";
 }
 
@@ -101,12 +100,5 @@ export function setupExplore(deps) {
       "its assignment column marks the records randomised.";
     save.hidden = false;
   });
-  save.addEventListener("click", () => {
-    const url = URL.createObjectURL(new Blob([briefsCsv(briefs, runId())], { type: "text/csv" }));
-    const a = el("a", undefined, { href: url, download: `explore-${platform.value}.csv` });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 1000);
-  });
+  save.addEventListener("click", () => download(`explore-${platform.value}.csv`, briefsCsv(briefs, runId())));
 }

@@ -2,7 +2,7 @@
 // The CSV import panel: hands the file to the import Web Worker, shows progress, the import
 // report (accepted / rejected with reasons, ignored columns) and a sortable, filterable table of
 // the scored records, and exports them as CSV.
-import { byId, el, int } from "./dom.js";
+import { byId, csvCell, download, el, int } from "./dom.js";
 import { ctrPct, human, ordinal } from "./creative.js";
 import { resolveAll } from "./wisdom.js";
 import { MAX_UPLOAD_ROWS, consentText, describeUpload, uploadCsv } from "./upload.js";
@@ -305,14 +305,6 @@ export function setupImport(deps) {
 }
 
 /**
- * @param {string} v
- * @returns {string}
- */
-function cell(v) {
-  return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-}
-
-/**
  * The scored table as CSV (fractions, not percentages; empty where there is no value).
  * @param {ScoredRow[]} list
  * @returns {string}
@@ -326,7 +318,7 @@ export function scoredCsv(list) {
       String(r.impressions), String(r.clicks), r.actual_ctr.toFixed(6),
       r.predicted_ctr === null ? "" : r.predicted_ctr.toFixed(6),
       r.percentile === null ? "" : r.percentile.toFixed(1), r.label ?? "", r.error ?? "",
-    ].map(cell).join(","));
+    ].map(csvCell).join(","));
   }
   return lines.join("\n") + "\n";
 }
@@ -339,21 +331,8 @@ function rejectedCsv(list) {
   const lines = ["line,record_id,field,value,reason"];
   for (const r of list) {
     for (const i of r.issues) {
-      lines.push([r.line === null ? "" : String(r.line), r.record_id ?? "", i.field, i.value, i.message].map(cell).join(","));
+      lines.push([r.line === null ? "" : String(r.line), r.record_id ?? "", i.field, i.value, i.message].map(csvCell).join(","));
     }
   }
   return lines.join("\n") + "\n";
-}
-
-/**
- * @param {string} name
- * @param {string} text
- */
-function download(name, text) {
-  const url = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
-  const a = el("a", undefined, { href: url, download: name });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
