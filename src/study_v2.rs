@@ -494,11 +494,8 @@ impl PoolBuilder {
                 &mut rng,
             )?);
         }
-        let releases = if cfg.release.combine_periods > 1 {
-            combine_periods(&releases)?
-        } else {
-            releases
-        };
+        // One period comes back as it is (same order: `release_period` is in `Niche::ALL` order).
+        let releases = combine_periods(&releases)?;
         let published = releases.iter().filter(|r| r.published).count() as u32;
         let tables = posteriors(&releases, &cfg.release)
             .into_iter()
