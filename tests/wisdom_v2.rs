@@ -555,6 +555,7 @@ fn no_between_value_variance_still_gives_positive_posterior_sds() {
     sums[3 * nc + 1] = 100.0; // S_yy
     sums[3 * nc + 2] = 20.0; // S_uu
     let release = crosslearn::wisdom::suffstat::NicheSuffRelease {
+        arm: Default::default(),
         release_id: "7/fitness".into(),
         niche: Niche::Fitness,
         period: 7,
@@ -605,6 +606,7 @@ fn the_value_gate_counts_accounts_not_clipped_weight() {
     sums[3 * nc + 1] = 10.0;
     sums[3 * nc + 2] = 1.0;
     let release = crosslearn::wisdom::suffstat::NicheSuffRelease {
+        arm: Default::default(),
         release_id: "7/fitness".into(),
         niche: Niche::Fitness,
         period: 7,
@@ -668,8 +670,9 @@ fn period_contribution_is_every_opted_in_account_with_an_eligible_record() {
                 .unwrap()
                 .is_none()
         );
-        if let Some((niche, c)) = &c2 {
+        if let Some((niche, arm, c)) = &c2 {
             format2 += 1;
+            assert_eq!(*arm, crosslearn::wisdom::suffstat::Arm::Main);
             let refs: Vec<&CreativeRecord> = recs.iter().collect();
             assert_eq!(*c, encode_account(&refs, &cfg).unwrap(), "{id}");
             if let Some(c1) = &c1 {
@@ -844,4 +847,215 @@ fn combining_periods_adds_sums_and_noise_variances() {
         "mean squared error of the posterior means: 1 period {single:.5}, 8 periods {eight:.5}"
     );
     assert!(eight < 0.5 * single, "1 period {single}, 8 periods {eight}");
+}
+
+/// `contribute: split` keeps explorers apart: an account with a usable group of randomised
+/// records contributes only those to the explorers' pool, any other account all its records to
+/// the main pool; a period releases both pools of every niche (ids `<p>/<niche>` and
+/// `<p>/<niche>/explorers`), each account charged once; combining keeps the pools apart; the
+/// posteriors serve a niche from its explorers' release when it is published, else from the main
+/// one, and with nobody exploring they equal `contribute: all`'s exactly.
+#[test]
+fn split_keeps_explorers_apart_and_switches_per_niche() {
+    use crosslearn::record::Assignment;
+    use crosslearn::wisdom::suffstat::{
+        account_contribution, explorers_switch_count, Arm, Contribute,
+    };
+    let all = SuffStatConfig {
+        k: 5,
+        epsilon: 4.0,
+        count_epsilon: 0.5,
+        ..SuffStatConfig::default()
+    };
+    let split = SuffStatConfig {
+        contribute: Contribute::Split,
+        ..all.clone()
+    };
+    let only = SuffStatConfig {
+        contribute: Contribute::Randomised,
+        ..all.clone()
+    };
+    assert!(serde_json::to_string(&split)
+        .unwrap()
+        .contains(r#""contribute":"split""#));
+    let (accounts, by) = network(47, 1500);
+    // Every third account of the fitness niche explores (all its records randomised).
+    let mut pool = SuffStatPool::new();
+    let mut plain = SuffStatPool::new();
+    let (mut explorers, mut fitness) = (0, 0);
+    for (j, (id, niche)) in accounts.iter().enumerate() {
+        let mut recs = by.get(id).cloned().unwrap_or_default();
+        if *niche == Niche::Fitness {
+            fitness += 1;
+            if j % 3 == 0 {
+                for r in recs.iter_mut() {
+                    r.assignment = Assignment::Randomised;
+                }
+            }
+        }
+        let refs: Vec<&CreativeRecord> = recs.iter().collect();
+        let (arm, c) = account_contribution(&refs, &split).unwrap();
+        let explored = encode_account(&refs, &only).unwrap();
+        if explored.norm2() > 0 {
+            assert_eq!((arm, &c), (Arm::Explorers, &explored), "{id}");
+            explorers += 1;
+        } else {
+            assert_eq!(
+                (arm, &c),
+                (Arm::Main, &encode_account(&refs, &all).unwrap())
+            );
+        }
+        assert_eq!(account_contribution(&refs, &all).unwrap().0, Arm::Main);
+        pool.set_in(id, *niche, arm, c).unwrap();
+        let by_id: Vec<&CreativeRecord> = by.get(id).into_iter().flatten().collect();
+        plain
+            .set(id, *niche, encode_account(&by_id, &all).unwrap())
+            .unwrap();
+    }
+    assert!(explorers > 20 && fitness > 60, "{explorers} of {fitness}");
+    let mut ledger = PrivacyLedger::new();
+    let policy = BudgetPolicy::default();
+    let mut releases = Vec::new();
+    let mut rng = noise_rng_from_seed(5);
+    for period in 0..2 {
+        releases
+            .extend(release_period(&pool, period, &split, &mut ledger, &policy, &mut rng).unwrap());
+    }
+    assert_eq!(releases.len(), 2 * 2 * Niche::ALL.len());
+    assert!(releases
+        .iter()
+        .any(|r| r.release_id == "1/fitness/explorers" && r.arm == Arm::Explorers));
+    // Each account charged once per period.
+    for (id, _) in accounts.iter().take(50) {
+        let spent = ledger.spent(id, 30, &policy);
+        assert!(
+            (spent - 2.0 * releases[0].rho).abs() < 1e-12,
+            "{id}: {spent}"
+        );
+    }
+    let combined = combine_periods(&releases).unwrap();
+    assert_eq!(combined.len(), 2 * Niche::ALL.len());
+    let ex = combined
+        .iter()
+        .find(|r| r.niche == Niche::Fitness && r.arm == Arm::Explorers)
+        .unwrap();
+    assert_eq!(ex.release_id, "0..1/fitness/explorers");
+    assert!(ex.published, "{ex:?}");
+    let tables = posteriors(&combined, &split);
+    assert_eq!(tables.len(), Niche::ALL.len());
+    for t in &tables {
+        let explored = combined
+            .iter()
+            .find(|r| r.niche == t.niche && r.arm == Arm::Explorers)
+            .unwrap();
+        if explored.published && explored.noisy_count.unwrap_or(0) >= 19 {
+            assert_eq!(t.release_id, explored.release_id);
+            assert!(
+                t.values
+                    .iter()
+                    .all(|v| v.release_id.ends_with("/explorers")),
+                "{}",
+                t.niche.as_str()
+            );
+        } else if explored.published {
+            // Too few explorers to switch: the union of both pools.
+            assert_eq!(t.release_id, format!("0..1/{}+explorers", t.niche.as_str()));
+        } else {
+            assert_eq!(t.release_id, format!("0..1/{}", t.niche.as_str()));
+            assert!(t.values.iter().all(|v| !v.release_id.contains("explorers")));
+        }
+    }
+    // Every niche that does not switch is served exactly as the union of its two pools would be:
+    // noisy sums added, noise variances added, the main release's noisy count.
+    let union = |rs: &[crosslearn::wisdom::suffstat::NicheSuffRelease]| {
+        rs.iter()
+            .filter(|m| m.arm == Arm::Main)
+            .map(|m| {
+                let e = rs
+                    .iter()
+                    .find(|e| e.niche == m.niche && e.arm == Arm::Explorers)
+                    .unwrap();
+                if !(m.published && e.published) {
+                    return m.clone();
+                }
+                let mut u = m.clone();
+                u.release_id = format!("{}+explorers", m.release_id);
+                for (a, b) in u.sums.iter_mut().zip(&e.sums) {
+                    *a += b;
+                }
+                for j in 0..4 {
+                    u.noise_sd[j] = (m.noise_sd[j].powi(2) + e.noise_sd[j].powi(2)).sqrt();
+                }
+                u
+            })
+            .collect::<Vec<_>>()
+    };
+    let by_union = posteriors(&union(&combined), &all);
+    let mut unions = 0;
+    for t in &tables {
+        if !t.release_id.ends_with("/explorers") {
+            let u = by_union.iter().find(|u| u.niche == t.niche).unwrap();
+            assert_eq!(t.release_id, u.release_id);
+            for (a, b) in t.values.iter().zip(&u.values) {
+                assert_eq!((&a.cell, &a.release_id), (&b.cell, &b.release_id));
+                assert!((a.mean - b.mean).abs() < 1e-12 && (a.sd - b.sd).abs() < 1e-12);
+            }
+            unions += usize::from(t.release_id.ends_with("+explorers"));
+        }
+    }
+    println!("niches served from the union of both pools: {unions}");
+    assert_eq!(
+        tables
+            .iter()
+            .find(|t| t.niche == Niche::Fitness)
+            .unwrap()
+            .release_id,
+        "0..1/fitness/explorers"
+    );
+    // Nobody exploring: the same draws and tables as `all` (the explorers' releases are drawn
+    // after every main one, and published nowhere).
+    let mut l1 = PrivacyLedger::new();
+    let mut l2 = PrivacyLedger::new();
+    let a = release_period(
+        &plain,
+        0,
+        &all,
+        &mut l1,
+        &policy,
+        &mut noise_rng_from_seed(9),
+    )
+    .unwrap();
+    let b = release_period(
+        &plain,
+        0,
+        &split,
+        &mut l2,
+        &policy,
+        &mut noise_rng_from_seed(9),
+    )
+    .unwrap();
+    assert_eq!(a[..], b[..Niche::ALL.len()]);
+    // (An empty explorers' pool may pass the count gate, 5 % per niche, but not the switch.)
+    let switch = explorers_switch_count(&split).unwrap();
+    assert_eq!(switch, 19.0); // count_epsilon 0.5: t = 2, ceil(2 ln 10^4)
+    assert!(b
+        .iter()
+        .filter(|r| r.arm == Arm::Explorers)
+        .all(|r| r.noisy_count.unwrap_or(0) < 19));
+    // (An empty explorers' release that passes the count gate only adds its noise, as a union.)
+    let served = posteriors(&b, &split);
+    assert_eq!(served, posteriors(&union(&b), &all));
+    let mains: Vec<_> = b.iter().filter(|r| r.arm == Arm::Main).cloned().collect();
+    if b.iter().all(|r| r.arm == Arm::Main || !r.published) {
+        assert_eq!(served, posteriors(&mains, &all));
+    }
+    // A stored release without `arm` reads as the main pool.
+    let mut json = serde_json::to_value(&a[0]).unwrap();
+    assert!(json.get("arm").is_none());
+    json.as_object_mut().unwrap().remove("arm");
+    let back: crosslearn::wisdom::suffstat::NicheSuffRelease =
+        serde_json::from_value(json).unwrap();
+    assert_eq!(back.arm, Arm::Main);
+    let e = SuffStatConfig::from_json(r#"{"contribute": "splits"}"#).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("contribute"));
 }

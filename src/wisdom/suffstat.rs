@@ -8,8 +8,9 @@
 //! **1. What one account contributes** ([`encode_account`]), once per period, to the one niche
 //! it has for that period:
 //! - its records with impressions on a known platform (with `contribute: randomised`, only those
-//!   whose attributes were randomised: [`Contribute`]), at most `max_records` (the most
-//!   impressions first, then record id);
+//!   whose attributes were randomised; with `contribute: split`, an exploring account's
+//!   randomised records go to a pool of their own, [`Arm::Explorers`]: [`Contribute`]), at most
+//!   `max_records` (the most impressions first, then record id);
 //! - per record `r` on platform `g`: the empirical log-odds `y_r = ln((c+½)/(n−c+½))`, the
 //!   expected clicks `E_r = n_r · p̂_g` (`p̂_g` the account's pooled CTR on `g`), and the precision
 //!   weight `w_r = E_r / (1 + τ² E_r)` (`τ²` = `creative_var`, the creative-to-creative variance
@@ -272,6 +273,55 @@ pub enum Contribute {
     /// 81.8 % of the oracle's gain at 2,000 accounts per niche when every contributor randomises,
     /// 38.0 % for `all` (docs/network-effect.md, "An exploration cohort").
     Randomised,
+    /// Explorers kept apart ([`account_contribution`]): an account with a usable group of
+    /// randomised records (at least 2 on a platform) contributes **only those**, to the
+    /// [`Arm::Explorers`] pool; every other account contributes all its eligible records to the
+    /// [`Arm::Main`] pool. Both pools are released every period for every niche (each account is
+    /// in one: one release's `ρ` per account, as with one pool), and [`posteriors`] serves a
+    /// niche from its explorers' release when that is published, else from the main one. With
+    /// nobody exploring it is `all`; as explorers join, a niche switches to their unconfounded
+    /// data on its own (simulator v2: docs/network-effect.md, "Explorers kept apart").
+    Split,
+}
+
+/// The pool a contribution goes to, and the release it enters.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Arm {
+    /// The release as configured (`contribute: all` or `randomised`; under `split`, the
+    /// accounts that do not explore). Release ids `"<period>/<niche>"`.
+    #[default]
+    Main,
+    /// Under `contribute: split`, the explorers' randomised records. Release ids
+    /// `"<period>/<niche>/explorers"`.
+    Explorers,
+}
+
+impl Arm {
+    /// Whether this is [`Arm::Main`] (not serialised in a release then).
+    pub fn is_main(&self) -> bool {
+        *self == Arm::Main
+    }
+
+    /// The arms a configuration releases: both under `contribute: split`, else the main one.
+    pub fn released(cfg: &SuffStatConfig) -> &'static [Arm] {
+        if cfg.contribute == Contribute::Split {
+            &[Arm::Main, Arm::Explorers]
+        } else {
+            &[Arm::Main]
+        }
+    }
+
+    /// The release-id suffix of this arm (`""` or `"/explorers"`).
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Arm::Main => "",
+            Arm::Explorers => "/explorers",
+        }
+    }
 }
 
 impl Contribute {
@@ -554,7 +604,7 @@ pub fn account_moments(records: &[&CreativeRecord], cfg: &SuffStatConfig) -> Raw
         .copied()
         .filter(|r| r.impressions > 0 && Platform::KNOWN.contains(&r.platform))
         .filter(|r| {
-            cfg.contribute == Contribute::All
+            cfg.contribute != Contribute::Randomised
                 || r.assignment == crate::record::Assignment::Randomised
         })
         .collect();
@@ -756,8 +806,28 @@ pub fn encode_account(
     clip_and_encode(&account_moments(records, cfg), cfg)
 }
 
-/// An account's format-2 contribution for a period and the niche it goes to, or `None` when it
-/// adds nothing.
+/// An account's contribution and the pool it goes to: under `contribute: split`, its randomised
+/// records to [`Arm::Explorers`] when they give a non-empty contribution, else all its records to
+/// [`Arm::Main`]; under `all` or `randomised`, [`encode_account`] to [`Arm::Main`].
+pub fn account_contribution(
+    records: &[&CreativeRecord],
+    cfg: &SuffStatConfig,
+) -> Result<(Arm, SuffContribution)> {
+    if cfg.contribute != Contribute::Split {
+        return Ok((Arm::Main, encode_account(records, cfg)?));
+    }
+    let mut c = cfg.clone();
+    c.contribute = Contribute::Randomised;
+    let explored = encode_account(records, &c)?;
+    if !explored.is_empty() {
+        return Ok((Arm::Explorers, explored));
+    }
+    c.contribute = Contribute::All;
+    Ok((Arm::Main, encode_account(records, &c)?))
+}
+
+/// An account's format-2 contribution for a period, the niche and the pool ([`Arm`]) it goes
+/// to, or `None` when it adds nothing.
 ///
 /// The niche is the one its records give by format 1's rule (the declared niche, else the one
 /// detected from its ad copy; `crate::insights`), but format 1's **data gate**
@@ -775,7 +845,7 @@ pub fn period_contribution(
     consent: super::AccountConsent,
     insight: &crate::insights::InsightOptions,
     cfg: &SuffStatConfig,
-) -> Result<Option<(Niche, SuffContribution)>> {
+) -> Result<Option<(Niche, Arm, SuffContribution)>> {
     if !consent.opted_in {
         return Ok(None);
     }
@@ -784,11 +854,11 @@ pub fn period_contribution(
         return Ok(None);
     }
     let refs: Vec<&CreativeRecord> = records.iter().collect();
-    let c = encode_account(&refs, cfg)?;
+    let (arm, c) = account_contribution(&refs, cfg)?;
     if c.is_empty() {
         return Ok(None);
     }
-    Ok(Some((ins.niche, c)))
+    Ok(Some((ins.niche, arm, c)))
 }
 
 /// Contribute `account`'s records for `niche` this period when it opted in; otherwise erase any
@@ -824,7 +894,7 @@ pub struct SuffAggregate {
 /// aggregating equals aggregating without the account, exactly.
 #[derive(Debug, Clone, Default)]
 pub struct SuffStatPool {
-    entries: BTreeMap<String, (Niche, SuffContribution)>,
+    entries: BTreeMap<String, (Niche, Arm, SuffContribution)>,
 }
 
 impl SuffStatPool {
@@ -833,15 +903,26 @@ impl SuffStatPool {
         Self::default()
     }
 
-    /// Set (replace) `account`'s contribution for `niche`.
+    /// Set (replace) `account`'s contribution for `niche` (in the [`Arm::Main`] pool).
     pub fn set(&mut self, account: &str, niche: Niche, c: SuffContribution) -> Result<()> {
+        self.set_in(account, niche, Arm::Main, c)
+    }
+
+    /// Set (replace) `account`'s contribution for `niche` in the pool `arm`.
+    pub fn set_in(
+        &mut self,
+        account: &str,
+        niche: Niche,
+        arm: Arm,
+        c: SuffContribution,
+    ) -> Result<()> {
         if c.sums.len() != dimension() {
             return Err(bad(
                 "contribution.sums",
                 format!("expected {} values, got {}", dimension(), c.sums.len()),
             ));
         }
-        self.entries.insert(account.to_string(), (niche, c));
+        self.entries.insert(account.to_string(), (niche, arm, c));
         Ok(())
     }
 
@@ -860,22 +941,32 @@ impl SuffStatPool {
         self.entries.is_empty()
     }
 
-    /// The accounts of `niche` (for the ledger).
+    /// The accounts of `niche` in the [`Arm::Main`] pool (for the ledger).
     pub fn accounts(&self, niche: Niche) -> impl Iterator<Item = &str> + Clone {
+        self.accounts_in(niche, Arm::Main)
+    }
+
+    /// The accounts of `niche` in the pool `arm`.
+    pub fn accounts_in(&self, niche: Niche, arm: Arm) -> impl Iterator<Item = &str> + Clone {
         self.entries
             .iter()
-            .filter(move |(_, (n, _))| *n == niche)
+            .filter(move |(_, (n, a, _))| *n == niche && *a == arm)
             .map(|(a, _)| a.as_str())
     }
 
-    /// The exact aggregate of `niche`.
+    /// The exact aggregate of `niche` in the [`Arm::Main`] pool.
     pub fn aggregate(&self, niche: Niche) -> SuffAggregate {
+        self.aggregate_in(niche, Arm::Main)
+    }
+
+    /// The exact aggregate of `niche` in the pool `arm`.
+    pub fn aggregate_in(&self, niche: Niche, arm: Arm) -> SuffAggregate {
         let mut a = SuffAggregate {
             count: 0,
             sums: vec![0; dimension()],
         };
-        for (n, c) in self.entries.values() {
-            if *n == niche {
+        for (n, pool, c) in self.entries.values() {
+            if *n == niche && *pool == arm {
                 a.count += 1;
                 for (s, x) in a.sums.iter_mut().zip(&c.sums) {
                     *s += x;
@@ -890,10 +981,13 @@ impl SuffStatPool {
 /// global release; what an account sees is the [`PosteriorTable`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NicheSuffRelease {
-    /// `"<period>/<niche>"`.
+    /// `"<period>/<niche>"` (an [`Arm::Explorers`] release: `"<period>/<niche>/explorers"`).
     pub release_id: String,
     /// The niche.
     pub niche: Niche,
+    /// The pool it releases ([`Arm::Main`] when absent: releases before `contribute: split`).
+    #[serde(default, skip_serializing_if = "Arm::is_main")]
+    pub arm: Arm,
     /// The period.
     pub period: i64,
     /// Noisy count >= [`niche_count_gate`].
@@ -932,6 +1026,18 @@ pub fn release_niche<R: Rng + ?Sized>(
     cfg: &SuffStatConfig,
     rng: &mut R,
 ) -> Result<NicheSuffRelease> {
+    release_niche_in(agg, niche, Arm::Main, period, cfg, rng)
+}
+
+/// [`release_niche`] of the pool `arm` (its release id carries [`Arm::suffix`]).
+pub fn release_niche_in<R: Rng + ?Sized>(
+    agg: &SuffAggregate,
+    niche: Niche,
+    arm: Arm,
+    period: i64,
+    cfg: &SuffStatConfig,
+    rng: &mut R,
+) -> Result<NicheSuffRelease> {
     let plan = cfg.validate()?;
     if agg.sums.len() != dimension() {
         return Err(bad(
@@ -954,8 +1060,9 @@ pub fn release_niche<R: Rng + ?Sized>(
     let m = &cfg.moment_scale;
     let f = cfg.fixed_point_scale;
     Ok(NicheSuffRelease {
-        release_id: format!("{period}/{}", niche.as_str()),
+        release_id: format!("{period}/{}{}", niche.as_str(), arm.suffix()),
         niche,
+        arm,
         period,
         published,
         noisy_count: published.then_some(noisy_count as i64),
@@ -984,7 +1091,9 @@ pub fn release_niche<R: Rng + ?Sized>(
 /// Release every niche of one period from one snapshot of the pool, after charging the ledger:
 /// when any contributing account would exceed its rolling-window cap, fails with
 /// [`crate::privacy::zcdp::BUDGET_EXCEEDED`] and nothing is released or charged. Each account is
-/// in one niche (parallel composition), so it is charged one release's `ρ`.
+/// in one niche and one pool (parallel composition), so it is charged one release's `ρ`. Under
+/// `contribute: split` both pools of every niche are released (every main release first, so its
+/// noise is what it would be without `split`), whoever is in them.
 pub fn release_period<R: Rng + ?Sized>(
     pool: &SuffStatPool,
     period: i64,
@@ -995,14 +1104,34 @@ pub fn release_period<R: Rng + ?Sized>(
 ) -> Result<Vec<NicheSuffRelease>> {
     let plan = cfg.validate()?;
     let day = period * i64::from(cfg.period_days);
-    let all: Vec<&str> = Niche::ALL.iter().flat_map(|n| pool.accounts(*n)).collect();
+    let arms = Arm::released(cfg);
+    let all: Vec<&str> = Niche::ALL
+        .iter()
+        .flat_map(|n| arms.iter().flat_map(move |a| pool.accounts_in(*n, *a)))
+        .collect();
     ledger.check(all.iter().copied(), day, plan.rho, policy)?;
     let mut out = Vec::new();
-    for n in Niche::ALL {
-        out.push(release_niche(&pool.aggregate(n), n, period, cfg, rng)?);
+    // Pool by pool: the main pool's draws are those of a configuration without `split`.
+    for a in arms {
+        for n in Niche::ALL {
+            out.push(release_niche_in(
+                &pool.aggregate_in(n, *a),
+                n,
+                *a,
+                period,
+                cfg,
+                rng,
+            )?);
+        }
     }
     for r in &out {
-        ledger.charge(pool.accounts(r.niche), day, plan.rho, &r.release_id, policy)?;
+        ledger.charge(
+            pool.accounts_in(r.niche, r.arm),
+            day,
+            plan.rho,
+            &r.release_id,
+            policy,
+        )?;
     }
     Ok(out)
 }
@@ -1015,21 +1144,29 @@ pub fn release_period<R: Rng + ?Sized>(
 /// counting accounts). `ρ` is the sum of every combined release's `ρ` (what its accounts were
 /// charged; nothing more is spent) and `ε` follows at the latest release's `δ`; `k` and `δ`
 /// are the latest release's. A niche with one release is returned unchanged; otherwise the
-/// release id is `"<first period>..<last period>/<niche>"`. Niches come out in
-/// [`Niche::ALL`] order, absent niches stay absent.
+/// release id is `"<first period>..<last period>/<niche>"` (plus [`Arm::suffix`]). Each pool
+/// ([`Arm`]) of a niche is combined on its own. Niches come out in [`Niche::ALL`] order (main
+/// pool first), absent niches stay absent.
 ///
-/// Errors: two releases of one niche and period, or published sums of the wrong length.
+/// Errors: two releases of one niche, pool and period, or published sums of the wrong length.
 pub fn combine_periods(releases: &[NicheSuffRelease]) -> Result<Vec<NicheSuffRelease>> {
     let mut out = Vec::new();
-    for n in Niche::ALL {
-        let mut mine: Vec<&NicheSuffRelease> = releases.iter().filter(|r| r.niche == n).collect();
+    for (n, arm) in Niche::ALL
+        .iter()
+        .flat_map(|n| [Arm::Main, Arm::Explorers].map(|a| (*n, a)))
+    {
+        let mut mine: Vec<&NicheSuffRelease> = releases
+            .iter()
+            .filter(|r| r.niche == n && r.arm == arm)
+            .collect();
         mine.sort_by_key(|r| r.period);
         if let Some(w) = mine.windows(2).find(|w| w[0].period == w[1].period) {
             return Err(bad(
                 "releases",
                 format!(
-                    "two releases of niche {} for period {}",
+                    "two releases of niche {}{} for period {}",
                     n.as_str(),
+                    arm.suffix(),
                     w[0].period
                 ),
             ));
@@ -1069,8 +1206,15 @@ pub fn combine_periods(releases: &[NicheSuffRelease]) -> Result<Vec<NicheSuffRel
         });
         let rho: f64 = mine.iter().map(|r| r.rho).sum();
         out.push(NicheSuffRelease {
-            release_id: format!("{}..{}/{}", first.period, last.period, n.as_str()),
+            release_id: format!(
+                "{}..{}/{}{}",
+                first.period,
+                last.period,
+                n.as_str(),
+                arm.suffix()
+            ),
             niche: n,
+            arm,
             period: last.period,
             published: !published.is_empty(),
             noisy_count,
@@ -1225,8 +1369,79 @@ fn estimates(sums: &[f64], noise_sd: [f64; 4], gate: Gate) -> Vec<Option<Est>> {
 }
 
 /// Posterior tables for every niche of one period (post-processing of the releases only): the
-/// global release sums the **published** niches' noisy sums; see the module docs.
+/// global release sums the **published** niches' noisy sums; see the module docs. With
+/// [`Arm::Explorers`] releases among them (`contribute: split`), each pool gets its own tables
+/// (its own global release), and a niche is served from its explorers' table when their release
+/// is published with a noisy count of at least [`explorers_switch_count`]. Otherwise it is served
+/// from its main release, with the explorers' published noisy sums added to it (the union of
+/// the two pools, free post-processing: noise variances add; release id `"<main id>+explorers"`),
+/// so a niche with too few explorers to switch still learns from their records. The value gate
+/// keeps the main release's noisy count: an empty explorers' pool that passed the count gate by
+/// noise must not count as accounts. The output follows the main releases' order, then any niche only the explorers
+/// released.
 pub fn posteriors(releases: &[NicheSuffRelease], cfg: &SuffStatConfig) -> Vec<PosteriorTable> {
+    if releases.iter().all(|r| r.arm == Arm::Main) {
+        return posteriors_of_pool(releases, cfg);
+    }
+    let (main, explorers): (Vec<NicheSuffRelease>, Vec<NicheSuffRelease>) =
+        releases.iter().cloned().partition(|r| r.arm == Arm::Main);
+    let switch = explorers_switch_count(cfg).unwrap_or(f64::INFINITY);
+    let enough: Vec<Niche> = explorers
+        .iter()
+        .filter(|r| r.published && r.noisy_count.is_some_and(|c| c as f64 >= switch))
+        .map(|r| r.niche)
+        .collect();
+    let explored = posteriors_of_pool(&explorers, cfg);
+    let union: Vec<NicheSuffRelease> = main
+        .iter()
+        .map(|m| {
+            match explorers
+                .iter()
+                .find(|e| e.niche == m.niche && e.published && e.sums.len() == m.sums.len())
+            {
+                Some(e) if m.published => NicheSuffRelease {
+                    release_id: format!("{}+explorers", m.release_id),
+                    sums: m.sums.iter().zip(&e.sums).map(|(a, b)| a + b).collect(),
+                    noise_sd: std::array::from_fn(|j| m.noise_sd[j].hypot(e.noise_sd[j])),
+                    ..m.clone()
+                },
+                _ => m.clone(),
+            }
+        })
+        .collect();
+    let mut out: Vec<PosteriorTable> = posteriors_of_pool(&union, cfg)
+        .into_iter()
+        .map(|t| {
+            match explored
+                .iter()
+                .find(|e| e.niche == t.niche && enough.contains(&e.niche))
+            {
+                Some(e) => e.clone(),
+                None => t,
+            }
+        })
+        .collect();
+    for e in explored {
+        if !out.iter().any(|t| t.niche == e.niche) {
+            out.push(e);
+        }
+    }
+    out
+}
+
+/// The noisy explorer count at which a niche's explorers' release takes over from its main one
+/// ([`Contribute::Split`]): the count gate, and at least `t · ln 10⁴` with `t` the count's
+/// discrete Laplace scale, so an empty explorers' pool takes a niche over with probability
+/// below 10⁻⁴ per release (184 at the default `count_epsilon` 0.05; the count gate alone, 5 %,
+/// would let noise replace the main release of some niche nearly every year).
+pub fn explorers_switch_count(cfg: &SuffStatConfig) -> Result<f64> {
+    let plan = cfg.validate()?;
+    let t = plan.count_scale_num as f64 / plan.count_scale_den as f64;
+    Ok((niche_count_gate(cfg)? as f64).max((t * 1e4f64.ln()).ceil()))
+}
+
+/// [`posteriors`] of the releases of one pool.
+fn posteriors_of_pool(releases: &[NicheSuffRelease], cfg: &SuffStatConfig) -> Vec<PosteriorTable> {
     let nc = cell_count();
     let cs = cells();
     let k = f64::from(cfg.k);
@@ -1235,8 +1450,8 @@ pub fn posteriors(releases: &[NicheSuffRelease], cfg: &SuffStatConfig) -> Vec<Po
     // for combined releases) and `global`.
     let global_id = match releases.first() {
         Some(r) => match r.release_id.split_once('/') {
-            Some((p, _)) => format!("{p}/global"),
-            None => format!("{}/global", r.period),
+            Some((p, _)) => format!("{p}/global{}", r.arm.suffix()),
+            None => format!("{}/global{}", r.period, r.arm.suffix()),
         },
         None => "0/global".to_string(),
     };

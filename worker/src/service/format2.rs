@@ -9,7 +9,9 @@
 //!    `niche_membership` (first write wins, shared with format 1, which runs first), and its
 //!    records are encoded with `encode_account` (clipped to the L2 norm, fixed-point integers).
 //!    An account none of whose records is eligible (no platform with 2 records) adds nothing and
-//!    is neither counted nor charged.
+//!    is neither counted nor charged. Under `contribute: split` an account with a usable group of
+//!    randomised records goes to its niche's explorers' pool with only those, any other to the
+//!    main pool (the core's `account_contribution`): one pool per account.
 //!    The niche sums are exact integer sums of the pool rebuilt from D1 on every run, so an erased
 //!    or opted-out account never changes a later release.
 //! 2. **Budget from D1**: each page's accounts' `ρ` and pure `ε` (format-1 releases) spent
@@ -18,7 +20,8 @@
 //!    accounts past `privacy_budget.rho_cap`, or past `privacy_budget.epsilon_cap` in total `ε`
 //!    at `δ` 1e-6 (pure `ε` + `ε(ρ, δ)`), is refused with `privacy_budget_exceeded` and listed under
 //!    [`Format2Report::failed`]: nothing of it is released, recorded or charged.
-//! 3. **One noisy draw per release id** (`"<period>/<niche>"`): a release already in
+//! 3. **One noisy draw per release id** (`"<period>/<niche>"`; under `contribute: split` also
+//!    `"<period>/<niche>/explorers"` for every niche, after every main one): a release already in
 //!    `release_log` is left as it is (no new noise, nobody charged again); otherwise
 //!    `release_niche` draws, and the release row and its accounts' ledger rows are written in one
 //!    transaction, only by the run whose draw was recorded (an overlapping run that lost the
@@ -26,7 +29,9 @@
 //! 4. **Posteriors** (free post-processing of the recorded releases of the period, each niche
 //!    combined with its recorded releases of the `combine_periods - 1` periods before, by the
 //!    core's `combine_periods`): the global release from the published niches, each niche shrunk
-//!    towards it; each niche released this period gets its `PosteriorTable` in KV
+//!    towards it (under `split`, a niche is served from its explorers' release once enough of them
+//!    are in it, else from the union of both pools: the core's `posteriors`); each niche released
+//!    this period gets its `PosteriorTable` in KV
 //!    (`release2:<niche>`, `releases2:all`).
 //!
 //! The noise generator is passed in: ChaCha20 seeded from the OS in the Worker
@@ -44,7 +49,8 @@ use crosslearn::insights::InsightOptions;
 use crosslearn::niche::Niche;
 use crosslearn::privacy::zcdp::{ACCOUNTING_DELTA, BUDGET_EXCEEDED};
 use crosslearn::wisdom::suffstat::{
-    combine_periods, period_contribution, posteriors, release_niche, NicheSuffRelease, SuffStatPool,
+    combine_periods, period_contribution, posteriors, release_niche_in, Arm, NicheSuffRelease,
+    SuffStatPool,
 };
 use crosslearn::wisdom::AccountConsent;
 use rand_core::Rng;
@@ -113,22 +119,24 @@ async fn period_pool<S: Accounts + Records + Membership + Ledger>(
             let consent = AccountConsent { opted_in: true };
             // Format 1's niche rule without its data gate (`period_contribution`); one niche per
             // account and period. One account's data cannot stop the publication for everyone.
-            let Ok(Some((niche, contribution))) =
+            let Ok(Some((niche, arm, contribution))) =
                 period_contribution(&records, consent, &options, &config.format2)
             else {
                 continue;
             };
             members.push((account_id.clone(), niche));
-            encoded.push(contribution);
+            encoded.push((arm, contribution));
         }
         let frozen = store
             .freeze_niches(period, &members)
             .await
             .map_err(internal)?;
         let mut ids = Vec::new();
-        for (((account_id, niche), c), frozen) in members.into_iter().zip(encoded).zip(frozen) {
+        for (((account_id, niche), (arm, c)), frozen) in
+            members.into_iter().zip(encoded).zip(frozen)
+        {
             if niche == frozen {
-                pool.set(&account_id, niche, c)?;
+                pool.set_in(&account_id, niche, arm, c)?;
                 ids.push(account_id);
             }
         }
@@ -146,9 +154,10 @@ fn decode(row: &ReleaseLogRow) -> Result<NicheSuffRelease, ApiError> {
         .map_err(|e| ApiError::Storage(format!("release_log row unreadable: {e}")))
 }
 
-fn failure(niche: Niche, e: &ApiError) -> NicheFailure {
+/// A failure of release `name` (`"<niche>"`, or `"<niche>/explorers"`).
+fn failure(name: &str, e: &ApiError) -> NicheFailure {
     NicheFailure {
-        niche: niche.as_str().to_string(),
+        niche: name.to_string(),
         code: e.code().to_string(),
         message: e.body().error.message,
     }
@@ -172,12 +181,13 @@ where
     let period = period_at(now_ms, &config.release);
     let day = period_day(period, config.release.cadence_days);
     let Pool { pool, spent } = period_pool(store, period, day, config).await?;
+    // Keyed by release id: a niche has one release per pool (`contribute: split`: two).
     let existing: BTreeMap<String, ReleaseLogRow> = store
         .release_log(KIND_SUFFSTAT, period)
         .await
         .map_err(internal)?
         .into_iter()
-        .map(|r| (r.niche.clone(), r))
+        .map(|r| (r.release_id.clone(), r))
         .collect();
     let params_json = serde_json::to_string(cfg).map_err(|_| ApiError::Internal)?;
     let now = crate::service::accounts::iso_utc(now_ms);
@@ -193,13 +203,16 @@ where
     };
     let rho_cap = config.budget.rho_cap * (1.0 + 1e-12);
     let epsilon_cap = config.budget.epsilon_cap * (1.0 + 1e-12);
-    for niche in crate::ports::niches() {
-        let name = niche.as_str().to_string();
-        if existing.contains_key(&name) {
+    for (arm, niche) in Arm::released(cfg)
+        .iter()
+        .flat_map(|a| crate::ports::niches().map(move |n| (*a, n)))
+    {
+        let name = format!("{}{}", niche.as_str(), arm.suffix());
+        if existing.contains_key(&format!("{period}/{name}")) {
             report.unchanged.push(name);
             continue;
         }
-        let accounts: Vec<String> = pool.accounts(niche).map(str::to_string).collect();
+        let accounts: Vec<String> = pool.accounts_in(niche, arm).map(str::to_string).collect();
         // Both caps: rho of the zCDP releases, and the total epsilon with format 1's pure epsilon.
         let over = accounts
             .iter()
@@ -225,12 +238,18 @@ where
             continue;
         }
         let step = async {
-            let release =
-                release_niche(&pool.aggregate(niche), niche, i64::from(period), cfg, rng)?;
+            let release = release_niche_in(
+                &pool.aggregate_in(niche, arm),
+                niche,
+                arm,
+                i64::from(period),
+                cfg,
+                rng,
+            )?;
             let row = ReleaseLogRow {
                 release_id: release.release_id.clone(),
                 kind: KIND_SUFFSTAT.to_string(),
-                niche: name.clone(),
+                niche: niche.as_str().to_string(),
                 period,
                 day,
                 rho: release.rho,
@@ -252,7 +271,7 @@ where
             Ok(true) => report.released.push(name),
             // Another run recorded this release first: its draw is the one served.
             Ok(false) => report.unchanged.push(name),
-            Err(e) => report.failed.push(failure(niche, &e)),
+            Err(e) => report.failed.push(failure(&name, &e)),
         }
     }
     // Post-processing of what is recorded for the period (whoever drew it), combined with the
@@ -267,7 +286,7 @@ where
     report.published = releases
         .iter()
         .filter(|r| r.published)
-        .map(|r| r.niche.as_str().to_string())
+        .map(|r| format!("{}{}", r.niche.as_str(), r.arm.suffix()))
         .collect();
     if !releases.is_empty() {
         let current: Vec<Niche> = releases.iter().map(|r| r.niche).collect();
@@ -295,13 +314,17 @@ where
         }
         // A refused or failed niche keeps its previous entry in the bulk value (its own key is
         // untouched), so a refusal never makes a niche vanish from the bulk read.
-        if !report.failed.is_empty() {
-            keep_failed(
-                &mut tables,
-                kv.published_v2_all().await,
-                &report.failed,
-                |t| t.niche,
-            );
+        // (Under `contribute: split` a niche whose other pool was released has its table.)
+        let missing: Vec<NicheFailure> = report
+            .failed
+            .iter()
+            .filter(|f| !tables.iter().any(|t| t.niche.as_str() == f.niche))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            keep_failed(&mut tables, kv.published_v2_all().await, &missing, |t| {
+                t.niche
+            });
         }
         kv.publish_v2_all(&tables).await.map_err(internal)?;
     }
@@ -318,7 +341,9 @@ pub fn failed_run(now_ms: u64, config: &PublishConfig, e: &ApiError) -> Format2R
         released: Vec::new(),
         unchanged: Vec::new(),
         published: Vec::new(),
-        failed: crate::ports::niches().map(|n| failure(n, e)).collect(),
+        failed: crate::ports::niches()
+            .map(|n| failure(n.as_str(), e))
+            .collect(),
     }
 }
 
@@ -523,6 +548,59 @@ mod tests {
         assert_ne!(alone.values, combined.values);
         // Combining spends nothing: two releases, two charges.
         assert_eq!(run(store.ledger("f00")).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn split_releases_both_pools_and_serves_the_explorers_release() {
+        let store = store_with(60);
+        for i in 0..40 {
+            crate::testing::fixtures::explorer(&store, &format!("x{i:02}"), "fitness");
+        }
+        let c = publish_config(Some(
+            r#"{"format2": {"k": 1, "epsilon": 20.0, "count_epsilon": 0.5, "contribute": "split"},
+                "privacy_budget": {"rho_cap": 10, "epsilon_cap": 1000}}"#,
+        ))
+        .unwrap();
+        let r = publish(&store, NOW, &c, 3);
+        assert_eq!(r.contributing_accounts, 100);
+        assert_eq!(r.released.len(), 2 * niches(), "{r:?}");
+        assert!(r.released.contains(&"fitness/explorers".to_string()));
+        for name in ["fitness", "fitness/explorers"] {
+            assert!(r.published.contains(&name.to_string()), "{r:?}");
+        }
+        // Each account is in one pool and charged once, for its pool's release.
+        let p = r.period;
+        for (account, id) in [
+            ("f00", format!("{p}/fitness")),
+            ("x00", format!("{p}/fitness/explorers")),
+        ] {
+            let ledger = run(store.ledger(account)).unwrap();
+            assert_eq!(ledger.len(), 1, "{account}");
+            assert_eq!(ledger[0].release_id, id);
+        }
+        // Fitness is served from its explorers' release, exactly the core's post-processing.
+        let rows: Vec<NicheSuffRelease> = run(store.release_log(KIND_SUFFSTAT, p))
+            .unwrap()
+            .iter()
+            .map(|row| decode(row).unwrap())
+            .collect();
+        assert_eq!(rows.len(), 2 * niches());
+        let served: PosteriorTable = run(store.published_v2(Niche::Fitness))
+            .unwrap()
+            .unwrap()
+            .decode()
+            .unwrap();
+        assert_eq!(served.release_id, format!("{p}/fitness/explorers"));
+        let expected = posteriors(&rows, &c.format2)
+            .into_iter()
+            .find(|t| t.niche == Niche::Fitness)
+            .unwrap();
+        assert_eq!(served, expected);
+        // Again in the same period: nothing new is drawn or charged.
+        let again = publish(&store, NOW + 1_000, &c, 4);
+        assert!(again.released.is_empty(), "{again:?}");
+        assert_eq!(again.unchanged.len(), 2 * niches());
+        assert_eq!(run(store.ledger("x00")).unwrap().len(), 1);
     }
 
     #[test]

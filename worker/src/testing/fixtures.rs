@@ -54,7 +54,26 @@ pub fn account_in_campaigns(
     account_with(store, id, niche, true, n, campaigns);
 }
 
+/// An opted-in account of `niche` whose 12 made-up records were all made from randomised briefs
+/// (`assignment: randomised`): an explorer.
+pub fn explorer(store: &MemoryStore, id: &str, niche: &str) {
+    account_with(store, id, niche, true, 0, 3);
+    insert_as(store, id, niche, 0, 12, 3, Some("randomised"));
+}
+
 fn insert(store: &MemoryStore, id: &str, niche: &str, from: usize, n: usize, campaigns: usize) {
+    insert_as(store, id, niche, from, n, campaigns, None);
+}
+
+fn insert_as(
+    store: &MemoryStore,
+    id: &str,
+    niche: &str,
+    from: usize,
+    n: usize,
+    campaigns: usize,
+    assignment: Option<&str>,
+) {
     let hooks = ["question", "pain_point", "offer", "social_proof"];
     let inputs: Vec<RecordInput> = (from..from + n)
         .map(|i| RecordInput {
@@ -73,6 +92,7 @@ fn insert(store: &MemoryStore, id: &str, niche: &str, from: usize, n: usize, cam
             conversions: Some(20.0),
             spend: Some(150.0),
             revenue: Some(600.0),
+            assignment: assignment.map(str::to_string),
             ..RecordInput::default()
         })
         .collect();
