@@ -47,8 +47,8 @@ use crate::sim::v2::{
 use crate::sim::{generate_network, SimOptions, SimParams};
 use crate::study::oracle_choice;
 use crate::wisdom::suffstat::{
-    combine_periods, encode_account, posteriors, release_period, Contribute, Factor,
-    PosteriorTable, SuffContribution, SuffStatConfig, SuffStatPool,
+    account_contribution, combine_periods, encode_account, posteriors, release_period, Arm,
+    Contribute, Factor, PosteriorTable, SuffContribution, SuffStatConfig, SuffStatPool,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -103,6 +103,10 @@ pub enum ReleaseFrom {
     /// Only the randomised records (not confounded) of the exploration cohort: the release
     /// setting `contribute: randomised`, accounts without a usable randomised record left out.
     Explorers,
+    /// Explorers kept apart: the release setting `contribute: split` (the explorers' randomised
+    /// records and everyone else's records in two pools, both released; a niche is served from
+    /// its explorers' release when that is published).
+    Split,
 }
 
 /// The simulator of a study.
@@ -469,26 +473,35 @@ impl PoolBuilder {
 
     /// [`Self::add`] of a contribution already encoded.
     fn add_encoded(&mut self, key: &str, niche: Niche, c: SuffContribution) -> Result<()> {
+        self.add_in(key, niche, Arm::Main, c)
+    }
+
+    /// [`Self::add_encoded`] in the pool `arm`.
+    fn add_in(&mut self, key: &str, niche: Niche, arm: Arm, c: SuffContribution) -> Result<()> {
         self.contributed += 1;
         // Clipped: the norm is within 1 % of the bound (squared: 2 %).
         if c.norm2() as f64 >= 0.98 * self.bound2 {
             self.clipped += 1;
         }
-        self.pool.set(key, niche, c)
+        self.pool.set_in(key, niche, arm, c)
     }
 
-    fn release(self, cfg: &StudyV2Config) -> Result<(BTreeMap<Niche, PosteriorTable>, f64, u32)> {
+    fn release(
+        self,
+        cfg: &StudyV2Config,
+        release: &SuffStatConfig,
+    ) -> Result<(BTreeMap<Niche, PosteriorTable>, f64, u32)> {
         let mut ledger = PrivacyLedger::new();
         let mut rng = noise_rng_from_seed(cfg.seed ^ RELEASE_SALT);
         // One release per period; with `combine_periods` > 1 the same pool is released once per
         // period (what the Worker does: an account contributes its records every period) with
         // fresh noise each time, every release charged, and the posteriors combine them.
         let mut releases = Vec::new();
-        for period in 0..i64::from(cfg.release.combine_periods) {
+        for period in 0..i64::from(release.combine_periods) {
             releases.extend(release_period(
                 &self.pool,
                 period,
-                &cfg.release,
+                release,
                 &mut ledger,
                 &BudgetPolicy::default(),
                 &mut rng,
@@ -496,8 +509,13 @@ impl PoolBuilder {
         }
         // One period comes back as it is (same order: `release_period` is in `Niche::ALL` order).
         let releases = combine_periods(&releases)?;
-        let published = releases.iter().filter(|r| r.published).count() as u32;
-        let tables = posteriors(&releases, &cfg.release)
+        // Niches published by the main pool (under `split`, the explorers' releases are not
+        // counted here: an empty pool's may pass the count gate without serving its niche).
+        let published = releases
+            .iter()
+            .filter(|r| r.published && r.arm == Arm::Main)
+            .count() as u32;
+        let tables = posteriors(&releases, release)
             .into_iter()
             .map(|t| (t.niche, t))
             .collect();
@@ -541,7 +559,7 @@ fn build_tables_v1(cfg: &StudyV2Config) -> Result<(BTreeMap<Niche, PosteriorTabl
         }
         chunk += 1;
     }
-    b.release(cfg)
+    b.release(cfg, &cfg.release)
 }
 
 /// What [`build_tables_v2`] gives.
@@ -565,8 +583,10 @@ pub fn build_tables_v2(cfg: &StudyV2Config, truth: &TruthTable) -> Result<V2Tabl
     let mut b = PoolBuilder::new(cfg)?;
     // "Explorers": the release's own setting `contribute: randomised` (what the Worker would run).
     let mut release = cfg.release.clone();
-    if cfg.release_from == ReleaseFrom::Explorers {
-        release.contribute = Contribute::Randomised;
+    match cfg.release_from {
+        ReleaseFrom::All => {}
+        ReleaseFrom::Explorers => release.contribute = Contribute::Randomised,
+        ReleaseFrom::Split => release.contribute = Contribute::Split,
     }
     let design = NetworkDesign {
         exploration_share: cfg.exploration_share,
@@ -588,18 +608,18 @@ pub fn build_tables_v2(cfg: &StudyV2Config, truth: &TruthTable) -> Result<V2Tabl
                 .get(a.account_id.as_str())
                 .cloned()
                 .unwrap_or_default();
-            let c = encode_account(&recs, &release)?;
+            let (arm, c) = account_contribution(&recs, &release)?;
             // As the Worker does (`period_contribution`): an account whose randomised records
             // give nothing does not contribute (nor count).
             if release.contribute == Contribute::Randomised && c.is_empty() {
                 continue;
             }
-            b.add_encoded(&a.account_id, a.niche, c)?;
+            b.add_in(&a.account_id, a.niche, arm, c)?;
         }
         first += u64::from(n);
     }
     let network_ctr = b.ctr.map(|(s, n)| (n > 0).then(|| s / n as f64));
-    let (tables, clipped_share, published) = b.release(cfg)?;
+    let (tables, clipped_share, published) = b.release(cfg, &release)?;
     Ok(V2Tables {
         tables,
         clipped_share,
@@ -634,6 +654,12 @@ pub fn run_study_v2(cfg: &StudyV2Config) -> Result<StudyV2Result> {
         return Err(invalid(
             "release_from",
             "explorers needs exploration_share > 0".into(),
+        ));
+    }
+    if cfg.release_from != ReleaseFrom::All && cfg.release.contribute != Contribute::All {
+        return Err(invalid(
+            "release_from",
+            "set either release_from or the release's contribute, not both".into(),
         ));
     }
     let (tables, clipped_share, published, acc, network_ctr) = match cfg.sim {

@@ -167,7 +167,8 @@ fn main() {
         Some(i) => match args.get(i + 1).map(String::as_str) {
             Some("all") => ReleaseFrom::All,
             Some("explorers") => ReleaseFrom::Explorers,
-            _ => fail("--release-from needs all or explorers"),
+            Some("split") => ReleaseFrom::Split,
+            _ => fail("--release-from needs all, explorers or split"),
         },
     };
     let pairs: Vec<(u64, u64)> = if sim == SimVersion::V1 {
@@ -192,6 +193,7 @@ fn main() {
             match release_from {
                 ReleaseFrom::All => "all accounts",
                 ReleaseFrom::Explorers => "the randomised records only",
+                ReleaseFrom::Split => "explorers kept apart (contribute: split)",
             }
         ),
     };
