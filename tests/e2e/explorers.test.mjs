@@ -1,0 +1,104 @@
+// End-to-end test of format 2's `"contribute": "split"` (production's setting; docs/privacy.md,
+// "Release format 2") on the real runtime (`wrangler dev`, local D1 + KV): accounts whose records
+// were made from randomised briefs (`assignment: randomised`) go to their niche's explorers' pool,
+// the others to the main pool; both pools of every niche are released and recorded, each account
+// charged once for its own pool's release, and the niche is served from the explorers' release
+// once enough of them are in it.
+//
+//   bash scripts/build-worker.sh && bash scripts/build-dist.sh && node --test tests/e2e/explorers.test.mjs
+
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { fitnessRecords } from './lib/records.mjs';
+import { kvGet, queryD1, request, startWorker } from './lib/wrangler.mjs';
+
+const OPERATOR = `op_${randomBytes(16).toString('hex')}`;
+const NICHES = 15; // every niche but `unknown`
+// count_epsilon 0.5: the count's Laplace scale is 2, so the explorers' release takes its niche
+// over at a noisy count of 19 (the core's explorers_switch_count); 34 explorers fall below it
+// with probability about 2e-4.
+const EXPLORERS = 34;
+const OTHERS = 6;
+const RELEASE_CONFIG = JSON.stringify({
+  k: 3,
+  epsilon: 5,
+  budget_per_window: 20,
+  format2: { k: 1, epsilon: 20, count_epsilon: 0.5, contribute: 'split' },
+  privacy_budget: { rho_cap: 10, epsilon_cap: 1000, window_days: 365 },
+});
+
+let worker;
+let dir;
+before(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'crosslearn-explorers-'));
+  worker = await startWorker({ persistDir: dir, vars: { OPERATOR_TOKEN: OPERATOR, RELEASE_CONFIG } });
+});
+after(async () => {
+  await worker?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const call = (method, route, token, body) =>
+  request(`${worker.url}${route}`, {
+    method,
+    body,
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
+
+/** An opted-in fitness account with 12 records, made from randomised briefs or chosen. */
+async function account(id, randomised) {
+  const acc = await call('POST', '/api/accounts', OPERATOR, { account_id: id });
+  assert.equal(acc.status, 201, acc.text);
+  const records = fitnessRecords(12).map((r) => (randomised ? { ...r, assignment: 'randomised' } : r));
+  const ing = await call('POST', `/api/accounts/${id}/records`, acc.json.token, { records });
+  assert.equal(ing.json.stored, 12, ing.text);
+  assert.equal((await call('PUT', `/api/accounts/${id}/consent`, acc.json.token, { opted_in: true })).status, 200);
+}
+
+test('contribute split: both pools released and charged apart, the niche served by its explorers', async () => {
+  for (let i = 0; i < EXPLORERS; i++) await account(`x-${String(i).padStart(2, '0')}`, true);
+  for (let i = 0; i < OTHERS; i++) await account(`c-${String(i).padStart(2, '0')}`, false);
+  const pub = await call('POST', '/api/admin/publish', OPERATOR, {});
+  assert.equal(pub.status, 200, pub.text);
+  const f2 = pub.json.format2;
+  const period = f2.period;
+  assert.equal(f2.contributing_accounts, EXPLORERS + OTHERS, pub.text);
+  assert.equal(f2.released.length, 2 * NICHES, pub.text);
+  // (The main pool's 6 accounts are near the count gate of 6: published or not, by the noise.)
+  assert.ok(f2.published.includes('fitness/explorers'), pub.text);
+
+  // Both pools of every niche recorded in D1, never an account id in a release.
+  const log = await queryD1(dir, `SELECT release_id, niche, release_json FROM release_log WHERE kind = 'suffstat' AND period = ${period}`);
+  assert.equal(log.length, 2 * NICHES);
+  const ids = new Set(log.map((r) => r.release_id));
+  for (const r of log) {
+    assert.ok(ids.has(`${period}/${r.niche}`) && ids.has(`${period}/${r.niche}/explorers`), r.release_id);
+    assert.ok(!/"(x|c)-\d\d"/.test(r.release_json), 'no account id in a release');
+  }
+  // Each account charged once, for its own pool's release.
+  const ledger = await queryD1(dir, `SELECT account_id, release_id FROM privacy_ledger WHERE kind = 'suffstat' ORDER BY account_id`);
+  assert.equal(ledger.length, EXPLORERS + OTHERS);
+  for (const row of ledger) {
+    const pool = row.account_id.startsWith('x-') ? `${period}/fitness/explorers` : `${period}/fitness`;
+    assert.equal(row.release_id, pool, JSON.stringify(row));
+  }
+
+  // Served from the explorers' release (KV and the wisdom route agree).
+  const stored = JSON.parse(await kvGet(dir, 'RELEASES', 'release2:fitness'));
+  assert.equal(stored.release_id, `${period}/fitness/explorers`);
+  assert.ok(stored.values.length > 0);
+  assert.ok(stored.values.every((v) => v.release_id.endsWith('/explorers') && v.sd > 0), JSON.stringify(stored.values[0]));
+  const w = await call('GET', '/api/cross-learning/niche-wisdom/fitness');
+  assert.equal(w.json.format, 2, w.text);
+  assert.deepEqual(w.json.posteriors, stored);
+
+  // Again in the same period: nothing drawn or charged twice.
+  const again = await call('POST', '/api/admin/publish', OPERATOR, {});
+  assert.deepEqual(again.json.format2.released, []);
+  assert.equal(again.json.format2.unchanged.length, 2 * NICHES);
+  assert.equal((await queryD1(dir, `SELECT COUNT(*) AS n FROM privacy_ledger WHERE kind = 'suffstat'`))[0].n, EXPLORERS + OTHERS);
+});
