@@ -70,6 +70,7 @@ test('contribute split: both pools released and charged apart, the niche served 
   assert.equal(f2.released.length, 2 * NICHES, pub.text);
   // (The main pool's 6 accounts are near the count gate of 6: published or not, by the noise.)
   assert.ok(f2.published.includes('fitness/explorers'), pub.text);
+  assert.deepEqual(f2.served_by_explorers, ['fitness'], pub.text);
 
   // Both pools of every niche recorded in D1, never an account id in a release.
   const log = await queryD1(dir, `SELECT release_id, niche, release_json FROM release_log WHERE kind = 'suffstat' AND period = ${period}`);

@@ -71,8 +71,12 @@ pub struct Format2Report {
     pub released: Vec<String>,
     /// Niches whose release for this period already existed (left unchanged).
     pub unchanged: Vec<String>,
-    /// Niches whose release passed the noisy niche-count gate.
+    /// Niches whose release passed the noisy niche-count gate (`"<niche>/explorers"` for an
+    /// explorers' release).
     pub published: Vec<String>,
+    /// Niches whose posteriors this run serves from their explorers' release (`contribute:
+    /// split`, enough explorers in it); empty otherwise.
+    pub served_by_explorers: Vec<String>,
     /// Niches refused or failed in this run (`privacy_budget_exceeded`, `storage_unavailable`,
     /// ...), with why; nothing of them was released.
     pub failed: Vec<NicheFailure>,
@@ -199,6 +203,7 @@ where
         released: Vec::new(),
         unchanged: Vec::new(),
         published: Vec::new(),
+        served_by_explorers: Vec::new(),
         failed: Vec::new(),
     };
     let rho_cap = config.budget.rho_cap * (1.0 + 1e-12);
@@ -309,6 +314,11 @@ where
         // Tables for the niches released this period (a niche refused now keeps its entry).
         let mut tables = posteriors(&combined, cfg);
         tables.retain(|t| current.contains(&t.niche));
+        report.served_by_explorers = tables
+            .iter()
+            .filter(|t| t.release_id.ends_with(Arm::Explorers.suffix()))
+            .map(|t| t.niche.as_str().to_string())
+            .collect();
         for t in &tables {
             kv.publish_v2(t).await.map_err(internal)?;
         }
@@ -341,6 +351,7 @@ pub fn failed_run(now_ms: u64, config: &PublishConfig, e: &ApiError) -> Format2R
         released: Vec::new(),
         unchanged: Vec::new(),
         published: Vec::new(),
+        served_by_explorers: Vec::new(),
         failed: crate::ports::niches()
             .map(|n| failure(n.as_str(), e))
             .collect(),
@@ -591,6 +602,7 @@ mod tests {
             .decode()
             .unwrap();
         assert_eq!(served.release_id, format!("{p}/fitness/explorers"));
+        assert_eq!(r.served_by_explorers, vec!["fitness".to_string()]);
         let expected = posteriors(&rows, &c.format2)
             .into_iter()
             .find(|t| t.niche == Niche::Fitness)
