@@ -176,6 +176,10 @@ test('posteriorAdvice: hook, CTA and visual values of a format-2 table, lift exp
   assert.deepEqual(q.data, { lift: String(Math.exp(0.2)), accounts: '', release: '48/fitness', format: '2' });
   assert.doesNotMatch(q.cite, /SIMULATED/);
   assert.match(a.posteriorAdvice(table, 'snapshot').items[0].cite, /SIMULATED/);
+  // From an explorers' release: the cite says the lift comes from randomised creatives.
+  const explored = { ...table, release_id: '48/fitness/explorers', values: [{ ...value('hook', 'question', 0.2, 0.05), release_id: '48/fitness/explorers' }] };
+  assert.match(a.posteriorAdvice(explored, 'live').items[0].cite, /shrunk towards all niches', from exploring accounts' randomised creatives; release 48\/fitness\/explorers, format 2\)\.$/);
+  assert.doesNotMatch(q.cite, /randomised/);
   // A table with no advisable value says why.
   const none = a.posteriorAdvice({ ...table, values: [value('format', 'video', 0.4, 0.1)] }, 'live');
   assert.deepEqual(none.items, []);

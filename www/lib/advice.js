@@ -39,7 +39,10 @@ export function posteriorAdvice(table, source) {
     if (!attribute) continue;
     const lift = Math.exp(v.mean);
     const [lo, hi] = [Math.exp(v.mean - 1.96 * v.sd), Math.exp(v.mean + 1.96 * v.sd)];
-    const basis = v.source === "global" ? "the all-niche estimate (the niche's own did not clear its gate)" : `the ${niche} estimate shrunk towards all niches'`;
+    const shrunk = v.source === "global" ? "the all-niche estimate (the niche's own did not clear its gate)" : `the ${niche} estimate shrunk towards all niches'`;
+    // An explorers' release (`contribute: split`): learnt from creatives whose attributes were
+    // drawn at random, so the lift is not the quality of the ads that happened to use the value.
+    const basis = v.release_id.endsWith("/explorers") ? `${shrunk}, from exploring accounts' randomised creatives` : shrunk;
     items.push({
       attribute, value: v.cell.value, strength: lo > 1 ? "strong" : "weak", lift,
       cite: `${humanValue(attribute, v.cell.value)} ${attributeNoun(attribute)}s: ${liftPct(lift)} CTR against the average ${attributeNoun(attribute)} choice in ${niche} (95 % interval ${liftPct(lo)} to ${liftPct(hi)}; ${basis}; release ${v.release_id}, format 2${simulated}).`,
