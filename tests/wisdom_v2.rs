@@ -882,6 +882,7 @@ fn split_keeps_explorers_apart_and_switches_per_niche() {
     // Every third account of the fitness niche explores (all its records randomised).
     let mut pool = SuffStatPool::new();
     let mut plain = SuffStatPool::new();
+    let mut via = SuffStatPool::new();
     let (mut explorers, mut fitness) = (0, 0);
     for (j, (id, niche)) in accounts.iter().enumerate() {
         let mut recs = by.get(id).cloned().unwrap_or_default();
@@ -907,12 +908,20 @@ fn split_keeps_explorers_apart_and_switches_per_niche() {
         }
         assert_eq!(account_contribution(&refs, &all).unwrap().0, Arm::Main);
         pool.set_in(id, *niche, arm, c).unwrap();
+        assert!(contribute(&mut via, id, *niche, &refs, IN, &split).unwrap());
         let by_id: Vec<&CreativeRecord> = by.get(id).into_iter().flatten().collect();
         plain
             .set(id, *niche, encode_account(&by_id, &all).unwrap())
             .unwrap();
     }
     assert!(explorers > 20 && fitness > 60, "{explorers} of {fitness}");
+    // `contribute` picks the same pools.
+    for arm in [Arm::Main, Arm::Explorers] {
+        assert_eq!(
+            via.aggregate_in(Niche::Fitness, arm),
+            pool.aggregate_in(Niche::Fitness, arm)
+        );
+    }
     let mut ledger = PrivacyLedger::new();
     let policy = BudgetPolicy::default();
     let mut releases = Vec::new();

@@ -278,9 +278,10 @@ pub enum Contribute {
     /// [`Arm::Explorers`] pool; every other account contributes all its eligible records to the
     /// [`Arm::Main`] pool. Both pools are released every period for every niche (each account is
     /// in one: one release's `ρ` per account, as with one pool), and [`posteriors`] serves a
-    /// niche from its explorers' release when that is published, else from the main one. With
-    /// nobody exploring it is `all`; as explorers join, a niche switches to their unconfounded
-    /// data on its own (simulator v2: docs/network-effect.md, "Explorers kept apart").
+    /// niche from its explorers' release once enough explorers are in it
+    /// ([`explorers_switch_count`]), else from the union of both pools. With nobody exploring it
+    /// is `all`; as explorers join, a niche switches to their unconfounded data on its own
+    /// (simulator v2: docs/network-effect.md, "Explorers kept apart").
     Split,
 }
 
@@ -861,9 +862,9 @@ pub fn period_contribution(
     Ok(Some((ins.niche, arm, c)))
 }
 
-/// Contribute `account`'s records for `niche` this period when it opted in; otherwise erase any
-/// earlier contribution (an opted-out account is never in the pool). Returns whether it is in
-/// the pool afterwards.
+/// Contribute `account`'s records for `niche` this period when it opted in, to the pool
+/// [`account_contribution`] picks; otherwise erase any earlier contribution (an opted-out
+/// account is never in the pool). Returns whether it is in the pool afterwards.
 pub fn contribute(
     pool: &mut SuffStatPool,
     account: &str,
@@ -876,7 +877,8 @@ pub fn contribute(
         pool.erase(account);
         return Ok(false);
     }
-    pool.set(account, niche, encode_account(records, cfg)?)?;
+    let (arm, c) = account_contribution(records, cfg)?;
+    pool.set_in(account, niche, arm, c)?;
     Ok(true)
 }
 
