@@ -105,7 +105,7 @@ pub enum ReleaseFrom {
     Explorers,
     /// Explorers kept apart: the release setting `contribute: split` (the explorers' randomised
     /// records and everyone else's records in two pools, both released; a niche is served from
-    /// its explorers' release when that is published).
+    /// its explorers' release once enough explorers are in it, else from both pools together).
     Split,
 }
 

@@ -323,6 +323,17 @@ impl Arm {
             Arm::Explorers => "/explorers",
         }
     }
+
+    /// The name of `niche`'s release of this pool: `"<niche>"` or `"<niche>/explorers"`.
+    pub fn release_name(self, niche: Niche) -> String {
+        format!("{}{}", niche.as_str(), self.suffix())
+    }
+}
+
+/// The id of `niche`'s release of the pool `arm` for `period`: `"<period>/<niche>"` or
+/// `"<period>/<niche>/explorers"` (one noisy draw per id).
+pub fn release_id(period: i64, niche: Niche, arm: Arm) -> String {
+    format!("{period}/{}", arm.release_name(niche))
 }
 
 impl Contribute {
@@ -1062,7 +1073,7 @@ pub fn release_niche_in<R: Rng + ?Sized>(
     let m = &cfg.moment_scale;
     let f = cfg.fixed_point_scale;
     Ok(NicheSuffRelease {
-        release_id: format!("{period}/{}{}", niche.as_str(), arm.suffix()),
+        release_id: release_id(period, niche, arm),
         niche,
         arm,
         period,
@@ -1166,9 +1177,8 @@ pub fn combine_periods(releases: &[NicheSuffRelease]) -> Result<Vec<NicheSuffRel
             return Err(bad(
                 "releases",
                 format!(
-                    "two releases of niche {}{} for period {}",
-                    n.as_str(),
-                    arm.suffix(),
+                    "two releases of niche {} for period {}",
+                    arm.release_name(n),
                     w[0].period
                 ),
             ));
@@ -1208,13 +1218,7 @@ pub fn combine_periods(releases: &[NicheSuffRelease]) -> Result<Vec<NicheSuffRel
         });
         let rho: f64 = mine.iter().map(|r| r.rho).sum();
         out.push(NicheSuffRelease {
-            release_id: format!(
-                "{}..{}/{}{}",
-                first.period,
-                last.period,
-                n.as_str(),
-                arm.suffix()
-            ),
+            release_id: format!("{}..{}/{}", first.period, last.period, arm.release_name(n)),
             niche: n,
             arm,
             period: last.period,
@@ -1379,8 +1383,8 @@ fn estimates(sums: &[f64], noise_sd: [f64; 4], gate: Gate) -> Vec<Option<Est>> {
 /// the two pools, free post-processing: noise variances add; release id `"<main id>+explorers"`),
 /// so a niche with too few explorers to switch still learns from their records. The value gate
 /// keeps the main release's noisy count: an empty explorers' pool that passed the count gate by
-/// noise must not count as accounts. The output follows the main releases' order, then any niche only the explorers
-/// released.
+/// noise must not count as accounts. The output follows the main releases' order, then any
+/// niche only the explorers released.
 pub fn posteriors(releases: &[NicheSuffRelease], cfg: &SuffStatConfig) -> Vec<PosteriorTable> {
     if releases.iter().all(|r| r.arm == Arm::Main) {
         return posteriors_of_pool(releases, cfg);

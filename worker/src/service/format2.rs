@@ -49,8 +49,8 @@ use crosslearn::insights::InsightOptions;
 use crosslearn::niche::Niche;
 use crosslearn::privacy::zcdp::{ACCOUNTING_DELTA, BUDGET_EXCEEDED};
 use crosslearn::wisdom::suffstat::{
-    combine_periods, period_contribution, posteriors, release_niche_in, Arm, NicheSuffRelease,
-    SuffStatPool,
+    combine_periods, period_contribution, posteriors, release_id, release_niche_in, Arm,
+    NicheSuffRelease, SuffStatPool,
 };
 use crosslearn::wisdom::AccountConsent;
 use rand_core::Rng;
@@ -212,8 +212,8 @@ where
         .iter()
         .flat_map(|a| crate::ports::niches().map(move |n| (*a, n)))
     {
-        let name = format!("{}{}", niche.as_str(), arm.suffix());
-        if existing.contains_key(&format!("{period}/{name}")) {
+        let name = arm.release_name(niche);
+        if existing.contains_key(&release_id(i64::from(period), niche, arm)) {
             report.unchanged.push(name);
             continue;
         }
@@ -291,7 +291,7 @@ where
     report.published = releases
         .iter()
         .filter(|r| r.published)
-        .map(|r| format!("{}{}", r.niche.as_str(), r.arm.suffix()))
+        .map(|r| r.arm.release_name(r.niche))
         .collect();
     if !releases.is_empty() {
         let current: Vec<Niche> = releases.iter().map(|r| r.niche).collect();
