@@ -42,7 +42,8 @@ use crate::record::{AdFormat, Assignment, CreativeRecord, CtaStyle, HookType, Vi
 use crate::rng::Rng;
 use crate::sim::truth::{draw_record_attributes, true_ctr, CreativeSpec};
 use crate::sim::v2::{
-    draw_attributes, draw_hook_cta, generate_network_v2_with, NetworkDesign, SimV2Prior, TruthTable,
+    draw_attributes, draw_attributes_with, draw_hook_cta, generate_network_v2_with, Confounders,
+    NetworkDesign, SimV2Prior, TruthTable,
 };
 use crate::sim::{generate_network, SimOptions, SimParams};
 use crate::study::oracle_choice;
@@ -181,10 +182,38 @@ pub struct StudyV2Result {
     /// exploration cohort) (`None` where there is none, and on simulator v1): what randomising
     /// costs the explorers.
     pub network_ctr: [Option<f64>; 2],
+    /// Simulator v2: mean true CTR of the new accounts' first 10 launches had each been a
+    /// randomised brief (an exploring account's choice: no confounding, every format the
+    /// platform runs and every hour alike; same account, same creative noise as the other arms;
+    /// `None` on simulator v1). Beside `mean_ctr[0]` it is what exploring costs an account that
+    /// would otherwise follow the release: randomising a share `c` of launches gives
+    /// `(1 − c) · guided + c · randomised` ([`StudyV2Result::explorer_ctr`]).
+    #[serde(default)]
+    pub randomised_ctr: Option<f64>,
     /// `ρ` of one release.
     pub rho: f64,
     /// `ε` of one release at its `δ`.
     pub epsilon: f64,
+}
+
+impl StudyV2Result {
+    /// Simulator v2: the mean true CTR of the first 10 launches of a new account that follows the
+    /// release and makes a share `c` of its launches from randomised briefs,
+    /// `(1 − c) · mean_ctr[0] + c · randomised_ctr` (each launch randomised with probability `c`,
+    /// independently). A named error on simulator v1 (field `sim`: no randomised arm there) or
+    /// when `c` is not in 0..=1 (field `creative_share`).
+    pub fn explorer_ctr(&self, c: f64) -> Result<f64> {
+        if !(0.0..=1.0).contains(&c) {
+            return Err(invalid("creative_share", format!("{c} is not in 0..=1")));
+        }
+        let r = self.randomised_ctr.ok_or_else(|| {
+            invalid(
+                "sim",
+                "simulator v1 has no randomised arm (use simulator v2)".into(),
+            )
+        })?;
+        Ok((1.0 - c) * self.mean_ctr[0] + c * r)
+    }
 }
 
 fn invalid(field: &str, message: String) -> Error {
@@ -279,6 +308,7 @@ pub fn greedy_choice(
 
 const OWN_SALT: u64 = 0x5354_5544_595f_4f57; // "STUDY_OW"
 const V2_SALT: u64 = 0x5354_5544_595f_5632; // "STUDY_V2"
+const RANDOMISED_SALT: u64 = 0x5354_5544_595f_5241; // "STUDY_RA"
 
 /// A new account's own Bayesian regression of its creatives' log-odds on the release's cells:
 /// `y = a + Σ β_cell + e`, prior `β ~ N(posterior mean, sd² + 0.02²)` for the cells of the
@@ -681,6 +711,8 @@ pub fn run_study_v2(cfg: &StudyV2Config) -> Result<StudyV2Result> {
     let mean_ctr: [f64; 3] = std::array::from_fn(|a| first10[a].iter().sum::<f64>() / total10);
     let ts_ctr = first10[3].iter().sum::<f64>() / total10;
     let account_oracle_ctr = first10[4].iter().sum::<f64>() / total10;
+    let randomised_ctr =
+        (cfg.sim == SimVersion::V2).then(|| first10[5].iter().sum::<f64>() / total10);
     let by_platform = |o: usize| -> [f64; 3] {
         std::array::from_fn(|k| {
             if n10[k] == 0 {
@@ -721,16 +753,17 @@ pub fn run_study_v2(cfg: &StudyV2Config) -> Result<StudyV2Result> {
         global_values,
         clipped_share,
         network_ctr,
+        randomised_ctr,
         rho: plan.rho,
         epsilon: epsilon_of_rho(plan.rho, cfg.release.delta),
     })
 }
 
 /// Sums over the new accounts. Arms: 0 guided, 1 unguided, 2 niche-level oracle, 3 Thompson in
-/// a loop, 4 per-account oracle.
+/// a loop, 4 per-account oracle, 5 randomised brief (simulator v2; 0 on v1).
 struct Acc {
     /// `[arm][platform]` sums of true CTR over the first 10 launches.
-    first10: [[f64; 3]; 5],
+    first10: [[f64; 3]; 6],
     /// Launches counted per platform in `first10`.
     n10: [u64; 3],
     /// Regret sums per horizon: guided, unguided, Thompson vs the niche oracle; guided vs the
@@ -741,13 +774,13 @@ struct Acc {
 impl Acc {
     fn new() -> Self {
         Acc {
-            first10: [[0.0; 3]; 5],
+            first10: [[0.0; 3]; 6],
             n10: [0; 3],
             regret: [[0.0; 3]; 4],
         }
     }
 
-    fn launch(&mut self, pi: usize, i: usize, ctr: [f64; 5]) {
+    fn launch(&mut self, pi: usize, i: usize, ctr: [f64; 6]) {
         if i < 10 {
             self.n10[pi] += 1;
             for (sums, c) in self.first10.iter_mut().zip(ctr) {
@@ -821,6 +854,7 @@ fn new_accounts_v1(cfg: &StudyV2Config, tables: &BTreeMap<Niche, PosteriorTable>
                 o,
                 true_ctr(&p, cfg.effect_scale, &ts)?.ctr,
                 o,
+                0.0,
             ];
             // The account observes its Thompson creative's clicks (14 days of delivery).
             let impressions = libm::round(
@@ -865,6 +899,8 @@ fn new_accounts_v2(
         );
         let mut ra = Rng::stream(cfg.seed ^ NEW_ACCOUNT_SALT ^ V2_SALT, u64::from(j));
         let mut ro = Rng::stream(cfg.seed ^ OWN_SALT, u64::from(j));
+        // The randomised brief's own stream, so the other arms' draws are unchanged.
+        let mut rr = Rng::stream(cfg.seed ^ RANDOMISED_SALT, u64::from(j));
         let mut learner = OwnLearner::new(table, cfg.release.creative_var);
         let pp = truth.params.platform(platform);
         for i in 0..launches() {
@@ -882,6 +918,9 @@ fn new_accounts_v2(
                 creative_noise: e,
                 ..o.clone()
             };
+            let (rh, rc) = draw_hook_cta(truth, Confounders::NONE, &mut rr);
+            let randomised =
+                draw_attributes_with(truth, niche, platform, rh, rc, q, e, true, &mut rr);
             let ctr_of = |s: &CreativeSpec| truth.ctr_with(eff, s, &account);
             let ctr = [
                 ctr_of(&guided),
@@ -889,6 +928,7 @@ fn new_accounts_v2(
                 ctr_of(&with_noise(&oracle_n)),
                 ctr_of(&ts),
                 ctr_of(&with_noise(&oracle_a)),
+                ctr_of(&randomised),
             ];
             let impressions = libm::round(
                 14.0 * libm::exp(pp.log_impressions_mean + pp.log_impressions_sd * ro.normal()),

@@ -374,6 +374,19 @@ fn study_exploration_settings() {
     assert!(r.mean_ctr.iter().all(|x| x.is_finite() && *x > 0.0));
     // Same new accounts and truth: the unguided and oracle arms do not depend on the release.
     assert_eq!(r.mean_ctr[1..], plain.mean_ctr[1..]);
+    // Nor does the randomised brief, which is no better than the per-account oracle; an explorer's
+    // CTR mixes guided and randomised launches; a share outside 0..=1 or simulator v1 is named.
+    let random = plain
+        .randomised_ctr
+        .expect("simulator v2 has a randomised arm");
+    assert_eq!(r.randomised_ctr, Some(random));
+    assert!(random > 0.0 && random < plain.mean_ctr_account_oracle);
+    assert_eq!(plain.explorer_ctr(0.0).unwrap(), plain.mean_ctr[0]);
+    assert_eq!(plain.explorer_ctr(1.0).unwrap(), random);
+    let quarter = 0.75 * plain.mean_ctr[0] + 0.25 * random;
+    assert!((plain.explorer_ctr(0.25).unwrap() - quarter).abs() < 1e-15);
+    let e = plain.explorer_ctr(1.5).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("creative_share"));
 }
 
 /// The per-account oracle is the argmax of the true CTR: no drawn creative beats it, and it is at
@@ -443,6 +456,9 @@ fn tiny_v2_study_end_to_end() {
     .unwrap();
     assert_eq!(v1.mean_ctr_account_oracle, v1.mean_ctr[2]);
     assert_eq!(v1.share_account_oracle, v1.share);
+    assert_eq!(v1.randomised_ctr, None);
+    let e = v1.explorer_ctr(0.25).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("sim"));
 }
 
 /// The over-dispersion measure recovers a known between-creative spread: on a v2 network with no

@@ -21,7 +21,7 @@
 use crosslearn::privacy::zcdp::{epsilon_of_rho, BudgetPolicy};
 use crosslearn::sim::v2::SimV2Prior;
 use crosslearn::study_v2::{
-    summarise_pairs, ReleaseFrom, SimVersion, StudyV2Config, StudyV2Summary, HORIZONS,
+    mean_ci95, summarise_pairs, ReleaseFrom, SimVersion, StudyV2Config, StudyV2Summary, HORIZONS,
 };
 use crosslearn::wisdom::suffstat::SuffStatConfig;
 
@@ -338,6 +338,67 @@ fn main() {
             f(&|r| r.thompson_regret_cumulative, 3),
             100.0 * mean(s.runs.iter().map(|r| r.thompson_share)),
             f(&|r| r.unguided_regret_cumulative, 3),
+        );
+    }
+    if sim == SimVersion::V2 {
+        explorers_cost(&sums, creative_share);
+    }
+}
+
+/// What exploring costs an account that would otherwise follow the release (simulator v2): the
+/// new accounts' first 10 launches as randomised briefs beside the guided ones, and an explorer
+/// randomising a share of its launches (relative to following the release on every launch).
+fn explorers_cost(sums: &[(u64, StudyV2Summary)], creative_share: f64) {
+    println!("\n### What exploring costs (first 10 launches of the new accounts, true CTR)\n");
+    let mut shares = vec![0.25, 0.5];
+    if !shares.contains(&creative_share) && creative_share < 1.0 {
+        shares.push(creative_share);
+    }
+    let head: Vec<String> = shares
+        .iter()
+        .map(|c| {
+            format!(
+                "randomising {:.0} %: CTR, vs guided on every launch",
+                100.0 * c
+            )
+        })
+        .collect();
+    println!(
+        "| accounts per niche | guided | unguided (own choices) | randomised brief | {} |",
+        head.join(" | ")
+    );
+    println!("|---|---|---|---|{}", "---|".repeat(shares.len()));
+    for (size, s) in sums {
+        let cells: Vec<String> = shares
+            .iter()
+            .map(|&c| {
+                let ctr: Vec<f64> = s
+                    .runs
+                    .iter()
+                    .map(|r| r.explorer_ctr(c).unwrap_or_else(|e| fail(e)))
+                    .collect();
+                let rel: Vec<f64> = s
+                    .runs
+                    .iter()
+                    .zip(&ctr)
+                    .map(|(r, x)| x / r.mean_ctr[0] - 1.0)
+                    .collect();
+                let (m, lo, hi) = mean_ci95(&rel);
+                format!(
+                    "{:.3} %, {:+.1} % [{:+.1}, {:+.1}]",
+                    100.0 * mean(ctr.iter().copied()),
+                    100.0 * m,
+                    100.0 * lo,
+                    100.0 * hi
+                )
+            })
+            .collect();
+        println!(
+            "| {size} | {:.3} % | {:.3} % | {:.3} % | {} |",
+            100.0 * mean(s.runs.iter().map(|r| r.mean_ctr[0])),
+            100.0 * mean(s.runs.iter().map(|r| r.mean_ctr[1])),
+            100.0 * mean(s.runs.iter().filter_map(|r| r.randomised_ctr)),
+            cells.join(" | ")
         );
     }
 }
