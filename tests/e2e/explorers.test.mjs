@@ -18,16 +18,17 @@ import { kvGet, queryD1, request, startWorker } from './lib/wrangler.mjs';
 
 const OPERATOR = `op_${randomBytes(16).toString('hex')}`;
 const NICHES = 15; // every niche but `unknown`
-// count_epsilon 0.5: the count's Laplace scale is 2, so the explorers' release takes its niche
-// over at a noisy count of 19 (the core's explorers_switch_count); 34 explorers fall below it
-// with probability about 2e-4.
+// count_epsilon 1: the count's Laplace scale is 1, so the count gate is 3 and the explorers'
+// release takes its niche over at a noisy count of 10 (the core's explorers_switch_count); 34
+// explorers fall below it with probability about 1e-11 (at count_epsilon 0.5, scale 2 and switch
+// 19, it was about 2e-4 per run).
 const EXPLORERS = 34;
 const OTHERS = 6;
 const RELEASE_CONFIG = JSON.stringify({
   k: 3,
   epsilon: 5,
   budget_per_window: 20,
-  format2: { k: 1, epsilon: 20, count_epsilon: 0.5, contribute: 'split' },
+  format2: { k: 1, epsilon: 20, count_epsilon: 1, contribute: 'split' },
   privacy_budget: { rho_cap: 10, epsilon_cap: 1000, window_days: 365 },
 });
 
@@ -68,9 +69,14 @@ test('contribute split: both pools released and charged apart, the niche served 
   const period = f2.period;
   assert.equal(f2.contributing_accounts, EXPLORERS + OTHERS, pub.text);
   assert.equal(f2.released.length, 2 * NICHES, pub.text);
-  // (The main pool's 6 accounts are near the count gate of 6: published or not, by the noise.)
+  // (The main pool's 6 accounts are near the count gate of 3: published or not, by the noise.)
   assert.ok(f2.published.includes('fitness/explorers'), pub.text);
-  assert.deepEqual(f2.served_by_explorers, ['fitness'], pub.text);
+  // Fitness is served by its explorers. Another niche's EMPTY explorers' pool reaches the switch
+  // count by noise alone with probability about 3e-5 (the core's 1e-4 bound per release; 14 such
+  // pools: about 5e-4 per run), and is then served from it too: the invariant is that every niche
+  // served by explorers has a published explorers' release.
+  assert.ok(f2.served_by_explorers.includes('fitness'), pub.text);
+  assert.ok(f2.served_by_explorers.every((n) => f2.published.includes(`${n}/explorers`)), pub.text);
 
   // Both pools of every niche recorded in D1, never an account id in a release.
   const log = await queryD1(dir, `SELECT release_id, niche, release_json FROM release_log WHERE kind = 'suffstat' AND period = ${period}`);

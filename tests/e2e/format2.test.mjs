@@ -25,12 +25,14 @@ const DAY_MS = 86_400_000;
 // Small gates for a small network of identical accounts (so values are shown); rho 4.40 per
 // format-2 release (epsilon 20 at delta 1e-6), so two releases fit under the rho cap of 10 and a
 // third does not; format 1 at epsilon 5 per release stays under the total cap of 100. Posteriors
-// combine each niche's releases of the last 2 periods (`combine_periods`).
+// combine each niche's releases of the last 2 periods (`combine_periods`). count_epsilon 1: count
+// scale 1, gate 3, so the 20 accounts' niche fails it with probability about 1e-8 (at 0.5: scale 2,
+// gate 6, about 3e-4 per run).
 const RELEASE_CONFIG = JSON.stringify({
   k: 3,
   epsilon: 5,
   budget_per_window: 20,
-  format2: { k: 1, epsilon: 20, count_epsilon: 0.5, combine_periods: 2 },
+  format2: { k: 1, epsilon: 20, count_epsilon: 1, combine_periods: 2 },
   privacy_budget: { rho_cap: 10, epsilon_cap: 100, window_days: 365 },
 });
 const MIGRATIONS = path.join(ROOT, 'worker', 'migrations');
