@@ -42,7 +42,7 @@ use crate::record::{AdFormat, Assignment, CreativeRecord, CtaStyle, HookType, Vi
 use crate::rng::Rng;
 use crate::sim::truth::{draw_record_attributes, true_ctr, CreativeSpec};
 use crate::sim::v2::{
-    draw_attributes, draw_attributes_with, draw_hook_cta, generate_network_v2_with, Confounders,
+    draw_attributes, draw_attributes_with, draw_hook_cta, generate_network_v2_briefed, Confounders,
     NetworkDesign, SimV2Prior, TruthTable,
 };
 use crate::sim::{generate_network, SimOptions, SimParams};
@@ -92,6 +92,28 @@ pub struct StudyV2Config {
     pub creative_share: f64,
     /// Simulator v2 only: whose contributions the release counts.
     pub release_from: ReleaseFrom,
+    /// Simulator v2 only: how an explorer's randomised creative is briefed.
+    pub briefs: Briefs,
+}
+
+/// How an exploring account's randomised creatives are briefed (simulator v2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Briefs {
+    /// Every value the platform runs alike (`randomised_brief`, what the product draws today).
+    #[default]
+    Uniform,
+    /// A Thompson draw from the release the network had before (every account in the network
+    /// contributing, nobody exploring): per factor the value that is best under one draw of the
+    /// release's posterior ([`thompson_brief`]). Still a randomised design — the choice depends
+    /// on the published release and fresh randomness only, never on the account's quality or the
+    /// creative's noise — but the likely-better values are drawn more often. The study releases
+    /// twice: that earlier release, then the network again with the cohort briefed from it.
+    Thompson,
+    /// Uniform among the values the release before the cohort does not rule out
+    /// ([`plausible_brief`]: a value is ruled out when its posterior mean + 1.96 sd is below the
+    /// average choice). Randomised as [`Briefs::Thompson`] is, released twice the same way.
+    Plausible,
 }
 
 /// Whose contributions a study's release counts.
@@ -136,6 +158,7 @@ impl Default for StudyV2Config {
             exploration_share: 0.0,
             creative_share: 1.0,
             release_from: ReleaseFrom::All,
+            briefs: Briefs::Uniform,
         }
     }
 }
@@ -309,6 +332,94 @@ pub fn greedy_choice(
 const OWN_SALT: u64 = 0x5354_5544_595f_4f57; // "STUDY_OW"
 const V2_SALT: u64 = 0x5354_5544_595f_5632; // "STUDY_V2"
 const RANDOMISED_SALT: u64 = 0x5354_5544_595f_5241; // "STUDY_RA"
+
+/// Whether `table` rules a value out: its posterior mean + 1.96 sd is below 0 (the average
+/// choice). Values without a posterior are never ruled out.
+fn ruled_out(
+    table: &PosteriorTable,
+    factor: Factor,
+    platform: Option<Platform>,
+    value: &str,
+) -> bool {
+    table
+        .factor(factor, platform)
+        .find(|v| v.cell.value == value)
+        .is_some_and(|v| v.mean + 1.96 * v.sd < 0.0)
+}
+
+/// A brief uniform among the values `table` does not rule out: `uniform` (a uniform randomised
+/// draw) with each ruled-out choice redrawn uniformly among the factor's values that are not
+/// (hook, CTA, posting hour, a video's duration bucket), ruled-out visual tags dropped; the format
+/// is kept (the table does not say which formats the platform runs). Depends on the table,
+/// `uniform`'s attributes and `r` only.
+pub fn plausible_brief(
+    table: &PosteriorTable,
+    uniform: &CreativeSpec,
+    r: &mut Rng,
+) -> CreativeSpec {
+    let mut s = uniform.clone();
+    let redraw = |factor: Factor, current: &str, r: &mut Rng| -> Option<String> {
+        if !ruled_out(table, factor, None, current) {
+            return None;
+        }
+        let open: Vec<&str> = crate::wisdom::suffstat::cells()
+            .iter()
+            .filter(|c| c.factor == factor && c.platform.is_none())
+            .map(|c| c.value.as_str())
+            .filter(|v| !ruled_out(table, factor, None, v))
+            .collect();
+        (!open.is_empty()).then(|| open[r.range(0, open.len() as u64 - 1) as usize].to_string())
+    };
+    if let Some(h) =
+        redraw(Factor::Hook, s.hook.as_str(), r).and_then(|v| HookType::from_str(&v).ok())
+    {
+        s.hook = h;
+    }
+    if let Some(c) =
+        redraw(Factor::Cta, s.cta.as_str(), r).and_then(|v| CtaStyle::from_str(&v).ok())
+    {
+        s.cta = c;
+    }
+    if let Some(h) =
+        redraw(Factor::Hour, &s.posting_hour.to_string(), r).and_then(|v| v.parse::<u8>().ok())
+    {
+        s.posting_hour = h;
+    }
+    if s.format == AdFormat::Video {
+        let label = s
+            .duration_s
+            .and_then(crate::insights::duration_bucket)
+            .and_then(crate::insights::duration_bucket_label);
+        if let Some(l) = label.and_then(|l| redraw(Factor::Duration, &l, r)) {
+            if let Some(i) = (0..crate::insights::DURATION_BUCKETS.len())
+                .find(|i| crate::insights::duration_bucket_label(*i).as_deref() == Some(l.as_str()))
+            {
+                let (lo, hi) = crate::insights::DURATION_BUCKETS[i];
+                s.duration_s = Some(libm::round(lo + (hi - lo) * r.uniform()).max(1.0));
+            }
+        }
+    }
+    s.visual_tags
+        .retain(|t| !ruled_out(table, Factor::Visual, None, t.as_str()));
+    s
+}
+
+/// A Thompson brief: each value of `table` drawn from its posterior `N(mean, sd²)` once, then
+/// [`greedy_choice`] on that draw, with `uniform` (a uniform randomised draw) for every factor the
+/// draw leaves open. Depends on the table, `uniform`'s attributes and `r` only (not on
+/// `uniform.account_effect` or `uniform.creative_noise`, which are kept).
+pub fn thompson_brief(
+    table: &PosteriorTable,
+    uniform: &CreativeSpec,
+    max_visual_tags: usize,
+    r: &mut Rng,
+) -> CreativeSpec {
+    let mut draw = table.clone();
+    for v in &mut draw.values {
+        v.mean += v.sd * r.normal();
+    }
+    greedy_choice(&draw, uniform, max_visual_tags)
+}
 
 /// A new account's own Bayesian regression of its creatives' log-odds on the release's cells:
 /// `y = a + Σ β_cell + e`, prior `β ~ N(posterior mean, sd² + 0.02²)` for the cells of the
@@ -604,13 +715,64 @@ pub struct V2Tables {
     /// The network's mean true CTR outside and inside the exploration cohort (`None` where
     /// there is none).
     pub network_ctr: [Option<f64>; 2],
+    /// [`Briefs::Thompson`]: the earlier release the cohort's briefs were drawn from.
+    pub briefed_from: Option<BTreeMap<Niche, PosteriorTable>>,
 }
 
 /// The tables from a simulator v2 network under `truth` (accounts `0..accounts_per_niche × 15`
 /// of seed `cfg.seed`, built in chunks), and the network's mean true CTR outside and inside the
 /// exploration cohort.
 pub fn build_tables_v2(cfg: &StudyV2Config, truth: &TruthTable) -> Result<V2Tables> {
+    match cfg.briefs {
+        Briefs::Uniform => build_tables_v2_briefed(cfg, truth, None),
+        Briefs::Thompson | Briefs::Plausible => {
+            // The release before the cohort: every account contributing, nobody exploring.
+            let before = build_tables_v2_briefed(
+                &StudyV2Config {
+                    exploration_share: 0.0,
+                    creative_share: 1.0,
+                    release_from: ReleaseFrom::All,
+                    briefs: Briefs::Uniform,
+                    ..cfg.clone()
+                },
+                truth,
+                None,
+            )?;
+            let mut t = build_tables_v2_briefed(cfg, truth, Some(&before.tables))?;
+            t.briefed_from = Some(before.tables);
+            Ok(t)
+        }
+    }
+}
+
+/// The brief of `cfg.briefs` from `table`, given the uniform draw `u`.
+fn brief_from(
+    cfg: &StudyV2Config,
+    table: &PosteriorTable,
+    u: &CreativeSpec,
+    r: &mut Rng,
+) -> CreativeSpec {
+    match cfg.briefs {
+        Briefs::Uniform => u.clone(),
+        Briefs::Thompson => thompson_brief(table, u, cfg.max_visual_tags, r),
+        Briefs::Plausible => plausible_brief(table, u, r),
+    }
+}
+
+fn build_tables_v2_briefed(
+    cfg: &StudyV2Config,
+    truth: &TruthTable,
+    briefed_from: Option<&BTreeMap<Niche, PosteriorTable>>,
+) -> Result<V2Tables> {
     let mut b = PoolBuilder::new(cfg)?;
+    let drawer = |u: &CreativeSpec, r: &mut Rng| match briefed_from.and_then(|m| m.get(&u.niche)) {
+        Some(t) => brief_from(cfg, t, u, r),
+        None => u.clone(),
+    };
+    let brief: Option<crate::sim::v2::BriefDrawer> = match briefed_from {
+        Some(_) => Some(&drawer),
+        None => None,
+    };
     // "Explorers": the release's own setting `contribute: randomised` (what the Worker would run).
     let mut release = cfg.release.clone();
     match cfg.release_from {
@@ -626,7 +788,7 @@ pub fn build_tables_v2(cfg: &StudyV2Config, truth: &TruthTable) -> Result<V2Tabl
     let mut first = 0u64;
     while first < total {
         let n = (total - first).min(u64::from(crate::sim::MAX_ACCOUNTS)) as u32;
-        let net = generate_network_v2_with(truth, cfg.seed, first, n, &design)?;
+        let net = generate_network_v2_briefed(truth, cfg.seed, first, n, &design, brief)?;
         for (rec, ctr) in net.records.iter().zip(&net.true_ctr) {
             let k = usize::from(rec.assignment == Assignment::Randomised);
             b.ctr[k].0 += ctr;
@@ -655,6 +817,7 @@ pub fn build_tables_v2(cfg: &StudyV2Config, truth: &TruthTable) -> Result<V2Tabl
         clipped_share,
         published,
         network_ctr,
+        briefed_from: None,
     })
 }
 
@@ -673,7 +836,8 @@ pub fn run_study_v2(cfg: &StudyV2Config) -> Result<StudyV2Result> {
     if cfg.sim == SimVersion::V1
         && (cfg.exploration_share != 0.0
             || cfg.creative_share != 1.0
-            || cfg.release_from != ReleaseFrom::All)
+            || cfg.release_from != ReleaseFrom::All
+            || cfg.briefs != Briefs::Uniform)
     {
         return Err(invalid(
             "exploration_share",
@@ -701,7 +865,7 @@ pub fn run_study_v2(cfg: &StudyV2Config) -> Result<StudyV2Result> {
         SimVersion::V2 => {
             let truth = TruthTable::draw(&prior_of(cfg), cfg.truth_seed)?;
             let t = build_tables_v2(cfg, &truth)?;
-            let acc = new_accounts_v2(cfg, &truth, &t.tables);
+            let acc = new_accounts_v2(cfg, &truth, &t.tables, t.briefed_from.as_ref());
             (t.tables, t.clipped_share, t.published, acc, t.network_ctr)
         }
     };
@@ -876,6 +1040,7 @@ fn new_accounts_v2(
     cfg: &StudyV2Config,
     truth: &TruthTable,
     tables: &BTreeMap<Niche, PosteriorTable>,
+    briefed_from: Option<&BTreeMap<Niche, PosteriorTable>>,
 ) -> Acc {
     let mut acc = Acc::new();
     let mut effects: BTreeMap<(Niche, Platform), Vec<f64>> = BTreeMap::new();
@@ -919,8 +1084,11 @@ fn new_accounts_v2(
                 ..o.clone()
             };
             let (rh, rc) = draw_hook_cta(truth, Confounders::NONE, &mut rr);
-            let randomised =
+            let mut randomised =
                 draw_attributes_with(truth, niche, platform, rh, rc, q, e, true, &mut rr);
+            if let Some(t) = briefed_from.and_then(|m| m.get(&niche)) {
+                randomised = brief_from(cfg, t, &randomised, &mut rr);
+            }
             let ctr_of = |s: &CreativeSpec| truth.ctr_with(eff, s, &account);
             let ctr = [
                 ctr_of(&guided),

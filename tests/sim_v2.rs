@@ -362,6 +362,13 @@ fn study_exploration_settings() {
     })
     .unwrap_err();
     assert_eq!(e.field.as_deref(), Some("exploration_share"));
+    let e = run_study_v2(&StudyV2Config {
+        sim: SimVersion::V1,
+        briefs: crosslearn::study_v2::Briefs::Thompson,
+        ..cfg.clone()
+    })
+    .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("exploration_share"));
     let plain = run_study_v2(&cfg).unwrap();
     assert!(plain.network_ctr[0].is_some() && plain.network_ctr[1].is_none());
     let r = run_study_v2(&StudyV2Config {
@@ -492,5 +499,153 @@ fn dispersion_measure_recovers_a_known_spread() {
         } else {
             assert!(d.pearson_dispersion > 5.0, "{d:?}");
         }
+    }
+}
+
+/// Briefed exploration: without a drawer the network is exactly the uniform one; a drawer changes
+/// only the cohort's randomised creatives and cannot change their quality or noise; a Thompson
+/// brief depends on the release table and its own stream, not on the creative's quality or noise,
+/// and with a certain table (sd 0) it is the greedy choice.
+#[test]
+fn briefed_exploration_changes_only_the_cohorts_randomised_creatives() {
+    use crosslearn::record::HookType;
+    use crosslearn::sim::v2::generate_network_v2_briefed;
+    use crosslearn::sim::CreativeSpec;
+    use crosslearn::study_v2::{greedy_choice, thompson_brief};
+    use crosslearn::wisdom::suffstat::{
+        Cell, Factor, PosteriorSource, PosteriorTable, ValuePosterior,
+    };
+    let t = TruthTable::draw(&prior(), 5).unwrap();
+    let design = NetworkDesign {
+        exploration_share: 0.5,
+        creative_share: 0.5,
+    };
+    let plain = generate_network_v2_with(&t, 9, 0, 200, &design).unwrap();
+    assert_eq!(
+        plain,
+        generate_network_v2_briefed(&t, 9, 0, 200, &design, None).unwrap()
+    );
+    let question = |s: &CreativeSpec, _: &mut Rng| CreativeSpec {
+        hook: HookType::Question,
+        account_effect: 99.0,
+        creative_noise: 99.0,
+        ..s.clone()
+    };
+    let briefed = generate_network_v2_briefed(&t, 9, 0, 200, &design, Some(&question)).unwrap();
+    // Same accounts; (the clicks' draws consume the network's stream by the CTR, so the records
+    // after the first re-briefed creative are new draws, not copies).
+    assert_eq!(plain.accounts, briefed.accounts);
+    let quality: std::collections::BTreeMap<&str, f64> = briefed
+        .accounts
+        .iter()
+        .map(|a| (a.account_id.as_str(), a.truth.quality))
+        .collect();
+    let (mut randomised, mut chosen_hooks) = (0, std::collections::BTreeSet::new());
+    for (rec, spec) in briefed.records.iter().zip(&briefed.specs) {
+        // The drawer cannot touch quality or noise.
+        assert_eq!(spec.account_effect, quality[rec.account_id.as_str()]);
+        assert!(spec.creative_noise != 99.0);
+        assert_eq!((rec.hook_type, rec.cta_style), (spec.hook, spec.cta));
+        if rec.assignment == Assignment::Randomised {
+            assert_eq!(rec.hook_type, HookType::Question);
+            randomised += 1;
+        } else {
+            chosen_hooks.insert(rec.hook_type);
+        }
+    }
+    assert!(randomised > 50, "{randomised} randomised records");
+    assert!(
+        chosen_hooks.len() > 3,
+        "chosen creatives keep their own hooks"
+    );
+
+    let cell = |factor, value: &str| Cell {
+        factor,
+        platform: None,
+        value: value.into(),
+    };
+    let value = |c: Cell, mean: f64, sd: f64| ValuePosterior {
+        cell: c,
+        mean,
+        sd,
+        source: PosteriorSource::Niche,
+        release_id: "1/fitness".into(),
+    };
+    let mut table = PosteriorTable {
+        version: 2,
+        niche: Niche::Fitness,
+        release_id: "1/fitness".into(),
+        published: true,
+        values: vec![
+            value(cell(Factor::Hook, "question"), 0.3, 0.0),
+            value(cell(Factor::Hook, "offer"), 0.1, 0.0),
+        ],
+    };
+    let own = plain.specs[0].clone();
+    let mut r = Rng::new(1);
+    assert_eq!(
+        thompson_brief(&table, &own, 3, &mut r),
+        greedy_choice(&table, &own, 3)
+    );
+    // Uncertain values: both hooks are drawn, each about as often as it is best under the draw,
+    // and the brief is the same whatever the creative's quality and noise.
+    table.values[0].sd = 0.2;
+    table.values[1].sd = 0.2;
+    let other = CreativeSpec {
+        account_effect: own.account_effect + 1.0,
+        creative_noise: own.creative_noise - 1.0,
+        ..own.clone()
+    };
+    let mut questions = 0;
+    for k in 0..2000 {
+        let a = thompson_brief(&table, &own, 3, &mut Rng::stream(7, k));
+        let b = thompson_brief(&table, &other, 3, &mut Rng::stream(7, k));
+        assert_eq!(a.hook, b.hook);
+        assert_eq!(
+            (b.account_effect, b.creative_noise),
+            (other.account_effect, other.creative_noise)
+        );
+        questions += usize::from(a.hook == HookType::Question);
+    }
+    // P(question best) = Φ(0.2 / (0.2·√2)) ≈ 0.76 (the offer draw must also be > 0 to win).
+    assert!((1400..=1650).contains(&questions), "{questions} of 2000");
+
+    // Plausible briefs: a ruled-out value (mean + 1.96 sd < 0) is redrawn among the others, a
+    // ruled-out tag dropped, anything else kept; never a ruled-out value.
+    use crosslearn::record::VisualTag;
+    use crosslearn::study_v2::plausible_brief;
+    let mut hooks_out = vec![
+        value(cell(Factor::Visual, "ugc"), -1.0, 0.1),
+        value(cell(Factor::Visual, "close_up"), 0.2, 0.1),
+    ];
+    for h in ["question", "offer", "pain_point", "story", "curiosity_gap"] {
+        hooks_out.push(value(cell(Factor::Hook, h), -1.0, 0.1));
+    }
+    let strict = PosteriorTable {
+        values: hooks_out,
+        ..table.clone()
+    };
+    let ruled = ["question", "offer", "pain_point", "story", "curiosity_gap"];
+    for k in 0..200 {
+        let u = CreativeSpec {
+            hook: HookType::Question,
+            visual_tags: vec![VisualTag::Ugc, VisualTag::CloseUp],
+            ..own.clone()
+        };
+        let b = plausible_brief(&strict, &u, &mut Rng::stream(3, k));
+        assert!(!ruled.contains(&b.hook.as_str()), "{:?}", b.hook);
+        assert_eq!(b.visual_tags, vec![VisualTag::CloseUp]);
+        assert_eq!(
+            (b.cta, b.format, b.posting_hour),
+            (u.cta, u.format, u.posting_hour)
+        );
+        let kept = CreativeSpec {
+            hook: HookType::SocialProof,
+            ..u.clone()
+        };
+        assert_eq!(
+            plausible_brief(&strict, &kept, &mut Rng::stream(3, k)).hook,
+            HookType::SocialProof
+        );
     }
 }

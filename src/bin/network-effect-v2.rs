@@ -5,7 +5,7 @@
 //! `cargo run --release --bin network-effect-v2 -- [--sim v1|v2] [--seeds 101,102,103,104,105]
 //! [--sizes 200,2000,10000] [--new-accounts 900] [--config FILE] [--truth-prior FILE]
 //! [--truth-seed 1001,1002,1003,1004,1005] [--explore SHARE] [--explore-creatives SHARE]
-//! [--release-from all|explorers]
+//! [--release-from all|explorers|split] [--briefs uniform|thompson|plausible]
 //! [--grounding DATA_DIR]`
 //!
 //! `--config FILE`: a release configuration (JSON, `SuffStatConfig`; unknown keys are errors).
@@ -15,13 +15,16 @@
 //! `--explore SHARE` (simulator v2): that share of the network's accounts is an exploration
 //! cohort whose creatives' attributes are randomised (`--explore-creatives SHARE`: that share of
 //! each cohort account's creatives, default 1); `--release-from explorers` releases only the
-//! randomised records (default `all`).
+//! randomised records, `split` keeps them apart as production does (default `all`);
+//! `--briefs thompson`: the cohort's randomised creatives are Thompson draws from the release
+//! the network had before the cohort (default `uniform`: every value alike).
 //! `--grounding DATA_DIR` prints the export over-dispersion table the prior is derived from.
 
 use crosslearn::privacy::zcdp::{epsilon_of_rho, BudgetPolicy};
 use crosslearn::sim::v2::SimV2Prior;
 use crosslearn::study_v2::{
-    mean_ci95, summarise_pairs, ReleaseFrom, SimVersion, StudyV2Config, StudyV2Summary, HORIZONS,
+    mean_ci95, summarise_pairs, Briefs, ReleaseFrom, SimVersion, StudyV2Config, StudyV2Summary,
+    HORIZONS,
 };
 use crosslearn::wisdom::suffstat::SuffStatConfig;
 
@@ -171,6 +174,15 @@ fn main() {
             _ => fail("--release-from needs all, explorers or split"),
         },
     };
+    let briefs = match args.iter().position(|a| a == "--briefs") {
+        None => Briefs::Uniform,
+        Some(i) => match args.get(i + 1).map(String::as_str) {
+            Some("uniform") => Briefs::Uniform,
+            Some("thompson") => Briefs::Thompson,
+            Some("plausible") => Briefs::Plausible,
+            _ => fail("--briefs needs uniform, thompson or plausible"),
+        },
+    };
     let pairs: Vec<(u64, u64)> = if sim == SimVersion::V1 {
         seeds.iter().map(|s| (*s, 0)).collect()
     } else if truths.len() == 1 {
@@ -186,10 +198,15 @@ fn main() {
     let sim_name = match sim {
         SimVersion::V1 => "frozen simulator `simulator-v1`".to_string(),
         SimVersion::V2 => format!(
-            "simulator v2, prior {prior_name}, (network seed, truth seed) pairs {:?}; exploration cohort {:.0} % of the network ({:.0} % of each cohort account's creatives randomised), release from {}",
+            "simulator v2, prior {prior_name}, (network seed, truth seed) pairs {:?}; exploration cohort {:.0} % of the network ({:.0} % of each cohort account's creatives randomised, {}), release from {}",
             pairs,
             100.0 * exploration_share,
             100.0 * creative_share,
+            match briefs {
+                Briefs::Uniform => "uniform briefs",
+                Briefs::Thompson => "Thompson briefs from the release before the cohort",
+                Briefs::Plausible => "uniform briefs among the values the release before the cohort does not rule out",
+            },
             match release_from {
                 ReleaseFrom::All => "all accounts",
                 ReleaseFrom::Explorers => "the randomised records only",
@@ -240,6 +257,7 @@ fn main() {
             exploration_share,
             creative_share,
             release_from,
+            briefs,
             ..StudyV2Config::default()
         };
         let started = std::time::Instant::now();

@@ -659,6 +659,31 @@ pub fn generate_network_v2_with(
     accounts: u32,
     design: &NetworkDesign,
 ) -> Result<V2Network> {
+    generate_network_v2_briefed(truth, seed, first, accounts, design, None)
+}
+
+/// How an exploring account's randomised creative is briefed, beyond the uniform draw: given
+/// that draw (a [`CreativeSpec`] from `draw_attributes_with(.., randomised = true, ..)`) and the
+/// creative's own random stream, the creative it makes instead. A drawer must not look at the
+/// spec's `account_effect` or `creative_noise` (they are put back as they were), so its choices
+/// stay independent of the account's quality and of the creative's noise: a randomised design
+/// with non-uniform, publicly known assignment probabilities (for example Thompson draws from
+/// the current release).
+pub type BriefDrawer<'a> = &'a dyn Fn(&CreativeSpec, &mut Rng) -> CreativeSpec;
+
+const BRIEF_SALT: u64 = 0x5349_4d56_325f_4252; // "SIMV2_BR"
+
+/// [`generate_network_v2_with`], the cohort's randomised creatives briefed by `brief` (`None`:
+/// the uniform draw itself, exactly [`generate_network_v2_with`]). Each randomised creative on
+/// each platform has its own brief stream, so the other draws are unchanged.
+pub fn generate_network_v2_briefed(
+    truth: &TruthTable,
+    seed: u64,
+    first: u64,
+    accounts: u32,
+    design: &NetworkDesign,
+    brief: Option<BriefDrawer>,
+) -> Result<V2Network> {
     for (field, v) in [
         ("exploration_share", design.exploration_share),
         ("creative_share", design.creative_share),
@@ -725,8 +750,19 @@ pub fn generate_network_v2_with(
             let z_creative = r.normal();
             let days = r.range(st.days_min, st.days_max);
             for &platform in &account.platforms {
-                let spec =
+                let mut spec =
                     draw_attributes_with(truth, niche, platform, hook, cta, q, e, explores, &mut r);
+                if let Some(b) = brief.filter(|_| explores) {
+                    let mut rb = Rng::stream(
+                        seed ^ BRIEF_SALT,
+                        (i * 1024 + ci) * 8 + platform.index() as u64,
+                    );
+                    spec = CreativeSpec {
+                        account_effect: q,
+                        creative_noise: e,
+                        ..b(&spec, &mut rb)
+                    };
+                }
                 let eff = effects
                     .entry((niche, platform))
                     .or_insert_with(|| truth.effects(niche, platform, 0));
@@ -760,8 +796,8 @@ pub fn generate_network_v2_with(
                     date_start: None,
                     date_end: None,
                     niche: Some(niche),
-                    hook_type: hook,
-                    cta_style: cta,
+                    hook_type: spec.hook,
+                    cta_style: spec.cta,
                     visual_tags: spec.visual_tags.clone(),
                     format: spec.format,
                     duration_s: spec.duration_s,
