@@ -98,7 +98,7 @@ pub struct StudyV2Config {
 
 /// How an exploring account's randomised creatives are briefed (simulator v2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum Briefs {
     /// Every value the platform runs alike (`randomised_brief`, what the product draws today).
     #[default]
@@ -114,6 +114,10 @@ pub enum Briefs {
     /// ([`plausible_brief`]: a value is ruled out when its posterior mean + 1.96 sd is below the
     /// average choice). Randomised as [`Briefs::Thompson`] is, released twice the same way.
     Plausible,
+    /// [`Briefs::Plausible`], ruled out by the release of a period whose cohort drew uniform
+    /// briefs (the same exploration design and release setting, one period earlier): what a
+    /// second period of exploring could lean on.
+    PlausibleAfterUniform,
 }
 
 /// Whose contributions a study's release counts.
@@ -742,6 +746,20 @@ pub fn build_tables_v2(cfg: &StudyV2Config, truth: &TruthTable) -> Result<V2Tabl
             t.briefed_from = Some(before.tables);
             Ok(t)
         }
+        Briefs::PlausibleAfterUniform => {
+            // The release of a period whose cohort drew uniform briefs (the same design, uniform).
+            let before = build_tables_v2_briefed(
+                &StudyV2Config {
+                    briefs: Briefs::Uniform,
+                    ..cfg.clone()
+                },
+                truth,
+                None,
+            )?;
+            let mut t = build_tables_v2_briefed(cfg, truth, Some(&before.tables))?;
+            t.briefed_from = Some(before.tables);
+            Ok(t)
+        }
     }
 }
 
@@ -755,7 +773,7 @@ fn brief_from(
     match cfg.briefs {
         Briefs::Uniform => u.clone(),
         Briefs::Thompson => thompson_brief(table, u, cfg.max_visual_tags, r),
-        Briefs::Plausible => plausible_brief(table, u, r),
+        Briefs::Plausible | Briefs::PlausibleAfterUniform => plausible_brief(table, u, r),
     }
 }
 

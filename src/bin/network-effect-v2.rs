@@ -5,7 +5,7 @@
 //! `cargo run --release --bin network-effect-v2 -- [--sim v1|v2] [--seeds 101,102,103,104,105]
 //! [--sizes 200,2000,10000] [--new-accounts 900] [--config FILE] [--truth-prior FILE]
 //! [--truth-seed 1001,1002,1003,1004,1005] [--explore SHARE] [--explore-creatives SHARE]
-//! [--release-from all|explorers|split] [--briefs uniform|thompson|plausible]
+//! [--release-from all|explorers|split] [--briefs uniform|thompson|plausible|plausible-after-uniform]
 //! [--grounding DATA_DIR]`
 //!
 //! `--config FILE`: a release configuration (JSON, `SuffStatConfig`; unknown keys are errors).
@@ -180,7 +180,8 @@ fn main() {
             Some("uniform") => Briefs::Uniform,
             Some("thompson") => Briefs::Thompson,
             Some("plausible") => Briefs::Plausible,
-            _ => fail("--briefs needs uniform, thompson or plausible"),
+            Some("plausible-after-uniform") => Briefs::PlausibleAfterUniform,
+            _ => fail("--briefs needs uniform, thompson, plausible or plausible-after-uniform"),
         },
     };
     let pairs: Vec<(u64, u64)> = if sim == SimVersion::V1 {
@@ -206,6 +207,7 @@ fn main() {
                 Briefs::Uniform => "uniform briefs",
                 Briefs::Thompson => "Thompson briefs from the release before the cohort",
                 Briefs::Plausible => "uniform briefs among the values the release before the cohort does not rule out",
+                Briefs::PlausibleAfterUniform => "uniform briefs among the values a period of uniform briefs' release does not rule out",
             },
             match release_from {
                 ReleaseFrom::All => "all accounts",
