@@ -94,6 +94,9 @@ pub struct StudyV2Config {
     pub release_from: ReleaseFrom,
     /// Simulator v2 only: how an explorer's randomised creative is briefed.
     pub briefs: Briefs,
+    /// Simulator v2 only: share of the creatives marked randomised that were in fact chosen
+    /// ([`NetworkDesign::mislabel_share`]; default 0).
+    pub mislabel_share: f64,
 }
 
 /// How an exploring account's randomised creatives are briefed (simulator v2).
@@ -163,6 +166,7 @@ impl Default for StudyV2Config {
             creative_share: 1.0,
             release_from: ReleaseFrom::All,
             briefs: Briefs::Uniform,
+            mislabel_share: 0.0,
         }
     }
 }
@@ -801,6 +805,7 @@ fn build_tables_v2_briefed(
     let design = NetworkDesign {
         exploration_share: cfg.exploration_share,
         creative_share: cfg.creative_share,
+        mislabel_share: cfg.mislabel_share,
     };
     let total = cfg.accounts_per_niche as u64 * Niche::ALL.len() as u64;
     let mut first = 0u64;
@@ -855,7 +860,8 @@ pub fn run_study_v2(cfg: &StudyV2Config) -> Result<StudyV2Result> {
         && (cfg.exploration_share != 0.0
             || cfg.creative_share != 1.0
             || cfg.release_from != ReleaseFrom::All
-            || cfg.briefs != Briefs::Uniform)
+            || cfg.briefs != Briefs::Uniform
+            || cfg.mislabel_share != 0.0)
     {
         return Err(invalid(
             "exploration_share",

@@ -283,6 +283,7 @@ fn exploration_cohort_breaks_the_confounding() {
         &NetworkDesign {
             exploration_share: 0.5,
             creative_share: 0.5,
+            ..NetworkDesign::default()
         },
     )
     .unwrap();
@@ -330,11 +331,54 @@ fn exploration_cohort_breaks_the_confounding() {
             &NetworkDesign {
                 exploration_share: 0.5,
                 creative_share: bad,
+                ..NetworkDesign::default()
             },
         )
         .unwrap_err();
         assert_eq!(e.field.as_deref(), Some("creative_share"), "{e:?}");
+        let e = generate_network_v2_with(
+            &t,
+            9,
+            0,
+            10,
+            &NetworkDesign {
+                exploration_share: 0.5,
+                mislabel_share: bad,
+                ..NetworkDesign::default()
+            },
+        )
+        .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("mislabel_share"), "{e:?}");
     }
+    // Mislabelled: every creative marked randomised was chosen; the marks stay, the confounding
+    // comes back (an unverified declaration puts confounded records in the explorers' pool).
+    let liars = generate_network_v2_with(
+        &t,
+        9,
+        0,
+        400,
+        &NetworkDesign {
+            mislabel_share: 1.0,
+            ..half
+        },
+    )
+    .unwrap();
+    let mut marked = (Vec::new(), Vec::new());
+    for (rec, s) in liars.records.iter().zip(&liars.specs) {
+        assert_eq!(
+            rec.assignment == Assignment::Randomised,
+            explores[rec.account_id.as_str()]
+        );
+        if rec.assignment == Assignment::Randomised {
+            let c = t.confounders(s.account_effect, s.creative_noise);
+            marked.0.push(c.quality + c.noise);
+            marked
+                .1
+                .push(spec_cells(s).iter().map(|v| t.fashion[*v]).sum::<f64>());
+        }
+    }
+    let lying = corr(&marked.0, &marked.1);
+    assert!(lying > 0.2, "mislabelled cohort {lying}");
 }
 
 /// The study's cohort settings: a release from the explorers only needs a cohort, a cohort needs
@@ -519,6 +563,7 @@ fn briefed_exploration_changes_only_the_cohorts_randomised_creatives() {
     let design = NetworkDesign {
         exploration_share: 0.5,
         creative_share: 0.5,
+        ..NetworkDesign::default()
     };
     let plain = generate_network_v2_with(&t, 9, 0, 200, &design).unwrap();
     assert_eq!(

@@ -5,7 +5,7 @@
 //! `cargo run --release --bin network-effect-v2 -- [--sim v1|v2] [--seeds 101,102,103,104,105]
 //! [--sizes 200,2000,10000] [--new-accounts 900] [--config FILE] [--truth-prior FILE]
 //! [--truth-seed 1001,1002,1003,1004,1005] [--explore SHARE] [--explore-creatives SHARE]
-//! [--release-from all|explorers|split] [--briefs uniform|thompson|plausible|plausible-after-uniform]
+//! [--release-from all|explorers|split] [--mislabel SHARE] [--briefs uniform|thompson|plausible|plausible-after-uniform]
 //! [--grounding DATA_DIR]`
 //!
 //! `--config FILE`: a release configuration (JSON, `SuffStatConfig`; unknown keys are errors).
@@ -16,6 +16,7 @@
 //! cohort whose creatives' attributes are randomised (`--explore-creatives SHARE`: that share of
 //! each cohort account's creatives, default 1); `--release-from explorers` releases only the
 //! randomised records, `split` keeps them apart as production does (default `all`);
+//! `--mislabel SHARE`: that share of the creatives marked randomised were in fact chosen.
 //! `--briefs thompson`: the cohort's randomised creatives are Thompson draws from the release
 //! the network had before the cohort (default `uniform`: every value alike).
 //! `--grounding DATA_DIR` prints the export over-dispersion table the prior is derived from.
@@ -174,6 +175,14 @@ fn main() {
             _ => fail("--release-from needs all, explorers or split"),
         },
     };
+    let mislabel_share = match args.iter().position(|a| a == "--mislabel") {
+        None => 0.0,
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|v| (0.0..=1.0).contains(v))
+            .unwrap_or_else(|| fail("--mislabel needs a share in 0..=1")),
+    };
     let briefs = match args.iter().position(|a| a == "--briefs") {
         None => Briefs::Uniform,
         Some(i) => match args.get(i + 1).map(String::as_str) {
@@ -199,10 +208,11 @@ fn main() {
     let sim_name = match sim {
         SimVersion::V1 => "frozen simulator `simulator-v1`".to_string(),
         SimVersion::V2 => format!(
-            "simulator v2, prior {prior_name}, (network seed, truth seed) pairs {:?}; exploration cohort {:.0} % of the network ({:.0} % of each cohort account's creatives randomised, {}), release from {}",
+            "simulator v2, prior {prior_name}, (network seed, truth seed) pairs {:?}; exploration cohort {:.0} % of the network ({:.0} % of each cohort account's creatives randomised, {:.0} % of those in fact chosen, {}), release from {}",
             pairs,
             100.0 * exploration_share,
             100.0 * creative_share,
+            100.0 * mislabel_share,
             match briefs {
                 Briefs::Uniform => "uniform briefs",
                 Briefs::Thompson => "Thompson briefs from the release before the cohort",
@@ -260,6 +270,7 @@ fn main() {
             creative_share,
             release_from,
             briefs,
+            mislabel_share,
             ..StudyV2Config::default()
         };
         let started = std::time::Instant::now();

@@ -611,6 +611,10 @@ pub struct NetworkDesign {
     /// independently from its own stream; the others are chosen as outside the cohort). Default
     /// 1: all of them.
     pub creative_share: f64,
+    /// Share (0..=1) of the creatives marked `randomised` whose attributes were in fact chosen
+    /// as outside the cohort (with the confounding tilt): an account that declares a creative
+    /// randomised without making it from the brief. Default 0.
+    pub mislabel_share: f64,
 }
 
 impl Default for NetworkDesign {
@@ -619,12 +623,14 @@ impl Default for NetworkDesign {
         NetworkDesign {
             exploration_share: 0.0,
             creative_share: 1.0,
+            mislabel_share: 0.0,
         }
     }
 }
 
 const EXPLORE_SALT: u64 = 0x5349_4d56_325f_4558; // "SIMV2_EX"
 const EXPLORE_CREATIVE_SALT: u64 = 0x5349_4d56_325f_4543; // "SIMV2_EC"
+const MISLABEL_SALT: u64 = 0x5349_4d56_325f_4d4c; // "SIMV2_ML"
 
 /// A simulated v2 network (period 0). **Simulated data.**
 #[derive(Debug, Clone, PartialEq)]
@@ -687,6 +693,7 @@ pub fn generate_network_v2_briefed(
     for (field, v) in [
         ("exploration_share", design.exploration_share),
         ("creative_share", design.creative_share),
+        ("mislabel_share", design.mislabel_share),
     ] {
         if !(0.0..=1.0).contains(&v) {
             return Err(Error::field(
@@ -737,10 +744,15 @@ pub fn generate_network_v2_briefed(
         let n = r.range(st.creatives_per_account_min, st.creatives_per_account_max);
         for ci in 0..n {
             let e = truth.creative_noise(&mut r);
-            let explores = explores
+            let marked = explores
                 && (design.creative_share >= 1.0
                     || Rng::stream(seed ^ EXPLORE_CREATIVE_SALT, i * 1024 + ci).uniform()
                         < design.creative_share);
+            // Marked randomised but chosen (an unverified declaration).
+            let explores = marked
+                && !(design.mislabel_share > 0.0
+                    && Rng::stream(seed ^ MISLABEL_SALT, i * 1024 + ci).uniform()
+                        < design.mislabel_share);
             let conf = if explores {
                 Confounders::NONE
             } else {
@@ -781,7 +793,7 @@ pub fn generate_network_v2_briefed(
                     .sum();
                 let clicks = r.binomial(impressions, ctr);
                 net.records.push(CreativeRecord {
-                    assignment: if explores {
+                    assignment: if marked {
                         Assignment::Randomised
                     } else {
                         Assignment::Chosen
