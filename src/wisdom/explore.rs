@@ -152,10 +152,221 @@ pub fn randomised_brief<R: Rng + ?Sized>(
     })
 }
 
+/// How a record differs from the brief it claims to be made from ([`check_against_brief`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BriefMismatch {
+    /// The record field that differs (`platform`, `hook_type`, `cta_style`, `format`,
+    /// `duration_s`, `visual_tags`, `posting_hour`).
+    pub field: &'static str,
+    /// The record's value, as text.
+    pub record: String,
+    /// What the brief says, as text.
+    pub brief: String,
+}
+
+impl std::fmt::Display for BriefMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} is {}, the brief says {}",
+            self.field, self.record, self.brief
+        )
+    }
+}
+
+/// Whether `record` was made as `brief` says: the same platform, hook type, CTA style, format
+/// and posting hour, the same set of visual tags, and for a video a duration inside the brief's
+/// bucket. The first difference, in that order, or `None`. Pure: the Worker uses it to accept a
+/// record as `randomised` only when it matches a brief it issued to the account.
+pub fn check_against_brief(
+    brief: &RandomisedBrief,
+    record: &crate::record::CreativeRecord,
+) -> Option<BriefMismatch> {
+    let differ = |field: &'static str, record: String, brief: String| {
+        (record != brief).then_some(BriefMismatch {
+            field,
+            record,
+            brief,
+        })
+    };
+    let tags = |t: &[VisualTag]| {
+        let mut v: Vec<&str> = t.iter().map(|t| t.as_str()).collect();
+        v.sort_unstable();
+        v.dedup();
+        format!("[{}]", v.join(", "))
+    };
+    let hour = |h: Option<u8>| h.map_or("absent".to_string(), |h| h.to_string());
+    let duration = match (brief.duration_range_s, record.duration_s) {
+        (Some((lo, hi)), Some(d)) if d >= lo && d < hi => None,
+        (Some((lo, hi)), d) => Some(BriefMismatch {
+            field: "duration_s",
+            record: d.map_or("absent".to_string(), |d| format!("{d} s")),
+            brief: format!("{lo}-{hi} s"),
+        }),
+        (None, _) => None,
+    };
+    differ(
+        "platform",
+        record.platform.as_str().into(),
+        brief.platform.as_str().into(),
+    )
+    .or_else(|| {
+        differ(
+            "hook_type",
+            record.hook_type.as_str().into(),
+            brief.hook_type.as_str().into(),
+        )
+    })
+    .or_else(|| {
+        differ(
+            "cta_style",
+            record.cta_style.as_str().into(),
+            brief.cta_style.as_str().into(),
+        )
+    })
+    .or_else(|| {
+        differ(
+            "format",
+            record.format.as_str().into(),
+            brief.format.as_str().into(),
+        )
+    })
+    .or(duration)
+    .or_else(|| {
+        differ(
+            "visual_tags",
+            tags(&record.visual_tags),
+            tags(&brief.visual_tags),
+        )
+    })
+    .or_else(|| {
+        differ(
+            "posting_hour",
+            hour(record.posting_hour),
+            hour(Some(brief.posting_hour)),
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::privacy::dgauss::noise_rng_from_seed;
+    use crate::record::{Assignment, ConversionScope, CreativeRecord, RecordSource};
+
+    fn made_from(b: &RandomisedBrief) -> CreativeRecord {
+        CreativeRecord {
+            assignment: Assignment::Randomised,
+            record_id: "brief-1".into(),
+            account_id: "a".into(),
+            campaign_id: None,
+            source: RecordSource::User,
+            platform: b.platform,
+            network: None,
+            currency: None,
+            date_start: None,
+            date_end: None,
+            niche: None,
+            hook_type: b.hook_type,
+            cta_style: b.cta_style,
+            visual_tags: b.visual_tags.iter().rev().copied().collect(),
+            format: b.format,
+            duration_s: b.duration_range_s.map(|(lo, _)| lo),
+            posting_hour: Some(b.posting_hour),
+            headline: String::new(),
+            body: String::new(),
+            impressions: 1000,
+            clicks: 10,
+            conversions: None,
+            conversion_scope: ConversionScope::ClickThrough,
+            spend: 1.0,
+            revenue: None,
+            engagements: None,
+            video_views: None,
+            daily: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_record_matches_its_brief_and_each_difference_is_named() {
+        let mut rng = noise_rng_from_seed(3);
+        for _ in 0..200 {
+            let b =
+                randomised_brief(Platform::Tiktok, &ExploreOptions::default(), &mut rng).unwrap();
+            let r = made_from(&b);
+            assert_eq!(check_against_brief(&b, &r), None, "{b:?}");
+            let hook = if b.hook_type == HookType::Question {
+                HookType::Offer
+            } else {
+                HookType::Question
+            };
+            let m = check_against_brief(
+                &b,
+                &CreativeRecord {
+                    hook_type: hook,
+                    ..r.clone()
+                },
+            )
+            .unwrap();
+            assert_eq!((m.field, m.record.as_str()), ("hook_type", hook.as_str()));
+            let m = check_against_brief(
+                &b,
+                &CreativeRecord {
+                    posting_hour: Some((b.posting_hour + 1) % 24),
+                    ..r.clone()
+                },
+            )
+            .unwrap();
+            assert_eq!(m.field, "posting_hour");
+            let m = check_against_brief(
+                &b,
+                &CreativeRecord {
+                    posting_hour: None,
+                    ..r.clone()
+                },
+            )
+            .unwrap();
+            assert_eq!(
+                m.to_string(),
+                format!("posting_hour is absent, the brief says {}", b.posting_hour)
+            );
+            let mut tags = r.visual_tags.clone();
+            if tags.is_empty() {
+                tags.push(VisualTag::Ugc);
+            } else {
+                tags.pop();
+            }
+            let m = check_against_brief(
+                &b,
+                &CreativeRecord {
+                    visual_tags: tags,
+                    ..r.clone()
+                },
+            )
+            .unwrap();
+            assert_eq!(m.field, "visual_tags");
+            if let Some((_, hi)) = b.duration_range_s {
+                let m = check_against_brief(
+                    &b,
+                    &CreativeRecord {
+                        duration_s: Some(hi),
+                        ..r.clone()
+                    },
+                )
+                .unwrap();
+                assert_eq!(m.field, "duration_s");
+            }
+            let m = check_against_brief(
+                &b,
+                &CreativeRecord {
+                    platform: Platform::Meta,
+                    ..r
+                },
+            )
+            .unwrap();
+            assert_eq!(m.field, "platform");
+        }
+    }
 
     #[test]
     fn draws_are_uniform_and_within_the_options() {

@@ -216,6 +216,7 @@ describe('auth matrix', () => {
     ['POST', `/api/accounts/${id}/records`, { records: [record('x1')] }],
     ['PUT', `/api/accounts/${id}/consent`, { opted_in: true }],
     ['GET', `/api/accounts/${id}/export`, undefined],
+    ['POST', `/api/accounts/${id}/explore`, { platform: 'meta', count: 1 }],
     ['DELETE', `/api/accounts/${id}`, undefined],
   ];
 

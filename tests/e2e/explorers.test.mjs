@@ -3,7 +3,8 @@
 // were made from randomised briefs (`assignment: randomised`) go to their niche's explorers' pool,
 // the others to the main pool; both pools of every niche are released and recorded, each account
 // charged once for its own pool's release, and the niche is served from the explorers' release
-// once enough of them are in it.
+// once enough of them are in it. Randomised records are stored only when made from a brief the
+// Worker issued to the account (`POST /api/accounts/{id}/explore`).
 //
 //   bash scripts/build-worker.sh && bash scripts/build-dist.sh && node --test tests/e2e/explorers.test.mjs
 
@@ -50,15 +51,62 @@ const call = (method, route, token, body) =>
     headers: token ? { authorization: `Bearer ${token}` } : {},
   });
 
-/** An opted-in fitness account with 12 records, made from randomised briefs or chosen. */
+/** A record made as an issued brief says (results from `base`). */
+const madeFrom = (brief, base) => ({
+  ...base,
+  record_id: brief.record_id,
+  platform: brief.platform,
+  hook_type: brief.hook_type,
+  cta_style: brief.cta_style,
+  format: brief.format,
+  duration_s: brief.duration_range_s ? Math.floor((brief.duration_range_s[0] + brief.duration_range_s[1]) / 2) : undefined,
+  visual_tags: brief.visual_tags,
+  posting_hour: brief.posting_hour,
+  assignment: 'randomised',
+});
+
+/**
+ * An opted-in fitness account with 12 records: chosen, or made from 12 randomised briefs the
+ * Worker issued to it (`POST /api/accounts/{id}/explore`; only such records are stored as
+ * randomised).
+ */
 async function account(id, randomised) {
   const acc = await call('POST', '/api/accounts', OPERATOR, { account_id: id });
   assert.equal(acc.status, 201, acc.text);
-  const records = fitnessRecords(12).map((r) => (randomised ? { ...r, assignment: 'randomised' } : r));
+  let records = fitnessRecords(12);
+  if (randomised) {
+    const issued = await call('POST', `/api/accounts/${id}/explore`, acc.json.token, { platform: 'meta', count: 12, formats: ['video'] });
+    assert.equal(issued.status, 200, issued.text);
+    assert.equal(issued.json.account_id, id);
+    assert.equal(issued.json.briefs.length, 12, issued.text);
+    records = issued.json.briefs.map((b, i) => madeFrom(b, records[i]));
+  }
   const ing = await call('POST', `/api/accounts/${id}/records`, acc.json.token, { records });
   assert.equal(ing.json.stored, 12, ing.text);
   assert.equal((await call('PUT', `/api/accounts/${id}/consent`, acc.json.token, { opted_in: true })).status, 200);
+  return acc.json.token;
 }
+
+test('randomised records: stored only when made from a brief the Worker issued to the account', async () => {
+  const token = await account('v-00', true);
+  const mine = await queryD1(dir, `SELECT record_id, brief_json FROM explore_briefs WHERE account_id = 'v-00'`);
+  assert.equal(mine.length, 12);
+  // Not from a brief, or not as the brief says: rejected naming `assignment`; chosen: stored.
+  const [brief] = (await call('POST', '/api/accounts/v-00/explore', token, { platform: 'meta', count: 1, formats: ['video'] })).json.briefs;
+  const base = fitnessRecords(1)[0];
+  const offBrief = { ...madeFrom(brief, base), posting_hour: (brief.posting_hour + 1) % 24 };
+  const noBrief = { ...base, record_id: 'made-up', assignment: 'randomised' };
+  const chosen = { ...base, record_id: 'chosen-1' };
+  const ing = await call('POST', '/api/accounts/v-00/records', token, { records: [offBrief, noBrief, chosen] });
+  assert.equal(ing.status, 200, ing.text);
+  assert.deepEqual([ing.json.stored, ing.json.rejected], [1, 2], ing.text);
+  assert.deepEqual(ing.json.results.slice(0, 2).map((r) => r.issues[0].field), ['assignment', 'assignment'], ing.text);
+  assert.match(ing.json.results[0].issues[0].message, /posting_hour is \d+, the brief says \d+/);
+  assert.match(ing.json.results[1].issues[0].message, /no brief made-up was issued to account v-00/);
+  // Erasure deletes the account's briefs.
+  assert.equal((await call('DELETE', '/api/accounts/v-00', token)).status, 200);
+  assert.equal((await queryD1(dir, `SELECT COUNT(*) AS n FROM explore_briefs WHERE account_id = 'v-00'`))[0].n, 0);
+});
 
 test('contribute split: both pools released and charged apart, the niche served by its explorers', async () => {
   for (let i = 0; i < EXPLORERS; i++) await account(`x-${String(i).padStart(2, '0')}`, true);

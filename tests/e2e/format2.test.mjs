@@ -99,10 +99,10 @@ const call = (method, route, token, body) =>
 
 const tokens = {};
 
-test('upgrade: 0006-0008 were pending, the old release is charged and still served', async () => {
+test('upgrade: 0006-0009 were pending, the old release is charged and still served', async () => {
   const applied = await queryD1(dir, 'SELECT name FROM d1_migrations ORDER BY id');
   assert.deepEqual(applied.map((r) => r.name), [
-    ...V1_MIGRATIONS, '0006_release_log.sql', '0007_ledger_format1.sql', '0008_distribution_release.sql',
+    ...V1_MIGRATIONS, '0006_release_log.sql', '0007_ledger_format1.sql', '0008_distribution_release.sql', '0009_explore_briefs.sql',
   ]);
   // The old release is in the release log (kind lift, not drawn again), and the account that
   // existed then is charged its epsilon, conservatively (that period's membership is not kept).

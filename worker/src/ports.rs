@@ -189,6 +189,21 @@ pub trait Records {
     ) -> StoreResult<Vec<CreativeRecord>>;
     /// How many records the account has stored (for the per-account storage cap).
     async fn record_count(&self, account_id: &str) -> StoreResult<u64>;
+    /// Keep briefs issued to the account: `(record id, brief JSON)` pairs (D1
+    /// `explore_briefs`; the record ids are fresh random ids, never reused).
+    async fn insert_briefs(
+        &self,
+        account_id: &str,
+        briefs: &[(String, String)],
+        now: &str,
+    ) -> StoreResult<()>;
+    /// The briefs issued to the account whose record ids are among `record_ids`: record id →
+    /// brief JSON.
+    async fn briefs(
+        &self,
+        account_id: &str,
+        record_ids: &[String],
+    ) -> StoreResult<BTreeMap<String, String>>;
 }
 
 /// Most events kept per account: appending one more (apply-wisdom, extract-insights) drops the

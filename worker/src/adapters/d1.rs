@@ -288,6 +288,7 @@ impl Accounts for D1Store {
             "DELETE FROM account_insights WHERE account_id = ?1",
             "DELETE FROM niche_membership WHERE account_id = ?1",
             "DELETE FROM privacy_ledger WHERE account_id = ?1",
+            "DELETE FROM explore_briefs WHERE account_id = ?1",
             "DELETE FROM consent WHERE account_id = ?1",
             "DELETE FROM account_tokens WHERE account_id = ?1",
             "DELETE FROM accounts WHERE account_id = ?1",
@@ -373,6 +374,56 @@ impl Records for D1Store {
             .await
             .map_err(fault)?;
         Ok(n.unwrap_or(0.0) as u64)
+    }
+
+    async fn insert_briefs(
+        &self,
+        account_id: &str,
+        briefs: &[(String, String)],
+        now: &str,
+    ) -> StoreResult<()> {
+        if briefs.is_empty() {
+            return Ok(());
+        }
+        let statements = briefs
+            .iter()
+            .map(|(id, json)| {
+                self.statement(
+                    "INSERT INTO explore_briefs (account_id, record_id, brief_json, issued_at) \
+                     VALUES (?1, ?2, ?3, ?4)",
+                    &[text(account_id), text(id), text(json), text(now)],
+                )
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        self.batch("briefs", statements).await?;
+        Ok(())
+    }
+
+    async fn briefs(
+        &self,
+        account_id: &str,
+        record_ids: &[String],
+    ) -> StoreResult<BTreeMap<String, String>> {
+        #[derive(Deserialize)]
+        struct Row {
+            record_id: String,
+            brief_json: String,
+        }
+        let mut out = BTreeMap::new();
+        // D1 binds at most 100 parameters per statement.
+        for chunk in record_ids.chunks(90) {
+            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("?{}", i + 2)).collect();
+            let sql = format!(
+                "SELECT record_id, brief_json FROM explore_briefs WHERE account_id = ?1 \
+                 AND record_id IN ({})",
+                marks.join(", ")
+            );
+            let mut params = vec![text(account_id)];
+            params.extend(chunk.iter().map(|id| text(id)));
+            let rows: Vec<Row> = self.all_rows(&sql, &params).await?;
+            out.extend(rows.into_iter().map(|r| (r.record_id, r.brief_json)));
+        }
+        Ok(out)
     }
 }
 

@@ -97,6 +97,22 @@ pub async fn consent(mut req: Request, ctx: RouteContext<()>) -> worker::Result<
     changed(result)
 }
 
+/// `POST /api/accounts/{id}/explore`: randomised briefs issued to the account (ChaCha20 seeded
+/// from the OS) and kept, so that the records made from them can be ingested as randomised.
+pub async fn explore(mut req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
+    let result = async {
+        let (store, caller) = connect(&req, &ctx).await?;
+        let id = account_param(&ctx, "id")?;
+        let body = read_body(&mut req).await?;
+        let owner = owned(&store, &caller, &id).await?;
+        let request = parse(&body)?;
+        let mut rng = crosslearn::privacy::dgauss::noise_rng_from_entropy()?;
+        service::issue_briefs(&store, &owner, request, &mut rng, &now()).await
+    }
+    .await;
+    private_json(result, 200)
+}
+
 /// `POST /api/accounts/{id}/token`: rotate the account's token (the new one is answered once).
 pub async fn rotate_token(req: Request, ctx: RouteContext<()>) -> worker::Result<Response> {
     let result = async {

@@ -55,6 +55,8 @@ pub const ACCOUNT_CONSENT: &str = "/api/accounts/:id/consent";
 pub const ACCOUNT_EXPORT: &str = "/api/accounts/:id/export";
 /// `POST /api/accounts/{id}/token`.
 pub const ACCOUNT_TOKEN: &str = "/api/accounts/:id/token";
+/// `POST /api/accounts/{id}/explore`.
+pub const ACCOUNT_EXPLORE: &str = "/api/accounts/:id/explore";
 /// `GET /api/accounts/{id}/privacy`.
 pub const ACCOUNT_PRIVACY: &str = "/api/accounts/:id/privacy";
 /// `POST /api/accounts/{id}/ctr/score`.
@@ -94,7 +96,7 @@ use crate::http::runtime::Runtime;
 use crate::routes::admin::{FaultRequest, FaultState};
 use crate::service::accounts::{
     ConsentRequest, ConsentResponse, CreateAccountRequest, CreatedAccount, Erasure, Export,
-    IngestReport, IngestRequest, RotatedToken,
+    IngestReport, IngestRequest, IssuedBriefs, RotatedToken,
 };
 
 /// The route table: one row per (method, path).
@@ -110,7 +112,7 @@ pub const ROUTES: &[Route] = &[
         .limited()
         .body::<compute::FeaturesRequest>()
         .answers::<compute::FeaturesResponse>(),
-    Route::post(EXPLORE, "Randomised creative briefs for the exploration cohort: make each as drawn and import its record with assignment randomised", handler!(public::explore))
+    Route::post(EXPLORE, "Randomised creative briefs drawn for anyone (to try exploring or to use locally): records made from them are not accepted as randomised by ingest; an account draws its own with POST /api/accounts/{id}/explore", handler!(public::explore))
         .limited()
         .body::<compute::ExploreRequest>()
         .answers::<compute::ExploreResponse>(),
@@ -134,6 +136,11 @@ pub const ROUTES: &[Route] = &[
         .body::<IngestRequest>()
         .accepts_csv()
         .answers::<IngestReport>(),
+    Route::post(ACCOUNT_EXPLORE, "Randomised creative briefs issued to the account, each with the record id its record must carry: ingest accepts a record as randomised only when it matches such a brief", handler!(accounts::explore))
+        .auth(Auth::Account)
+        .writes_d1()
+        .body::<compute::ExploreRequest>()
+        .answers::<IssuedBriefs>(),
     Route::put(ACCOUNT_CONSENT, "Opt in to or out of cross-learning", handler!(accounts::consent))
         .auth(Auth::Account)
         .writes_d1()

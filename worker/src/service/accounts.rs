@@ -305,6 +305,136 @@ pub async fn ingest_csv<S: Accounts + Records, O: Outbox, L: AggregatesLink>(
     .await
 }
 
+/// One brief issued to an account: the drawn attributes and the record id the creative's record
+/// must carry to be ingested as `assignment: randomised`.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct IssuedBrief {
+    /// The record id to give the creative's record (`brief-` and 32 hex digits, drawn with the
+    /// brief).
+    pub record_id: String,
+    /// The attributes to make the creative with.
+    #[serde(flatten)]
+    pub brief: crosslearn::wisdom::explore::RandomisedBrief,
+}
+
+/// `POST /api/accounts/{id}/explore` answer.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct IssuedBriefs {
+    /// The account the briefs were issued to.
+    pub account_id: String,
+    /// The briefs, each drawn independently.
+    pub briefs: Vec<IssuedBrief>,
+    /// The `assignment` to ingest their records with: `randomised`.
+    pub assignment: crosslearn::record::Assignment,
+}
+
+/// Draw randomised briefs for the account (the core's `randomised_brief` from `rng`: ChaCha20
+/// from the OS in the Worker), give each a fresh record id from the same generator, and keep
+/// them (D1 `explore_briefs`), so that ingest can accept the records made from them as
+/// `randomised` ([`store_batch`]). Errors name `count`, `platform`, `formats` or
+/// `tag_probability`; nothing is stored then.
+pub async fn issue_briefs<S: Records, R: rand_core::Rng + ?Sized>(
+    store: &S,
+    owner: &Owned,
+    req: crate::service::compute::ExploreRequest,
+    rng: &mut R,
+    now: &str,
+) -> Result<IssuedBriefs, ApiError> {
+    let drawn = crate::service::compute::explore(req, rng)?;
+    let briefs: Vec<IssuedBrief> = drawn
+        .briefs
+        .into_iter()
+        .map(|brief| IssuedBrief {
+            record_id: format!("brief-{:016x}{:016x}", rng.next_u64(), rng.next_u64()),
+            brief,
+        })
+        .collect();
+    let rows = briefs
+        .iter()
+        .map(|b| {
+            serde_json::to_string(&b.brief)
+                .map(|json| (b.record_id.clone(), json))
+                .map_err(|_| ApiError::Internal)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    store
+        .insert_briefs(owner.id(), &rows, now)
+        .await
+        .map_err(internal)?;
+    Ok(IssuedBriefs {
+        account_id: owner.id().to_string(),
+        briefs,
+        assignment: crosslearn::record::Assignment::Randomised,
+    })
+}
+
+/// Move each accepted `randomised` record that was not made from a brief issued to the account
+/// ([`issue_briefs`]: no brief under its record id, or the record differs from it) to the
+/// rejections, naming `assignment` and the difference.
+async fn verify_randomised<S: Records>(
+    store: &S,
+    account_id: &str,
+    batch: Batch,
+) -> Result<Batch, ApiError> {
+    use crosslearn::record::Assignment;
+    use crosslearn::wisdom::explore::{check_against_brief, RandomisedBrief};
+    let ids: Vec<String> = batch
+        .accepted
+        .iter()
+        .filter(|(_, r)| r.assignment == Assignment::Randomised)
+        .map(|(_, r)| r.record_id.clone())
+        .collect();
+    if ids.is_empty() {
+        return Ok(batch);
+    }
+    let issued = store.briefs(account_id, &ids).await.map_err(internal)?;
+    let mut out = Batch {
+        received: batch.received,
+        accepted: Vec::new(),
+        rejected: batch.rejected,
+    };
+    for (index, record) in batch.accepted {
+        if record.assignment != Assignment::Randomised {
+            out.accepted.push((index, record));
+            continue;
+        }
+        let why = match issued.get(&record.record_id) {
+            None => Some(format!(
+                "no brief {} was issued to account {account_id}: a record is randomised only \
+                 when it is made from a brief drawn for the account (POST \
+                 /api/accounts/{account_id}/explore) and carries that brief's record_id; \
+                 ingest it as chosen otherwise",
+                record.record_id
+            )),
+            Some(json) => {
+                let brief: RandomisedBrief =
+                    serde_json::from_str(json).map_err(|_| ApiError::Internal)?;
+                check_against_brief(&brief, &record).map(|m| {
+                    format!(
+                        "the record was not made as brief {} says: {m}",
+                        record.record_id
+                    )
+                })
+            }
+        };
+        match why {
+            None => out.accepted.push((index, record)),
+            Some(message) => out.rejected.push(RejectedRecord {
+                index,
+                line: None,
+                record_id: Some(record.record_id.clone()),
+                issues: vec![RecordIssue::new(
+                    ErrorCode::InvalidValue,
+                    "assignment",
+                    "randomised",
+                    &message,
+                )],
+            }),
+        }
+    }
+    Ok(out)
+}
+
 /// A validated batch: its size, the accepted records and the rejections, by batch index.
 #[derive(Debug, Clone)]
 struct Batch {
@@ -415,6 +545,8 @@ async fn store_records<S: Records>(
 }
 
 /// Store a validated batch (idempotent by record id, within the account's cap) and report it.
+/// A `randomised` record is stored only when it matches a brief issued to the account
+/// ([`verify_randomised`]); otherwise it is rejected like any invalid record.
 async fn store_batch<S: Records>(
     store: &S,
     account_id: &str,
@@ -426,7 +558,7 @@ async fn store_batch<S: Records>(
         received,
         accepted,
         rejected,
-    } = batch;
+    } = verify_randomised(store, account_id, batch).await?;
     let records: Vec<CreativeRecord> = accepted.iter().map(|(_, r)| r.clone()).collect();
     if !records.is_empty() {
         let stored = store.record_count(account_id).await.map_err(internal)?;
@@ -809,6 +941,98 @@ mod tests {
                 .next_cursor,
             None
         );
+    }
+
+    /// Verified briefs: a record is stored as `randomised` only when it carries the record id of
+    /// a brief issued to its account and matches it; anything else is rejected naming
+    /// `assignment` (chosen records are untouched); erasure deletes the briefs.
+    #[test]
+    fn randomised_records_must_match_a_brief_issued_to_the_account() {
+        let (store, a, b) = setup();
+        let me = caller(&store, &a).unwrap();
+        let owner = run(owned(&store, &me, "a")).unwrap();
+        let req: crate::service::compute::ExploreRequest =
+            serde_json::from_value(serde_json::json!({"platform": "tiktok", "count": 3})).unwrap();
+        let mut rng = crosslearn::privacy::dgauss::noise_rng_from_seed(5);
+        let issued = run(issue_briefs(&store, &owner, req.clone(), &mut rng, NOW)).unwrap();
+        assert_eq!((issued.account_id.as_str(), issued.briefs.len()), ("a", 3));
+        // The core's draws at that seed, then the ids from the same generator.
+        let again = crate::service::compute::explore(
+            req.clone(),
+            &mut crosslearn::privacy::dgauss::noise_rng_from_seed(5),
+        )
+        .unwrap();
+        let drawn: Vec<_> = issued.briefs.iter().map(|b| b.brief.clone()).collect();
+        assert_eq!(drawn, again.briefs);
+        assert!(issued
+            .briefs
+            .iter()
+            .all(|b| b.record_id.len() == 38 && b.record_id.starts_with("brief-")));
+        let made = |b: &IssuedBrief| {
+            let br = &b.brief;
+            serde_json::json!({
+                "record_id": b.record_id, "platform": br.platform.as_str(),
+                "hook_type": br.hook_type.as_str(), "cta_style": br.cta_style.as_str(),
+                "format": br.format.as_str(),
+                "duration_s": br.duration_range_s.map(|(lo, _)| lo),
+                "visual_tags": br.visual_tags.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+                "posting_hour": br.posting_hour, "assignment": "randomised",
+                "impressions": 1000, "clicks": 20, "spend": 12.5
+            })
+        };
+        let good = made(&issued.briefs[0]);
+        let mut wrong_hook = made(&issued.briefs[1]);
+        let other_hook = if issued.briefs[1].brief.hook_type.as_str() == "question" {
+            "offer"
+        } else {
+            "question"
+        };
+        wrong_hook["hook_type"] = other_hook.into();
+        let mut unknown = made(&issued.briefs[2]);
+        unknown["record_id"] = "brief-0000".into();
+        let mut chosen = record("c1");
+        chosen["assignment"] = "chosen".into();
+        let report = run(ingest(
+            &store,
+            &me,
+            "a",
+            &body(serde_json::json!({ "records": [good, wrong_hook, unknown, chosen] })),
+            NOW,
+        ))
+        .unwrap();
+        assert_eq!((report.stored, report.rejected), (2, 2), "{report:?}");
+        let issue = |i: usize| &report.results[i].issues[0];
+        assert_eq!(issue(1).field, "assignment");
+        assert!(
+            issue(1)
+                .message
+                .contains(&format!("hook_type is {other_hook}")),
+            "{}",
+            issue(1).message
+        );
+        assert_eq!(issue(2).field, "assignment");
+        assert!(
+            issue(2).message.contains("no brief brief-0000"),
+            "{}",
+            issue(2).message
+        );
+        // Another account cannot use a's brief.
+        let other = caller(&store, &b).unwrap();
+        let mut stolen = made(&issued.briefs[1]);
+        stolen["account_id"] = "b".into();
+        let report = run(ingest(
+            &store,
+            &other,
+            "b",
+            &body(serde_json::json!({ "records": [stolen] })),
+            NOW,
+        ))
+        .unwrap();
+        assert_eq!(report.rejected, 1);
+        assert_eq!(report.results[0].issues[0].field, "assignment");
+        // Erasure deletes the briefs with everything else.
+        run(erase(&store, &me, "a")).unwrap();
+        assert_eq!(store.rows_of("a"), 0);
     }
 
     /// The cursor pattern of the OpenAPI document, checked by hand.

@@ -41,6 +41,7 @@ pub struct MemoryStore {
     ledger: RefCell<BTreeMap<(String, String), LedgerRow>>,
     releases_v2: RefCell<BTreeMap<Niche, String>>,
     all_releases_v2: RefCell<Option<String>>,
+    briefs: RefCell<BTreeMap<(String, String), String>>,
     /// When set, every call fails (to test that storage faults become a generic 500).
     pub fail: Cell<bool>,
 }
@@ -74,6 +75,12 @@ impl MemoryStore {
                 .filter(|e| e.account_id == account_id)
                 .count()
             + self.insights.borrow().contains_key(account_id) as usize
+            + self
+                .briefs
+                .borrow()
+                .keys()
+                .filter(|(a, _)| a == account_id)
+                .count()
             + self
                 .ledger
                 .borrow()
@@ -225,6 +232,7 @@ impl Accounts for MemoryStore {
             .borrow_mut()
             .retain(|(_, a), _| a != account_id);
         self.ledger.borrow_mut().retain(|(a, _), _| a != account_id);
+        self.briefs.borrow_mut().retain(|(a, _), _| a != account_id);
         self.accounts.borrow_mut().remove(account_id);
         Ok(Erased {
             records: (before - records.len()) as u64,
@@ -297,6 +305,37 @@ impl Records for MemoryStore {
             .keys()
             .filter(|(a, _)| a == account_id)
             .count() as u64)
+    }
+
+    async fn insert_briefs(
+        &self,
+        account_id: &str,
+        briefs: &[(String, String)],
+        _now: &str,
+    ) -> StoreResult<()> {
+        self.check_write("briefs")?;
+        let mut stored = self.briefs.borrow_mut();
+        for (id, json) in briefs {
+            stored.insert((account_id.to_string(), id.clone()), json.clone());
+        }
+        Ok(())
+    }
+
+    async fn briefs(
+        &self,
+        account_id: &str,
+        record_ids: &[String],
+    ) -> StoreResult<BTreeMap<String, String>> {
+        self.check()?;
+        let stored = self.briefs.borrow();
+        Ok(record_ids
+            .iter()
+            .filter_map(|id| {
+                stored
+                    .get(&(account_id.to_string(), id.clone()))
+                    .map(|j| (id.clone(), j.clone()))
+            })
+            .collect())
     }
 }
 
