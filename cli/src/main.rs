@@ -199,6 +199,13 @@ enum Command {
         /// Output CSV (default: standard output).
         #[arg(long, short)]
         out: Option<PathBuf>,
+        /// Draw the briefs from this Worker for `--account` (`POST /api/accounts/{id}/explore`),
+        /// so that it stores their records as randomised; needs `--account` and `--token-file`.
+        #[arg(long)]
+        url: Option<String>,
+        /// The account's token (one line), with `--url`.
+        #[arg(long)]
+        token_file: Option<PathBuf>,
     },
     /// Generate a simulated network (SIMULATED data) to a JSON file.
     Simulate {
@@ -276,15 +283,22 @@ fn run(cli: Cli) -> Result<(), String> {
             account,
             seed,
             out,
-        } => commands::explore(
-            &platform,
-            count,
-            &formats,
-            tag_probability,
-            account.as_deref(),
-            seed,
-            out.as_deref(),
-        ),
+            url,
+            token_file,
+        } => match (url.as_deref(), token_file.as_deref()) {
+            (Some(_), None) => Err("--url needs --token-file".to_string()),
+            (None, Some(_)) => Err("--token-file needs --url".to_string()),
+            (url, token_file) => commands::explore(
+                &platform,
+                count,
+                &formats,
+                tag_probability,
+                account.as_deref(),
+                seed,
+                out.as_deref(),
+                url.zip(token_file),
+            ),
+        },
         Command::DemoNetwork {
             seed,
             accounts,

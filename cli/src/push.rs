@@ -231,7 +231,7 @@ fn records_url(base: &str, account: &str) -> Result<String, String> {
     ))
 }
 
-fn read_token(path: &Path) -> Result<String, String> {
+pub(crate) fn read_token(path: &Path) -> Result<String, String> {
     let t = std::fs::read_to_string(path)
         .map_err(|e| format!("{}: cannot read the token: {e}", path.display()))?;
     let t = t.trim();

@@ -118,3 +118,39 @@ test('push 10,000 records, killed half-way, resumes with no loss and no duplicat
   assert.equal(have.size, N, 'no duplicate');
   for (let i = 0; i < N; i++) assert.ok(have.has(`r${i}`), `r${i} missing`);
 });
+
+test('explore --url: briefs the Worker issued, filled in and pushed, are stored as randomised; local ones are not', async () => {
+  const r = await request(`${worker.url}/api/accounts`, {
+    method: 'POST',
+    body: { account_id: 'cli_explore' },
+    headers: { authorization: `Bearer ${OPERATOR}` },
+  });
+  assert.equal(r.status, 201, r.text);
+  const tokenFile = path.join(dir, 'explore-token');
+  writeFileSync(tokenFile, `${r.json.token}\n`);
+  // Fill in results, keep the drawn attributes (the first 12 columns), as an advertiser would.
+  const fill = (csv) => {
+    const [head, ...rows] = csv.trim().split('\n');
+    return [head, ...rows.map((row) => `${row.split(',').slice(0, 12).join(',')},1000,20,5.5`)].join('\n') + '\n';
+  };
+  const briefs = path.join(dir, 'issued.csv');
+  execFileSync(bin, ['explore', '--platform', 'tiktok', '--count', '3', '--formats', 'video', '--account', 'cli_explore', '--url', worker.url, '--token-file', tokenFile, '--out', briefs]);
+  const issued = readFileSync(briefs, 'utf8');
+  assert.ok(issued.split('\n').slice(1, 4).every((row) => /^brief-[0-9a-f]{32},cli_explore,tiktok,/.test(row)), issued);
+  writeFileSync(briefs, fill(issued));
+  const local = path.join(dir, 'local.csv');
+  execFileSync(bin, ['explore', '--platform', 'tiktok', '--count', '2', '--formats', 'video', '--account', 'cli_explore', '--out', local]);
+  writeFileSync(local, fill(readFileSync(local, 'utf8')));
+  const push = (file) => {
+    try {
+      return execFileSync(bin, ['push', file, '--url', worker.url, '--account', 'cli_explore', '--token-file', tokenFile], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      return `${e.stdout}${e.stderr}`;
+    }
+  };
+  assert.match(push(briefs), /3 records received: 3 stored, 0 already stored, 0 rejected/);
+  assert.match(push(local), /2 records received: 0 stored, 0 already stored, 2 rejected/);
+  const stored = await queryD1(worker.persistDir, `SELECT record_id, record_json FROM records WHERE account_id = 'cli_explore' ORDER BY record_id`);
+  assert.equal(stored.length, 3);
+  assert.ok(stored.every((row) => row.record_id.startsWith('brief-') && JSON.parse(row.record_json).assignment === 'randomised'));
+});
