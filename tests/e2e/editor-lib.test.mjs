@@ -200,4 +200,29 @@ test('briefsCsv: the generic record columns, assignment randomised, video length
   assert.equal(lines[1], 'explore-00c0ffee-1,"acme, inc",tiktok,question,shop_now,video,23,person|product,7,randomised,,,,,');
   assert.equal(lines[2], 'explore-00c0ffee-2,"acme, inc",tiktok,offer,none,image,,,23,randomised,,,,,');
   assert.match(x.runId(), /^[0-9a-f]{8}$/);
+  // A brief the server issued keeps its record id (the one ingest checks it against).
+  const issuedLine = x.briefsCsv([{ ...briefs[1], record_id: 'brief-00ff' }], '00c0ffee', 'acme').trim().split('\n')[1];
+  assert.equal(issuedLine, 'brief-00ff,acme,tiktok,offer,none,image,,,23,randomised,,,,,');
+});
+
+test('issueBriefs: the account route with the bearer token and the draw options; refusals named', async () => {
+  const x = await import(path.join(ROOT, 'www', 'lib', 'explore.js'));
+  const seen = [];
+  const brief = { record_id: 'brief-1', platform: 'meta', hook_type: 'offer', cta_style: 'none', format: 'image', duration_range_s: null, duration_bucket: null, visual_tags: [], posting_hour: 9 };
+  const fetchFn = async (url, init) => {
+    seen.push({ url, init });
+    return new Response(JSON.stringify({ account_id: 'a b', briefs: [brief], assignment: 'randomised' }), { status: 200 });
+  };
+  const ok = await x.issueBriefs({ base: 'http://w/', account: ' a b ', token: ' t ', platform: 'meta', count: 1, formats: ['image'], fetchFn });
+  assert.deepEqual(ok, { ok: true, briefs: [brief] });
+  assert.equal(seen[0].url, 'http://w/api/accounts/a%20b/explore');
+  assert.equal(seen[0].init.headers.authorization, 'Bearer t');
+  assert.deepEqual(JSON.parse(seen[0].init.body), { platform: 'meta', count: 1, formats: ['image'] });
+  const refused = await x.issueBriefs({ base: 'http://w', account: 'a', token: 'bad', platform: 'meta', count: 1, formats: ['image'],
+    fetchFn: async () => new Response(JSON.stringify({ error: { code: 'unauthorized', message: 'invalid token' } }), { status: 401 }) });
+  assert.deepEqual(refused, { ok: false, message: 'invalid token' });
+  const down = await x.issueBriefs({ base: 'http://w', account: 'a', token: 't', platform: 'meta', count: 1, formats: ['image'],
+    fetchFn: async () => { throw new Error('offline'); } });
+  assert.equal(down.ok, false);
+  assert.match(down.message, /could not be reached \(offline\)/);
 });
