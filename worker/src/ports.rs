@@ -197,6 +197,8 @@ pub trait Records {
         briefs: &[(String, String)],
         now: &str,
     ) -> StoreResult<()>;
+    /// How many briefs the account has been issued (for [`crate::service::accounts::MAX_BRIEFS_PER_ACCOUNT`]).
+    async fn brief_count(&self, account_id: &str) -> StoreResult<u64>;
     /// The briefs issued to the account whose record ids are among `record_ids`: record id →
     /// brief JSON.
     async fn briefs(

@@ -399,6 +399,18 @@ impl Records for D1Store {
         Ok(())
     }
 
+    async fn brief_count(&self, account_id: &str) -> StoreResult<u64> {
+        let n: Option<f64> = self
+            .statement(
+                "SELECT COUNT(*) AS n FROM explore_briefs WHERE account_id = ?1",
+                &[text(account_id)],
+            )?
+            .first(Some("n"))
+            .await
+            .map_err(fault)?;
+        Ok(n.unwrap_or(0.0) as u64)
+    }
+
     async fn briefs(
         &self,
         account_id: &str,

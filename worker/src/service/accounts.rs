@@ -328,6 +328,11 @@ pub struct IssuedBriefs {
     pub assignment: crosslearn::record::Assignment,
 }
 
+/// Most briefs one account may be issued (as many as it may store records): a call that would
+/// pass it is refused with 422 `brief_cap_exceeded`, so no account can grow `explore_briefs`
+/// without bound.
+pub const MAX_BRIEFS_PER_ACCOUNT: u64 = DEFAULT_MAX_RECORDS;
+
 /// Draw randomised briefs for the account (the core's `randomised_brief` from `rng`: ChaCha20
 /// from the OS in the Worker), give each a fresh record id from the same generator, and keep
 /// them (D1 `explore_briefs`), so that ingest can accept the records made from them as
@@ -341,6 +346,19 @@ pub async fn issue_briefs<S: Records, R: rand_core::Rng + ?Sized>(
     now: &str,
 ) -> Result<IssuedBriefs, ApiError> {
     let drawn = crate::service::compute::explore(req, rng)?;
+    let issued = store.brief_count(owner.id()).await.map_err(internal)?;
+    let adding = drawn.briefs.len() as u64;
+    if issued.saturating_add(adding) > MAX_BRIEFS_PER_ACCOUNT {
+        return Err(ApiError::Invalid {
+            code: "brief_cap_exceeded",
+            field: Some("count".to_string()),
+            message: format!(
+                "account {} has been issued {issued} briefs and asks for {adding} more: more than \
+                 the cap of {MAX_BRIEFS_PER_ACCOUNT} briefs per account; nothing was issued",
+                owner.id()
+            ),
+        });
+    }
     let briefs: Vec<IssuedBrief> = drawn
         .briefs
         .into_iter()
@@ -1030,6 +1048,17 @@ mod tests {
         .unwrap();
         assert_eq!(report.rejected, 1);
         assert_eq!(report.results[0].issues[0].field, "assignment");
+        // The cap: a call that would pass it issues nothing.
+        let big: crate::service::compute::ExploreRequest =
+            serde_json::from_value(serde_json::json!({"platform": "meta", "count": 100})).unwrap();
+        let mut issued_total = run(store.brief_count("a")).unwrap();
+        while issued_total + 100 <= MAX_BRIEFS_PER_ACCOUNT {
+            run(issue_briefs(&store, &owner, big.clone(), &mut rng, NOW)).unwrap();
+            issued_total += 100;
+        }
+        let e = run(issue_briefs(&store, &owner, big, &mut rng, NOW)).unwrap_err();
+        assert_eq!((e.status(), e.field()), (422, Some("count")));
+        assert_eq!(run(store.brief_count("a")).unwrap(), issued_total);
         // Erasure deletes the briefs with everything else.
         run(erase(&store, &me, "a")).unwrap();
         assert_eq!(store.rows_of("a"), 0);

@@ -321,6 +321,16 @@ impl Records for MemoryStore {
         Ok(())
     }
 
+    async fn brief_count(&self, account_id: &str) -> StoreResult<u64> {
+        self.check()?;
+        Ok(self
+            .briefs
+            .borrow()
+            .keys()
+            .filter(|(a, _)| a == account_id)
+            .count() as u64)
+    }
+
     async fn briefs(
         &self,
         account_id: &str,
