@@ -733,33 +733,24 @@ pub struct V2Tables {
 pub fn build_tables_v2(cfg: &StudyV2Config, truth: &TruthTable) -> Result<V2Tables> {
     match cfg.briefs {
         Briefs::Uniform => build_tables_v2_briefed(cfg, truth, None),
-        Briefs::Thompson | Briefs::Plausible => {
-            // The release before the cohort: every account contributing, nobody exploring.
-            let before = build_tables_v2_briefed(
-                &StudyV2Config {
+        Briefs::Thompson | Briefs::Plausible | Briefs::PlausibleAfterUniform => {
+            let before_cfg = if cfg.briefs == Briefs::PlausibleAfterUniform {
+                // The release of a period whose cohort drew uniform briefs (the same design).
+                StudyV2Config {
+                    briefs: Briefs::Uniform,
+                    ..cfg.clone()
+                }
+            } else {
+                // The release before the cohort: every account contributing, nobody exploring.
+                StudyV2Config {
                     exploration_share: 0.0,
                     creative_share: 1.0,
                     release_from: ReleaseFrom::All,
                     briefs: Briefs::Uniform,
                     ..cfg.clone()
-                },
-                truth,
-                None,
-            )?;
-            let mut t = build_tables_v2_briefed(cfg, truth, Some(&before.tables))?;
-            t.briefed_from = Some(before.tables);
-            Ok(t)
-        }
-        Briefs::PlausibleAfterUniform => {
-            // The release of a period whose cohort drew uniform briefs (the same design, uniform).
-            let before = build_tables_v2_briefed(
-                &StudyV2Config {
-                    briefs: Briefs::Uniform,
-                    ..cfg.clone()
-                },
-                truth,
-                None,
-            )?;
+                }
+            };
+            let before = build_tables_v2_briefed(&before_cfg, truth, None)?;
             let mut t = build_tables_v2_briefed(cfg, truth, Some(&before.tables))?;
             t.briefed_from = Some(before.tables);
             Ok(t)

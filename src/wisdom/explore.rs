@@ -205,47 +205,43 @@ pub fn check_against_brief(
         }),
         (None, _) => None,
     };
-    differ(
-        "platform",
-        record.platform.as_str().into(),
-        brief.platform.as_str().into(),
-    )
-    .or_else(|| {
+    // Checked in this order; the first difference is reported.
+    [
+        differ(
+            "platform",
+            record.platform.as_str().into(),
+            brief.platform.as_str().into(),
+        ),
         differ(
             "hook_type",
             record.hook_type.as_str().into(),
             brief.hook_type.as_str().into(),
-        )
-    })
-    .or_else(|| {
+        ),
         differ(
             "cta_style",
             record.cta_style.as_str().into(),
             brief.cta_style.as_str().into(),
-        )
-    })
-    .or_else(|| {
+        ),
         differ(
             "format",
             record.format.as_str().into(),
             brief.format.as_str().into(),
-        )
-    })
-    .or(duration)
-    .or_else(|| {
+        ),
+        duration,
         differ(
             "visual_tags",
             tags(&record.visual_tags),
             tags(&brief.visual_tags),
-        )
-    })
-    .or_else(|| {
+        ),
         differ(
             "posting_hour",
             hour(record.posting_hour),
             hour(Some(brief.posting_hour)),
-        )
-    })
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .next()
 }
 
 #[cfg(test)]
